@@ -1,0 +1,151 @@
+# repaird: plain GNU make. `make check` and `make run` install what a fresh
+# Debian machine lacks (see `deps`) and then build.
+
+VERSION     := 0.1.0
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+SBINDIR     ?= $(PREFIX)/sbin
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+
+CC          ?= cc
+B           := build
+
+# Debian packages the build, the tests and `make run` need.
+DEB_PKGS    := make gcc pkg-config libevent-dev libhiredis-dev libyaml-dev check \
+               libsystemd-dev redis-server redis-tools
+LINT_PKGS   := clang-format cppcheck
+
+CORE_PKGS   := yaml-0.1
+SHELL_PKGS  := libevent hiredis libsystemd
+# Recursive (=) so that pkg-config runs after `deps` has installed the packages.
+PKG_CFLAGS   = $(shell pkg-config --cflags $(CORE_PKGS) $(SHELL_PKGS) check 2>/dev/null)
+CORE_LIBS    = $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null)
+SHELL_LIBS   = $(shell pkg-config --libs $(SHELL_PKGS) 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+
+WARN        := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wstrict-prototypes \
+               -Wmissing-prototypes -Wvla
+CFLAGS      ?= -O2 -g
+ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -DREPAIRD_VERSION='"$(VERSION)"' -Iinclude \
+               $(WARN) $(if $(WERROR),-Werror) $(SAN) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_LDFLAGS  = $(SAN) $(LDFLAGS)
+ifdef SANITIZE
+SAN         := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+CORE_SRCS   := $(wildcard daemon/core/*.c)
+DAEMON_SRCS := $(wildcard daemon/*.c)
+CLIENT_SRCS := $(wildcard client/*.c)
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+INTEG_SRCS  := $(wildcard tests/integration/test_*.c)
+INTEG_LIB   := $(filter-out $(INTEG_SRCS),$(wildcard tests/integration/*.c))
+
+CORE_OBJS   := $(CORE_SRCS:%.c=$(B)/%.o)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
+CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(B)/%.o)
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+INTEG_BINS  := $(INTEG_SRCS:tests/integration/%.c=$(B)/tests/%)
+LIBCORE     := $(B)/libcore.a
+
+REPAIRD     := $(B)/repaird
+REPAIRCTL   := $(B)/repairctl
+PROGRAMS    := $(REPAIRD) $(if $(CLIENT_SRCS),$(REPAIRCTL))
+
+.PHONY: all check check-run unit integration run install uninstall clean lint deps format
+.DEFAULT_GOAL := all
+
+all: $(PROGRAMS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBCORE): $(CORE_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(REPAIRD): $(DAEMON_OBJS) $(LIBCORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIBCORE) $(SHELL_LIBS) $(CORE_LIBS) -lm
+
+$(REPAIRCTL): $(CLIENT_OBJS) $(LIBCORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIBCORE) $(SHELL_LIBS) $(CORE_LIBS) -lm
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBCORE) $(CHECK_LIBS) $(CORE_LIBS) -lm
+
+$(B)/tests/test_it_%: $(B)/tests/integration/test_it_%.o $(INTEG_LIB:%.c=$(B)/%.o) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(SHELL_LIBS) $(CORE_LIBS) -lm
+
+# ---- tests -----------------------------------------------------------------
+
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: unit integration
+	@echo "make check: all suites passed"
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_DEFAULT_TIMEOUT=60 ./$$t; done
+
+integration: $(INTEG_BINS) $(PROGRAMS)
+	@set -e; for t in $(INTEG_BINS); do echo "== $$t"; \
+		REPAIRD_BIN=$(abspath $(REPAIRD)) REPAIRCTL_BIN=$(abspath $(REPAIRCTL)) \
+		REPAIRD_SRC=$(CURDIR) CK_DEFAULT_TIMEOUT=120 ./$$t; done
+
+# ---- running ---------------------------------------------------------------
+
+run: deps
+	@$(MAKE) --no-print-directory $(REPAIRD)
+	@mkdir -p var
+	./$(REPAIRD) --config conf/dev.yaml
+
+# ---- installing ------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/repaird
+	install -m 0755 $(REPAIRD) $(DESTDIR)$(SBINDIR)/repaird
+	$(if $(CLIENT_SRCS),install -d $(DESTDIR)$(BINDIR) && install -m 0755 $(REPAIRCTL) $(DESTDIR)$(BINDIR)/repairctl)
+	@# Examples never overwrite an operator's config.
+	@for f in repaird.yaml products.yaml; do \
+		if [ -e $(DESTDIR)$(SYSCONFDIR)/repaird/$$f ]; then \
+			echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/repaird/$$f"; \
+			install -m 0644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/repaird/$$f.example; \
+		else install -m 0644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/repaird/$$f; fi; done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/repaird $(DESTDIR)$(BINDIR)/repairctl
+
+clean:
+	rm -rf $(B)
+
+# ---- set-up and hygiene ----------------------------------------------------
+
+# Installs only what is missing; does nothing (and needs no root) otherwise.
+deps:
+	@missing=""; for p in $(DEB_PKGS) $(EXTRA_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+LINT_SRCS = $(CORE_SRCS) $(DAEMON_SRCS) $(CLIENT_SRCS) $(wildcard include/*.h) $(UNIT_SRCS) \
+            $(wildcard tests/integration/*.c tests/integration/*.h)
+
+lint:
+	@$(MAKE) --no-print-directory deps EXTRA_PKGS="$(LINT_PKGS)"
+	clang-format --dry-run -Werror $(LINT_SRCS)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--std=c11 --inline-suppr -Iinclude -D__GNUC__ $(CORE_SRCS) $(DAEMON_SRCS) $(CLIENT_SRCS)
+
+format:
+	clang-format -i $(LINT_SRCS)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,78 @@
+/*
+ * calendar: the business time of one service centre: its working hours per
+ * weekday, its holidays (local dates) and its IANA timezone, precomputed at
+ * build time into sorted UTC working intervals with a running total of
+ * business seconds, so that every query is a binary search and integer
+ * arithmetic. DST-safe: a working interval across a switch has its true length.
+ *
+ * calendar_build() reads the system timezone database (through the C
+ * library, once per centre, at configuration load). Every other function is
+ * pure: no I/O, no clock, no TZ switching.
+ */
+#ifndef REPAIRD_CALENDAR_H
+#define REPAIRD_CALENDAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAL_MAX_SPANS 4 /* working intervals per weekday */
+
+/* Local working interval [start, end) in minutes after midnight, end <= 1440. */
+struct cal_span {
+	int start;
+	int end;
+};
+
+/* Working hours of a week; day 0 is Monday. */
+struct cal_week {
+	struct cal_span span[7][CAL_MAX_SPANS];
+	int nspans[7];
+};
+
+struct calendar {
+	int64_t *start;   /* UTC start of each working interval, ascending */
+	int64_t *end;     /* UTC end, exclusive; intervals are disjoint */
+	int64_t *cum;     /* business seconds before interval i */
+	size_t n;         /* number of intervals */
+	int64_t from;     /* window covered: [from, until) in UTC */
+	int64_t until;
+	int64_t day_seconds; /* a standard working day, for turnaround budgets */
+};
+
+enum {
+	CAL_OK = 0,
+	CAL_ERANGE = -1, /* the answer lies outside the precomputed window */
+};
+
+/*
+ * Build the calendar of a centre for the local years first_year..last_year.
+ * holidays: local dates (days since 1970-01-01), any order, duplicates allowed.
+ * day_seconds: length of a standard working day; 0 means "derive it": the most
+ * common non-zero weekday length (ties: the longer).
+ * Returns 0, or -1 with a message in err (unknown timezone, no working time).
+ */
+int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *week,
+		   const int32_t *holidays, size_t nholidays, int first_year, int last_year,
+		   int64_t day_seconds, char *err, size_t errlen);
+void calendar_free(struct calendar *cal);
+
+/* true when tz names a zone in the system's timezone database. */
+int calendar_tz_exists(const char *tz);
+
+/* The first working instant at or after t. */
+int calendar_next_open(const struct calendar *cal, int64_t t, int64_t *out);
+
+/*
+ * The earliest instant u >= t with calendar_between(t, u) == seconds.
+ * So a budget that runs out at the end of a working day ends at 17:00, not at
+ * the next morning's 09:00; adding 0 gives t.
+ */
+int calendar_add_business(const struct calendar *cal, int64_t t, int64_t seconds, int64_t *out);
+
+/* Business seconds in [a, b); 0 when b <= a. Clamped to the window. */
+int64_t calendar_between(const struct calendar *cal, int64_t a, int64_t b);
+
+/* true when t lies inside a working interval. */
+int calendar_is_open(const struct calendar *cal, int64_t t);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * config: repaird.yaml (and the product catalogue it names) read with libyaml
+ * into one immutable struct config. Every problem is reported as
+ * "file:line:column: message" naming the key and what is allowed; the loader
+ * collects all of them rather than stopping at the first. Unknown keys are
+ * refused.
+ *
+ * The loader reads the configuration files and, through calendar_build(),
+ * the timezone database; nothing else. No sockets, no clock.
+ */
+#ifndef REPAIRD_CONFIG_H
+#define REPAIRD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calendar.h"
+#include "domain.h"
+
+#define CONFIG_ID_MAX 32
+
+struct country {
+	char code[3];
+	char *name;
+	enum programme programme;
+	bool silver_only;
+	int target_days[TIER_COUNT]; /* a country's own target per tier; 0 = use the default */
+};
+
+struct centre {
+	char id[CONFIG_ID_MAX + 1];
+	char *name;
+	enum centre_type type;
+	char country[3];
+	char *timezone;
+	struct cal_week week;
+	int32_t *holidays; /* local dates, sorted */
+	size_t nholidays;
+	struct calendar cal;
+};
+
+struct product {
+	char *model; /* exact, full catalogue name */
+	enum product_class cls;
+	bool fast_track;
+	bool video;
+	int points;
+};
+
+struct config {
+	char *path;
+
+	/* listen: */
+	char **listen_tcp; /* "host:port" */
+	size_t nlisten_tcp;
+	char *listen_unix; /* NULL = none */
+	unsigned unix_mode;
+
+	/* server: */
+	char *state_dir;
+	int max_clients;
+	int idle_timeout; /* seconds; 0 = off */
+	enum log_level log_level;
+
+	/* journal: */
+	enum fsync_policy fsync;
+
+	/* redis: */
+	bool redis_enabled;
+	char *redis_host;
+	int redis_port;
+	char *redis_unix; /* NULL = TCP */
+	int redis_db;
+	char *redis_password; /* NULL = none */
+	char *redis_prefix;
+	long redis_maxlen;
+	unsigned redis_events; /* bit per enum event_type */
+	int redis_connect_timeout_ms;
+	int redis_reply_timeout_ms;
+
+	/* policy: */
+	int in_service_limit;
+	enum over_limit over_limit;
+	int at_risk_permille; /* at risk once this share of the budget is used */
+	unsigned pause_states; /* bit per enum ticket_state */
+	int standard_days;
+	int video_min_days;
+	enum programme default_programme;
+	int target_days[TIER_COUNT];
+	unsigned loan_rules[PROGRAMME_COUNT][TIER_COUNT]; /* LOAN_ON_* bits */
+	unsigned fast_track_services[CENTRE_TYPE_COUNT]; /* bit per enum service */
+
+	/* calendar: */
+	int first_year;
+	int last_year;
+	int64_t day_seconds; /* default standard working day; 0 = derive per centre */
+
+	struct country *countries; /* sorted by code */
+	size_t ncountries;
+	struct centre *centres; /* in file order */
+	size_t ncentres;
+	struct product *products; /* sorted by model (strcmp) */
+	size_t nproducts;
+	char *products_path;
+};
+
+/* A list of error messages, each "file:line:column: message". */
+struct config_errors {
+	char **msg;
+	size_t n;
+};
+
+/*
+ * Load path. Returns a new config, or NULL with every problem in errs (which
+ * the caller frees with config_errors_free).
+ */
+struct config *config_load(const char *path, struct config_errors *errs);
+/* Parse YAML text as if read from `name` (products: paths relative to base_dir). */
+struct config *config_parse(const char *name, const char *text, size_t len, const char *base_dir,
+			    struct config_errors *errs);
+void config_free(struct config *cfg);
+void config_errors_free(struct config_errors *errs);
+
+const struct centre *config_centre(const struct config *cfg, const char *id);
+const struct country *config_country(const struct config *cfg, const char *code);
+const struct product *config_product(const struct config *cfg, const char *model);
+/*
+ * Up to max catalogue names closest to model (edit distance, case-insensitive),
+ * best first; returns how many were written.
+ */
+size_t config_product_suggest(const struct config *cfg, const char *model, const char **out,
+			      size_t max);
+
+#endif
