@@ -1,0 +1,41 @@
+/*
+ * deadline: one indexed binary min-heap holding, for each ticket that needs
+ * attention later (at risk, breach), the instant it needs it. The daemon arms
+ * a single timer on the top. Tickets are named by a dense index (id - 1).
+ * O(log n) insert, update and remove; O(1) peek.
+ *
+ * Pure: no I/O, no clock.
+ */
+#ifndef REPAIRD_DEADLINE_H
+#define REPAIRD_DEADLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dheap_entry {
+	int64_t at;
+	uint32_t idx;
+};
+
+struct dheap {
+	struct dheap_entry *a; /* the heap, a[0] is the earliest */
+	uint32_t n;
+	uint32_t cap;
+	uint32_t *pos;  /* pos[idx] = heap position + 1, 0 when idx is not in the heap */
+	uint32_t npos;  /* entries allocated in pos */
+};
+
+void dheap_init(struct dheap *h);
+void dheap_free(struct dheap *h);
+/* Insert idx with key at, or move it to at if already present. */
+void dheap_set(struct dheap *h, uint32_t idx, int64_t at);
+/* Remove idx if present. */
+void dheap_remove(struct dheap *h, uint32_t idx);
+bool dheap_contains(const struct dheap *h, uint32_t idx);
+/* The earliest entry; false when empty. Ties: any order. */
+bool dheap_peek(const struct dheap *h, uint32_t *idx, int64_t *at);
+/* true when the heap property and the index agree everywhere (for tests). */
+bool dheap_valid(const struct dheap *h);
+
+#endif

@@ -1,0 +1,283 @@
+/*
+ * engine: the ticket store and everything DOMAIN.md says happens to a ticket:
+ * members, Fast Track decision at opening, the state machine with history,
+ * the per-member in-service slots and queue, the turnaround clock in the
+ * centre's business time, at-risk, breach, met/missed, loans, and the domain
+ * events appended to an outbox with a strictly increasing sequence number.
+ *
+ * Pure: no I/O and no clock. Every entry point takes `now` (UTC seconds) and
+ * first processes whatever fell due up to it, so the result never depends on
+ * how often engine_advance() was called. The engine never sends events
+ * anywhere: the shell drains the outbox. Deterministic: the same calls with
+ * the same arguments give the same state (the journal relies on it).
+ */
+#ifndef REPAIRD_ENGINE_H
+#define REPAIRD_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "domain.h"
+#include "policy.h"
+
+/* The error words of PROTOCOL.md that the engine can produce. */
+enum engine_status {
+	ENGINE_OK,
+	ENGINE_ERR,      /* syntax */
+	ENGINE_INVALID,  /* a malformed or out-of-range value */
+	ENGINE_NOTFOUND, /* no such ticket, member, centre, product */
+	ENGINE_STATE,    /* a transition the state machine does not allow */
+	ENGINE_LIMIT,    /* over the in-service limit with over_limit: reject */
+	ENGINE_STATUS_COUNT
+};
+
+extern const char *const engine_status_words[ENGINE_STATUS_COUNT]; /* "", "ERR", "INVALID", ... */
+
+struct engine_error {
+	enum engine_status status;
+	char msg[320]; /* a sentence for a person, naming the offending value */
+};
+
+enum hist_what {
+	HIST_OPENED,
+	HIST_MOVED,
+	HIST_AT_RISK,
+	HIST_BREACHED,
+	HIST_LOAN_ELIGIBLE,
+	HIST_LOAN_ISSUED,
+	HIST_LOAN_RETURNED,
+	HIST_PROMOTED,
+	HIST_LIMIT,
+	HIST_WHAT_COUNT
+};
+extern const char *const hist_what_names[HIST_WHAT_COUNT];
+
+struct hist {
+	int64_t at;
+	const char *detail; /* static text or the engine's arena */
+	uint32_t who;       /* interned user name */
+	uint8_t what;       /* enum hist_what */
+};
+
+enum loan_state { LOAN_NONE, LOAN_ISSUED, LOAN_RETURNED };
+
+/* One ticket. Kept small: a million of them must fit in well under 300 MB. */
+struct ticket {
+	uint64_t id;
+	uint64_t member;      /* 0: none */
+	int64_t created_at;
+	int64_t received_at;  /* 0: not yet */
+	int64_t ready_at;     /* 0: not ready */
+	int64_t closed_at;    /* 0: open */
+	int64_t last_change;  /* time of the latest move; a move may not be dated before it */
+	int64_t clock_since;  /* while the clock runs: when it last started */
+	int64_t used;         /* business seconds used before clock_since */
+	int64_t budget;       /* business seconds of the target */
+	int64_t deadline;     /* 0: not set (not started, or paused before any deadline) */
+	int64_t eta;          /* awaiting-parts ETA, 0: none */
+	const char *serial;
+	struct hist *hist;
+	uint32_t nhist;
+	uint32_t product;     /* interned model name */
+	uint32_t centre;      /* interned centre id */
+	uint16_t target_days;
+	int8_t tier;          /* snapshot at opening; TIER_NONE for a non-member */
+	int8_t programme;     /* snapshot at opening; -1 for a non-member */
+	uint8_t pclass;       /* enum product_class (other when unlisted) */
+	uint8_t service;
+	uint8_t state;
+	uint8_t reason;       /* enum ft_reason */
+	uint8_t loan_reason;  /* enum loan_reason, valid when loan_eligible */
+	uint8_t loan_state;   /* enum loan_state */
+	int8_t met;           /* -1 unset, 0 missed, 1 met */
+	unsigned fast_track : 1;
+	unsigned at_risk : 1;
+	unsigned breached : 1;
+	unsigned queued : 1;
+	unsigned loan_eligible : 1;
+	unsigned registered : 1;
+	unsigned unlisted : 1;
+	unsigned video : 1;
+	unsigned holds_slot : 1;
+};
+
+struct member {
+	uint64_t number;
+	enum tier tier;
+	char country[3];
+	bool has_programme;
+	enum programme programme;
+	int32_t expires; /* -1: none */
+	char *name;
+	bool present;    /* false after MEMBER.DEL while tickets still hold slots */
+	uint32_t in_service;
+	uint64_t *queued; /* ticket ids waiting for a slot, oldest first */
+	uint32_t nqueued;
+};
+
+struct event {
+	uint64_t seq;
+	int64_t at;
+	uint64_t ticket;
+	uint64_t member;
+	int64_t deadline;
+	const char *serial;
+	const char *reason; /* static text */
+	uint32_t centre;    /* interned */
+	uint32_t product;   /* interned */
+	uint8_t type;       /* enum event_type */
+	int8_t tier;
+	int8_t programme;
+	uint8_t state;
+};
+
+struct engine;
+
+struct engine *engine_new(const struct config *cfg);
+void engine_free(struct engine *e);
+
+/*
+ * Switch to a new configuration (a reload). Open tickets keep their used
+ * business time; their budget, deadline and heap entry are recomputed on the
+ * new calendar and targets. Refused (nothing changes) when an open ticket's
+ * centre is missing from cfg.
+ */
+int engine_set_config(struct engine *e, const struct config *cfg, int64_t now,
+		      struct engine_error *err);
+const struct config *engine_config(const struct engine *e);
+
+/* ---- members ---- */
+
+struct member_input {
+	uint64_t number;
+	enum tier tier;
+	char country[3];
+	bool has_programme;
+	enum programme programme;
+	int32_t expires; /* -1: none */
+	const char *name; /* may be NULL */
+};
+
+int engine_member_set(struct engine *e, const struct member_input *in, int64_t now,
+		      struct engine_error *err);
+/* 1 when a member was deleted, 0 when there was none. */
+int engine_member_del(struct engine *e, uint64_t number, int64_t now);
+const struct member *engine_member_get(const struct engine *e, uint64_t number);
+size_t engine_member_count(const struct engine *e);
+enum tier engine_member_effective_tier(const struct engine *e, const struct member *m);
+enum programme engine_member_programme(const struct engine *e, const struct member *m);
+
+/* ---- tickets ---- */
+
+struct ticket_open {
+	const char *centre;
+	const char *product;
+	const char *serial;
+	enum service service;
+	uint64_t member; /* 0: a non-member */
+	bool registered;
+	bool received;
+	int64_t received_at; /* with received: when (<= now) */
+	bool unlisted;
+	const char *note; /* may be NULL */
+	const char *who;
+};
+
+int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t now,
+		       const struct ticket **out, struct engine_error *err);
+
+struct ticket_move {
+	uint64_t id;
+	enum ticket_state to;
+	int64_t at;  /* 0: now */
+	int64_t eta; /* 0: none; only with awaiting_parts */
+	const char *note;
+	const char *who;
+};
+
+int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t now,
+		       const struct ticket **out, struct engine_error *err);
+int engine_loan_issue(struct engine *e, uint64_t id, const char *serial, const char *note,
+		      const char *who, int64_t now, const struct ticket **out,
+		      struct engine_error *err);
+int engine_loan_return(struct engine *e, uint64_t id, const char *note, const char *who,
+		       int64_t now, const struct ticket **out, struct engine_error *err);
+
+const struct ticket *engine_ticket_get(const struct engine *e, uint64_t id);
+uint64_t engine_ticket_count(const struct engine *e);
+
+/* A ticket's clock read at now (the ticket itself only changes on events). */
+struct ticket_clock {
+	int64_t used;      /* business seconds used */
+	int64_t remaining; /* budget - used; negative when over */
+	bool running;
+	bool paused;
+};
+void engine_ticket_clock(const struct engine *e, const struct ticket *t, int64_t now,
+			 struct ticket_clock *c);
+
+#define TICKET_NFIELDS 29
+extern const char *const ticket_field_names[TICKET_NFIELDS];
+/* The ticket's reply values in PROTOCOL.md's order; "" stands for "not set". */
+struct ticket_fields {
+	const char *v[TICKET_NFIELDS];
+	char buf[TICKET_NFIELDS][24];
+};
+void engine_ticket_fields(const struct engine *e, const struct ticket *t, int64_t now,
+			  struct ticket_fields *f);
+
+const char *engine_str(const struct engine *e, uint32_t id); /* an interned string */
+
+/* ---- queries ---- */
+
+enum ticket_scope { SCOPE_OPEN, SCOPE_CLOSED, SCOPE_ALL };
+
+struct ticket_filter {
+	const char *centre; /* NULL: any */
+	uint64_t member;    /* 0: any */
+	int state;          /* -1: any */
+	enum ticket_scope scope;
+	bool at_risk;
+	bool breached;
+	uint64_t after; /* ids greater than this */
+	size_t count;
+};
+
+/* Up to f->count matching tickets with ids above f->after, ascending. Returns how many. */
+size_t engine_ticket_list(const struct engine *e, const struct ticket_filter *f,
+			  const struct ticket **out);
+
+struct engine_stats {
+	uint64_t closed, met, missed, open, at_risk, breached, loans_eligible;
+	uint64_t met_tier[TIER_COUNT], missed_tier[TIER_COUNT];
+};
+/* centre NULL: all; since/until: local dates of readiness (-1: unbounded). */
+void engine_stats(const struct engine *e, const char *centre, int32_t since, int32_t until,
+		  struct engine_stats *s);
+
+/* Counters for INFO tickets. */
+struct engine_counts {
+	uint64_t tickets, open, at_risk, breached, fast_track, queued, loans_eligible,
+		loans_issued, members, heap, events, history_bytes;
+};
+void engine_counts(const struct engine *e, struct engine_counts *c);
+
+/* ---- time ---- */
+
+/* Process everything due up to now (at risk, breach, loans). Returns how many. */
+size_t engine_advance(struct engine *e, int64_t now);
+/* The next instant a ticket needs attention; false when none. */
+bool engine_next_due(const struct engine *e, int64_t *at);
+
+/* ---- outbox ---- */
+
+/* Events not yet taken, oldest first. */
+size_t engine_outbox_count(const struct engine *e);
+const struct event *engine_outbox_at(const struct engine *e, size_t i);
+/* Drop the n oldest events (delivered or handed over). */
+void engine_outbox_drop(struct engine *e, size_t n);
+uint64_t engine_last_seq(const struct engine *e);
+
+#endif

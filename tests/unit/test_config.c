@@ -1,0 +1,402 @@
+/* Unit tests: the configuration loader (shipped files, and every kind of error). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char tmpdir[64];
+
+static void write_file(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *good_products =
+	"products:\n"
+	"  - {model: \"EOS R5\", class: body, fast_track: true, video: false, points: 500}\n"
+	"  - {model: \"EOS C70\", class: video, fast_track: true, video: true, points: 600}\n"
+	"  - {model: \"EOS R50\", class: body, fast_track: false, video: false, points: 0}\n";
+
+static void setup(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/repaird-test-config-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	write_file("products.yaml", good_products);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+/* Parse text; returns the config (or NULL) and leaves the errors in errs. */
+static struct config *parse(const char *text, struct config_errors *errs)
+{
+	return config_parse("t.yaml", text, strlen(text), tmpdir, errs);
+}
+
+/* Assert that parsing fails and that one error starts with prefix ("t.yaml:L:C: ...")
+ * and contains needle. */
+static void expect_error(const char *text, const char *prefix, const char *needle)
+{
+	struct config_errors errs = {0};
+	struct config *cfg = parse(text, &errs);
+	int found = 0;
+
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_gt(errs.n, 0);
+	for (size_t i = 0; i < errs.n; i++)
+		if (strncmp(errs.msg[i], prefix, strlen(prefix)) == 0 &&
+		    strstr(errs.msg[i], needle) != NULL)
+			found = 1;
+	if (!found)
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "  got: %s\n", errs.msg[i]);
+	ck_assert_msg(found, "no error \"%s...%s\"", prefix, needle);
+	config_errors_free(&errs);
+}
+
+#define CENTRE                                                                                     \
+	"centres:\n"                                                                               \
+	"  - id: DE-PSC-A\n"                                                                       \
+	"    type: psc\n"                                                                          \
+	"    country: DE\n"                                                                        \
+	"    timezone: Europe/Berlin\n"                                                            \
+	"    hours: {mon: \"09:00-17:00\", tue: \"09:00-12:00, 13:00-17:00\"}\n"
+
+START_TEST(test_shipped_files_load)
+{
+	static const char *files[] = {"conf/repaird.yaml", "conf/dev.yaml"};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct config_errors errs = {0};
+		struct config *cfg = config_load(files[i], &errs);
+		for (size_t j = 0; j < errs.n; j++)
+			fprintf(stderr, "%s\n", errs.msg[j]);
+		ck_assert_ptr_nonnull(cfg);
+		ck_assert_uint_gt(cfg->ncentres, 0);
+		ck_assert_uint_gt(cfg->nproducts, 0);
+		config_free(cfg);
+		config_errors_free(&errs);
+	}
+}
+END_TEST
+
+START_TEST(test_production_data)
+{
+	static const char *subscription[] = {"AT", "BE", "CZ", "FR", "DE", "HU", "IE",
+					     "IT", "LU", "NL", "PL", "PT", "NO", "SK",
+					     "FI", "DK", "ES", "SE", "GB"};
+	static const char *silver_only[] = {"EE", "KZ", "HR", "LV", "LT",
+					    "RO", "SI", "TR", "UA", "AE"};
+	static const char *eligible[] = {"EOS R1",
+					 "EOS R3",
+					 "EOS R5",
+					 "EOS R5 Mark II",
+					 "EOS R6 Mark II",
+					 "EOS-1D X Mark III",
+					 "EOS 5D Mark IV",
+					 "EOS C70",
+					 "EOS C300 Mark III",
+					 "XF605",
+					 "RF 70-200mm F2.8 L IS USM",
+					 "EF 100mm f/2.8L Macro IS USM"};
+	static const char *not_eligible[] = {"EOS 80D", "EOS R50", "EOS R100", "EF 50mm f/1.8 STM"};
+	struct config_errors errs = {0};
+	struct config *cfg = config_load("conf/repaird.yaml", &errs);
+	const char *types[] = {"psc", "cec", "asp"};
+	int seen[3] = {0};
+
+	ck_assert_ptr_nonnull(cfg);
+	for (size_t i = 0; i < sizeof subscription / sizeof *subscription; i++) {
+		const struct country *c = config_country(cfg, subscription[i]);
+		ck_assert_msg(c != NULL, "country %s missing", subscription[i]);
+		ck_assert_int_eq(c->programme, PROGRAMME_SUBSCRIPTION);
+		ck_assert(!c->silver_only);
+	}
+	for (size_t i = 0; i < sizeof silver_only / sizeof *silver_only; i++) {
+		const struct country *c = config_country(cfg, silver_only[i]);
+		ck_assert_msg(c != NULL, "country %s missing", silver_only[i]);
+		ck_assert_msg(c->silver_only, "%s should be Silver only", silver_only[i]);
+		ck_assert_int_eq(c->programme, PROGRAMME_FREE);
+	}
+	ck_assert_uint_ge(cfg->nproducts, 80);
+	for (size_t i = 0; i < sizeof eligible / sizeof *eligible; i++) {
+		const struct product *p = config_product(cfg, eligible[i]);
+		ck_assert_msg(p != NULL, "product %s missing", eligible[i]);
+		ck_assert_msg(p->fast_track, "%s should be Fast Track eligible", eligible[i]);
+	}
+	ck_assert(config_product(cfg, "EOS C70")->video);
+	ck_assert(config_product(cfg, "XF605")->video);
+	ck_assert(!config_product(cfg, "EOS R5")->video);
+	for (size_t i = 0; i < sizeof not_eligible / sizeof *not_eligible; i++) {
+		const struct product *p = config_product(cfg, not_eligible[i]);
+		ck_assert_msg(p != NULL, "product %s missing", not_eligible[i]);
+		ck_assert_msg(!p->fast_track, "%s should not be eligible", not_eligible[i]);
+	}
+	for (size_t i = 0; i < cfg->ncentres; i++) {
+		ck_assert_uint_gt(cfg->centres[i].nholidays, 0);
+		ck_assert_uint_gt(cfg->centres[i].cal.n, 0);
+		seen[cfg->centres[i].type]++;
+	}
+	for (int t = 0; t < 3; t++)
+		ck_assert_msg(seen[t] > 0, "no centre of type %s", types[t]);
+	ck_assert_int_eq(cfg->target_days[TIER_PLATINUM], 2);
+	ck_assert_int_eq(cfg->target_days[TIER_GOLD], 3);
+	ck_assert_int_eq(cfg->target_days[TIER_SILVER], 5);
+	ck_assert_int_eq(cfg->standard_days, 10);
+	ck_assert_int_eq(cfg->video_min_days, 5);
+	ck_assert_uint_eq(cfg->loan_rules[PROGRAMME_SUBSCRIPTION][TIER_PLATINUM], LOAN_ON_BOOKING);
+	ck_assert_uint_eq(cfg->loan_rules[PROGRAMME_SUBSCRIPTION][TIER_GOLD], LOAN_ON_BREACH);
+	ck_assert_uint_eq(cfg->loan_rules[PROGRAMME_FREE][TIER_GOLD],
+			  LOAN_ON_FORECAST | LOAN_ON_BREACH);
+	ck_assert_uint_eq(cfg->loan_rules[PROGRAMME_FREE][TIER_SILVER], 0);
+	ck_assert_uint_eq(cfg->fast_track_services[CENTRE_ASP], 1u << SERVICE_REPAIR);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_minimal_and_defaults)
+{
+	struct config_errors errs = {0};
+	struct config *cfg = parse("products: products.yaml\n" CENTRE, &errs);
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(errs.n, 0);
+	ck_assert_uint_eq(cfg->nlisten_tcp, 1);
+	ck_assert_str_eq(cfg->listen_tcp[0], "127.0.0.1:7878");
+	ck_assert_str_eq(cfg->listen_unix, "/run/repaird/repaird.sock");
+	ck_assert_str_eq(cfg->state_dir, "/var/lib/repaird");
+	ck_assert_int_eq(cfg->in_service_limit, 3);
+	ck_assert_int_eq(cfg->over_limit, OVER_LIMIT_STANDARD);
+	ck_assert_int_eq(cfg->at_risk_permille, 750);
+	ck_assert_uint_eq(cfg->pause_states, 1u << TSTATE_AWAITING_CUSTOMER);
+	ck_assert_uint_eq(cfg->nproducts, 3);
+	ck_assert_ptr_nonnull(config_product(cfg, "EOS C70"));
+	ck_assert_ptr_null(config_product(cfg, "EOS C71"));
+	ck_assert_ptr_nonnull(config_centre(cfg, "DE-PSC-A"));
+	ck_assert_int_eq(cfg->centres[0].week.nspans[1], 2);
+	ck_assert_int_eq(cfg->centres[0].week.span[1][1].start, 13 * 60);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_unknown_key)
+{
+	expect_error("products: products.yaml\nlisten:\n  tpc: [\"127.0.0.1:1\"]\n" CENTRE,
+		     "t.yaml:3:3: ", "unknown key \"tpc\" (allowed: tcp, unix, unix_mode)");
+	expect_error("products: products.yaml\nfrobnicate: 1\n" CENTRE, "t.yaml:2:1: ",
+		     "unknown key \"frobnicate\"");
+}
+END_TEST
+
+START_TEST(test_wrong_type)
+{
+	expect_error("products: products.yaml\nserver: 12\n" CENTRE, "t.yaml:2:9: ",
+		     "server: expected a mapping, got a scalar");
+	expect_error("products: products.yaml\nserver:\n  max_clients: lots\n" CENTRE,
+		     "t.yaml:3:16: ", "\"lots\" is not an integer");
+	expect_error("products: products.yaml\nredis:\n  enabled: maybe\n" CENTRE, "t.yaml:3:12: ",
+		     "not a boolean");
+}
+END_TEST
+
+START_TEST(test_out_of_range)
+{
+	expect_error("products: products.yaml\npolicy:\n  at_risk_percent: 150\n" CENTRE,
+		     "t.yaml:3:20: ", "150 is out of range (allowed: 1..100)");
+	expect_error("products: products.yaml\npolicy:\n  over_limit: maybe\n" CENTRE,
+		     "t.yaml:3:15: ", "unknown value \"maybe\" (allowed: standard, reject, queue)");
+	expect_error("products: products.yaml\nlisten:\n  tcp: [\"127.0.0.1:99999\"]\n" CENTRE,
+		     "t.yaml:3:9: ", "is not HOST:PORT");
+	expect_error("products: products.yaml\npolicy:\n  pause_states: [returned]\n" CENTRE,
+		     "t.yaml:3:17: ", "cannot pause");
+}
+END_TEST
+
+START_TEST(test_unknown_timezone)
+{
+	expect_error("products: products.yaml\n"
+		     "centres:\n"
+		     "  - id: DE-PSC-A\n"
+		     "    type: psc\n"
+		     "    country: DE\n"
+		     "    timezone: Mars/Olympus_Mons\n"
+		     "    hours: {mon: \"09:00-17:00\"}\n",
+		     "t.yaml:6:15: ", "unknown timezone \"Mars/Olympus_Mons\"");
+	expect_error("products: products.yaml\n"
+		     "centres:\n"
+		     "  - id: DE-PSC-A\n"
+		     "    type: psc\n"
+		     "    country: DE\n"
+		     "    timezone: ../../etc/passwd\n"
+		     "    hours: {mon: \"09:00-17:00\"}\n",
+		     "t.yaml:6:15: ", "unknown timezone");
+}
+END_TEST
+
+START_TEST(test_duplicate_centre)
+{
+	expect_error("products: products.yaml\n" CENTRE "  - id: DE-PSC-A\n"
+		     "    type: asp\n"
+		     "    country: DE\n"
+		     "    timezone: Europe/Berlin\n"
+		     "    hours: {mon: \"09:00-17:00\"}\n",
+		     "t.yaml:8:9: ", "duplicate centre id \"DE-PSC-A\"");
+}
+END_TEST
+
+START_TEST(test_no_working_hours)
+{
+	expect_error("products: products.yaml\n"
+		     "centres:\n"
+		     "  - id: DE-PSC-A\n"
+		     "    type: psc\n"
+		     "    country: DE\n"
+		     "    timezone: Europe/Berlin\n"
+		     "    hours: {}\n",
+		     "t.yaml:7:12: ", "no working hours");
+	expect_error("products: products.yaml\n"
+		     "centres:\n"
+		     "  - id: DE-PSC-A\n"
+		     "    type: psc\n"
+		     "    country: DE\n"
+		     "    timezone: Europe/Berlin\n",
+		     "t.yaml:3:5: ", "missing key \"hours\"");
+	expect_error("products: products.yaml\n"
+		     "centres:\n"
+		     "  - id: DE-PSC-A\n"
+		     "    type: psc\n"
+		     "    country: DE\n"
+		     "    timezone: Europe/Berlin\n"
+		     "    hours: {mon: \"17:00-09:00\"}\n",
+		     "t.yaml:7:17: ", "ends before it starts");
+}
+END_TEST
+
+START_TEST(test_bad_holiday)
+{
+	expect_error("products: products.yaml\n" CENTRE "    holidays: [2026-01-01, 2026-02-30]\n",
+		     "t.yaml:9:29: ", "\"2026-02-30\" is not a date");
+}
+END_TEST
+
+START_TEST(test_bad_country)
+{
+	expect_error("products: products.yaml\ncountries:\n  XX: {programme: free}\n" CENTRE,
+		     "t.yaml:3:3: ", "\"XX\" is not an ISO 3166 country code");
+	expect_error("products: products.yaml\n"
+		     "centres:\n"
+		     "  - id: UK-PSC-A\n"
+		     "    type: psc\n"
+		     "    country: UK\n"
+		     "    timezone: Europe/London\n"
+		     "    hours: {mon: \"09:00-17:00\"}\n",
+		     "t.yaml:5:14: ", "\"UK\" is not an ISO 3166 country code");
+}
+END_TEST
+
+START_TEST(test_product_twice)
+{
+	struct config_errors errs = {0};
+	char path[128];
+	struct config *cfg;
+
+	write_file("products.yaml",
+		   "products:\n"
+		   "  - {model: \"EOS R5\", class: body, fast_track: true}\n"
+		   "  - {model: \"EOS C70\", class: video, fast_track: true, video: true}\n"
+		   "  - {model: \"EOS R5\", class: body, fast_track: false}\n");
+	cfg = parse("products: products.yaml\n" CENTRE, &errs);
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_eq(errs.n, 1);
+	snprintf(path, sizeof path, "%s/products.yaml:4:5: ", tmpdir);
+	ck_assert_msg(strncmp(errs.msg[0], path, strlen(path)) == 0, "got %s", errs.msg[0]);
+	ck_assert_ptr_nonnull(strstr(errs.msg[0], "\"EOS R5\" listed twice (first at line 2)"));
+	config_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(test_syntax_error_and_many_errors)
+{
+	struct config_errors errs = {0};
+	struct config *cfg;
+
+	expect_error("products: products.yaml\nlisten: [unclosed\n", "t.yaml:", "YAML syntax error");
+	/* Every error is reported, not just the first. */
+	cfg = parse("products: products.yaml\n"
+		    "server: {max_clients: 0, log_level: loud}\n"
+		    "journal: {fsync: sometimes}\n" CENTRE,
+		    &errs);
+	ck_assert_ptr_null(cfg);
+	ck_assert_uint_eq(errs.n, 3);
+	config_errors_free(&errs);
+}
+END_TEST
+
+START_TEST(test_product_suggest)
+{
+	struct config_errors errs = {0};
+	struct config *cfg = parse("products: products.yaml\n" CENTRE, &errs);
+	const char *out[3];
+	size_t n;
+
+	ck_assert_ptr_nonnull(cfg);
+	n = config_product_suggest(cfg, "EOS R6", out, 3);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(out[0], "EOS R5");
+	n = config_product_suggest(cfg, "eos c70", out, 1);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(out[0], "EOS C70");
+	config_free(cfg);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_shipped_files_load);
+	tcase_add_test(tc, test_production_data);
+	tcase_add_test(tc, test_minimal_and_defaults);
+	tcase_add_test(tc, test_unknown_key);
+	tcase_add_test(tc, test_wrong_type);
+	tcase_add_test(tc, test_out_of_range);
+	tcase_add_test(tc, test_unknown_timezone);
+	tcase_add_test(tc, test_duplicate_centre);
+	tcase_add_test(tc, test_no_working_hours);
+	tcase_add_test(tc, test_bad_holiday);
+	tcase_add_test(tc, test_bad_country);
+	tcase_add_test(tc, test_product_twice);
+	tcase_add_test(tc, test_syntax_error_and_many_errors);
+	tcase_add_test(tc, test_product_suggest);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

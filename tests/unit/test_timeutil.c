@@ -1,0 +1,391 @@
+/* Unit tests for timeutil: civil dates and the wire formats. */
+#include "timeutil.h"
+
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int64_t utc(int y, int m, int d, int h, int mi)
+{
+	return (int64_t)days_from_civil(y, m, d) * SECS_PER_DAY + h * 3600 + mi * 60;
+}
+
+/* ---- civil dates ------------------------------------------------------- */
+
+START_TEST(test_days_known_values)
+{
+	ck_assert_int_eq(days_from_civil(1970, 1, 1), 0);
+	ck_assert_int_eq(days_from_civil(1970, 1, 2), 1);
+	ck_assert_int_eq(days_from_civil(1969, 12, 31), -1);
+	ck_assert_int_eq(days_from_civil(2000, 1, 1), 10957);
+	ck_assert_int_eq(days_from_civil(2000, 3, 1), 11017);
+	ck_assert_int_eq(days_from_civil(2026, 11, 23), 20415);
+	ck_assert_int_eq(days_from_civil(1, 1, 1), -719162);
+	ck_assert_int_eq(days_from_civil(9999, 12, 31), 2932896);
+}
+END_TEST
+
+START_TEST(test_days_round_trip)
+{
+	/* Every day from 1582 to 2500: consecutive, and back to the same date. */
+	int32_t expect = days_from_civil(1582, 1, 1);
+	int checked = 0;
+
+	for (int y = 1582; y <= 2500; y++) {
+		for (int m = 1; m <= 12; m++) {
+			for (int d = 1; d <= 31; d++) {
+				int yy, mm, dd;
+				int32_t days;
+
+				if (!civil_valid(y, m, d))
+					continue;
+				days = days_from_civil(y, m, d);
+				ck_assert_int_eq(days, expect);
+				civil_from_days(days, &yy, &mm, &dd);
+				ck_assert_int_eq(yy, y);
+				ck_assert_int_eq(mm, m);
+				ck_assert_int_eq(dd, d);
+				expect++;
+				checked++;
+			}
+		}
+	}
+	ck_assert_int_eq(checked, days_from_civil(2501, 1, 1) - days_from_civil(1582, 1, 1));
+}
+END_TEST
+
+START_TEST(test_days_round_trip_extremes)
+{
+	static const int dates[][3] = {
+		{1, 1, 1}, {1, 12, 31}, {4, 2, 29}, {400, 2, 29}, {1600, 2, 29}, {9999, 12, 31},
+	};
+
+	for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+		int y, m, d;
+
+		civil_from_days(days_from_civil(dates[i][0], dates[i][1], dates[i][2]), &y, &m,
+				&d);
+		ck_assert_int_eq(y, dates[i][0]);
+		ck_assert_int_eq(m, dates[i][1]);
+		ck_assert_int_eq(d, dates[i][2]);
+	}
+}
+END_TEST
+
+START_TEST(test_leap_years)
+{
+	ck_assert(civil_valid(2000, 2, 29));  /* divisible by 400 */
+	ck_assert(civil_valid(2024, 2, 29));  /* divisible by 4 */
+	ck_assert(!civil_valid(2100, 2, 29)); /* divisible by 100, not 400 */
+	ck_assert(!civil_valid(1900, 2, 29));
+	ck_assert(!civil_valid(2026, 2, 29));
+	ck_assert_int_eq(days_from_civil(2000, 3, 1) - days_from_civil(2000, 2, 28), 2);
+	ck_assert_int_eq(days_from_civil(2100, 3, 1) - days_from_civil(2100, 2, 28), 1);
+	ck_assert_int_eq(days_from_civil(2025, 1, 1) - days_from_civil(2024, 1, 1), 366);
+	ck_assert_int_eq(days_from_civil(2101, 1, 1) - days_from_civil(2100, 1, 1), 365);
+}
+END_TEST
+
+START_TEST(test_civil_valid)
+{
+	ck_assert(civil_valid(2026, 1, 31));
+	ck_assert(!civil_valid(2026, 4, 31));
+	ck_assert(!civil_valid(2026, 2, 30));
+	ck_assert(!civil_valid(2026, 0, 1));
+	ck_assert(!civil_valid(2026, 13, 1));
+	ck_assert(!civil_valid(2026, 1, 0));
+	ck_assert(!civil_valid(2026, 1, 32));
+	ck_assert(!civil_valid(0, 1, 1));
+	ck_assert(!civil_valid(10000, 1, 1));
+	ck_assert(civil_valid(1, 1, 1));
+	ck_assert(civil_valid(9999, 12, 31));
+}
+END_TEST
+
+START_TEST(test_weekday)
+{
+	ck_assert_int_eq(weekday_from_days(0), 3);                              /* Thu */
+	ck_assert_int_eq(weekday_from_days(-1), 2);                             /* Wed */
+	ck_assert_int_eq(weekday_from_days(-4), 6);                             /* Sun */
+	ck_assert_int_eq(weekday_from_days(days_from_civil(2000, 1, 1)), 5);    /* Sat */
+	ck_assert_int_eq(weekday_from_days(days_from_civil(2026, 11, 23)), 0);  /* Mon */
+	ck_assert_int_eq(weekday_from_days(days_from_civil(2026, 3, 29)), 6);   /* Sun */
+	ck_assert_int_eq(weekday_from_days(days_from_civil(1900, 1, 1)), 0);    /* Mon */
+	for (int32_t d = -1000; d < 1000; d++)
+		ck_assert_int_eq(weekday_from_days(d + 1), (weekday_from_days(d) + 1) % 7);
+}
+END_TEST
+
+/* ---- dates ------------------------------------------------------------- */
+
+START_TEST(test_date_parse_ok)
+{
+	int32_t d = 0;
+
+	ck_assert_int_eq(date_parse("2026-12-31", &d), 0);
+	ck_assert_int_eq(d, days_from_civil(2026, 12, 31));
+	ck_assert_int_eq(date_parse("2024-02-29", &d), 0);
+	ck_assert_int_eq(d, days_from_civil(2024, 2, 29));
+	ck_assert_int_eq(date_parse("1970-01-01", &d), 0);
+	ck_assert_int_eq(d, 0);
+}
+END_TEST
+
+START_TEST(test_date_parse_errors)
+{
+	static const char *const bad[] = {
+		"",           "2026",        "2026-12",     "2026-12-3",   "2026-1-01",
+		"26-12-31",   "2026/12/31",  "2026-12-31x", "2026-12-31 ", " 2026-12-31",
+		"2026-02-29", "2026-02-30",  "2100-02-29",  "2026-13-01",  "2026-00-10",
+		"2026-01-00", "2026-04-31",  "0000-01-01",  "+026-01-01",  "2026-12-31T00:00Z",
+		"２026-01-01", "2026-0a-01", "NOW",
+	};
+	int32_t d = 12345;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(date_parse(bad[i], &d) == -1, "accepted \"%s\"", bad[i]);
+		ck_assert_int_eq(d, 12345); /* untouched on error */
+	}
+	ck_assert_int_eq(date_parse(NULL, &d), -1);
+}
+END_TEST
+
+START_TEST(test_date_format)
+{
+	char buf[11];
+	int32_t d;
+
+	date_format(days_from_civil(2026, 1, 5), buf);
+	ck_assert_str_eq(buf, "2026-01-05");
+	date_format(-1, buf);
+	ck_assert_str_eq(buf, "1969-12-31");
+	date_format(days_from_civil(1, 1, 1), buf);
+	ck_assert_str_eq(buf, "0001-01-01");
+	for (d = days_from_civil(1999, 1, 1); d < days_from_civil(2101, 1, 1); d += 13) {
+		int32_t back;
+
+		date_format(d, buf);
+		ck_assert_int_eq(date_parse(buf, &back), 0);
+		ck_assert_int_eq(back, d);
+	}
+}
+END_TEST
+
+/* ---- times ------------------------------------------------------------- */
+
+START_TEST(test_time_parse_ok)
+{
+	int64_t t = 0;
+
+	ck_assert_int_eq(time_parse("2026-11-23T09:30:00Z", &t), 0);
+	ck_assert_int_eq(t, utc(2026, 11, 23, 9, 30));
+	ck_assert_int_eq(time_parse("2026-11-23T10:30:00+01:00", &t), 0);
+	ck_assert_int_eq(t, utc(2026, 11, 23, 9, 30));
+	ck_assert_int_eq(time_parse("2026-11-23T09:30Z", &t), 0);
+	ck_assert_int_eq(t, utc(2026, 11, 23, 9, 30));
+	ck_assert_int_eq(time_parse("2026-11-23T09:30:59Z", &t), 0);
+	ck_assert_int_eq(t, utc(2026, 11, 23, 9, 30) + 59);
+	ck_assert_int_eq(time_parse("2026-11-23t09:30:00z", &t), 0);
+	ck_assert_int_eq(t, utc(2026, 11, 23, 9, 30));
+	/* Offsets across midnight and at the limits. */
+	ck_assert_int_eq(time_parse("2026-11-23T01:00:00+02:00", &t), 0);
+	ck_assert_int_eq(t, utc(2026, 11, 22, 23, 0));
+	ck_assert_int_eq(time_parse("2026-11-23T23:00-05:00", &t), 0);
+	ck_assert_int_eq(t, utc(2026, 11, 24, 4, 0));
+	ck_assert_int_eq(time_parse("2026-11-23T12:00:00+14:00", &t), 0);
+	ck_assert_int_eq(t, utc(2026, 11, 22, 22, 0));
+	ck_assert_int_eq(time_parse("2026-11-23T12:00:00-14:00", &t), 0);
+	ck_assert_int_eq(t, utc(2026, 11, 24, 2, 0));
+	ck_assert_int_eq(time_parse("2026-11-23T12:00:00+05:45", &t), 0); /* Nepal */
+	ck_assert_int_eq(t, utc(2026, 11, 23, 6, 15));
+	ck_assert_int_eq(time_parse("2026-11-23T12:00:00-00:00", &t), 0);
+	ck_assert_int_eq(t, utc(2026, 11, 23, 12, 0));
+	ck_assert_int_eq(time_parse("1969-12-31T23:59:59Z", &t), 0);
+	ck_assert_int_eq(t, -1);
+	ck_assert_int_eq(time_parse("2024-02-29T00:00:00Z", &t), 0);
+	ck_assert_int_eq(t, utc(2024, 2, 29, 0, 0));
+}
+END_TEST
+
+START_TEST(test_time_parse_errors)
+{
+	static const char *const bad[] = {
+		"",
+		"NOW",
+		"2026-11-23",
+		"2026-11-23T",
+		"2026-11-23T09:30:00",  /* no zone */
+		"2026-11-23T09:30",     /* no zone */
+		"2026-11-23T09Z",       /* no minutes */
+		"2026-11-23T09:30:00Zx", /* trailing garbage */
+		"2026-11-23T09:30:00Z ",
+		" 2026-11-23T09:30:00Z",
+		"2026-11-23 09:30:00Z", /* space for T */
+		"2026-11-23X09:30:00Z",
+		"2026-02-30T09:30:00Z", /* no such date */
+		"2026-13-01T09:30:00Z",
+		"2026-11-23T24:00:00Z", /* hour 24 */
+		"2026-11-23T25:00:00Z",
+		"2026-11-23T09:60:00Z",
+		"2026-11-23T09:30:60Z", /* no leap seconds */
+		"2026-11-23T9:30:00Z",
+		"2026-11-23T09:3:00Z",
+		"2026-11-23T09:30:0Z",
+		"2026-11-23T09:30:00.5Z", /* no fractions */
+		"2026-11-23T09:30:00+14:01", /* beyond +-14:00 */
+		"2026-11-23T09:30:00-14:30",
+		"2026-11-23T09:30:00+15:00",
+		"2026-11-23T09:30:00+01:60",
+		"2026-11-23T09:30:00+01",
+		"2026-11-23T09:30:00+0100",
+		"2026-11-23T09:30:00+1:00",
+		"2026-11-23T09:30:00+01:00Z",
+		"2026-11-23T09:30:00UTC",
+		"2026-11-23T09:30:00 Z",
+		"2026-11-23T-9:30:00Z",
+		"26-11-23T09:30:00Z",
+	};
+	int64_t t = 777;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(time_parse(bad[i], &t) == -1, "accepted \"%s\"", bad[i]);
+		ck_assert_int_eq(t, 777);
+	}
+	ck_assert_int_eq(time_parse(NULL, &t), -1);
+}
+END_TEST
+
+START_TEST(test_time_format)
+{
+	char buf[21];
+	int64_t back = 0;
+
+	time_format(utc(2026, 11, 23, 9, 30) + 7, buf);
+	ck_assert_str_eq(buf, "2026-11-23T09:30:07Z");
+	time_format(0, buf);
+	ck_assert_str_eq(buf, "1970-01-01T00:00:00Z");
+	time_format(-1, buf);
+	ck_assert_str_eq(buf, "1969-12-31T23:59:59Z");
+	time_format(utc(2100, 12, 31, 23, 59) + 59, buf);
+	ck_assert_str_eq(buf, "2100-12-31T23:59:59Z");
+	for (int64_t t = utc(1960, 1, 1, 0, 0); t < utc(2110, 1, 1, 0, 0); t += 86400 * 37 + 3607) {
+		time_format(t, buf);
+		ck_assert_int_eq(time_parse(buf, &back), 0);
+		ck_assert_int_eq(back, t);
+	}
+}
+END_TEST
+
+/* ---- durations and clock times ----------------------------------------- */
+
+START_TEST(test_duration_parse_ok)
+{
+	static const struct {
+		const char *s;
+		int64_t secs;
+	} ok[] = {
+		{"8h", 8 * 3600},     {"7h30m", 7 * 3600 + 30 * 60}, {"45m", 45 * 60},
+		{"90s", 90},          {"1h 30m", 5400},              {"1h30m15s", 5415},
+		{"1h\t30m", 5400},    {"1h  30m 5s", 5405},          {"0m", 0},
+		{"120m", 7200},       {"007h", 7 * 3600},            {"1h 0s", 3600},
+		{"2562047788015215h", INT64_C(2562047788015215) * 3600},
+	};
+
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		int64_t secs = -1;
+
+		ck_assert_msg(duration_parse(ok[i].s, &secs) == 0, "refused \"%s\"", ok[i].s);
+		ck_assert_int_eq(secs, ok[i].secs);
+	}
+}
+END_TEST
+
+START_TEST(test_duration_parse_errors)
+{
+	static const char *const bad[] = {
+		"",      " ",       "h",       "8",      "8 h",     "-8h",    "+8h",
+		"8x",    "8H",      "8h30",    "30m1h",  "1h1h",    "1s1m",   " 8h",
+		"8h ",   "8h,30m",  "1.5h",    "8hours", "1d",      "8h-30m", "0x10h",
+		"9223372036854775808s",             /* INT64_MAX + 1 */
+		"99999999999999999999999999h",      /* digits overflow */
+		"2562047788015216h",                /* hours * 3600 overflows */
+		"2562047788015215h 30m 7s 1s",      /* INT64_MAX, then s twice */
+		"2562047788015215h 2000m",          /* sum overflows */
+	};
+	int64_t secs = 4242;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(duration_parse(bad[i], &secs) == -1, "accepted \"%s\"", bad[i]);
+		ck_assert_int_eq(secs, 4242);
+	}
+	ck_assert_int_eq(duration_parse(NULL, &secs), -1);
+}
+END_TEST
+
+START_TEST(test_clock_parse)
+{
+	static const struct {
+		const char *s;
+		int minutes;
+	} ok[] = {
+		{"00:00", 0}, {"09:30", 570}, {"17:00", 1020}, {"23:59", 1439}, {"24:00", 1440},
+	};
+	static const char *const bad[] = {
+		"",      "9:30",   "09:3",  "0930",  "09.30", "09:30 ", " 09:30", "09:30:00",
+		"24:01", "24:30",  "25:00", "99:00", "09:60", "-1:00", "ab:cd",  "09:-1",
+		"9:300", "+9:30",
+	};
+
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		int m = -1;
+
+		ck_assert_msg(clock_parse(ok[i].s, &m) == 0, "refused \"%s\"", ok[i].s);
+		ck_assert_int_eq(m, ok[i].minutes);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int m = 99;
+
+		ck_assert_msg(clock_parse(bad[i], &m) == -1, "accepted \"%s\"", bad[i]);
+		ck_assert_int_eq(m, 99);
+	}
+}
+END_TEST
+
+static Suite *timeutil_suite(void)
+{
+	Suite *s = suite_create("timeutil");
+	TCase *tc = tcase_create("civil");
+
+	tcase_add_test(tc, test_days_known_values);
+	tcase_add_test(tc, test_days_round_trip);
+	tcase_add_test(tc, test_days_round_trip_extremes);
+	tcase_add_test(tc, test_leap_years);
+	tcase_add_test(tc, test_civil_valid);
+	tcase_add_test(tc, test_weekday);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("formats");
+	tcase_add_test(tc, test_date_parse_ok);
+	tcase_add_test(tc, test_date_parse_errors);
+	tcase_add_test(tc, test_date_format);
+	tcase_add_test(tc, test_time_parse_ok);
+	tcase_add_test(tc, test_time_parse_errors);
+	tcase_add_test(tc, test_time_format);
+	tcase_add_test(tc, test_duration_parse_ok);
+	tcase_add_test(tc, test_duration_parse_errors);
+	tcase_add_test(tc, test_clock_parse);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(timeutil_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
