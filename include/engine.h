@@ -280,4 +280,14 @@ const struct event *engine_outbox_at(const struct engine *e, size_t i);
 void engine_outbox_drop(struct engine *e, size_t n);
 uint64_t engine_last_seq(const struct engine *e);
 
+/* ---- self-check ---- */
+
+/*
+ * Verify the engine's invariants at now (slots per member within the limit
+ * and equal to the tickets holding one, heap order and membership, used time
+ * within elapsed business time, event sequence increasing). For tests:
+ * returns 0, or -1 with the first violation in msg. O(n).
+ */
+int engine_check(const struct engine *e, int64_t now, char *msg, size_t len);
+
 #endif

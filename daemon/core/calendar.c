@@ -35,10 +35,10 @@
 #define TZ_NAME_MAX  255
 
 static const char *const day_names[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
-					 "Friday", "Saturday", "Sunday"};
+                                         "Friday", "Saturday", "Sunday"};
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -238,7 +238,7 @@ static void fmt_clock(int minutes, char out[6])
 
 /* Checks the week and merges each day's spans; returns the business minutes of the week. */
 static int64_t normalise_week(const struct cal_week *week, struct cal_span days[7][CAL_MAX_SPANS],
-			      int ndays[7], int64_t day_len[7], char *err, size_t errlen)
+                              int ndays[7], int64_t day_len[7], char *err, size_t errlen)
 {
 	int64_t total = 0;
 
@@ -246,8 +246,8 @@ static int64_t normalise_week(const struct cal_week *week, struct cal_span days[
 		int n = week->nspans[wd];
 
 		if (n < 0 || n > CAL_MAX_SPANS) {
-			set_err(err, errlen, "%s: %d working intervals (at most %d)",
-				day_names[wd], n, CAL_MAX_SPANS);
+			set_err(err, errlen, "%s: %d working intervals (at most %d)", day_names[wd],
+			        n, CAL_MAX_SPANS);
 			return -1;
 		}
 		for (int i = 0; i < n; i++) {
@@ -259,16 +259,17 @@ static int64_t normalise_week(const struct cal_week *week, struct cal_span days[
 				if (sp->start < 0 || sp->start > 1440 || sp->end < 0 ||
 				    sp->end > 1440) {
 					set_err(err, errlen,
-						"%s: working interval out of the day (%d-%d minutes)",
-						day_names[wd], sp->start, sp->end);
+					        "%s: working interval out of the day (%d-%d "
+					        "minutes)",
+					        day_names[wd], sp->start, sp->end);
 					return -1;
 				}
 				fmt_clock(sp->start, a);
 				fmt_clock(sp->end, b);
 				set_err(err, errlen,
-					"%s: working interval %s-%s ends before it starts "
-					"(intervals cannot cross midnight)",
-					day_names[wd], a, b);
+				        "%s: working interval %s-%s ends before it starts "
+				        "(intervals cannot cross midnight)",
+				        day_names[wd], a, b);
 				return -1;
 			}
 		}
@@ -320,16 +321,9 @@ static void push_interval(struct calendar *cal, int64_t s, int64_t e)
 	cal->n = n + 1;
 }
 
-static int64_t *shrink(int64_t *p, size_t n)
-{
-	int64_t *q = realloc(p, (n > 0 ? n : 1) * sizeof *p);
-
-	return q != NULL ? q : p;
-}
-
 int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *week,
-		   const int32_t *holidays, size_t nholidays, int first_year, int last_year,
-		   int64_t day_seconds, char *err, size_t errlen)
+                   const int32_t *holidays, size_t nholidays, int first_year, int last_year,
+                   int64_t day_seconds, char *err, size_t errlen)
 {
 	struct cal_span spans[7][CAL_MAX_SPANS];
 	int nspans[7];
@@ -347,17 +341,17 @@ int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *
 	}
 	if (first_year > last_year) {
 		set_err(err, errlen, "calendar: first year %d is after last year %d", first_year,
-			last_year);
+		        last_year);
 		return -1;
 	}
 	if (first_year < CAL_MIN_YEAR || last_year > CAL_MAX_YEAR) {
 		set_err(err, errlen, "calendar: years %d-%d outside %d-%d", first_year, last_year,
-			CAL_MIN_YEAR, CAL_MAX_YEAR);
+		        CAL_MIN_YEAR, CAL_MAX_YEAR);
 		return -1;
 	}
 	if (day_seconds < 0 || day_seconds > SECS_PER_DAY) {
 		set_err(err, errlen, "calendar: working day of %lld seconds is not within a day",
-			(long long)day_seconds);
+		        (long long)day_seconds);
 		return -1;
 	}
 	week_total = normalise_week(week, spans, nspans, day_len, err, errlen);
@@ -404,7 +398,7 @@ int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *
 			continue;
 		for (int i = 0; i < nspans[wd]; i++)
 			push_interval(cal, local_to_utc(midnight + spans[wd][i].start * 60),
-				      local_to_utc(midnight + spans[wd][i].end * 60));
+			              local_to_utc(midnight + spans[wd][i].end * 60));
 	}
 	tz_leave(&sw);
 	free(hol);
@@ -412,12 +406,10 @@ int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *
 
 	if (cal->n == 0) {
 		set_err(err, errlen, "no working hours: every working day of %d-%d is a holiday",
-			first_year, last_year);
+		        first_year, last_year);
 		calendar_free(cal);
 		return -1;
 	}
-	cal->start = shrink(cal->start, cal->n);
-	cal->end = shrink(cal->end, cal->n);
 	cal->cum = malloc(cal->n * sizeof *cal->cum);
 	if (cal->cum == NULL)
 		goto oom;

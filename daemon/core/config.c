@@ -902,7 +902,7 @@ static void parse_centre(struct cfgp *p, yaml_node_t *map)
 		if (at[k] == NULL && (k == 0 || k == 2 || k == 3 || k == 4 || k == 5))
 			cerr_at(p, map, "%s: missing key \"%s\"", what, keys[k]);
 	}
-	if (at[5] && at[5]->type == YAML_MAPPING_NODE) {
+	if (at[5] && at[5]->type == YAML_MAPPING_NODE && p->errs->n == errors_before) {
 		int total = 0;
 		for (int d = 0; d < 7; d++)
 			total += c.week.nspans[d];

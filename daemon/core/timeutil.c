@@ -36,9 +36,9 @@ int32_t days_from_civil(int y, int m, int d)
 	/* Years starting in March: January and February belong to the previous one. */
 	int64_t yy = (int64_t)y - (m <= 2);
 	int64_t era = floor_div(yy, 400);
-	int64_t yoe = yy - era * 400;                 /* 0..399 */
-	int64_t mp = (m + 9) % 12;                    /* March = 0 ... February = 11 */
-	int64_t doy = (153 * mp + 2) / 5 + d - 1;     /* 0..365 */
+	int64_t yoe = yy - era * 400;                        /* 0..399 */
+	int64_t mp = (m + 9) % 12;                           /* March = 0 ... February = 11 */
+	int64_t doy = (153 * mp + 2) / 5 + d - 1;            /* 0..365 */
 	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; /* 0..146096 */
 
 	return (int32_t)(era * DAYS_PER_ERA + doe - EPOCH_SHIFT);
@@ -51,10 +51,10 @@ void civil_from_days(int32_t days, int *y, int *m, int *d)
 	int64_t doe = z - era * DAYS_PER_ERA; /* 0..146096 */
 	/* Undo the leap days: one per 4 years, less one per 100, plus one per 400. */
 	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* 0..399 */
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);              /* 0..365 */
-	int64_t mp = (5 * doy + 2) / 153;                                   /* 0..11 */
-	int64_t dd = doy - (153 * mp + 2) / 5 + 1;                          /* 1..31 */
-	int64_t mm = mp < 10 ? mp + 3 : mp - 9;                             /* 1..12 */
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* 0..365 */
+	int64_t mp = (5 * doy + 2) / 153;                                    /* 0..11 */
+	int64_t dd = doy - (153 * mp + 2) / 5 + 1;                           /* 1..31 */
+	int64_t mm = mp < 10 ? mp + 3 : mp - 9;                              /* 1..12 */
 	int64_t yy = yoe + era * 400 + (mm <= 2);
 
 	*y = (int)yy;
@@ -289,8 +289,8 @@ int clock_parse(const char *s, int *minutes)
 	const char *p = s;
 	int hh, mm;
 
-	if (s == NULL || digits(&p, 2, &hh) < 0 || expect(&p, ':') < 0 ||
-	    digits(&p, 2, &mm) < 0 || *p != '\0')
+	if (s == NULL || digits(&p, 2, &hh) < 0 || expect(&p, ':') < 0 || digits(&p, 2, &mm) < 0 ||
+	    *p != '\0')
 		return -1;
 	if (mm > 59 || hh > 24 || (hh == 24 && mm != 0))
 		return -1;

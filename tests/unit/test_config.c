@@ -284,14 +284,14 @@ START_TEST(test_no_working_hours)
 		     "    country: DE\n"
 		     "    timezone: Europe/Berlin\n"
 		     "    hours: {mon: \"17:00-09:00\"}\n",
-		     "t.yaml:7:17: ", "ends before it starts");
+		     "t.yaml:7:18: ", "ends before it starts");
 }
 END_TEST
 
 START_TEST(test_bad_holiday)
 {
 	expect_error("products: products.yaml\n" CENTRE "    holidays: [2026-01-01, 2026-02-30]\n",
-		     "t.yaml:9:29: ", "\"2026-02-30\" is not a date");
+		     "t.yaml:8:28: ", "\"2026-02-30\" is not a date");
 }
 END_TEST
 

@@ -20,7 +20,7 @@ START_TEST(test_days_known_values)
 	ck_assert_int_eq(days_from_civil(1969, 12, 31), -1);
 	ck_assert_int_eq(days_from_civil(2000, 1, 1), 10957);
 	ck_assert_int_eq(days_from_civil(2000, 3, 1), 11017);
-	ck_assert_int_eq(days_from_civil(2026, 11, 23), 20415);
+	ck_assert_int_eq(days_from_civil(2026, 11, 23), 20780);
 	ck_assert_int_eq(days_from_civil(1, 1, 1), -719162);
 	ck_assert_int_eq(days_from_civil(9999, 12, 31), 2932896);
 }
@@ -41,11 +41,13 @@ START_TEST(test_days_round_trip)
 				if (!civil_valid(y, m, d))
 					continue;
 				days = days_from_civil(y, m, d);
-				ck_assert_int_eq(days, expect);
 				civil_from_days(days, &yy, &mm, &dd);
-				ck_assert_int_eq(yy, y);
-				ck_assert_int_eq(mm, m);
-				ck_assert_int_eq(dd, d);
+				/* ck_assert per day is too slow for 335,000 days: test, then
+				 * report. */
+				if (days != expect || yy != y || mm != m || dd != d)
+					ck_abort_msg("%04d-%02d-%02d -> %d (expected %d) -> "
+					             "%04d-%02d-%02d",
+					             y, m, d, (int)days, (int)expect, yy, mm, dd);
 				expect++;
 				checked++;
 			}
@@ -58,14 +60,13 @@ END_TEST
 START_TEST(test_days_round_trip_extremes)
 {
 	static const int dates[][3] = {
-		{1, 1, 1}, {1, 12, 31}, {4, 2, 29}, {400, 2, 29}, {1600, 2, 29}, {9999, 12, 31},
+	        {1, 1, 1}, {1, 12, 31}, {4, 2, 29}, {400, 2, 29}, {1600, 2, 29}, {9999, 12, 31},
 	};
 
 	for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
 		int y, m, d;
 
-		civil_from_days(days_from_civil(dates[i][0], dates[i][1], dates[i][2]), &y, &m,
-				&d);
+		civil_from_days(days_from_civil(dates[i][0], dates[i][1], dates[i][2]), &y, &m, &d);
 		ck_assert_int_eq(y, dates[i][0]);
 		ck_assert_int_eq(m, dates[i][1]);
 		ck_assert_int_eq(d, dates[i][2]);
@@ -105,13 +106,13 @@ END_TEST
 
 START_TEST(test_weekday)
 {
-	ck_assert_int_eq(weekday_from_days(0), 3);                              /* Thu */
-	ck_assert_int_eq(weekday_from_days(-1), 2);                             /* Wed */
-	ck_assert_int_eq(weekday_from_days(-4), 6);                             /* Sun */
-	ck_assert_int_eq(weekday_from_days(days_from_civil(2000, 1, 1)), 5);    /* Sat */
-	ck_assert_int_eq(weekday_from_days(days_from_civil(2026, 11, 23)), 0);  /* Mon */
-	ck_assert_int_eq(weekday_from_days(days_from_civil(2026, 3, 29)), 6);   /* Sun */
-	ck_assert_int_eq(weekday_from_days(days_from_civil(1900, 1, 1)), 0);    /* Mon */
+	ck_assert_int_eq(weekday_from_days(0), 3);                             /* Thu */
+	ck_assert_int_eq(weekday_from_days(-1), 2);                            /* Wed */
+	ck_assert_int_eq(weekday_from_days(-4), 6);                            /* Sun */
+	ck_assert_int_eq(weekday_from_days(days_from_civil(2000, 1, 1)), 5);   /* Sat */
+	ck_assert_int_eq(weekday_from_days(days_from_civil(2026, 11, 23)), 0); /* Mon */
+	ck_assert_int_eq(weekday_from_days(days_from_civil(2026, 3, 29)), 6);  /* Sun */
+	ck_assert_int_eq(weekday_from_days(days_from_civil(1900, 1, 1)), 0);   /* Mon */
 	for (int32_t d = -1000; d < 1000; d++)
 		ck_assert_int_eq(weekday_from_days(d + 1), (weekday_from_days(d) + 1) % 7);
 }
@@ -135,11 +136,29 @@ END_TEST
 START_TEST(test_date_parse_errors)
 {
 	static const char *const bad[] = {
-		"",           "2026",        "2026-12",     "2026-12-3",   "2026-1-01",
-		"26-12-31",   "2026/12/31",  "2026-12-31x", "2026-12-31 ", " 2026-12-31",
-		"2026-02-29", "2026-02-30",  "2100-02-29",  "2026-13-01",  "2026-00-10",
-		"2026-01-00", "2026-04-31",  "0000-01-01",  "+026-01-01",  "2026-12-31T00:00Z",
-		"２026-01-01", "2026-0a-01", "NOW",
+	        "",
+	        "2026",
+	        "2026-12",
+	        "2026-12-3",
+	        "2026-1-01",
+	        "26-12-31",
+	        "2026/12/31",
+	        "2026-12-31x",
+	        "2026-12-31 ",
+	        " 2026-12-31",
+	        "2026-02-29",
+	        "2026-02-30",
+	        "2100-02-29",
+	        "2026-13-01",
+	        "2026-00-10",
+	        "2026-01-00",
+	        "2026-04-31",
+	        "0000-01-01",
+	        "+026-01-01",
+	        "2026-12-31T00:00Z",
+	        "２026-01-01",
+	        "2026-0a-01",
+	        "NOW",
 	};
 	int32_t d = 12345;
 
@@ -211,40 +230,40 @@ END_TEST
 START_TEST(test_time_parse_errors)
 {
 	static const char *const bad[] = {
-		"",
-		"NOW",
-		"2026-11-23",
-		"2026-11-23T",
-		"2026-11-23T09:30:00",  /* no zone */
-		"2026-11-23T09:30",     /* no zone */
-		"2026-11-23T09Z",       /* no minutes */
-		"2026-11-23T09:30:00Zx", /* trailing garbage */
-		"2026-11-23T09:30:00Z ",
-		" 2026-11-23T09:30:00Z",
-		"2026-11-23 09:30:00Z", /* space for T */
-		"2026-11-23X09:30:00Z",
-		"2026-02-30T09:30:00Z", /* no such date */
-		"2026-13-01T09:30:00Z",
-		"2026-11-23T24:00:00Z", /* hour 24 */
-		"2026-11-23T25:00:00Z",
-		"2026-11-23T09:60:00Z",
-		"2026-11-23T09:30:60Z", /* no leap seconds */
-		"2026-11-23T9:30:00Z",
-		"2026-11-23T09:3:00Z",
-		"2026-11-23T09:30:0Z",
-		"2026-11-23T09:30:00.5Z", /* no fractions */
-		"2026-11-23T09:30:00+14:01", /* beyond +-14:00 */
-		"2026-11-23T09:30:00-14:30",
-		"2026-11-23T09:30:00+15:00",
-		"2026-11-23T09:30:00+01:60",
-		"2026-11-23T09:30:00+01",
-		"2026-11-23T09:30:00+0100",
-		"2026-11-23T09:30:00+1:00",
-		"2026-11-23T09:30:00+01:00Z",
-		"2026-11-23T09:30:00UTC",
-		"2026-11-23T09:30:00 Z",
-		"2026-11-23T-9:30:00Z",
-		"26-11-23T09:30:00Z",
+	        "",
+	        "NOW",
+	        "2026-11-23",
+	        "2026-11-23T",
+	        "2026-11-23T09:30:00",   /* no zone */
+	        "2026-11-23T09:30",      /* no zone */
+	        "2026-11-23T09Z",        /* no minutes */
+	        "2026-11-23T09:30:00Zx", /* trailing garbage */
+	        "2026-11-23T09:30:00Z ",
+	        " 2026-11-23T09:30:00Z",
+	        "2026-11-23 09:30:00Z", /* space for T */
+	        "2026-11-23X09:30:00Z",
+	        "2026-02-30T09:30:00Z", /* no such date */
+	        "2026-13-01T09:30:00Z",
+	        "2026-11-23T24:00:00Z", /* hour 24 */
+	        "2026-11-23T25:00:00Z",
+	        "2026-11-23T09:60:00Z",
+	        "2026-11-23T09:30:60Z", /* no leap seconds */
+	        "2026-11-23T9:30:00Z",
+	        "2026-11-23T09:3:00Z",
+	        "2026-11-23T09:30:0Z",
+	        "2026-11-23T09:30:00.5Z",    /* no fractions */
+	        "2026-11-23T09:30:00+14:01", /* beyond +-14:00 */
+	        "2026-11-23T09:30:00-14:30",
+	        "2026-11-23T09:30:00+15:00",
+	        "2026-11-23T09:30:00+01:60",
+	        "2026-11-23T09:30:00+01",
+	        "2026-11-23T09:30:00+0100",
+	        "2026-11-23T09:30:00+1:00",
+	        "2026-11-23T09:30:00+01:00Z",
+	        "2026-11-23T09:30:00UTC",
+	        "2026-11-23T09:30:00 Z",
+	        "2026-11-23T-9:30:00Z",
+	        "26-11-23T09:30:00Z",
 	};
 	int64_t t = 777;
 
@@ -285,11 +304,19 @@ START_TEST(test_duration_parse_ok)
 		const char *s;
 		int64_t secs;
 	} ok[] = {
-		{"8h", 8 * 3600},     {"7h30m", 7 * 3600 + 30 * 60}, {"45m", 45 * 60},
-		{"90s", 90},          {"1h 30m", 5400},              {"1h30m15s", 5415},
-		{"1h\t30m", 5400},    {"1h  30m 5s", 5405},          {"0m", 0},
-		{"120m", 7200},       {"007h", 7 * 3600},            {"1h 0s", 3600},
-		{"2562047788015215h", INT64_C(2562047788015215) * 3600},
+	        {"8h", 8 * 3600},
+	        {"7h30m", 7 * 3600 + 30 * 60},
+	        {"45m", 45 * 60},
+	        {"90s", 90},
+	        {"1h 30m", 5400},
+	        {"1h30m15s", 5415},
+	        {"1h\t30m", 5400},
+	        {"1h  30m 5s", 5405},
+	        {"0m", 0},
+	        {"120m", 7200},
+	        {"007h", 7 * 3600},
+	        {"1h 0s", 3600},
+	        {"2562047788015215h", INT64_C(2562047788015215) * 3600},
 	};
 
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -304,14 +331,32 @@ END_TEST
 START_TEST(test_duration_parse_errors)
 {
 	static const char *const bad[] = {
-		"",      " ",       "h",       "8",      "8 h",     "-8h",    "+8h",
-		"8x",    "8H",      "8h30",    "30m1h",  "1h1h",    "1s1m",   " 8h",
-		"8h ",   "8h,30m",  "1.5h",    "8hours", "1d",      "8h-30m", "0x10h",
-		"9223372036854775808s",             /* INT64_MAX + 1 */
-		"99999999999999999999999999h",      /* digits overflow */
-		"2562047788015216h",                /* hours * 3600 overflows */
-		"2562047788015215h 30m 7s 1s",      /* INT64_MAX, then s twice */
-		"2562047788015215h 2000m",          /* sum overflows */
+	        "",
+	        " ",
+	        "h",
+	        "8",
+	        "8 h",
+	        "-8h",
+	        "+8h",
+	        "8x",
+	        "8H",
+	        "8h30",
+	        "30m1h",
+	        "1h1h",
+	        "1s1m",
+	        " 8h",
+	        "8h ",
+	        "8h,30m",
+	        "1.5h",
+	        "8hours",
+	        "1d",
+	        "8h-30m",
+	        "0x10h",
+	        "9223372036854775808s",        /* INT64_MAX + 1 */
+	        "99999999999999999999999999h", /* digits overflow */
+	        "2562047788015216h",           /* hours * 3600 overflows */
+	        "2562047788015215h 30m 7s 1s", /* INT64_MAX, then s twice */
+	        "2562047788015215h 2000m",     /* sum overflows */
 	};
 	int64_t secs = 4242;
 
@@ -329,12 +374,12 @@ START_TEST(test_clock_parse)
 		const char *s;
 		int minutes;
 	} ok[] = {
-		{"00:00", 0}, {"09:30", 570}, {"17:00", 1020}, {"23:59", 1439}, {"24:00", 1440},
+	        {"00:00", 0}, {"09:30", 570}, {"17:00", 1020}, {"23:59", 1439}, {"24:00", 1440},
 	};
 	static const char *const bad[] = {
-		"",      "9:30",   "09:3",  "0930",  "09.30", "09:30 ", " 09:30", "09:30:00",
-		"24:01", "24:30",  "25:00", "99:00", "09:60", "-1:00", "ab:cd",  "09:-1",
-		"9:300", "+9:30",
+	        "",       "9:30",     "09:3",  "0930",  "09.30", "09:30 ",
+	        " 09:30", "09:30:00", "24:01", "24:30", "25:00", "99:00",
+	        "09:60",  "-1:00",    "ab:cd", "09:-1", "9:300", "+9:30",
 	};
 
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {

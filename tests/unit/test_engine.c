@@ -1,0 +1,1085 @@
+/*
+ * Unit tests: the ticket engine against DOMAIN.md, as scenarios with explicit
+ * times. The test centres work Mon-Fri 09:00-17:00 (an 8-hour day) in
+ * Europe/Berlin; the dates are in November and December 2026 (CET, UTC+1):
+ * Monday 23 November ... Friday 27, Monday 30, Tuesday 1 December ...
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "timeutil.h"
+
+static char tmpdir[64];
+static struct config *cfg;
+static struct engine *eng;
+
+#define H 3600
+
+/* Berlin local time in winter (CET = UTC+1). */
+static int64_t cet(int m, int d, int hh, int mm)
+{
+	return (int64_t)days_from_civil(2026, m, d) * SECS_PER_DAY + hh * H + mm * 60 - H;
+}
+
+static const char *products_yaml =
+	"products:\n"
+	"  - {model: \"EOS R5\", class: body, fast_track: true, video: false, points: 500}\n"
+	"  - {model: \"EOS R6 Mark II\", class: body, fast_track: true, points: 400}\n"
+	"  - {model: \"EOS C70\", class: video, fast_track: true, video: true, points: 600}\n"
+	"  - {model: \"EOS R50\", class: body, fast_track: false, points: 0}\n";
+
+static const char *config_head = "products: products.yaml\n"
+				 "countries:\n"
+				 "  DE: {name: Germany, programme: subscription}\n"
+				 "  ZA: {name: South Africa, programme: free}\n"
+				 "  EE: {name: Estonia, programme: free, silver_only: true}\n"
+				 "  NL: {name: Netherlands, programme: subscription, targets: {gold: 4}}\n";
+
+static const char *config_centres =
+	"centres:\n"
+	"  - {id: DE-PSC-TEST, type: psc, country: DE, timezone: Europe/Berlin,\n"
+	"     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
+	"             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}, holidays: [%s]}\n"
+	"  - {id: DE-ASP-TEST, type: asp, country: DE, timezone: Europe/Berlin,\n"
+	"     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
+	"             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n"
+	"  - {id: NL-PSC-TEST, type: psc, country: NL, timezone: Europe/Amsterdam,\n"
+	"     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
+	"             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n";
+
+static struct config *make_config(const char *policy, const char *holidays)
+{
+	struct config_errors errs = {0};
+	char text[4096], centres[2048];
+	struct config *c;
+
+	snprintf(centres, sizeof centres, config_centres, holidays ? holidays : "");
+	snprintf(text, sizeof text, "%s%s%s", config_head, policy ? policy : "", centres);
+	c = config_parse("engine-test.yaml", text, strlen(text), tmpdir, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		fprintf(stderr, "%s\n", errs.msg[i]);
+	ck_assert_ptr_nonnull(c);
+	config_errors_free(&errs);
+	return c;
+}
+
+static void setup_with(const char *policy, const char *holidays)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/repaird-test-engine-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(path, sizeof path, "%s/products.yaml", tmpdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(products_yaml, f);
+	fclose(f);
+	cfg = make_config(policy, holidays);
+	eng = engine_new(cfg);
+}
+
+static void setup(void)
+{
+	setup_with(NULL, NULL);
+}
+
+static void teardown(void)
+{
+	char path[128];
+
+	engine_free(eng);
+	config_free(cfg);
+	snprintf(path, sizeof path, "%s/products.yaml", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+}
+
+static void member(uint64_t number, enum tier tier, const char *country, int32_t expires)
+{
+	struct member_input in = {.number = number, .tier = tier, .expires = expires};
+	struct engine_error err;
+
+	memcpy(in.country, country, 3);
+	ck_assert_int_eq(engine_member_set(eng, &in, cet(11, 1, 12, 0), &err), 0);
+}
+
+/* Open a ticket; received_at 0 = booked. Fails the test on error. */
+static const struct ticket *open_at(const char *centre, const char *product, uint64_t mem,
+				    enum service svc, int64_t received_at, int64_t now)
+{
+	struct ticket_open in = {.centre = centre,
+				 .product = product,
+				 .serial = "012345678901",
+				 .service = svc,
+				 .member = mem,
+				 .registered = true,
+				 .received = received_at != 0,
+				 .received_at = received_at,
+				 .who = "test"};
+	const struct ticket *t = NULL;
+	struct engine_error err = {0};
+
+	ck_assert_msg(engine_ticket_open(eng, &in, now, &t, &err) == 0, "open: %s", err.msg);
+	return t;
+}
+
+static const struct ticket *receive(const char *product, uint64_t mem, int64_t at)
+{
+	return open_at("DE-PSC-TEST", product, mem, SERVICE_REPAIR, at, at);
+}
+
+static int move(uint64_t id, enum ticket_state to, int64_t at, int64_t eta,
+		struct engine_error *err)
+{
+	struct ticket_move mv = {.id = id, .to = to, .at = at, .eta = eta, .who = "test"};
+	const struct ticket *t;
+
+	return engine_ticket_move(eng, &mv, at, &t, err);
+}
+
+static void move_ok(uint64_t id, enum ticket_state to, int64_t at)
+{
+	struct engine_error err = {0};
+
+	ck_assert_msg(move(id, to, at, 0, &err) == 0, "move: %s", err.msg);
+}
+
+/* Events of one type (and ticket, 0 = any) in the outbox. */
+static int count_events(enum event_type type, uint64_t ticket)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < engine_outbox_count(eng); i++) {
+		const struct event *ev = engine_outbox_at(eng, i);
+		if (ev->type == type && (ticket == 0 || ev->ticket == ticket))
+			n++;
+	}
+	return n;
+}
+
+static const struct event *find_event(enum event_type type, uint64_t ticket)
+{
+	for (size_t i = 0; i < engine_outbox_count(eng); i++) {
+		const struct event *ev = engine_outbox_at(eng, i);
+		if (ev->type == type && ev->ticket == ticket)
+			return ev;
+	}
+	return NULL;
+}
+
+static void assert_invariants(int64_t now)
+{
+	char msg[256];
+
+	ck_assert_msg(engine_check(eng, now, msg, sizeof msg) == 0, "invariant: %s", msg);
+}
+
+/* ---- DOMAIN.md scenarios ------------------------------------------------------ */
+
+START_TEST(test_platinum_subscription_loan_at_booking)
+{
+	const struct ticket *t;
+	const struct event *ev;
+
+	member(151335488, TIER_PLATINUM, "DE", -1);
+	t = receive("EOS R5", 151335488, cet(11, 24, 10, 0)); /* Tuesday 10:00 */
+	ck_assert(t->fast_track);
+	ck_assert_int_eq(t->reason, FT_OK);
+	ck_assert_int_eq(t->target_days, 2);
+	ck_assert_int_eq(t->tier, TIER_PLATINUM);
+	ck_assert_int_eq(t->programme, PROGRAMME_SUBSCRIPTION);
+	ck_assert_int_eq(t->deadline, cet(11, 26, 10, 0)); /* Thursday 10:00 */
+	ck_assert(t->loan_eligible);
+	ck_assert_int_eq(t->loan_reason, LOAN_REASON_BOOKING);
+	ev = find_event(EVENT_LOAN_ELIGIBLE, t->id);
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_str_eq(ev->reason, "booking");
+	ck_assert_int_eq(count_events(EVENT_TICKET_OPENED, t->id), 1);
+	ck_assert_int_eq(count_events(EVENT_TICKET_RECEIVED, t->id), 1);
+}
+END_TEST
+
+START_TEST(test_platinum_booked_loan_before_item_arrives)
+{
+	const struct ticket *t;
+
+	member(151335488, TIER_PLATINUM, "DE", -1);
+	t = open_at("DE-PSC-TEST", "EOS R5", 151335488, SERVICE_REPAIR, 0, cet(11, 23, 9, 0));
+	ck_assert_int_eq(t->state, TSTATE_BOOKED);
+	ck_assert_int_eq(t->deadline, 0);
+	ck_assert(t->loan_eligible); /* before the member sends the item in */
+	move_ok(t->id, TSTATE_RECEIVED, cet(11, 24, 10, 0));
+	ck_assert_int_eq(t->deadline, cet(11, 26, 10, 0));
+	ck_assert_int_eq(count_events(EVENT_LOAN_ELIGIBLE, t->id), 1);
+}
+END_TEST
+
+START_TEST(test_gold_free_forecast_loan_at_once)
+{
+	const struct ticket *t;
+	struct engine_error err;
+
+	member(2001, TIER_GOLD, "ZA", -1); /* free programme */
+	t = receive("EOS R5", 2001, cet(11, 23, 9, 0));
+	ck_assert_int_eq(t->target_days, 3);
+	ck_assert_int_eq(t->programme, PROGRAMME_FREE);
+	ck_assert_int_eq(t->deadline, cet(11, 25, 17, 0));
+	ck_assert(!t->loan_eligible);
+	ck_assert_int_eq(move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(12, 1, 12, 0),
+			      &err),
+			 0);
+	ck_assert(t->at_risk);
+	ck_assert(t->loan_eligible);
+	ck_assert_int_eq(t->loan_reason, LOAN_REASON_FORECAST);
+	ck_assert_str_eq(find_event(EVENT_TICKET_AT_RISK, t->id)->reason, "forecast");
+	ck_assert_str_eq(find_event(EVENT_LOAN_ELIGIBLE, t->id)->reason, "forecast");
+	/* Waiting for parts does not pause the clock. */
+	ck_assert_int_eq(t->deadline, cet(11, 25, 17, 0));
+	/* Breach later: no second loan event. */
+	engine_advance(eng, cet(11, 26, 9, 0));
+	ck_assert(t->breached);
+	ck_assert_int_eq(count_events(EVENT_LOAN_ELIGIBLE, t->id), 1);
+	ck_assert_int_eq(count_events(EVENT_TICKET_AT_RISK, t->id), 1);
+}
+END_TEST
+
+START_TEST(test_gold_free_eta_within_deadline_no_forecast)
+{
+	const struct ticket *t;
+	struct engine_error err;
+
+	member(2001, TIER_GOLD, "ZA", -1);
+	t = receive("EOS R5", 2001, cet(11, 23, 9, 0));
+	ck_assert_int_eq(move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(11, 24, 12, 0),
+			      &err),
+			 0);
+	ck_assert(!t->at_risk);
+	ck_assert(!t->loan_eligible);
+}
+END_TEST
+
+START_TEST(test_gold_subscription_loan_only_at_breach)
+{
+	const struct ticket *t;
+	struct engine_error err;
+
+	member(2002, TIER_GOLD, "DE", -1);
+	t = receive("EOS R5", 2002, cet(11, 23, 9, 0));
+	ck_assert_int_eq(move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(12, 1, 12, 0),
+			      &err),
+			 0);
+	ck_assert(t->at_risk);
+	ck_assert(!t->loan_eligible);
+	engine_advance(eng, cet(11, 25, 17, 0)); /* exactly the deadline: not yet breached */
+	ck_assert(!t->breached);
+	engine_advance(eng, cet(11, 25, 17, 1));
+	ck_assert(t->breached);
+	ck_assert(t->loan_eligible);
+	ck_assert_int_eq(t->loan_reason, LOAN_REASON_BREACH);
+	ck_assert_int_eq(find_event(EVENT_TICKET_BREACHED, t->id)->at, cet(11, 25, 17, 0));
+	ck_assert_str_eq(find_event(EVENT_LOAN_ELIGIBLE, t->id)->reason, "breach");
+}
+END_TEST
+
+START_TEST(test_silver_breach_no_loan)
+{
+	const struct ticket *t;
+	const struct event *ev;
+
+	member(3001, TIER_SILVER, "DE", -1);
+	t = receive("EOS R5", 3001, cet(11, 23, 9, 0));
+	ck_assert(t->fast_track);
+	ck_assert_int_eq(t->target_days, 5);
+	ck_assert_int_eq(t->deadline, cet(11, 27, 17, 0));
+	engine_advance(eng, cet(11, 26, 9, 0)); /* 24h of 40h used: 60% */
+	ck_assert(!t->at_risk);
+	engine_advance(eng, cet(11, 27, 9, 0)); /* 32h = 80%: at risk since Thursday 15:00 */
+	ck_assert(t->at_risk);
+	ev = find_event(EVENT_TICKET_AT_RISK, t->id);
+	ck_assert_int_eq(ev->at, cet(11, 26, 15, 0));
+	ck_assert_str_eq(ev->reason, "budget");
+	engine_advance(eng, cet(11, 30, 10, 0));
+	ck_assert(t->breached);
+	ck_assert_int_eq(count_events(EVENT_TICKET_BREACHED, t->id), 1);
+	ck_assert(!t->loan_eligible);
+	ck_assert_int_eq(count_events(EVENT_LOAN_ELIGIBLE, 0), 0);
+}
+END_TEST
+
+START_TEST(test_red_non_member_expired_standard)
+{
+	const struct ticket *red, *none, *expired, *unknown;
+
+	member(4001, TIER_RED, "DE", -1);
+	member(4002, TIER_PLATINUM, "DE", days_from_civil(2026, 10, 31));
+	red = receive("EOS R5", 4001, cet(11, 23, 9, 0));
+	none = receive("EOS R5", 0, cet(11, 23, 9, 0));
+	expired = receive("EOS R5", 4002, cet(11, 23, 9, 0));
+	unknown = receive("EOS R5", 999999, cet(11, 23, 9, 0));
+	ck_assert(!red->fast_track);
+	ck_assert_int_eq(red->reason, FT_TIER_BELOW_SILVER);
+	ck_assert_int_eq(red->target_days, 10);
+	ck_assert(!none->fast_track);
+	ck_assert_int_eq(none->reason, FT_NOT_A_MEMBER);
+	ck_assert_int_eq(none->target_days, 10);
+	ck_assert_int_eq(none->tier, TIER_NONE);
+	ck_assert(!expired->fast_track);
+	ck_assert_int_eq(expired->reason, FT_MEMBERSHIP_EXPIRED);
+	ck_assert_int_eq(expired->target_days, 10);
+	ck_assert(!expired->loan_eligible);
+	ck_assert_int_eq(unknown->reason, FT_NOT_A_MEMBER);
+	/* 10 days = 80 business hours from Monday 09:00: Friday of the next week, 17:00. */
+	ck_assert_int_eq(red->deadline, cet(12, 4, 17, 0));
+}
+END_TEST
+
+START_TEST(test_expiry_is_inclusive)
+{
+	const struct ticket *t;
+
+	member(4003, TIER_GOLD, "DE", days_from_civil(2026, 11, 23));
+	t = receive("EOS R5", 4003, cet(11, 23, 9, 0));
+	ck_assert(t->fast_track); /* valid through its expiry date */
+}
+END_TEST
+
+START_TEST(test_video_platinum_five_days)
+{
+	const struct ticket *t;
+
+	member(5001, TIER_PLATINUM, "DE", -1);
+	t = receive("EOS C70", 5001, cet(11, 23, 9, 0));
+	ck_assert(t->fast_track);
+	ck_assert_int_eq(t->target_days, 5);
+	ck_assert_int_eq(t->pclass, PCLASS_VIDEO);
+	ck_assert_int_eq(t->deadline, cet(11, 27, 17, 0));
+}
+END_TEST
+
+START_TEST(test_video_free_gold_loan_at_breach_of_five_days)
+{
+	const struct ticket *t;
+
+	member(5002, TIER_GOLD, "ZA", -1);
+	t = receive("EOS C70", 5002, cet(11, 23, 9, 0));
+	ck_assert_int_eq(t->target_days, 5);
+	engine_advance(eng, cet(11, 27, 16, 0));
+	ck_assert(!t->loan_eligible);
+	engine_advance(eng, cet(11, 30, 9, 0));
+	ck_assert(t->breached);
+	ck_assert(t->loan_eligible);
+	ck_assert_int_eq(t->loan_reason, LOAN_REASON_BREACH);
+}
+END_TEST
+
+START_TEST(test_service_at_centre_types)
+{
+	const struct ticket *asp, *psc, *asp_repair;
+
+	member(6001, TIER_GOLD, "DE", -1);
+	asp = open_at("DE-ASP-TEST", "EOS R5", 6001, SERVICE_MAINTENANCE, cet(11, 23, 9, 0),
+		      cet(11, 23, 9, 0));
+	ck_assert(!asp->fast_track);
+	ck_assert_int_eq(asp->reason, FT_SERVICE_NOT_HERE);
+	ck_assert_int_eq(asp->target_days, 10);
+	psc = open_at("DE-PSC-TEST", "EOS R5", 6001, SERVICE_MAINTENANCE, cet(11, 23, 9, 0),
+		      cet(11, 23, 9, 0));
+	ck_assert(psc->fast_track);
+	asp_repair = open_at("DE-ASP-TEST", "EOS R5", 6001, SERVICE_REPAIR, cet(11, 23, 9, 0),
+			     cet(11, 23, 9, 0));
+	ck_assert(asp_repair->fast_track);
+}
+END_TEST
+
+START_TEST(test_product_rules)
+{
+	struct ticket_open in = {.centre = "DE-PSC-TEST",
+				 .product = "EOS R5",
+				 .serial = "AB1234",
+				 .service = SERVICE_REPAIR,
+				 .member = 7001,
+				 .registered = false,
+				 .who = "test"};
+	const struct ticket *t;
+	struct engine_error err = {0};
+
+	member(7001, TIER_PLATINUM, "DE", -1);
+	ck_assert_int_eq(engine_ticket_open(eng, &in, cet(11, 23, 9, 0), &t, &err), 0);
+	ck_assert_int_eq(t->reason, FT_REGISTRATION_INCOMPLETE);
+	ck_assert(!t->loan_eligible);
+	in.registered = true;
+	in.product = "EOS R50";
+	ck_assert_int_eq(engine_ticket_open(eng, &in, cet(11, 23, 9, 0), &t, &err), 0);
+	ck_assert_int_eq(t->reason, FT_PRODUCT_NOT_ELIGIBLE);
+	in.product = "EOS R6";
+	ck_assert_int_eq(engine_ticket_open(eng, &in, cet(11, 23, 9, 0), &t, &err), -1);
+	ck_assert_int_eq(err.status, ENGINE_NOTFOUND);
+	ck_assert_ptr_nonnull(strstr(err.msg, "\"EOS R6 Mark II\""));
+	in.unlisted = true;
+	ck_assert_int_eq(engine_ticket_open(eng, &in, cet(11, 23, 9, 0), &t, &err), 0);
+	ck_assert_int_eq(t->reason, FT_PRODUCT_UNLISTED);
+	ck_assert_int_eq(t->target_days, 10);
+	ck_assert_int_eq(t->pclass, PCLASS_OTHER);
+	in.serial = "AB 12";
+	ck_assert_int_eq(engine_ticket_open(eng, &in, cet(11, 23, 9, 0), &t, &err), -1);
+	ck_assert_int_eq(err.status, ENGINE_INVALID);
+	ck_assert_str_eq(err.msg, "serial \"AB 12\": letters and digits only");
+	in.serial = "AB1234";
+	in.centre = "XX-NONE";
+	ck_assert_int_eq(engine_ticket_open(eng, &in, cet(11, 23, 9, 0), &t, &err), -1);
+	ck_assert_int_eq(err.status, ENGINE_NOTFOUND);
+	ck_assert_uint_eq(engine_ticket_count(eng), 3);
+}
+END_TEST
+
+START_TEST(test_estonia_platinum_served_as_silver)
+{
+	const struct ticket *t;
+	const struct member *m;
+
+	member(8001, TIER_PLATINUM, "EE", -1);
+	m = engine_member_get(eng, 8001);
+	ck_assert_int_eq(m->tier, TIER_PLATINUM);
+	ck_assert_int_eq(engine_member_effective_tier(eng, m), TIER_SILVER);
+	t = receive("EOS R5", 8001, cet(11, 23, 9, 0));
+	ck_assert_int_eq(t->tier, TIER_SILVER);
+	ck_assert_int_eq(t->target_days, 5);
+	ck_assert(!t->loan_eligible);
+}
+END_TEST
+
+START_TEST(test_country_target_override)
+{
+	const struct ticket *t;
+
+	member(8002, TIER_GOLD, "DE", -1);
+	t = open_at("NL-PSC-TEST", "EOS R5", 8002, SERVICE_REPAIR, cet(11, 23, 9, 0),
+		    cet(11, 23, 9, 0));
+	ck_assert_int_eq(t->target_days, 4);
+}
+END_TEST
+
+START_TEST(test_snapshot_survives_member_change)
+{
+	const struct ticket *t;
+
+	member(8003, TIER_PLATINUM, "DE", -1);
+	t = receive("EOS R5", 8003, cet(11, 23, 9, 0));
+	member(8003, TIER_SILVER, "DE", -1);
+	ck_assert_int_eq(t->tier, TIER_PLATINUM);
+	ck_assert_int_eq(t->target_days, 2);
+	ck_assert_int_eq(engine_member_del(eng, 8003, cet(11, 23, 10, 0)), 1);
+	ck_assert_int_eq(engine_member_del(eng, 8003, cet(11, 23, 10, 0)), 0);
+	ck_assert_ptr_null(engine_member_get(eng, 8003));
+	ck_assert_int_eq(t->tier, TIER_PLATINUM);
+}
+END_TEST
+
+/* ---- the three-items rule --------------------------------------------------- */
+
+static const struct ticket *three_and_a_fourth(uint64_t mem, int booked_fourth)
+{
+	member(mem, TIER_GOLD, "DE", -1);
+	for (int i = 0; i < 3; i++)
+		ck_assert(receive("EOS R5", mem, cet(11, 23, 9 + i, 0))->holds_slot);
+	ck_assert_uint_eq(engine_member_get(eng, mem)->in_service, 3);
+	if (booked_fourth)
+		return open_at("DE-PSC-TEST", "EOS R5", mem, SERVICE_REPAIR, 0, cet(11, 23, 12, 0));
+	return receive("EOS R5", mem, cet(11, 23, 12, 0));
+}
+
+START_TEST(test_fourth_item_standard)
+{
+	const struct ticket *t = three_and_a_fourth(9001, 0);
+
+	ck_assert(!t->fast_track);
+	ck_assert_int_eq(t->reason, FT_IN_SERVICE_LIMIT);
+	ck_assert_int_eq(t->target_days, 10);
+	ck_assert(!t->queued);
+	ck_assert_uint_eq(engine_member_get(eng, 9001)->in_service, 3);
+	assert_invariants(cet(11, 23, 12, 0));
+}
+END_TEST
+
+START_TEST(test_fourth_booked_checked_on_arrival)
+{
+	const struct ticket *t = three_and_a_fourth(9002, 1);
+
+	ck_assert(t->fast_track); /* booked: not in service yet */
+	move_ok(t->id, TSTATE_RECEIVED, cet(11, 23, 13, 0));
+	ck_assert(!t->fast_track);
+	ck_assert_int_eq(t->reason, FT_IN_SERVICE_LIMIT);
+}
+END_TEST
+
+START_TEST(test_fourth_item_reject)
+{
+	struct ticket_open in = {.centre = "DE-PSC-TEST",
+				 .product = "EOS R5",
+				 .serial = "AB1234",
+				 .service = SERVICE_REPAIR,
+				 .member = 9003,
+				 .registered = true,
+				 .received = true,
+				 .who = "test"};
+	const struct ticket *t, *booked;
+	struct engine_error err = {0};
+	uint64_t before;
+	size_t events;
+
+	teardown();
+	setup_with("policy: {over_limit: reject}\n", NULL);
+	booked = three_and_a_fourth(9003, 1);
+	before = engine_ticket_count(eng);
+	events = engine_outbox_count(eng);
+	in.received_at = cet(11, 23, 12, 30);
+	ck_assert_int_eq(engine_ticket_open(eng, &in, cet(11, 23, 12, 30), &t, &err), -1);
+	ck_assert_int_eq(err.status, ENGINE_LIMIT);
+	ck_assert_str_eq(err.msg, "member 9003 has 3 Fast Track items in service (limit 3)");
+	ck_assert_uint_eq(engine_ticket_count(eng), before);
+	ck_assert_uint_eq(engine_outbox_count(eng), events);
+	/* The receipt of the booked fourth is refused too, and changes nothing. */
+	ck_assert_int_eq(move(booked->id, TSTATE_RECEIVED, cet(11, 23, 13, 0), 0, &err), -1);
+	ck_assert_int_eq(err.status, ENGINE_LIMIT);
+	ck_assert_int_eq(booked->state, TSTATE_BOOKED);
+	ck_assert_uint_eq(engine_outbox_count(eng), events);
+}
+END_TEST
+
+START_TEST(test_fourth_item_queue_and_promotion)
+{
+	const struct ticket *t, *first;
+	const struct event *ev;
+
+	teardown();
+	setup_with("policy: {over_limit: queue}\n", NULL);
+	t = three_and_a_fourth(9004, 0);
+	first = engine_ticket_get(eng, 1);
+	ck_assert(!t->fast_track);
+	ck_assert(t->queued);
+	ck_assert_int_eq(t->reason, FT_IN_SERVICE_LIMIT);
+	ck_assert_uint_eq(engine_member_get(eng, 9004)->nqueued, 1);
+	/* A slot frees on Wednesday 10:00: the queued ticket becomes Fast Track from then. */
+	move_ok(first->id, TSTATE_READY, cet(11, 25, 10, 0));
+	ck_assert(t->fast_track);
+	ck_assert(!t->queued);
+	ck_assert(t->holds_slot);
+	ck_assert_int_eq(t->reason, FT_OK);
+	ck_assert_int_eq(t->target_days, 3);
+	ck_assert_int_eq(t->used, 0);
+	ck_assert_int_eq(t->deadline, cet(11, 30, 10, 0)); /* 24h from Wednesday 10:00 */
+	ev = find_event(EVENT_TICKET_PROMOTED, t->id);
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_int_eq(ev->at, cet(11, 25, 10, 0));
+	ck_assert_uint_eq(engine_member_get(eng, 9004)->in_service, 3);
+	ck_assert_uint_eq(engine_member_get(eng, 9004)->nqueued, 0);
+	assert_invariants(cet(11, 25, 10, 0));
+}
+END_TEST
+
+START_TEST(test_queue_oldest_first_and_cancel)
+{
+	const struct ticket *q1, *q2;
+
+	teardown();
+	setup_with("policy: {over_limit: queue}\n", NULL);
+	q1 = three_and_a_fourth(9005, 0);
+	q2 = receive("EOS R5", 9005, cet(11, 23, 13, 0));
+	ck_assert(q1->queued && q2->queued);
+	move_ok(q1->id, TSTATE_CANCELLED, cet(11, 23, 14, 0)); /* leaves the queue */
+	ck_assert(!q1->queued);
+	move_ok(2, TSTATE_CANCELLED, cet(11, 23, 15, 0)); /* a slot frees */
+	ck_assert(q2->fast_track);
+	ck_assert(!q2->queued);
+	ck_assert(!q1->fast_track);
+	assert_invariants(cet(11, 23, 15, 0));
+}
+END_TEST
+
+START_TEST(test_slot_held_until_ready_not_return)
+{
+	const struct ticket *t;
+
+	member(9006, TIER_GOLD, "DE", -1);
+	t = receive("EOS R5", 9006, cet(11, 23, 9, 0));
+	ck_assert_uint_eq(engine_member_get(eng, 9006)->in_service, 1);
+	move_ok(t->id, TSTATE_DIAGNOSING, cet(11, 23, 10, 0));
+	move_ok(t->id, TSTATE_READY, cet(11, 23, 11, 0));
+	ck_assert_uint_eq(engine_member_get(eng, 9006)->in_service, 0);
+	move_ok(t->id, TSTATE_RETURNED, cet(11, 24, 11, 0));
+	ck_assert_uint_eq(engine_member_get(eng, 9006)->in_service, 0);
+	ck_assert_int_eq(count_events(EVENT_TICKET_CLOSED, t->id), 1);
+}
+END_TEST
+
+/* ---- the clock ---------------------------------------------------------------- */
+
+START_TEST(test_pause_moves_deadline_by_paused_time)
+{
+	const struct ticket *t;
+
+	member(10001, TIER_GOLD, "DE", -1);
+	t = receive("EOS R5", 10001, cet(11, 23, 9, 0));
+	ck_assert_int_eq(t->deadline, cet(11, 25, 17, 0));
+	move_ok(t->id, TSTATE_AWAITING_CUSTOMER, cet(11, 23, 13, 0));
+	ck_assert_int_eq(t->used, 4 * H);
+	engine_advance(eng, cet(11, 26, 12, 0));
+	ck_assert(!t->breached); /* paused across the old deadline */
+	ck_assert(!t->at_risk);
+	/* Resume after exactly 3 business days (24h) of waiting. */
+	move_ok(t->id, TSTATE_IN_REPAIR, cet(11, 26, 13, 0));
+	ck_assert_int_eq(t->used, 4 * H);
+	ck_assert_int_eq(t->deadline, cet(11, 30, 17, 0)); /* old deadline + 3 business days */
+}
+END_TEST
+
+START_TEST(test_received_after_hours_and_weekend)
+{
+	const struct ticket *t;
+	struct ticket_clock c;
+
+	member(10002, TIER_PLATINUM, "DE", -1);
+	t = receive("EOS R5", 10002, cet(11, 27, 18, 30)); /* Friday evening */
+	ck_assert_int_eq(t->deadline, cet(12, 1, 17, 0)); /* Monday 09:00 + 16h */
+	engine_ticket_clock(eng, t, cet(11, 29, 12, 0), &c);
+	ck_assert_int_eq(c.used, 0);
+	ck_assert_int_eq(c.remaining, 16 * H);
+	ck_assert(c.running);
+	engine_ticket_clock(eng, t, cet(11, 30, 10, 30), &c);
+	ck_assert_int_eq(c.used, 90 * 60);
+}
+END_TEST
+
+START_TEST(test_holiday_moves_deadline)
+{
+	const struct ticket *t;
+
+	teardown();
+	setup_with(NULL, "2026-11-30"); /* the Monday a holiday */
+	member(10003, TIER_GOLD, "DE", -1);
+	t = receive("EOS R5", 10003, cet(11, 26, 10, 0)); /* Thursday 10:00 */
+	ck_assert_int_eq(t->deadline, cet(12, 2, 10, 0)); /* Wednesday, not Tuesday */
+}
+END_TEST
+
+START_TEST(test_breach_sticky_and_events_once)
+{
+	const struct ticket *t;
+
+	member(10004, TIER_PLATINUM, "DE", -1);
+	t = receive("EOS R5", 10004, cet(11, 23, 9, 0));
+	for (int i = 0; i < 50; i++)
+		engine_advance(eng, cet(11, 23, 9, 0) + i * 2 * H);
+	ck_assert(t->breached);
+	move_ok(t->id, TSTATE_READY, cet(11, 27, 10, 0));
+	ck_assert_int_eq(t->met, 0);
+	move_ok(t->id, TSTATE_IN_REPAIR, cet(11, 27, 11, 0)); /* failed final check */
+	ck_assert_int_eq(t->met, -1);
+	ck_assert(t->breached);
+	move_ok(t->id, TSTATE_READY, cet(11, 27, 12, 0));
+	ck_assert_int_eq(t->met, 0);
+	for (int i = 0; i < 20; i++)
+		engine_advance(eng, cet(12, 1, 9, 0) + i * H);
+	ck_assert_int_eq(count_events(EVENT_TICKET_BREACHED, t->id), 1);
+	ck_assert_int_eq(count_events(EVENT_TICKET_AT_RISK, t->id), 1);
+	ck_assert_int_eq(count_events(EVENT_LOAN_ELIGIBLE, t->id), 1);
+	ck_assert_int_eq(count_events(EVENT_TICKET_READY, t->id), 2);
+}
+END_TEST
+
+START_TEST(test_met_when_ready_on_time)
+{
+	const struct ticket *t;
+
+	member(10005, TIER_GOLD, "DE", -1);
+	t = receive("EOS R5", 10005, cet(11, 23, 9, 0));
+	move_ok(t->id, TSTATE_IN_REPAIR, cet(11, 24, 9, 0));
+	move_ok(t->id, TSTATE_READY, cet(11, 25, 17, 0)); /* exactly at the deadline */
+	ck_assert_int_eq(t->met, 1);
+	ck_assert(!t->breached);
+	ck_assert_str_eq(find_event(EVENT_TICKET_READY, t->id)->reason, "met");
+	engine_advance(eng, cet(12, 10, 9, 0));
+	ck_assert(!t->breached);
+	ck_assert_ptr_null(find_event(EVENT_TICKET_BREACHED, t->id));
+}
+END_TEST
+
+START_TEST(test_illegal_moves)
+{
+	const struct ticket *t;
+	struct engine_error err = {0};
+
+	member(11001, TIER_GOLD, "DE", -1);
+	t = open_at("DE-PSC-TEST", "EOS R5", 11001, SERVICE_REPAIR, 0, cet(11, 23, 9, 0));
+	ck_assert_int_eq(move(t->id, TSTATE_READY, cet(11, 23, 10, 0), 0, &err), -1);
+	ck_assert_int_eq(err.status, ENGINE_STATE);
+	ck_assert_str_eq(err.msg,
+			 "ticket 1 is booked: cannot move to ready (allowed: received, cancelled)");
+	move_ok(t->id, TSTATE_RECEIVED, cet(11, 23, 10, 0));
+	ck_assert_int_eq(move(t->id, TSTATE_RECEIVED, cet(11, 23, 11, 0), 0, &err), -1);
+	ck_assert_int_eq(move(t->id, TSTATE_RETURNED, cet(11, 23, 11, 0), 0, &err), -1);
+	ck_assert_int_eq(move(t->id, TSTATE_IN_REPAIR, cet(11, 23, 11, 0), cet(11, 30, 9, 0), &err),
+			 -1);
+	ck_assert_int_eq(err.status, ENGINE_INVALID);
+	move_ok(t->id, TSTATE_READY, cet(11, 23, 12, 0));
+	move_ok(t->id, TSTATE_RETURNED, cet(11, 23, 13, 0));
+	ck_assert_int_eq(move(t->id, TSTATE_IN_REPAIR, cet(11, 23, 14, 0), 0, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "closed"));
+	ck_assert_int_eq(move(99, TSTATE_IN_REPAIR, cet(11, 23, 14, 0), 0, &err), -1);
+	ck_assert_int_eq(err.status, ENGINE_NOTFOUND);
+}
+END_TEST
+
+START_TEST(test_cancel_any_not_ready)
+{
+	for (int s = TSTATE_BOOKED; s <= TSTATE_IN_REPAIR; s++) {
+		const struct ticket *t;
+		int64_t at = cet(11, 23, 9, 0) + s * 60;
+		t = open_at("DE-PSC-TEST", "EOS R5", 0, SERVICE_REPAIR, 0, at);
+		if (s >= TSTATE_RECEIVED)
+			move_ok(t->id, TSTATE_RECEIVED, at);
+		if (s > TSTATE_RECEIVED)
+			move_ok(t->id, (enum ticket_state)s, at);
+		move_ok(t->id, TSTATE_CANCELLED, at + 1);
+		ck_assert_int_eq(t->state, TSTATE_CANCELLED);
+		ck_assert_int_eq(t->closed_at, at + 1);
+	}
+}
+END_TEST
+
+START_TEST(test_history)
+{
+	const struct ticket *t;
+	struct engine_error err;
+
+	member(11002, TIER_PLATINUM, "DE", -1);
+	t = receive("EOS R5", 11002, cet(11, 23, 9, 0));
+	ck_assert_int_eq(move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 10, 0), cet(11, 24, 9, 0),
+			      &err),
+			 0);
+	ck_assert_uint_eq(t->nhist, 4); /* opened, loan eligible (booking), received, moved */
+	ck_assert_int_eq(t->hist[0].what, HIST_OPENED);
+	ck_assert_int_eq(t->hist[1].what, HIST_LOAN_ELIGIBLE);
+	ck_assert_int_eq(t->hist[2].what, HIST_MOVED);
+	ck_assert_str_eq(t->hist[3].detail,
+			 "received -> awaiting_parts, ETA 2026-11-24T08:00:00Z");
+	ck_assert_str_eq(engine_str(eng, t->hist[3].who), "test");
+	ck_assert_int_eq(t->hist[3].at, cet(11, 23, 10, 0));
+}
+END_TEST
+
+START_TEST(test_backdated_and_future_moves)
+{
+	const struct ticket *t;
+	struct ticket_move mv = {.to = TSTATE_DIAGNOSING, .who = "test"};
+	struct engine_error err;
+
+	t = receive("EOS R5", 0, cet(11, 23, 10, 0));
+	mv.id = t->id;
+	mv.at = cet(11, 23, 9, 0); /* before it was received */
+	ck_assert_int_eq(engine_ticket_move(eng, &mv, cet(11, 23, 12, 0), &t, &err), -1);
+	ck_assert_int_eq(err.status, ENGINE_INVALID);
+	mv.at = cet(11, 23, 13, 0); /* after now */
+	ck_assert_int_eq(engine_ticket_move(eng, &mv, cet(11, 23, 12, 0), &t, &err), -1);
+	mv.at = cet(11, 23, 11, 0);
+	ck_assert_int_eq(engine_ticket_move(eng, &mv, cet(11, 23, 12, 0), &t, &err), 0);
+	ck_assert_int_eq(t->last_change, cet(11, 23, 11, 0));
+}
+END_TEST
+
+START_TEST(test_loans_issue_return)
+{
+	const struct ticket *t, *out;
+	struct engine_error err;
+
+	member(12001, TIER_PLATINUM, "DE", -1);
+	member(12002, TIER_SILVER, "DE", -1);
+	t = receive("EOS R5", 12002, cet(11, 23, 9, 0));
+	ck_assert_int_eq(engine_loan_issue(eng, t->id, NULL, NULL, "test", cet(11, 23, 10, 0), &out,
+					   &err),
+			 -1);
+	ck_assert_int_eq(err.status, ENGINE_STATE);
+	t = receive("EOS R5", 12001, cet(11, 23, 9, 0));
+	ck_assert_int_eq(engine_loan_return(eng, t->id, NULL, "test", cet(11, 23, 10, 0), &out,
+					    &err),
+			 -1);
+	ck_assert_int_eq(engine_loan_issue(eng, t->id, "LN0001", "body", "test",
+					   cet(11, 23, 10, 0), &out, &err),
+			 0);
+	ck_assert_int_eq(t->loan_state, LOAN_ISSUED);
+	ck_assert_int_eq(engine_loan_issue(eng, t->id, NULL, NULL, "test", cet(11, 23, 10, 0), &out,
+					   &err),
+			 -1);
+	ck_assert_int_eq(engine_loan_return(eng, t->id, NULL, "test", cet(11, 24, 10, 0), &out,
+					    &err),
+			 0);
+	ck_assert_int_eq(t->loan_state, LOAN_RETURNED);
+	ck_assert_int_eq(count_events(EVENT_LOAN_ISSUED, t->id), 1);
+	ck_assert_int_eq(count_events(EVENT_LOAN_RETURNED, t->id), 1);
+}
+END_TEST
+
+START_TEST(test_member_numbers)
+{
+	char err[256];
+	uint64_t n;
+
+	ck_assert_int_eq(policy_parse_member_number("151335488", &n, err, sizeof err), 0);
+	ck_assert_uint_eq(n, 151335488);
+	ck_assert_int_eq(policy_parse_member_number("UK013795RS", &n, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "expired in April 2010"));
+	ck_assert_int_eq(policy_parse_member_number("1234567890123", &n, err, sizeof err), -1);
+	ck_assert_int_eq(policy_parse_member_number("", &n, err, sizeof err), -1);
+	ck_assert_int_eq(policy_parse_member_number("12 34", &n, err, sizeof err), -1);
+	ck_assert_int_eq(policy_parse_member_number("-5", &n, err, sizeof err), -1);
+}
+END_TEST
+
+START_TEST(test_enterprise_and_programmes)
+{
+	struct member_input in = {.number = 13001, .tier = TIER_ENTERPRISE_A, .expires = -1};
+	struct engine_error err;
+	const struct ticket *t;
+
+	memcpy(in.country, "DE", 3);
+	ck_assert_int_eq(engine_member_set(eng, &in, cet(11, 1, 0, 0), &err), 0);
+	t = receive("EOS R5", 13001, cet(11, 23, 9, 0));
+	ck_assert_int_eq(t->target_days, 2);
+	ck_assert(t->loan_eligible);
+	ck_assert_int_eq(t->loan_reason, LOAN_REASON_BOOKING);
+	in.has_programme = true;
+	in.programme = PROGRAMME_FREE;
+	ck_assert_int_eq(engine_member_set(eng, &in, cet(11, 1, 0, 0), &err), -1);
+	ck_assert_int_eq(err.status, ENGINE_INVALID);
+	/* A record naming its programme wins over the country's. */
+	in.tier = TIER_GOLD;
+	in.number = 13002;
+	ck_assert_int_eq(engine_member_set(eng, &in, cet(11, 1, 0, 0), &err), 0);
+	t = receive("EOS R5", 13002, cet(11, 23, 9, 0));
+	ck_assert_int_eq(t->programme, PROGRAMME_FREE);
+}
+END_TEST
+
+START_TEST(test_config_change_keeps_used_time)
+{
+	const struct ticket *t;
+	struct config *next;
+	struct engine_error err;
+
+	member(14001, TIER_GOLD, "DE", -1);
+	t = receive("EOS R5", 14001, cet(11, 23, 9, 0));
+	ck_assert_int_eq(t->deadline, cet(11, 25, 17, 0));
+	/* Tuesday 13:00 (12h used): Wednesday becomes a holiday and Gold gets 4 days. */
+	next = make_config("policy: {targets: {gold: 4}}\n", "2026-11-25");
+	ck_assert_int_eq(engine_set_config(eng, next, cet(11, 24, 13, 0), &err), 0);
+	config_free(cfg);
+	cfg = next;
+	ck_assert_int_eq(t->used, 12 * H);
+	ck_assert_int_eq(t->target_days, 4);
+	/* 20h left from Tuesday 13:00: Tue 4h, (Wed holiday), Thu 8h, Fri 8h. */
+	ck_assert_int_eq(t->deadline, cet(11, 27, 17, 0));
+}
+END_TEST
+
+START_TEST(test_queries_and_stats)
+{
+	const struct ticket *out[10];
+	struct ticket_filter f = {.state = -1, .scope = SCOPE_OPEN, .count = 10};
+	struct engine_stats st;
+	struct ticket_fields tf;
+
+	member(15001, TIER_PLATINUM, "DE", -1);
+	member(15002, TIER_SILVER, "DE", -1);
+	receive("EOS R5", 15001, cet(11, 23, 9, 0));
+	receive("EOS R5", 15002, cet(11, 23, 9, 0));
+	open_at("DE-ASP-TEST", "EOS R5", 15002, SERVICE_REPAIR, cet(11, 23, 9, 0),
+		cet(11, 23, 9, 0));
+	move_ok(2, TSTATE_READY, cet(11, 24, 9, 0));
+	move_ok(2, TSTATE_RETURNED, cet(11, 24, 10, 0));
+	engine_advance(eng, cet(11, 26, 9, 0)); /* ticket 1 (Platinum, 2 days) breached */
+	ck_assert_uint_eq(engine_ticket_list(eng, &f, out), 2);
+	f.scope = SCOPE_ALL;
+	ck_assert_uint_eq(engine_ticket_list(eng, &f, out), 3);
+	f.after = 1;
+	f.count = 1;
+	ck_assert_uint_eq(engine_ticket_list(eng, &f, out), 1);
+	ck_assert_uint_eq(out[0]->id, 2);
+	f = (struct ticket_filter){.state = -1, .scope = SCOPE_OPEN, .count = 10, .breached = true};
+	ck_assert_uint_eq(engine_ticket_list(eng, &f, out), 1);
+	ck_assert_uint_eq(out[0]->id, 1);
+	f = (struct ticket_filter){.state = -1, .count = 10, .centre = "DE-ASP-TEST"};
+	ck_assert_uint_eq(engine_ticket_list(eng, &f, out), 1);
+	f.centre = "NOPE";
+	ck_assert_uint_eq(engine_ticket_list(eng, &f, out), 0);
+	f = (struct ticket_filter){.state = -1, .scope = SCOPE_ALL, .count = 10, .member = 15002};
+	ck_assert_uint_eq(engine_ticket_list(eng, &f, out), 2);
+
+	engine_stats(eng, NULL, -1, -1, &st);
+	ck_assert_uint_eq(st.open, 2);
+	ck_assert_uint_eq(st.closed, 1);
+	ck_assert_uint_eq(st.met, 1);
+	ck_assert_uint_eq(st.missed, 0);
+	ck_assert_uint_eq(st.breached, 1);
+	ck_assert_uint_eq(st.loans_eligible, 1);
+	ck_assert_uint_eq(st.met_tier[TIER_SILVER], 1);
+	engine_stats(eng, "DE-ASP-TEST", -1, -1, &st);
+	ck_assert_uint_eq(st.open, 1);
+	ck_assert_uint_eq(st.met, 0);
+	engine_stats(eng, NULL, days_from_civil(2026, 11, 25), -1, &st);
+	ck_assert_uint_eq(st.met, 0);
+
+	engine_ticket_fields(eng, engine_ticket_get(eng, 1), cet(11, 26, 9, 0), &tf);
+	ck_assert_str_eq(ticket_field_names[0], "id");
+	ck_assert_str_eq(tf.v[0], "1");
+	ck_assert_str_eq(tf.v[1], "15001");
+	ck_assert_str_eq(tf.v[2], "platinum");
+	ck_assert_str_eq(tf.v[3], "subscription");
+	ck_assert_str_eq(tf.v[4], "DE-PSC-TEST");
+	ck_assert_str_eq(tf.v[5], "psc");
+	ck_assert_str_eq(tf.v[6], "EOS R5");
+	ck_assert_str_eq(tf.v[12], "fast-track");
+	ck_assert_str_eq(tf.v[16], "2026-11-24T16:00:00Z"); /* Tuesday 17:00 CET */
+	ck_assert_str_eq(tf.v[17], "86400");                /* 24h used of 16h */
+	ck_assert_str_eq(tf.v[18], "-28800");
+	ck_assert_str_eq(tf.v[21], "1");
+	ck_assert_str_eq(tf.v[24], "");
+	ck_assert_str_eq(tf.v[26], "booking");
+	ck_assert_str_eq(tf.v[27], "");
+}
+END_TEST
+
+/* ---- property test -------------------------------------------------------------- */
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+START_TEST(test_random_operations_keep_invariants)
+{
+	static const char *const products[] = {"EOS R5", "EOS C70", "EOS R50"};
+	static const enum tier tiers[] = {TIER_RED, TIER_SILVER, TIER_GOLD, TIER_PLATINUM};
+	static const char *const countries[] = {"DE", "ZA", "EE"};
+	int64_t now = cet(11, 2, 8, 0);
+	uint64_t last_seq = 0;
+	size_t seen = 0;
+
+	teardown();
+	setup_with(_i == 0 ? "policy: {over_limit: queue}\n" : "policy: {over_limit: standard}\n",
+		   "2026-11-11, 2026-12-24");
+	rng_state += (uint64_t)_i;
+	for (uint64_t m = 1; m <= 5; m++)
+		member(m, tiers[rnd() % 4], countries[rnd() % 3], -1);
+	for (int step = 0; step < 4000; step++) {
+		unsigned op = (unsigned)(rnd() % 10);
+		struct engine_error err;
+		const struct ticket *t;
+
+		now += (int64_t)(rnd() % (6 * H));
+		if (op < 3 || engine_ticket_count(eng) == 0) {
+			struct ticket_open in = {.centre = rnd() % 4 ? "DE-PSC-TEST" : "DE-ASP-TEST",
+						 .product = products[rnd() % 3],
+						 .serial = "SN0001",
+						 .service = (enum service)(rnd() % 3),
+						 .member = rnd() % 6,
+						 .registered = rnd() % 5 != 0,
+						 .received = rnd() % 2,
+						 .received_at = now - (int64_t)(rnd() % H),
+						 .who = "prop"};
+			engine_ticket_open(eng, &in, now, &t, &err);
+		} else if (op < 9) {
+			struct ticket_move mv = {
+				.id = 1 + rnd() % engine_ticket_count(eng),
+				.to = (enum ticket_state)(1 + rnd() % (TSTATE_COUNT - 1)),
+				.who = "prop"};
+			if (mv.to == TSTATE_AWAITING_PARTS && rnd() % 2)
+				mv.eta = now + (int64_t)(rnd() % (10 * 24 * H));
+			engine_ticket_move(eng, &mv, now, &t, &err);
+		} else {
+			engine_advance(eng, now);
+		}
+		if (step % 50 == 0)
+			assert_invariants(now);
+		/* Drain the outbox as the shell would, checking the sequence. */
+		for (; seen < engine_outbox_count(eng); seen++) {
+			const struct event *ev = engine_outbox_at(eng, seen);
+			ck_assert_uint_gt(ev->seq, last_seq);
+			last_seq = ev->seq;
+		}
+		if (engine_outbox_count(eng) > 1000) {
+			engine_outbox_drop(eng, engine_outbox_count(eng));
+			seen = 0;
+		}
+	}
+	assert_invariants(now);
+	ck_assert_uint_eq(last_seq, engine_last_seq(eng));
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("scenarios");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_platinum_subscription_loan_at_booking);
+	tcase_add_test(tc, test_platinum_booked_loan_before_item_arrives);
+	tcase_add_test(tc, test_gold_free_forecast_loan_at_once);
+	tcase_add_test(tc, test_gold_free_eta_within_deadline_no_forecast);
+	tcase_add_test(tc, test_gold_subscription_loan_only_at_breach);
+	tcase_add_test(tc, test_silver_breach_no_loan);
+	tcase_add_test(tc, test_red_non_member_expired_standard);
+	tcase_add_test(tc, test_expiry_is_inclusive);
+	tcase_add_test(tc, test_video_platinum_five_days);
+	tcase_add_test(tc, test_video_free_gold_loan_at_breach_of_five_days);
+	tcase_add_test(tc, test_service_at_centre_types);
+	tcase_add_test(tc, test_product_rules);
+	tcase_add_test(tc, test_estonia_platinum_served_as_silver);
+	tcase_add_test(tc, test_country_target_override);
+	tcase_add_test(tc, test_snapshot_survives_member_change);
+	tcase_add_test(tc, test_fourth_item_standard);
+	tcase_add_test(tc, test_fourth_booked_checked_on_arrival);
+	tcase_add_test(tc, test_fourth_item_reject);
+	tcase_add_test(tc, test_fourth_item_queue_and_promotion);
+	tcase_add_test(tc, test_queue_oldest_first_and_cancel);
+	tcase_add_test(tc, test_slot_held_until_ready_not_return);
+	tcase_add_test(tc, test_pause_moves_deadline_by_paused_time);
+	tcase_add_test(tc, test_received_after_hours_and_weekend);
+	tcase_add_test(tc, test_holiday_moves_deadline);
+	tcase_add_test(tc, test_breach_sticky_and_events_once);
+	tcase_add_test(tc, test_met_when_ready_on_time);
+	tcase_add_test(tc, test_illegal_moves);
+	tcase_add_test(tc, test_cancel_any_not_ready);
+	tcase_add_test(tc, test_history);
+	tcase_add_test(tc, test_backdated_and_future_moves);
+	tcase_add_test(tc, test_loans_issue_return);
+	tcase_add_test(tc, test_member_numbers);
+	tcase_add_test(tc, test_enterprise_and_programmes);
+	tcase_add_test(tc, test_config_change_keeps_used_time);
+	tcase_add_test(tc, test_queries_and_stats);
+	tcase_add_loop_test(tc, test_random_operations_keep_invariants, 0, 2);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(engine_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
