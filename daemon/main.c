@@ -1,6 +1,6 @@
 /*
- * main: repaird's command line, start-up and (later) the event loop.
- * The shell: this is where the clock, files and sockets live.
+ * main: repaird's command line, start-up and shutdown. The server struct
+ * that holds all of the daemon's mutable state is created here.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -8,21 +8,40 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "config.h"
+#include "log.h"
+#include "server.h"
+#include "timeutil.h"
+#include "xmalloc.h"
 
 #define DEFAULT_CONFIG "/etc/repaird/repaird.yaml"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: repaird [--config FILE] [--check-config FILE] [--help] [--version]\n"
-		   "\n"
-		   "Repair-centre ticketing and Fast Track turnaround daemon.\n"
-		   "\n"
-		   "  -c, --config FILE        configuration (default " DEFAULT_CONFIG ")\n"
-		   "  -t, --check-config FILE  validate FILE, print \"FILE: ok\" or every error,\n"
-		   "                           exit 0 or 78 (EX_CONFIG)\n"
-		   "  -h, --help               show this help\n"
-		   "  -V, --version            show the version\n");
+	fprintf(f,
+		"usage: repaird [--config FILE] [options]\n"
+		"       repaird --check-config FILE\n"
+		"\n"
+		"Repair-centre ticketing and Fast Track turnaround daemon.\n"
+		"\n"
+		"  -c, --config FILE        configuration (default " DEFAULT_CONFIG ")\n"
+		"  -t, --check-config FILE  validate FILE, print \"FILE: ok\" or every error;\n"
+		"                           exit 0, or 78 (EX_CONFIG)\n"
+		"      --listen HOST:PORT   listen on this TCP address instead of listen.tcp\n"
+		"                           (repeatable)\n"
+		"      --unix PATH          unix socket instead of listen.unix (\"\" for none)\n"
+		"      --state-dir DIR      state directory instead of server.state_dir\n"
+		"      --redis HOST:PORT    Redis instead of redis.host/redis.port\n"
+		"      --log-level LEVEL    debug, info, notice, warning or err\n"
+		"      --debug-clock[=TIME] the clock moves only by DEBUG.CLOCK (tests, demos);\n"
+		"                           starts at TIME (default: the real time)\n"
+		"  -h, --help               show this help\n"
+		"  -V, --version            show the version\n"
+		"\n"
+		"Exit status: 0 stopped cleanly; 64 bad usage; 69 a listener could not be set up;\n"
+		"78 configuration invalid.\n");
 }
 
 /* Load and report like `nginx -t`: every error on stderr, one per line. */
@@ -44,25 +63,81 @@ static int check_config(const char *path)
 	return EX_OK;
 }
 
+enum {
+	OPT_LISTEN = 256,
+	OPT_UNIX,
+	OPT_STATE_DIR,
+	OPT_REDIS,
+	OPT_LOG_LEVEL,
+	OPT_DEBUG_CLOCK,
+};
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check-config", required_argument, NULL, 't'},
+		{"listen", required_argument, NULL, OPT_LISTEN},
+		{"unix", required_argument, NULL, OPT_UNIX},
+		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		{"redis", required_argument, NULL, OPT_REDIS},
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"debug-clock", optional_argument, NULL, OPT_DEBUG_CLOCK},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *config_path = DEFAULT_CONFIG;
-	int c;
+	struct server srv;
+	struct config_errors errs = {0};
+	char err[512];
+	int c, level;
 
+	memset(&srv, 0, sizeof srv);
+	srv.config_path = DEFAULT_CONFIG;
+	srv.ov.log_level = -1;
 	while ((c = getopt_long(argc, argv, "c:t:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			config_path = optarg;
+			srv.config_path = optarg;
 			break;
 		case 't':
 			return check_config(optarg);
+		case OPT_LISTEN:
+			srv.ov.listen =
+				xreallocarray(srv.ov.listen, srv.ov.nlisten + 1, sizeof(char *));
+			srv.ov.listen[srv.ov.nlisten++] = optarg;
+			break;
+		case OPT_UNIX:
+			srv.ov.unix_path = optarg;
+			break;
+		case OPT_STATE_DIR:
+			srv.ov.state_dir = optarg;
+			break;
+		case OPT_REDIS:
+			srv.ov.redis = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			level = domain_lookup(log_level_names, LOG_LEVEL_COUNT, optarg);
+			if (level < 0) {
+				fprintf(stderr,
+					"repaird: --log-level \"%s\": one of debug, info, notice, "
+					"warning, err\n",
+					optarg);
+				return EX_USAGE;
+			}
+			srv.ov.log_level = level;
+			break;
+		case OPT_DEBUG_CLOCK:
+			srv.debug_clock = true;
+			srv.debug_now = server_realtime();
+			if (optarg && time_parse(optarg, &srv.debug_now) < 0) {
+				fprintf(stderr,
+					"repaird: --debug-clock=%s: a time like "
+					"2026-11-23T09:30:00Z\n",
+					optarg);
+				return EX_USAGE;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return EX_OK;
@@ -79,5 +154,35 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	return check_config(config_path) == EX_OK ? EX_OK : EX_CONFIG;
+
+	log_init("repaird", srv.ov.log_level >= 0 ? (enum log_level)srv.ov.log_level
+						  : LOG_LEVEL_INFO,
+		 0);
+	srv.cfg = server_load_config(&srv, &errs);
+	if (srv.cfg == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_msg(LOG_ERR, "%s", errs.msg[i]);
+		log_msg(LOG_ERR, "%s: %zu error%s; not starting", srv.config_path, errs.n,
+			errs.n == 1 ? "" : "s");
+		config_errors_free(&errs);
+		free(srv.ov.listen);
+		return EX_CONFIG;
+	}
+	log_set_level(srv.cfg->log_level);
+	log_msg(LOG_NOTICE, "repaird %s starting with %s (%zu centres, %zu products)%s",
+		REPAIRD_VERSION, srv.config_path, srv.cfg->ncentres, srv.cfg->nproducts,
+		srv.debug_clock ? ", debug clock" : "");
+	if (server_start(&srv, err, sizeof err) < 0) {
+		log_msg(LOG_ERR, "%s; not starting", err);
+		server_free(&srv);
+		free(srv.ov.listen);
+		return EX_UNAVAILABLE;
+	}
+	sd_notify(0, "READY=1\nSTATUS=Serving");
+	log_msg(LOG_NOTICE, "ready");
+	server_run(&srv);
+	log_msg(LOG_NOTICE, "stopped");
+	server_free(&srv);
+	free(srv.ov.listen);
+	return EX_OK;
 }

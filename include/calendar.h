@@ -30,11 +30,11 @@ struct cal_week {
 };
 
 struct calendar {
-	int64_t *start;   /* UTC start of each working interval, ascending */
-	int64_t *end;     /* UTC end, exclusive; intervals are disjoint */
-	int64_t *cum;     /* business seconds before interval i */
-	size_t n;         /* number of intervals */
-	int64_t from;     /* window covered: [from, until) in UTC */
+	int64_t *start; /* UTC start of each working interval, ascending */
+	int64_t *end;   /* UTC end, exclusive; intervals are disjoint */
+	int64_t *cum;   /* business seconds before interval i */
+	size_t n;       /* number of intervals */
+	int64_t from;   /* window covered: [from, until) in UTC */
 	int64_t until;
 	int64_t day_seconds; /* a standard working day, for turnaround budgets */
 };
@@ -52,8 +52,8 @@ enum {
  * Returns 0, or -1 with a message in err (unknown timezone, no working time).
  */
 int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *week,
-		   const int32_t *holidays, size_t nholidays, int first_year, int last_year,
-		   int64_t day_seconds, char *err, size_t errlen);
+                   const int32_t *holidays, size_t nholidays, int first_year, int last_year,
+                   int64_t day_seconds, char *err, size_t errlen);
 void calendar_free(struct calendar *cal);
 
 /* true when tz names a zone in the system's timezone database. */

@@ -82,14 +82,14 @@ struct config {
 	/* policy: */
 	int in_service_limit;
 	enum over_limit over_limit;
-	int at_risk_permille; /* at risk once this share of the budget is used */
+	int at_risk_permille;  /* at risk once this share of the budget is used */
 	unsigned pause_states; /* bit per enum ticket_state */
 	int standard_days;
 	int video_min_days;
 	enum programme default_programme;
 	int target_days[TIER_COUNT];
 	unsigned loan_rules[PROGRAMME_COUNT][TIER_COUNT]; /* LOAN_ON_* bits */
-	unsigned fast_track_services[CENTRE_TYPE_COUNT]; /* bit per enum service */
+	unsigned fast_track_services[CENTRE_TYPE_COUNT];  /* bit per enum service */
 
 	/* calendar: */
 	int first_year;
@@ -118,7 +118,7 @@ struct config_errors {
 struct config *config_load(const char *path, struct config_errors *errs);
 /* Parse YAML text as if read from `name` (products: paths relative to base_dir). */
 struct config *config_parse(const char *name, const char *text, size_t len, const char *base_dir,
-			    struct config_errors *errs);
+                            struct config_errors *errs);
 void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
 
@@ -130,6 +130,6 @@ const struct product *config_product(const struct config *cfg, const char *model
  * best first; returns how many were written.
  */
 size_t config_product_suggest(const struct config *cfg, const char *model, const char **out,
-			      size_t max);
+                              size_t max);
 
 #endif

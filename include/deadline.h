@@ -22,8 +22,8 @@ struct dheap {
 	struct dheap_entry *a; /* the heap, a[0] is the earliest */
 	uint32_t n;
 	uint32_t cap;
-	uint32_t *pos;  /* pos[idx] = heap position + 1, 0 when idx is not in the heap */
-	uint32_t npos;  /* entries allocated in pos */
+	uint32_t *pos; /* pos[idx] = heap position + 1, 0 when idx is not in the heap */
+	uint32_t npos; /* entries allocated in pos */
 };
 
 void dheap_init(struct dheap *h);

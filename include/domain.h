@@ -55,10 +55,15 @@ enum ticket_state {
 enum over_limit { OVER_LIMIT_STANDARD, OVER_LIMIT_REJECT, OVER_LIMIT_QUEUE, OVER_LIMIT_COUNT };
 
 /* When a Fast Track ticket becomes loan-eligible (DOMAIN.md, "Courtesy loans"). */
-enum loan_reason { LOAN_REASON_BOOKING, LOAN_REASON_FORECAST, LOAN_REASON_BREACH, LOAN_REASON_COUNT };
-#define LOAN_ON_BOOKING (1u << LOAN_REASON_BOOKING)
+enum loan_reason {
+	LOAN_REASON_BOOKING,
+	LOAN_REASON_FORECAST,
+	LOAN_REASON_BREACH,
+	LOAN_REASON_COUNT
+};
+#define LOAN_ON_BOOKING  (1u << LOAN_REASON_BOOKING)
 #define LOAN_ON_FORECAST (1u << LOAN_REASON_FORECAST)
-#define LOAN_ON_BREACH (1u << LOAN_REASON_BREACH)
+#define LOAN_ON_BREACH   (1u << LOAN_REASON_BREACH)
 
 enum event_type {
 	EVENT_TICKET_OPENED,
@@ -77,7 +82,14 @@ enum event_type {
 
 enum fsync_policy { FSYNC_ALWAYS, FSYNC_EVERYSEC, FSYNC_NO, FSYNC_COUNT };
 
-enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_NOTICE, LOG_LEVEL_WARNING, LOG_LEVEL_ERR, LOG_LEVEL_COUNT };
+enum log_level {
+	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_NOTICE,
+	LOG_LEVEL_WARNING,
+	LOG_LEVEL_ERR,
+	LOG_LEVEL_COUNT
+};
 
 /* One name table per enumeration; NULL-free, indexed by the enum value. */
 extern const char *const tier_names[TIER_COUNT];

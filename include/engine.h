@@ -66,32 +66,32 @@ enum loan_state { LOAN_NONE, LOAN_ISSUED, LOAN_RETURNED };
 /* One ticket. Kept small: a million of them must fit in well under 300 MB. */
 struct ticket {
 	uint64_t id;
-	uint64_t member;      /* 0: none */
+	uint64_t member; /* 0: none */
 	int64_t created_at;
-	int64_t received_at;  /* 0: not yet */
-	int64_t ready_at;     /* 0: not ready */
-	int64_t closed_at;    /* 0: open */
-	int64_t last_change;  /* time of the latest move; a move may not be dated before it */
-	int64_t clock_since;  /* while the clock runs: when it last started */
-	int64_t used;         /* business seconds used before clock_since */
-	int64_t budget;       /* business seconds of the target */
-	int64_t deadline;     /* 0: not set (not started, or paused before any deadline) */
-	int64_t eta;          /* awaiting-parts ETA, 0: none */
+	int64_t received_at; /* 0: not yet */
+	int64_t ready_at;    /* 0: not ready */
+	int64_t closed_at;   /* 0: open */
+	int64_t last_change; /* time of the latest move; a move may not be dated before it */
+	int64_t clock_since; /* while the clock runs: when it last started */
+	int64_t used;        /* business seconds used before clock_since */
+	int64_t budget;      /* business seconds of the target */
+	int64_t deadline;    /* 0: not set (not started, or paused before any deadline) */
+	int64_t eta;         /* awaiting-parts ETA, 0: none */
 	const char *serial;
 	struct hist *hist;
 	uint32_t nhist;
-	uint32_t product;     /* interned model name */
-	uint32_t centre;      /* interned centre id */
+	uint32_t product; /* interned model name */
+	uint32_t centre;  /* interned centre id */
 	uint16_t target_days;
-	int8_t tier;          /* snapshot at opening; TIER_NONE for a non-member */
-	int8_t programme;     /* snapshot at opening; -1 for a non-member */
-	uint8_t pclass;       /* enum product_class (other when unlisted) */
+	int8_t tier;      /* snapshot at opening; TIER_NONE for a non-member */
+	int8_t programme; /* snapshot at opening; -1 for a non-member */
+	uint8_t pclass;   /* enum product_class (other when unlisted) */
 	uint8_t service;
 	uint8_t state;
-	uint8_t reason;       /* enum ft_reason */
-	uint8_t loan_reason;  /* enum loan_reason, valid when loan_eligible */
-	uint8_t loan_state;   /* enum loan_state */
-	int8_t met;           /* -1 unset, 0 missed, 1 met */
+	uint8_t reason;      /* enum ft_reason */
+	uint8_t loan_reason; /* enum loan_reason, valid when loan_eligible */
+	uint8_t loan_state;  /* enum loan_state */
+	int8_t met;          /* -1 unset, 0 missed, 1 met */
 	unsigned fast_track : 1;
 	unsigned at_risk : 1;
 	unsigned breached : 1;
@@ -111,7 +111,7 @@ struct member {
 	enum programme programme;
 	int32_t expires; /* -1: none */
 	char *name;
-	bool present;    /* false after MEMBER.DEL while tickets still hold slots */
+	bool present; /* false after MEMBER.DEL while tickets still hold slots */
 	uint32_t in_service;
 	uint64_t *queued; /* ticket ids waiting for a slot, oldest first */
 	uint32_t nqueued;
@@ -145,7 +145,7 @@ void engine_free(struct engine *e);
  * centre is missing from cfg.
  */
 int engine_set_config(struct engine *e, const struct config *cfg, int64_t now,
-		      struct engine_error *err);
+                      struct engine_error *err);
 const struct config *engine_config(const struct engine *e);
 
 /* ---- members ---- */
@@ -156,12 +156,12 @@ struct member_input {
 	char country[3];
 	bool has_programme;
 	enum programme programme;
-	int32_t expires; /* -1: none */
+	int32_t expires;  /* -1: none */
 	const char *name; /* may be NULL */
 };
 
 int engine_member_set(struct engine *e, const struct member_input *in, int64_t now,
-		      struct engine_error *err);
+                      struct engine_error *err);
 /* 1 when a member was deleted, 0 when there was none. */
 int engine_member_del(struct engine *e, uint64_t number, int64_t now);
 const struct member *engine_member_get(const struct engine *e, uint64_t number);
@@ -186,7 +186,7 @@ struct ticket_open {
 };
 
 int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t now,
-		       const struct ticket **out, struct engine_error *err);
+                       const struct ticket **out, struct engine_error *err);
 
 struct ticket_move {
 	uint64_t id;
@@ -198,12 +198,12 @@ struct ticket_move {
 };
 
 int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t now,
-		       const struct ticket **out, struct engine_error *err);
+                       const struct ticket **out, struct engine_error *err);
 int engine_loan_issue(struct engine *e, uint64_t id, const char *serial, const char *note,
-		      const char *who, int64_t now, const struct ticket **out,
-		      struct engine_error *err);
+                      const char *who, int64_t now, const struct ticket **out,
+                      struct engine_error *err);
 int engine_loan_return(struct engine *e, uint64_t id, const char *note, const char *who,
-		       int64_t now, const struct ticket **out, struct engine_error *err);
+                       int64_t now, const struct ticket **out, struct engine_error *err);
 
 const struct ticket *engine_ticket_get(const struct engine *e, uint64_t id);
 uint64_t engine_ticket_count(const struct engine *e);
@@ -216,7 +216,7 @@ struct ticket_clock {
 	bool paused;
 };
 void engine_ticket_clock(const struct engine *e, const struct ticket *t, int64_t now,
-			 struct ticket_clock *c);
+                         struct ticket_clock *c);
 
 #define TICKET_NFIELDS 29
 extern const char *const ticket_field_names[TICKET_NFIELDS];
@@ -226,7 +226,7 @@ struct ticket_fields {
 	char buf[TICKET_NFIELDS][24];
 };
 void engine_ticket_fields(const struct engine *e, const struct ticket *t, int64_t now,
-			  struct ticket_fields *f);
+                          struct ticket_fields *f);
 
 const char *engine_str(const struct engine *e, uint32_t id); /* an interned string */
 
@@ -247,7 +247,7 @@ struct ticket_filter {
 
 /* Up to f->count matching tickets with ids above f->after, ascending. Returns how many. */
 size_t engine_ticket_list(const struct engine *e, const struct ticket_filter *f,
-			  const struct ticket **out);
+                          const struct ticket **out);
 
 struct engine_stats {
 	uint64_t closed, met, missed, open, at_risk, breached, loans_eligible;
@@ -255,12 +255,12 @@ struct engine_stats {
 };
 /* centre NULL: all; since/until: local dates of readiness (-1: unbounded). */
 void engine_stats(const struct engine *e, const char *centre, int32_t since, int32_t until,
-		  struct engine_stats *s);
+                  struct engine_stats *s);
 
 /* Counters for INFO tickets. */
 struct engine_counts {
-	uint64_t tickets, open, at_risk, breached, fast_track, queued, loans_eligible,
-		loans_issued, members, heap, events, history_bytes;
+	uint64_t tickets, open, at_risk, breached, fast_track, queued, loans_eligible, loans_issued,
+	        members, heap, events, history_bytes;
 };
 void engine_counts(const struct engine *e, struct engine_counts *c);
 

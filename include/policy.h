@@ -35,11 +35,11 @@ extern const char *const ft_reason_names[FT_REASON_COUNT]; /* "fast-track", "not
 
 /* A member as policy sees it. */
 struct policy_member {
-	enum tier tier;         /* as recorded */
+	enum tier tier; /* as recorded */
 	char country[3];
-	int has_programme;      /* the record names its programme */
+	int has_programme; /* the record names its programme */
 	enum programme programme;
-	int32_t expires;        /* local date, or -1 for no expiry */
+	int32_t expires; /* local date, or -1 for no expiry */
 };
 
 /* The facts of one booking. member == NULL: a non-member. product == NULL: unlisted. */
@@ -49,16 +49,16 @@ struct policy_booking {
 	const struct centre *centre;
 	enum service service;
 	bool registered;
-	int32_t today;          /* the date the ticket is opened (UTC) */
+	int32_t today; /* the date the ticket is opened (UTC) */
 };
 
 struct policy_decision {
 	bool fast_track;
-	enum ft_reason reason;  /* FT_OK when fast_track */
-	enum tier tier;         /* effective tier snapshot; TIER_NONE for a non-member */
+	enum ft_reason reason; /* FT_OK when fast_track */
+	enum tier tier;        /* effective tier snapshot; TIER_NONE for a non-member */
 	enum programme programme;
-	int target_days;        /* business days */
-	unsigned loan_rule;     /* LOAN_ON_* bits; 0 unless Fast Track */
+	int target_days;    /* business days */
+	unsigned loan_rule; /* LOAN_ON_* bits; 0 unless Fast Track */
 };
 
 /* Programme: the member record's own, else its country's, else the default. */
@@ -72,13 +72,13 @@ bool policy_expired(const struct policy_member *m, int32_t today);
  * made at receipt, see policy_limit_reached()).
  */
 void policy_decide(const struct config *cfg, const struct policy_booking *b,
-		   struct policy_decision *out);
+                   struct policy_decision *out);
 /*
  * Target in business days for a Fast Track ticket of this tier and product at a
  * centre in country (the service level of the country where the work is done).
  */
 int policy_target_days(const struct config *cfg, enum tier tier, const char *country,
-		       const struct product *product);
+                       const struct product *product);
 /* Target for standard service. */
 int policy_standard_days(const struct config *cfg, const struct product *product);
 unsigned policy_loan_rule(const struct config *cfg, enum programme prog, enum tier tier);

@@ -29,10 +29,10 @@ const char *strarena_dup(struct strarena *a, const char *s, size_t len);
 
 struct strpool {
 	struct strarena arena;
-	const char **strs;  /* by id */
+	const char **strs; /* by id */
 	uint32_t n;
-	uint32_t *table;    /* open addressing: id + 1, 0 = empty */
-	uint32_t tablecap;  /* power of two */
+	uint32_t *table;   /* open addressing: id + 1, 0 = empty */
+	uint32_t tablecap; /* power of two */
 };
 
 void strpool_init(struct strpool *p);

@@ -31,17 +31,27 @@ struct cfgp {
 	struct config *cfg;
 };
 
-static const char *const top_keys[] = {"listen",   "server",    "journal",   "redis", "policy",
-				       "calendar", "products",  "countries", "centres"};
-enum { TOP_LISTEN, TOP_SERVER, TOP_JOURNAL, TOP_REDIS, TOP_POLICY, TOP_CALENDAR, TOP_PRODUCTS,
-       TOP_COUNTRIES, TOP_CENTRES, TOP_COUNT };
+static const char *const top_keys[] = {"listen",   "server",   "journal",   "redis",  "policy",
+                                       "calendar", "products", "countries", "centres"};
+enum {
+	TOP_LISTEN,
+	TOP_SERVER,
+	TOP_JOURNAL,
+	TOP_REDIS,
+	TOP_POLICY,
+	TOP_CALENDAR,
+	TOP_PRODUCTS,
+	TOP_COUNTRIES,
+	TOP_CENTRES,
+	TOP_COUNT
+};
 
 static const char *const weekday_keys[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 /* ---- errors ------------------------------------------------------------ */
 
 static void errors_add(struct config_errors *errs, const char *file, size_t line, size_t col,
-		       const char *fmt, va_list ap)
+                       const char *fmt, va_list ap)
 {
 	char msg[512];
 	char *full;
@@ -58,7 +68,7 @@ static void errors_add(struct config_errors *errs, const char *file, size_t line
 }
 
 static void cerr_at(struct cfgp *p, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void cerr_at(struct cfgp *p, const yaml_node_t *n, const char *fmt, ...)
 {
@@ -71,10 +81,10 @@ static void cerr_at(struct cfgp *p, const yaml_node_t *n, const char *fmt, ...)
 }
 
 static void cerr_file(struct config_errors *errs, const char *file, size_t line, size_t col,
-		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static void cerr_file(struct config_errors *errs, const char *file, size_t line, size_t col,
-		      const char *fmt, ...)
+                      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -155,7 +165,7 @@ static int key_unique(struct cfgp *p, yaml_node_t *map, yaml_node_pair_t *pair, 
  * an unknown (or duplicate) key together with the keys that are allowed.
  */
 static int key_index(struct cfgp *p, yaml_node_t *map, yaml_node_pair_t *pair, const char *section,
-		     const char *const *allowed, int nallowed)
+                     const char *const *allowed, int nallowed)
 {
 	yaml_node_t *k = node(p, pair->key);
 	const char *name = scalar(k);
@@ -167,7 +177,7 @@ static int key_index(struct cfgp *p, yaml_node_t *map, yaml_node_pair_t *pair, c
 		if (strcmp(allowed[i], name) == 0)
 			return i;
 	cerr_at(p, k, "%s: unknown key \"%s\" (allowed: %s)", section, name,
-		domain_list(allowed, nallowed, list, sizeof list));
+	        domain_list(allowed, nallowed, list, sizeof list));
 	return -1;
 }
 
@@ -192,7 +202,8 @@ static int get_long(struct cfgp *p, yaml_node_t *n, const char *what, long min, 
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (*s == '\0' || *end != '\0' || errno == ERANGE || isspace((unsigned char)*s)) {
-		cerr_at(p, n, "%s: \"%s\" is not an integer (allowed: %ld..%ld)", what, s, min, max);
+		cerr_at(p, n, "%s: \"%s\" is not an integer (allowed: %ld..%ld)", what, s, min,
+		        max);
 		return -1;
 	}
 	if (v < min || v > max) {
@@ -215,7 +226,8 @@ static int get_int(struct cfgp *p, yaml_node_t *n, const char *what, int min, in
 
 static int get_bool(struct cfgp *p, yaml_node_t *n, const char *what, bool *out)
 {
-	static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
+	static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no",
+	                                                                       "off"};
 	const char *s;
 
 	if (expect(p, n, YAML_SCALAR_NODE, what) < 0)
@@ -235,7 +247,7 @@ static int get_bool(struct cfgp *p, yaml_node_t *n, const char *what, bool *out)
 
 /* An enumeration value: its index in table, or -1 after an error naming the choices. */
 static int get_enum(struct cfgp *p, yaml_node_t *n, const char *what, const char *const *table,
-		    int count)
+                    int count)
 {
 	char list[512];
 	int i;
@@ -245,13 +257,13 @@ static int get_enum(struct cfgp *p, yaml_node_t *n, const char *what, const char
 	i = domain_lookup(table, count, scalar(n));
 	if (i < 0)
 		cerr_at(p, n, "%s: unknown value \"%s\" (allowed: %s)", what, scalar(n),
-			domain_list(table, count, list, sizeof list));
+		        domain_list(table, count, list, sizeof list));
 	return i;
 }
 
 /* A list of enumeration values as a bit set. */
 static int get_enum_set(struct cfgp *p, yaml_node_t *n, const char *what, const char *const *table,
-			int count, unsigned *out)
+                        int count, unsigned *out)
 {
 	unsigned set = 0;
 	int bad = 0;
@@ -320,12 +332,14 @@ static void parse_listen(struct cfgp *p, yaml_node_t *map)
 					continue;
 				if (!valid_listen_address(scalar(a))) {
 					cerr_at(p, a,
-						"listen.tcp: \"%s\" is not HOST:PORT (port 1..65535)",
-						scalar(a));
+					        "listen.tcp: \"%s\" is not HOST:PORT (port "
+					        "1..65535)",
+					        scalar(a));
 					continue;
 				}
-				cfg->listen_tcp = xreallocarray(cfg->listen_tcp, cfg->nlisten_tcp + 1,
-								sizeof *cfg->listen_tcp);
+				cfg->listen_tcp =
+				        xreallocarray(cfg->listen_tcp, cfg->nlisten_tcp + 1,
+				                      sizeof *cfg->listen_tcp);
 				cfg->listen_tcp[cfg->nlisten_tcp++] = xstrdup(scalar(a));
 			}
 			break;
@@ -346,9 +360,10 @@ static void parse_listen(struct cfgp *p, yaml_node_t *map)
 			mode = strtoul(s, &end, 8);
 			if (*s == '\0' || *end != '\0' || mode > 0777)
 				cerr_at(p, v,
-					"listen.unix_mode: \"%s\" is not an octal file mode (allowed: "
-					"0000..0777)",
-					s);
+				        "listen.unix_mode: \"%s\" is not an octal file mode "
+				        "(allowed: "
+				        "0000..0777)",
+				        s);
 			else
 				cfg->unix_mode = (unsigned)mode;
 			break;
@@ -380,7 +395,7 @@ static void parse_server(struct cfgp *p, yaml_node_t *map)
 			break;
 		case 3:
 			if ((i = get_enum(p, v, "server.log_level", log_level_names,
-					  LOG_LEVEL_COUNT)) >= 0)
+			                  LOG_LEVEL_COUNT)) >= 0)
 				cfg->log_level = (enum log_level)i;
 			break;
 		}
@@ -398,17 +413,17 @@ static void parse_journal(struct cfgp *p, yaml_node_t *map)
 	{
 		if (key_index(p, map, pair, "journal", keys, NKEYS(keys)) == 0 &&
 		    (i = get_enum(p, node(p, pair->value), "journal.fsync", fsync_policy_names,
-				  FSYNC_COUNT)) >= 0)
+		                  FSYNC_COUNT)) >= 0)
 			p->cfg->fsync = (enum fsync_policy)i;
 	}
 }
 
 static void parse_redis(struct cfgp *p, yaml_node_t *map)
 {
-	static const char *const keys[] = {"enabled", "host",   "port",
-					   "unix",    "db",     "password",
-					   "prefix",  "maxlen", "events",
-					   "connect_timeout_ms", "reply_timeout_ms"};
+	static const char *const keys[] = {
+	        "enabled",         "host",   "port",   "unix",   "db",
+	        "password",        "prefix", "maxlen", "events", "connect_timeout_ms",
+	        "reply_timeout_ms"};
 	struct config *cfg = p->cfg;
 
 	if (expect(p, map, YAML_MAPPING_NODE, "redis") < 0)
@@ -445,15 +460,15 @@ static void parse_redis(struct cfgp *p, yaml_node_t *map)
 			break;
 		case 8:
 			get_enum_set(p, v, "redis.events", event_type_names, EVENT_TYPE_COUNT,
-				     &cfg->redis_events);
+			             &cfg->redis_events);
 			break;
 		case 9:
 			get_int(p, v, "redis.connect_timeout_ms", 1, 600000,
-				&cfg->redis_connect_timeout_ms);
+			        &cfg->redis_connect_timeout_ms);
 			break;
 		case 10:
 			get_int(p, v, "redis.reply_timeout_ms", 1, 600000,
-				&cfg->redis_reply_timeout_ms);
+			        &cfg->redis_reply_timeout_ms);
 			break;
 		}
 	}
@@ -484,7 +499,8 @@ static void parse_loans(struct cfgp *p, yaml_node_t *map)
 		return;
 	FOR_PAIRS(map, pair)
 	{
-		int prog = key_index(p, map, pair, "policy.loans", programme_names, PROGRAMME_COUNT);
+		int prog =
+		        key_index(p, map, pair, "policy.loans", programme_names, PROGRAMME_COUNT);
 		yaml_node_t *tiers = node(p, pair->value);
 		if (prog < 0)
 			continue;
@@ -499,17 +515,17 @@ static void parse_loans(struct cfgp *p, yaml_node_t *map)
 				continue;
 			snprintf(tkey, sizeof tkey, "%s.%s", key, tier_names[t]);
 			get_enum_set(p, node(p, tp->value), tkey, loan_reason_names,
-				     LOAN_REASON_COUNT, &p->cfg->loan_rules[prog][t]);
+			             LOAN_REASON_COUNT, &p->cfg->loan_rules[prog][t]);
 		}
 	}
 }
 
 static void parse_policy(struct cfgp *p, yaml_node_t *map)
 {
-	static const char *const keys[] = {"in_service_limit", "over_limit",    "at_risk_percent",
-					   "pause_states",     "standard_days", "video_min_days",
-					   "default_programme", "targets",      "loans",
-					   "fast_track_services"};
+	static const char *const keys[] = {"in_service_limit",   "over_limit",    "at_risk_percent",
+	                                   "pause_states",       "standard_days", "video_min_days",
+	                                   "default_programme",  "targets",       "loans",
+	                                   "fast_track_services"};
 	struct config *cfg = p->cfg;
 	int i;
 
@@ -524,7 +540,7 @@ static void parse_policy(struct cfgp *p, yaml_node_t *map)
 			break;
 		case 1:
 			if ((i = get_enum(p, v, "policy.over_limit", over_limit_names,
-					  OVER_LIMIT_COUNT)) >= 0)
+			                  OVER_LIMIT_COUNT)) >= 0)
 				cfg->over_limit = (enum over_limit)i;
 			break;
 		case 2:
@@ -534,15 +550,16 @@ static void parse_policy(struct cfgp *p, yaml_node_t *map)
 		case 3: {
 			unsigned set = 0;
 			if (get_enum_set(p, v, "policy.pause_states", ticket_state_names,
-					 TSTATE_COUNT, &set) < 0)
+			                 TSTATE_COUNT, &set) < 0)
 				break;
 			/* Only states in which an item is at the centre can pause its clock. */
 			if (set & ((1u << TSTATE_BOOKED) | (1u << TSTATE_READY) |
-				   (1u << TSTATE_RETURNED) | (1u << TSTATE_CANCELLED)))
+			           (1u << TSTATE_RETURNED) | (1u << TSTATE_CANCELLED)))
 				cerr_at(p, v,
-					"policy.pause_states: booked, ready, returned and cancelled "
-					"cannot pause (allowed: received, diagnosing, "
-					"awaiting_customer, awaiting_parts, in_repair)");
+				        "policy.pause_states: booked, ready, returned and "
+				        "cancelled "
+				        "cannot pause (allowed: received, diagnosing, "
+				        "awaiting_customer, awaiting_parts, in_repair)");
 			else
 				cfg->pause_states = set;
 			break;
@@ -555,7 +572,7 @@ static void parse_policy(struct cfgp *p, yaml_node_t *map)
 			break;
 		case 6:
 			if ((i = get_enum(p, v, "policy.default_programme", programme_names,
-					  PROGRAMME_COUNT)) >= 0)
+			                  PROGRAMME_COUNT)) >= 0)
 				cfg->default_programme = (enum programme)i;
 			break;
 		case 7:
@@ -570,11 +587,11 @@ static void parse_policy(struct cfgp *p, yaml_node_t *map)
 			FOR_PAIRS(v, tp)
 			{
 				int t = key_index(p, v, tp, "policy.fast_track_services",
-						  centre_type_names, CENTRE_TYPE_COUNT);
+				                  centre_type_names, CENTRE_TYPE_COUNT);
 				if (t >= 0)
 					get_enum_set(p, node(p, tp->value),
-						     "policy.fast_track_services", service_names,
-						     SERVICE_COUNT, &cfg->fast_track_services[t]);
+					             "policy.fast_track_services", service_names,
+					             SERVICE_COUNT, &cfg->fast_track_services[t]);
 			}
 			break;
 		}
@@ -602,11 +619,13 @@ static void parse_calendar(struct cfgp *p, yaml_node_t *map)
 			int64_t secs;
 			if (expect(p, v, YAML_SCALAR_NODE, "calendar.day_length") < 0)
 				break;
-			if (duration_parse(scalar(v), &secs) < 0 || secs <= 0 || secs > SECS_PER_DAY)
+			if (duration_parse(scalar(v), &secs) < 0 || secs <= 0 ||
+			    secs > SECS_PER_DAY)
 				cerr_at(p, v,
-					"calendar.day_length: \"%s\" is not a duration of up to 24h "
-					"(e.g. 8h, 7h30m)",
-					scalar(v));
+				        "calendar.day_length: \"%s\" is not a duration of up to "
+				        "24h "
+				        "(e.g. 8h, 7h30m)",
+				        scalar(v));
 			else
 				cfg->day_seconds = secs;
 			break;
@@ -630,7 +649,7 @@ static int valid_country_code(struct cfgp *p, yaml_node_t *n, const char *what)
 	}
 	if (!country_code_exists(s)) {
 		cerr_at(p, n, "%s: \"%s\" is not an ISO 3166 country code (e.g. DE, GB, FR)", what,
-			s);
+		        s);
 		return 0;
 	}
 	return 1;
@@ -667,7 +686,8 @@ static void parse_countries(struct cfgp *p, yaml_node_t *map)
 				get_string(p, cv, what, &c.name);
 				break;
 			case 1:
-				if ((i = get_enum(p, cv, what, programme_names, PROGRAMME_COUNT)) >= 0)
+				if ((i = get_enum(p, cv, what, programme_names, PROGRAMME_COUNT)) >=
+				    0)
 					c.programme = (enum programme)i;
 				break;
 			case 2:
@@ -681,7 +701,7 @@ static void parse_countries(struct cfgp *p, yaml_node_t *map)
 		if (c.name == NULL)
 			c.name = xstrdup(c.code);
 		cfg->countries =
-			xreallocarray(cfg->countries, cfg->ncountries + 1, sizeof *cfg->countries);
+		        xreallocarray(cfg->countries, cfg->ncountries + 1, sizeof *cfg->countries);
 		cfg->countries[cfg->ncountries++] = c;
 	}
 	qsort(cfg->countries, cfg->ncountries, sizeof *cfg->countries, country_cmp);
@@ -689,7 +709,7 @@ static void parse_countries(struct cfgp *p, yaml_node_t *map)
 
 /* "09:00-12:30, 13:30-17:30" (or a list of such strings) into one weekday's spans. */
 static int parse_day_spans(struct cfgp *p, yaml_node_t *n, const char *what, struct cal_week *week,
-			   int day)
+                           int day)
 {
 	yaml_node_t *items[CAL_MAX_SPANS * 2];
 	size_t nitems = 0;
@@ -714,7 +734,7 @@ static int parse_day_spans(struct cfgp *p, yaml_node_t *n, const char *what, str
 
 		if (s == NULL) {
 			cerr_at(p, items[i], "%s: expected \"HH:MM-HH:MM\", got %s", what,
-				node_kind(items[i]));
+			        node_kind(items[i]));
 			return -1;
 		}
 		if (strcasecmp(s, "closed") == 0 && nitems == 1)
@@ -736,24 +756,25 @@ static int parse_day_spans(struct cfgp *p, yaml_node_t *n, const char *what, str
 			*dash = '\0';
 			b = dash + 1;
 			if (clock_parse(a, &start) < 0 || clock_parse(b, &end) < 0) {
-				cerr_at(p, items[i], "%s: \"%s-%s\" is not HH:MM-HH:MM", what, a, b);
+				cerr_at(p, items[i], "%s: \"%s-%s\" is not HH:MM-HH:MM", what, a,
+				        b);
 				return -1;
 			}
 			if (start >= end) {
-				cerr_at(p, items[i], "%s: interval %s-%s ends before it starts", what,
-					a, b);
+				cerr_at(p, items[i], "%s: interval %s-%s ends before it starts",
+				        what, a, b);
 				return -1;
 			}
 			if (k > 0 && start < week->span[day][k - 1].end) {
 				cerr_at(p, items[i],
-					"%s: interval %s-%s overlaps or precedes the one before it "
-					"(list intervals in order)",
-					what, a, b);
+				        "%s: interval %s-%s overlaps or precedes the one before it "
+				        "(list intervals in order)",
+				        what, a, b);
 				return -1;
 			}
 			if (k == CAL_MAX_SPANS) {
 				cerr_at(p, items[i], "%s: more than %d intervals in a day", what,
-					CAL_MAX_SPANS);
+				        CAL_MAX_SPANS);
 				return -1;
 			}
 			week->span[day][k].start = start;
@@ -792,8 +813,8 @@ static void centre_free(struct centre *c)
 
 static void parse_centre(struct cfgp *p, yaml_node_t *map)
 {
-	static const char *const keys[] = {"id",    "name",     "type",      "country",
-					   "timezone", "hours", "holidays", "day_length"};
+	static const char *const keys[] = {"id",       "name",  "type",     "country",
+	                                   "timezone", "hours", "holidays", "day_length"};
 	struct config *cfg = p->cfg;
 	struct centre c;
 	size_t errors_before = p->errs->n;
@@ -814,9 +835,9 @@ static void parse_centre(struct cfgp *p, yaml_node_t *map)
 		if (k && strcmp(k, "id") == 0 && scalar(v)) {
 			if (!valid_centre_id(scalar(v)))
 				cerr_at(p, v,
-					"centres: id \"%s\" is not 1-32 of A-Z, 0-9 and '-' "
-					"(e.g. DE-PSC-WILLICH)",
-					scalar(v));
+				        "centres: id \"%s\" is not 1-32 of A-Z, 0-9 and '-' "
+				        "(e.g. DE-PSC-WILLICH)",
+				        scalar(v));
 			else
 				snprintf(c.id, sizeof c.id, "%s", scalar(v));
 			snprintf(what, sizeof what, "centre %s", scalar(v));
@@ -850,9 +871,9 @@ static void parse_centre(struct cfgp *p, yaml_node_t *map)
 			if (get_string(p, v, key, &c.timezone) == 0 &&
 			    !calendar_tz_exists(c.timezone))
 				cerr_at(p, v,
-					"%s: unknown timezone \"%s\" (an IANA name such as "
-					"Europe/Berlin)",
-					key, c.timezone);
+				        "%s: unknown timezone \"%s\" (an IANA name such as "
+				        "Europe/Berlin)",
+				        key, c.timezone);
 			break;
 		case 5:
 			if (expect(p, v, YAML_MAPPING_NODE, key) < 0)
@@ -876,11 +897,11 @@ static void parse_centre(struct cfgp *p, yaml_node_t *map)
 				int32_t day;
 				if (scalar(h) == NULL || date_parse(scalar(h), &day) < 0) {
 					cerr_at(p, h, "%s: \"%s\" is not a date (YYYY-MM-DD)", key,
-						scalar(h) ? scalar(h) : node_kind(h));
+					        scalar(h) ? scalar(h) : node_kind(h));
 					continue;
 				}
 				c.holidays = xreallocarray(c.holidays, c.nholidays + 1,
-							   sizeof *c.holidays);
+				                           sizeof *c.holidays);
 				c.holidays[c.nholidays++] = day;
 			}
 			break;
@@ -888,9 +909,10 @@ static void parse_centre(struct cfgp *p, yaml_node_t *map)
 			int64_t secs;
 			if (expect(p, v, YAML_SCALAR_NODE, key) < 0)
 				break;
-			if (duration_parse(scalar(v), &secs) < 0 || secs <= 0 || secs > SECS_PER_DAY)
+			if (duration_parse(scalar(v), &secs) < 0 || secs <= 0 ||
+			    secs > SECS_PER_DAY)
 				cerr_at(p, v, "%s: \"%s\" is not a duration of up to 24h (e.g. 8h)",
-					key, scalar(v));
+				        key, scalar(v));
 			else
 				day_seconds = secs;
 			break;
@@ -907,9 +929,10 @@ static void parse_centre(struct cfgp *p, yaml_node_t *map)
 		for (int d = 0; d < 7; d++)
 			total += c.week.nspans[d];
 		if (total == 0)
-			cerr_at(p, at[5], "%s: no working hours (give at least one day, e.g. mon: "
-					  "\"09:00-17:00\")",
-				what);
+			cerr_at(p, at[5],
+			        "%s: no working hours (give at least one day, e.g. mon: "
+			        "\"09:00-17:00\")",
+			        what);
 	}
 	if (c.id[0] != '\0') {
 		for (size_t j = 0; j < cfg->ncentres; j++)
@@ -922,7 +945,7 @@ static void parse_centre(struct cfgp *p, yaml_node_t *map)
 	}
 	qsort(c.holidays, c.nholidays, sizeof *c.holidays, int32_cmp);
 	if (calendar_build(&c.cal, c.timezone, &c.week, c.holidays, c.nholidays, cfg->first_year,
-			   cfg->last_year, day_seconds, calerr, sizeof calerr) < 0) {
+	                   cfg->last_year, day_seconds, calerr, sizeof calerr) < 0) {
 		cerr_at(p, map, "%s: %s", what, calerr);
 		centre_free(&c);
 		return;
@@ -1007,7 +1030,7 @@ static void parse_products_doc(struct cfgp *p, yaml_node_t *root)
 				break;
 			case 1:
 				if ((i = get_enum(p, v, "product: class", product_class_names,
-						  PCLASS_COUNT)) >= 0)
+				                  PCLASS_COUNT)) >= 0)
 					pa.prod.cls = (enum product_class)i;
 				break;
 			case 2:
@@ -1036,8 +1059,8 @@ static void parse_products_doc(struct cfgp *p, yaml_node_t *root)
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && strcmp(list[i].prod.model, list[i - 1].prod.model) == 0) {
 			cerr_file(p->errs, p->file, list[i].line, list[i].col,
-				  "product \"%s\" listed twice (first at line %zu)",
-				  list[i].prod.model, list[i - 1].line);
+			          "product \"%s\" listed twice (first at line %zu)",
+			          list[i].prod.model, list[i - 1].line);
 			free(list[i].prod.model);
 			continue;
 		}
@@ -1089,7 +1112,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 
 /* Parse text into doc; on a YAML syntax error, report it and return -1. */
 static int load_document(const char *file, const char *text, size_t len, yaml_document_t *doc,
-			 struct config_errors *errs)
+                         struct config_errors *errs)
 {
 	yaml_parser_t parser;
 	int ok;
@@ -1101,8 +1124,8 @@ static int load_document(const char *file, const char *text, size_t len, yaml_do
 	if (!ok) {
 		const yaml_mark_t *m = parser.problem ? &parser.problem_mark : &parser.context_mark;
 		cerr_file(errs, file, m->line + 1, m->column + 1, "YAML syntax error: %s%s%s",
-			  parser.problem ? parser.problem : "unknown problem",
-			  parser.context ? " " : "", parser.context ? parser.context : "");
+		          parser.problem ? parser.problem : "unknown problem",
+		          parser.context ? " " : "", parser.context ? parser.context : "");
 	}
 	yaml_parser_delete(&parser);
 	return ok ? 0 : -1;
@@ -1163,8 +1186,8 @@ static void config_defaults(struct config *cfg)
 	cfg->redis_prefix = xstrdup("repaird");
 	cfg->redis_maxlen = 1000000;
 	cfg->redis_events = (1u << EVENT_LOAN_ELIGIBLE) | (1u << EVENT_LOAN_ISSUED) |
-			    (1u << EVENT_LOAN_RETURNED) | (1u << EVENT_TICKET_AT_RISK) |
-			    (1u << EVENT_TICKET_BREACHED);
+	                    (1u << EVENT_LOAN_RETURNED) | (1u << EVENT_TICKET_AT_RISK) |
+	                    (1u << EVENT_TICKET_BREACHED);
 	cfg->redis_connect_timeout_ms = 2000;
 	cfg->redis_reply_timeout_ms = 5000;
 	cfg->in_service_limit = 3;
@@ -1203,8 +1226,8 @@ static void config_defaults(struct config *cfg)
 static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
 {
 	static const int order[TOP_COUNT] = {TOP_LISTEN,    TOP_SERVER,   TOP_JOURNAL,
-					     TOP_REDIS,     TOP_POLICY,   TOP_CALENDAR,
-					     TOP_COUNTRIES, TOP_PRODUCTS, TOP_CENTRES};
+	                                     TOP_REDIS,     TOP_POLICY,   TOP_CALENDAR,
+	                                     TOP_COUNTRIES, TOP_PRODUCTS, TOP_CENTRES};
 	yaml_node_t *sec[TOP_COUNT] = {0};
 
 	if (root == NULL) {
@@ -1243,7 +1266,7 @@ static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
 			parse_calendar(p, n);
 			if (p->cfg->first_year > p->cfg->last_year)
 				cerr_at(p, n, "calendar: first_year %d is after last_year %d",
-					p->cfg->first_year, p->cfg->last_year);
+				        p->cfg->first_year, p->cfg->last_year);
 			break;
 		case TOP_COUNTRIES:
 			parse_countries(p, n);
@@ -1263,7 +1286,7 @@ static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
 }
 
 struct config *config_parse(const char *name, const char *text, size_t len, const char *base_dir,
-			    struct config_errors *errs)
+                            struct config_errors *errs)
 {
 	struct config *cfg = xcalloc(1, sizeof *cfg);
 	yaml_document_t doc;
@@ -1378,10 +1401,10 @@ static size_t edit_distance(const char *a, const char *b)
 		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
 			size_t up = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) ==
-						      tolower((unsigned char)b[j - 1])
-					      ? 0
-					      : 1;
+			size_t cost =
+			        tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1])
+			                ? 0
+			                : 1;
 			size_t best = diag + cost;
 			if (row[j - 1] + 1 < best)
 				best = row[j - 1] + 1;
@@ -1395,7 +1418,7 @@ static size_t edit_distance(const char *a, const char *b)
 }
 
 size_t config_product_suggest(const struct config *cfg, const char *model, const char **out,
-			      size_t max)
+                              size_t max)
 {
 	size_t dist[16];
 	size_t n = 0;

@@ -6,21 +6,21 @@
 #include <string.h>
 #include <strings.h>
 
-const char *const tier_names[TIER_COUNT] = {"red",          "silver",       "gold",        "platinum",
-                                            "enterprise-c", "enterprise-b", "enterprise-a"};
+const char *const tier_names[TIER_COUNT] = {
+        "red", "silver", "gold", "platinum", "enterprise-c", "enterprise-b", "enterprise-a"};
 const char *const programme_names[PROGRAMME_COUNT] = {"free", "subscription"};
 const char *const centre_type_names[CENTRE_TYPE_COUNT] = {"psc", "cec", "asp"};
 const char *const service_names[SERVICE_COUNT] = {"repair", "maintenance", "upgrade"};
 const char *const product_class_names[PCLASS_COUNT] = {"body", "lens", "video", "flash", "other"};
 const char *const ticket_state_names[TSTATE_COUNT] = {
-	"booked", "received", "diagnosing", "awaiting_customer", "awaiting_parts",
-	"in_repair", "ready", "returned", "cancelled"};
+        "booked",    "received", "diagnosing", "awaiting_customer", "awaiting_parts",
+        "in_repair", "ready",    "returned",   "cancelled"};
 const char *const over_limit_names[OVER_LIMIT_COUNT] = {"standard", "reject", "queue"};
 const char *const loan_reason_names[LOAN_REASON_COUNT] = {"booking", "forecast", "breach"};
 const char *const event_type_names[EVENT_TYPE_COUNT] = {
-	"ticket.opened", "ticket.received", "ticket.state",    "ticket.at_risk",
-	"ticket.breached", "ticket.ready",  "ticket.closed",   "ticket.promoted",
-	"loan.eligible",   "loan.issued",   "loan.returned"};
+        "ticket.opened",   "ticket.received", "ticket.state",  "ticket.at_risk",
+        "ticket.breached", "ticket.ready",    "ticket.closed", "ticket.promoted",
+        "loan.eligible",   "loan.issued",     "loan.returned"};
 const char *const fsync_policy_names[FSYNC_COUNT] = {"always", "everysec", "no"};
 const char *const log_level_names[LOG_LEVEL_COUNT] = {"debug", "info", "notice", "warning", "err"};
 
@@ -59,16 +59,15 @@ bool tier_is_enterprise(enum tier t)
 }
 
 /* Generated from tzdata's iso3166.tab: every assigned alpha-2 code, sorted. */
-static const char country_codes[] =
-	"ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQ"
-	"BRBSBTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDM"
-	"DODZECEEEGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGS"
-	"GTGUGWGYHKHMHNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKN"
-	"KPKRKWKYKZLALBLCLILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQ"
-	"MRMSMTMUMVMWMXMYMZNANCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPM"
-	"PNPRPSPTPWPYQARERORSRURWSASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSV"
-	"SXSYSZTCTDTFTGTHTJTKTLTMTNTOTRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVI"
-	"VNVUWFWSYEYTZAZMZW"	;
+static const char country_codes[] = "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQ"
+                                    "BRBSBTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDM"
+                                    "DODZECEEEGEHERESETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGS"
+                                    "GTGUGWGYHKHMHNHRHTHUIDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKN"
+                                    "KPKRKWKYKZLALBLCLILKLRLSLTLULVLYMAMCMDMEMFMGMHMKMLMMMNMOMPMQ"
+                                    "MRMSMTMUMVMWMXMYMZNANCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPM"
+                                    "PNPRPSPTPWPYQARERORSRURWSASBSCSDSESGSHSISJSKSLSMSNSOSRSSSTSV"
+                                    "SXSYSZTCTDTFTGTHTJTKTLTMTNTOTRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVI"
+                                    "VNVUWFWSYEYTZAZMZW";
 
 bool country_code_exists(const char *code)
 {

@@ -21,22 +21,44 @@
 #include "xmalloc.h"
 
 #define PAGE_SHIFT 12
-#define PAGE_SIZE (1u << PAGE_SHIFT)
+#define PAGE_SIZE  (1u << PAGE_SHIFT)
 
-const char *const engine_status_words[ENGINE_STATUS_COUNT] = {"",      "ERR",   "INVALID",
-							      "NOTFOUND", "STATE", "LIMIT"};
+const char *const engine_status_words[ENGINE_STATUS_COUNT] = {"",         "ERR",   "INVALID",
+                                                              "NOTFOUND", "STATE", "LIMIT"};
 
 const char *const hist_what_names[HIST_WHAT_COUNT] = {
-	"opened",      "moved",       "at_risk",       "breached", "loan.eligible",
-	"loan.issued", "loan.returned", "promoted",    "limit"};
+        "opened",      "moved",         "at_risk",  "breached", "loan.eligible",
+        "loan.issued", "loan.returned", "promoted", "limit"};
 
-const char *const ticket_field_names[TICKET_NFIELDS] = {
-	"id",          "member",        "tier",          "programme",   "centre",
-	"centre_type", "product",       "product_class", "serial",      "service",
-	"state",       "fast_track",    "reason",        "target_days", "created_at",
-	"received_at", "deadline",      "used_seconds",  "remaining_seconds",
-	"paused",      "at_risk",       "breached",      "ready_at",    "closed_at",
-	"met",         "loan_eligible", "loan_reason",   "loan_state",  "queued"};
+const char *const ticket_field_names[TICKET_NFIELDS] = {"id",
+                                                        "member",
+                                                        "tier",
+                                                        "programme",
+                                                        "centre",
+                                                        "centre_type",
+                                                        "product",
+                                                        "product_class",
+                                                        "serial",
+                                                        "service",
+                                                        "state",
+                                                        "fast_track",
+                                                        "reason",
+                                                        "target_days",
+                                                        "created_at",
+                                                        "received_at",
+                                                        "deadline",
+                                                        "used_seconds",
+                                                        "remaining_seconds",
+                                                        "paused",
+                                                        "at_risk",
+                                                        "breached",
+                                                        "ready_at",
+                                                        "closed_at",
+                                                        "met",
+                                                        "loan_eligible",
+                                                        "loan_reason",
+                                                        "loan_state",
+                                                        "queued"};
 
 struct engine {
 	const struct config *cfg;
@@ -67,7 +89,7 @@ struct engine {
 /* ---- small helpers ------------------------------------------------------ */
 
 static void set_err(struct engine_error *err, enum engine_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void set_err(struct engine_error *err, enum engine_status st, const char *fmt, ...)
 {
@@ -132,7 +154,7 @@ static void rebuild_centre_map(struct engine *e)
 	e->centre_map = xcalloc(e->ncentre_map, sizeof *e->centre_map);
 	for (size_t i = 0; i < e->cfg->ncentres; i++)
 		e->centre_map[strpool_find(&e->strings, e->cfg->centres[i].id)] =
-			&e->cfg->centres[i];
+		        &e->cfg->centres[i];
 }
 
 /* ---- members -------------------------------------------------------------- */
@@ -206,26 +228,26 @@ enum programme engine_member_programme(const struct engine *e, const struct memb
 }
 
 int engine_member_set(struct engine *e, const struct member_input *in, int64_t now,
-		      struct engine_error *err)
+                      struct engine_error *err)
 {
 	struct member *m;
 
 	engine_advance(e, now);
 	if (in->number == 0 || in->number > 999999999999ull) {
-		set_err(err, ENGINE_INVALID, "member %" PRIu64 ": a membership number is 1-12 digits",
-			in->number);
+		set_err(err, ENGINE_INVALID,
+		        "member %" PRIu64 ": a membership number is 1-12 digits", in->number);
 		return -1;
 	}
 	if (!country_code_exists(in->country)) {
 		set_err(err, ENGINE_INVALID, "country \"%s\": not an ISO 3166 country code",
-			in->country);
+		        in->country);
 		return -1;
 	}
 	if (tier_is_enterprise(in->tier) && in->has_programme &&
 	    in->programme != PROGRAMME_SUBSCRIPTION) {
 		set_err(err, ENGINE_INVALID,
-			"tier \"%s\": Enterprise tiers belong to the subscription programme",
-			tier_names[in->tier]);
+		        "tier \"%s\": Enterprise tiers belong to the subscription programme",
+		        tier_names[in->tier]);
 		return -1;
 	}
 	m = member_add(e, in->number);
@@ -276,7 +298,7 @@ static void queue_remove(struct member *m, uint64_t id)
 	for (uint32_t i = 0; i < m->nqueued; i++) {
 		if (m->queued[i] == id) {
 			memmove(&m->queued[i], &m->queued[i + 1],
-				(m->nqueued - i - 1) * sizeof *m->queued);
+			        (m->nqueued - i - 1) * sizeof *m->queued);
 			m->nqueued--;
 			return;
 		}
@@ -292,7 +314,7 @@ static void queue_push(struct member *m, uint64_t id)
 /* ---- outbox and history ---------------------------------------------------- */
 
 static void emit(struct engine *e, const struct ticket *t, enum event_type type, int64_t at,
-		 const char *reason)
+                 const char *reason)
 {
 	struct event *ev;
 
@@ -349,7 +371,7 @@ uint64_t engine_last_seq(const struct engine *e)
 }
 
 static const char *arena_text(struct engine *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 
 static const char *arena_text(struct engine *e, const char *fmt, ...)
 {
@@ -368,7 +390,7 @@ static const char *arena_text(struct engine *e, const char *fmt, ...)
 }
 
 static void hist_add(struct engine *e, struct ticket *t, int64_t at, const char *who,
-		     enum hist_what what, const char *detail)
+                     enum hist_what what, const char *detail)
 {
 	struct hist *h;
 
@@ -398,7 +420,7 @@ static int64_t between(const struct engine *e, const struct ticket *t, int64_t a
 
 /* Where a budget of `secs` business seconds from `from` runs out. */
 static int64_t add_business(const struct engine *e, const struct ticket *t, int64_t from,
-			    int64_t secs)
+                            int64_t secs)
 {
 	const struct centre *c = centre_of(e, t);
 	int64_t out;
@@ -420,7 +442,7 @@ static int64_t used_at(const struct engine *e, const struct ticket *t, int64_t n
 }
 
 void engine_ticket_clock(const struct engine *e, const struct ticket *t, int64_t now,
-			 struct ticket_clock *c)
+                         struct ticket_clock *c)
 {
 	c->used = used_at(e, t, now);
 	c->remaining = t->budget - c->used;
@@ -489,8 +511,7 @@ static void clock_start(struct engine *e, struct ticket *t, int64_t at)
 
 /* ---- decisions ------------------------------------------------------------------ */
 
-static void make_loan_eligible(struct engine *e, struct ticket *t, enum loan_reason why,
-			       int64_t at)
+static void make_loan_eligible(struct engine *e, struct ticket *t, enum loan_reason why, int64_t at)
 {
 	if (t->loan_eligible || !t->fast_track)
 		return;
@@ -581,8 +602,8 @@ static int slot_check(struct engine *e, const struct ticket *t, struct engine_er
 	if (m && m->in_service >= (uint32_t)e->cfg->in_service_limit &&
 	    e->cfg->over_limit == OVER_LIMIT_REJECT) {
 		set_err(err, ENGINE_LIMIT,
-			"member %" PRIu64 " has %u Fast Track items in service (limit %d)",
-			t->member, m->in_service, e->cfg->in_service_limit);
+		        "member %" PRIu64 " has %u Fast Track items in service (limit %d)",
+		        t->member, m->in_service, e->cfg->in_service_limit);
 		return -1;
 	}
 	return 0;
@@ -606,15 +627,16 @@ static void slot_take(struct engine *e, struct ticket *t, int64_t at)
 	/* standard or queue: booked at standard service, reason in-service-limit. */
 	t->fast_track = 0;
 	t->reason = FT_IN_SERVICE_LIMIT;
-	t->target_days = (uint16_t)policy_standard_days(e->cfg, config_product(e->cfg, engine_str(e, t->product)));
+	t->target_days = (uint16_t)policy_standard_days(
+	        e->cfg, config_product(e->cfg, engine_str(e, t->product)));
 	t->budget = budget_for(e, t, t->target_days);
 	if (e->cfg->over_limit == OVER_LIMIT_QUEUE) {
 		t->queued = 1;
 		queue_push(m, t->id);
 	}
 	hist_add(e, t, at, NULL, HIST_LIMIT,
-		 t->queued ? "in-service limit reached: standard service, queued for a slot"
-			   : "in-service limit reached: standard service");
+	         t->queued ? "in-service limit reached: standard service, queued for a slot"
+	                   : "in-service limit reached: standard service");
 }
 
 static void promote(struct engine *e, struct ticket *t, struct member *m, int64_t at)
@@ -627,9 +649,9 @@ static void promote(struct engine *e, struct ticket *t, struct member *m, int64_
 	t->reason = FT_OK;
 	t->holds_slot = 1;
 	m->in_service++;
-	t->target_days = (uint16_t)policy_target_days(e->cfg, (enum tier)t->tier,
-						     c ? c->country : NULL,
-						     config_product(e->cfg, engine_str(e, t->product)));
+	t->target_days =
+	        (uint16_t)policy_target_days(e->cfg, (enum tier)t->tier, c ? c->country : NULL,
+	                                     config_product(e->cfg, engine_str(e, t->product)));
 	t->budget = budget_for(e, t, t->target_days);
 	/* The Fast Track clock counts from the promotion. */
 	t->used = 0;
@@ -688,7 +710,7 @@ static struct ticket *ticket_new(struct engine *e)
 }
 
 int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t now,
-		       const struct ticket **out, struct engine_error *err)
+                       const struct ticket **out, struct engine_error *err)
 {
 	const struct centre *centre;
 	const struct product *product;
@@ -708,7 +730,7 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 	centre = config_centre(e->cfg, in->centre);
 	if (centre == NULL) {
 		set_err(err, ENGINE_NOTFOUND, "centre \"%s\": no such centre (see CENTRE.LIST)",
-			in->centre);
+		        in->centre);
 		return -1;
 	}
 	if (policy_check_serial(in->serial, msg, sizeof msg) < 0) {
@@ -725,8 +747,8 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 			snprintf(list + len, sizeof list - len, "%s\"%s\"", i ? ", " : "", near[i]);
 		}
 		set_err(err, ENGINE_NOTFOUND,
-			"product \"%.80s\": not in the catalogue%s%s (or book it UNLISTED)",
-			in->product, n ? "; did you mean " : "", list);
+		        "product \"%.80s\": not in the catalogue%s%s (or book it UNLISTED)",
+		        in->product, n ? "; did you mean " : "", list);
 		return -1;
 	}
 	if (in->received && (in->received_at > now || in->received_at <= 0)) {
@@ -776,7 +798,7 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 	t->unlisted = product == NULL;
 	t->budget = budget_for(e, t, t->target_days);
 	hist_add(e, t, now, in->who, HIST_OPENED,
-		 in->note && *in->note ? arena_text(e, "booked: %s", in->note) : "booked");
+	         in->note && *in->note ? arena_text(e, "booked: %s", in->note) : "booked");
 	emit(e, t, EVENT_TICKET_OPENED, now, ft_reason_names[t->reason]);
 	/* Subscription Platinum (and Enterprise): the loan is owed at booking. */
 	make_loan_eligible(e, t, LOAN_REASON_BOOKING, now);
@@ -799,8 +821,8 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 static unsigned allowed_moves(enum ticket_state from)
 {
 	const unsigned work = (1u << TSTATE_DIAGNOSING) | (1u << TSTATE_AWAITING_CUSTOMER) |
-			      (1u << TSTATE_AWAITING_PARTS) | (1u << TSTATE_IN_REPAIR) |
-			      (1u << TSTATE_READY) | (1u << TSTATE_CANCELLED);
+	                      (1u << TSTATE_AWAITING_PARTS) | (1u << TSTATE_IN_REPAIR) |
+	                      (1u << TSTATE_READY) | (1u << TSTATE_CANCELLED);
 
 	switch (from) {
 	case TSTATE_BOOKED:
@@ -828,7 +850,7 @@ static void state_list(unsigned set, char *buf, size_t len)
 	for (int s = 0; s < TSTATE_COUNT && used < len; s++) {
 		if (set & (1u << s)) {
 			int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
-					 ticket_state_names[s]);
+			                 ticket_state_names[s]);
 			if (n < 0)
 				break;
 			used += (size_t)n;
@@ -854,7 +876,7 @@ static enum event_type event_for_state(enum ticket_state s)
 }
 
 int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t now,
-		       const struct ticket **out, struct engine_error *err)
+                       const struct ticket **out, struct engine_error *err)
 {
 	struct ticket *t = tix(e, in->id);
 	int64_t at = in->at ? in->at : now;
@@ -871,13 +893,14 @@ int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t n
 	allowed = allowed_moves(from);
 	if (!(allowed & (1u << in->to))) {
 		state_list(allowed, list, sizeof list);
-		set_err(err, ENGINE_STATE, "ticket %" PRIu64 " is %s: cannot move to %s (allowed: %s)",
-			t->id, ticket_state_names[from], ticket_state_names[in->to], list);
+		set_err(err, ENGINE_STATE,
+		        "ticket %" PRIu64 " is %s: cannot move to %s (allowed: %s)", t->id,
+		        ticket_state_names[from], ticket_state_names[in->to], list);
 		return -1;
 	}
 	if (in->eta && in->to != TSTATE_AWAITING_PARTS) {
 		set_err(err, ENGINE_INVALID, "ETA: only with awaiting_parts, not with %s",
-			ticket_state_names[in->to]);
+		        ticket_state_names[in->to]);
 		return -1;
 	}
 	if (at > now) {
@@ -943,17 +966,16 @@ int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t n
 	clock_start(e, t, at);
 	if (in->to == TSTATE_AWAITING_PARTS && in->eta) {
 		time_format(in->eta, ts);
-		detail = in->note && *in->note
-				 ? arena_text(e, "%s -> awaiting_parts, ETA %s: %s",
-					      ticket_state_names[from], ts, in->note)
-				 : arena_text(e, "%s -> awaiting_parts, ETA %s",
-					      ticket_state_names[from], ts);
+		detail = in->note && *in->note ? arena_text(e, "%s -> awaiting_parts, ETA %s: %s",
+		                                            ticket_state_names[from], ts, in->note)
+		                               : arena_text(e, "%s -> awaiting_parts, ETA %s",
+		                                            ticket_state_names[from], ts);
 	} else {
 		detail = in->note && *in->note
-				 ? arena_text(e, "%s -> %s: %s", ticket_state_names[from],
-					      ticket_state_names[in->to], in->note)
-				 : arena_text(e, "%s -> %s", ticket_state_names[from],
-					      ticket_state_names[in->to]);
+		                 ? arena_text(e, "%s -> %s: %s", ticket_state_names[from],
+		                              ticket_state_names[in->to], in->note)
+		                 : arena_text(e, "%s -> %s", ticket_state_names[from],
+		                              ticket_state_names[in->to]);
 	}
 	hist_add(e, t, at, in->who, HIST_MOVED, detail);
 	emit(e, t, event_for_state(in->to), at, reason ? reason : ticket_state_names[in->to]);
@@ -985,8 +1007,8 @@ static struct ticket *loan_ticket(struct engine *e, uint64_t id, struct engine_e
 }
 
 int engine_loan_issue(struct engine *e, uint64_t id, const char *serial, const char *note,
-		      const char *who, int64_t now, const struct ticket **out,
-		      struct engine_error *err)
+                      const char *who, int64_t now, const struct ticket **out,
+                      struct engine_error *err)
 {
 	struct ticket *t;
 	char msg[160];
@@ -1000,7 +1022,7 @@ int engine_loan_issue(struct engine *e, uint64_t id, const char *serial, const c
 	}
 	if (t->loan_state != LOAN_NONE) {
 		set_err(err, ENGINE_STATE, "ticket %" PRIu64 ": a loan unit was already %s", id,
-			t->loan_state == LOAN_ISSUED ? "issued" : "issued and returned");
+		        t->loan_state == LOAN_ISSUED ? "issued" : "issued and returned");
 		return -1;
 	}
 	if (serial && policy_check_serial(serial, msg, sizeof msg) < 0) {
@@ -1009,16 +1031,16 @@ int engine_loan_issue(struct engine *e, uint64_t id, const char *serial, const c
 	}
 	t->loan_state = LOAN_ISSUED;
 	hist_add(e, t, now, who, HIST_LOAN_ISSUED,
-		 serial ? (note && *note ? arena_text(e, "loan unit %s: %s", serial, note)
-					 : arena_text(e, "loan unit %s", serial))
-			: (note && *note ? arena_text(e, "%s", note) : "loan unit issued"));
+	         serial ? (note && *note ? arena_text(e, "loan unit %s: %s", serial, note)
+	                                 : arena_text(e, "loan unit %s", serial))
+	                : (note && *note ? arena_text(e, "%s", note) : "loan unit issued"));
 	emit(e, t, EVENT_LOAN_ISSUED, now, loan_reason_names[t->loan_reason]);
 	*out = t;
 	return 0;
 }
 
 int engine_loan_return(struct engine *e, uint64_t id, const char *note, const char *who,
-		       int64_t now, const struct ticket **out, struct engine_error *err)
+                       int64_t now, const struct ticket **out, struct engine_error *err)
 {
 	struct ticket *t;
 
@@ -1027,12 +1049,12 @@ int engine_loan_return(struct engine *e, uint64_t id, const char *note, const ch
 		return -1;
 	if (t->loan_state != LOAN_ISSUED) {
 		set_err(err, ENGINE_STATE, "ticket %" PRIu64 ": no loan unit is out (%s)", id,
-			t->loan_state == LOAN_RETURNED ? "already returned" : "none issued");
+		        t->loan_state == LOAN_RETURNED ? "already returned" : "none issued");
 		return -1;
 	}
 	t->loan_state = LOAN_RETURNED;
 	hist_add(e, t, now, who, HIST_LOAN_RETURNED,
-		 note && *note ? arena_text(e, "%s", note) : "loan unit returned");
+	         note && *note ? arena_text(e, "%s", note) : "loan unit returned");
 	emit(e, t, EVENT_LOAN_RETURNED, now, loan_reason_names[t->loan_reason]);
 	*out = t;
 	return 0;
@@ -1065,7 +1087,7 @@ static const char *fmt_i64(char *buf, int64_t v)
 }
 
 void engine_ticket_fields(const struct engine *e, const struct ticket *t, int64_t now,
-			  struct ticket_fields *f)
+                          struct ticket_fields *f)
 {
 	const struct centre *c = centre_of(e, t);
 	struct ticket_clock clk;
@@ -1100,13 +1122,13 @@ void engine_ticket_fields(const struct engine *e, const struct ticket *t, int64_
 	f->v[i++] = t->loan_eligible ? "1" : "0";
 	f->v[i++] = t->loan_eligible ? loan_reason_names[t->loan_reason] : "";
 	f->v[i++] = t->loan_state == LOAN_ISSUED     ? "issued"
-		    : t->loan_state == LOAN_RETURNED ? "returned"
-						     : "";
+	            : t->loan_state == LOAN_RETURNED ? "returned"
+	                                             : "";
 	f->v[i++] = t->queued ? "1" : "0";
 }
 
 static bool matches(const struct engine *e, const struct ticket *t, const struct ticket_filter *f,
-		    uint32_t centre)
+                    uint32_t centre)
 {
 	bool closed = is_closed(t);
 
@@ -1129,7 +1151,7 @@ static bool matches(const struct engine *e, const struct ticket *t, const struct
 }
 
 size_t engine_ticket_list(const struct engine *e, const struct ticket_filter *f,
-			  const struct ticket **out)
+                          const struct ticket **out)
 {
 	uint32_t centre = UINT32_MAX;
 	size_t n = 0;
@@ -1148,7 +1170,7 @@ size_t engine_ticket_list(const struct engine *e, const struct ticket_filter *f,
 }
 
 void engine_stats(const struct engine *e, const char *centre, int32_t since, int32_t until,
-		  struct engine_stats *s)
+                  struct engine_stats *s)
 {
 	uint32_t cid = UINT32_MAX;
 
@@ -1250,16 +1272,16 @@ const struct config *engine_config(const struct engine *e)
 }
 
 int engine_set_config(struct engine *e, const struct config *cfg, int64_t now,
-		      struct engine_error *err)
+                      struct engine_error *err)
 {
 	engine_advance(e, now);
 	for (uint64_t id = 1; id <= e->ntickets; id++) {
 		const struct ticket *t = tix(e, id);
 		if (!is_closed(t) && config_centre(cfg, engine_str(e, t->centre)) == NULL) {
 			set_err(err, ENGINE_INVALID,
-				"centre \"%s\" is missing from the new configuration but ticket "
-				"%" PRIu64 " there is open",
-				engine_str(e, t->centre), t->id);
+			        "centre \"%s\" is missing from the new configuration but ticket "
+			        "%" PRIu64 " there is open",
+			        engine_str(e, t->centre), t->id);
 			return -1;
 		}
 	}
@@ -1283,7 +1305,7 @@ int engine_set_config(struct engine *e, const struct config *cfg, int64_t now,
 			t->video = p->video;
 		if (t->fast_track)
 			t->target_days = (uint16_t)policy_target_days(
-				cfg, (enum tier)t->tier, c->country, t->video ? p : NULL);
+			        cfg, (enum tier)t->tier, c->country, t->video ? p : NULL);
 		else
 			t->target_days = (uint16_t)policy_standard_days(cfg, t->video ? p : NULL);
 		t->budget = budget_for(e, t, t->target_days);
@@ -1307,7 +1329,7 @@ int engine_check(const struct engine *e, int64_t now, char *msg, size_t len)
 		const struct event *ev = engine_outbox_at(e, i);
 		if (ev->seq <= prev) {
 			snprintf(msg, len, "event %zu: seq %" PRIu64 " after %" PRIu64, i, ev->seq,
-				 prev);
+			         prev);
 			return -1;
 		}
 		prev = ev->seq;
@@ -1319,7 +1341,7 @@ int engine_check(const struct engine *e, int64_t now, char *msg, size_t len)
 			continue;
 		if (m->in_service > (uint32_t)e->cfg->in_service_limit) {
 			snprintf(msg, len, "member %" PRIu64 ": %u in service, limit %d", m->number,
-				 m->in_service, e->cfg->in_service_limit);
+			         m->in_service, e->cfg->in_service_limit);
 			return -1;
 		}
 		for (uint64_t id = 1; id <= e->ntickets; id++) {
@@ -1328,8 +1350,9 @@ int engine_check(const struct engine *e, int64_t now, char *msg, size_t len)
 				holding++;
 		}
 		if (holding != m->in_service) {
-			snprintf(msg, len, "member %" PRIu64 ": %u in service but %u tickets hold a slot",
-				 m->number, m->in_service, holding);
+			snprintf(msg, len,
+			         "member %" PRIu64 ": %u in service but %u tickets hold a slot",
+			         m->number, m->in_service, holding);
 			return -1;
 		}
 	}
@@ -1338,11 +1361,12 @@ int engine_check(const struct engine *e, int64_t now, char *msg, size_t len)
 		int64_t used = used_at(e, t, now);
 		if (t->holds_slot && (!t->fast_track || !in_service(t->state))) {
 			snprintf(msg, len, "ticket %" PRIu64 " holds a slot while %s", id,
-				 ticket_state_names[t->state]);
+			         ticket_state_names[t->state]);
 			return -1;
 		}
 		if (t->received_at && used > between(e, t, t->received_at, now)) {
-			snprintf(msg, len, "ticket %" PRIu64 ": used %" PRId64 "s > elapsed", id, used);
+			snprintf(msg, len, "ticket %" PRIu64 ": used %" PRId64 "s > elapsed", id,
+			         used);
 			return -1;
 		}
 		if (used < 0) {
@@ -1355,7 +1379,8 @@ int engine_check(const struct engine *e, int64_t now, char *msg, size_t len)
 			return -1;
 		}
 		if (!clock_runs(e, t) && dheap_contains(&e->heap, idx_of(t))) {
-			snprintf(msg, len, "ticket %" PRIu64 ": scheduled while its clock stands", id);
+			snprintf(msg, len, "ticket %" PRIu64 ": scheduled while its clock stands",
+			         id);
 			return -1;
 		}
 	}

@@ -5,10 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const ft_reason_names[FT_REASON_COUNT] = {
-	"fast-track",           "not-a-member",         "membership-expired",
-	"tier-below-silver",    "product-not-eligible", "product-unlisted",
-	"registration-incomplete", "service-not-fast-track-here", "in-service-limit"};
+const char *const ft_reason_names[FT_REASON_COUNT] = {"fast-track",
+                                                      "not-a-member",
+                                                      "membership-expired",
+                                                      "tier-below-silver",
+                                                      "product-not-eligible",
+                                                      "product-unlisted",
+                                                      "registration-incomplete",
+                                                      "service-not-fast-track-here",
+                                                      "in-service-limit"};
 
 enum programme policy_programme(const struct config *cfg, const struct policy_member *m)
 {
@@ -45,7 +50,7 @@ int policy_standard_days(const struct config *cfg, const struct product *product
 }
 
 int policy_target_days(const struct config *cfg, enum tier tier, const char *country,
-		       const struct product *product)
+                       const struct product *product)
 {
 	const struct country *c = country ? config_country(cfg, country) : NULL;
 	int days = cfg->target_days[tier];
@@ -66,7 +71,7 @@ unsigned policy_loan_rule(const struct config *cfg, enum programme prog, enum ti
 }
 
 static enum ft_reason first_failure(const struct config *cfg, const struct policy_booking *b,
-				    enum tier tier)
+                                    enum tier tier)
 {
 	if (b->member == NULL)
 		return FT_NOT_A_MEMBER;
@@ -86,7 +91,7 @@ static enum ft_reason first_failure(const struct config *cfg, const struct polic
 }
 
 void policy_decide(const struct config *cfg, const struct policy_booking *b,
-		   struct policy_decision *out)
+                   struct policy_decision *out)
 {
 	memset(out, 0, sizeof *out);
 	if (b->member) {
@@ -104,7 +109,8 @@ void policy_decide(const struct config *cfg, const struct policy_booking *b,
 	out->reason = first_failure(cfg, b, out->tier);
 	out->fast_track = out->reason == FT_OK;
 	if (out->fast_track) {
-		out->target_days = policy_target_days(cfg, out->tier, b->centre->country, b->product);
+		out->target_days =
+		        policy_target_days(cfg, out->tier, b->centre->country, b->product);
 		out->loan_rule = policy_loan_rule(cfg, out->programme, out->tier);
 	} else {
 		out->target_days = policy_standard_days(cfg, b->product);
@@ -126,9 +132,9 @@ int policy_parse_member_number(const char *s, uint64_t *out, char *err, size_t e
 	/* The old alphanumeric numbers (e.g. UK013795RS) expired in April 2010 (seed 001). */
 	if (letters > 0 && digits > 0 && letters + digits == (int)n && n <= 16) {
 		snprintf(err, errlen,
-			 "member \"%s\": alphanumeric membership numbers expired in April 2010; "
-			 "the member must re-register for a numeric number",
-			 s);
+		         "member \"%s\": alphanumeric membership numbers expired in April 2010; "
+		         "the member must re-register for a numeric number",
+		         s);
 		return -1;
 	}
 	if (n == 0 || n > 12 || digits != (int)n) {

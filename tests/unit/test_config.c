@@ -22,10 +22,10 @@ static void write_file(const char *name, const char *text)
 }
 
 static const char *good_products =
-	"products:\n"
-	"  - {model: \"EOS R5\", class: body, fast_track: true, video: false, points: 500}\n"
-	"  - {model: \"EOS C70\", class: video, fast_track: true, video: true, points: 600}\n"
-	"  - {model: \"EOS R50\", class: body, fast_track: false, video: false, points: 0}\n";
+        "products:\n"
+        "  - {model: \"EOS R5\", class: body, fast_track: true, video: false, points: 500}\n"
+        "  - {model: \"EOS C70\", class: video, fast_track: true, video: true, points: 600}\n"
+        "  - {model: \"EOS R50\", class: body, fast_track: false, video: false, points: 0}\n";
 
 static void setup(void)
 {
@@ -99,22 +99,22 @@ END_TEST
 START_TEST(test_production_data)
 {
 	static const char *subscription[] = {"AT", "BE", "CZ", "FR", "DE", "HU", "IE",
-					     "IT", "LU", "NL", "PL", "PT", "NO", "SK",
-					     "FI", "DK", "ES", "SE", "GB"};
+	                                     "IT", "LU", "NL", "PL", "PT", "NO", "SK",
+	                                     "FI", "DK", "ES", "SE", "GB"};
 	static const char *silver_only[] = {"EE", "KZ", "HR", "LV", "LT",
-					    "RO", "SI", "TR", "UA", "AE"};
+	                                    "RO", "SI", "TR", "UA", "AE"};
 	static const char *eligible[] = {"EOS R1",
-					 "EOS R3",
-					 "EOS R5",
-					 "EOS R5 Mark II",
-					 "EOS R6 Mark II",
-					 "EOS-1D X Mark III",
-					 "EOS 5D Mark IV",
-					 "EOS C70",
-					 "EOS C300 Mark III",
-					 "XF605",
-					 "RF 70-200mm F2.8 L IS USM",
-					 "EF 100mm f/2.8L Macro IS USM"};
+	                                 "EOS R3",
+	                                 "EOS R5",
+	                                 "EOS R5 Mark II",
+	                                 "EOS R6 Mark II",
+	                                 "EOS-1D X Mark III",
+	                                 "EOS 5D Mark IV",
+	                                 "EOS C70",
+	                                 "EOS C300 Mark III",
+	                                 "XF605",
+	                                 "RF 70-200mm F2.8 L IS USM",
+	                                 "EF 100mm f/2.8L Macro IS USM"};
 	static const char *not_eligible[] = {"EOS 80D", "EOS R50", "EOS R100", "EF 50mm f/1.8 STM"};
 	struct config_errors errs = {0};
 	struct config *cfg = config_load("conf/repaird.yaml", &errs);
@@ -163,7 +163,7 @@ START_TEST(test_production_data)
 	ck_assert_uint_eq(cfg->loan_rules[PROGRAMME_SUBSCRIPTION][TIER_PLATINUM], LOAN_ON_BOOKING);
 	ck_assert_uint_eq(cfg->loan_rules[PROGRAMME_SUBSCRIPTION][TIER_GOLD], LOAN_ON_BREACH);
 	ck_assert_uint_eq(cfg->loan_rules[PROGRAMME_FREE][TIER_GOLD],
-			  LOAN_ON_FORECAST | LOAN_ON_BREACH);
+	                  LOAN_ON_FORECAST | LOAN_ON_BREACH);
 	ck_assert_uint_eq(cfg->loan_rules[PROGRAMME_FREE][TIER_SILVER], 0);
 	ck_assert_uint_eq(cfg->fast_track_services[CENTRE_ASP], 1u << SERVICE_REPAIR);
 	config_free(cfg);
@@ -198,115 +198,115 @@ END_TEST
 START_TEST(test_unknown_key)
 {
 	expect_error("products: products.yaml\nlisten:\n  tpc: [\"127.0.0.1:1\"]\n" CENTRE,
-		     "t.yaml:3:3: ", "unknown key \"tpc\" (allowed: tcp, unix, unix_mode)");
-	expect_error("products: products.yaml\nfrobnicate: 1\n" CENTRE, "t.yaml:2:1: ",
-		     "unknown key \"frobnicate\"");
+	             "t.yaml:3:3: ", "unknown key \"tpc\" (allowed: tcp, unix, unix_mode)");
+	expect_error("products: products.yaml\nfrobnicate: 1\n" CENTRE,
+	             "t.yaml:2:1: ", "unknown key \"frobnicate\"");
 }
 END_TEST
 
 START_TEST(test_wrong_type)
 {
-	expect_error("products: products.yaml\nserver: 12\n" CENTRE, "t.yaml:2:9: ",
-		     "server: expected a mapping, got a scalar");
+	expect_error("products: products.yaml\nserver: 12\n" CENTRE,
+	             "t.yaml:2:9: ", "server: expected a mapping, got a scalar");
 	expect_error("products: products.yaml\nserver:\n  max_clients: lots\n" CENTRE,
-		     "t.yaml:3:16: ", "\"lots\" is not an integer");
-	expect_error("products: products.yaml\nredis:\n  enabled: maybe\n" CENTRE, "t.yaml:3:12: ",
-		     "not a boolean");
+	             "t.yaml:3:16: ", "\"lots\" is not an integer");
+	expect_error("products: products.yaml\nredis:\n  enabled: maybe\n" CENTRE,
+	             "t.yaml:3:12: ", "not a boolean");
 }
 END_TEST
 
 START_TEST(test_out_of_range)
 {
 	expect_error("products: products.yaml\npolicy:\n  at_risk_percent: 150\n" CENTRE,
-		     "t.yaml:3:20: ", "150 is out of range (allowed: 1..100)");
+	             "t.yaml:3:20: ", "150 is out of range (allowed: 1..100)");
 	expect_error("products: products.yaml\npolicy:\n  over_limit: maybe\n" CENTRE,
-		     "t.yaml:3:15: ", "unknown value \"maybe\" (allowed: standard, reject, queue)");
+	             "t.yaml:3:15: ", "unknown value \"maybe\" (allowed: standard, reject, queue)");
 	expect_error("products: products.yaml\nlisten:\n  tcp: [\"127.0.0.1:99999\"]\n" CENTRE,
-		     "t.yaml:3:9: ", "is not HOST:PORT");
+	             "t.yaml:3:9: ", "is not HOST:PORT");
 	expect_error("products: products.yaml\npolicy:\n  pause_states: [returned]\n" CENTRE,
-		     "t.yaml:3:17: ", "cannot pause");
+	             "t.yaml:3:17: ", "cannot pause");
 }
 END_TEST
 
 START_TEST(test_unknown_timezone)
 {
 	expect_error("products: products.yaml\n"
-		     "centres:\n"
-		     "  - id: DE-PSC-A\n"
-		     "    type: psc\n"
-		     "    country: DE\n"
-		     "    timezone: Mars/Olympus_Mons\n"
-		     "    hours: {mon: \"09:00-17:00\"}\n",
-		     "t.yaml:6:15: ", "unknown timezone \"Mars/Olympus_Mons\"");
+	             "centres:\n"
+	             "  - id: DE-PSC-A\n"
+	             "    type: psc\n"
+	             "    country: DE\n"
+	             "    timezone: Mars/Olympus_Mons\n"
+	             "    hours: {mon: \"09:00-17:00\"}\n",
+	             "t.yaml:6:15: ", "unknown timezone \"Mars/Olympus_Mons\"");
 	expect_error("products: products.yaml\n"
-		     "centres:\n"
-		     "  - id: DE-PSC-A\n"
-		     "    type: psc\n"
-		     "    country: DE\n"
-		     "    timezone: ../../etc/passwd\n"
-		     "    hours: {mon: \"09:00-17:00\"}\n",
-		     "t.yaml:6:15: ", "unknown timezone");
+	             "centres:\n"
+	             "  - id: DE-PSC-A\n"
+	             "    type: psc\n"
+	             "    country: DE\n"
+	             "    timezone: ../../etc/passwd\n"
+	             "    hours: {mon: \"09:00-17:00\"}\n",
+	             "t.yaml:6:15: ", "unknown timezone");
 }
 END_TEST
 
 START_TEST(test_duplicate_centre)
 {
 	expect_error("products: products.yaml\n" CENTRE "  - id: DE-PSC-A\n"
-		     "    type: asp\n"
-		     "    country: DE\n"
-		     "    timezone: Europe/Berlin\n"
-		     "    hours: {mon: \"09:00-17:00\"}\n",
-		     "t.yaml:8:9: ", "duplicate centre id \"DE-PSC-A\"");
+	             "    type: asp\n"
+	             "    country: DE\n"
+	             "    timezone: Europe/Berlin\n"
+	             "    hours: {mon: \"09:00-17:00\"}\n",
+	             "t.yaml:8:9: ", "duplicate centre id \"DE-PSC-A\"");
 }
 END_TEST
 
 START_TEST(test_no_working_hours)
 {
 	expect_error("products: products.yaml\n"
-		     "centres:\n"
-		     "  - id: DE-PSC-A\n"
-		     "    type: psc\n"
-		     "    country: DE\n"
-		     "    timezone: Europe/Berlin\n"
-		     "    hours: {}\n",
-		     "t.yaml:7:12: ", "no working hours");
+	             "centres:\n"
+	             "  - id: DE-PSC-A\n"
+	             "    type: psc\n"
+	             "    country: DE\n"
+	             "    timezone: Europe/Berlin\n"
+	             "    hours: {}\n",
+	             "t.yaml:7:12: ", "no working hours");
 	expect_error("products: products.yaml\n"
-		     "centres:\n"
-		     "  - id: DE-PSC-A\n"
-		     "    type: psc\n"
-		     "    country: DE\n"
-		     "    timezone: Europe/Berlin\n",
-		     "t.yaml:3:5: ", "missing key \"hours\"");
+	             "centres:\n"
+	             "  - id: DE-PSC-A\n"
+	             "    type: psc\n"
+	             "    country: DE\n"
+	             "    timezone: Europe/Berlin\n",
+	             "t.yaml:3:5: ", "missing key \"hours\"");
 	expect_error("products: products.yaml\n"
-		     "centres:\n"
-		     "  - id: DE-PSC-A\n"
-		     "    type: psc\n"
-		     "    country: DE\n"
-		     "    timezone: Europe/Berlin\n"
-		     "    hours: {mon: \"17:00-09:00\"}\n",
-		     "t.yaml:7:18: ", "ends before it starts");
+	             "centres:\n"
+	             "  - id: DE-PSC-A\n"
+	             "    type: psc\n"
+	             "    country: DE\n"
+	             "    timezone: Europe/Berlin\n"
+	             "    hours: {mon: \"17:00-09:00\"}\n",
+	             "t.yaml:7:18: ", "ends before it starts");
 }
 END_TEST
 
 START_TEST(test_bad_holiday)
 {
 	expect_error("products: products.yaml\n" CENTRE "    holidays: [2026-01-01, 2026-02-30]\n",
-		     "t.yaml:8:28: ", "\"2026-02-30\" is not a date");
+	             "t.yaml:8:28: ", "\"2026-02-30\" is not a date");
 }
 END_TEST
 
 START_TEST(test_bad_country)
 {
 	expect_error("products: products.yaml\ncountries:\n  XX: {programme: free}\n" CENTRE,
-		     "t.yaml:3:3: ", "\"XX\" is not an ISO 3166 country code");
+	             "t.yaml:3:3: ", "\"XX\" is not an ISO 3166 country code");
 	expect_error("products: products.yaml\n"
-		     "centres:\n"
-		     "  - id: UK-PSC-A\n"
-		     "    type: psc\n"
-		     "    country: UK\n"
-		     "    timezone: Europe/London\n"
-		     "    hours: {mon: \"09:00-17:00\"}\n",
-		     "t.yaml:5:14: ", "\"UK\" is not an ISO 3166 country code");
+	             "centres:\n"
+	             "  - id: UK-PSC-A\n"
+	             "    type: psc\n"
+	             "    country: UK\n"
+	             "    timezone: Europe/London\n"
+	             "    hours: {mon: \"09:00-17:00\"}\n",
+	             "t.yaml:5:14: ", "\"UK\" is not an ISO 3166 country code");
 }
 END_TEST
 
@@ -317,10 +317,10 @@ START_TEST(test_product_twice)
 	struct config *cfg;
 
 	write_file("products.yaml",
-		   "products:\n"
-		   "  - {model: \"EOS R5\", class: body, fast_track: true}\n"
-		   "  - {model: \"EOS C70\", class: video, fast_track: true, video: true}\n"
-		   "  - {model: \"EOS R5\", class: body, fast_track: false}\n");
+	           "products:\n"
+	           "  - {model: \"EOS R5\", class: body, fast_track: true}\n"
+	           "  - {model: \"EOS C70\", class: video, fast_track: true, video: true}\n"
+	           "  - {model: \"EOS R5\", class: body, fast_track: false}\n");
 	cfg = parse("products: products.yaml\n" CENTRE, &errs);
 	ck_assert_ptr_null(cfg);
 	ck_assert_uint_eq(errs.n, 1);
@@ -336,12 +336,13 @@ START_TEST(test_syntax_error_and_many_errors)
 	struct config_errors errs = {0};
 	struct config *cfg;
 
-	expect_error("products: products.yaml\nlisten: [unclosed\n", "t.yaml:", "YAML syntax error");
+	expect_error("products: products.yaml\nlisten: [unclosed\n",
+	             "t.yaml:", "YAML syntax error");
 	/* Every error is reported, not just the first. */
 	cfg = parse("products: products.yaml\n"
-		    "server: {max_clients: 0, log_level: loud}\n"
-		    "journal: {fsync: sometimes}\n" CENTRE,
-		    &errs);
+	            "server: {max_clients: 0, log_level: loud}\n"
+	            "journal: {fsync: sometimes}\n" CENTRE,
+	            &errs);
 	ck_assert_ptr_null(cfg);
 	ck_assert_uint_eq(errs.n, 3);
 	config_errors_free(&errs);

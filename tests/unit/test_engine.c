@@ -27,30 +27,31 @@ static int64_t cet(int m, int d, int hh, int mm)
 }
 
 static const char *products_yaml =
-	"products:\n"
-	"  - {model: \"EOS R5\", class: body, fast_track: true, video: false, points: 500}\n"
-	"  - {model: \"EOS R6 Mark II\", class: body, fast_track: true, points: 400}\n"
-	"  - {model: \"EOS C70\", class: video, fast_track: true, video: true, points: 600}\n"
-	"  - {model: \"EOS R50\", class: body, fast_track: false, points: 0}\n";
+        "products:\n"
+        "  - {model: \"EOS R5\", class: body, fast_track: true, video: false, points: 500}\n"
+        "  - {model: \"EOS R6 Mark II\", class: body, fast_track: true, points: 400}\n"
+        "  - {model: \"EOS C70\", class: video, fast_track: true, video: true, points: 600}\n"
+        "  - {model: \"EOS R50\", class: body, fast_track: false, points: 0}\n";
 
-static const char *config_head = "products: products.yaml\n"
-				 "countries:\n"
-				 "  DE: {name: Germany, programme: subscription}\n"
-				 "  ZA: {name: South Africa, programme: free}\n"
-				 "  EE: {name: Estonia, programme: free, silver_only: true}\n"
-				 "  NL: {name: Netherlands, programme: subscription, targets: {gold: 4}}\n";
+static const char *config_head =
+        "products: products.yaml\n"
+        "countries:\n"
+        "  DE: {name: Germany, programme: subscription}\n"
+        "  ZA: {name: South Africa, programme: free}\n"
+        "  EE: {name: Estonia, programme: free, silver_only: true}\n"
+        "  NL: {name: Netherlands, programme: subscription, targets: {gold: 4}}\n";
 
 static const char *config_centres =
-	"centres:\n"
-	"  - {id: DE-PSC-TEST, type: psc, country: DE, timezone: Europe/Berlin,\n"
-	"     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
-	"             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}, holidays: [%s]}\n"
-	"  - {id: DE-ASP-TEST, type: asp, country: DE, timezone: Europe/Berlin,\n"
-	"     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
-	"             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n"
-	"  - {id: NL-PSC-TEST, type: psc, country: NL, timezone: Europe/Amsterdam,\n"
-	"     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
-	"             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n";
+        "centres:\n"
+        "  - {id: DE-PSC-TEST, type: psc, country: DE, timezone: Europe/Berlin,\n"
+        "     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
+        "             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}, holidays: [%s]}\n"
+        "  - {id: DE-ASP-TEST, type: asp, country: DE, timezone: Europe/Berlin,\n"
+        "     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
+        "             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n"
+        "  - {id: NL-PSC-TEST, type: psc, country: NL, timezone: Europe/Amsterdam,\n"
+        "     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
+        "             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n";
 
 static struct config *make_config(const char *policy, const char *holidays)
 {
@@ -111,17 +112,17 @@ static void member(uint64_t number, enum tier tier, const char *country, int32_t
 
 /* Open a ticket; received_at 0 = booked. Fails the test on error. */
 static const struct ticket *open_at(const char *centre, const char *product, uint64_t mem,
-				    enum service svc, int64_t received_at, int64_t now)
+                                    enum service svc, int64_t received_at, int64_t now)
 {
 	struct ticket_open in = {.centre = centre,
-				 .product = product,
-				 .serial = "012345678901",
-				 .service = svc,
-				 .member = mem,
-				 .registered = true,
-				 .received = received_at != 0,
-				 .received_at = received_at,
-				 .who = "test"};
+	                         .product = product,
+	                         .serial = "012345678901",
+	                         .service = svc,
+	                         .member = mem,
+	                         .registered = true,
+	                         .received = received_at != 0,
+	                         .received_at = received_at,
+	                         .who = "test"};
 	const struct ticket *t = NULL;
 	struct engine_error err = {0};
 
@@ -135,7 +136,7 @@ static const struct ticket *receive(const char *product, uint64_t mem, int64_t a
 }
 
 static int move(uint64_t id, enum ticket_state to, int64_t at, int64_t eta,
-		struct engine_error *err)
+                struct engine_error *err)
 {
 	struct ticket_move mv = {.id = id, .to = to, .at = at, .eta = eta, .who = "test"};
 	const struct ticket *t;
@@ -231,9 +232,8 @@ START_TEST(test_gold_free_forecast_loan_at_once)
 	ck_assert_int_eq(t->programme, PROGRAMME_FREE);
 	ck_assert_int_eq(t->deadline, cet(11, 25, 17, 0));
 	ck_assert(!t->loan_eligible);
-	ck_assert_int_eq(move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(12, 1, 12, 0),
-			      &err),
-			 0);
+	ck_assert_int_eq(
+	        move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(12, 1, 12, 0), &err), 0);
 	ck_assert(t->at_risk);
 	ck_assert(t->loan_eligible);
 	ck_assert_int_eq(t->loan_reason, LOAN_REASON_FORECAST);
@@ -256,9 +256,9 @@ START_TEST(test_gold_free_eta_within_deadline_no_forecast)
 
 	member(2001, TIER_GOLD, "ZA", -1);
 	t = receive("EOS R5", 2001, cet(11, 23, 9, 0));
-	ck_assert_int_eq(move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(11, 24, 12, 0),
-			      &err),
-			 0);
+	ck_assert_int_eq(
+	        move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(11, 24, 12, 0), &err),
+	        0);
 	ck_assert(!t->at_risk);
 	ck_assert(!t->loan_eligible);
 }
@@ -271,9 +271,8 @@ START_TEST(test_gold_subscription_loan_only_at_breach)
 
 	member(2002, TIER_GOLD, "DE", -1);
 	t = receive("EOS R5", 2002, cet(11, 23, 9, 0));
-	ck_assert_int_eq(move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(12, 1, 12, 0),
-			      &err),
-			 0);
+	ck_assert_int_eq(
+	        move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(12, 1, 12, 0), &err), 0);
 	ck_assert(t->at_risk);
 	ck_assert(!t->loan_eligible);
 	engine_advance(eng, cet(11, 25, 17, 0)); /* exactly the deadline: not yet breached */
@@ -384,15 +383,15 @@ START_TEST(test_service_at_centre_types)
 
 	member(6001, TIER_GOLD, "DE", -1);
 	asp = open_at("DE-ASP-TEST", "EOS R5", 6001, SERVICE_MAINTENANCE, cet(11, 23, 9, 0),
-		      cet(11, 23, 9, 0));
+	              cet(11, 23, 9, 0));
 	ck_assert(!asp->fast_track);
 	ck_assert_int_eq(asp->reason, FT_SERVICE_NOT_HERE);
 	ck_assert_int_eq(asp->target_days, 10);
 	psc = open_at("DE-PSC-TEST", "EOS R5", 6001, SERVICE_MAINTENANCE, cet(11, 23, 9, 0),
-		      cet(11, 23, 9, 0));
+	              cet(11, 23, 9, 0));
 	ck_assert(psc->fast_track);
 	asp_repair = open_at("DE-ASP-TEST", "EOS R5", 6001, SERVICE_REPAIR, cet(11, 23, 9, 0),
-			     cet(11, 23, 9, 0));
+	                     cet(11, 23, 9, 0));
 	ck_assert(asp_repair->fast_track);
 }
 END_TEST
@@ -400,12 +399,12 @@ END_TEST
 START_TEST(test_product_rules)
 {
 	struct ticket_open in = {.centre = "DE-PSC-TEST",
-				 .product = "EOS R5",
-				 .serial = "AB1234",
-				 .service = SERVICE_REPAIR,
-				 .member = 7001,
-				 .registered = false,
-				 .who = "test"};
+	                         .product = "EOS R5",
+	                         .serial = "AB1234",
+	                         .service = SERVICE_REPAIR,
+	                         .member = 7001,
+	                         .registered = false,
+	                         .who = "test"};
 	const struct ticket *t;
 	struct engine_error err = {0};
 
@@ -460,7 +459,7 @@ START_TEST(test_country_target_override)
 
 	member(8002, TIER_GOLD, "DE", -1);
 	t = open_at("NL-PSC-TEST", "EOS R5", 8002, SERVICE_REPAIR, cet(11, 23, 9, 0),
-		    cet(11, 23, 9, 0));
+	            cet(11, 23, 9, 0));
 	ck_assert_int_eq(t->target_days, 4);
 }
 END_TEST
@@ -521,13 +520,13 @@ END_TEST
 START_TEST(test_fourth_item_reject)
 {
 	struct ticket_open in = {.centre = "DE-PSC-TEST",
-				 .product = "EOS R5",
-				 .serial = "AB1234",
-				 .service = SERVICE_REPAIR,
-				 .member = 9003,
-				 .registered = true,
-				 .received = true,
-				 .who = "test"};
+	                         .product = "EOS R5",
+	                         .serial = "AB1234",
+	                         .service = SERVICE_REPAIR,
+	                         .member = 9003,
+	                         .registered = true,
+	                         .received = true,
+	                         .who = "test"};
 	const struct ticket *t, *booked;
 	struct engine_error err = {0};
 	uint64_t before;
@@ -646,7 +645,7 @@ START_TEST(test_received_after_hours_and_weekend)
 
 	member(10002, TIER_PLATINUM, "DE", -1);
 	t = receive("EOS R5", 10002, cet(11, 27, 18, 30)); /* Friday evening */
-	ck_assert_int_eq(t->deadline, cet(12, 1, 17, 0)); /* Monday 09:00 + 16h */
+	ck_assert_int_eq(t->deadline, cet(12, 1, 17, 0));  /* Monday 09:00 + 16h */
 	engine_ticket_clock(eng, t, cet(11, 29, 12, 0), &c);
 	ck_assert_int_eq(c.used, 0);
 	ck_assert_int_eq(c.remaining, 16 * H);
@@ -720,12 +719,12 @@ START_TEST(test_illegal_moves)
 	ck_assert_int_eq(move(t->id, TSTATE_READY, cet(11, 23, 10, 0), 0, &err), -1);
 	ck_assert_int_eq(err.status, ENGINE_STATE);
 	ck_assert_str_eq(err.msg,
-			 "ticket 1 is booked: cannot move to ready (allowed: received, cancelled)");
+	                 "ticket 1 is booked: cannot move to ready (allowed: received, cancelled)");
 	move_ok(t->id, TSTATE_RECEIVED, cet(11, 23, 10, 0));
 	ck_assert_int_eq(move(t->id, TSTATE_RECEIVED, cet(11, 23, 11, 0), 0, &err), -1);
 	ck_assert_int_eq(move(t->id, TSTATE_RETURNED, cet(11, 23, 11, 0), 0, &err), -1);
 	ck_assert_int_eq(move(t->id, TSTATE_IN_REPAIR, cet(11, 23, 11, 0), cet(11, 30, 9, 0), &err),
-			 -1);
+	                 -1);
 	ck_assert_int_eq(err.status, ENGINE_INVALID);
 	move_ok(t->id, TSTATE_READY, cet(11, 23, 12, 0));
 	move_ok(t->id, TSTATE_RETURNED, cet(11, 23, 13, 0));
@@ -760,15 +759,13 @@ START_TEST(test_history)
 
 	member(11002, TIER_PLATINUM, "DE", -1);
 	t = receive("EOS R5", 11002, cet(11, 23, 9, 0));
-	ck_assert_int_eq(move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 10, 0), cet(11, 24, 9, 0),
-			      &err),
-			 0);
+	ck_assert_int_eq(
+	        move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 10, 0), cet(11, 24, 9, 0), &err), 0);
 	ck_assert_uint_eq(t->nhist, 4); /* opened, loan eligible (booking), received, moved */
 	ck_assert_int_eq(t->hist[0].what, HIST_OPENED);
 	ck_assert_int_eq(t->hist[1].what, HIST_LOAN_ELIGIBLE);
 	ck_assert_int_eq(t->hist[2].what, HIST_MOVED);
-	ck_assert_str_eq(t->hist[3].detail,
-			 "received -> awaiting_parts, ETA 2026-11-24T08:00:00Z");
+	ck_assert_str_eq(t->hist[3].detail, "received -> awaiting_parts, ETA 2026-11-24T08:00:00Z");
 	ck_assert_str_eq(engine_str(eng, t->hist[3].who), "test");
 	ck_assert_int_eq(t->hist[3].at, cet(11, 23, 10, 0));
 }
@@ -801,24 +798,22 @@ START_TEST(test_loans_issue_return)
 	member(12001, TIER_PLATINUM, "DE", -1);
 	member(12002, TIER_SILVER, "DE", -1);
 	t = receive("EOS R5", 12002, cet(11, 23, 9, 0));
-	ck_assert_int_eq(engine_loan_issue(eng, t->id, NULL, NULL, "test", cet(11, 23, 10, 0), &out,
-					   &err),
-			 -1);
+	ck_assert_int_eq(
+	        engine_loan_issue(eng, t->id, NULL, NULL, "test", cet(11, 23, 10, 0), &out, &err),
+	        -1);
 	ck_assert_int_eq(err.status, ENGINE_STATE);
 	t = receive("EOS R5", 12001, cet(11, 23, 9, 0));
-	ck_assert_int_eq(engine_loan_return(eng, t->id, NULL, "test", cet(11, 23, 10, 0), &out,
-					    &err),
-			 -1);
-	ck_assert_int_eq(engine_loan_issue(eng, t->id, "LN0001", "body", "test",
-					   cet(11, 23, 10, 0), &out, &err),
-			 0);
+	ck_assert_int_eq(
+	        engine_loan_return(eng, t->id, NULL, "test", cet(11, 23, 10, 0), &out, &err), -1);
+	ck_assert_int_eq(engine_loan_issue(eng, t->id, "LN0001", "body", "test", cet(11, 23, 10, 0),
+	                                   &out, &err),
+	                 0);
 	ck_assert_int_eq(t->loan_state, LOAN_ISSUED);
-	ck_assert_int_eq(engine_loan_issue(eng, t->id, NULL, NULL, "test", cet(11, 23, 10, 0), &out,
-					   &err),
-			 -1);
-	ck_assert_int_eq(engine_loan_return(eng, t->id, NULL, "test", cet(11, 24, 10, 0), &out,
-					    &err),
-			 0);
+	ck_assert_int_eq(
+	        engine_loan_issue(eng, t->id, NULL, NULL, "test", cet(11, 23, 10, 0), &out, &err),
+	        -1);
+	ck_assert_int_eq(
+	        engine_loan_return(eng, t->id, NULL, "test", cet(11, 24, 10, 0), &out, &err), 0);
 	ck_assert_int_eq(t->loan_state, LOAN_RETURNED);
 	ck_assert_int_eq(count_events(EVENT_LOAN_ISSUED, t->id), 1);
 	ck_assert_int_eq(count_events(EVENT_LOAN_RETURNED, t->id), 1);
@@ -899,7 +894,7 @@ START_TEST(test_queries_and_stats)
 	receive("EOS R5", 15001, cet(11, 23, 9, 0));
 	receive("EOS R5", 15002, cet(11, 23, 9, 0));
 	open_at("DE-ASP-TEST", "EOS R5", 15002, SERVICE_REPAIR, cet(11, 23, 9, 0),
-		cet(11, 23, 9, 0));
+	        cet(11, 23, 9, 0));
 	move_ok(2, TSTATE_READY, cet(11, 24, 9, 0));
 	move_ok(2, TSTATE_RETURNED, cet(11, 24, 10, 0));
 	engine_advance(eng, cet(11, 26, 9, 0)); /* ticket 1 (Platinum, 2 days) breached */
@@ -977,7 +972,7 @@ START_TEST(test_random_operations_keep_invariants)
 
 	teardown();
 	setup_with(_i == 0 ? "policy: {over_limit: queue}\n" : "policy: {over_limit: standard}\n",
-		   "2026-11-11, 2026-12-24");
+	           "2026-11-11, 2026-12-24");
 	rng_state += (uint64_t)_i;
 	for (uint64_t m = 1; m <= 5; m++)
 		member(m, tiers[rnd() % 4], countries[rnd() % 3], -1);
@@ -988,21 +983,22 @@ START_TEST(test_random_operations_keep_invariants)
 
 		now += (int64_t)(rnd() % (6 * H));
 		if (op < 3 || engine_ticket_count(eng) == 0) {
-			struct ticket_open in = {.centre = rnd() % 4 ? "DE-PSC-TEST" : "DE-ASP-TEST",
-						 .product = products[rnd() % 3],
-						 .serial = "SN0001",
-						 .service = (enum service)(rnd() % 3),
-						 .member = rnd() % 6,
-						 .registered = rnd() % 5 != 0,
-						 .received = rnd() % 2,
-						 .received_at = now - (int64_t)(rnd() % H),
-						 .who = "prop"};
+			struct ticket_open in = {.centre =
+			                                 rnd() % 4 ? "DE-PSC-TEST" : "DE-ASP-TEST",
+			                         .product = products[rnd() % 3],
+			                         .serial = "SN0001",
+			                         .service = (enum service)(rnd() % 3),
+			                         .member = rnd() % 6,
+			                         .registered = rnd() % 5 != 0,
+			                         .received = rnd() % 2,
+			                         .received_at = now - (int64_t)(rnd() % H),
+			                         .who = "prop"};
 			engine_ticket_open(eng, &in, now, &t, &err);
 		} else if (op < 9) {
 			struct ticket_move mv = {
-				.id = 1 + rnd() % engine_ticket_count(eng),
-				.to = (enum ticket_state)(1 + rnd() % (TSTATE_COUNT - 1)),
-				.who = "prop"};
+			        .id = 1 + rnd() % engine_ticket_count(eng),
+			        .to = (enum ticket_state)(1 + rnd() % (TSTATE_COUNT - 1)),
+			        .who = "prop"};
 			if (mv.to == TSTATE_AWAITING_PARTS && rnd() % 2)
 				mv.eta = now + (int64_t)(rnd() % (10 * 24 * H));
 			engine_ticket_move(eng, &mv, now, &t, &err);

@@ -1,0 +1,327 @@
+/* cmd-server: connection and server commands (PROTOCOL.md, "Connection and server"). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+static int ping(struct cmd_req *r)
+{
+	if (r->argc == 2)
+		reply_bulk(r->out, r->argv[1], r->argvlen[1]);
+	else
+		reply_simple(r->out, "PONG");
+	return 0;
+}
+
+static int auth(struct cmd_req *r)
+{
+	/* No users yet: answer as Redis does when no password is configured. */
+	reply_error(r->out, "ERR",
+		    "AUTH called without any password configured for the default user. "
+		    "Are you sure your configuration is correct?");
+	return -1;
+}
+
+static int quit(struct cmd_req *r)
+{
+	reply_ok(r->out);
+	client_close_after_reply(r->c);
+	return 0;
+}
+
+static void reply_flags(struct rbuf *out, unsigned flags)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {{CMD_WRITE, "write"},
+		     {CMD_READONLY, "readonly"},
+		     {CMD_ADMIN, "admin"},
+		     {CMD_NOAUTH, "no_auth"}};
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		n += (flags & names[i].bit) != 0;
+	reply_array(out, n);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (flags & names[i].bit)
+			reply_simple(out, names[i].name);
+}
+
+/* COMMAND, COMMAND COUNT, COMMAND DOCS: enough for redis-cli to start cleanly. */
+static int command(struct cmd_req *r)
+{
+	size_t n = 0;
+	const struct cmd_entry *e;
+
+	if (r->argc >= 2 && strcasecmp(r->argv[1], "DOCS") == 0) {
+		reply_array(r->out, 0);
+		return 0;
+	}
+	for (size_t i = 0; (e = cmd_at(i)) != NULL; i++)
+		if (cmd_lookup(r->srv, e->name, NULL) == e)
+			n++;
+	if (r->argc >= 2 && strcasecmp(r->argv[1], "COUNT") == 0) {
+		reply_int(r->out, (long long)n);
+		return 0;
+	}
+	if (r->argc >= 2) {
+		cmd_syntax_error(r, "COMMAND takes no argument or DOCS or COUNT");
+		return -1;
+	}
+	reply_array(r->out, (long long)n);
+	for (size_t i = 0; (e = cmd_at(i)) != NULL; i++) {
+		char lower[64];
+		size_t k;
+		if (cmd_lookup(r->srv, e->name, NULL) != e)
+			continue;
+		for (k = 0; e->name[k] && k < sizeof lower - 1; k++)
+			lower[k] = (char)(e->name[k] >= 'A' && e->name[k] <= 'Z' ? e->name[k] + 32
+										  : e->name[k]);
+		lower[k] = '\0';
+		reply_array(r->out, 6);
+		reply_bulk_str(r->out, lower);
+		reply_int(r->out, e->arity);
+		reply_flags(r->out, e->flags);
+		reply_int(r->out, 0);
+		reply_int(r->out, 0);
+		reply_int(r->out, 0);
+	}
+	return 0;
+}
+
+static void info_line(struct rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void info_line(struct rbuf *b, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof line)
+		n = (int)sizeof line - 1;
+	rbuf_append(b, line, (size_t)n);
+	rbuf_append(b, "\r\n", 2);
+}
+
+static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
+{
+	struct server *srv = r->srv;
+	char ts[21];
+
+	if (b->len > 0)
+		rbuf_append(b, "\r\n", 2);
+	info_line(b, "# %s", name);
+	if (strcasecmp(name, "Server") == 0) {
+		info_line(b, "repaird_version:%s", REPAIRD_VERSION);
+		info_line(b, "process_id:%d", (int)getpid());
+		info_line(b, "uptime_in_seconds:%lld",
+			  (long long)(server_realtime() - srv->started_at));
+		info_line(b, "config_file:%s", srv->config_path);
+		info_line(b, "debug_clock:%d", srv->debug_clock ? 1 : 0);
+		time_format(r->now, ts);
+		info_line(b, "now:%s", ts);
+		for (size_t i = 0; i < srv->cfg->nlisten_tcp; i++)
+			info_line(b, "tcp_listen%zu:%s", i, srv->cfg->listen_tcp[i]);
+		info_line(b, "unix_socket:%s", srv->cfg->listen_unix ? srv->cfg->listen_unix : "");
+		info_line(b, "centres:%zu", srv->cfg->ncentres);
+		info_line(b, "products:%zu", srv->cfg->nproducts);
+	} else if (strcasecmp(name, "Clients") == 0) {
+		size_t paused = 0;
+		for (struct client *c = srv->clients; c; c = c->next)
+			paused += c->read_paused;
+		info_line(b, "connected_clients:%zu", srv->nclients);
+		info_line(b, "max_clients:%d", srv->cfg->max_clients);
+		info_line(b, "paused_clients:%zu", paused);
+		info_line(b, "total_connections_received:%llu",
+			  (unsigned long long)srv->total_connections);
+		info_line(b, "rejected_connections:%llu",
+			  (unsigned long long)srv->rejected_connections);
+		info_line(b, "total_commands_processed:%llu",
+			  (unsigned long long)srv->total_commands);
+		info_line(b, "protocol_errors:%llu", (unsigned long long)srv->protocol_errors);
+		info_line(b, "idle_timeout:%d", srv->cfg->idle_timeout);
+	} else if (strcasecmp(name, "Persistence") == 0) {
+		info_line(b, "journal_enabled:0");
+		info_line(b, "fsync:%s", fsync_policy_names[srv->cfg->fsync]);
+		info_line(b, "state_dir:%s", srv->cfg->state_dir);
+	} else if (strcasecmp(name, "Events") == 0) {
+		info_line(b, "link:disabled");
+		info_line(b, "events_emitted:%llu", (unsigned long long)srv->events_emitted);
+		info_line(b, "last_seq:%llu", (unsigned long long)engine_last_seq(srv->eng));
+		info_line(b, "outbox_depth:%zu", engine_outbox_count(srv->eng));
+	} else if (strcasecmp(name, "Tickets") == 0) {
+		struct engine_counts ec;
+		int64_t due;
+		engine_counts(srv->eng, &ec);
+		info_line(b, "tickets_total:%llu", (unsigned long long)ec.tickets);
+		info_line(b, "tickets_open:%llu", (unsigned long long)ec.open);
+		info_line(b, "tickets_fast_track:%llu", (unsigned long long)ec.fast_track);
+		info_line(b, "tickets_at_risk:%llu", (unsigned long long)ec.at_risk);
+		info_line(b, "tickets_breached:%llu", (unsigned long long)ec.breached);
+		info_line(b, "tickets_queued:%llu", (unsigned long long)ec.queued);
+		info_line(b, "loans_eligible:%llu", (unsigned long long)ec.loans_eligible);
+		info_line(b, "loans_issued:%llu", (unsigned long long)ec.loans_issued);
+		info_line(b, "members:%llu", (unsigned long long)ec.members);
+		info_line(b, "deadline_heap:%llu", (unsigned long long)ec.heap);
+		if (engine_next_due(srv->eng, &due))
+			time_format(due, ts);
+		info_line(b, "next_due:%s", engine_next_due(srv->eng, &due) ? ts : "");
+	} else if (strcasecmp(name, "Commandstats") == 0) {
+		const struct cmd_entry *e;
+		for (size_t i = 0; (e = cmd_at(i)) != NULL; i++) {
+			const struct cmd_stat *st = &srv->cmd_stats[i];
+			if (st->calls == 0)
+				continue;
+			info_line(b, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,errors=%llu",
+				  e->name, (unsigned long long)st->calls,
+				  (unsigned long long)st->usec, (double)st->usec / (double)st->calls,
+				  (unsigned long long)st->errors);
+		}
+	}
+}
+
+static int info(struct cmd_req *r)
+{
+	static const char *const sections[] = {"Server", "Clients", "Persistence",
+					       "Events", "Tickets", "Commandstats"};
+	struct rbuf b;
+	int want = -1;
+
+	if (r->argc == 2 && strcasecmp(r->argv[1], "all") != 0 &&
+	    strcasecmp(r->argv[1], "everything") != 0 && strcasecmp(r->argv[1], "default") != 0) {
+		want = domain_lookup(sections, 6, r->argv[1]);
+		if (want < 0) {
+			char list[128];
+			reply_errorf(r->out, "INVALID", "INFO section: one of %s, all",
+				     domain_list(sections, 6, list, sizeof list));
+			return -1;
+		}
+	}
+	rbuf_init(&b);
+	for (int i = 0; i < 6; i++)
+		if (want < 0 || want == i)
+			info_section(r, &b, sections[i]);
+	reply_bulk(r->out, b.data, b.len);
+	rbuf_free(&b);
+	return 0;
+}
+
+static int config_reload(struct cmd_req *r)
+{
+	char err[512];
+
+	if (server_reload(r->srv, err, sizeof err) < 0) {
+		reply_error(r->out, "ERR", err);
+		return -1;
+	}
+	reply_ok(r->out);
+	return 0;
+}
+
+static void reply_pct(struct rbuf *out, uint64_t met, uint64_t missed)
+{
+	char buf[32];
+
+	if (met + missed == 0) {
+		reply_bulk_str(out, "");
+		return;
+	}
+	snprintf(buf, sizeof buf, "%.1f", 100.0 * (double)met / (double)(met + missed));
+	reply_bulk_str(out, buf);
+}
+
+static void reply_u64(struct rbuf *out, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+	reply_bulk_str(out, buf);
+}
+
+static int stats(struct cmd_req *r)
+{
+	struct cmd_opt o[] = {{"CENTRE", 1, NULL, 0}, {"SINCE", 1, NULL, 0}, {"UNTIL", 1, NULL, 0}};
+	struct engine_stats s;
+	int32_t since = -1, until = -1;
+
+	if (cmd_parse_options(r, 1, o, 3) < 0)
+		return -1;
+	if (o[0].seen && config_centre(r->srv->cfg, o[0].value) == NULL) {
+		char esc[80];
+		reply_errorf(r->out, "NOTFOUND", "centre \"%s\": no such centre (see CENTRE.LIST)",
+			     log_escape(o[0].value, strlen(o[0].value), esc, 64));
+		return -1;
+	}
+	if (o[1].seen && cmd_parse_date(r, "SINCE", o[1].value, &since) < 0)
+		return -1;
+	if (o[2].seen && cmd_parse_date(r, "UNTIL", o[2].value, &until) < 0)
+		return -1;
+	engine_stats(r->srv->eng, o[0].value, since, until, &s);
+	reply_array(r->out, 2 * (8 + TIER_COUNT));
+	reply_bulk_str(r->out, "closed");
+	reply_u64(r->out, s.closed);
+	reply_bulk_str(r->out, "met");
+	reply_u64(r->out, s.met);
+	reply_bulk_str(r->out, "missed");
+	reply_u64(r->out, s.missed);
+	reply_bulk_str(r->out, "met_pct");
+	reply_pct(r->out, s.met, s.missed);
+	reply_bulk_str(r->out, "open");
+	reply_u64(r->out, s.open);
+	reply_bulk_str(r->out, "at_risk");
+	reply_u64(r->out, s.at_risk);
+	reply_bulk_str(r->out, "breached");
+	reply_u64(r->out, s.breached);
+	reply_bulk_str(r->out, "loans_eligible");
+	reply_u64(r->out, s.loans_eligible);
+	for (int t = 0; t < TIER_COUNT; t++) {
+		char key[48];
+		snprintf(key, sizeof key, "met_pct_%s", tier_names[t]);
+		reply_bulk_str(r->out, key);
+		reply_pct(r->out, s.met_tier[t], s.missed_tier[t]);
+	}
+	return 0;
+}
+
+static int debug_clock(struct cmd_req *r)
+{
+	int64_t t;
+	char now[21];
+
+	if (cmd_parse_time(r, "time", r->argv[1], &t) < 0)
+		return -1;
+	if (t < r->srv->debug_now) {
+		time_format(r->srv->debug_now, now);
+		reply_errorf(r->out, "INVALID", "time: the clock only moves forward (now %s)", now);
+		return -1;
+	}
+	r->srv->debug_now = t;
+	server_after_change(r->srv);
+	reply_ok(r->out);
+	return 0;
+}
+
+const struct cmd_entry cmd_server_entries[] = {
+	{"PING", -1, CMD_NOAUTH, "PING [message]", ping},
+	{"AUTH", 3, CMD_NOAUTH, "AUTH username password", auth},
+	{"QUIT", -1, CMD_NOAUTH, "QUIT", quit},
+	{"COMMAND", -1, CMD_NOAUTH, "COMMAND [DOCS|COUNT]", command},
+	{"INFO", -1, CMD_READONLY, "INFO [section]", info},
+	{"CONFIG.RELOAD", 1, CMD_ADMIN, "CONFIG.RELOAD", config_reload},
+	{"STATS", -1, CMD_READONLY, "STATS [CENTRE id] [SINCE date] [UNTIL date]", stats},
+	{"DEBUG.CLOCK", 2, CMD_ADMIN | CMD_DEBUG, "DEBUG.CLOCK time", debug_clock},
+	{NULL, 0, 0, NULL, NULL},
+};

@@ -1,0 +1,275 @@
+/* cmd-ticket: TICKET.* and LOAN.* (PROTOCOL.md, "Tickets"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+#define LIST_DEFAULT 100
+#define LIST_MAX 10000
+
+static int get_ticket(struct cmd_req *r, const char *arg, const struct ticket **t)
+{
+	uint64_t id;
+
+	if (cmd_parse_id(r, "ticket", arg, &id) < 0)
+		return -1;
+	*t = engine_ticket_get(r->srv->eng, id);
+	if (*t == NULL) {
+		reply_errorf(r->out, "NOTFOUND", "ticket %llu: no such ticket", (unsigned long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_member(struct cmd_req *r, const char *s, uint64_t *out)
+{
+	char err[200];
+
+	if (policy_parse_member_number(s, out, err, sizeof err) == 0)
+		return 0;
+	reply_error(r->out, "INVALID", err);
+	return -1;
+}
+
+static int parse_yes_no(struct cmd_req *r, const char *what, const char *s, bool *out)
+{
+	static const char *const yn[] = {"no", "yes"};
+	int i = cmd_parse_enum(r, what, s, yn, 2);
+
+	if (i < 0)
+		return -1;
+	*out = i == 1;
+	return 0;
+}
+
+static int ticket_open(struct cmd_req *r)
+{
+	enum { CENTRE, PRODUCT, SERIAL, SERVICE, MEMBER, REGISTERED, RECEIVED, UNLISTED, NOTE };
+	struct cmd_opt o[] = {{"CENTRE", 1, NULL, 0},  {"PRODUCT", 1, NULL, 0},
+			      {"SERIAL", 1, NULL, 0},  {"SERVICE", 1, NULL, 0},
+			      {"MEMBER", 1, NULL, 0},  {"REGISTERED", 1, NULL, 0},
+			      {"RECEIVED", 1, NULL, 0}, {"UNLISTED", 0, NULL, 0},
+			      {"NOTE", 1, NULL, 0}};
+	struct ticket_open in = {0};
+	const struct ticket *t;
+	struct engine_error err;
+	int svc;
+
+	if (cmd_parse_options(r, 1, o, sizeof o / sizeof o[0]) < 0)
+		return -1;
+	for (int k = CENTRE; k <= SERVICE; k++) {
+		if (!o[k].seen) {
+			cmd_syntax_error(r, "TICKET.OPEN needs %s", o[k].name);
+			return -1;
+		}
+	}
+	if ((svc = cmd_parse_enum(r, "service", o[SERVICE].value, service_names, SERVICE_COUNT)) <
+	    0)
+		return -1;
+	in.service = (enum service)svc;
+	in.centre = o[CENTRE].value;
+	in.product = o[PRODUCT].value;
+	in.serial = o[SERIAL].value;
+	if (o[MEMBER].seen && parse_member(r, o[MEMBER].value, &in.member) < 0)
+		return -1;
+	if (o[REGISTERED].seen && parse_yes_no(r, "registered", o[REGISTERED].value, &in.registered) < 0)
+		return -1;
+	if (o[RECEIVED].seen) {
+		if (cmd_parse_time(r, "received", o[RECEIVED].value, &in.received_at) < 0)
+			return -1;
+		in.received = true;
+	}
+	in.unlisted = o[UNLISTED].seen;
+	in.note = o[NOTE].value;
+	in.who = cmd_user(r);
+	if (engine_ticket_open(r->srv->eng, &in, r->now, &t, &err) < 0) {
+		cmd_reply_engine_error(r, &err);
+		return -1;
+	}
+	log_ticket(LOG_INFO, t->id, in.centre, t->member, "ticket.opened",
+		   "ticket %llu opened at %s (%s, %s)", (unsigned long long)t->id, in.centre,
+		   t->fast_track ? "Fast Track" : "standard", ft_reason_names[t->reason]);
+	cmd_reply_ticket(r, t);
+	return 0;
+}
+
+static int ticket_get(struct cmd_req *r)
+{
+	const struct ticket *t;
+
+	if (get_ticket(r, r->argv[1], &t) < 0)
+		return -1;
+	cmd_reply_ticket(r, t);
+	return 0;
+}
+
+static int ticket_move(struct cmd_req *r)
+{
+	enum { AT, ETA, NOTE };
+	struct cmd_opt o[] = {{"AT", 1, NULL, 0}, {"ETA", 1, NULL, 0}, {"NOTE", 1, NULL, 0}};
+	struct ticket_move mv = {0};
+	const struct ticket *t;
+	struct engine_error err;
+	int to;
+
+	if (get_ticket(r, r->argv[1], &t) < 0)
+		return -1;
+	if ((to = cmd_parse_enum(r, "state", r->argv[2], ticket_state_names, TSTATE_COUNT)) < 0)
+		return -1;
+	if (to == TSTATE_BOOKED) {
+		reply_errorf(r->out, "STATE", "ticket %llu: no ticket can move back to booked",
+			     (unsigned long long)t->id);
+		return -1;
+	}
+	if (cmd_parse_options(r, 3, o, sizeof o / sizeof o[0]) < 0)
+		return -1;
+	if (o[AT].seen && cmd_parse_time(r, "AT", o[AT].value, &mv.at) < 0)
+		return -1;
+	if (o[ETA].seen && cmd_parse_time(r, "ETA", o[ETA].value, &mv.eta) < 0)
+		return -1;
+	mv.id = t->id;
+	mv.to = (enum ticket_state)to;
+	mv.note = o[NOTE].value;
+	mv.who = cmd_user(r);
+	if (engine_ticket_move(r->srv->eng, &mv, r->now, &t, &err) < 0) {
+		cmd_reply_engine_error(r, &err);
+		return -1;
+	}
+	cmd_reply_ticket(r, t);
+	return 0;
+}
+
+static int ticket_list(struct cmd_req *r)
+{
+	enum { CENTRE, MEMBER, STATE, OPEN, CLOSED, ALL, ATRISK, BREACHED, AFTER, COUNT };
+	struct cmd_opt o[] = {{"CENTRE", 1, NULL, 0}, {"MEMBER", 1, NULL, 0},
+			      {"STATE", 1, NULL, 0},  {"OPEN", 0, NULL, 0},
+			      {"CLOSED", 0, NULL, 0}, {"ALL", 0, NULL, 0},
+			      {"ATRISK", 0, NULL, 0}, {"BREACHED", 0, NULL, 0},
+			      {"AFTER", 1, NULL, 0},  {"COUNT", 1, NULL, 0}};
+	struct ticket_filter f = {.state = -1, .scope = SCOPE_OPEN, .count = LIST_DEFAULT};
+	const struct ticket **out;
+	size_t n;
+	uint64_t v;
+
+	if (cmd_parse_options(r, 1, o, sizeof o / sizeof o[0]) < 0)
+		return -1;
+	if (o[OPEN].seen + o[CLOSED].seen + o[ALL].seen > 1) {
+		cmd_syntax_error(r, "OPEN, CLOSED and ALL exclude each other");
+		return -1;
+	}
+	if (o[CLOSED].seen)
+		f.scope = SCOPE_CLOSED;
+	if (o[ALL].seen)
+		f.scope = SCOPE_ALL;
+	f.centre = o[CENTRE].value;
+	if (o[MEMBER].seen && parse_member(r, o[MEMBER].value, &f.member) < 0)
+		return -1;
+	if (o[STATE].seen &&
+	    (f.state = cmd_parse_enum(r, "state", o[STATE].value, ticket_state_names,
+				      TSTATE_COUNT)) < 0)
+		return -1;
+	f.at_risk = o[ATRISK].seen;
+	f.breached = o[BREACHED].seen;
+	if (o[AFTER].seen) {
+		if (strcmp(o[AFTER].value, "0") == 0)
+			f.after = 0;
+		else if (cmd_parse_id(r, "AFTER", o[AFTER].value, &f.after) < 0)
+			return -1;
+	}
+	if (o[COUNT].seen) {
+		if (cmd_parse_id(r, "COUNT", o[COUNT].value, &v) < 0)
+			return -1;
+		if (v > LIST_MAX) {
+			reply_errorf(r->out, "INVALID", "COUNT %llu: at most %d",
+				     (unsigned long long)v, LIST_MAX);
+			return -1;
+		}
+		f.count = (size_t)v;
+	}
+	out = xreallocarray(NULL, f.count, sizeof *out);
+	n = engine_ticket_list(r->srv->eng, &f, out);
+	reply_array(r->out, (long long)n);
+	for (size_t i = 0; i < n; i++)
+		cmd_reply_ticket(r, out[i]);
+	free(out);
+	return 0;
+}
+
+static int ticket_history(struct cmd_req *r)
+{
+	const struct ticket *t;
+	char ts[21];
+
+	if (get_ticket(r, r->argv[1], &t) < 0)
+		return -1;
+	reply_array(r->out, t->nhist);
+	for (uint32_t i = 0; i < t->nhist; i++) {
+		const struct hist *h = &t->hist[i];
+		time_format(h->at, ts);
+		reply_array(r->out, 4);
+		reply_bulk_str(r->out, ts);
+		reply_bulk_str(r->out, engine_str(r->srv->eng, h->who));
+		reply_bulk_str(r->out, hist_what_names[h->what]);
+		reply_bulk_str(r->out, h->detail);
+	}
+	return 0;
+}
+
+static int loan_issue(struct cmd_req *r)
+{
+	struct cmd_opt o[] = {{"SERIAL", 1, NULL, 0}, {"NOTE", 1, NULL, 0}};
+	const struct ticket *t;
+	struct engine_error err;
+
+	if (get_ticket(r, r->argv[1], &t) < 0 || cmd_parse_options(r, 2, o, 2) < 0)
+		return -1;
+	if (engine_loan_issue(r->srv->eng, t->id, o[0].value, o[1].value, cmd_user(r), r->now, &t,
+			      &err) < 0) {
+		cmd_reply_engine_error(r, &err);
+		return -1;
+	}
+	cmd_reply_ticket(r, t);
+	return 0;
+}
+
+static int loan_return(struct cmd_req *r)
+{
+	struct cmd_opt o[] = {{"NOTE", 1, NULL, 0}};
+	const struct ticket *t;
+	struct engine_error err;
+
+	if (get_ticket(r, r->argv[1], &t) < 0 || cmd_parse_options(r, 2, o, 1) < 0)
+		return -1;
+	if (engine_loan_return(r->srv->eng, t->id, o[0].value, cmd_user(r), r->now, &t, &err) <
+	    0) {
+		cmd_reply_engine_error(r, &err);
+		return -1;
+	}
+	cmd_reply_ticket(r, t);
+	return 0;
+}
+
+const struct cmd_entry cmd_ticket_entries[] = {
+	{"TICKET.OPEN", -9, CMD_WRITE,
+	 "TICKET.OPEN CENTRE id PRODUCT model SERIAL sn SERVICE repair|maintenance|upgrade "
+	 "[MEMBER number] [REGISTERED yes|no] [RECEIVED time] [UNLISTED] [NOTE text]",
+	 ticket_open},
+	{"TICKET.GET", 2, CMD_READONLY | CMD_TICKET, "TICKET.GET id", ticket_get},
+	{"TICKET.MOVE", -3, CMD_WRITE | CMD_TICKET,
+	 "TICKET.MOVE id state [AT time] [ETA time] [NOTE text]", ticket_move},
+	{"TICKET.LIST", -1, CMD_READONLY,
+	 "TICKET.LIST [CENTRE id] [MEMBER number] [STATE state] [OPEN|CLOSED|ALL] [ATRISK] "
+	 "[BREACHED] [AFTER id] [COUNT n]",
+	 ticket_list},
+	{"TICKET.HISTORY", 2, CMD_READONLY | CMD_TICKET, "TICKET.HISTORY id", ticket_history},
+	{"LOAN.ISSUE", -2, CMD_WRITE | CMD_TICKET, "LOAN.ISSUE id [SERIAL sn] [NOTE text]",
+	 loan_issue},
+	{"LOAN.RETURN", -2, CMD_WRITE | CMD_TICKET, "LOAN.RETURN id [NOTE text]", loan_return},
+	{NULL, 0, 0, NULL, NULL},
+};

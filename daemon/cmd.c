@@ -1,0 +1,251 @@
+/* cmd: the command table, dispatch and the helpers the handlers share. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "timeutil.h"
+
+static const struct cmd_entry *const families[] = {cmd_server_entries, cmd_ref_entries,
+						   cmd_member_entries, cmd_ticket_entries};
+
+size_t cmd_count(void)
+{
+	size_t n = 0;
+
+	for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
+		for (const struct cmd_entry *e = families[f]; e->name; e++)
+			n++;
+	return n;
+}
+
+const struct cmd_entry *cmd_at(size_t i)
+{
+	for (size_t f = 0; f < sizeof families / sizeof families[0]; f++)
+		for (const struct cmd_entry *e = families[f]; e->name; e++)
+			if (i-- == 0)
+				return e;
+	return NULL;
+}
+
+const struct cmd_entry *cmd_lookup(const struct server *srv, const char *name, size_t *index)
+{
+	size_t i = 0;
+
+	for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+		for (const struct cmd_entry *e = families[f]; e->name; e++, i++) {
+			if (strcasecmp(e->name, name) != 0)
+				continue;
+			/* DEBUG.CLOCK does not exist without --debug-clock. */
+			if ((e->flags & CMD_DEBUG) && !srv->debug_clock)
+				return NULL;
+			if (index)
+				*index = i;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static int64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Redis: ERR unknown command 'foo', with args beginning with: 'a' 'b' */
+static void reply_unknown(struct rbuf *out, int argc, char **argv, size_t *argvlen)
+{
+	char msg[512], esc[80];
+	size_t n;
+
+	snprintf(msg, sizeof msg, "unknown command '%s', with args beginning with: ",
+		 log_escape(argv[0], argvlen[0] > 64 ? 64 : argvlen[0], esc, sizeof esc));
+	for (int i = 1; i < argc && (n = strlen(msg)) < sizeof msg - 100; i++)
+		snprintf(msg + n, sizeof msg - n, "'%s' ",
+			 log_escape(argv[i], argvlen[i] > 64 ? 64 : argvlen[i], esc, sizeof esc));
+	reply_error(out, "ERR", msg);
+}
+
+void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
+{
+	struct server *srv = c->srv;
+	struct cmd_req r = {.c = c,
+			    .srv = srv,
+			    .argc = argc,
+			    .argv = argv,
+			    .argvlen = argvlen,
+			    .now = server_now(srv),
+			    .out = client_reply_buf(c)};
+	const struct cmd_entry *e;
+	size_t index = 0;
+	int64_t start;
+	int rc;
+
+	srv->total_commands++;
+	e = cmd_lookup(srv, argv[0], &index);
+	if (e == NULL) {
+		reply_unknown(r.out, argc, argv, argvlen);
+		return;
+	}
+	if ((e->arity > 0 && argc != e->arity) || (e->arity < 0 && argc < -e->arity)) {
+		reply_errorf(r.out, "ERR", "wrong number of arguments for '%s' command (usage: %s)",
+			     e->name, e->usage);
+		return;
+	}
+	start = monotonic_usec();
+	rc = e->exec(&r);
+	srv->cmd_stats[index].calls++;
+	srv->cmd_stats[index].usec += (uint64_t)(monotonic_usec() - start);
+	if (rc < 0) {
+		srv->cmd_stats[index].errors++;
+		return;
+	}
+	/*
+	 * A successful change: this is where the journal appends its record
+	 * (argv and now), so replay runs the same commands at the same instants.
+	 * Then the clock-driven consequences are processed and the timer re-armed.
+	 */
+	if (e->flags & CMD_WRITE)
+		server_after_change(srv);
+}
+
+/* ---- helpers ------------------------------------------------------------------- */
+
+void cmd_reply_engine_error(struct cmd_req *r, const struct engine_error *err)
+{
+	enum engine_status st = err->status;
+
+	if (st <= ENGINE_OK || st >= ENGINE_STATUS_COUNT)
+		st = ENGINE_ERR;
+	reply_error(r->out, engine_status_words[st], err->msg);
+}
+
+void cmd_reply_ticket(struct cmd_req *r, const struct ticket *t)
+{
+	struct ticket_fields f;
+
+	engine_ticket_fields(r->srv->eng, t, r->now, &f);
+	reply_array(r->out, 2 * TICKET_NFIELDS);
+	for (int i = 0; i < TICKET_NFIELDS; i++) {
+		reply_bulk_str(r->out, ticket_field_names[i]);
+		reply_bulk_str(r->out, f.v[i]);
+	}
+}
+
+int cmd_parse_time(struct cmd_req *r, const char *what, const char *s, int64_t *out)
+{
+	char esc[80];
+
+	if (strcasecmp(s, "NOW") == 0) {
+		*out = r->now;
+		return 0;
+	}
+	if (time_parse(s, out) == 0)
+		return 0;
+	reply_errorf(r->out, "INVALID",
+		     "%s \"%s\": a time like 2026-11-23T09:30:00Z, "
+		     "2026-11-23T10:30:00+01:00 or NOW",
+		     what, log_escape(s, strlen(s), esc, 64));
+	return -1;
+}
+
+int cmd_parse_date(struct cmd_req *r, const char *what, const char *s, int32_t *out)
+{
+	char esc[80];
+
+	if (date_parse(s, out) == 0)
+		return 0;
+	reply_errorf(r->out, "INVALID", "%s \"%s\": a date like 2026-12-31", what,
+		     log_escape(s, strlen(s), esc, 64));
+	return -1;
+}
+
+int cmd_parse_id(struct cmd_req *r, const char *what, const char *s, uint64_t *out)
+{
+	char esc[80], *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (s[0] >= '1' && s[0] <= '9' && *end == '\0' && errno == 0 && v <= UINT32_MAX) {
+		*out = v;
+		return 0;
+	}
+	reply_errorf(r->out, "INVALID", "%s \"%s\": a positive integer", what,
+		     log_escape(s, strlen(s), esc, 64));
+	return -1;
+}
+
+int cmd_parse_enum(struct cmd_req *r, const char *what, const char *s, const char *const *table,
+		   int count)
+{
+	char list[256], esc[80];
+	int i = domain_lookup(table, count, s);
+
+	if (i >= 0)
+		return i;
+	reply_errorf(r->out, "INVALID", "%s \"%s\": one of %s", what,
+		     log_escape(s, strlen(s), esc, 64), domain_list(table, count, list, sizeof list));
+	return -1;
+}
+
+void cmd_syntax_error(struct cmd_req *r, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	reply_errorf(r->out, "ERR", "syntax error: %s", msg);
+}
+
+int cmd_parse_options(struct cmd_req *r, int first, struct cmd_opt *opts, size_t nopts)
+{
+	char esc[80], list[256];
+
+	for (int i = first; i < r->argc; i++) {
+		struct cmd_opt *o = NULL;
+		for (size_t k = 0; k < nopts; k++)
+			if (strcasecmp(opts[k].name, r->argv[i]) == 0)
+				o = &opts[k];
+		if (o == NULL) {
+			size_t n = 0;
+			list[0] = '\0';
+			for (size_t k = 0; k < nopts && n < sizeof list; k++) {
+				snprintf(list + n, sizeof list - n, "%s%s", k ? " " : "", opts[k].name);
+				n = strlen(list);
+			}
+			cmd_syntax_error(r, "unknown option \"%s\" (allowed: %s)",
+					 log_escape(r->argv[i], r->argvlen[i], esc, 64), list);
+			return -1;
+		}
+		if (o->seen) {
+			cmd_syntax_error(r, "%s given twice", o->name);
+			return -1;
+		}
+		o->seen = 1;
+		if (o->takes_value) {
+			if (i + 1 >= r->argc) {
+				cmd_syntax_error(r, "%s needs a value", o->name);
+				return -1;
+			}
+			o->value = r->argv[++i];
+		}
+	}
+	return 0;
+}
+
+const char *cmd_user(const struct cmd_req *r)
+{
+	return r->c->is_unix ? "unix" : "tcp";
+}

@@ -1,0 +1,148 @@
+/* log: journald with structured fields, or stderr. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
+#include "timeutil.h"
+
+/* The log's settings: written once at start (and on reload), read everywhere. */
+static struct {
+	const char *ident;
+	int min_prio;
+	int journal;
+} logstate = {"repaird", LOG_INFO, 0};
+
+static const int level_prio[LOG_LEVEL_COUNT] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING,
+						LOG_ERR};
+
+void log_set_level(enum log_level level)
+{
+	logstate.min_prio = level_prio[level];
+}
+
+void log_init(const char *ident, enum log_level level, int force_stderr)
+{
+	logstate.ident = ident;
+	log_set_level(level);
+	/* systemd sets JOURNAL_STREAM when stderr goes to the journal. */
+	logstate.journal = !force_stderr && getenv("JOURNAL_STREAM") != NULL;
+}
+
+int log_to_journal(void)
+{
+	return logstate.journal;
+}
+
+static const char *prio_name(int prio)
+{
+	switch (prio) {
+	case LOG_ERR:
+		return "error";
+	case LOG_WARNING:
+		return "warning";
+	case LOG_NOTICE:
+		return "notice";
+	case LOG_INFO:
+		return "info";
+	default:
+		return "debug";
+	}
+}
+
+static void emit(int prio, uint64_t ticket, const char *centre, uint64_t member,
+		 const char *event, const char *msg)
+{
+	char tb[21];
+
+	if (prio > logstate.min_prio)
+		return;
+	if (logstate.journal) {
+		char f[6][1100];
+		struct iovec iov[6];
+		int n = 0;
+		snprintf(f[n++], sizeof f[0], "MESSAGE=%s", msg);
+		snprintf(f[n++], sizeof f[0], "PRIORITY=%d", prio);
+		snprintf(f[n++], sizeof f[0], "SYSLOG_IDENTIFIER=%s", logstate.ident);
+		if (ticket)
+			snprintf(f[n++], sizeof f[0], "TICKET_ID=%llu", (unsigned long long)ticket);
+		if (centre)
+			snprintf(f[n++], sizeof f[0], "CENTRE=%s", centre);
+		if (member)
+			snprintf(f[n++], sizeof f[0], "MEMBER=%llu", (unsigned long long)member);
+		for (int i = 0; i < n; i++) {
+			iov[i].iov_base = f[i];
+			iov[i].iov_len = strlen(f[i]);
+		}
+		if (event) {
+			/* EVENT= may need the last slot when all the others are used. */
+			char ev[80];
+			struct iovec all[7];
+			memcpy(all, iov, sizeof(struct iovec) * (size_t)n);
+			snprintf(ev, sizeof ev, "EVENT=%s", event);
+			all[n].iov_base = ev;
+			all[n].iov_len = strlen(ev);
+			sd_journal_sendv(all, n + 1);
+		} else {
+			sd_journal_sendv(iov, n);
+		}
+		return;
+	}
+	time_format((int64_t)time(NULL), tb);
+	fprintf(stderr, "%s %s[%d]: %s: %s\n", tb, logstate.ident, (int)getpid(), prio_name(prio),
+		msg);
+}
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (prio > logstate.min_prio)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	emit(prio, 0, NULL, 0, NULL, msg);
+}
+
+void log_ticket(int prio, uint64_t ticket, const char *centre, uint64_t member, const char *event,
+		const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (prio > logstate.min_prio)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	emit(prio, ticket, centre, member, event, msg);
+}
+
+const char *log_escape(const char *s, size_t len, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	if (outlen == 0)
+		return out;
+	for (size_t i = 0; i < len && o + 5 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			out[o++] = (char)c;
+		} else {
+			snprintf(out + o, outlen - o, "\\x%02x", c);
+			o += 4;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -1,0 +1,88 @@
+/*
+ * cmd: the command table and dispatch (Redis's order: unknown command,
+ * arity, then the handler). Each family of commands lives in its own file
+ * (cmd-server.c, cmd-ref.c, cmd-member.c, cmd-ticket.c) as a table of
+ * `struct cmd_entry`; cmd.c joins them.
+ *
+ * Every change of state passes through cmd_dispatch(): a handler of a
+ * CMD_WRITE command returns 0 when it changed something, and that is the one
+ * place where the journal records the change before the reply is released.
+ */
+#ifndef REPAIRD_CMD_H
+#define REPAIRD_CMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server.h"
+
+#define CMD_WRITE (1u << 0)    /* changes state */
+#define CMD_READONLY (1u << 1) /* reads state */
+#define CMD_ADMIN (1u << 2)    /* server administration */
+#define CMD_NOAUTH (1u << 3)   /* allowed before AUTH */
+#define CMD_DEBUG (1u << 4)    /* exists only with --debug-clock */
+#define CMD_MEMBER (1u << 5)   /* touches member records */
+#define CMD_TICKET (1u << 6)   /* touches a ticket's centre (argv[1] is a ticket id) */
+
+struct cmd_req {
+	struct client *c;
+	struct server *srv;
+	int argc;
+	char **argv;
+	size_t *argvlen;
+	int64_t now;
+	struct rbuf *out;
+};
+
+struct cmd_entry {
+	const char *name;
+	int arity; /* N: exactly N words (the name included); -N: at least N */
+	unsigned flags;
+	const char *usage;
+	/* Returns 0 when it succeeded (for CMD_WRITE: changed state), -1 after replying an error. */
+	int (*exec)(struct cmd_req *r);
+};
+
+extern const struct cmd_entry cmd_server_entries[];
+extern const struct cmd_entry cmd_ref_entries[];
+extern const struct cmd_entry cmd_member_entries[];
+extern const struct cmd_entry cmd_ticket_entries[];
+
+/* The whole table, in a stable order (for COMMAND and INFO commandstats). */
+size_t cmd_count(void);
+const struct cmd_entry *cmd_at(size_t i);
+const struct cmd_entry *cmd_lookup(const struct server *srv, const char *name, size_t *index);
+
+/* Run one request of a client. */
+void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen);
+
+/* ---- helpers for handlers ---- */
+
+/* Reply an engine error with its PROTOCOL.md word. */
+void cmd_reply_engine_error(struct cmd_req *r, const struct engine_error *err);
+/* The ticket as a flat field/value array. */
+void cmd_reply_ticket(struct cmd_req *r, const struct ticket *t);
+/* A time value: "NOW" or ISO 8601 with Z or an offset. 0, or -1 after replying INVALID. */
+int cmd_parse_time(struct cmd_req *r, const char *what, const char *s, int64_t *out);
+int cmd_parse_date(struct cmd_req *r, const char *what, const char *s, int32_t *out);
+/* A positive integer (ticket id, count). 0, or -1 after replying INVALID. */
+int cmd_parse_id(struct cmd_req *r, const char *what, const char *s, uint64_t *out);
+/* An enumeration value, any case. index, or -1 after replying INVALID naming the choices. */
+int cmd_parse_enum(struct cmd_req *r, const char *what, const char *s, const char *const *table,
+		   int count);
+/* Keyword options: NAME value pairs or bare flags, any case, each at most once. */
+struct cmd_opt {
+	const char *name;
+	int takes_value;
+	const char *value; /* set by cmd_parse_options */
+	int seen;
+};
+/* Parse argv[first..]; 0, or -1 after replying a syntax error naming the word. */
+int cmd_parse_options(struct cmd_req *r, int first, struct cmd_opt *opts, size_t nopts);
+
+/* Reply "ERR syntax error: ..." */
+void cmd_syntax_error(struct cmd_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The user a request acts as (for history). */
+const char *cmd_user(const struct cmd_req *r);
+
+#endif
