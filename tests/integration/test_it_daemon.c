@@ -1,0 +1,579 @@
+/*
+ * Integration: the real repaird on a free loopback port, driven with hiredis
+ * as partner software would (PROTOCOL.md), DOMAIN.md scenarios end to end.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static struct daemon d;
+static redisContext *rc;
+
+static void start(const char *policy, const char *const *args)
+{
+	ck_assert_msg(daemon_start(&d, policy, args) == 0, "repaird did not start:\n%s",
+		      daemon_log(&d));
+	rc = daemon_connect(&d);
+}
+
+static void setup(void)
+{
+	start("policy: {over_limit: reject}", NULL);
+}
+
+static void teardown(void)
+{
+	if (rc)
+		redisFree(rc);
+	rc = NULL;
+	daemon_cleanup(&d);
+}
+
+static void expect_status(redisReply *r, const char *status)
+{
+	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "expected +%s, got type %d %s", status,
+		      r->type, r->str ? r->str : "");
+	ck_assert_str_eq(r->str, status);
+	freeReplyObject(r);
+}
+
+/* Assert an error reply that starts with prefix. */
+static void expect_error(redisReply *r, const char *prefix)
+{
+	ck_assert_msg(r->type == REDIS_REPLY_ERROR, "expected -%s..., got type %d %s", prefix,
+		      r->type, r->str ? r->str : "");
+	ck_assert_msg(strncmp(r->str, prefix, strlen(prefix)) == 0, "expected -%s..., got -%s",
+		      prefix, r->str);
+	freeReplyObject(r);
+}
+
+static void expect_field(redisReply *r, const char *name, const char *value)
+{
+	const char *v = field(r, name);
+
+	ck_assert_msg(v != NULL, "no field %s in reply", name);
+	ck_assert_msg(strcmp(v, value) == 0, "field %s: expected \"%s\", got \"%s\"", name, value,
+		      v);
+}
+
+static void set_clock(const char *t)
+{
+	expect_status(cmd(rc, "DEBUG.CLOCK", t, NULL), "OK");
+}
+
+static redisReply *open_received(const char *member, const char *product)
+{
+	redisReply *r = cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", product,
+			    "SERIAL", "012345678901", "SERVICE", "repair", "MEMBER", member,
+			    "REGISTERED", "yes", "RECEIVED", "NOW", NULL);
+
+	ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "TICKET.OPEN: %s", r->str ? r->str : "?");
+	return r;
+}
+
+START_TEST(test_connection_commands)
+{
+	redisReply *r;
+
+	expect_status(cmd(rc, "PING", NULL), "PONG");
+	r = cmd(rc, "ping", "hello", NULL);
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	ck_assert_str_eq(r->str, "hello");
+	freeReplyObject(r);
+	expect_error(cmd(rc, "FROB", "a", NULL),
+		     "ERR unknown command 'FROB', with args beginning with: 'a'");
+	expect_error(cmd(rc, "TICKET.GET", NULL), "ERR wrong number of arguments for 'TICKET.GET'");
+	r = cmd(rc, "COMMAND", "DOCS", NULL);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	freeReplyObject(r);
+	r = cmd(rc, "COMMAND", NULL);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	ck_assert_uint_ge(r->elements, 20);
+	freeReplyObject(r);
+	r = cmd(rc, "INFO", NULL);
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	for (const char *s = "# Server\0# Clients\0# Persistence\0# Events\0# Tickets\0"; *s;
+	     s += strlen(s) + 1)
+		ck_assert_msg(strstr(r->str, s) != NULL, "INFO lacks %s", s);
+	freeReplyObject(r);
+	r = cmd(rc, "INFO", "tickets", NULL);
+	ck_assert_ptr_nonnull(strstr(r->str, "tickets_open:0"));
+	ck_assert_ptr_null(strstr(r->str, "# Server"));
+	freeReplyObject(r);
+	r = cmd(rc, "CENTRE.LIST", NULL);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	ck_assert_uint_eq(r->elements, 3);
+	expect_field(r->element[0], "id", "DE-PSC-TEST");
+	expect_field(r->element[0], "timezone", "Europe/Berlin");
+	freeReplyObject(r);
+	r = cmd(rc, "PRODUCT.GET", "EOS C70", NULL);
+	expect_field(r, "class", "video");
+	expect_field(r, "video", "1");
+	freeReplyObject(r);
+	expect_error(cmd(rc, "PRODUCT.GET", "EOS R5 Mk2", NULL), "NOTFOUND product \"EOS R5 Mk2\"");
+	r = cmd(rc, "PRODUCT.LIST", "CLASS", "video", "MATCH", "c300", NULL);
+	ck_assert_uint_ge(r->elements, 1);
+	freeReplyObject(r);
+	expect_status(cmd(rc, "QUIT", NULL), "OK");
+}
+END_TEST
+
+START_TEST(test_booking_lifecycle)
+{
+	redisReply *r;
+
+	expect_status(cmd(rc, "MEMBER.SET", "151335488", "TIER", "platinum", "COUNTRY", "DE", NULL),
+		      "OK");
+	r = cmd(rc, "MEMBER.GET", "151335488", NULL);
+	expect_field(r, "effective_tier", "platinum");
+	expect_field(r, "programme", "subscription");
+	freeReplyObject(r);
+	set_clock("2026-11-24T09:00:00Z"); /* Tuesday 10:00 in Berlin */
+	r = open_received("151335488", "EOS R5");
+	expect_field(r, "id", "1");
+	expect_field(r, "state", "received");
+	expect_field(r, "fast_track", "1");
+	expect_field(r, "reason", "fast-track");
+	expect_field(r, "target_days", "2");
+	expect_field(r, "deadline", "2026-11-26T09:00:00Z"); /* Thursday 10:00 */
+	expect_field(r, "loan_eligible", "1");
+	expect_field(r, "loan_reason", "booking");
+	expect_field(r, "met", "");
+	ck_assert_uint_eq(r->elements, 58);
+	ck_assert_str_eq(r->element[56]->str, "queued");
+	freeReplyObject(r);
+	expect_field(r = cmd(rc, "TICKET.MOVE", "1", "diagnosing", NULL), "state", "diagnosing");
+	freeReplyObject(r);
+	set_clock("2026-11-24T12:00:00Z");
+	r = cmd(rc, "TICKET.MOVE", "1", "awaiting_parts", "ETA", "2026-11-25T10:00:00+01:00",
+		"NOTE", "shutter unit", NULL);
+	expect_field(r, "at_risk", "0");
+	freeReplyObject(r);
+	r = cmd(rc, "LOAN.ISSUE", "1", "SERIAL", "LOAN0001", NULL);
+	expect_field(r, "loan_state", "issued");
+	freeReplyObject(r);
+	set_clock("2026-11-25T10:00:00Z");
+	expect_field(r = cmd(rc, "TICKET.MOVE", "1", "in_repair", NULL), "state", "in_repair");
+	freeReplyObject(r);
+	r = cmd(rc, "TICKET.MOVE", "1", "ready", NULL);
+	expect_field(r, "met", "1");
+	expect_field(r, "ready_at", "2026-11-25T10:00:00Z");
+	freeReplyObject(r);
+	expect_field(r = cmd(rc, "LOAN.RETURN", "1", NULL), "loan_state", "returned");
+	freeReplyObject(r);
+	r = cmd(rc, "TICKET.MOVE", "1", "returned", NULL);
+	expect_field(r, "closed_at", "2026-11-25T10:00:00Z");
+	freeReplyObject(r);
+	r = cmd(rc, "TICKET.HISTORY", "1", NULL);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	ck_assert_uint_ge(r->elements, 8);
+	ck_assert_uint_eq(r->element[0]->elements, 4);
+	ck_assert_str_eq(r->element[0]->element[2]->str, "opened");
+	freeReplyObject(r);
+	r = cmd(rc, "TICKET.LIST", NULL);
+	ck_assert_uint_eq(r->elements, 0); /* open only, by default */
+	freeReplyObject(r);
+	r = cmd(rc, "TICKET.LIST", "ALL", NULL);
+	ck_assert_uint_eq(r->elements, 1);
+	freeReplyObject(r);
+	r = cmd(rc, "STATS", NULL);
+	expect_field(r, "met", "1");
+	expect_field(r, "met_pct", "100.0");
+	expect_field(r, "met_pct_platinum", "100.0");
+	freeReplyObject(r);
+}
+END_TEST
+
+START_TEST(test_breach_and_loan_when_the_clock_passes)
+{
+	redisReply *r;
+
+	expect_status(cmd(rc, "MEMBER.SET", "2002", "TIER", "gold", "COUNTRY", "DE", NULL), "OK");
+	set_clock("2026-11-23T08:00:00Z"); /* Monday 09:00 */
+	freeReplyObject(open_received("2002", "EOS R5"));
+	set_clock("2026-11-25T13:00:00Z"); /* 22h of 24h used */
+	r = cmd(rc, "TICKET.GET", "1", NULL);
+	expect_field(r, "at_risk", "1");
+	expect_field(r, "breached", "0");
+	expect_field(r, "loan_eligible", "0");
+	freeReplyObject(r);
+	set_clock("2026-11-26T08:00:00Z"); /* past Wednesday 17:00 */
+	r = cmd(rc, "TICKET.GET", "1", NULL);
+	expect_field(r, "breached", "1");
+	expect_field(r, "loan_eligible", "1");
+	expect_field(r, "loan_reason", "breach");
+	expect_field(r, "remaining_seconds", "-3600");
+	freeReplyObject(r);
+	r = cmd(rc, "TICKET.LIST", "BREACHED", NULL);
+	ck_assert_uint_eq(r->elements, 1);
+	freeReplyObject(r);
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "loan.eligible breach"));
+	r = cmd(rc, "INFO", "tickets", NULL);
+	ck_assert_ptr_nonnull(strstr(r->str, "tickets_breached:1"));
+	freeReplyObject(r);
+}
+END_TEST
+
+START_TEST(test_fourth_item_is_refused)
+{
+	expect_status(cmd(rc, "MEMBER.SET", "3003", "TIER", "silver", "COUNTRY", "DE", NULL), "OK");
+	set_clock("2026-11-23T08:00:00Z");
+	for (int i = 0; i < 3; i++)
+		freeReplyObject(open_received("3003", "EOS R5"));
+	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
+			 "AB1234", "SERVICE", "repair", "MEMBER", "3003", "REGISTERED", "yes",
+			 "RECEIVED", "NOW", NULL),
+		     "LIMIT member 3003 has 3 Fast Track items in service (limit 3)");
+	freeReplyObject(cmd(rc, "TICKET.MOVE", "2", "ready", NULL));
+	freeReplyObject(open_received("3003", "EOS R5")); /* a slot freed */
+}
+END_TEST
+
+START_TEST(test_every_error_word)
+{
+	expect_error(cmd(rc, "NOSUCH", NULL), "ERR unknown command");
+	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
+			 "AB 12", "SERVICE", "repair", NULL),
+		     "INVALID serial \"AB 12\": letters and digits only");
+	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
+			 "AB12", "SERVICE", "repair", NULL),
+		     "INVALID serial \"AB12\": 4-32");
+	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
+			 "AB123", "SERVICE", "polish", NULL),
+		     "INVALID service \"polish\": one of repair, maintenance, upgrade");
+	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
+			 "AB123", NULL),
+		     "ERR syntax error: TICKET.OPEN needs SERVICE");
+	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
+			 "AB123", "SERVICE", "repair", "COLOUR", "red", NULL),
+		     "ERR syntax error: unknown option \"COLOUR\"");
+	expect_error(cmd(rc, "MEMBER.SET", "UK013795RS", "TIER", "gold", "COUNTRY", "GB", NULL),
+		     "INVALID member \"UK013795RS\": alphanumeric membership numbers expired in "
+		     "April 2010");
+	expect_error(cmd(rc, "MEMBER.SET", "42", "TIER", "diamond", "COUNTRY", "GB", NULL),
+		     "INVALID tier \"diamond\"");
+	expect_error(cmd(rc, "MEMBER.SET", "42", "TIER", "gold", "COUNTRY", "UK", NULL),
+		     "INVALID country \"UK\"");
+	expect_error(cmd(rc, "MEMBER.GET", "42", NULL), "NOTFOUND member 42");
+	expect_error(cmd(rc, "TICKET.GET", "999", NULL), "NOTFOUND ticket 999");
+	expect_error(cmd(rc, "TICKET.GET", "abc", NULL), "INVALID ticket \"abc\"");
+	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "XX-NOWHERE", "PRODUCT", "EOS R5", "SERIAL",
+			 "AB123", "SERVICE", "repair", NULL),
+		     "NOTFOUND centre \"XX-NOWHERE\"");
+	freeReplyObject(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
+			    "SERIAL", "AB123", "SERVICE", "repair", NULL));
+	expect_error(cmd(rc, "TICKET.MOVE", "1", "ready", NULL),
+		     "STATE ticket 1 is booked: cannot move to ready");
+	expect_error(cmd(rc, "TICKET.MOVE", "1", "received", "AT", "yesterday", NULL),
+		     "INVALID AT \"yesterday\"");
+	expect_error(cmd(rc, "LOAN.ISSUE", "1", NULL), "STATE ticket 1 is not loan-eligible");
+	expect_error(cmd(rc, "DEBUG.CLOCK", "2020-01-01T00:00:00Z", NULL),
+		     "INVALID time: the clock only moves forward");
+	expect_error(cmd(rc, "AUTH", "someone", "secret", NULL), "ERR AUTH");
+	/* Nothing above changed anything but the one booking. */
+	freeReplyObject(cmd(rc, "TICKET.GET", "1", NULL));
+	expect_error(cmd(rc, "TICKET.GET", "2", NULL), "NOTFOUND");
+}
+END_TEST
+
+START_TEST(test_pipelining_1000)
+{
+	char msg[32];
+	redisReply *r;
+
+	for (int i = 0; i < 1000; i++) {
+		if (i % 2)
+			redisAppendCommand(rc, "PING %d", i);
+		else
+			redisAppendCommand(rc, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL "
+					       "SN%d SERVICE repair",
+					   "EOS R5", 1000 + i);
+	}
+	for (int i = 0; i < 1000; i++) {
+		ck_assert_int_eq(redisGetReply(rc, (void **)&r), REDIS_OK);
+		if (i % 2) {
+			snprintf(msg, sizeof msg, "%d", i);
+			ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+			ck_assert_str_eq(r->str, msg);
+		} else {
+			snprintf(msg, sizeof msg, "%d", i / 2 + 1);
+			expect_field(r, "id", msg);
+		}
+		freeReplyObject(r);
+	}
+}
+END_TEST
+
+START_TEST(test_200_concurrent_clients)
+{
+	redisContext *cs[200];
+	redisReply *r;
+	char id[16];
+
+	for (int i = 0; i < 200; i++) {
+		cs[i] = daemon_connect(&d);
+		redisAppendCommand(cs[i], "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL SN%d "
+					  "SERVICE repair",
+				   "EOS R5", 5000 + i);
+	}
+	for (int i = 0; i < 200; i++) {
+		ck_assert_int_eq(redisGetReply(cs[i], (void **)&r), REDIS_OK);
+		ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+		freeReplyObject(r);
+	}
+	for (int i = 0; i < 200; i++) {
+		snprintf(id, sizeof id, "%d", 200 - i);
+		r = cmd(cs[i], "TICKET.GET", id, NULL);
+		expect_field(r, "id", id);
+		freeReplyObject(r);
+		redisFree(cs[i]);
+	}
+	r = cmd(rc, "INFO", "clients", NULL);
+	ck_assert_ptr_nonnull(strstr(r->str, "total_connections_received:"));
+	freeReplyObject(r);
+}
+END_TEST
+
+static int raw_connect(int port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	return fd;
+}
+
+/* Everything the daemon sends until it closes (or 5 s pass). */
+static size_t read_all(int fd, char *buf, size_t cap)
+{
+	struct timeval tv = {5, 0};
+	size_t n = 0;
+	ssize_t got;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	while (n < cap - 1 && (got = read(fd, buf + n, cap - 1 - n)) > 0)
+		n += (size_t)got;
+	buf[n] = '\0';
+	return n;
+}
+
+START_TEST(test_half_request_then_vanish)
+{
+	int fd = raw_connect(d.port);
+
+	ck_assert_int_eq(write(fd, "*3\r\n$4\r\nPING", 12), 12);
+	close(fd);
+	expect_status(cmd(rc, "PING", NULL), "PONG");
+}
+END_TEST
+
+START_TEST(test_protocol_error_closes)
+{
+	char buf[256];
+	int fd = raw_connect(d.port);
+
+	ck_assert_int_eq(write(fd, "*1\r\n$-5\r\n", 9), 9);
+	read_all(fd, buf, sizeof buf);
+	ck_assert_str_eq(buf, "-ERR Protocol error: invalid bulk length\r\n");
+	close(fd);
+	/* Inline commands work, as typed into nc. */
+	fd = raw_connect(d.port);
+	ck_assert_int_eq(write(fd, "PING\r\nQUIT\r\n", 12), 12);
+	read_all(fd, buf, sizeof buf);
+	ck_assert_str_eq(buf, "+PONG\r\n+OK\r\n");
+	close(fd);
+	expect_status(cmd(rc, "PING", NULL), "PONG");
+}
+END_TEST
+
+START_TEST(test_unix_socket)
+{
+	redisContext *u = redisConnectUnix(d.sock);
+	redisReply *r;
+
+	ck_assert_msg(u && !u->err, "unix connect failed");
+	r = redisCommand(u, "PING");
+	ck_assert_str_eq(r->str, "PONG");
+	freeReplyObject(r);
+	redisFree(u);
+}
+END_TEST
+
+START_TEST(test_reload_good_and_bad)
+{
+	redisReply *r;
+
+	expect_status(cmd(rc, "MEMBER.SET", "7", "TIER", "red", "COUNTRY", "DE", NULL), "OK");
+	set_clock("2026-11-23T08:00:00Z");
+	r = open_received("7", "EOS R5");
+	expect_field(r, "target_days", "10");
+	freeReplyObject(r);
+	/* A bad config: refused with file:line:column, the old one stays. */
+	daemon_write_config(&d, "policy: {standard_days: many}", NULL);
+	r = cmd(rc, "CONFIG.RELOAD", NULL);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
+	ck_assert_ptr_nonnull(strstr(r->str, "repaird.yaml:"));
+	ck_assert_ptr_nonnull(strstr(r->str, "\"many\" is not an integer"));
+	freeReplyObject(r);
+	kill(d.pid, SIGHUP);
+	usleep(200000);
+	expect_status(cmd(rc, "PING", NULL), "PONG");
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "reload refused"));
+	/* A good one: open tickets are recomputed, used time stays used. */
+	daemon_write_config(&d, "policy: {standard_days: 12}", NULL);
+	kill(d.pid, SIGHUP);
+	usleep(300000);
+	r = cmd(rc, "TICKET.GET", "1", NULL);
+	expect_field(r, "target_days", "12");
+	freeReplyObject(r);
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "configuration reloaded"));
+	daemon_write_config(&d, "policy: {standard_days: 11}", NULL);
+	expect_status(cmd(rc, "CONFIG.RELOAD", NULL), "OK");
+	expect_field(r = cmd(rc, "TICKET.GET", "1", NULL), "target_days", "11");
+	freeReplyObject(r);
+}
+END_TEST
+
+START_TEST(test_redis_cli)
+{
+	char line[256], command[256];
+	FILE *p;
+
+	if (system("command -v redis-cli >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "redis-cli not installed: skipping\n");
+		return;
+	}
+	snprintf(command, sizeof command,
+		 "redis-cli -p %d PING && redis-cli -p %d PRODUCT.GET 'EOS R5' 2>&1", d.port,
+		 d.port);
+	p = popen(command, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
+	ck_assert_str_eq(line, "PONG\n");
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
+	ck_assert_str_eq(line, "model\n");
+	ck_assert_int_eq(pclose(p), 0);
+}
+END_TEST
+
+START_TEST(test_max_clients_busy)
+{
+	char buf[128];
+	redisContext *extra[2];
+	int fd;
+
+	teardown();
+	start("server: {max_clients: 3}", NULL);
+	extra[0] = daemon_connect(&d);
+	extra[1] = daemon_connect(&d);
+	expect_status(cmd(extra[1], "PING", NULL), "PONG");
+	fd = raw_connect(d.port);
+	read_all(fd, buf, sizeof buf);
+	ck_assert_str_eq(buf, "-BUSY max number of clients reached\r\n");
+	close(fd);
+	redisFree(extra[0]);
+	redisFree(extra[1]);
+	expect_status(cmd(rc, "PING", NULL), "PONG");
+}
+END_TEST
+
+START_TEST(test_real_timer_breach_on_time)
+{
+	char received[32];
+	time_t now;
+	redisReply *r;
+
+	teardown();
+	{
+		const char *args[] = {"--real-clock", NULL};
+		start(NULL, args);
+	}
+	expect_status(cmd(rc, "MEMBER.SET", "9", "TIER", "platinum", "COUNTRY", "DE", NULL), "OK");
+	/* Platinum: 2 one-minute days. Received 118 s ago: due in 2 s. */
+	now = time(NULL) - 118;
+	strftime(received, sizeof received, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	r = cmd(rc, "TICKET.OPEN", "CENTRE", "XX-PSC-ALWAYS", "PRODUCT", "EOS R5", "SERIAL",
+		"AB1234", "SERVICE", "repair", "MEMBER", "9", "REGISTERED", "yes", "RECEIVED",
+		received, NULL);
+	expect_field(r, "breached", "0");
+	freeReplyObject(r);
+	/* No request moves the daemon: its own timer must notice. */
+	sleep(4);
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "ticket.breached"));
+	r = cmd(rc, "TICKET.GET", "1", NULL);
+	expect_field(r, "breached", "1");
+	freeReplyObject(r);
+}
+END_TEST
+
+START_TEST(test_sigterm_exits_cleanly)
+{
+	redisFree(rc);
+	rc = NULL;
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "stopped"));
+}
+END_TEST
+
+START_TEST(test_check_config_exit_codes)
+{
+	char command[512];
+	const char *bin = getenv("REPAIRD_BIN");
+
+	snprintf(command, sizeof command, "%s --check-config %s >/dev/null", bin, d.config);
+	ck_assert_int_eq(WEXITSTATUS(system(command)), 0);
+	daemon_write_config(&d, "policy: {over_limit: sometimes}", NULL);
+	snprintf(command, sizeof command, "%s --check-config %s 2>/dev/null", bin, d.config);
+	ck_assert_int_eq(WEXITSTATUS(system(command)), 78);
+}
+END_TEST
+
+static Suite *daemon_suite(void)
+{
+	Suite *s = suite_create("daemon");
+	TCase *tc = tcase_create("daemon");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_connection_commands);
+	tcase_add_test(tc, test_booking_lifecycle);
+	tcase_add_test(tc, test_breach_and_loan_when_the_clock_passes);
+	tcase_add_test(tc, test_fourth_item_is_refused);
+	tcase_add_test(tc, test_every_error_word);
+	tcase_add_test(tc, test_pipelining_1000);
+	tcase_add_test(tc, test_200_concurrent_clients);
+	tcase_add_test(tc, test_half_request_then_vanish);
+	tcase_add_test(tc, test_protocol_error_closes);
+	tcase_add_test(tc, test_unix_socket);
+	tcase_add_test(tc, test_reload_good_and_bad);
+	tcase_add_test(tc, test_redis_cli);
+	tcase_add_test(tc, test_max_clients_busy);
+	tcase_add_test(tc, test_real_timer_breach_on_time);
+	tcase_add_test(tc, test_sigterm_exits_cleanly);
+	tcase_add_test(tc, test_check_config_exit_codes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(daemon_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
