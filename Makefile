@@ -20,7 +20,8 @@ LINT_PKGS   := clang-format cppcheck
 CORE_PKGS   := yaml-0.1
 SHELL_PKGS  := libevent hiredis libsystemd
 # Recursive (=) so that pkg-config runs after `deps` has installed the packages.
-PKG_CFLAGS   = $(shell pkg-config --cflags $(CORE_PKGS) $(SHELL_PKGS) check 2>/dev/null)
+# Library headers as system headers: their own warnings are not ours.
+PKG_CFLAGS   = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(CORE_PKGS) $(SHELL_PKGS) check 2>/dev/null))
 CORE_LIBS    = $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null)
 SHELL_LIBS   = $(shell pkg-config --libs $(SHELL_PKGS) 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)

@@ -44,6 +44,8 @@ struct proto_parser {
 	size_t inl_len;
 	size_t inl_cap;
 	int saw_cr;
+	size_t args_bytes;        /* sum of argvlen[0..argc) */
+	char err[80];             /* the protocol error, repeated if fed again */
 };
 
 enum proto_status {

@@ -207,7 +207,7 @@ START_TEST(test_breach_and_loan_when_the_clock_passes)
 	expect_field(r, "breached", "0");
 	expect_field(r, "loan_eligible", "0");
 	freeReplyObject(r);
-	set_clock("2026-11-26T08:00:00Z"); /* past Wednesday 17:00 */
+	set_clock("2026-11-26T09:00:00Z"); /* Thursday 10:00: past Wednesday 17:00 */
 	r = cmd(rc, "TICKET.GET", "1", NULL);
 	expect_field(r, "breached", "1");
 	expect_field(r, "loan_eligible", "1");
@@ -246,14 +246,16 @@ START_TEST(test_every_error_word)
 			 "AB 12", "SERVICE", "repair", NULL),
 		     "INVALID serial \"AB 12\": letters and digits only");
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-			 "AB12", "SERVICE", "repair", NULL),
-		     "INVALID serial \"AB12\": 4-32");
+			 "AB1", "SERVICE", "repair", NULL),
+		     "INVALID serial \"AB1\": 4-32");
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
 			 "AB123", "SERVICE", "polish", NULL),
 		     "INVALID service \"polish\": one of repair, maintenance, upgrade");
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-			 "AB123", NULL),
+			 "AB123", "NOTE", "no service given", NULL),
 		     "ERR syntax error: TICKET.OPEN needs SERVICE");
+	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", NULL),
+		     "ERR wrong number of arguments for 'TICKET.OPEN' command");
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
 			 "AB123", "SERVICE", "repair", "COLOUR", "red", NULL),
 		     "ERR syntax error: unknown option \"COLOUR\"");

@@ -1,0 +1,686 @@
+/*
+ * proto: the RESP2 request parser and the reply encoders.
+ *
+ * The parser follows Redis's processMultibulkBuffer/processInlineBuffer in
+ * what it accepts and in the wording of its errors, with three differences,
+ * all stricter: it works a byte at a time where Redis needs whole lines (so an
+ * error is the same however the input is split), a bulk must be followed by
+ * CRLF, and a CR in a "*N"/"$N" line must be followed by LF.
+ *
+ * Memory is only ever allocated for bytes that have arrived: a declared bulk
+ * length is checked, then the buffer doubles as data comes, never past the
+ * declared length; argv grows likewise as elements come.
+ */
+#include "proto.h"
+#include "xmalloc.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct proto_limits proto_default_limits = {
+	.max_multibulk = 1024 * 1024,
+	.max_bulk = 1024 * 1024,
+	.max_inline = 64 * 1024,
+};
+
+#define PROTO_HEADER_MAX   ((size_t)64 * 1024) /* a "*N"/"$N" line (Redis's inline max) */
+#define PROTO_BULK_FIRST   ((size_t)16 * 1024) /* first allocation for a bulk's data */
+#define PROTO_INLINE_FIRST ((size_t)256)
+#define PROTO_ARGV_FIRST   1024 /* most argv slots reserved on a declared count */
+#define PROTO_ARGV_KEEP    1024 /* argv slots kept between requests */
+#define PROTO_INLINE_KEEP  ((size_t)4096)
+
+enum proto_state {
+	ST_START,       /* before the first byte of a request */
+	ST_INLINE,      /* in an inline line */
+	ST_MB_COUNT,    /* in the "*N" line, after the '*' */
+	ST_BULK_DOLLAR, /* expecting the '$' of a bulk header */
+	ST_BULK_LEN,    /* in the "$N" line, after the '$' */
+	ST_BULK_DATA,   /* in a bulk's data */
+	ST_BULK_CR,     /* after a bulk's data */
+	ST_BULK_LF,
+	ST_DONE,  /* a request is complete, waiting for proto_reset_request */
+	ST_ERROR, /* a protocol error; sticky until reset */
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Grow *buf to at least need bytes, doubling from first, never past limit. */
+static void grow(char **buf, size_t *cap, size_t need, size_t first, size_t limit)
+{
+	size_t ncap;
+
+	if (need <= *cap)
+		return;
+	ncap = *cap != 0 ? *cap : first;
+	while (ncap < need && ncap <= SIZE_MAX / 2)
+		ncap *= 2;
+	if (ncap > limit)
+		ncap = limit;
+	if (ncap < need)
+		ncap = need;
+	*buf = xreallocarray(*buf, ncap, 1);
+	*cap = ncap;
+}
+
+static void argv_reserve(struct proto_parser *p, int want)
+{
+	if (want <= p->argv_cap)
+		return;
+	p->argv = xreallocarray(p->argv, (size_t)want, sizeof *p->argv);
+	p->argvlen = xreallocarray(p->argvlen, (size_t)want, sizeof *p->argvlen);
+	p->argv_cap = want;
+}
+
+/* Append an argument; takes ownership of s (len bytes, NUL-terminated). */
+static void push_arg(struct proto_parser *p, char *s, size_t len)
+{
+	if (p->argc == p->argv_cap) {
+		if (p->argv_cap > INT_MAX / 2)
+			fatalx("proto: too many arguments");
+		argv_reserve(p, p->argv_cap != 0 ? p->argv_cap * 2 : 8);
+	}
+	p->argv[p->argc] = s;
+	p->argvlen[p->argc] = len;
+	p->argc++;
+	p->args_bytes += len;
+}
+
+/* Redis's string2ll: optional '-', no '+', no leading zeros, no spaces. */
+static int parse_ll(const char *s, size_t n, long long *out)
+{
+	unsigned long long v = 0, max = LLONG_MAX;
+	size_t i = 0;
+	int neg = 0;
+
+	if (n == 1 && s[0] == '0') {
+		*out = 0;
+		return 1;
+	}
+	if (n > 0 && s[0] == '-') {
+		neg = 1;
+		max = (unsigned long long)LLONG_MAX + 1;
+		i = 1;
+	}
+	if (i >= n || s[i] < '1' || s[i] > '9')
+		return 0;
+	for (; i < n; i++) {
+		unsigned long long d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		d = (unsigned long long)(s[i] - '0');
+		if (v > (max - d) / 10)
+			return 0;
+		v = v * 10 + d;
+	}
+	if (!neg)
+		*out = (long long)v;
+	else if (v == (unsigned long long)LLONG_MAX + 1)
+		*out = LLONG_MIN;
+	else
+		*out = -(long long)v;
+	return 1;
+}
+
+/* The number in the "*N"/"$N" line; a line too long to be kept is no number. */
+static int line_number(const struct proto_parser *p, long long *v)
+{
+	if (p->line_len >= sizeof p->line)
+		return 0;
+	return parse_ll(p->line, p->line_len, v);
+}
+
+/* One byte of a header line: 1 at its CRLF, 0 for more, -1 for CR without LF. */
+static int line_byte(struct proto_parser *p, char c)
+{
+	if (p->saw_cr) {
+		p->saw_cr = 0;
+		return c == '\n' ? 1 : -1;
+	}
+	if (c == '\r') {
+		p->saw_cr = 1;
+		return 0;
+	}
+	/* Only the start is kept: longer is not a number, but counts to the limit. */
+	if (p->line_len < sizeof p->line - 1)
+		p->line[p->line_len] = c;
+	p->line_len++;
+	return 0;
+}
+
+static void set_error(struct proto_parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_error(struct proto_parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err, sizeof p->err, fmt, ap);
+	va_end(ap);
+	p->state = ST_ERROR;
+}
+
+/* ---- inline requests ------------------------------------------------------- */
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static char unescape(char c)
+{
+	switch (c) {
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	case 'b':
+		return '\b';
+	case 'a':
+		return '\a';
+	default:
+		return c;
+	}
+}
+
+/*
+ * Scan one argument of an inline line, as Redis's sdssplitargs does,
+ * starting at *i (not blank). The decoded argument is written over the line
+ * from the argument's start: decoding never makes it longer than its source.
+ * Sets *len to its decoded length and *i past it; -1 for unbalanced quotes.
+ */
+static int scan_arg(char *s, size_t n, size_t *i, size_t *len)
+{
+	size_t r = *i, w = *i;
+	int dq = 0, sq = 0;
+
+	for (;;) {
+		char c;
+
+		if (r == n) {
+			if (dq || sq)
+				return -1;
+			break;
+		}
+		c = s[r];
+		if (dq) {
+			if (c == '\\' && r + 3 < n && s[r + 1] == 'x' && hex_value(s[r + 2]) >= 0 &&
+			    hex_value(s[r + 3]) >= 0) {
+				s[w++] = (char)(hex_value(s[r + 2]) * 16 + hex_value(s[r + 3]));
+				r += 4;
+			} else if (c == '\\' && r + 1 < n) {
+				s[w++] = unescape(s[r + 1]);
+				r += 2;
+			} else if (c == '"') {
+				/* A closing quote must end the argument. */
+				if (r + 1 < n && !is_blank(s[r + 1]))
+					return -1;
+				r++;
+				break;
+			} else {
+				s[w++] = c;
+				r++;
+			}
+		} else if (sq) {
+			if (c == '\\' && r + 1 < n && s[r + 1] == '\'') {
+				s[w++] = '\'';
+				r += 2;
+			} else if (c == '\'') {
+				if (r + 1 < n && !is_blank(s[r + 1]))
+					return -1;
+				r++;
+				break;
+			} else {
+				s[w++] = c;
+				r++;
+			}
+		} else if (is_blank(c)) {
+			r++;
+			break;
+		} else {
+			if (c == '"')
+				dq = 1;
+			else if (c == '\'')
+				sq = 1;
+			else
+				s[w++] = c;
+			r++;
+		}
+	}
+	*len = w - *i;
+	*i = r;
+	return 0;
+}
+
+/* Split the complete line in p->inl into argv; -1 for unbalanced quotes. */
+static int inline_split(struct proto_parser *p)
+{
+	size_t i = 0, n = p->inl_len;
+
+	for (;;) {
+		size_t start, len;
+
+		while (i < n && is_blank(p->inl[i]))
+			i++;
+		if (i == n)
+			return 0;
+		start = i;
+		if (scan_arg(p->inl, n, &i, &len) < 0)
+			return -1;
+		push_arg(p, xstrndup(p->inl + start, len), len);
+	}
+}
+
+/*
+ * Take inline bytes up to and including the newline. The line is limited
+ * however it arrives (Redis only limits a line still without its newline),
+ * so the outcome does not depend on how the input was split.
+ */
+static size_t feed_inline(struct proto_parser *p, const struct proto_limits *lim, const char *s,
+			  size_t n)
+{
+	const char *nl = memchr(s, '\n', n);
+	size_t take = nl != NULL ? (size_t)(nl - s) : n;
+	size_t content = p->inl_len + take;
+	char last;
+
+	/* A CR that may be the one before the newline is not content. */
+	if (content > 0) {
+		last = take > 0 ? s[take - 1] : p->inl[p->inl_len - 1];
+		if (last == '\r')
+			content--;
+	}
+	if (content > lim->max_inline) {
+		set_error(p, "Protocol error: too big inline request");
+		return take;
+	}
+	grow(&p->inl, &p->inl_cap, p->inl_len + take, PROTO_INLINE_FIRST, lim->max_inline + 1);
+	if (take > 0)
+		memcpy(p->inl + p->inl_len, s, take);
+	p->inl_len += take;
+	if (nl == NULL)
+		return take;
+
+	if (p->inl_len > 0 && p->inl[p->inl_len - 1] == '\r')
+		p->inl_len--;
+	if (inline_split(p) < 0) {
+		set_error(p, "Protocol error: unbalanced quotes in request");
+		return take + 1;
+	}
+	p->inl_len = 0;
+	/* An empty line is no request. */
+	p->state = p->argc > 0 ? ST_DONE : ST_START;
+	return take + 1;
+}
+
+/* ---- multibulk requests ---------------------------------------------------- */
+
+static void feed_mb_count(struct proto_parser *p, const struct proto_limits *lim, char c)
+{
+	long long v;
+	int r = line_byte(p, c);
+
+	if (r == 0) {
+		if (1 + p->line_len > PROTO_HEADER_MAX)
+			set_error(p, "Protocol error: too big mbulk count string");
+		return;
+	}
+	if (r < 0 || !line_number(p, &v) || v > lim->max_multibulk || v > INT_MAX) {
+		set_error(p, "Protocol error: invalid multibulk length");
+		return;
+	}
+	p->line_len = 0;
+	if (v <= 0) {
+		/* "*0" and "*-1" are skipped, as in Redis. */
+		p->state = ST_START;
+		return;
+	}
+	p->multibulk_left = v;
+	argv_reserve(p, v < PROTO_ARGV_FIRST ? (int)v : PROTO_ARGV_FIRST);
+	p->state = ST_BULK_DOLLAR;
+}
+
+static void feed_bulk_dollar(struct proto_parser *p, char c)
+{
+	if (c == '$') {
+		p->line_len = 0;
+		p->state = ST_BULK_LEN;
+	} else if (c >= ' ' && c <= '~') {
+		set_error(p, "Protocol error: expected '$', got '%c'", c);
+	} else {
+		/* Not raw: the message goes back to the client and into the log. */
+		set_error(p, "Protocol error: expected '$', got '\\x%02x'", (unsigned char)c);
+	}
+}
+
+static void feed_bulk_len(struct proto_parser *p, const struct proto_limits *lim, char c)
+{
+	long long v;
+	int r = line_byte(p, c);
+
+	if (r == 0) {
+		if (1 + p->line_len > PROTO_HEADER_MAX)
+			set_error(p, "Protocol error: too big bulk count string");
+		return;
+	}
+	if (r < 0 || !line_number(p, &v) || v < 0 || v > lim->max_bulk ||
+	    (unsigned long long)v >= SIZE_MAX) {
+		set_error(p, "Protocol error: invalid bulk length");
+		return;
+	}
+	p->line_len = 0;
+	p->bulk_len = v;
+	p->bulk_have = 0;
+	p->state = ST_BULK_DATA;
+}
+
+static size_t feed_bulk_data(struct proto_parser *p, const char *s, size_t n)
+{
+	size_t want = (size_t)p->bulk_len - p->bulk_have;
+	size_t take = n < want ? n : want;
+
+	/* Room for what has arrived (and the NUL), never past the declared length. */
+	grow(&p->bulk, &p->bulk_cap, p->bulk_have + take + 1, PROTO_BULK_FIRST,
+	     (size_t)p->bulk_len + 1);
+	if (take > 0)
+		memcpy(p->bulk + p->bulk_have, s, take);
+	p->bulk_have += take;
+	if (p->bulk_have == (size_t)p->bulk_len)
+		p->state = ST_BULK_CR;
+	return take;
+}
+
+static void feed_bulk_crlf(struct proto_parser *p, char c)
+{
+	if (c != (p->state == ST_BULK_CR ? '\r' : '\n')) {
+		set_error(p, "Protocol error: expected CRLF after bulk");
+		return;
+	}
+	if (p->state == ST_BULK_CR) {
+		p->state = ST_BULK_LF;
+		return;
+	}
+	/* The buffer is exactly the declared length + 1: it becomes the argument. */
+	p->bulk[p->bulk_have] = '\0';
+	push_arg(p, p->bulk, p->bulk_have);
+	p->bulk = NULL;
+	p->bulk_cap = 0;
+	p->bulk_have = 0;
+	p->bulk_len = -1;
+	p->multibulk_left--;
+	p->state = p->multibulk_left > 0 ? ST_BULK_DOLLAR : ST_DONE;
+}
+
+/* ---- the parser ------------------------------------------------------------ */
+
+void proto_init(struct proto_parser *p)
+{
+	memset(p, 0, sizeof *p);
+	p->state = ST_START;
+	p->bulk_len = -1;
+}
+
+void proto_free(struct proto_parser *p)
+{
+	proto_reset_request(p);
+	free(p->argv);
+	free(p->argvlen);
+	free(p->inl);
+	proto_init(p);
+}
+
+void proto_reset_request(struct proto_parser *p)
+{
+	for (int i = 0; i < p->argc; i++)
+		free(p->argv[i]);
+	p->argc = 0;
+	p->args_bytes = 0;
+	/* Keep small buffers for the next request, not what one big request needed. */
+	if (p->argv_cap > PROTO_ARGV_KEEP) {
+		free(p->argv);
+		free(p->argvlen);
+		p->argv = NULL;
+		p->argvlen = NULL;
+		p->argv_cap = 0;
+	}
+	if (p->inl_cap > PROTO_INLINE_KEEP) {
+		free(p->inl);
+		p->inl = NULL;
+		p->inl_cap = 0;
+	}
+	free(p->bulk);
+	p->bulk = NULL;
+	p->bulk_cap = 0;
+	p->bulk_have = 0;
+	p->bulk_len = -1;
+	p->multibulk_left = 0;
+	p->line_len = 0;
+	p->inl_len = 0;
+	p->saw_cr = 0;
+	p->err[0] = '\0';
+	p->state = ST_START;
+}
+
+size_t proto_pending_bytes(const struct proto_parser *p)
+{
+	size_t line = p->line_len < sizeof p->line ? p->line_len : sizeof p->line;
+
+	return p->args_bytes + p->bulk_have + line + p->inl_len;
+}
+
+enum proto_status proto_feed(struct proto_parser *p, const struct proto_limits *lim,
+			     const char *buf, size_t len, size_t *consumed, char *err,
+			     size_t errlen)
+{
+	size_t pos = 0;
+
+	if (lim == NULL)
+		lim = &proto_default_limits;
+	if (p->state == ST_DONE)
+		fatalx("proto_feed: the previous request was not reset");
+	while (pos < len && p->state != ST_ERROR) {
+		switch ((enum proto_state)p->state) {
+		case ST_START:
+			if (buf[pos] == '*') {
+				p->line_len = 0;
+				p->state = ST_MB_COUNT;
+				pos++;
+			} else {
+				p->state = ST_INLINE;
+			}
+			break;
+		case ST_INLINE:
+			pos += feed_inline(p, lim, buf + pos, len - pos);
+			break;
+		case ST_MB_COUNT:
+			feed_mb_count(p, lim, buf[pos++]);
+			break;
+		case ST_BULK_DOLLAR:
+			feed_bulk_dollar(p, buf[pos++]);
+			break;
+		case ST_BULK_LEN:
+			feed_bulk_len(p, lim, buf[pos++]);
+			break;
+		case ST_BULK_DATA:
+			pos += feed_bulk_data(p, buf + pos, len - pos);
+			break;
+		case ST_BULK_CR:
+		case ST_BULK_LF:
+			feed_bulk_crlf(p, buf[pos++]);
+			break;
+		case ST_DONE:
+		case ST_ERROR:
+			break;
+		}
+		if (p->state == ST_DONE) {
+			*consumed = pos;
+			return PROTO_REQUEST;
+		}
+	}
+	*consumed = pos;
+	if (p->state == ST_ERROR) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s", p->err);
+		return PROTO_ERROR;
+	}
+	return PROTO_NEED_MORE;
+}
+
+/* ---- replies --------------------------------------------------------------- */
+
+void rbuf_init(struct rbuf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void rbuf_free(struct rbuf *b)
+{
+	free(b->data);
+	rbuf_init(b);
+}
+
+static char *rbuf_reserve(struct rbuf *b, size_t len)
+{
+	if (len > SIZE_MAX - b->len)
+		fatalx("rbuf: reply too large");
+	grow(&b->data, &b->cap, b->len + len, 256, SIZE_MAX);
+	return b->data + b->len;
+}
+
+void rbuf_append(struct rbuf *b, const void *data, size_t len)
+{
+	if (len == 0)
+		return;
+	memcpy(rbuf_reserve(b, len), data, len);
+	b->len += len;
+}
+
+/* Append s with CR and LF made spaces: a value must never break the framing. */
+static void rbuf_append_line_safe(struct rbuf *b, const char *s)
+{
+	size_t len = strlen(s);
+	char *d;
+
+	if (len == 0)
+		return;
+	d = rbuf_reserve(b, len);
+	for (size_t i = 0; i < len; i++)
+		d[i] = s[i] == '\r' || s[i] == '\n' ? ' ' : s[i];
+	b->len += len;
+}
+
+static void rbuf_printf(struct rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* For short numeric headers only. */
+static void rbuf_printf(struct rbuf *b, const char *fmt, ...)
+{
+	char tmp[64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof tmp)
+		fatalx("rbuf: header too long");
+	rbuf_append(b, tmp, (size_t)n);
+}
+
+void reply_ok(struct rbuf *b)
+{
+	rbuf_append(b, "+OK\r\n", 5);
+}
+
+void reply_simple(struct rbuf *b, const char *s)
+{
+	rbuf_append(b, "+", 1);
+	rbuf_append_line_safe(b, s);
+	rbuf_append(b, "\r\n", 2);
+}
+
+void reply_error(struct rbuf *b, const char *word, const char *msg)
+{
+	/* A bare "-" would leave the client without the error's kind. */
+	if (word == NULL || *word == '\0')
+		word = "ERR";
+	rbuf_append(b, "-", 1);
+	rbuf_append_line_safe(b, word);
+	if (msg != NULL && *msg != '\0') {
+		rbuf_append(b, " ", 1);
+		rbuf_append_line_safe(b, msg);
+	}
+	rbuf_append(b, "\r\n", 2);
+}
+
+void reply_errorf(struct rbuf *b, const char *word, const char *fmt, ...)
+{
+	char small[256], *msg = small;
+	va_list ap, ap2;
+	int n;
+
+	va_start(ap, fmt);
+	va_copy(ap2, ap);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		small[0] = '\0';
+	} else if ((size_t)n >= sizeof small) {
+		msg = xmalloc((size_t)n + 1);
+		vsnprintf(msg, (size_t)n + 1, fmt, ap2);
+	}
+	va_end(ap2);
+	reply_error(b, word, msg);
+	if (msg != small)
+		free(msg);
+}
+
+void reply_int(struct rbuf *b, long long v)
+{
+	rbuf_printf(b, ":%lld\r\n", v);
+}
+
+void reply_bulk(struct rbuf *b, const char *s, size_t len)
+{
+	rbuf_printf(b, "$%zu\r\n", len);
+	rbuf_append(b, s, len);
+	rbuf_append(b, "\r\n", 2);
+}
+
+/* NULL is "not set", which this protocol sends as an empty bulk string. */
+void reply_bulk_str(struct rbuf *b, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	reply_bulk(b, s, strlen(s));
+}
+
+void reply_null(struct rbuf *b)
+{
+	rbuf_append(b, "$-1\r\n", 5);
+}
+
+void reply_array(struct rbuf *b, long long n)
+{
+	rbuf_printf(b, "*%lld\r\n", n);
+}
