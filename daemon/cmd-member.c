@@ -20,10 +20,10 @@ static int member_set(struct cmd_req *r)
 {
 	enum { TIER, COUNTRY, PROGRAMME, EXPIRES, NAME };
 	struct cmd_opt o[] = {{"TIER", 1, NULL, 0},
-			      {"COUNTRY", 1, NULL, 0},
-			      {"PROGRAMME", 1, NULL, 0},
-			      {"EXPIRES", 1, NULL, 0},
-			      {"NAME", 1, NULL, 0}};
+	                      {"COUNTRY", 1, NULL, 0},
+	                      {"PROGRAMME", 1, NULL, 0},
+	                      {"EXPIRES", 1, NULL, 0},
+	                      {"NAME", 1, NULL, 0}};
 	struct member_input in = {.expires = -1};
 	struct engine_error err;
 	char esc[80];
@@ -40,15 +40,16 @@ static int member_set(struct cmd_req *r)
 		return -1;
 	in.tier = (enum tier)i;
 	if (strlen(o[COUNTRY].value) != 2 || !country_code_exists(o[COUNTRY].value)) {
-		reply_errorf(r->out, "INVALID",
-			     "country \"%s\": an ISO 3166 country code in capitals, such as DE or GB",
-			     log_escape(o[COUNTRY].value, strlen(o[COUNTRY].value), esc, 64));
+		reply_errorf(
+		        r->out, "INVALID",
+		        "country \"%s\": an ISO 3166 country code in capitals, such as DE or GB",
+		        log_escape(o[COUNTRY].value, strlen(o[COUNTRY].value), esc, 64));
 		return -1;
 	}
 	memcpy(in.country, o[COUNTRY].value, 3);
 	if (o[PROGRAMME].seen) {
 		if ((i = cmd_parse_enum(r, "programme", o[PROGRAMME].value, programme_names,
-					PROGRAMME_COUNT)) < 0)
+		                        PROGRAMME_COUNT)) < 0)
 			return -1;
 		in.has_programme = true;
 		in.programme = (enum programme)i;
@@ -75,7 +76,7 @@ static int member_get(struct cmd_req *r)
 	m = engine_member_get(r->srv->eng, number);
 	if (m == NULL) {
 		reply_errorf(r->out, "NOTFOUND", "member %llu: no such member",
-			     (unsigned long long)number);
+		             (unsigned long long)number);
 		return -1;
 	}
 	reply_array(r->out, 18);
@@ -116,11 +117,11 @@ static int member_del(struct cmd_req *r)
 }
 
 const struct cmd_entry cmd_member_entries[] = {
-	{"MEMBER.SET", -6, CMD_WRITE | CMD_MEMBER,
-	 "MEMBER.SET number TIER tier COUNTRY cc [PROGRAMME free|subscription] [EXPIRES date] "
-	 "[NAME text]",
-	 member_set},
-	{"MEMBER.GET", 2, CMD_READONLY | CMD_MEMBER, "MEMBER.GET number", member_get},
-	{"MEMBER.DEL", 2, CMD_WRITE | CMD_MEMBER, "MEMBER.DEL number", member_del},
-	{NULL, 0, 0, NULL, NULL},
+        {"MEMBER.SET", -6, CMD_WRITE | CMD_MEMBER,
+         "MEMBER.SET number TIER tier COUNTRY cc [PROGRAMME free|subscription] [EXPIRES date] "
+         "[NAME text]",
+         member_set},
+        {"MEMBER.GET", 2, CMD_READONLY | CMD_MEMBER, "MEMBER.GET number", member_get},
+        {"MEMBER.DEL", 2, CMD_WRITE | CMD_MEMBER, "MEMBER.DEL number", member_del},
+        {NULL, 0, 0, NULL, NULL},
 };

@@ -42,8 +42,8 @@ static int product_get(struct cmd_req *r)
 			snprintf(list + len, sizeof list - len, "%s\"%s\"", i ? ", " : "", near[i]);
 		}
 		reply_errorf(r->out, "NOTFOUND", "product \"%s\": not in the catalogue%s%s",
-			     log_escape(r->argv[1], r->argvlen[1], esc, 100),
-			     n ? "; did you mean " : "", list);
+		             log_escape(r->argv[1], r->argvlen[1], esc, 100),
+		             n ? "; did you mean " : "", list);
 		return -1;
 	}
 	reply_array(r->out, 8);
@@ -60,8 +60,8 @@ static int product_get(struct cmd_req *r)
 
 static int product_list(struct cmd_req *r)
 {
-	struct cmd_opt o[] = {{"CLASS", 1, NULL, 0}, {"FASTTRACK", 0, NULL, 0},
-			      {"MATCH", 1, NULL, 0}};
+	struct cmd_opt o[] = {
+	        {"CLASS", 1, NULL, 0}, {"FASTTRACK", 0, NULL, 0}, {"MATCH", 1, NULL, 0}};
 	const struct config *cfg = r->srv->cfg;
 	int cls = -1;
 	size_t n = 0;
@@ -91,9 +91,9 @@ static int product_list(struct cmd_req *r)
 }
 
 const struct cmd_entry cmd_ref_entries[] = {
-	{"CENTRE.LIST", 1, CMD_READONLY, "CENTRE.LIST", centre_list},
-	{"PRODUCT.GET", 2, CMD_READONLY, "PRODUCT.GET model", product_get},
-	{"PRODUCT.LIST", -1, CMD_READONLY, "PRODUCT.LIST [CLASS class] [FASTTRACK] [MATCH text]",
-	 product_list},
-	{NULL, 0, 0, NULL, NULL},
+        {"CENTRE.LIST", 1, CMD_READONLY, "CENTRE.LIST", centre_list},
+        {"PRODUCT.GET", 2, CMD_READONLY, "PRODUCT.GET model", product_get},
+        {"PRODUCT.LIST", -1, CMD_READONLY, "PRODUCT.LIST [CLASS class] [FASTTRACK] [MATCH text]",
+         product_list},
+        {NULL, 0, 0, NULL, NULL},
 };

@@ -13,6 +13,10 @@
 
 static int ping(struct cmd_req *r)
 {
+	if (r->argc > 2) {
+		reply_error(r->out, "ERR", "wrong number of arguments for 'ping' command");
+		return -1;
+	}
 	if (r->argc == 2)
 		reply_bulk(r->out, r->argv[1], r->argvlen[1]);
 	else
@@ -24,8 +28,8 @@ static int auth(struct cmd_req *r)
 {
 	/* No users yet: answer as Redis does when no password is configured. */
 	reply_error(r->out, "ERR",
-		    "AUTH called without any password configured for the default user. "
-		    "Are you sure your configuration is correct?");
+	            "AUTH called without any password configured for the default user. "
+	            "Are you sure your configuration is correct?");
 	return -1;
 }
 
@@ -42,9 +46,9 @@ static void reply_flags(struct rbuf *out, unsigned flags)
 		unsigned bit;
 		const char *name;
 	} names[] = {{CMD_WRITE, "write"},
-		     {CMD_READONLY, "readonly"},
-		     {CMD_ADMIN, "admin"},
-		     {CMD_NOAUTH, "no_auth"}};
+	             {CMD_READONLY, "readonly"},
+	             {CMD_ADMIN, "admin"},
+	             {CMD_NOAUTH, "no_auth"}};
 	int n = 0;
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -84,7 +88,7 @@ static int command(struct cmd_req *r)
 			continue;
 		for (k = 0; e->name[k] && k < sizeof lower - 1; k++)
 			lower[k] = (char)(e->name[k] >= 'A' && e->name[k] <= 'Z' ? e->name[k] + 32
-										  : e->name[k]);
+			                                                         : e->name[k]);
 		lower[k] = '\0';
 		reply_array(r->out, 6);
 		reply_bulk_str(r->out, lower);
@@ -128,7 +132,7 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		info_line(b, "repaird_version:%s", REPAIRD_VERSION);
 		info_line(b, "process_id:%d", (int)getpid());
 		info_line(b, "uptime_in_seconds:%lld",
-			  (long long)(server_realtime() - srv->started_at));
+		          (long long)(server_realtime() - srv->started_at));
 		info_line(b, "config_file:%s", srv->config_path);
 		info_line(b, "debug_clock:%d", srv->debug_clock ? 1 : 0);
 		time_format(r->now, ts);
@@ -146,11 +150,11 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		info_line(b, "max_clients:%d", srv->cfg->max_clients);
 		info_line(b, "paused_clients:%zu", paused);
 		info_line(b, "total_connections_received:%llu",
-			  (unsigned long long)srv->total_connections);
+		          (unsigned long long)srv->total_connections);
 		info_line(b, "rejected_connections:%llu",
-			  (unsigned long long)srv->rejected_connections);
+		          (unsigned long long)srv->rejected_connections);
 		info_line(b, "total_commands_processed:%llu",
-			  (unsigned long long)srv->total_commands);
+		          (unsigned long long)srv->total_commands);
 		info_line(b, "protocol_errors:%llu", (unsigned long long)srv->protocol_errors);
 		info_line(b, "idle_timeout:%d", srv->cfg->idle_timeout);
 	} else if (strcasecmp(name, "Persistence") == 0) {
@@ -185,10 +189,11 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 			const struct cmd_stat *st = &srv->cmd_stats[i];
 			if (st->calls == 0)
 				continue;
-			info_line(b, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,errors=%llu",
-				  e->name, (unsigned long long)st->calls,
-				  (unsigned long long)st->usec, (double)st->usec / (double)st->calls,
-				  (unsigned long long)st->errors);
+			info_line(
+			        b, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,errors=%llu",
+			        e->name, (unsigned long long)st->calls,
+			        (unsigned long long)st->usec, (double)st->usec / (double)st->calls,
+			        (unsigned long long)st->errors);
 		}
 	}
 }
@@ -196,7 +201,7 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 static int info(struct cmd_req *r)
 {
 	static const char *const sections[] = {"Server", "Clients", "Persistence",
-					       "Events", "Tickets", "Commandstats"};
+	                                       "Events", "Tickets", "Commandstats"};
 	struct rbuf b;
 	int want = -1;
 
@@ -206,7 +211,7 @@ static int info(struct cmd_req *r)
 		if (want < 0) {
 			char list[128];
 			reply_errorf(r->out, "INVALID", "INFO section: one of %s, all",
-				     domain_list(sections, 6, list, sizeof list));
+			             domain_list(sections, 6, list, sizeof list));
 			return -1;
 		}
 	}
@@ -262,7 +267,7 @@ static int stats(struct cmd_req *r)
 	if (o[0].seen && config_centre(r->srv->cfg, o[0].value) == NULL) {
 		char esc[80];
 		reply_errorf(r->out, "NOTFOUND", "centre \"%s\": no such centre (see CENTRE.LIST)",
-			     log_escape(o[0].value, strlen(o[0].value), esc, 64));
+		             log_escape(o[0].value, strlen(o[0].value), esc, 64));
 		return -1;
 	}
 	if (o[1].seen && cmd_parse_date(r, "SINCE", o[1].value, &since) < 0)
@@ -315,13 +320,13 @@ static int debug_clock(struct cmd_req *r)
 }
 
 const struct cmd_entry cmd_server_entries[] = {
-	{"PING", -1, CMD_NOAUTH, "PING [message]", ping},
-	{"AUTH", 3, CMD_NOAUTH, "AUTH username password", auth},
-	{"QUIT", -1, CMD_NOAUTH, "QUIT", quit},
-	{"COMMAND", -1, CMD_NOAUTH, "COMMAND [DOCS|COUNT]", command},
-	{"INFO", -1, CMD_READONLY, "INFO [section]", info},
-	{"CONFIG.RELOAD", 1, CMD_ADMIN, "CONFIG.RELOAD", config_reload},
-	{"STATS", -1, CMD_READONLY, "STATS [CENTRE id] [SINCE date] [UNTIL date]", stats},
-	{"DEBUG.CLOCK", 2, CMD_ADMIN | CMD_DEBUG, "DEBUG.CLOCK time", debug_clock},
-	{NULL, 0, 0, NULL, NULL},
+        {"PING", -1, CMD_NOAUTH, "PING [message]", ping},
+        {"AUTH", 3, CMD_NOAUTH, "AUTH username password", auth},
+        {"QUIT", -1, CMD_NOAUTH, "QUIT", quit},
+        {"COMMAND", -1, CMD_NOAUTH, "COMMAND [DOCS|COUNT]", command},
+        {"INFO", -1, CMD_READONLY, "INFO [section]", info},
+        {"CONFIG.RELOAD", 1, CMD_ADMIN, "CONFIG.RELOAD", config_reload},
+        {"STATS", -1, CMD_READONLY, "STATS [CENTRE id] [SINCE date] [UNTIL date]", stats},
+        {"DEBUG.CLOCK", 2, CMD_ADMIN | CMD_DEBUG, "DEBUG.CLOCK time", debug_clock},
+        {NULL, 0, 0, NULL, NULL},
 };

@@ -10,7 +10,7 @@
 #include "xmalloc.h"
 
 #define LIST_DEFAULT 100
-#define LIST_MAX 10000
+#define LIST_MAX     10000
 
 static int get_ticket(struct cmd_req *r, const char *arg, const struct ticket **t)
 {
@@ -20,7 +20,8 @@ static int get_ticket(struct cmd_req *r, const char *arg, const struct ticket **
 		return -1;
 	*t = engine_ticket_get(r->srv->eng, id);
 	if (*t == NULL) {
-		reply_errorf(r->out, "NOTFOUND", "ticket %llu: no such ticket", (unsigned long long)id);
+		reply_errorf(r->out, "NOTFOUND", "ticket %llu: no such ticket",
+		             (unsigned long long)id);
 		return -1;
 	}
 	return 0;
@@ -50,11 +51,10 @@ static int parse_yes_no(struct cmd_req *r, const char *what, const char *s, bool
 static int ticket_open(struct cmd_req *r)
 {
 	enum { CENTRE, PRODUCT, SERIAL, SERVICE, MEMBER, REGISTERED, RECEIVED, UNLISTED, NOTE };
-	struct cmd_opt o[] = {{"CENTRE", 1, NULL, 0},  {"PRODUCT", 1, NULL, 0},
-			      {"SERIAL", 1, NULL, 0},  {"SERVICE", 1, NULL, 0},
-			      {"MEMBER", 1, NULL, 0},  {"REGISTERED", 1, NULL, 0},
-			      {"RECEIVED", 1, NULL, 0}, {"UNLISTED", 0, NULL, 0},
-			      {"NOTE", 1, NULL, 0}};
+	struct cmd_opt o[] = {
+	        {"CENTRE", 1, NULL, 0},   {"PRODUCT", 1, NULL, 0},  {"SERIAL", 1, NULL, 0},
+	        {"SERVICE", 1, NULL, 0},  {"MEMBER", 1, NULL, 0},   {"REGISTERED", 1, NULL, 0},
+	        {"RECEIVED", 1, NULL, 0}, {"UNLISTED", 0, NULL, 0}, {"NOTE", 1, NULL, 0}};
 	struct ticket_open in = {0};
 	const struct ticket *t;
 	struct engine_error err;
@@ -77,7 +77,8 @@ static int ticket_open(struct cmd_req *r)
 	in.serial = o[SERIAL].value;
 	if (o[MEMBER].seen && parse_member(r, o[MEMBER].value, &in.member) < 0)
 		return -1;
-	if (o[REGISTERED].seen && parse_yes_no(r, "registered", o[REGISTERED].value, &in.registered) < 0)
+	if (o[REGISTERED].seen &&
+	    parse_yes_no(r, "registered", o[REGISTERED].value, &in.registered) < 0)
 		return -1;
 	if (o[RECEIVED].seen) {
 		if (cmd_parse_time(r, "received", o[RECEIVED].value, &in.received_at) < 0)
@@ -92,8 +93,8 @@ static int ticket_open(struct cmd_req *r)
 		return -1;
 	}
 	log_ticket(LOG_INFO, t->id, in.centre, t->member, "ticket.opened",
-		   "ticket %llu opened at %s (%s, %s)", (unsigned long long)t->id, in.centre,
-		   t->fast_track ? "Fast Track" : "standard", ft_reason_names[t->reason]);
+	           "ticket %llu opened at %s (%s, %s)", (unsigned long long)t->id, in.centre,
+	           t->fast_track ? "Fast Track" : "standard", ft_reason_names[t->reason]);
 	cmd_reply_ticket(r, t);
 	return 0;
 }
@@ -123,7 +124,7 @@ static int ticket_move(struct cmd_req *r)
 		return -1;
 	if (to == TSTATE_BOOKED) {
 		reply_errorf(r->out, "STATE", "ticket %llu: no ticket can move back to booked",
-			     (unsigned long long)t->id);
+		             (unsigned long long)t->id);
 		return -1;
 	}
 	if (cmd_parse_options(r, 3, o, sizeof o / sizeof o[0]) < 0)
@@ -148,10 +149,10 @@ static int ticket_list(struct cmd_req *r)
 {
 	enum { CENTRE, MEMBER, STATE, OPEN, CLOSED, ALL, ATRISK, BREACHED, AFTER, COUNT };
 	struct cmd_opt o[] = {{"CENTRE", 1, NULL, 0}, {"MEMBER", 1, NULL, 0},
-			      {"STATE", 1, NULL, 0},  {"OPEN", 0, NULL, 0},
-			      {"CLOSED", 0, NULL, 0}, {"ALL", 0, NULL, 0},
-			      {"ATRISK", 0, NULL, 0}, {"BREACHED", 0, NULL, 0},
-			      {"AFTER", 1, NULL, 0},  {"COUNT", 1, NULL, 0}};
+	                      {"STATE", 1, NULL, 0},  {"OPEN", 0, NULL, 0},
+	                      {"CLOSED", 0, NULL, 0}, {"ALL", 0, NULL, 0},
+	                      {"ATRISK", 0, NULL, 0}, {"BREACHED", 0, NULL, 0},
+	                      {"AFTER", 1, NULL, 0},  {"COUNT", 1, NULL, 0}};
 	struct ticket_filter f = {.state = -1, .scope = SCOPE_OPEN, .count = LIST_DEFAULT};
 	const struct ticket **out;
 	size_t n;
@@ -170,9 +171,8 @@ static int ticket_list(struct cmd_req *r)
 	f.centre = o[CENTRE].value;
 	if (o[MEMBER].seen && parse_member(r, o[MEMBER].value, &f.member) < 0)
 		return -1;
-	if (o[STATE].seen &&
-	    (f.state = cmd_parse_enum(r, "state", o[STATE].value, ticket_state_names,
-				      TSTATE_COUNT)) < 0)
+	if (o[STATE].seen && (f.state = cmd_parse_enum(r, "state", o[STATE].value,
+	                                               ticket_state_names, TSTATE_COUNT)) < 0)
 		return -1;
 	f.at_risk = o[ATRISK].seen;
 	f.breached = o[BREACHED].seen;
@@ -187,7 +187,7 @@ static int ticket_list(struct cmd_req *r)
 			return -1;
 		if (v > LIST_MAX) {
 			reply_errorf(r->out, "INVALID", "COUNT %llu: at most %d",
-				     (unsigned long long)v, LIST_MAX);
+			             (unsigned long long)v, LIST_MAX);
 			return -1;
 		}
 		f.count = (size_t)v;
@@ -230,7 +230,7 @@ static int loan_issue(struct cmd_req *r)
 	if (get_ticket(r, r->argv[1], &t) < 0 || cmd_parse_options(r, 2, o, 2) < 0)
 		return -1;
 	if (engine_loan_issue(r->srv->eng, t->id, o[0].value, o[1].value, cmd_user(r), r->now, &t,
-			      &err) < 0) {
+	                      &err) < 0) {
 		cmd_reply_engine_error(r, &err);
 		return -1;
 	}
@@ -246,8 +246,7 @@ static int loan_return(struct cmd_req *r)
 
 	if (get_ticket(r, r->argv[1], &t) < 0 || cmd_parse_options(r, 2, o, 1) < 0)
 		return -1;
-	if (engine_loan_return(r->srv->eng, t->id, o[0].value, cmd_user(r), r->now, &t, &err) <
-	    0) {
+	if (engine_loan_return(r->srv->eng, t->id, o[0].value, cmd_user(r), r->now, &t, &err) < 0) {
 		cmd_reply_engine_error(r, &err);
 		return -1;
 	}
@@ -256,20 +255,20 @@ static int loan_return(struct cmd_req *r)
 }
 
 const struct cmd_entry cmd_ticket_entries[] = {
-	{"TICKET.OPEN", -9, CMD_WRITE,
-	 "TICKET.OPEN CENTRE id PRODUCT model SERIAL sn SERVICE repair|maintenance|upgrade "
-	 "[MEMBER number] [REGISTERED yes|no] [RECEIVED time] [UNLISTED] [NOTE text]",
-	 ticket_open},
-	{"TICKET.GET", 2, CMD_READONLY | CMD_TICKET, "TICKET.GET id", ticket_get},
-	{"TICKET.MOVE", -3, CMD_WRITE | CMD_TICKET,
-	 "TICKET.MOVE id state [AT time] [ETA time] [NOTE text]", ticket_move},
-	{"TICKET.LIST", -1, CMD_READONLY,
-	 "TICKET.LIST [CENTRE id] [MEMBER number] [STATE state] [OPEN|CLOSED|ALL] [ATRISK] "
-	 "[BREACHED] [AFTER id] [COUNT n]",
-	 ticket_list},
-	{"TICKET.HISTORY", 2, CMD_READONLY | CMD_TICKET, "TICKET.HISTORY id", ticket_history},
-	{"LOAN.ISSUE", -2, CMD_WRITE | CMD_TICKET, "LOAN.ISSUE id [SERIAL sn] [NOTE text]",
-	 loan_issue},
-	{"LOAN.RETURN", -2, CMD_WRITE | CMD_TICKET, "LOAN.RETURN id [NOTE text]", loan_return},
-	{NULL, 0, 0, NULL, NULL},
+        {"TICKET.OPEN", -9, CMD_WRITE,
+         "TICKET.OPEN CENTRE id PRODUCT model SERIAL sn SERVICE repair|maintenance|upgrade "
+         "[MEMBER number] [REGISTERED yes|no] [RECEIVED time] [UNLISTED] [NOTE text]",
+         ticket_open},
+        {"TICKET.GET", 2, CMD_READONLY | CMD_TICKET, "TICKET.GET id", ticket_get},
+        {"TICKET.MOVE", -3, CMD_WRITE | CMD_TICKET,
+         "TICKET.MOVE id state [AT time] [ETA time] [NOTE text]", ticket_move},
+        {"TICKET.LIST", -1, CMD_READONLY,
+         "TICKET.LIST [CENTRE id] [MEMBER number] [STATE state] [OPEN|CLOSED|ALL] [ATRISK] "
+         "[BREACHED] [AFTER id] [COUNT n]",
+         ticket_list},
+        {"TICKET.HISTORY", 2, CMD_READONLY | CMD_TICKET, "TICKET.HISTORY id", ticket_history},
+        {"LOAN.ISSUE", -2, CMD_WRITE | CMD_TICKET, "LOAN.ISSUE id [SERIAL sn] [NOTE text]",
+         loan_issue},
+        {"LOAN.RETURN", -2, CMD_WRITE | CMD_TICKET, "LOAN.RETURN id [NOTE text]", loan_return},
+        {NULL, 0, 0, NULL, NULL},
 };

@@ -13,7 +13,7 @@
 #include "timeutil.h"
 
 static const struct cmd_entry *const families[] = {cmd_server_entries, cmd_ref_entries,
-						   cmd_member_entries, cmd_ticket_entries};
+                                                   cmd_member_entries, cmd_ticket_entries};
 
 size_t cmd_count(void)
 {
@@ -68,10 +68,10 @@ static void reply_unknown(struct rbuf *out, int argc, char **argv, size_t *argvl
 	size_t n;
 
 	snprintf(msg, sizeof msg, "unknown command '%s', with args beginning with: ",
-		 log_escape(argv[0], argvlen[0] > 64 ? 64 : argvlen[0], esc, sizeof esc));
+	         log_escape(argv[0], argvlen[0] > 64 ? 64 : argvlen[0], esc, sizeof esc));
 	for (int i = 1; i < argc && (n = strlen(msg)) < sizeof msg - 100; i++)
 		snprintf(msg + n, sizeof msg - n, "'%s' ",
-			 log_escape(argv[i], argvlen[i] > 64 ? 64 : argvlen[i], esc, sizeof esc));
+		         log_escape(argv[i], argvlen[i] > 64 ? 64 : argvlen[i], esc, sizeof esc));
 	reply_error(out, "ERR", msg);
 }
 
@@ -79,12 +79,12 @@ void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 {
 	struct server *srv = c->srv;
 	struct cmd_req r = {.c = c,
-			    .srv = srv,
-			    .argc = argc,
-			    .argv = argv,
-			    .argvlen = argvlen,
-			    .now = server_now(srv),
-			    .out = client_reply_buf(c)};
+	                    .srv = srv,
+	                    .argc = argc,
+	                    .argv = argv,
+	                    .argvlen = argvlen,
+	                    .now = server_now(srv),
+	                    .out = client_reply_buf(c)};
 	const struct cmd_entry *e;
 	size_t index = 0;
 	int64_t start;
@@ -98,7 +98,7 @@ void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 	}
 	if ((e->arity > 0 && argc != e->arity) || (e->arity < 0 && argc < -e->arity)) {
 		reply_errorf(r.out, "ERR", "wrong number of arguments for '%s' command (usage: %s)",
-			     e->name, e->usage);
+		             e->name, e->usage);
 		return;
 	}
 	start = monotonic_usec();
@@ -152,9 +152,9 @@ int cmd_parse_time(struct cmd_req *r, const char *what, const char *s, int64_t *
 	if (time_parse(s, out) == 0)
 		return 0;
 	reply_errorf(r->out, "INVALID",
-		     "%s \"%s\": a time like 2026-11-23T09:30:00Z, "
-		     "2026-11-23T10:30:00+01:00 or NOW",
-		     what, log_escape(s, strlen(s), esc, 64));
+	             "%s \"%s\": a time like 2026-11-23T09:30:00Z, "
+	             "2026-11-23T10:30:00+01:00 or NOW",
+	             what, log_escape(s, strlen(s), esc, 64));
 	return -1;
 }
 
@@ -165,7 +165,7 @@ int cmd_parse_date(struct cmd_req *r, const char *what, const char *s, int32_t *
 	if (date_parse(s, out) == 0)
 		return 0;
 	reply_errorf(r->out, "INVALID", "%s \"%s\": a date like 2026-12-31", what,
-		     log_escape(s, strlen(s), esc, 64));
+	             log_escape(s, strlen(s), esc, 64));
 	return -1;
 }
 
@@ -181,12 +181,12 @@ int cmd_parse_id(struct cmd_req *r, const char *what, const char *s, uint64_t *o
 		return 0;
 	}
 	reply_errorf(r->out, "INVALID", "%s \"%s\": a positive integer", what,
-		     log_escape(s, strlen(s), esc, 64));
+	             log_escape(s, strlen(s), esc, 64));
 	return -1;
 }
 
 int cmd_parse_enum(struct cmd_req *r, const char *what, const char *s, const char *const *table,
-		   int count)
+                   int count)
 {
 	char list[256], esc[80];
 	int i = domain_lookup(table, count, s);
@@ -194,7 +194,8 @@ int cmd_parse_enum(struct cmd_req *r, const char *what, const char *s, const cha
 	if (i >= 0)
 		return i;
 	reply_errorf(r->out, "INVALID", "%s \"%s\": one of %s", what,
-		     log_escape(s, strlen(s), esc, 64), domain_list(table, count, list, sizeof list));
+	             log_escape(s, strlen(s), esc, 64),
+	             domain_list(table, count, list, sizeof list));
 	return -1;
 }
 
@@ -222,11 +223,12 @@ int cmd_parse_options(struct cmd_req *r, int first, struct cmd_opt *opts, size_t
 			size_t n = 0;
 			list[0] = '\0';
 			for (size_t k = 0; k < nopts && n < sizeof list; k++) {
-				snprintf(list + n, sizeof list - n, "%s%s", k ? " " : "", opts[k].name);
+				snprintf(list + n, sizeof list - n, "%s%s", k ? " " : "",
+				         opts[k].name);
 				n = strlen(list);
 			}
 			cmd_syntax_error(r, "unknown option \"%s\" (allowed: %s)",
-					 log_escape(r->argv[i], r->argvlen[i], esc, 64), list);
+			                 log_escape(r->argv[i], r->argvlen[i], esc, 64), list);
 			return -1;
 		}
 		if (o->seen) {

@@ -22,7 +22,7 @@ static struct {
 } logstate = {"repaird", LOG_INFO, 0};
 
 static const int level_prio[LOG_LEVEL_COUNT] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING,
-						LOG_ERR};
+                                                LOG_ERR};
 
 void log_set_level(enum log_level level)
 {
@@ -58,8 +58,8 @@ static const char *prio_name(int prio)
 	}
 }
 
-static void emit(int prio, uint64_t ticket, const char *centre, uint64_t member,
-		 const char *event, const char *msg)
+static void emit(int prio, uint64_t ticket, const char *centre, uint64_t member, const char *event,
+                 const char *msg)
 {
 	char tb[21];
 
@@ -98,7 +98,7 @@ static void emit(int prio, uint64_t ticket, const char *centre, uint64_t member,
 	}
 	time_format((int64_t)time(NULL), tb);
 	fprintf(stderr, "%s %s[%d]: %s: %s\n", tb, logstate.ident, (int)getpid(), prio_name(prio),
-		msg);
+	        msg);
 }
 
 void log_msg(int prio, const char *fmt, ...)
@@ -115,7 +115,7 @@ void log_msg(int prio, const char *fmt, ...)
 }
 
 void log_ticket(int prio, uint64_t ticket, const char *centre, uint64_t member, const char *event,
-		const char *fmt, ...)
+                const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;

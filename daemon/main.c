@@ -21,27 +21,27 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: repaird [--config FILE] [options]\n"
-		"       repaird --check-config FILE\n"
-		"\n"
-		"Repair-centre ticketing and Fast Track turnaround daemon.\n"
-		"\n"
-		"  -c, --config FILE        configuration (default " DEFAULT_CONFIG ")\n"
-		"  -t, --check-config FILE  validate FILE, print \"FILE: ok\" or every error;\n"
-		"                           exit 0, or 78 (EX_CONFIG)\n"
-		"      --listen HOST:PORT   listen on this TCP address instead of listen.tcp\n"
-		"                           (repeatable)\n"
-		"      --unix PATH          unix socket instead of listen.unix (\"\" for none)\n"
-		"      --state-dir DIR      state directory instead of server.state_dir\n"
-		"      --redis HOST:PORT    Redis instead of redis.host/redis.port\n"
-		"      --log-level LEVEL    debug, info, notice, warning or err\n"
-		"      --debug-clock[=TIME] the clock moves only by DEBUG.CLOCK (tests, demos);\n"
-		"                           starts at TIME (default: the real time)\n"
-		"  -h, --help               show this help\n"
-		"  -V, --version            show the version\n"
-		"\n"
-		"Exit status: 0 stopped cleanly; 64 bad usage; 69 a listener could not be set up;\n"
-		"78 configuration invalid.\n");
+	        "usage: repaird [--config FILE] [options]\n"
+	        "       repaird --check-config FILE\n"
+	        "\n"
+	        "Repair-centre ticketing and Fast Track turnaround daemon.\n"
+	        "\n"
+	        "  -c, --config FILE        configuration (default " DEFAULT_CONFIG ")\n"
+	        "  -t, --check-config FILE  validate FILE, print \"FILE: ok\" or every error;\n"
+	        "                           exit 0, or 78 (EX_CONFIG)\n"
+	        "      --listen HOST:PORT   listen on this TCP address instead of listen.tcp\n"
+	        "                           (repeatable)\n"
+	        "      --unix PATH          unix socket instead of listen.unix (\"\" for none)\n"
+	        "      --state-dir DIR      state directory instead of server.state_dir\n"
+	        "      --redis HOST:PORT    Redis instead of redis.host/redis.port\n"
+	        "      --log-level LEVEL    debug, info, notice, warning or err\n"
+	        "      --debug-clock[=TIME] the clock moves only by DEBUG.CLOCK (tests, demos);\n"
+	        "                           starts at TIME (default: the real time)\n"
+	        "  -h, --help               show this help\n"
+	        "  -V, --version            show the version\n"
+	        "\n"
+	        "Exit status: 0 stopped cleanly; 64 bad usage; 69 a listener could not be set up;\n"
+	        "78 configuration invalid.\n");
 }
 
 /* Load and report like `nginx -t`: every error on stderr, one per line. */
@@ -75,17 +75,17 @@ enum {
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check-config", required_argument, NULL, 't'},
-		{"listen", required_argument, NULL, OPT_LISTEN},
-		{"unix", required_argument, NULL, OPT_UNIX},
-		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-		{"redis", required_argument, NULL, OPT_REDIS},
-		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-		{"debug-clock", optional_argument, NULL, OPT_DEBUG_CLOCK},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	        {"config", required_argument, NULL, 'c'},
+	        {"check-config", required_argument, NULL, 't'},
+	        {"listen", required_argument, NULL, OPT_LISTEN},
+	        {"unix", required_argument, NULL, OPT_UNIX},
+	        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+	        {"redis", required_argument, NULL, OPT_REDIS},
+	        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+	        {"debug-clock", optional_argument, NULL, OPT_DEBUG_CLOCK},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, 'V'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct server srv;
 	struct config_errors errs = {0};
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 			return check_config(optarg);
 		case OPT_LISTEN:
 			srv.ov.listen =
-				xreallocarray(srv.ov.listen, srv.ov.nlisten + 1, sizeof(char *));
+			        xreallocarray(srv.ov.listen, srv.ov.nlisten + 1, sizeof(char *));
 			srv.ov.listen[srv.ov.nlisten++] = optarg;
 			break;
 		case OPT_UNIX:
@@ -120,9 +120,9 @@ int main(int argc, char **argv)
 			level = domain_lookup(log_level_names, LOG_LEVEL_COUNT, optarg);
 			if (level < 0) {
 				fprintf(stderr,
-					"repaird: --log-level \"%s\": one of debug, info, notice, "
-					"warning, err\n",
-					optarg);
+				        "repaird: --log-level \"%s\": one of debug, info, notice, "
+				        "warning, err\n",
+				        optarg);
 				return EX_USAGE;
 			}
 			srv.ov.log_level = level;
@@ -132,9 +132,9 @@ int main(int argc, char **argv)
 			srv.debug_now = server_realtime();
 			if (optarg && time_parse(optarg, &srv.debug_now) < 0) {
 				fprintf(stderr,
-					"repaird: --debug-clock=%s: a time like "
-					"2026-11-23T09:30:00Z\n",
-					optarg);
+				        "repaird: --debug-clock=%s: a time like "
+				        "2026-11-23T09:30:00Z\n",
+				        optarg);
 				return EX_USAGE;
 			}
 			break;
@@ -155,23 +155,22 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 
-	log_init("repaird", srv.ov.log_level >= 0 ? (enum log_level)srv.ov.log_level
-						  : LOG_LEVEL_INFO,
-		 0);
+	log_init("repaird",
+	         srv.ov.log_level >= 0 ? (enum log_level)srv.ov.log_level : LOG_LEVEL_INFO, 0);
 	srv.cfg = server_load_config(&srv, &errs);
 	if (srv.cfg == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_msg(LOG_ERR, "%s", errs.msg[i]);
 		log_msg(LOG_ERR, "%s: %zu error%s; not starting", srv.config_path, errs.n,
-			errs.n == 1 ? "" : "s");
+		        errs.n == 1 ? "" : "s");
 		config_errors_free(&errs);
 		free(srv.ov.listen);
 		return EX_CONFIG;
 	}
 	log_set_level(srv.cfg->log_level);
 	log_msg(LOG_NOTICE, "repaird %s starting with %s (%zu centres, %zu products)%s",
-		REPAIRD_VERSION, srv.config_path, srv.cfg->ncentres, srv.cfg->nproducts,
-		srv.debug_clock ? ", debug clock" : "");
+	        REPAIRD_VERSION, srv.config_path, srv.cfg->ncentres, srv.cfg->nproducts,
+	        srv.debug_clock ? ", debug clock" : "");
 	if (server_start(&srv, err, sizeof err) < 0) {
 		log_msg(LOG_ERR, "%s; not starting", err);
 		server_free(&srv);

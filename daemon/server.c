@@ -60,9 +60,9 @@ static void log_events(struct server *srv)
 		else if (ev->type == EVENT_TICKET_AT_RISK)
 			prio = LOG_INFO;
 		log_ticket(prio, ev->ticket, centre, ev->member, name,
-			   "ticket %llu at %s: %s%s%s (seq %llu)", (unsigned long long)ev->ticket,
-			   centre, name, ev->reason[0] ? " " : "", ev->reason,
-			   (unsigned long long)ev->seq);
+		           "ticket %llu at %s: %s%s%s (seq %llu)", (unsigned long long)ev->ticket,
+		           centre, name, ev->reason[0] ? " " : "", ev->reason,
+		           (unsigned long long)ev->seq);
 	}
 	srv->events_emitted += n;
 	/* Until events go to Redis (the outbox issue), the log is where they end. */
@@ -216,7 +216,7 @@ static void client_process(struct client *c)
 		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1 || vec.iov_len == 0)
 			return;
 		st = proto_feed(&c->parser, &proto_default_limits, vec.iov_base, vec.iov_len, &used,
-				err, sizeof err);
+		                err, sizeof err);
 		evbuffer_drain(in, used);
 		if (st == PROTO_ERROR) {
 			protocol_error(c, err);
@@ -279,7 +279,7 @@ static void on_client_event(struct bufferevent *bev, short what, void *arg)
 }
 
 static void client_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen,
-		       bool is_unix)
+                       bool is_unix)
 {
 	struct client *c;
 	char host[48], port[8];
@@ -302,7 +302,7 @@ static void client_new(struct server *srv, evutil_socket_t fd, struct sockaddr *
 	if (is_unix)
 		snprintf(c->peer, sizeof c->peer, "unix:%llu", (unsigned long long)c->id);
 	else if (getnameinfo(sa, (socklen_t)salen, host, sizeof host, port, sizeof port,
-			     NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+	                     NI_NUMERICHOST | NI_NUMERICSERV) == 0)
 		snprintf(c->peer, sizeof c->peer, "%.46s:%.7s", host, port);
 	proto_init(&c->parser);
 	rbuf_init(&c->pending);
@@ -325,7 +325,7 @@ static void client_new(struct server *srv, evutil_socket_t fd, struct sockaddr *
 /* ---- listeners ---------------------------------------------------------------------- */
 
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
-		      int salen, void *arg)
+                      int salen, void *arg)
 {
 	struct listener *l = arg;
 
@@ -351,13 +351,13 @@ static void on_accept_error(struct evconnlistener *lev, void *arg)
 	(void)lev;
 	/* Out of descriptors (EMFILE, ENFILE) and the like: pause instead of spinning. */
 	log_msg(LOG_WARNING, "accept on %s failed: %s; pausing the listener for a second", l->addr,
-		evutil_socket_error_to_string(e));
+	        evutil_socket_error_to_string(e));
 	evconnlistener_disable(l->lev);
 	evtimer_add(l->retry, &one);
 }
 
 static struct listener *listener_add(struct server *srv, evutil_socket_t fd, const char *addr,
-				     bool is_unix)
+                                     bool is_unix)
 {
 	struct listener *l = xcalloc(1, sizeof *l);
 
@@ -366,7 +366,7 @@ static struct listener *listener_add(struct server *srv, evutil_socket_t fd, con
 	l->srv = srv;
 	l->retry = evtimer_new(srv->base, on_retry, l);
 	l->lev = evconnlistener_new(srv->base, on_accept, l,
-				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
+	                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
 	if (l->lev == NULL || l->retry == NULL)
 		fatalx("libevent: cannot set up listener %s", addr);
 	evconnlistener_set_error_cb(l->lev, on_accept_error);
@@ -421,7 +421,7 @@ static int listen_tcp(struct server *srv, const char *addr, char *err, size_t er
 }
 
 static int listen_unix(struct server *srv, const char *path, unsigned mode, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	char label[128];
@@ -443,7 +443,7 @@ static int listen_unix(struct server *srv, const char *path, unsigned mode, char
 		close(probe);
 	if (unlink(path) < 0 && errno != ENOENT) {
 		snprintf(err, errlen, "unix socket %s: cannot remove the old one: %s", path,
-			 strerror(errno));
+		         strerror(errno));
 		return -1;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -498,7 +498,7 @@ static void apply_overrides(struct server *srv, struct config *cfg)
 		const char *colon = strrchr(ov->redis, ':');
 		free(cfg->redis_host);
 		cfg->redis_host = colon ? xstrndup(ov->redis, (size_t)(colon - ov->redis))
-					: xstrdup(ov->redis);
+		                        : xstrdup(ov->redis);
 		if (colon)
 			cfg->redis_port = atoi(colon + 1);
 	}
@@ -524,8 +524,9 @@ int server_reload(struct server *srv, char *err, size_t errlen)
 	sd_notify(0, "RELOADING=1\nSTATUS=Reloading the configuration");
 	cfg = server_load_config(srv, &errs);
 	if (cfg == NULL) {
-		snprintf(err, errlen, "%s%s", errs.n ? errs.msg[0] : "cannot load the configuration",
-			 errs.n > 1 ? " (and more: see repaird --check-config)" : "");
+		snprintf(err, errlen, "%s%s",
+		         errs.n ? errs.msg[0] : "cannot load the configuration",
+		         errs.n > 1 ? " (and more: see repaird --check-config)" : "");
 		for (size_t i = 0; i < errs.n; i++)
 			log_msg(LOG_ERR, "reload refused: %s", errs.msg[i]);
 		config_errors_free(&errs);
@@ -543,7 +544,7 @@ int server_reload(struct server *srv, char *err, size_t errlen)
 	srv->cfg = cfg;
 	log_set_level(cfg->log_level);
 	log_msg(LOG_NOTICE, "configuration reloaded from %s (%zu centres, %zu products)",
-		srv->config_path, cfg->ncentres, cfg->nproducts);
+	        srv->config_path, cfg->ncentres, cfg->nproducts);
 	server_after_change(srv);
 	sd_notify(0, "READY=1\nSTATUS=Serving");
 	return 0;
@@ -599,7 +600,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 			next = c->next;
 			if (!c->closing && now - c->last_active > srv->cfg->idle_timeout) {
 				log_msg(LOG_INFO, "client %llu (%s) idle for %ds: closing",
-					(unsigned long long)c->id, c->peer, srv->cfg->idle_timeout);
+				        (unsigned long long)c->id, c->peer, srv->cfg->idle_timeout);
 				client_free(c);
 			}
 		}
@@ -643,7 +644,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	event_add(srv->sig_hup, NULL);
 	if (mkdir(srv->cfg->state_dir, 0750) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "state directory %s: %s", srv->cfg->state_dir,
-			 strerror(errno));
+		         strerror(errno));
 		return -1;
 	}
 	for (size_t i = 0; i < srv->cfg->nlisten_tcp; i++)

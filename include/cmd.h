@@ -16,13 +16,13 @@
 
 #include "server.h"
 
-#define CMD_WRITE (1u << 0)    /* changes state */
+#define CMD_WRITE    (1u << 0) /* changes state */
 #define CMD_READONLY (1u << 1) /* reads state */
-#define CMD_ADMIN (1u << 2)    /* server administration */
-#define CMD_NOAUTH (1u << 3)   /* allowed before AUTH */
-#define CMD_DEBUG (1u << 4)    /* exists only with --debug-clock */
-#define CMD_MEMBER (1u << 5)   /* touches member records */
-#define CMD_TICKET (1u << 6)   /* touches a ticket's centre (argv[1] is a ticket id) */
+#define CMD_ADMIN    (1u << 2) /* server administration */
+#define CMD_NOAUTH   (1u << 3) /* allowed before AUTH */
+#define CMD_DEBUG    (1u << 4) /* exists only with --debug-clock */
+#define CMD_MEMBER   (1u << 5) /* touches member records */
+#define CMD_TICKET   (1u << 6) /* touches a ticket's centre (argv[1] is a ticket id) */
 
 struct cmd_req {
 	struct client *c;
@@ -39,7 +39,8 @@ struct cmd_entry {
 	int arity; /* N: exactly N words (the name included); -N: at least N */
 	unsigned flags;
 	const char *usage;
-	/* Returns 0 when it succeeded (for CMD_WRITE: changed state), -1 after replying an error. */
+	/* Returns 0 when it succeeded (for CMD_WRITE: changed state), -1 after replying an error.
+	 */
 	int (*exec)(struct cmd_req *r);
 };
 
@@ -69,7 +70,7 @@ int cmd_parse_date(struct cmd_req *r, const char *what, const char *s, int32_t *
 int cmd_parse_id(struct cmd_req *r, const char *what, const char *s, uint64_t *out);
 /* An enumeration value, any case. index, or -1 after replying INVALID naming the choices. */
 int cmd_parse_enum(struct cmd_req *r, const char *what, const char *s, const char *const *table,
-		   int count);
+                   int count);
 /* Keyword options: NAME value pairs or bare flags, any case, each at most once. */
 struct cmd_opt {
 	const char *name;
@@ -81,7 +82,8 @@ struct cmd_opt {
 int cmd_parse_options(struct cmd_req *r, int first, struct cmd_opt *opts, size_t nopts);
 
 /* Reply "ERR syntax error: ..." */
-void cmd_syntax_error(struct cmd_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cmd_syntax_error(struct cmd_req *r, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 /* The user a request acts as (for history). */
 const char *cmd_user(const struct cmd_req *r);
 

@@ -24,7 +24,7 @@ void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 
 /* A message about a ticket, with the structured fields set (0 / NULL: left out). */
 void log_ticket(int prio, uint64_t ticket, const char *centre, uint64_t member, const char *event,
-		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* Printable ASCII copy of untrusted bytes (\xHH for the rest), truncated to fit out. */
 const char *log_escape(const char *s, size_t len, char *out, size_t outlen);

@@ -28,24 +28,24 @@ struct proto_parser {
 	/* The request being assembled. */
 	int argc;
 	int argv_cap;
-	char **argv;      /* each NUL-terminated, binary-safe with argvlen */
+	char **argv; /* each NUL-terminated, binary-safe with argvlen */
 	size_t *argvlen;
 
 	/* Parser state. */
-	int state;               /* internal */
+	int state;                /* internal */
 	long long multibulk_left; /* elements still to read */
 	long long bulk_len;       /* declared length of the current bulk, -1 none */
 	size_t bulk_have;         /* bytes of it read so far */
 	size_t bulk_cap;
 	char *bulk;
-	char line[64];            /* a header line being assembled ("*3", "$5") */
+	char line[64]; /* a header line being assembled ("*3", "$5") */
 	size_t line_len;
-	char *inl;                /* an inline line being assembled */
+	char *inl; /* an inline line being assembled */
 	size_t inl_len;
 	size_t inl_cap;
 	int saw_cr;
-	size_t args_bytes;        /* sum of argvlen[0..argc) */
-	char err[80];             /* the protocol error, repeated if fed again */
+	size_t args_bytes; /* sum of argvlen[0..argc) */
+	char err[80];      /* the protocol error, repeated if fed again */
 };
 
 enum proto_status {
@@ -64,8 +64,8 @@ void proto_free(struct proto_parser *p);
  * An empty inline line is skipped, as in Redis.
  */
 enum proto_status proto_feed(struct proto_parser *p, const struct proto_limits *lim,
-			     const char *buf, size_t len, size_t *consumed, char *err,
-			     size_t errlen);
+                             const char *buf, size_t len, size_t *consumed, char *err,
+                             size_t errlen);
 /* Forget the request just returned (keeps buffers for reuse). */
 void proto_reset_request(struct proto_parser *p);
 /* Bytes held by the parser for a request not yet complete (for query-buffer limits). */
@@ -83,16 +83,16 @@ void rbuf_init(struct rbuf *b);
 void rbuf_free(struct rbuf *b);
 void rbuf_append(struct rbuf *b, const void *data, size_t len);
 
-void reply_ok(struct rbuf *b);                          /* +OK */
-void reply_simple(struct rbuf *b, const char *s);       /* +s (CR/LF replaced by spaces) */
+void reply_ok(struct rbuf *b);                    /* +OK */
+void reply_simple(struct rbuf *b, const char *s); /* +s (CR/LF replaced by spaces) */
 /* -WORD message (CR/LF in message replaced by spaces), e.g. word "INVALID". */
 void reply_error(struct rbuf *b, const char *word, const char *msg);
 void reply_errorf(struct rbuf *b, const char *word, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void reply_int(struct rbuf *b, long long v);            /* :v */
+        __attribute__((format(printf, 3, 4)));
+void reply_int(struct rbuf *b, long long v);                /* :v */
 void reply_bulk(struct rbuf *b, const char *s, size_t len); /* $len s */
 void reply_bulk_str(struct rbuf *b, const char *s);
-void reply_null(struct rbuf *b);                        /* $-1 */
-void reply_array(struct rbuf *b, long long n);          /* *n */
+void reply_null(struct rbuf *b);               /* $-1 */
+void reply_array(struct rbuf *b, long long n); /* *n */
 
 #endif

@@ -23,26 +23,26 @@ struct event;
 struct bufferevent;
 struct evconnlistener;
 
-#define CLIENT_MAX_REQUESTS_PER_EVENT 16         /* fairness */
-#define CLIENT_OUTPUT_PAUSE (1u << 20)           /* stop reading above this much unsent */
-#define CLIENT_OUTPUT_RESUME (256u << 10)        /* resume below this */
-#define CLIENT_QUERY_LIMIT ((size_t)64 << 20)    /* bytes of one request in progress */
+#define CLIENT_MAX_REQUESTS_PER_EVENT 16                 /* fairness */
+#define CLIENT_OUTPUT_PAUSE           (1u << 20)         /* stop reading above this much unsent */
+#define CLIENT_OUTPUT_RESUME          (256u << 10)       /* resume below this */
+#define CLIENT_QUERY_LIMIT            ((size_t)64 << 20) /* bytes of one request in progress */
 
 struct client {
 	struct server *srv;
 	struct bufferevent *bev;
 	struct event *resume; /* re-runs parsing when requests are left after a fair share */
 	struct proto_parser parser;
-	struct rbuf pending;  /* replies waiting for the commit of this loop iteration */
+	struct rbuf pending; /* replies waiting for the commit of this loop iteration */
 	uint64_t id;
 	char peer[64];
 	bool is_unix;
-	bool closing;        /* close once the output has drained */
-	bool read_paused;    /* backpressure */
-	bool in_pending;     /* on the server's pending list */
-	int64_t last_active; /* for the idle timeout (real time) */
-	struct client *next, *prev;      /* all clients */
-	struct client *next_pending;     /* clients with replies to release */
+	bool closing;                /* close once the output has drained */
+	bool read_paused;            /* backpressure */
+	bool in_pending;             /* on the server's pending list */
+	int64_t last_active;         /* for the idle timeout (real time) */
+	struct client *next, *prev;  /* all clients */
+	struct client *next_pending; /* clients with replies to release */
 };
 
 struct listener {
@@ -66,8 +66,8 @@ struct server_overrides {
 	size_t nlisten;
 	const char *unix_path; /* --unix PATH ("" for none) */
 	const char *state_dir;
-	const char *redis;     /* --redis HOST:PORT */
-	int log_level;         /* -1: from the config */
+	const char *redis; /* --redis HOST:PORT */
+	int log_level;     /* -1: from the config */
 };
 
 struct server {
@@ -83,7 +83,7 @@ struct server {
 	struct listener *listeners;
 	struct client *clients;
 	size_t nclients;
-	struct client *pending; /* clients with replies to release after the commit */
+	struct client *pending;  /* clients with replies to release after the commit */
 	struct event *commit_ev; /* runs once per loop iteration when there is work */
 	struct event *deadline_ev;
 	struct event *cron_ev; /* once a second: idle clients, watchdog */

@@ -943,7 +943,8 @@ static void parse_centre(struct cfgp *p, yaml_node_t *map)
 		centre_free(&c);
 		return;
 	}
-	qsort(c.holidays, c.nholidays, sizeof *c.holidays, int32_cmp);
+	if (c.nholidays > 0)
+		qsort(c.holidays, c.nholidays, sizeof *c.holidays, int32_cmp);
 	if (calendar_build(&c.cal, c.timezone, &c.week, c.holidays, c.nholidays, cfg->first_year,
 	                   cfg->last_year, day_seconds, calerr, sizeof calerr) < 0) {
 		cerr_at(p, map, "%s: %s", what, calerr);

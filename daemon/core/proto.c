@@ -22,9 +22,9 @@
 #include <string.h>
 
 const struct proto_limits proto_default_limits = {
-	.max_multibulk = 1024 * 1024,
-	.max_bulk = 1024 * 1024,
-	.max_inline = 64 * 1024,
+        .max_multibulk = 1024 * 1024,
+        .max_bulk = 1024 * 1024,
+        .max_inline = 64 * 1024,
 };
 
 #define PROTO_HEADER_MAX   ((size_t)64 * 1024) /* a "*N"/"$N" line (Redis's inline max) */
@@ -154,7 +154,7 @@ static int line_byte(struct proto_parser *p, char c)
 }
 
 static void set_error(struct proto_parser *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+        __attribute__((format(printf, 2, 3)));
 
 static void set_error(struct proto_parser *p, const char *fmt, ...)
 {
@@ -296,7 +296,7 @@ static int inline_split(struct proto_parser *p)
  * so the outcome does not depend on how the input was split.
  */
 static size_t feed_inline(struct proto_parser *p, const struct proto_limits *lim, const char *s,
-			  size_t n)
+                          size_t n)
 {
 	const char *nl = memchr(s, '\n', n);
 	size_t take = nl != NULL ? (size_t)(nl - s) : n;
@@ -488,8 +488,8 @@ size_t proto_pending_bytes(const struct proto_parser *p)
 }
 
 enum proto_status proto_feed(struct proto_parser *p, const struct proto_limits *lim,
-			     const char *buf, size_t len, size_t *consumed, char *err,
-			     size_t errlen)
+                             const char *buf, size_t len, size_t *consumed, char *err,
+                             size_t errlen)
 {
 	size_t pos = 0;
 

@@ -45,30 +45,31 @@ void daemon_write_config(struct daemon *d, const char *policy_yaml, const char *
 
 	ck_assert_ptr_nonnull(f);
 	fprintf(f,
-		"journal: {fsync: always}\n"
-		"redis: {enabled: false}\n"
-		"products: %s/conf/products.yaml\n"
-		"%s\n"
-		"%s\n"
-		"countries:\n"
-		"  DE: {name: Germany, programme: subscription}\n"
-		"  ZA: {name: South Africa, programme: free}\n"
-		"  EE: {name: Estonia, programme: free, silver_only: true}\n"
-		"centres:\n"
-		"  - {id: DE-PSC-TEST, name: Test PSC, type: psc, country: DE, "
-		"timezone: Europe/Berlin,\n"
-		"     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
-		"             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n"
-		"  - {id: DE-ASP-TEST, name: Test ASP, type: asp, country: DE, "
-		"timezone: Europe/Berlin,\n"
-		"     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
-		"             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n"
-		"  # Open around the clock with one-minute days: budgets of minutes, for real timers.\n"
-		"  - {id: XX-PSC-ALWAYS, type: psc, country: DE, timezone: UTC, day_length: 1m,\n"
-		"     hours: {mon: \"00:00-24:00\", tue: \"00:00-24:00\", wed: \"00:00-24:00\",\n"
-		"             thu: \"00:00-24:00\", fri: \"00:00-24:00\", sat: \"00:00-24:00\",\n"
-		"             sun: \"00:00-24:00\"}}\n",
-		src_dir(), policy_yaml ? policy_yaml : "", extra_yaml ? extra_yaml : "");
+	        "journal: {fsync: always}\n"
+	        "redis: {enabled: false}\n"
+	        "products: %s/conf/products.yaml\n"
+	        "%s\n"
+	        "%s\n"
+	        "countries:\n"
+	        "  DE: {name: Germany, programme: subscription}\n"
+	        "  ZA: {name: South Africa, programme: free}\n"
+	        "  EE: {name: Estonia, programme: free, silver_only: true}\n"
+	        "centres:\n"
+	        "  - {id: DE-PSC-TEST, name: Test PSC, type: psc, country: DE, "
+	        "timezone: Europe/Berlin,\n"
+	        "     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
+	        "             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n"
+	        "  - {id: DE-ASP-TEST, name: Test ASP, type: asp, country: DE, "
+	        "timezone: Europe/Berlin,\n"
+	        "     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
+	        "             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n"
+	        "  # Open around the clock with one-minute days: budgets of minutes, for real "
+	        "timers.\n"
+	        "  - {id: XX-PSC-ALWAYS, type: psc, country: DE, timezone: UTC, day_length: 1m,\n"
+	        "     hours: {mon: \"00:00-24:00\", tue: \"00:00-24:00\", wed: \"00:00-24:00\",\n"
+	        "             thu: \"00:00-24:00\", fri: \"00:00-24:00\", sat: \"00:00-24:00\",\n"
+	        "             sun: \"00:00-24:00\"}}\n",
+	        src_dir(), policy_yaml ? policy_yaml : "", extra_yaml ? extra_yaml : "");
 	fclose(f);
 }
 
@@ -216,7 +217,8 @@ const char *field(const redisReply *r, const char *name)
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
 		return NULL;
 	for (size_t i = 0; i + 1 < r->elements; i += 2)
-		if (r->element[i]->type == REDIS_REPLY_STRING && strcmp(r->element[i]->str, name) == 0)
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[i]->str, name) == 0)
 			return r->element[i + 1]->str;
 	return NULL;
 }

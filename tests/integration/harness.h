@@ -15,7 +15,7 @@
 struct daemon {
 	pid_t pid;
 	int port;
-	char dir[128];       /* temporary directory: config, state, socket, log */
+	char dir[128]; /* temporary directory: config, state, socket, log */
 	char config[192];
 	char sock[192];
 	char log[192];

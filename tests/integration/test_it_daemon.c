@@ -22,7 +22,7 @@ static redisContext *rc;
 static void start(const char *policy, const char *const *args)
 {
 	ck_assert_msg(daemon_start(&d, policy, args) == 0, "repaird did not start:\n%s",
-		      daemon_log(&d));
+	              daemon_log(&d));
 	rc = daemon_connect(&d);
 }
 
@@ -42,7 +42,7 @@ static void teardown(void)
 static void expect_status(redisReply *r, const char *status)
 {
 	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "expected +%s, got type %d %s", status,
-		      r->type, r->str ? r->str : "");
+	              r->type, r->str ? r->str : "");
 	ck_assert_str_eq(r->str, status);
 	freeReplyObject(r);
 }
@@ -51,9 +51,9 @@ static void expect_status(redisReply *r, const char *status)
 static void expect_error(redisReply *r, const char *prefix)
 {
 	ck_assert_msg(r->type == REDIS_REPLY_ERROR, "expected -%s..., got type %d %s", prefix,
-		      r->type, r->str ? r->str : "");
+	              r->type, r->str ? r->str : "");
 	ck_assert_msg(strncmp(r->str, prefix, strlen(prefix)) == 0, "expected -%s..., got -%s",
-		      prefix, r->str);
+	              prefix, r->str);
 	freeReplyObject(r);
 }
 
@@ -63,7 +63,7 @@ static void expect_field(redisReply *r, const char *name, const char *value)
 
 	ck_assert_msg(v != NULL, "no field %s in reply", name);
 	ck_assert_msg(strcmp(v, value) == 0, "field %s: expected \"%s\", got \"%s\"", name, value,
-		      v);
+	              v);
 }
 
 static void set_clock(const char *t)
@@ -74,8 +74,8 @@ static void set_clock(const char *t)
 static redisReply *open_received(const char *member, const char *product)
 {
 	redisReply *r = cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", product,
-			    "SERIAL", "012345678901", "SERVICE", "repair", "MEMBER", member,
-			    "REGISTERED", "yes", "RECEIVED", "NOW", NULL);
+	                    "SERIAL", "012345678901", "SERVICE", "repair", "MEMBER", member,
+	                    "REGISTERED", "yes", "RECEIVED", "NOW", NULL);
 
 	ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "TICKET.OPEN: %s", r->str ? r->str : "?");
 	return r;
@@ -91,7 +91,7 @@ START_TEST(test_connection_commands)
 	ck_assert_str_eq(r->str, "hello");
 	freeReplyObject(r);
 	expect_error(cmd(rc, "FROB", "a", NULL),
-		     "ERR unknown command 'FROB', with args beginning with: 'a'");
+	             "ERR unknown command 'FROB', with args beginning with: 'a'");
 	expect_error(cmd(rc, "TICKET.GET", NULL), "ERR wrong number of arguments for 'TICKET.GET'");
 	r = cmd(rc, "COMMAND", "DOCS", NULL);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
@@ -133,7 +133,7 @@ START_TEST(test_booking_lifecycle)
 	redisReply *r;
 
 	expect_status(cmd(rc, "MEMBER.SET", "151335488", "TIER", "platinum", "COUNTRY", "DE", NULL),
-		      "OK");
+	              "OK");
 	r = cmd(rc, "MEMBER.GET", "151335488", NULL);
 	expect_field(r, "effective_tier", "platinum");
 	expect_field(r, "programme", "subscription");
@@ -156,7 +156,7 @@ START_TEST(test_booking_lifecycle)
 	freeReplyObject(r);
 	set_clock("2026-11-24T12:00:00Z");
 	r = cmd(rc, "TICKET.MOVE", "1", "awaiting_parts", "ETA", "2026-11-25T10:00:00+01:00",
-		"NOTE", "shutter unit", NULL);
+	        "NOTE", "shutter unit", NULL);
 	expect_field(r, "at_risk", "0");
 	freeReplyObject(r);
 	r = cmd(rc, "LOAN.ISSUE", "1", "SERIAL", "LOAN0001", NULL);
@@ -231,9 +231,9 @@ START_TEST(test_fourth_item_is_refused)
 	for (int i = 0; i < 3; i++)
 		freeReplyObject(open_received("3003", "EOS R5"));
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-			 "AB1234", "SERVICE", "repair", "MEMBER", "3003", "REGISTERED", "yes",
-			 "RECEIVED", "NOW", NULL),
-		     "LIMIT member 3003 has 3 Fast Track items in service (limit 3)");
+	                 "AB1234", "SERVICE", "repair", "MEMBER", "3003", "REGISTERED", "yes",
+	                 "RECEIVED", "NOW", NULL),
+	             "LIMIT member 3003 has 3 Fast Track items in service (limit 3)");
 	freeReplyObject(cmd(rc, "TICKET.MOVE", "2", "ready", NULL));
 	freeReplyObject(open_received("3003", "EOS R5")); /* a slot freed */
 }
@@ -243,44 +243,44 @@ START_TEST(test_every_error_word)
 {
 	expect_error(cmd(rc, "NOSUCH", NULL), "ERR unknown command");
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-			 "AB 12", "SERVICE", "repair", NULL),
-		     "INVALID serial \"AB 12\": letters and digits only");
+	                 "AB 12", "SERVICE", "repair", NULL),
+	             "INVALID serial \"AB 12\": letters and digits only");
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-			 "AB1", "SERVICE", "repair", NULL),
-		     "INVALID serial \"AB1\": 4-32");
+	                 "AB1", "SERVICE", "repair", NULL),
+	             "INVALID serial \"AB1\": 4-32");
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-			 "AB123", "SERVICE", "polish", NULL),
-		     "INVALID service \"polish\": one of repair, maintenance, upgrade");
+	                 "AB123", "SERVICE", "polish", NULL),
+	             "INVALID service \"polish\": one of repair, maintenance, upgrade");
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-			 "AB123", "NOTE", "no service given", NULL),
-		     "ERR syntax error: TICKET.OPEN needs SERVICE");
+	                 "AB123", "NOTE", "no service given", NULL),
+	             "ERR syntax error: TICKET.OPEN needs SERVICE");
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", NULL),
-		     "ERR wrong number of arguments for 'TICKET.OPEN' command");
+	             "ERR wrong number of arguments for 'TICKET.OPEN' command");
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-			 "AB123", "SERVICE", "repair", "COLOUR", "red", NULL),
-		     "ERR syntax error: unknown option \"COLOUR\"");
+	                 "AB123", "SERVICE", "repair", "COLOUR", "red", NULL),
+	             "ERR syntax error: unknown option \"COLOUR\"");
 	expect_error(cmd(rc, "MEMBER.SET", "UK013795RS", "TIER", "gold", "COUNTRY", "GB", NULL),
-		     "INVALID member \"UK013795RS\": alphanumeric membership numbers expired in "
-		     "April 2010");
+	             "INVALID member \"UK013795RS\": alphanumeric membership numbers expired in "
+	             "April 2010");
 	expect_error(cmd(rc, "MEMBER.SET", "42", "TIER", "diamond", "COUNTRY", "GB", NULL),
-		     "INVALID tier \"diamond\"");
+	             "INVALID tier \"diamond\"");
 	expect_error(cmd(rc, "MEMBER.SET", "42", "TIER", "gold", "COUNTRY", "UK", NULL),
-		     "INVALID country \"UK\"");
+	             "INVALID country \"UK\"");
 	expect_error(cmd(rc, "MEMBER.GET", "42", NULL), "NOTFOUND member 42");
 	expect_error(cmd(rc, "TICKET.GET", "999", NULL), "NOTFOUND ticket 999");
 	expect_error(cmd(rc, "TICKET.GET", "abc", NULL), "INVALID ticket \"abc\"");
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "XX-NOWHERE", "PRODUCT", "EOS R5", "SERIAL",
-			 "AB123", "SERVICE", "repair", NULL),
-		     "NOTFOUND centre \"XX-NOWHERE\"");
+	                 "AB123", "SERVICE", "repair", NULL),
+	             "NOTFOUND centre \"XX-NOWHERE\"");
 	freeReplyObject(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
-			    "SERIAL", "AB123", "SERVICE", "repair", NULL));
+	                    "SERIAL", "AB123", "SERVICE", "repair", NULL));
 	expect_error(cmd(rc, "TICKET.MOVE", "1", "ready", NULL),
-		     "STATE ticket 1 is booked: cannot move to ready");
+	             "STATE ticket 1 is booked: cannot move to ready");
 	expect_error(cmd(rc, "TICKET.MOVE", "1", "received", "AT", "yesterday", NULL),
-		     "INVALID AT \"yesterday\"");
+	             "INVALID AT \"yesterday\"");
 	expect_error(cmd(rc, "LOAN.ISSUE", "1", NULL), "STATE ticket 1 is not loan-eligible");
 	expect_error(cmd(rc, "DEBUG.CLOCK", "2020-01-01T00:00:00Z", NULL),
-		     "INVALID time: the clock only moves forward");
+	             "INVALID time: the clock only moves forward");
 	expect_error(cmd(rc, "AUTH", "someone", "secret", NULL), "ERR AUTH");
 	/* Nothing above changed anything but the one booking. */
 	freeReplyObject(cmd(rc, "TICKET.GET", "1", NULL));
@@ -297,9 +297,10 @@ START_TEST(test_pipelining_1000)
 		if (i % 2)
 			redisAppendCommand(rc, "PING %d", i);
 		else
-			redisAppendCommand(rc, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL "
-					       "SN%d SERVICE repair",
-					   "EOS R5", 1000 + i);
+			redisAppendCommand(rc,
+			                   "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL "
+			                   "SN%d SERVICE repair",
+			                   "EOS R5", 1000 + i);
 	}
 	for (int i = 0; i < 1000; i++) {
 		ck_assert_int_eq(redisGetReply(rc, (void **)&r), REDIS_OK);
@@ -324,9 +325,10 @@ START_TEST(test_200_concurrent_clients)
 
 	for (int i = 0; i < 200; i++) {
 		cs[i] = daemon_connect(&d);
-		redisAppendCommand(cs[i], "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL SN%d "
-					  "SERVICE repair",
-				   "EOS R5", 5000 + i);
+		redisAppendCommand(cs[i],
+		                   "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL SN%d "
+		                   "SERVICE repair",
+		                   "EOS R5", 5000 + i);
 	}
 	for (int i = 0; i < 200; i++) {
 		ck_assert_int_eq(redisGetReply(cs[i], (void **)&r), REDIS_OK);
@@ -458,8 +460,8 @@ START_TEST(test_redis_cli)
 		return;
 	}
 	snprintf(command, sizeof command,
-		 "redis-cli -p %d PING && redis-cli -p %d PRODUCT.GET 'EOS R5' 2>&1", d.port,
-		 d.port);
+	         "redis-cli -p %d PING && redis-cli -p %d PRODUCT.GET 'EOS R5' 2>&1", d.port,
+	         d.port);
 	p = popen(command, "r");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
@@ -507,8 +509,8 @@ START_TEST(test_real_timer_breach_on_time)
 	now = time(NULL) - 118;
 	strftime(received, sizeof received, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	r = cmd(rc, "TICKET.OPEN", "CENTRE", "XX-PSC-ALWAYS", "PRODUCT", "EOS R5", "SERIAL",
-		"AB1234", "SERVICE", "repair", "MEMBER", "9", "REGISTERED", "yes", "RECEIVED",
-		received, NULL);
+	        "AB1234", "SERVICE", "repair", "MEMBER", "9", "REGISTERED", "yes", "RECEIVED",
+	        received, NULL);
 	expect_field(r, "breached", "0");
 	freeReplyObject(r);
 	/* No request moves the daemon: its own timer must notice. */
@@ -542,6 +544,75 @@ START_TEST(test_check_config_exit_codes)
 }
 END_TEST
 
+START_TEST(test_arity_of_every_command)
+{
+	redisReply *table = cmd(rc, "COMMAND", NULL);
+
+	ck_assert_uint_ge(table->elements, 20);
+	for (size_t i = 0; i < table->elements; i++) {
+		const char *name = table->element[i]->element[0]->str;
+		long long arity = table->element[i]->element[1]->integer;
+		char expect[128];
+		if (arity == 1 || arity == -1)
+			continue; /* the name alone is enough */
+		snprintf(expect, sizeof expect, "ERR wrong number of arguments for '");
+		expect_error(cmd(rc, name, NULL), expect);
+		if (arity > 1) {
+			/* One word too many. */
+			const char *words[12] = {0};
+			for (long long k = 0; k <= arity && k < 11; k++)
+				words[k] = "1";
+			words[0] = name;
+			expect_error(redisCommandArgv(rc, (int)arity + 1, words, NULL), expect);
+		}
+	}
+	freeReplyObject(table);
+}
+END_TEST
+
+START_TEST(test_backpressure_on_a_client_that_does_not_read)
+{
+	static char burst[1 << 16];
+	redisReply *r;
+	size_t sent = 0;
+	int fd = raw_connect(d.port);
+	struct timeval tv = {0, 200000};
+
+	for (size_t i = 0; i + 6 <= sizeof burst; i += 6)
+		memcpy(burst + i, "PING\r\n", 6);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	/* Never read: the replies pile up until repaird stops reading this client. */
+	for (int i = 0; i < 2000; i++) {
+		ssize_t n = write(fd, burst, sizeof burst - sizeof burst % 6);
+		if (n <= 0)
+			break;
+		sent += (size_t)n;
+	}
+	ck_assert_uint_gt(sent, 4u << 20);
+	expect_status(cmd(rc, "PING", NULL), "PONG");
+	r = cmd(rc, "INFO", "clients", NULL);
+	ck_assert_msg(strstr(r->str, "paused_clients:1") != NULL, "%s", r->str);
+	freeReplyObject(r);
+	close(fd);
+	expect_status(cmd(rc, "PING", NULL), "PONG");
+}
+END_TEST
+
+START_TEST(test_idle_timeout)
+{
+	char buf[64];
+	int fd;
+
+	teardown();
+	start("server: {idle_timeout: 1}", NULL);
+	fd = raw_connect(d.port);
+	/* read_all returns once repaird closes the idle connection (or after 5 s). */
+	ck_assert_uint_eq(read_all(fd, buf, sizeof buf), 0);
+	close(fd);
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "idle"));
+}
+END_TEST
+
 static Suite *daemon_suite(void)
 {
 	Suite *s = suite_create("daemon");
@@ -565,6 +636,9 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_real_timer_breach_on_time);
 	tcase_add_test(tc, test_sigterm_exits_cleanly);
 	tcase_add_test(tc, test_check_config_exit_codes);
+	tcase_add_test(tc, test_arity_of_every_command);
+	tcase_add_test(tc, test_backpressure_on_a_client_that_does_not_read);
+	tcase_add_test(tc, test_idle_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,6 +10,8 @@
 
 #include <check.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +79,7 @@ static void text_request(struct text *t, const struct proto_parser *p)
  * request, "E <message>" for an error (feeding stops), else "end <pending>".
  */
 static char *run(const struct proto_limits *lim, const char *in, size_t n, size_t first,
-		 size_t step)
+                 size_t step)
 {
 	struct proto_parser p;
 	struct text t = {NULL, 0, 0};
@@ -98,7 +100,8 @@ static char *run(const struct proto_limits *lim, const char *in, size_t n, size_
 			size_t used = SIZE_MAX;
 			enum proto_status st;
 
-			st = proto_feed(&p, lim, in + at + off, piece - off, &used, err, sizeof err);
+			st = proto_feed(&p, lim, in + at + off, piece - off, &used, err,
+			                sizeof err);
 			ck_assert_uint_le(used, piece - off);
 			off += used;
 			if (st == PROTO_ERROR) {
@@ -126,12 +129,12 @@ static char *run(const struct proto_limits *lim, const char *in, size_t n, size_
 }
 
 static void expect_run(const struct proto_limits *lim, const char *in, size_t n, size_t first,
-		       size_t step, const char *want, const char *how)
+                       size_t step, const char *want, const char *how)
 {
 	char *got = run(lim, in, n, first, step);
 
 	ck_assert_msg(strcmp(got, want) == 0, "fed %s (first %zu, step %zu):\n got: %s\nwant: %s",
-		      how, first, step, got, want);
+	              how, first, step, got, want);
 	free(got);
 }
 
@@ -181,8 +184,8 @@ END_TEST
 
 START_TEST(test_binary_bulk)
 {
-	expect(S("*2\r\n$3\r\nGET\r\n$7\r\na\0\r\nb\r\n\n\r\n"),
-	       "R2 3:GET 7:a\\x00\\x0d\\x0ab\\x0d\\x0a\\x0a\nend 0\n");
+	expect(S("*2\r\n$3\r\nGET\r\n$8\r\na\0\r\nb\r\n\n\r\n"),
+	       "R2 3:GET 8:a\\x00\\x0d\\x0ab\\x0d\\x0a\\x0a\nend 0\n");
 	/* Data that looks like protocol is data. */
 	expect(S("*1\r\n$8\r\n*1\r\n$1\r\n\r\n"), "R1 8:*1\\x0d\\x0a$1\\x0d\\x0a\nend 0\n");
 	/* All 256 byte values. */
@@ -232,11 +235,11 @@ START_TEST(test_inline_quotes)
 	expect(S("ECHO \"\\x41\\x7a\\x7A\\n\\r\\t\\b\\a\\\\\\\"\\q\"\r\n"),
 	       "R2 4:ECHO 11:Azz\\x0a\\x0d\\x09\\x08\\x07\\x5c\"q\nend 0\n");
 	/* \x with fewer than two hex digits is x and the rest. */
-	expect(S("ECHO \"\\x4 \\xg1\"\n"), "R2 4:ECHO 7:x4 xg1\nend 0\n");
+	expect(S("ECHO \"\\x4 \\xg1\"\n"), "R2 4:ECHO 6:x4 xg1\nend 0\n");
 	expect(S("ECHO 'it\\'s' 'a\\nb'\n"), "R3 4:ECHO 4:it's 4:a\\x5cnb\nend 0\n");
 	expect(S("ECHO \"\" ''\n"), "R3 4:ECHO 0: 0:\nend 0\n");
 	/* A quote inside a word opens there, as in sdssplitargs. */
-	expect(S("ab\"c d\" e\n"), "R2 1:ab 1:c 1:e\nend 0\n" + 0 ? "" : "R2 5:abc d 1:e\nend 0\n");
+	expect(S("ab\"c d\" e\n"), "R2 5:abc d 1:e\nend 0\n");
 	expect(S("\"a\"\t'b'\r\n"), "R2 1:a 1:b\nend 0\n");
 }
 END_TEST
@@ -301,19 +304,19 @@ START_TEST(test_consumed)
 	at += used;
 	proto_reset_request(&p);
 	ck_assert_int_eq(proto_feed(&p, NULL, in + at, n - at, &used, err, sizeof err),
-			 PROTO_REQUEST);
+	                 PROTO_REQUEST);
 	ck_assert_uint_eq(used, 14);
 	at += used;
 	proto_reset_request(&p);
 	/* The empty line is skipped on the way to the next request. */
 	ck_assert_int_eq(proto_feed(&p, NULL, in + at, n - at, &used, err, sizeof err),
-			 PROTO_REQUEST);
+	                 PROTO_REQUEST);
 	ck_assert_uint_eq(used, 9);
 	ck_assert_int_eq(p.argc, 2);
 	at += used;
 	proto_reset_request(&p);
 	ck_assert_int_eq(proto_feed(&p, NULL, in + at, n - at, &used, err, sizeof err),
-			 PROTO_NEED_MORE);
+	                 PROTO_NEED_MORE);
 	ck_assert_uint_eq(used, n - at);
 	/* Nothing to feed is fine. */
 	ck_assert_int_eq(proto_feed(&p, NULL, in, 0, &used, err, sizeof err), PROTO_NEED_MORE);
@@ -358,7 +361,8 @@ END_TEST
 
 START_TEST(test_bad_bulk_length)
 {
-	expect(S("*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$-10\r\n"), "E Protocol error: invalid bulk length\n");
+	expect(S("*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$-10\r\n"),
+	       "E Protocol error: invalid bulk length\n");
 	expect(S("*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$2000000000\r\n"),
 	       "E Protocol error: invalid bulk length\n");
 	expect(S("*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$blabla\r\n"),
@@ -381,7 +385,7 @@ START_TEST(test_missing_crlf)
 	expect(S("*1\r\n$3\r\nfoo\n\r"), "E Protocol error: expected CRLF after bulk\n");
 	expect(S("*2\r\n$1\r\na\r\n$0\r\nb\r\n"), "E Protocol error: expected CRLF after bulk\n");
 	/* A bulk shorter than declared just waits. */
-	expect(S("*1\r\n$4\r\nfoo\r\n"), "end 5\n");
+	expect(S("*1\r\n$6\r\nfoo\r\n"), "end 5\n");
 }
 END_TEST
 
@@ -395,7 +399,8 @@ START_TEST(test_unbalanced_quotes)
 	expect(S("ECHO 'a'b\n"), "E Protocol error: unbalanced quotes in request\n");
 	expect(S("ECHO \"abc\\\"\n"), "E Protocol error: unbalanced quotes in request\n");
 	/* The request before is delivered; the error comes with the bad line. */
-	expect(S("PING\nECHO \"x\n"), "R1 4:PING\nE Protocol error: unbalanced quotes in request\n");
+	expect(S("PING\nECHO \"x\n"),
+	       "R1 4:PING\nE Protocol error: unbalanced quotes in request\n");
 }
 END_TEST
 
@@ -494,7 +499,7 @@ START_TEST(test_error_sticky)
 	proto_reset_request(&p);
 	ck_assert_uint_eq(proto_pending_bytes(&p), 0);
 	ck_assert_int_eq(proto_feed(&p, NULL, S("PING\r\n"), &used, err, sizeof err),
-			 PROTO_REQUEST);
+	                 PROTO_REQUEST);
 	ck_assert_int_eq(p.argc, 1);
 	ck_assert_str_eq(p.argv[0], "PING");
 	proto_free(&p);
@@ -512,8 +517,8 @@ START_TEST(test_bulk_grows_as_data_arrives)
 
 	proto_init(&p);
 	ck_assert_int_eq(proto_feed(&p, NULL, S("*2\r\n$3\r\nSET\r\n$1000000\r\n0123456789"), &used,
-				    err, sizeof err),
-			 PROTO_NEED_MORE);
+	                            err, sizeof err),
+	                 PROTO_NEED_MORE);
 	have = 10;
 	/* Declared a megabyte, sent ten bytes: holds ten bytes, not a megabyte. */
 	ck_assert_uint_eq(proto_pending_bytes(&p), 3 + 10);
@@ -525,12 +530,13 @@ START_TEST(test_bulk_grows_as_data_arrives)
 		size_t n = total - have < sizeof chunk ? total - have : sizeof chunk;
 
 		ck_assert_int_eq(proto_feed(&p, NULL, chunk, n, &used, err, sizeof err),
-				 PROTO_NEED_MORE);
+		                 PROTO_NEED_MORE);
 		have += n;
 		ck_assert_uint_eq(proto_pending_bytes(&p), 3 + have);
 		/* Geometric, and never past the declared length. */
 		ck_assert_uint_ge(p.bulk_cap, have + 1);
-		ck_assert_uint_le(p.bulk_cap, 2 * (have + 1) > 16 * 1024 ? 2 * (have + 1) : 16 * 1024);
+		ck_assert_uint_le(p.bulk_cap,
+		                  2 * (have + 1) > 16 * 1024 ? 2 * (have + 1) : 16 * 1024);
 		ck_assert_uint_le(p.bulk_cap, total + 1);
 	}
 	ck_assert_int_eq(proto_feed(&p, NULL, S("\r\n"), &used, err, sizeof err), PROTO_REQUEST);
@@ -553,7 +559,7 @@ START_TEST(test_huge_refused_before_allocation)
 
 	proto_init(&p);
 	ck_assert_int_eq(proto_feed(&p, NULL, S("*1\r\n$1000000000\r\n"), &used, err, sizeof err),
-			 PROTO_ERROR);
+	                 PROTO_ERROR);
 	ck_assert_str_eq(err, "Protocol error: invalid bulk length");
 	ck_assert_ptr_null(p.bulk);
 	ck_assert_uint_eq(p.bulk_cap, 0);
@@ -562,7 +568,7 @@ START_TEST(test_huge_refused_before_allocation)
 	/* The largest count allowed reserves a bounded argv. */
 	proto_init(&p);
 	ck_assert_int_eq(proto_feed(&p, NULL, S("*1048576\r\n"), &used, err, sizeof err),
-			 PROTO_NEED_MORE);
+	                 PROTO_NEED_MORE);
 	ck_assert_int_le(p.argv_cap, 1024);
 	ck_assert_ptr_null(p.bulk);
 	proto_free(&p);
@@ -570,7 +576,7 @@ START_TEST(test_huge_refused_before_allocation)
 	/* A count over the limit reserves nothing. */
 	proto_init(&p);
 	ck_assert_int_eq(proto_feed(&p, NULL, S("*2147483648\r\n"), &used, err, sizeof err),
-			 PROTO_ERROR);
+	                 PROTO_ERROR);
 	ck_assert_int_eq(p.argv_cap, 0);
 	proto_free(&p);
 }
@@ -590,15 +596,16 @@ START_TEST(test_argv_grows_as_elements_arrive)
 		text_fmt(&in, "$1\r\n%c\r\n", 'a' + i % 26);
 	/* Feed all but the last element: the argv holds what came, geometrically. */
 	ck_assert_int_eq(proto_feed(&p, NULL, in.s, in.len - 7, &used, err, sizeof err),
-			 PROTO_NEED_MORE);
+	                 PROTO_NEED_MORE);
 	at = used;
 	ck_assert_int_eq(p.argc, count - 1);
 	ck_assert_int_le(p.argv_cap, 2 * count);
 	ck_assert_uint_eq(proto_pending_bytes(&p), (size_t)count - 1);
 	ck_assert_int_eq(proto_feed(&p, NULL, in.s + at, in.len - at, &used, err, sizeof err),
-			 PROTO_REQUEST);
+	                 PROTO_REQUEST);
 	ck_assert_int_eq(p.argc, count);
-	ck_assert_str_eq(p.argv[count - 1], (char[]){(char)('a' + (count - 1) % 26), '\0'});
+	ck_assert_uint_eq(p.argvlen[count - 1], 1);
+	ck_assert_int_eq(p.argv[count - 1][0], 'a' + (count - 1) % 26);
 	proto_reset_request(&p);
 	/* A big argv is not kept for the next, small, request. */
 	ck_assert_int_le(p.argv_cap, 1024);
@@ -616,17 +623,17 @@ START_TEST(test_pending_bytes)
 	proto_init(&p);
 	ck_assert_uint_eq(proto_pending_bytes(&p), 0);
 	ck_assert_int_eq(proto_feed(&p, NULL, S("SET ab"), &used, err, sizeof err),
-			 PROTO_NEED_MORE);
+	                 PROTO_NEED_MORE);
 	ck_assert_uint_eq(proto_pending_bytes(&p), 6);
 	ck_assert_int_eq(proto_feed(&p, NULL, S(" c\r\n"), &used, err, sizeof err), PROTO_REQUEST);
 	ck_assert_uint_eq(proto_pending_bytes(&p), 6);
 	proto_reset_request(&p);
-	ck_assert_int_eq(proto_feed(&p, NULL, S("*3\r\n$3\r\nSET\r\n$5\r\nab"), &used, err,
-				    sizeof err),
-			 PROTO_NEED_MORE);
+	ck_assert_int_eq(
+	        proto_feed(&p, NULL, S("*3\r\n$3\r\nSET\r\n$5\r\nab"), &used, err, sizeof err),
+	        PROTO_NEED_MORE);
 	ck_assert_uint_eq(proto_pending_bytes(&p), 5);
 	ck_assert_int_eq(proto_feed(&p, NULL, S("cde\r\n$12"), &used, err, sizeof err),
-			 PROTO_NEED_MORE);
+	                 PROTO_NEED_MORE);
 	ck_assert_uint_eq(proto_pending_bytes(&p), 10);
 	/* A parser freed mid-request leaks nothing (valgrind). */
 	proto_free(&p);
@@ -646,11 +653,11 @@ END_TEST
 
 /* ---- replies ----------------------------------------------------------------------- */
 
-#define ck_assert_rbuf(b, lit)                                                                    \
-	do {                                                                                      \
-		ck_assert_uint_eq((b)->len, sizeof(lit) - 1);                                     \
-		ck_assert_mem_eq((b)->data, lit, sizeof(lit) - 1);                                \
-		rbuf_free(b);                                                                     \
+#define ck_assert_rbuf(b, lit)                                                                     \
+	do {                                                                                       \
+		ck_assert_uint_eq((b)->len, sizeof(lit) - 1);                                      \
+		ck_assert_mem_eq((b)->data, lit, sizeof(lit) - 1);                                 \
+		rbuf_free(b);                                                                      \
 	} while (0)
 
 START_TEST(test_reply_simple)
@@ -696,10 +703,10 @@ START_TEST(test_reply_error)
 	big[sizeof big - 1] = '\0';
 	big[300] = '\n';
 	reply_errorf(&b, "ERR", "<%s>", big);
-	ck_assert_uint_eq(b.len, 6 + sizeof big - 1 + 2 + 2);
+	ck_assert_uint_eq(b.len, 5 + 1 + sizeof big - 1 + 1 + 2);
 	ck_assert_mem_eq(b.data, "-ERR <xxx", 9);
 	ck_assert_int_eq(b.data[5 + 1 + 300], ' ');
-	ck_assert_mem_eq(b.data + b.len - 5, "xxx>\r\n", 6 - 1 + 1);
+	ck_assert_mem_eq(b.data + b.len - 6, "xxx>\r\n", 6);
 	rbuf_free(&b);
 }
 END_TEST
@@ -821,10 +828,14 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_rbuf_grows);
 	suite_add_tcase(s, tc);
 
-	/* Needs a fork to survive the abort. */
-	if (srunner_fork_status(NULL) != CK_NOFORK) {
-	}
-	tc = tcase_create("contract");
+	return s;
+}
+
+static Suite *proto_contract_suite(void)
+{
+	Suite *s = suite_create("proto contract");
+	TCase *tc = tcase_create("contract");
+
 	tcase_add_test_raise_signal(tc, test_feed_without_reset_aborts, SIGABRT);
 	suite_add_tcase(s, tc);
 	return s;
@@ -834,6 +845,10 @@ int main(void)
 {
 	SRunner *sr = srunner_create(proto_suite());
 	int failed;
+
+	/* An abort can only be watched from a forked test (not under CK_FORK=no). */
+	if (srunner_fork_status(sr) != CK_NOFORK)
+		srunner_add_suite(sr, proto_contract_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
