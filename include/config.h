@@ -103,6 +103,11 @@ struct config {
 	struct product *products; /* sorted by model (strcmp) */
 	size_t nproducts;
 	char *products_path;
+	uint32_t fingerprint; /* CRC32C of the configuration and catalogue texts */
+
+	/* journal: (compaction) */
+	long journal_compact_min; /* bytes: never compact a smaller journal */
+	int journal_compact_ratio; /* compact when the journal is this many times the live state */
 };
 
 /* A list of error messages, each "file:line:column: message". */

@@ -101,6 +101,7 @@ struct ticket {
 	unsigned unlisted : 1;
 	unsigned video : 1;
 	unsigned holds_slot : 1;
+	unsigned dirty : 1; /* changed since the journal last collected changes */
 };
 
 struct member {
@@ -115,6 +116,7 @@ struct member {
 	uint32_t in_service;
 	uint64_t *queued; /* ticket ids waiting for a slot, oldest first */
 	uint32_t nqueued;
+	bool dirty;
 };
 
 struct event {
@@ -279,6 +281,51 @@ const struct event *engine_outbox_at(const struct engine *e, size_t i);
 /* Drop the n oldest events (delivered or handed over). */
 void engine_outbox_drop(struct engine *e, size_t n);
 uint64_t engine_last_seq(const struct engine *e);
+
+/* ---- journal support ---- */
+
+/*
+ * Every ticket and member changed since the last engine_clear_changes(), each
+ * once, in the order they were first changed. The journal writes their whole
+ * current state; events are found by sequence number in the outbox.
+ */
+size_t engine_changed_tickets(const struct engine *e, const uint64_t **ids);
+size_t engine_changed_members(const struct engine *e, const uint64_t **numbers);
+void engine_clear_changes(struct engine *e);
+/* The member record by number, present or deleted (slots are kept after MEMBER.DEL). */
+const struct member *engine_member_any(const struct engine *e, uint64_t number);
+/* Visit every member slot in use. */
+void engine_each_member(const struct engine *e, void (*fn)(const struct member *m, void *arg),
+			void *arg);
+int64_t engine_clock(const struct engine *e);
+
+/* Replay: put back state exactly as a journal record describes it. */
+struct hist_image {
+	int64_t at;
+	const char *who;
+	const char *detail;
+	uint8_t what;
+};
+struct ticket_image {
+	struct ticket t; /* scalar fields; serial, hist, product, centre ignored */
+	const char *serial;
+	const char *product;
+	const char *centre;
+	const struct hist_image *hist;
+	uint32_t nhist;
+};
+/* 0, or -1 when the id would leave a gap (ids are dense and never reused). */
+int engine_restore_ticket(struct engine *e, const struct ticket_image *img);
+void engine_restore_member(struct engine *e, const struct member *m);
+void engine_restore_event(struct engine *e, const struct event *ev, const char *centre,
+			  const char *product, const char *serial, const char *reason);
+/* Events up to seq were delivered: drop them from the outbox. */
+void engine_restore_delivered(struct engine *e, uint64_t seq);
+void engine_restore_clock(struct engine *e, int64_t clock);
+/* After the last record: rebuild the deadline heap; then nothing is marked changed. */
+void engine_restore_finish(struct engine *e);
+/* The text interned under id (for encoding), "" if none. */
+const char *engine_str(const struct engine *e, uint32_t id);
 
 /* ---- self-check ---- */
 

@@ -19,6 +19,7 @@
 
 #include <yaml.h>
 
+#include "journal.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -1160,6 +1161,7 @@ static void load_products(struct cfgp *p, yaml_node_t *ref, const char *base_dir
 		cerr_at(p, ref, "products: %s: %s", path, err);
 		return;
 	}
+	cfg->fingerprint = crc32c(cfg->fingerprint, text, len);
 	if (load_document(path, text, len, &doc, p->errs) == 0) {
 		pp.file = path;
 		pp.doc = &doc;
@@ -1181,6 +1183,8 @@ static void config_defaults(struct config *cfg)
 	cfg->idle_timeout = 0;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->fsync = FSYNC_ALWAYS;
+	cfg->journal_compact_min = 64L << 20;
+	cfg->journal_compact_ratio = 2;
 	cfg->redis_enabled = true;
 	cfg->redis_host = xstrdup("127.0.0.1");
 	cfg->redis_port = 6379;
@@ -1295,6 +1299,7 @@ struct config *config_parse(const char *name, const char *text, size_t len, cons
 	size_t before = errs->n;
 
 	cfg->path = xstrdup(name);
+	cfg->fingerprint = crc32c(0, text, len);
 	config_defaults(cfg);
 	if (load_document(name, text, len, &doc, errs) == 0) {
 		parse_root(&p, yaml_document_get_root_node(&doc), base_dir);

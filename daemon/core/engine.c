@@ -60,6 +60,9 @@ const char *const ticket_field_names[TICKET_NFIELDS] = {"id",
                                                         "loan_state",
                                                         "queued"};
 
+/* Event reasons that are neither check, loan reason nor state names (replay maps them back). */
+static const char *const restore_reasons[] = {"budget", "deadline", "met", "missed", ""};
+
 struct engine {
 	const struct config *cfg;
 	struct strpool strings; /* products, centre ids, user names */
@@ -84,6 +87,12 @@ struct engine {
 	uint64_t seq;
 
 	uint64_t history_bytes;
+
+	/* Changes since the journal last collected them. */
+	uint64_t *changed_tickets;
+	size_t nchanged_tickets, cap_changed_tickets;
+	uint64_t *changed_members;
+	size_t nchanged_members, cap_changed_members;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -179,6 +188,36 @@ static struct member *member_find(const struct engine *e, uint64_t number)
 	return e->members[i].number == number ? &e->members[i] : NULL;
 }
 
+static void touch_member(struct engine *e, struct member *m)
+{
+	if (m == NULL || m->dirty)
+		return;
+	m->dirty = true;
+	if (e->nchanged_members == e->cap_changed_members) {
+		e->cap_changed_members = e->cap_changed_members ? e->cap_changed_members * 2 : 64;
+		e->changed_members = xreallocarray(e->changed_members, e->cap_changed_members,
+						   sizeof *e->changed_members);
+	}
+	e->changed_members[e->nchanged_members++] = m->number;
+}
+
+/* A ticket changed: the journal will write it (and its member's slots) at the commit. */
+static void touch(struct engine *e, struct ticket *t)
+{
+	if (!t->dirty) {
+		t->dirty = 1;
+		if (e->nchanged_tickets == e->cap_changed_tickets) {
+			e->cap_changed_tickets =
+				e->cap_changed_tickets ? e->cap_changed_tickets * 2 : 64;
+			e->changed_tickets = xreallocarray(e->changed_tickets, e->cap_changed_tickets,
+							   sizeof *e->changed_tickets);
+		}
+		e->changed_tickets[e->nchanged_tickets++] = t->id;
+	}
+	if (t->member)
+		touch_member(e, member_find(e, t->member));
+}
+
 static struct member *member_add(struct engine *e, uint64_t number)
 {
 	struct member *m;
@@ -259,6 +298,7 @@ int engine_member_set(struct engine *e, const struct member_input *in, int64_t n
 	free(m->name);
 	m->name = in->name ? xstrdup(in->name) : NULL;
 	m->present = true;
+	touch_member(e, m);
 	return 0;
 }
 
@@ -273,6 +313,7 @@ int engine_member_del(struct engine *e, uint64_t number, int64_t now)
 	m->present = false;
 	free(m->name);
 	m->name = NULL;
+	touch_member(e, m);
 	return 1;
 }
 
@@ -394,6 +435,7 @@ static void hist_add(struct engine *e, struct ticket *t, int64_t at, const char 
 {
 	struct hist *h;
 
+	touch(e, t);
 	/* Capacity is the next power of two at or above nhist (at least 2). */
 	if (t->nhist >= 2 && (t->nhist & (t->nhist - 1)) == 0) {
 		t->hist = xreallocarray(t->hist, (size_t)t->nhist * 2, sizeof *t->hist);
@@ -488,6 +530,7 @@ static void schedule(struct engine *e, struct ticket *t)
 /* Stop the clock at `at` (if it runs), folding the time since clock_since into used. */
 static void clock_stop(struct engine *e, struct ticket *t, int64_t at)
 {
+	touch(e, t);
 	if (clock_runs(e, t) && at > t->clock_since)
 		t->used += between(e, t, t->clock_since, at);
 	t->clock_since = at;
@@ -496,6 +539,7 @@ static void clock_stop(struct engine *e, struct ticket *t, int64_t at)
 /* After a state change at `at`: start the clock if the new state runs it. */
 static void clock_start(struct engine *e, struct ticket *t, int64_t at)
 {
+	touch(e, t);
 	t->clock_since = at;
 	if (clock_runs(e, t)) {
 		int64_t left = t->budget - t->used;
@@ -537,10 +581,10 @@ static void mark_breached(struct engine *e, struct ticket *t, int64_t at)
 {
 	if (t->breached)
 		return;
-	mark_at_risk(e, t, at, "budget");
+	mark_at_risk(e, t, at, restore_reasons[0]);
 	t->breached = 1;
 	hist_add(e, t, at, NULL, HIST_BREACHED, "deadline passed");
-	emit(e, t, EVENT_TICKET_BREACHED, at, "deadline");
+	emit(e, t, EVENT_TICKET_BREACHED, at, restore_reasons[1]);
 	make_loan_eligible(e, t, LOAN_REASON_BREACH, at);
 }
 
@@ -553,7 +597,7 @@ static void process_due(struct engine *e, struct ticket *t, int64_t now)
 		int64_t left = at_risk_threshold(e, t) - t->used;
 		int64_t at = add_business(e, t, t->clock_since, left);
 		if (at <= now)
-			mark_at_risk(e, t, at, "budget");
+			mark_at_risk(e, t, at, restore_reasons[0]);
 	}
 	if (!t->breached && t->deadline != 0 && t->deadline < now)
 		mark_breached(e, t, t->deadline);
@@ -932,7 +976,7 @@ int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t n
 	case TSTATE_READY:
 		t->ready_at = at;
 		t->met = t->breached ? 0 : 1;
-		reason = t->met ? "met" : "missed";
+		reason = t->met ? restore_reasons[2] : restore_reasons[3];
 		slot_free(e, t, at);
 		break;
 	case TSTATE_IN_REPAIR:
@@ -951,11 +995,11 @@ int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t n
 		break;
 	case TSTATE_RETURNED:
 		t->closed_at = at;
-		reason = "returned";
+		reason = ticket_state_names[TSTATE_RETURNED];
 		break;
 	case TSTATE_CANCELLED:
 		t->closed_at = at;
-		reason = "cancelled";
+		reason = ticket_state_names[TSTATE_CANCELLED];
 		slot_free(e, t, at);
 		break;
 	default:
@@ -985,7 +1029,7 @@ int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t n
 		if (due == 0)
 			due = add_business(e, t, at, t->budget - t->used);
 		if (in->eta > due) {
-			mark_at_risk(e, t, at, "forecast");
+			mark_at_risk(e, t, at, loan_reason_names[LOAN_REASON_FORECAST]);
 			make_loan_eligible(e, t, LOAN_REASON_FORECAST, at);
 			schedule(e, t);
 		}
@@ -1260,6 +1304,8 @@ void engine_free(struct engine *e)
 	free(e->members);
 	free(e->centre_map);
 	free(e->outbox);
+	free(e->changed_tickets);
+	free(e->changed_members);
 	dheap_free(&e->heap);
 	strarena_free(&e->arena);
 	strpool_free(&e->strings);
@@ -1385,4 +1431,173 @@ int engine_check(const struct engine *e, int64_t now, char *msg, size_t len)
 		}
 	}
 	return 0;
+}
+
+/* ---- journal support ---------------------------------------------------------------- */
+
+size_t engine_changed_tickets(const struct engine *e, const uint64_t **ids)
+{
+	*ids = e->changed_tickets;
+	return e->nchanged_tickets;
+}
+
+size_t engine_changed_members(const struct engine *e, const uint64_t **numbers)
+{
+	*numbers = e->changed_members;
+	return e->nchanged_members;
+}
+
+void engine_clear_changes(struct engine *e)
+{
+	for (size_t i = 0; i < e->nchanged_tickets; i++)
+		tix(e, e->changed_tickets[i])->dirty = 0;
+	for (size_t i = 0; i < e->nchanged_members; i++) {
+		struct member *m = member_find(e, e->changed_members[i]);
+		if (m)
+			m->dirty = false;
+	}
+	e->nchanged_tickets = 0;
+	e->nchanged_members = 0;
+}
+
+const struct member *engine_member_any(const struct engine *e, uint64_t number)
+{
+	return member_find(e, number);
+}
+
+void engine_each_member(const struct engine *e, void (*fn)(const struct member *m, void *arg),
+			void *arg)
+{
+	for (size_t i = 0; i < e->memcap; i++)
+		if (e->members[i].number != 0)
+			fn(&e->members[i], arg);
+}
+
+int64_t engine_clock(const struct engine *e)
+{
+	return e->clock;
+}
+
+int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
+{
+	struct ticket *t;
+	uint64_t id = img->t.id;
+
+	if (id == 0 || id > e->ntickets + 1)
+		return -1;
+	if (id == e->ntickets + 1)
+		t = ticket_new(e);
+	else
+		t = tix(e, id);
+	free(t->hist);
+	*t = img->t;
+	t->dirty = 0;
+	t->serial = strarena_dup(&e->arena, img->serial, strlen(img->serial));
+	t->product = strpool_intern(&e->strings, img->product);
+	t->centre = strpool_intern(&e->strings, img->centre);
+	if (t->centre >= e->ncentre_map)
+		rebuild_centre_map(e);
+	t->hist = NULL;
+	t->nhist = 0;
+	for (uint32_t i = 0; i < img->nhist; i++) {
+		const struct hist_image *h = &img->hist[i];
+		const char *detail = h->detail[0]
+					     ? strarena_dup(&e->arena, h->detail, strlen(h->detail))
+					     : "";
+		hist_add(e, t, h->at, h->who, (enum hist_what)h->what, detail);
+	}
+	return 0;
+}
+
+void engine_restore_member(struct engine *e, const struct member *src)
+{
+	struct member *m = member_add(e, src->number);
+
+	free(m->name);
+	free(m->queued);
+	*m = *src;
+	m->name = src->name ? xstrdup(src->name) : NULL;
+	m->queued = NULL;
+	if (src->nqueued) {
+		m->queued = xreallocarray(NULL, src->nqueued, sizeof *m->queued);
+		memcpy(m->queued, src->queued, src->nqueued * sizeof *m->queued);
+	}
+	m->dirty = false;
+}
+
+static bool is_static_reason(const char *r)
+{
+	for (size_t i = 0; i < FT_REASON_COUNT; i++)
+		if (r == ft_reason_names[i])
+			return true;
+	for (size_t i = 0; i < LOAN_REASON_COUNT; i++)
+		if (r == loan_reason_names[i])
+			return true;
+	for (size_t i = 0; i < TSTATE_COUNT; i++)
+		if (r == ticket_state_names[i])
+			return true;
+	for (size_t i = 0; i < sizeof restore_reasons / sizeof restore_reasons[0]; i++)
+		if (r == restore_reasons[i])
+			return true;
+	return false;
+}
+
+void engine_restore_event(struct engine *e, const struct event *ev, const char *centre,
+			  const char *product, const char *serial, const char *reason)
+{
+	struct ticket probe;
+	size_t i;
+
+	/* emit() copies from a ticket; give it one with the event's values. */
+	memset(&probe, 0, sizeof probe);
+	probe.id = ev->ticket;
+	probe.member = ev->member;
+	probe.deadline = ev->deadline;
+	probe.serial = strarena_dup(&e->arena, serial, strlen(serial));
+	probe.centre = strpool_intern(&e->strings, centre);
+	probe.product = strpool_intern(&e->strings, product);
+	probe.tier = ev->tier;
+	probe.programme = ev->programme;
+	probe.state = ev->state;
+	/* Reasons are static texts in the engine: find the same one. */
+	for (i = 0; i < FT_REASON_COUNT; i++)
+		if (strcmp(ft_reason_names[i], reason) == 0)
+			reason = ft_reason_names[i];
+	for (i = 0; i < LOAN_REASON_COUNT; i++)
+		if (strcmp(loan_reason_names[i], reason) == 0)
+			reason = loan_reason_names[i];
+	for (i = 0; i < TSTATE_COUNT; i++)
+		if (strcmp(ticket_state_names[i], reason) == 0)
+			reason = ticket_state_names[i];
+	for (i = 0; i < sizeof restore_reasons / sizeof restore_reasons[0]; i++)
+		if (strcmp(restore_reasons[i], reason) == 0)
+			reason = restore_reasons[i];
+	if (!is_static_reason(reason))
+		reason = strarena_dup(&e->arena, reason, strlen(reason));
+	e->seq = ev->seq - 1;
+	emit(e, &probe, (enum event_type)ev->type, ev->at, reason);
+}
+
+void engine_restore_delivered(struct engine *e, uint64_t seq)
+{
+	size_t n = 0;
+
+	while (n < e->out_n && engine_outbox_at(e, n)->seq <= seq)
+		n++;
+	engine_outbox_drop(e, n);
+	if (seq > e->seq)
+		e->seq = seq;
+}
+
+void engine_restore_clock(struct engine *e, int64_t clock)
+{
+	if (clock > e->clock)
+		e->clock = clock;
+}
+
+void engine_restore_finish(struct engine *e)
+{
+	for (uint64_t id = 1; id <= e->ntickets; id++)
+		schedule(e, tix(e, id));
+	engine_clear_changes(e);
 }

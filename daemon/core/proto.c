@@ -2,10 +2,12 @@
  * proto: the RESP2 request parser and the reply encoders.
  *
  * The parser follows Redis's processMultibulkBuffer/processInlineBuffer in
- * what it accepts and in the wording of its errors, with three differences,
- * all stricter: it works a byte at a time where Redis needs whole lines (so an
- * error is the same however the input is split), a bulk must be followed by
- * CRLF, and a CR in a "*N"/"$N" line must be followed by LF.
+ * what it accepts and in the wording of its errors. It differs where Redis's
+ * answer depends on how the input was split, or where Redis lets bad input
+ * through: an inline line is limited whether or not its newline has come, a
+ * missing '$' is reported at the first byte, a bulk must be followed by CRLF,
+ * a CR in a "*N"/"$N" line must be followed by LF, and a byte that is not
+ * printable is shown as \xHH in an error.
  *
  * Memory is only ever allocated for bytes that have arrived: a declared bulk
  * length is checked, then the buffer doubles as data comes, never past the

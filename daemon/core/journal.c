@@ -1,0 +1,566 @@
+/* journal: record framing, CRC32C, encoding of engine state and replay. */
+#include "journal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xmalloc.h"
+
+/* ---- CRC32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven. ---- */
+
+static const uint32_t crc32c_table[256] = {
+	0x00000000u, 0xf26b8303u, 0xe13b70f7u, 0x1350f3f4u, 0xc79a971fu, 0x35f1141cu,
+	0x26a1e7e8u, 0xd4ca64ebu, 0x8ad958cfu, 0x78b2dbccu, 0x6be22838u, 0x9989ab3bu,
+	0x4d43cfd0u, 0xbf284cd3u, 0xac78bf27u, 0x5e133c24u, 0x105ec76fu, 0xe235446cu,
+	0xf165b798u, 0x030e349bu, 0xd7c45070u, 0x25afd373u, 0x36ff2087u, 0xc494a384u,
+	0x9a879fa0u, 0x68ec1ca3u, 0x7bbcef57u, 0x89d76c54u, 0x5d1d08bfu, 0xaf768bbcu,
+	0xbc267848u, 0x4e4dfb4bu, 0x20bd8edeu, 0xd2d60dddu, 0xc186fe29u, 0x33ed7d2au,
+	0xe72719c1u, 0x154c9ac2u, 0x061c6936u, 0xf477ea35u, 0xaa64d611u, 0x580f5512u,
+	0x4b5fa6e6u, 0xb93425e5u, 0x6dfe410eu, 0x9f95c20du, 0x8cc531f9u, 0x7eaeb2fau,
+	0x30e349b1u, 0xc288cab2u, 0xd1d83946u, 0x23b3ba45u, 0xf779deaeu, 0x05125dadu,
+	0x1642ae59u, 0xe4292d5au, 0xba3a117eu, 0x4851927du, 0x5b016189u, 0xa96ae28au,
+	0x7da08661u, 0x8fcb0562u, 0x9c9bf696u, 0x6ef07595u, 0x417b1dbcu, 0xb3109ebfu,
+	0xa0406d4bu, 0x522bee48u, 0x86e18aa3u, 0x748a09a0u, 0x67dafa54u, 0x95b17957u,
+	0xcba24573u, 0x39c9c670u, 0x2a993584u, 0xd8f2b687u, 0x0c38d26cu, 0xfe53516fu,
+	0xed03a29bu, 0x1f682198u, 0x5125dad3u, 0xa34e59d0u, 0xb01eaa24u, 0x42752927u,
+	0x96bf4dccu, 0x64d4cecfu, 0x77843d3bu, 0x85efbe38u, 0xdbfc821cu, 0x2997011fu,
+	0x3ac7f2ebu, 0xc8ac71e8u, 0x1c661503u, 0xee0d9600u, 0xfd5d65f4u, 0x0f36e6f7u,
+	0x61c69362u, 0x93ad1061u, 0x80fde395u, 0x72966096u, 0xa65c047du, 0x5437877eu,
+	0x4767748au, 0xb50cf789u, 0xeb1fcbadu, 0x197448aeu, 0x0a24bb5au, 0xf84f3859u,
+	0x2c855cb2u, 0xdeeedfb1u, 0xcdbe2c45u, 0x3fd5af46u, 0x7198540du, 0x83f3d70eu,
+	0x90a324fau, 0x62c8a7f9u, 0xb602c312u, 0x44694011u, 0x5739b3e5u, 0xa55230e6u,
+	0xfb410cc2u, 0x092a8fc1u, 0x1a7a7c35u, 0xe811ff36u, 0x3cdb9bddu, 0xceb018deu,
+	0xdde0eb2au, 0x2f8b6829u, 0x82f63b78u, 0x709db87bu, 0x63cd4b8fu, 0x91a6c88cu,
+	0x456cac67u, 0xb7072f64u, 0xa457dc90u, 0x563c5f93u, 0x082f63b7u, 0xfa44e0b4u,
+	0xe9141340u, 0x1b7f9043u, 0xcfb5f4a8u, 0x3dde77abu, 0x2e8e845fu, 0xdce5075cu,
+	0x92a8fc17u, 0x60c37f14u, 0x73938ce0u, 0x81f80fe3u, 0x55326b08u, 0xa759e80bu,
+	0xb4091bffu, 0x466298fcu, 0x1871a4d8u, 0xea1a27dbu, 0xf94ad42fu, 0x0b21572cu,
+	0xdfeb33c7u, 0x2d80b0c4u, 0x3ed04330u, 0xccbbc033u, 0xa24bb5a6u, 0x502036a5u,
+	0x4370c551u, 0xb11b4652u, 0x65d122b9u, 0x97baa1bau, 0x84ea524eu, 0x7681d14du,
+	0x2892ed69u, 0xdaf96e6au, 0xc9a99d9eu, 0x3bc21e9du, 0xef087a76u, 0x1d63f975u,
+	0x0e330a81u, 0xfc588982u, 0xb21572c9u, 0x407ef1cau, 0x532e023eu, 0xa145813du,
+	0x758fe5d6u, 0x87e466d5u, 0x94b49521u, 0x66df1622u, 0x38cc2a06u, 0xcaa7a905u,
+	0xd9f75af1u, 0x2b9cd9f2u, 0xff56bd19u, 0x0d3d3e1au, 0x1e6dcdeeu, 0xec064eedu,
+	0xc38d26c4u, 0x31e6a5c7u, 0x22b65633u, 0xd0ddd530u, 0x0417b1dbu, 0xf67c32d8u,
+	0xe52cc12cu, 0x1747422fu, 0x49547e0bu, 0xbb3ffd08u, 0xa86f0efcu, 0x5a048dffu,
+	0x8ecee914u, 0x7ca56a17u, 0x6ff599e3u, 0x9d9e1ae0u, 0xd3d3e1abu, 0x21b862a8u,
+	0x32e8915cu, 0xc083125fu, 0x144976b4u, 0xe622f5b7u, 0xf5720643u, 0x07198540u,
+	0x590ab964u, 0xab613a67u, 0xb831c993u, 0x4a5a4a90u, 0x9e902e7bu, 0x6cfbad78u,
+	0x7fab5e8cu, 0x8dc0dd8fu, 0xe330a81au, 0x115b2b19u, 0x020bd8edu, 0xf0605beeu,
+	0x24aa3f05u, 0xd6c1bc06u, 0xc5914ff2u, 0x37faccf1u, 0x69e9f0d5u, 0x9b8273d6u,
+	0x88d28022u, 0x7ab90321u, 0xae7367cau, 0x5c18e4c9u, 0x4f48173du, 0xbd23943eu,
+	0xf36e6f75u, 0x0105ec76u, 0x12551f82u, 0xe03e9c81u, 0x34f4f86au, 0xc69f7b69u,
+	0xd5cf889du, 0x27a40b9eu, 0x79b737bau, 0x8bdcb4b9u, 0x988c474du, 0x6ae7c44eu,
+	0xbe2da0a5u, 0x4c4623a6u, 0x5f16d052u, 0xad7d5351u,
+};
+
+uint32_t crc32c(uint32_t crc, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	crc = ~crc;
+	while (len--)
+		crc = crc32c_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* ---- encoding ---------------------------------------------------------------------- */
+
+static void put_u8(struct rbuf *b, uint8_t v)
+{
+	rbuf_append(b, &v, 1);
+}
+
+static void put_u32(struct rbuf *b, uint32_t v)
+{
+	unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+			      (unsigned char)(v >> 24)};
+	rbuf_append(b, x, 4);
+}
+
+static void put_u64(struct rbuf *b, uint64_t v)
+{
+	put_u32(b, (uint32_t)v);
+	put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_i64(struct rbuf *b, int64_t v)
+{
+	put_u64(b, (uint64_t)v);
+}
+
+static void put_str(struct rbuf *b, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n > 0xffff)
+		n = 0xffff;
+	put_u8(b, (uint8_t)n);
+	put_u8(b, (uint8_t)(n >> 8));
+	rbuf_append(b, s ? s : "", n);
+	put_u8(b, 0); /* so that replay can use the string where it lies */
+}
+
+/* Start a record: returns the offset of its length field. */
+static size_t rec_begin(struct rbuf *b, enum jrec_type type)
+{
+	size_t at = b->len;
+
+	put_u32(b, 0);
+	put_u8(b, (uint8_t)type);
+	return at;
+}
+
+static void rec_end(struct rbuf *b, size_t at)
+{
+	uint32_t len = (uint32_t)(b->len - at - JOURNAL_HEADER_SIZE - 1);
+	uint32_t crc = crc32c(0, b->data + at + JOURNAL_HEADER_SIZE, len + 1);
+	unsigned char *p = (unsigned char *)b->data + at;
+
+	p[0] = (unsigned char)len;
+	p[1] = (unsigned char)(len >> 8);
+	p[2] = (unsigned char)(len >> 16);
+	p[3] = (unsigned char)(len >> 24);
+	put_u32(b, crc);
+}
+
+void journal_put_header(struct rbuf *b)
+{
+	size_t at = rec_begin(b, JREC_HEADER);
+
+	put_str(b, JOURNAL_MAGIC);
+	put_u32(b, JOURNAL_VERSION);
+	rec_end(b, at);
+}
+
+void journal_put_u64(struct rbuf *b, enum jrec_type type, uint64_t v)
+{
+	size_t at = rec_begin(b, type);
+
+	put_u64(b, v);
+	rec_end(b, at);
+}
+
+void journal_put_ticket(struct rbuf *b, const struct engine *e, const struct ticket *t)
+{
+	size_t at = rec_begin(b, JREC_TICKET);
+	uint32_t flags = (uint32_t)(t->fast_track | t->at_risk << 1 | t->breached << 2 |
+				    t->queued << 3 | t->loan_eligible << 4 | t->registered << 5 |
+				    t->unlisted << 6 | t->video << 7 | t->holds_slot << 8);
+
+	put_u64(b, t->id);
+	put_u64(b, t->member);
+	put_i64(b, t->created_at);
+	put_i64(b, t->received_at);
+	put_i64(b, t->ready_at);
+	put_i64(b, t->closed_at);
+	put_i64(b, t->last_change);
+	put_i64(b, t->clock_since);
+	put_i64(b, t->used);
+	put_i64(b, t->budget);
+	put_i64(b, t->deadline);
+	put_i64(b, t->eta);
+	put_u32(b, t->target_days);
+	put_u8(b, (uint8_t)t->tier);
+	put_u8(b, (uint8_t)t->programme);
+	put_u8(b, t->pclass);
+	put_u8(b, t->service);
+	put_u8(b, t->state);
+	put_u8(b, t->reason);
+	put_u8(b, t->loan_reason);
+	put_u8(b, t->loan_state);
+	put_u8(b, (uint8_t)t->met);
+	put_u32(b, flags);
+	put_str(b, t->serial);
+	put_str(b, engine_str(e, t->product));
+	put_str(b, engine_str(e, t->centre));
+	put_u32(b, t->nhist);
+	for (uint32_t i = 0; i < t->nhist; i++) {
+		put_i64(b, t->hist[i].at);
+		put_u8(b, t->hist[i].what);
+		put_str(b, engine_str(e, t->hist[i].who));
+		put_str(b, t->hist[i].detail);
+	}
+	rec_end(b, at);
+}
+
+void journal_put_member(struct rbuf *b, const struct member *m)
+{
+	size_t at = rec_begin(b, JREC_MEMBER);
+
+	put_u64(b, m->number);
+	put_u8(b, (uint8_t)m->tier);
+	put_str(b, m->country);
+	put_u8(b, m->has_programme);
+	put_u8(b, (uint8_t)m->programme);
+	put_u32(b, (uint32_t)m->expires);
+	put_str(b, m->name);
+	put_u8(b, m->name != NULL);
+	put_u8(b, m->present);
+	put_u32(b, m->in_service);
+	put_u32(b, m->nqueued);
+	for (uint32_t i = 0; i < m->nqueued; i++)
+		put_u64(b, m->queued[i]);
+	rec_end(b, at);
+}
+
+void journal_put_event(struct rbuf *b, const struct engine *e, const struct event *ev)
+{
+	size_t at = rec_begin(b, JREC_EVENT);
+
+	put_u64(b, ev->seq);
+	put_i64(b, ev->at);
+	put_u64(b, ev->ticket);
+	put_u64(b, ev->member);
+	put_i64(b, ev->deadline);
+	put_u8(b, ev->type);
+	put_u8(b, (uint8_t)ev->tier);
+	put_u8(b, (uint8_t)ev->programme);
+	put_u8(b, ev->state);
+	put_str(b, ev->serial);
+	put_str(b, ev->reason);
+	put_str(b, engine_str(e, ev->centre));
+	put_str(b, engine_str(e, ev->product));
+	rec_end(b, at);
+}
+
+size_t journal_put_changes(struct rbuf *b, struct engine *e, uint64_t *last_seq)
+{
+	const uint64_t *ids;
+	size_t n = 0, count;
+
+	count = engine_changed_members(e, &ids);
+	for (size_t i = 0; i < count; i++, n++)
+		journal_put_member(b, engine_member_any(e, ids[i]));
+	count = engine_changed_tickets(e, &ids);
+	for (size_t i = 0; i < count; i++, n++)
+		journal_put_ticket(b, e, engine_ticket_get(e, ids[i]));
+	count = engine_outbox_count(e);
+	for (size_t i = 0; i < count; i++) {
+		const struct event *ev = engine_outbox_at(e, i);
+		if (ev->seq <= *last_seq)
+			continue;
+		journal_put_event(b, e, ev);
+		*last_seq = ev->seq;
+		n++;
+	}
+	if (n > 0) {
+		journal_put_u64(b, JREC_CLOCK, (uint64_t)engine_clock(e));
+		n++;
+	}
+	engine_clear_changes(e);
+	return n;
+}
+
+static void put_member_cb(const struct member *m, void *arg)
+{
+	journal_put_member(arg, m);
+}
+
+void journal_put_snapshot(struct rbuf *b, const struct engine *e)
+{
+	uint64_t last = engine_last_seq(e);
+
+	journal_put_header(b);
+	engine_each_member(e, put_member_cb, b);
+	for (uint64_t id = 1; id <= engine_ticket_count(e); id++)
+		journal_put_ticket(b, e, engine_ticket_get(e, id));
+	for (size_t i = 0; i < engine_outbox_count(e); i++)
+		journal_put_event(b, e, engine_outbox_at(e, i));
+	/* The sequence survives even when every event was delivered. */
+	journal_put_u64(b, JREC_DELIVERED,
+			engine_outbox_count(e) ? engine_outbox_at(e, 0)->seq - 1 : last);
+	journal_put_u64(b, JREC_CLOCK, (uint64_t)engine_clock(e));
+}
+
+/* ---- decoding ---------------------------------------------------------------------- */
+
+static uint32_t get_u32_at(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+enum jnext journal_next(const unsigned char *buf, size_t len, size_t *off, struct jrec *rec)
+{
+	size_t left = len - *off;
+	const unsigned char *p = buf + *off;
+	uint32_t plen, crc;
+	size_t total;
+
+	if (left == 0)
+		return JNEXT_END;
+	if (left < JOURNAL_HEADER_SIZE + 1 + 4)
+		return JNEXT_TORN;
+	plen = get_u32_at(p);
+	if (plen > JOURNAL_MAX_RECORD)
+		return left < (size_t)JOURNAL_MAX_RECORD ? JNEXT_TORN : JNEXT_CORRUPT;
+	total = JOURNAL_HEADER_SIZE + 1 + (size_t)plen + 4;
+	if (total > left)
+		return JNEXT_TORN;
+	crc = get_u32_at(p + JOURNAL_HEADER_SIZE + 1 + plen);
+	if (crc != crc32c(0, p + JOURNAL_HEADER_SIZE, (size_t)plen + 1) || p[4] == 0 ||
+	    p[4] > JREC_CONFIG)
+		/* A bad last record is a torn write; one with records after it is damage. */
+		return total == left ? JNEXT_TORN : JNEXT_CORRUPT;
+	rec->type = p[4];
+	rec->payload = p + JOURNAL_HEADER_SIZE + 1;
+	rec->len = plen;
+	*off += total;
+	return JNEXT_OK;
+}
+
+struct cursor {
+	const unsigned char *p;
+	size_t left;
+	int bad;
+};
+
+static uint8_t get_u8(struct cursor *c)
+{
+	if (c->left < 1) {
+		c->bad = 1;
+		return 0;
+	}
+	c->left--;
+	return *c->p++;
+}
+
+static uint32_t get_u32(struct cursor *c)
+{
+	uint32_t v;
+
+	if (c->left < 4) {
+		c->bad = 1;
+		return 0;
+	}
+	v = get_u32_at(c->p);
+	c->p += 4;
+	c->left -= 4;
+	return v;
+}
+
+static uint64_t get_u64(struct cursor *c)
+{
+	uint64_t lo = get_u32(c);
+
+	return lo | (uint64_t)get_u32(c) << 32;
+}
+
+static int64_t get_i64(struct cursor *c)
+{
+	return (int64_t)get_u64(c);
+}
+
+/* A string: it lies NUL-terminated in the payload, valid while the payload is. */
+static const char *get_str(struct cursor *c)
+{
+	size_t n = get_u8(c);
+	const char *s;
+
+	n |= (size_t)get_u8(c) << 8;
+	if (c->bad || n + 1 > c->left || c->p[n] != '\0' || memchr(c->p, '\0', n) != NULL) {
+		c->bad = 1;
+		return "";
+	}
+	s = (const char *)c->p;
+	c->p += n + 1;
+	c->left -= n + 1;
+	return s;
+}
+
+static int apply_ticket(struct engine *e, struct cursor *c, char *err, size_t errlen)
+{
+	struct ticket_image img;
+	struct hist_image *hist = NULL;
+	uint32_t flags;
+	int rc;
+
+	memset(&img, 0, sizeof img);
+	img.t.id = get_u64(c);
+	img.t.member = get_u64(c);
+	img.t.created_at = get_i64(c);
+	img.t.received_at = get_i64(c);
+	img.t.ready_at = get_i64(c);
+	img.t.closed_at = get_i64(c);
+	img.t.last_change = get_i64(c);
+	img.t.clock_since = get_i64(c);
+	img.t.used = get_i64(c);
+	img.t.budget = get_i64(c);
+	img.t.deadline = get_i64(c);
+	img.t.eta = get_i64(c);
+	img.t.target_days = (uint16_t)get_u32(c);
+	img.t.tier = (int8_t)get_u8(c);
+	img.t.programme = (int8_t)get_u8(c);
+	img.t.pclass = get_u8(c);
+	img.t.service = get_u8(c);
+	img.t.state = get_u8(c);
+	img.t.reason = get_u8(c);
+	img.t.loan_reason = get_u8(c);
+	img.t.loan_state = get_u8(c);
+	img.t.met = (int8_t)get_u8(c);
+	flags = get_u32(c);
+	img.t.fast_track = flags & 1;
+	img.t.at_risk = (flags >> 1) & 1;
+	img.t.breached = (flags >> 2) & 1;
+	img.t.queued = (flags >> 3) & 1;
+	img.t.loan_eligible = (flags >> 4) & 1;
+	img.t.registered = (flags >> 5) & 1;
+	img.t.unlisted = (flags >> 6) & 1;
+	img.t.video = (flags >> 7) & 1;
+	img.t.holds_slot = (flags >> 8) & 1;
+	img.serial = get_str(c);
+	img.product = get_str(c);
+	img.centre = get_str(c);
+	img.nhist = get_u32(c);
+	if (c->bad || img.nhist > c->left / 13 || img.t.state >= TSTATE_COUNT ||
+	    img.t.service >= SERVICE_COUNT || img.t.pclass >= PCLASS_COUNT ||
+	    img.t.reason >= FT_REASON_COUNT || img.t.tier >= TIER_COUNT) {
+		snprintf(err, errlen, "malformed ticket record");
+		return -1;
+	}
+	if (img.nhist > 0) {
+		hist = xreallocarray(NULL, img.nhist, sizeof *hist);
+		for (uint32_t i = 0; i < img.nhist; i++) {
+			hist[i].at = get_i64(c);
+			hist[i].what = get_u8(c);
+			hist[i].who = get_str(c);
+			hist[i].detail = get_str(c);
+			if (hist[i].what >= HIST_WHAT_COUNT)
+				c->bad = 1;
+		}
+	}
+	img.hist = hist;
+	if (c->bad || c->left != 0) {
+		snprintf(err, errlen, "malformed history in the record of ticket %llu",
+			 (unsigned long long)img.t.id);
+		rc = -1;
+	} else if ((rc = engine_restore_ticket(e, &img)) < 0) {
+		snprintf(err, errlen, "ticket %llu out of order (ids are dense)",
+			 (unsigned long long)img.t.id);
+	}
+	free(hist);
+	return rc;
+}
+
+static int apply_member(struct engine *e, struct cursor *c, char *err, size_t errlen)
+{
+	struct member m;
+	uint64_t *queued = NULL;
+	int has_name;
+
+	memset(&m, 0, sizeof m);
+	m.number = get_u64(c);
+	m.tier = (enum tier)get_u8(c);
+	snprintf(m.country, sizeof m.country, "%s", get_str(c));
+	m.has_programme = get_u8(c) != 0;
+	m.programme = (enum programme)get_u8(c);
+	m.expires = (int32_t)get_u32(c);
+	m.name = (char *)get_str(c);
+	has_name = get_u8(c);
+	if (!has_name)
+		m.name = NULL;
+	m.present = get_u8(c) != 0;
+	m.in_service = get_u32(c);
+	m.nqueued = get_u32(c);
+	if (c->bad || m.number == 0 || m.tier >= TIER_COUNT || m.programme >= PROGRAMME_COUNT ||
+	    m.nqueued > c->left / 8) {
+		snprintf(err, errlen, "malformed member record");
+		return -1;
+	}
+	if (m.nqueued) {
+		queued = xreallocarray(NULL, m.nqueued, sizeof *queued);
+		for (uint32_t i = 0; i < m.nqueued; i++)
+			queued[i] = get_u64(c);
+	}
+	m.queued = queued;
+	if (c->bad || c->left != 0) {
+		free(queued);
+		snprintf(err, errlen, "malformed member record");
+		return -1;
+	}
+	engine_restore_member(e, &m);
+	free(queued);
+	return 0;
+}
+
+static int apply_event(struct engine *e, struct cursor *c, char *err, size_t errlen)
+{
+	struct event ev;
+	const char *serial, *reason, *centre, *product;
+
+	memset(&ev, 0, sizeof ev);
+	ev.seq = get_u64(c);
+	ev.at = get_i64(c);
+	ev.ticket = get_u64(c);
+	ev.member = get_u64(c);
+	ev.deadline = get_i64(c);
+	ev.type = get_u8(c);
+	ev.tier = (int8_t)get_u8(c);
+	ev.programme = (int8_t)get_u8(c);
+	ev.state = get_u8(c);
+	serial = get_str(c);
+	reason = get_str(c);
+	centre = get_str(c);
+	product = get_str(c);
+	if (c->bad || c->left != 0 || ev.type >= EVENT_TYPE_COUNT || ev.seq == 0) {
+		snprintf(err, errlen, "malformed event record");
+		return -1;
+	}
+	if (ev.seq <= engine_last_seq(e)) {
+		snprintf(err, errlen, "event %llu out of sequence (last %llu)",
+			 (unsigned long long)ev.seq, (unsigned long long)engine_last_seq(e));
+		return -1;
+	}
+	engine_restore_event(e, &ev, centre, product, serial, reason);
+	return 0;
+}
+
+int journal_apply(struct engine *e, const struct jrec *rec, char *err, size_t errlen)
+{
+	struct cursor c;
+	uint64_t v;
+
+	c.p = rec->payload;
+	c.left = rec->len;
+	c.bad = 0;
+	switch (rec->type) {
+	case JREC_HEADER: {
+		char magic[64];
+		snprintf(magic, sizeof magic, "%s", get_str(&c));
+		v = get_u32(&c);
+		if (c.bad || strcmp(magic, JOURNAL_MAGIC) != 0) {
+			snprintf(err, errlen, "not a repaird journal");
+			return -1;
+		}
+		if (v != JOURNAL_VERSION) {
+			snprintf(err, errlen, "journal format %llu, this repaird reads %d",
+				 (unsigned long long)v, JOURNAL_VERSION);
+			return -1;
+		}
+		return 0;
+	}
+	case JREC_TICKET:
+		return apply_ticket(e, &c, err, errlen);
+	case JREC_MEMBER:
+		return apply_member(e, &c, err, errlen);
+	case JREC_EVENT:
+		return apply_event(e, &c, err, errlen);
+	case JREC_DELIVERED:
+	case JREC_CLOCK:
+	case JREC_CONFIG:
+		v = get_u64(&c);
+		if (c.bad || c.left != 0) {
+			snprintf(err, errlen, "malformed record of type %d", rec->type);
+			return -1;
+		}
+		if (rec->type == JREC_DELIVERED)
+			engine_restore_delivered(e, v);
+		else if (rec->type == JREC_CLOCK)
+			engine_restore_clock(e, (int64_t)v);
+		return 0;
+	default:
+		snprintf(err, errlen, "unknown record type %d", rec->type);
+		return -1;
+	}
+}
