@@ -158,8 +158,19 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		info_line(b, "protocol_errors:%llu", (unsigned long long)srv->protocol_errors);
 		info_line(b, "idle_timeout:%d", srv->cfg->idle_timeout);
 	} else if (strcasecmp(name, "Persistence") == 0) {
-		info_line(b, "journal_enabled:0");
+		const struct journal_file *j = &srv->journal;
+		info_line(b, "journal_file:%s", j->path ? j->path : "");
+		info_line(b, "journal_size:%llu", (unsigned long long)j->size);
+		info_line(b, "journal_records:%llu", (unsigned long long)j->records);
+		info_line(b, "journal_live_size:%llu", (unsigned long long)j->live_size);
 		info_line(b, "fsync:%s", fsync_policy_names[srv->cfg->fsync]);
+		info_line(b, "fsyncs:%llu", (unsigned long long)j->fsyncs);
+		info_line(b, "last_fsync:%lld", (long long)j->last_fsync);
+		info_line(b, "unsynced:%d", j->unsynced ? 1 : 0);
+		info_line(b, "compactions:%llu", (unsigned long long)j->compactions);
+		info_line(b, "replay_ms:%lld", (long long)(j->replay_usec / 1000));
+		info_line(b, "write_failed:%d", j->failed ? 1 : 0);
+		info_line(b, "last_error:%s", j->failed ? j->last_error : srv->journal_error);
 		info_line(b, "state_dir:%s", srv->cfg->state_dir);
 	} else if (strcasecmp(name, "Events") == 0) {
 		info_line(b, "link:disabled");
@@ -301,6 +312,18 @@ static int stats(struct cmd_req *r)
 	return 0;
 }
 
+static int journal_compact_cmd(struct cmd_req *r)
+{
+	char err[256];
+
+	if (server_compact(r->srv, err, sizeof err) < 0) {
+		reply_error(r->out, "IOERR", err);
+		return -1;
+	}
+	reply_ok(r->out);
+	return 0;
+}
+
 static int debug_clock(struct cmd_req *r)
 {
 	int64_t t;
@@ -327,6 +350,7 @@ const struct cmd_entry cmd_server_entries[] = {
         {"INFO", -1, CMD_READONLY, "INFO [section]", info},
         {"CONFIG.RELOAD", 1, CMD_ADMIN, "CONFIG.RELOAD", config_reload},
         {"STATS", -1, CMD_READONLY, "STATS [CENTRE id] [SINCE date] [UNTIL date]", stats},
+        {"JOURNAL.COMPACT", 1, CMD_ADMIN, "JOURNAL.COMPACT", journal_compact_cmd},
         {"DEBUG.CLOCK", 2, CMD_ADMIN | CMD_DEBUG, "DEBUG.CLOCK time", debug_clock},
         {NULL, 0, 0, NULL, NULL},
 };

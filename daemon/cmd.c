@@ -101,6 +101,12 @@ void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 		             e->name, e->usage);
 		return;
 	}
+	if ((e->flags & CMD_WRITE) && srv->journal.failed) {
+		reply_errorf(r.out, "IOERR",
+			     "the change could not be made durable (%s); it was not applied",
+			     srv->journal.last_error);
+		return;
+	}
 	start = monotonic_usec();
 	rc = e->exec(&r);
 	srv->cmd_stats[index].calls++;
@@ -114,8 +120,10 @@ void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 	 * (argv and now), so replay runs the same commands at the same instants.
 	 * Then the clock-driven consequences are processed and the timer re-armed.
 	 */
-	if (e->flags & CMD_WRITE)
+	if (e->flags & CMD_WRITE) {
+		c->wrote = true;
 		server_after_change(srv);
+	}
 }
 
 /* ---- helpers ------------------------------------------------------------------- */

@@ -3,6 +3,7 @@
  * that holds all of the daemon's mutable state is created here.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "journal_file.h"
 #include "log.h"
 #include "server.h"
 #include "timeutil.h"
@@ -29,6 +31,9 @@ static void usage(FILE *f)
 	        "  -c, --config FILE        configuration (default " DEFAULT_CONFIG ")\n"
 	        "  -t, --check-config FILE  validate FILE, print \"FILE: ok\" or every error;\n"
 	        "                           exit 0, or 78 (EX_CONFIG)\n"
+	        "      --check-journal FILE [--fix]\n"
+	        "                           check a journal's records; with --fix cut it at the\n"
+	        "                           first damaged one (exit 0 ok, 65 damaged)\n"
 	        "      --listen HOST:PORT   listen on this TCP address instead of listen.tcp\n"
 	        "                           (repeatable)\n"
 	        "      --unix PATH          unix socket instead of listen.unix (\"\" for none)\n"
@@ -40,8 +45,9 @@ static void usage(FILE *f)
 	        "  -h, --help               show this help\n"
 	        "  -V, --version            show the version\n"
 	        "\n"
-	        "Exit status: 0 stopped cleanly; 64 bad usage; 69 a listener could not be set up;\n"
-	        "78 configuration invalid.\n");
+	        "Exit status: 0 stopped cleanly; 64 bad usage; 69 a listener, the state directory\n"
+	        "or the journal could not be set up (or the journal is damaged); 74 a journal\n"
+	        "write or fsync failed under fsync: always; 78 configuration invalid.\n");
 }
 
 /* Load and report like `nginx -t`: every error on stderr, one per line. */
@@ -70,6 +76,8 @@ enum {
 	OPT_REDIS,
 	OPT_LOG_LEVEL,
 	OPT_DEBUG_CLOCK,
+	OPT_CHECK_JOURNAL,
+	OPT_FIX,
 };
 
 int main(int argc, char **argv)
@@ -77,6 +85,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	        {"config", required_argument, NULL, 'c'},
 	        {"check-config", required_argument, NULL, 't'},
+		{"check-journal", required_argument, NULL, OPT_CHECK_JOURNAL},
+		{"fix", no_argument, NULL, OPT_FIX},
 	        {"listen", required_argument, NULL, OPT_LISTEN},
 	        {"unix", required_argument, NULL, OPT_UNIX},
 	        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
@@ -90,6 +100,8 @@ int main(int argc, char **argv)
 	struct server srv;
 	struct config_errors errs = {0};
 	char err[512];
+	const char *check_journal = NULL;
+	bool fix = false;
 	int c, level;
 
 	memset(&srv, 0, sizeof srv);
@@ -102,6 +114,12 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			return check_config(optarg);
+		case OPT_CHECK_JOURNAL:
+			check_journal = optarg;
+			break;
+		case OPT_FIX:
+			fix = true;
+			break;
 		case OPT_LISTEN:
 			srv.ov.listen =
 			        xreallocarray(srv.ov.listen, srv.ov.nlisten + 1, sizeof(char *));
@@ -152,6 +170,12 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "repaird: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
+		return EX_USAGE;
+	}
+	if (check_journal)
+		return journal_check_file(check_journal, fix);
+	if (fix) {
+		fprintf(stderr, "repaird: --fix goes with --check-journal FILE\n");
 		return EX_USAGE;
 	}
 

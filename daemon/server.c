@@ -26,6 +26,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "cmd.h"
+#include "journal.h"
 #include "log.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -45,6 +46,7 @@ int64_t server_now(const struct server *srv)
 
 /* ---- events and the deadline timer ---------------------------------------------- */
 
+/* Log the events not logged yet; they leave the outbox once they are in the journal. */
 static void log_events(struct server *srv)
 {
 	struct engine *eng = srv->eng;
@@ -55,18 +57,39 @@ static void log_events(struct server *srv)
 		const char *name = event_type_names[ev->type];
 		const char *centre = engine_str(eng, ev->centre);
 		int prio = LOG_DEBUG;
+		if (ev->seq <= srv->logged_seq)
+			continue;
+		srv->logged_seq = ev->seq;
+		srv->events_emitted++;
 		if (ev->type == EVENT_TICKET_BREACHED || ev->type == EVENT_LOAN_ELIGIBLE)
 			prio = LOG_NOTICE;
 		else if (ev->type == EVENT_TICKET_AT_RISK)
 			prio = LOG_INFO;
 		log_ticket(prio, ev->ticket, centre, ev->member, name,
-		           "ticket %llu at %s: %s%s%s (seq %llu)", (unsigned long long)ev->ticket,
-		           centre, name, ev->reason[0] ? " " : "", ev->reason,
-		           (unsigned long long)ev->seq);
+			   "ticket %llu at %s: %s%s%s (seq %llu)", (unsigned long long)ev->ticket,
+			   centre, name, ev->reason[0] ? " " : "", ev->reason,
+			   (unsigned long long)ev->seq);
 	}
-	srv->events_emitted += n;
-	/* Until events go to Redis (the outbox issue), the log is where they end. */
+}
+
+/*
+ * Until events go to Redis (the outbox issue), the log is where they are
+ * delivered: once journaled, they are marked delivered and leave the outbox.
+ */
+static void deliver_journaled_events(struct server *srv)
+{
+	struct engine *eng = srv->eng;
+	uint64_t upto = srv->journal.last_seq;
+	size_t n = 0;
+
+	while (n < engine_outbox_count(eng) && engine_outbox_at(eng, n)->seq <= upto &&
+	       engine_outbox_at(eng, n)->seq <= srv->logged_seq)
+		n++;
+	if (n == 0)
+		return;
 	engine_outbox_drop(eng, n);
+	journal_put_u64(&srv->journal.buf, JREC_DELIVERED, upto);
+	srv->journal.buf_records++;
 }
 
 static void arm_deadline(struct server *srv)
@@ -94,6 +117,8 @@ void server_after_change(struct server *srv)
 	engine_advance(srv->eng, server_now(srv));
 	log_events(srv);
 	arm_deadline(srv);
+	/* Clock-driven changes are journaled like requested ones. */
+	event_active(srv->commit_ev, EV_TIMEOUT, 0);
 }
 
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -143,25 +168,48 @@ static void client_release(struct client *c)
 }
 
 /*
- * Once per loop iteration with pending replies: the journal's group commit
- * goes here (one write, one fdatasync for every change of the iteration);
- * only then are the replies released.
+ * Once per loop iteration with pending replies or changes: the group commit.
+ * Every change of the iteration goes to the journal with one write and,
+ * under fsync: always, one fdatasync; only then are the replies released.
  */
 static void on_commit(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
-	struct client *list = srv->pending;
+	struct client *list = srv->pending, *held = NULL;
+	uint64_t records;
+	bool durable;
 
 	(void)fd;
 	(void)what;
+	durable = journal_commit(&srv->journal, srv->eng, &records) == 0;
+	if (durable)
+		deliver_journaled_events(srv);
+	if (!durable) {
+		if (srv->cfg->fsync == FSYNC_ALWAYS) {
+			/* Never acknowledged, never retried: systemd restarts us and replay is exact. */
+			log_msg(LOG_ERR, "journal: %s; exiting without acknowledging",
+				srv->journal.last_error);
+			exit(74);
+		}
+		log_msg(LOG_ERR, "journal: %s; refusing changes (IOERR) until writes succeed",
+			srv->journal.last_error);
+	}
 	srv->pending = NULL;
 	while (list) {
 		struct client *c = list;
 		list = c->next_pending;
-		c->in_pending = false;
 		c->next_pending = NULL;
+		if (!durable && c->wrote) {
+			/* Its change is not on disk: hold its replies until a retry succeeds. */
+			c->next_pending = held;
+			held = c;
+			continue;
+		}
+		c->in_pending = false;
+		c->wrote = false;
 		client_release(c);
 	}
+	srv->pending = held;
 }
 
 /* ---- clients ------------------------------------------------------------------------- */
@@ -542,6 +590,7 @@ int server_reload(struct server *srv, char *err, size_t errlen)
 	}
 	config_free(srv->cfg);
 	srv->cfg = cfg;
+	journal_note_config(&srv->journal, cfg->fingerprint);
 	log_set_level(cfg->log_level);
 	log_msg(LOG_NOTICE, "configuration reloaded from %s (%zu centres, %zu products)",
 	        srv->config_path, cfg->ncentres, cfg->nproducts);
@@ -607,6 +656,18 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 	}
 	if (srv->watchdog_usec > 0)
 		sd_notify(0, "WATCHDOG=1");
+	/* everysec: the fdatasync off the request path. */
+	if (srv->cfg->fsync == FSYNC_EVERYSEC && journal_sync(&srv->journal) < 0)
+		log_msg(LOG_ERR, "journal: %s", srv->journal.last_error);
+	/* After a failed write: try again; held replies go out once it succeeds. */
+	if (srv->journal.failed)
+		event_active(srv->commit_ev, EV_TIMEOUT, 0);
+	if (journal_should_compact(&srv->journal, srv->cfg->journal_compact_min,
+				   srv->cfg->journal_compact_ratio)) {
+		char cerr[256];
+		if (server_compact(srv, cerr, sizeof cerr) < 0)
+			log_msg(LOG_ERR, "journal compaction failed: %s", cerr);
+	}
 	/* The real clock moved: whatever fell due meanwhile (a timer may have slept). */
 	if (!srv->debug_clock)
 		server_after_change(srv);
@@ -617,6 +678,21 @@ static void on_libevent_log(int severity, const char *msg)
 	log_msg(severity >= EVENT_LOG_ERR ? LOG_ERR : LOG_DEBUG, "libevent: %s", msg);
 }
 
+int server_compact(struct server *srv, char *err, size_t errlen)
+{
+	uint64_t before = srv->journal.size;
+	int64_t start = server_realtime();
+
+	if (journal_compact(&srv->journal, srv->eng, err, errlen) < 0) {
+		snprintf(srv->journal_error, sizeof srv->journal_error, "%s", err);
+		return -1;
+	}
+	log_msg(LOG_NOTICE, "journal compacted: %llu bytes -> %llu bytes in %llds",
+		(unsigned long long)before, (unsigned long long)srv->journal.size,
+		(long long)(server_realtime() - start));
+	return 0;
+}
+
 int server_start(struct server *srv, char *err, size_t errlen)
 {
 	struct timeval second = {1, 0};
@@ -624,11 +700,38 @@ int server_start(struct server *srv, char *err, size_t errlen)
 
 	event_set_log_callback(on_libevent_log);
 	signal(SIGPIPE, SIG_IGN);
+	/* A file-size limit makes write() fail with EFBIG instead of killing us. */
+	signal(SIGXFSZ, SIG_IGN);
 	srv->started_at = server_realtime();
 	srv->base = event_base_new();
 	if (srv->base == NULL)
 		fatalx("libevent: cannot create the event loop");
 	srv->eng = engine_new(srv->cfg);
+	if (mkdir(srv->cfg->state_dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "state directory %s: %s", srv->cfg->state_dir,
+			 strerror(errno));
+		return -1;
+	}
+	if (journal_open(&srv->journal, srv->cfg->state_dir, srv->cfg->fsync, srv->eng, err,
+			 errlen) < 0)
+		return -1;
+	log_msg(LOG_INFO, "journal %s: %llu records, %llu bytes, replayed in %lld ms (%llu tickets)",
+		srv->journal.path, (unsigned long long)srv->journal.records,
+		(unsigned long long)srv->journal.size, (long long)(srv->journal.replay_usec / 1000),
+		(unsigned long long)engine_ticket_count(srv->eng));
+	srv->logged_seq = engine_last_seq(srv->eng);
+	if (srv->debug_clock && engine_clock(srv->eng) > srv->debug_now)
+		srv->debug_now = engine_clock(srv->eng); /* the debug clock never goes back */
+	if (journal_note_config(&srv->journal, srv->cfg->fingerprint) && srv->journal.records > 1) {
+		struct engine_error eerr;
+		/* Started with another configuration: recompute open tickets as a reload would. */
+		log_msg(LOG_NOTICE, "configuration changed since the journal was written: "
+				    "recomputing open tickets");
+		if (engine_set_config(srv->eng, srv->cfg, server_now(srv), &eerr) < 0) {
+			snprintf(err, errlen, "%s", eerr.msg);
+			return -1;
+		}
+	}
 	srv->cmd_stats = xcalloc(cmd_count(), sizeof *srv->cmd_stats);
 	srv->commit_ev = event_new(srv->base, -1, 0, on_commit, srv);
 	srv->deadline_ev = evtimer_new(srv->base, on_deadline, srv);
@@ -642,12 +745,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	event_add(srv->sig_term, NULL);
 	event_add(srv->sig_int, NULL);
 	event_add(srv->sig_hup, NULL);
-	if (mkdir(srv->cfg->state_dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "state directory %s: %s", srv->cfg->state_dir,
-		         strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < srv->cfg->nlisten_tcp; i++)
+for (size_t i = 0; i < srv->cfg->nlisten_tcp; i++)
 		if (listen_tcp(srv, srv->cfg->listen_tcp[i], err, errlen) < 0)
 			return -1;
 	if (srv->cfg->listen_unix &&
@@ -678,6 +776,13 @@ void server_free(struct server *srv)
 		event_free(srv->sig_int);
 		event_free(srv->sig_hup);
 		event_base_free(srv->base);
+	}
+	if (srv->journal.path) {
+		uint64_t records;
+		if (journal_commit(&srv->journal, srv->eng, &records) < 0 ||
+		    journal_sync(&srv->journal) < 0)
+			log_msg(LOG_ERR, "journal: %s", srv->journal.last_error);
+		journal_close(&srv->journal);
 	}
 	engine_free(srv->eng);
 	config_free(srv->cfg);

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "journal_file.h"
 #include "proto.h"
 
 struct event_base;
@@ -40,6 +41,7 @@ struct client {
 	bool closing;                /* close once the output has drained */
 	bool read_paused;            /* backpressure */
 	bool in_pending;             /* on the server's pending list */
+	bool wrote; /* changed state since the last commit: its replies wait for it */
 	int64_t last_active;         /* for the idle timeout (real time) */
 	struct client *next, *prev;  /* all clients */
 	struct client *next_pending; /* clients with replies to release */
@@ -76,6 +78,7 @@ struct server {
 	struct server_overrides ov;
 	struct config *cfg;
 	struct engine *eng;
+	struct journal_file journal;
 
 	bool debug_clock;
 	int64_t debug_now;
@@ -95,13 +98,18 @@ struct server {
 	uint64_t rejected_connections;
 	uint64_t total_commands;
 	uint64_t events_emitted;
+	uint64_t logged_seq;
 	uint64_t protocol_errors;
 	int64_t started_at;
 	uint64_t watchdog_usec;
 	int64_t last_watchdog;
 
 	struct cmd_stat *cmd_stats;
+	char journal_error[256]; /* the last compaction error, for INFO */
 };
+
+/* JOURNAL.COMPACT and the automatic trigger. 0, or -1 with the reason in err. */
+int server_compact(struct server *srv, char *err, size_t errlen);
 
 /* The daemon's "now": real UTC seconds, or the debug clock. */
 int64_t server_now(const struct server *srv);

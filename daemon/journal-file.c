@@ -1,0 +1,371 @@
+/* journal-file: the journal on disk: replay, group commit, fsync, compaction, check. */
+#include "journal_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "log.h"
+#include "xmalloc.h"
+
+static int64_t usec_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* write() all of it; on failure undo a partial write so the file ends on a record. */
+static int write_all(struct journal_file *j, const char *data, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(j->fd, data + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(j->last_error, sizeof j->last_error, "write %s: %s", j->path,
+				 n < 0 ? strerror(errno) : "no progress");
+			if (done > 0 && ftruncate(j->fd, (off_t)j->size) < 0)
+				log_msg(LOG_ERR, "cannot truncate %s back to %llu: %s", j->path,
+					(unsigned long long)j->size, strerror(errno));
+			lseek(j->fd, (off_t)j->size, SEEK_SET);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int fd, rc;
+
+	if (slash)
+		*slash = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* ---- replay -------------------------------------------------------------------------- */
+
+struct scan {
+	uint64_t records;
+	size_t good_end;  /* offset after the last whole record */
+	enum jnext stop;  /* why the scan ended */
+	uint32_t fingerprint;
+	char err[256];    /* a record that would not apply */
+};
+
+/* Walk the records of buf; apply them to e when e is not NULL. */
+static void scan_records(const unsigned char *buf, size_t len, struct engine *e, struct scan *s)
+{
+	size_t off = 0;
+	struct jrec rec;
+
+	memset(s, 0, sizeof *s);
+	for (;;) {
+		size_t at = off;
+		enum jnext st = journal_next(buf, len, &off, &rec);
+		if (st != JNEXT_OK) {
+			s->stop = st;
+			return;
+		}
+		if (s->records == 0 && rec.type != JREC_HEADER) {
+			snprintf(s->err, sizeof s->err, "offset 0: not a repaird journal");
+			s->stop = JNEXT_CORRUPT;
+			return;
+		}
+		if (rec.type == JREC_CONFIG && rec.len == 8)
+			s->fingerprint = (uint32_t)rec.payload[0] | (uint32_t)rec.payload[1] << 8 |
+					 (uint32_t)rec.payload[2] << 16 |
+					 (uint32_t)rec.payload[3] << 24;
+		if (e != NULL) {
+			char why[200];
+			if (journal_apply(e, &rec, why, sizeof why) < 0) {
+				snprintf(s->err, sizeof s->err, "offset %zu: %s", at, why);
+				s->stop = JNEXT_CORRUPT;
+				s->good_end = at;
+				return;
+			}
+		}
+		s->records++;
+		s->good_end = off;
+	}
+}
+
+int journal_open(struct journal_file *j, const char *dir, enum fsync_policy fsync,
+		 struct engine *e, char *err, size_t errlen)
+{
+	struct stat st;
+	struct scan s;
+	unsigned char *map = NULL;
+	size_t n;
+	int64_t start = usec_now();
+
+	memset(j, 0, sizeof *j);
+	n = strlen(dir) + sizeof "/journal";
+	j->path = xmalloc(n);
+	snprintf(j->path, n, "%s/journal", dir);
+	j->fsync = fsync;
+	rbuf_init(&j->buf);
+	j->fd = open(j->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (j->fd < 0 || fstat(j->fd, &st) < 0) {
+		snprintf(err, errlen, "journal %s: %s", j->path, strerror(errno));
+		return -1;
+	}
+	if (st.st_size > 0) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, j->fd, 0);
+		if (map == MAP_FAILED) {
+			snprintf(err, errlen, "journal %s: %s", j->path, strerror(errno));
+			return -1;
+		}
+		scan_records(map, (size_t)st.st_size, e, &s);
+		munmap(map, (size_t)st.st_size);
+		if (s.stop == JNEXT_CORRUPT) {
+			snprintf(err, errlen,
+				 "journal %s is damaged at offset %zu%s%s; refusing to start. "
+				 "Inspect it with `repaird --check-journal %s` and cut it there "
+				 "with `--fix` (what follows the damage is lost)",
+				 j->path, s.good_end, s.err[0] ? ": " : "", s.err, j->path);
+			return -1;
+		}
+		if (s.stop == JNEXT_TORN) {
+			log_msg(LOG_WARNING,
+				"journal %s ends in a torn record at offset %zu (%lld bytes); "
+				"cutting it off",
+				j->path, s.good_end, (long long)st.st_size - (long long)s.good_end);
+			if (ftruncate(j->fd, (off_t)s.good_end) < 0 || fdatasync(j->fd) < 0) {
+				snprintf(err, errlen, "journal %s: cannot cut the torn tail: %s",
+					 j->path, strerror(errno));
+				return -1;
+			}
+		}
+		j->size = s.good_end;
+		j->records = s.records;
+		j->fingerprint = s.fingerprint;
+	}
+	engine_restore_finish(e);
+	j->last_seq = engine_last_seq(e);
+	if (lseek(j->fd, (off_t)j->size, SEEK_SET) < 0) {
+		snprintf(err, errlen, "journal %s: %s", j->path, strerror(errno));
+		return -1;
+	}
+	if (j->size == 0) {
+		journal_put_header(&j->buf);
+		j->buf_records++;
+		if (write_all(j, j->buf.data, j->buf.len) < 0 || fdatasync(j->fd) < 0 ||
+		    fsync_dir(j->path) < 0) {
+			snprintf(err, errlen, "journal %s: %s", j->path, strerror(errno));
+			return -1;
+		}
+		j->size = j->buf.len;
+		j->records = 1;
+		j->buf.len = 0;
+		j->buf_records = 0;
+	}
+	j->live_size = j->size;
+	j->replay_usec = usec_now() - start;
+	j->last_fsync = (int64_t)time(NULL);
+	return 0;
+}
+
+void journal_close(struct journal_file *j)
+{
+	if (j->fd >= 0 && j->unsynced)
+		fdatasync(j->fd);
+	if (j->fd > 0)
+		close(j->fd);
+	j->fd = -1;
+	rbuf_free(&j->buf);
+	free(j->path);
+	j->path = NULL;
+}
+
+int journal_note_config(struct journal_file *j, uint32_t fingerprint)
+{
+	if (j->fingerprint == fingerprint)
+		return 0;
+	j->fingerprint = fingerprint;
+	journal_put_u64(&j->buf, JREC_CONFIG, fingerprint);
+	j->buf_records++;
+	return 1;
+}
+
+/* ---- commit ---------------------------------------------------------------------------- */
+
+int journal_sync(struct journal_file *j)
+{
+	if (!j->unsynced)
+		return 0;
+	if (fdatasync(j->fd) < 0) {
+		snprintf(j->last_error, sizeof j->last_error, "fdatasync %s: %s", j->path,
+			 strerror(errno));
+		j->failed = true;
+		return -1;
+	}
+	j->unsynced = false;
+	j->fsyncs++;
+	j->last_fsync = (int64_t)time(NULL);
+	return 0;
+}
+
+int journal_commit(struct journal_file *j, struct engine *e, uint64_t *records_written)
+{
+	*records_written = 0;
+	j->buf_records += journal_put_changes(&j->buf, e, &j->last_seq);
+	if (j->buf.len == 0)
+		return 0;
+	if (write_all(j, j->buf.data, j->buf.len) < 0) {
+		j->failed = true;
+		return -1;
+	}
+	j->size += j->buf.len;
+	j->unsynced = true;
+	j->records += j->buf_records;
+	*records_written = j->buf_records;
+	j->buf.len = 0;
+	j->buf_records = 0;
+	/* Not durable without the fdatasync: the caller must not acknowledge. */
+	if (j->fsync == FSYNC_ALWAYS && journal_sync(j) < 0)
+		return -1;
+	j->failed = false;
+	return 0;
+}
+
+/* ---- compaction ------------------------------------------------------------------------- */
+
+bool journal_should_compact(const struct journal_file *j, long min_size, int ratio)
+{
+	return j->size > (uint64_t)min_size && j->size > j->live_size * (uint64_t)ratio;
+}
+
+int journal_compact(struct journal_file *j, struct engine *e, char *err, size_t errlen)
+{
+	struct rbuf snap;
+	char *tmp;
+	size_t n = strlen(j->path) + sizeof ".compact";
+	int fd, saved = j->fd;
+	uint64_t records = 0;
+
+	/* Whatever is pending goes to the old journal first, so the snapshot covers it. */
+	if (journal_commit(j, e, &records) < 0 || journal_sync(j) < 0) {
+		snprintf(err, errlen, "%s", j->last_error);
+		return -1;
+	}
+	tmp = xmalloc(n);
+	snprintf(tmp, n, "%s.compact", j->path);
+	rbuf_init(&snap);
+	journal_put_snapshot(&snap, e);
+	journal_put_u64(&snap, JREC_CONFIG, j->fingerprint);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		snprintf(err, errlen, "compaction: %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	j->fd = fd;
+	j->size = 0;
+	if (write_all(j, snap.data, snap.len) < 0 || fdatasync(fd) < 0) {
+		snprintf(err, errlen, "compaction: %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		j->fd = saved;
+		goto fail;
+	}
+	/* The rename is the switch: before it the old journal is whole, after it the new. */
+	if (rename(tmp, j->path) < 0 || fsync_dir(j->path) < 0) {
+		snprintf(err, errlen, "compaction: rename %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		j->fd = saved;
+		goto fail;
+	}
+	close(saved);
+	j->size = snap.len;
+	j->live_size = snap.len;
+	j->records = 0;
+	for (size_t off = 0; off < snap.len;) {
+		struct jrec rec;
+		if (journal_next((const unsigned char *)snap.data, snap.len, &off, &rec) != JNEXT_OK)
+			break;
+		j->records++;
+	}
+	j->compactions++;
+	rbuf_free(&snap);
+	free(tmp);
+	return 0;
+fail:
+	j->size = (uint64_t)lseek(saved, 0, SEEK_END);
+	rbuf_free(&snap);
+	free(tmp);
+	return -1;
+}
+
+/* ---- offline check ------------------------------------------------------------------------ */
+
+int journal_check_file(const char *path, bool fix)
+{
+	struct stat st;
+	struct scan s;
+	unsigned char *map;
+	int fd = open(path, fix ? O_RDWR : O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 66; /* EX_NOINPUT */
+	}
+	if (st.st_size == 0) {
+		printf("%s: empty\n", path);
+		close(fd);
+		return 0;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		close(fd);
+		return 74; /* EX_IOERR */
+	}
+	scan_records(map, (size_t)st.st_size, NULL, &s);
+	munmap(map, (size_t)st.st_size);
+	if (s.stop == JNEXT_END && s.err[0] == '\0') {
+		printf("%s: ok, %llu records, %lld bytes\n", path, (unsigned long long)s.records,
+		       (long long)st.st_size);
+		close(fd);
+		return 0;
+	}
+	printf("%s: %llu good records; %s at offset %zu (%lld bytes after it)%s%s\n", path,
+	       (unsigned long long)s.records,
+	       s.stop == JNEXT_TORN ? "a torn record" : "damage", s.good_end,
+	       (long long)st.st_size - (long long)s.good_end, s.err[0] ? ": " : "", s.err);
+	if (!fix) {
+		printf("run again with --fix to cut the journal at offset %zu\n", s.good_end);
+		close(fd);
+		return 65; /* EX_DATAERR */
+	}
+	if (ftruncate(fd, (off_t)s.good_end) < 0 || fsync(fd) < 0) {
+		fprintf(stderr, "%s: cannot truncate: %s\n", path, strerror(errno));
+		close(fd);
+		return 74;
+	}
+	printf("%s: cut at offset %zu\n", path, s.good_end);
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * journal_file: the journal on disk (state_dir/journal). Replay at start,
+ * group commit once per loop iteration (one write, then one fdatasync under
+ * fsync: always, before any reply of the iteration is released), the
+ * everysec flusher, compaction by snapshot + rename, and the offline
+ * `repaird --check-journal FILE [--fix]`.
+ *
+ * Shell: this module does file I/O. Record encoding lives in the core
+ * (journal.h).
+ */
+#ifndef REPAIRD_JOURNAL_FILE_H
+#define REPAIRD_JOURNAL_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain.h"
+#include "engine.h"
+#include "proto.h"
+
+struct journal_file {
+	char *path;
+	int fd;
+	enum fsync_policy fsync;
+	uint64_t size;         /* bytes on disk (durable under always) */
+	uint64_t records;      /* records in the file */
+	uint64_t last_seq;     /* events up to this sequence are in the journal */
+	uint32_t fingerprint;  /* of the configuration last recorded */
+	struct rbuf buf;       /* records of this iteration, not yet written */
+	uint64_t buf_records;
+	bool unsynced;         /* written but not yet fdatasync'ed (everysec, no) */
+	bool failed;           /* the last write or fsync failed: refuse changes (IOERR) */
+	char last_error[256];
+	int64_t last_fsync;    /* real time of the last successful fdatasync */
+	uint64_t fsyncs;
+	uint64_t compactions;
+	uint64_t live_size;    /* size of the last snapshot (for the compaction trigger) */
+	int64_t replay_usec;   /* how long replay took at start */
+};
+
+/*
+ * Open (or create) the journal and replay it into e. A torn tail is cut off
+ * (logged with its offset); damage in the middle refuses to start with the
+ * offset and the --check-journal hint in err.
+ */
+int journal_open(struct journal_file *j, const char *dir, enum fsync_policy fsync,
+		 struct engine *e, char *err, size_t errlen);
+void journal_close(struct journal_file *j);
+
+/* Record the configuration's fingerprint when it differs from the last one. 1 if changed. */
+int journal_note_config(struct journal_file *j, uint32_t fingerprint);
+
+/*
+ * Collect the engine's changes into records and make them durable as the
+ * fsync policy says. 0 on success (also when there was nothing to write);
+ * -1 when the write or fdatasync failed (nothing of this batch is
+ * acknowledged; the records stay buffered for the next attempt).
+ */
+int journal_commit(struct journal_file *j, struct engine *e, uint64_t *records_written);
+/* everysec: fdatasync if something was written since the last one. */
+int journal_sync(struct journal_file *j);
+
+/* Write a snapshot of e to a temp file, fsync, rename over the journal, fsync the dir. */
+int journal_compact(struct journal_file *j, struct engine *e, char *err, size_t errlen);
+bool journal_should_compact(const struct journal_file *j, long min_size, int ratio);
+
+/* `repaird --check-journal FILE [--fix]`: report, and truncate at the first damage. */
+int journal_check_file(const char *path, bool fix);
+
+#endif
