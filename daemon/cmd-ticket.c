@@ -92,7 +92,7 @@ static int ticket_open(struct cmd_req *r)
 		cmd_reply_engine_error(r, &err);
 		return -1;
 	}
-	log_ticket(LOG_INFO, t->id, in.centre, t->member, "ticket.opened",
+	log_ticket(LOG_DEBUG, t->id, in.centre, t->member, "ticket.opened",
 	           "ticket %llu opened at %s (%s, %s)", (unsigned long long)t->id, in.centre,
 	           t->fast_track ? "Fast Track" : "standard", ft_reason_names[t->reason]);
 	cmd_reply_ticket(r, t);

@@ -255,7 +255,7 @@ struct engine_stats {
 	uint64_t closed, met, missed, open, at_risk, breached, loans_eligible;
 	uint64_t met_tier[TIER_COUNT], missed_tier[TIER_COUNT];
 };
-/* centre NULL: all; since/until: local dates of readiness (-1: unbounded). */
+/* centre NULL: all; since/until: UTC dates of readiness (-1: unbounded). */
 void engine_stats(const struct engine *e, const char *centre, int32_t since, int32_t until,
                   struct engine_stats *s);
 

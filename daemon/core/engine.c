@@ -573,6 +573,8 @@ static void mark_at_risk(struct engine *e, struct ticket *t, int64_t at, const c
 	if (t->at_risk)
 		return;
 	t->at_risk = 1;
+	if (at > t->last_change)
+		t->last_change = at; /* no later move may be dated before a reported event */
 	hist_add(e, t, at, NULL, HIST_AT_RISK, why);
 	emit(e, t, EVENT_TICKET_AT_RISK, at, why);
 }
@@ -583,9 +585,28 @@ static void mark_breached(struct engine *e, struct ticket *t, int64_t at)
 		return;
 	mark_at_risk(e, t, at, restore_reasons[0]);
 	t->breached = 1;
+	if (at > t->last_change)
+		t->last_change = at;
 	hist_add(e, t, at, NULL, HIST_BREACHED, "deadline passed");
 	emit(e, t, EVENT_TICKET_BREACHED, at, restore_reasons[1]);
 	make_loan_eligible(e, t, LOAN_REASON_BREACH, at);
+}
+
+/* A forecast miss: waiting for parts whose ETA lies beyond the deadline. */
+static void check_forecast(struct engine *e, struct ticket *t, int64_t at)
+{
+	int64_t due;
+
+	if (t->state != TSTATE_AWAITING_PARTS || t->eta == 0)
+		return;
+	due = t->deadline;
+	if (due == 0)
+		due = add_business(e, t, at, t->budget - t->used);
+	if (t->eta > due) {
+		mark_at_risk(e, t, at, loan_reason_names[LOAN_REASON_FORECAST]);
+		make_loan_eligible(e, t, LOAN_REASON_FORECAST, at);
+		schedule(e, t);
+	}
 }
 
 /* Handle whatever this ticket has due at or before now. */
@@ -698,13 +719,13 @@ static void promote(struct engine *e, struct ticket *t, struct member *m, int64_
 	                                     config_product(e->cfg, engine_str(e, t->product)));
 	t->budget = budget_for(e, t, t->target_days);
 	/* The Fast Track clock counts from the promotion. */
-	t->used = 0;
-	t->at_risk = 0;
+	t->used = 0; /* at risk stays reported: each event once per ticket */
 	t->last_change = at;
 	hist_add(e, t, at, NULL, HIST_PROMOTED, "a slot freed: Fast Track from now");
 	clock_start(e, t, at);
 	emit(e, t, EVENT_TICKET_PROMOTED, at, "fast-track");
 	make_loan_eligible(e, t, LOAN_REASON_BOOKING, at);
+	check_forecast(e, t, at); /* the new, shorter deadline may fall before the parts */
 }
 
 /* The item is ready or cancelled: free its slot and promote the member's oldest queued. */
@@ -728,7 +749,7 @@ static void slot_free(struct engine *e, struct ticket *t, int64_t at)
 			queue_remove(m, m->queued[0]);
 			continue;
 		}
-		promote(e, q, m, at);
+		promote(e, q, m, at > q->last_change ? at : q->last_change);
 	}
 }
 
@@ -810,7 +831,8 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 	b.centre = centre;
 	b.service = in->service;
 	b.registered = in->registered;
-	b.today = (int32_t)((at >= 0 ? at : at - (SECS_PER_DAY - 1)) / SECS_PER_DAY);
+	/* The day the ticket is opened (UTC), whatever RECEIVED says. */
+	b.today = (int32_t)(now / SECS_PER_DAY);
 	policy_decide(e->cfg, &b, &d);
 
 	/* The limit check needs the would-be ticket; a refusal must change nothing. */
@@ -843,13 +865,15 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 	t->budget = budget_for(e, t, t->target_days);
 	hist_add(e, t, now, in->who, HIST_OPENED,
 	         in->note && *in->note ? arena_text(e, "booked: %s", in->note) : "booked");
+	/* Received at once: the in-service check comes first, it may take Fast Track away. */
+	if (in->received)
+		slot_take(e, t, at);
 	emit(e, t, EVENT_TICKET_OPENED, now, ft_reason_names[t->reason]);
 	/* Subscription Platinum (and Enterprise): the loan is owed at booking. */
 	make_loan_eligible(e, t, LOAN_REASON_BOOKING, now);
 	if (in->received) {
 		t->state = TSTATE_RECEIVED;
 		t->received_at = at;
-		slot_take(e, t, at);
 		clock_start(e, t, at);
 		hist_add(e, t, at, in->who, HIST_MOVED, "received");
 		emit(e, t, EVENT_TICKET_RECEIVED, at, NULL);
@@ -975,7 +999,7 @@ int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t n
 		break;
 	case TSTATE_READY:
 		t->ready_at = at;
-		t->met = t->breached ? 0 : 1;
+		t->met = !t->breached && t->used <= t->budget;
 		reason = t->met ? restore_reasons[2] : restore_reasons[3];
 		slot_free(e, t, at);
 		break;
@@ -1024,16 +1048,8 @@ int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t n
 	hist_add(e, t, at, in->who, HIST_MOVED, detail);
 	emit(e, t, event_for_state(in->to), at, reason ? reason : ticket_state_names[in->to]);
 	/* A forecast miss: the parts come after the deadline. */
-	if (in->to == TSTATE_AWAITING_PARTS && in->eta) {
-		int64_t due = t->deadline;
-		if (due == 0)
-			due = add_business(e, t, at, t->budget - t->used);
-		if (in->eta > due) {
-			mark_at_risk(e, t, at, loan_reason_names[LOAN_REASON_FORECAST]);
-			make_loan_eligible(e, t, LOAN_REASON_FORECAST, at);
-			schedule(e, t);
-		}
-	}
+	if (in->to == TSTATE_AWAITING_PARTS && in->eta)
+		check_forecast(e, t, at);
 	engine_advance(e, now);
 	*out = t;
 	return 0;
@@ -1356,6 +1372,8 @@ int engine_set_config(struct engine *e, const struct config *cfg, int64_t now,
 			t->target_days = (uint16_t)policy_standard_days(cfg, t->video ? p : NULL);
 		t->budget = budget_for(e, t, t->target_days);
 		clock_start(e, t, now);
+		if (t->last_change < now)
+			t->last_change = now; /* used time is folded at now: no move dated before it */
 	}
 	engine_advance(e, now);
 	return 0;

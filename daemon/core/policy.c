@@ -19,6 +19,9 @@ enum programme policy_programme(const struct config *cfg, const struct policy_me
 {
 	const struct country *c;
 
+	/* Enterprise tiers exist only in the subscription programme (seed 000). */
+	if (tier_is_enterprise(m->tier))
+		return PROGRAMME_SUBSCRIPTION;
 	if (m->has_programme)
 		return m->programme;
 	c = config_country(cfg, m->country);
@@ -75,7 +78,9 @@ static enum ft_reason first_failure(const struct config *cfg, const struct polic
 {
 	if (b->member == NULL)
 		return FT_NOT_A_MEMBER;
-	if (policy_expired(b->member, b->today))
+	/* Only subscriptions expire; the free programme has no expiry (seed 002). */
+	if (policy_programme(cfg, b->member) == PROGRAMME_SUBSCRIPTION &&
+	    policy_expired(b->member, b->today))
 		return FT_MEMBERSHIP_EXPIRED;
 	if (tier < TIER_SILVER)
 		return FT_TIER_BELOW_SILVER;
