@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -45,7 +46,7 @@ void daemon_write_config(struct daemon *d, const char *policy_yaml, const char *
 
 	ck_assert_ptr_nonnull(f);
 	fprintf(f,
-	        "journal: {fsync: always}\n"
+	        "%s"
 	        "redis: {enabled: false}\n"
 	        "products: %s/conf/products.yaml\n"
 	        "%s\n"
@@ -69,28 +70,47 @@ void daemon_write_config(struct daemon *d, const char *policy_yaml, const char *
 	        "     hours: {mon: \"00:00-24:00\", tue: \"00:00-24:00\", wed: \"00:00-24:00\",\n"
 	        "             thu: \"00:00-24:00\", fri: \"00:00-24:00\", sat: \"00:00-24:00\",\n"
 	        "             sun: \"00:00-24:00\"}}\n",
+	        policy_yaml && strstr(policy_yaml, "journal:") ? "" : "journal: {fsync: always}\n",
 	        src_dir(), policy_yaml ? policy_yaml : "", extra_yaml ? extra_yaml : "");
 	fclose(f);
 }
 
 int daemon_start(struct daemon *d, const char *policy_yaml, const char *const *extra_args)
 {
-	const char *bin = getenv("REPAIRD_BIN");
-	char listen[64], state[192];
-	const char *argv[32];
-	int argc = 0, real_clock;
-
 	memset(d, 0, sizeof *d);
 	snprintf(d->dir, sizeof d->dir, "/tmp/repaird-it-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(d->dir));
 	snprintf(d->config, sizeof d->config, "%s/repaird.yaml", d->dir);
 	snprintf(d->sock, sizeof d->sock, "%s/repaird.sock", d->dir);
 	snprintf(d->log, sizeof d->log, "%s/repaird.log", d->dir);
-	snprintf(state, sizeof state, "%s/state", d->dir);
 	daemon_write_config(d, policy_yaml, NULL);
 	d->port = harness_free_port();
-	snprintf(listen, sizeof listen, "127.0.0.1:%d", d->port);
+	return daemon_spawn(d, extra_args);
+}
 
+int daemon_spawn(struct daemon *d, const char *const *extra_args)
+{
+	const char *bin = getenv("REPAIRD_BIN");
+	char listen[64], state[192], strace_out[256] = "";
+	const char *argv[40];
+	int argc = 0, real_clock = 0;
+	long fsize = 0;
+
+	snprintf(state, sizeof state, "%s/state", d->dir);
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", d->port);
+	for (int i = 0; extra_args && extra_args[i]; i++)
+		if (strncmp(extra_args[i], "--strace=", 9) == 0)
+			snprintf(strace_out, sizeof strace_out, "%s", extra_args[i] + 9);
+	if (strace_out[0]) {
+		argv[argc++] = "/usr/bin/strace";
+		argv[argc++] = "-f";
+		argv[argc++] = "-s";
+		argv[argc++] = "16";
+		argv[argc++] = "-e";
+		argv[argc++] = "trace=fdatasync,fsync,write,writev,sendmsg,read,readv,recvfrom";
+		argv[argc++] = "-o";
+		argv[argc++] = strace_out;
+	}
 	argv[argc++] = bin ? bin : "build/repaird";
 	argv[argc++] = "--config";
 	argv[argc++] = d->config;
@@ -100,11 +120,12 @@ int daemon_start(struct daemon *d, const char *policy_yaml, const char *const *e
 	argv[argc++] = d->sock;
 	argv[argc++] = "--state-dir";
 	argv[argc++] = state;
-	real_clock = 0;
-	for (int i = 0; extra_args && extra_args[i] && argc < 30; i++) {
+	for (int i = 0; extra_args && extra_args[i] && argc < 36; i++) {
 		if (strcmp(extra_args[i], "--real-clock") == 0)
 			real_clock = 1;
-		else
+		else if (strncmp(extra_args[i], "--fsize=", 8) == 0)
+			fsize = atol(extra_args[i] + 8);
+		else if (strncmp(extra_args[i], "--strace=", 9) != 0)
 			argv[argc++] = extra_args[i];
 	}
 	if (!real_clock)
@@ -121,6 +142,11 @@ int daemon_start(struct daemon *d, const char *policy_yaml, const char *const *e
 		}
 		/* Dies with the test process, even when a failed check skips the teardown. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (fsize > 0) {
+			/* A disk that fills up: writes beyond this size fail with EFBIG. */
+			struct rlimit rl = {(rlim_t)fsize, RLIM_INFINITY};
+			setrlimit(RLIMIT_FSIZE, &rl);
+		}
 		unsetenv("JOURNAL_STREAM");
 		unsetenv("NOTIFY_SOCKET");
 		execv(argv[0], (char *const *)argv);
@@ -146,6 +172,15 @@ int daemon_start(struct daemon *d, const char *policy_yaml, const char *const *e
 		usleep(50000);
 	}
 	return -1;
+}
+
+void daemon_kill9(struct daemon *d)
+{
+	if (d->pid <= 0)
+		return;
+	kill(d->pid, SIGKILL);
+	waitpid(d->pid, NULL, 0);
+	d->pid = 0;
 }
 
 int daemon_stop(struct daemon *d)

@@ -32,6 +32,15 @@ int harness_free_port(void);
  * Monday, 08:00 in Berlin.
  */
 int daemon_start(struct daemon *d, const char *policy_yaml, const char *const *extra_args);
+/*
+ * Start repaird again in the same directory (same config, state, port), e.g.
+ * after daemon_stop() or daemon_kill9(). extra_args as for daemon_start, plus
+ * "--fsize=BYTES" (a file-size limit: writes beyond it fail) and
+ * "--strace=FILE" (run it under strace, writing the trace to FILE).
+ */
+int daemon_spawn(struct daemon *d, const char *const *extra_args);
+/* kill -9, and reap. */
+void daemon_kill9(struct daemon *d);
 /* Rewrite the config (for reload tests). */
 void daemon_write_config(struct daemon *d, const char *policy_yaml, const char *extra_yaml);
 /* SIGTERM, wait (then SIGKILL after 5 s); returns the exit status, or -1. */

@@ -1,0 +1,466 @@
+/*
+ * Integration: durability. Nothing acknowledged is ever lost: restarts,
+ * kill -9 at random moments (also during compaction), a disk that fills up,
+ * and the order "fdatasync before the reply" seen under strace.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static struct daemon d;
+static redisContext *rc;
+
+static void start(const char *policy, const char *const *args)
+{
+	ck_assert_msg(daemon_start(&d, policy, args) == 0, "repaird did not start:\n%s",
+		      daemon_log(&d));
+	rc = daemon_connect(&d);
+}
+
+static void respawn(const char *const *args)
+{
+	if (rc)
+		redisFree(rc);
+	ck_assert_msg(daemon_spawn(&d, args) == 0, "repaird did not restart:\n%s", daemon_log(&d));
+	rc = daemon_connect(&d);
+}
+
+static void teardown(void)
+{
+	if (rc)
+		redisFree(rc);
+	rc = NULL;
+	daemon_cleanup(&d);
+}
+
+static void ok(redisReply *r)
+{
+	ck_assert_msg(r->type != REDIS_REPLY_ERROR, "error: %s", r->str);
+	freeReplyObject(r);
+}
+
+static redisReply *open_ticket(redisContext *c, const char *serial, int received)
+{
+	return cmd(c, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL", serial,
+		   "SERVICE", "repair", "MEMBER", "2001", "REGISTERED", "yes",
+		   received ? "RECEIVED" : "NOTE", received ? "NOW" : "booked", NULL);
+}
+
+/* A flat text of every ticket and the ticket counters, for comparing states. */
+static char *state_text(redisContext *c)
+{
+	redisReply *list = cmd(c, "TICKET.LIST", "ALL", "COUNT", "10000", NULL);
+	redisReply *info = cmd(c, "INFO", "tickets", NULL);
+	size_t cap = 1 << 20, n = 0;
+	char *out = malloc(cap);
+
+	ck_assert_ptr_nonnull(out);
+	for (size_t i = 0; i < list->elements; i++)
+		for (size_t k = 0; k < list->element[i]->elements; k++)
+			n += (size_t)snprintf(out + n, cap - n, "%s%c",
+					      list->element[i]->element[k]->str,
+					      k % 2 ? '\n' : '=');
+	n += (size_t)snprintf(out + n, cap - n, "%s", info->str);
+	freeReplyObject(list);
+	freeReplyObject(info);
+	return out;
+}
+
+START_TEST(test_restart_gives_the_same_state)
+{
+	char *before, *after, serial[16];
+
+	start("policy: {over_limit: queue}", NULL);
+	ok(cmd(rc, "MEMBER.SET", "2001", "TIER", "gold", "COUNTRY", "ZA", "NAME", "Zanele M",
+	       NULL));
+	ok(cmd(rc, "DEBUG.CLOCK", "2026-11-23T08:00:00Z", NULL));
+	for (int i = 0; i < 5; i++) {
+		snprintf(serial, sizeof serial, "SN%04d", i);
+		ok(open_ticket(rc, serial, i != 4));
+	}
+	ok(cmd(rc, "TICKET.MOVE", "1", "awaiting_parts", "ETA", "2026-12-04T12:00:00Z", "NOTE",
+	       "shutter unit", NULL));
+	ok(cmd(rc, "LOAN.ISSUE", "1", "SERIAL", "LOAN01", NULL));
+	ok(cmd(rc, "TICKET.MOVE", "2", "ready", NULL)); /* promotes the queued fourth */
+	ok(cmd(rc, "DEBUG.CLOCK", "2026-11-27T12:00:00Z", NULL)); /* breaches */
+	before = state_text(rc);
+	ck_assert_ptr_nonnull(strstr(before, "breached=1"));
+	ck_assert_ptr_nonnull(strstr(before, "queued=0"));
+	redisFree(rc);
+	rc = NULL;
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	respawn(NULL);
+	after = state_text(rc);
+	ck_assert_str_eq(before, after);
+	/* And it goes on: new ids continue, history is whole. */
+	{
+		redisReply *r = open_ticket(rc, "SN9999", 1);
+		ck_assert_str_eq(field(r, "id"), "6");
+		freeReplyObject(r);
+		r = cmd(rc, "TICKET.HISTORY", "1", NULL);
+		ck_assert_uint_ge(r->elements, 5);
+		freeReplyObject(r);
+	}
+	free(before);
+	free(after);
+}
+END_TEST
+
+/* A writer in a child process: books tickets one by one and reports each acknowledged one. */
+static pid_t start_writer(int port, int round, int *readfd)
+{
+	int fds[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		redisContext *c = redisConnect("127.0.0.1", port);
+		close(fds[0]);
+		for (int i = 0; c && !c->err; i++) {
+			char serial[32], line[64];
+			redisReply *r;
+			snprintf(serial, sizeof serial, "R%02dN%05d", round, i);
+			r = redisCommand(c,
+					 "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s "
+					 "SERVICE repair",
+					 "EOS R5", serial);
+			if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+				break;
+			snprintf(line, sizeof line, "%s %s\n", r->element[1]->str, serial);
+			freeReplyObject(r);
+			if (write(fds[1], line, strlen(line)) < 0)
+				break;
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	*readfd = fds[0];
+	return pid;
+}
+
+START_TEST(test_kill9_at_random_moments)
+{
+	static char acked[1 << 20];
+	size_t nacked = 0;
+	unsigned seed = 20261123;
+
+	start(NULL, NULL);
+	redisFree(rc);
+	rc = NULL;
+	for (int round = 0; round < 20; round++) {
+		int fd;
+		pid_t w = start_writer(d.port, round, &fd);
+		ssize_t got;
+		redisReply *r;
+		char *line;
+		long long count;
+
+		usleep(20000 + (useconds_t)(rand_r(&seed) % 150000));
+		daemon_kill9(&d);
+		while ((got = read(fd, acked + nacked, sizeof acked - nacked - 1)) > 0)
+			nacked += (size_t)got;
+		close(fd);
+		waitpid(w, NULL, 0);
+		acked[nacked] = '\0';
+		respawn(NULL);
+		/* Every acknowledged ticket is there, with its serial. */
+		for (line = acked; *line;) {
+			char id[16], serial[32];
+			char *nl = strchr(line, '\n');
+			ck_assert_int_eq(sscanf(line, "%15s %31s", id, serial), 2);
+			r = cmd(rc, "TICKET.GET", id, NULL);
+			ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "round %d: ticket %s lost (%s)",
+				      round, id, r->str ? r->str : "");
+			ck_assert_str_eq(field(r, "serial"), serial);
+			freeReplyObject(r);
+			line = nl + 1;
+		}
+		/* Nothing invented: at most the one request in flight per round besides. */
+		r = cmd(rc, "INFO", "tickets", NULL);
+		ck_assert_int_eq(sscanf(strstr(r->str, "tickets_total:"), "tickets_total:%lld", &count),
+				 1);
+		freeReplyObject(r);
+		{
+			long long lines = 0;
+			for (char *p = acked; *p; p++)
+				lines += *p == '\n';
+			ck_assert_msg(count >= lines && count <= lines + round + 1,
+				      "round %d: %lld tickets, %lld acknowledged", round, count, lines);
+		}
+		redisFree(rc);
+		rc = NULL;
+	}
+	ck_assert_uint_gt(nacked, 0);
+}
+END_TEST
+
+START_TEST(test_kill9_during_compaction)
+{
+	char serial[16];
+	unsigned seed = 7;
+
+	start(NULL, NULL);
+	for (int i = 0; i < 1500; i++) {
+		snprintf(serial, sizeof serial, "C%05d", i);
+		redisAppendCommand(rc, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
+				       "repair",
+				   "EOS R5", serial);
+	}
+	for (int i = 0; i < 1500; i++) {
+		redisReply *r;
+		ck_assert_int_eq(redisGetReply(rc, (void **)&r), REDIS_OK);
+		freeReplyObject(r);
+	}
+	for (int round = 0; round < 6; round++) {
+		redisReply *r;
+		redisAppendCommand(rc, "JOURNAL.COMPACT");
+		ck_assert_int_eq(redisBufferWrite(rc, &(int){0}), REDIS_OK);
+		usleep((useconds_t)(rand_r(&seed) % 20000));
+		daemon_kill9(&d);
+		respawn(NULL);
+		r = cmd(rc, "TICKET.GET", "1500", NULL);
+		ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "round %d: %s", round, r->str);
+		ck_assert_str_eq(field(r, "serial"), "C01499");
+		freeReplyObject(r);
+		r = cmd(rc, "INFO", "tickets", NULL);
+		ck_assert_ptr_nonnull(strstr(r->str, "tickets_total:1500\r\n"));
+		freeReplyObject(r);
+	}
+	ok(cmd(rc, "JOURNAL.COMPACT", NULL));
+	respawn(NULL);
+	{
+		redisReply *r = cmd(rc, "INFO", "persistence", NULL);
+		ck_assert_ptr_nonnull(strstr(r->str, "journal_records:"));
+		freeReplyObject(r);
+	}
+}
+END_TEST
+
+START_TEST(test_disk_full_under_always_exits_and_loses_nothing)
+{
+	/* Quiet: the file-size limit applies to the log file too. */
+	const char *args[] = {"--fsize=300000", "--log-level", "warning", NULL};
+	char serial[16];
+	int acked = 0, status;
+
+	start(NULL, args);
+	for (int i = 0; i < 100000; i++) {
+		redisReply *r;
+		snprintf(serial, sizeof serial, "F%06d", i);
+		r = redisCommand(rc, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
+				     "repair",
+				 "EOS R5", serial);
+		if (r == NULL)
+			break;
+		ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+		freeReplyObject(r);
+		acked++;
+	}
+	ck_assert_int_gt(acked, 10);
+	waitpid(d.pid, &status, 0);
+	d.pid = 0;
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 74);
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "exiting without acknowledging"));
+	respawn(NULL);
+	{
+		char id[16];
+		redisReply *r;
+		snprintf(id, sizeof id, "%d", acked);
+		r = cmd(rc, "TICKET.GET", id, NULL);
+		ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "ticket %s lost", id);
+		freeReplyObject(r);
+		snprintf(id, sizeof id, "%d", acked + 1);
+		r = cmd(rc, "TICKET.GET", id, NULL);
+		ck_assert_int_eq(r->type, REDIS_REPLY_ERROR); /* never acknowledged, not there */
+		freeReplyObject(r);
+	}
+}
+END_TEST
+
+START_TEST(test_disk_full_under_everysec_answers_ioerr_and_resumes)
+{
+	const char *args[] = {"--fsize=200000", "--log-level", "warning", NULL};
+	redisContext *other;
+	struct rlimit big = {RLIM_INFINITY, RLIM_INFINITY};
+	struct timeval quick = {0, 500000};
+	char serial[16];
+	int acked = 0;
+	redisReply *r = NULL;
+
+	start("journal: {fsync: everysec}", args);
+	other = daemon_connect(&d);
+	redisSetTimeout(rc, quick);
+	for (int i = 0; i < 100000; i++) {
+		snprintf(serial, sizeof serial, "E%06d", i);
+		r = redisCommand(rc, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
+				     "repair",
+				 "EOS R5", serial);
+		if (r == NULL)
+			break; /* held: its change is not on disk */
+		ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+		freeReplyObject(r);
+		acked++;
+	}
+	ck_assert_ptr_null(r);
+	/* Changes are refused, reads are served. */
+	r = open_ticket(other, "ZZ0001", 0);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
+	ck_assert_msg(strncmp(r->str, "IOERR", 5) == 0, "%s", r->str);
+	freeReplyObject(r);
+	r = cmd(other, "TICKET.GET", "1", NULL);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	freeReplyObject(r);
+	r = cmd(other, "INFO", "persistence", NULL);
+	ck_assert_ptr_nonnull(strstr(r->str, "write_failed:1"));
+	freeReplyObject(r);
+	/* Space again: the retry succeeds and writes go on. */
+	ck_assert_int_eq(prlimit(d.pid, RLIMIT_FSIZE, &big, NULL), 0);
+	sleep(2);
+	r = open_ticket(other, "ZZ0002", 0);
+	ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "%s", r->str ? r->str : "");
+	freeReplyObject(r);
+	redisFree(other);
+	redisFree(rc);
+	rc = NULL;
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	respawn(NULL);
+	{
+		char id[16];
+		snprintf(id, sizeof id, "%d", acked);
+		r = cmd(rc, "TICKET.GET", id, NULL);
+		ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "ticket %s lost", id);
+		freeReplyObject(r);
+	}
+}
+END_TEST
+
+START_TEST(test_torn_tail_is_cut_and_damage_refused)
+{
+	char path[256], command[512];
+	FILE *f;
+	long size;
+
+	start(NULL, NULL);
+	ok(open_ticket(rc, "TT0001", 0));
+	ok(open_ticket(rc, "TT0002", 0));
+	redisFree(rc);
+	rc = NULL;
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	snprintf(path, sizeof path, "%s/state/journal", d.dir);
+	/* A torn tail: half a record. */
+	f = fopen(path, "ab");
+	ck_assert_ptr_nonnull(f);
+	fwrite("\x40\x00\x00\x00\x01garbage", 1, 12, f);
+	fclose(f);
+	respawn(NULL);
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "torn record"));
+	{
+		redisReply *r = cmd(rc, "TICKET.GET", "2", NULL);
+		ck_assert_str_eq(field(r, "serial"), "TT0002");
+		freeReplyObject(r);
+	}
+	redisFree(rc);
+	rc = NULL;
+	ck_assert_int_eq(daemon_stop(&d), 0);
+	/* Damage in the middle: refuse to start, name the offset, point to --check-journal. */
+	f = fopen(path, "r+b");
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, size / 2, SEEK_SET);
+	fputc('#', f);
+	fclose(f);
+	ck_assert_int_ne(daemon_spawn(&d, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "is damaged at offset"));
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "--check-journal"));
+	snprintf(command, sizeof command, "%s --check-journal %s >/dev/null",
+		 getenv("REPAIRD_BIN"), path);
+	ck_assert_int_eq(WEXITSTATUS(system(command)), 65);
+	snprintf(command, sizeof command, "%s --check-journal %s --fix >/dev/null",
+		 getenv("REPAIRD_BIN"), path);
+	ck_assert_int_eq(WEXITSTATUS(system(command)), 0);
+	respawn(NULL);
+}
+END_TEST
+
+START_TEST(test_fdatasync_before_the_reply)
+{
+	char trace[256], line[512];
+	const char *args[] = {trace, NULL};
+	int read_at = 0, sync_at = 0, reply_at = 0, n = 0;
+	char tmp[192];
+	FILE *f;
+
+	if (access("/usr/bin/strace", X_OK) != 0) {
+		fprintf(stderr, "strace not installed: skipping\n");
+		return;
+	}
+	snprintf(tmp, sizeof tmp, "/tmp/repaird-strace-%d.txt", (int)getpid());
+	snprintf(trace, sizeof trace, "--strace=%s", tmp);
+	start(NULL, args);
+	ok(cmd(rc, "PING", NULL));
+	ok(open_ticket(rc, "ST0001", 0));
+	redisFree(rc);
+	rc = NULL;
+	daemon_stop(&d);
+	f = fopen(tmp, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof line, f)) {
+		n++;
+		if (!read_at && strstr(line, "TICKET") &&
+		    (strstr(line, "read") || strstr(line, "recv")))
+			read_at = n;
+		if (read_at && !sync_at && strstr(line, "fdatasync("))
+			sync_at = n;
+		if (read_at && !reply_at && strstr(line, "*58\\r\\n"))
+			reply_at = n;
+	}
+	fclose(f);
+	unlink(tmp);
+	ck_assert_msg(read_at > 0 && sync_at > 0 && reply_at > 0,
+		      "trace incomplete: request %d, fdatasync %d, reply %d", read_at, sync_at,
+		      reply_at);
+	ck_assert_msg(read_at < sync_at && sync_at < reply_at,
+		      "order: request %d, fdatasync %d, reply %d", read_at, sync_at, reply_at);
+}
+END_TEST
+
+static Suite *journal_suite(void)
+{
+	Suite *s = suite_create("journal");
+	TCase *tc = tcase_create("durability");
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_restart_gives_the_same_state);
+	tcase_add_test(tc, test_kill9_at_random_moments);
+	tcase_add_test(tc, test_kill9_during_compaction);
+	tcase_add_test(tc, test_disk_full_under_always_exits_and_loses_nothing);
+	tcase_add_test(tc, test_disk_full_under_everysec_answers_ioerr_and_resumes);
+	tcase_add_test(tc, test_torn_tail_is_cut_and_damage_refused);
+	tcase_add_test(tc, test_fdatasync_before_the_reply);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(journal_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
