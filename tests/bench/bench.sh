@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# make bench: repaird and redis-server side by side on loopback, in the same run.
+#  1. TICKET.OPEN vs HSET (a hash of the same fields), fsync always vs appendfsync always
+#  2. TICKET.GET vs HGETALL
+#     each with 50 clients, without pipelining and with -P 16; prints throughput and ratio
+#  3. 1,000,000 tickets: resident memory per ticket, and the restart (journal replay) time
+# Absolute numbers on a shared machine are noise; the ratios are the point.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPAIRD=${REPAIRD_BIN:-build/repaird}
+N=${BENCH_REQUESTS:-20000}
+LOAD=${BENCH_TICKETS:-1000000}
+tmp=$(mktemp -d /tmp/repaird-bench-XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_ping() { for _ in $(seq 1 200); do redis-cli -p "$1" PING >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "no PING on $1" >&2; return 1; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+start_repaird() { # fsync policy, state dir, port
+	sed -e "s/^  fsync: .*/  fsync: $1/" conf/repaird.yaml > "$tmp/repaird-$1.yaml"
+	sed -i "s|^products: products.yaml|products: $PWD/conf/products.yaml|" "$tmp/repaird-$1.yaml"
+	"$REPAIRD" --config "$tmp/repaird-$1.yaml" --listen "127.0.0.1:$3" --unix "" \
+		--state-dir "$2" --log-level warning 2>>"$tmp/repaird.log" &
+	rpid=$!
+	pids+=("$rpid")
+	wait_ping "$3"
+}
+
+rport=$(free_port); sport=$(free_port)
+start_repaird always "$tmp/state" "$rport"
+redis-server --port "$sport" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --appendfsync always \
+	--save "" --daemonize no --logfile "$tmp/redis.log" &
+pids+=("$!")
+wait_ping "$sport"
+
+# One of the products and centres of the production data, a serial that is letters and digits.
+open_args=(TICKET.OPEN CENTRE DE-PSC-WILLICH PRODUCT "EOS R5" SERIAL SN__rand_int__ SERVICE repair MEMBER 151335488 REGISTERED yes RECEIVED NOW)
+hset_args=(HSET ticket:__rand_int__ centre DE-PSC-WILLICH product "EOS R5" serial SN__rand_int__ service repair member 151335488 registered yes state received)
+redis-cli -p "$rport" MEMBER.SET 151335488 TIER platinum COUNTRY DE >/dev/null
+
+rps() { # port, pipeline, args...
+	local port=$1 p=$2; shift 2
+	redis-benchmark -p "$port" -c 50 -n "$N" -P "$p" -r 100000000 -q "$@" 2>/dev/null |
+		tr '\r' '\n' | awk '/requests per second/ {for (i = 1; i <= NF; i++) if ($(i+1) == "requests") v = $i} END {print v + 0}'
+}
+report() { # label, repaird rps, redis rps
+	awk -v l="$1" -v a="$2" -v b="$3" 'BEGIN {printf "%-34s repaird %10.0f/s   redis %10.0f/s   ratio %5.2f\n", l, a, b, (b > 0 ? a / b : 0)}'
+}
+
+echo "== throughput (50 clients, $N requests; fsync always / appendfsync always)"
+for p in 1 16; do
+	a=$(rps "$rport" "$p" "${open_args[@]}")
+	b=$(rps "$sport" "$p" "${hset_args[@]}")
+	report "TICKET.OPEN vs HSET, -P $p" "$a" "$b"
+done
+redis-cli -p "$sport" HSET ticket:1 centre DE-PSC-WILLICH product "EOS R5" serial SN1 service repair member 151335488 registered yes state received >/dev/null
+for p in 1 16; do
+	a=$(rps "$rport" "$p" TICKET.GET 1)
+	b=$(rps "$sport" "$p" HGETALL ticket:1)
+	report "TICKET.GET vs HGETALL, -P $p" "$a" "$b"
+done
+
+echo "== $LOAD tickets: memory and restart"
+kill "$rpid"; wait "$rpid" 2>/dev/null || true
+rport=$(free_port)
+start_repaird everysec "$tmp/load" "$rport"
+redis-cli -p "$rport" MEMBER.SET 151335488 TIER platinum COUNTRY DE >/dev/null
+base=$(rss_kb "$rpid")
+redis-benchmark -p "$rport" -c 50 -n "$LOAD" -P 64 -r 100000000 -q \
+	TICKET.OPEN CENTRE DE-PSC-WILLICH PRODUCT "EOS R5" SERIAL SN__rand_int__ SERVICE repair RECEIVED NOW >/dev/null 2>&1
+total=$(redis-cli -p "$rport" INFO tickets | tr -d '\r' | awk -F: '/^tickets_total/ {print $2}')
+rss=$(rss_kb "$rpid")
+awk -v t="$total" -v r="$rss" -v b="$base" 'BEGIN {printf "tickets %d, resident %.1f MB (%.1f MB at start): %.0f bytes per ticket\n", t, r / 1024, b / 1024, (r - b) * 1024 / (t > 0 ? t : 1)}'
+kill "$rpid"; wait "$rpid" 2>/dev/null || true
+jsize=$(stat -c %s "$tmp/load/journal")
+start=$(date +%s.%N)
+start_repaird everysec "$tmp/load" "$rport"
+end=$(date +%s.%N)
+replay=$(redis-cli -p "$rport" INFO persistence | tr -d '\r' | awk -F: '/^replay_ms/ {print $2}')
+awk -v s="$start" -v e="$end" -v r="$replay" -v j="$jsize" 'BEGIN {printf "restart: journal %.0f MB, replay %d ms, ready (PING answered) after %.2f s\n", j / 1048576, r, e - s}'
