@@ -662,11 +662,33 @@ void reply_int(struct rbuf *b, long long v)
 	rbuf_printf(b, ":%lld\r\n", v);
 }
 
+/* "<c><n>\r\n" without printf: replies are made of thousands of these. */
+static void rbuf_header(struct rbuf *b, char c, unsigned long long n)
+{
+	char tmp[24];
+	size_t k = sizeof tmp;
+	char *d;
+
+	do {
+		tmp[--k] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	d = rbuf_reserve(b, 1 + (sizeof tmp - k) + 2);
+	d[0] = c;
+	memcpy(d + 1, tmp + k, sizeof tmp - k);
+	memcpy(d + 1 + (sizeof tmp - k), "\r\n", 2);
+	b->len += 1 + (sizeof tmp - k) + 2;
+}
+
 void reply_bulk(struct rbuf *b, const char *s, size_t len)
 {
-	rbuf_printf(b, "$%zu\r\n", len);
-	rbuf_append(b, s, len);
-	rbuf_append(b, "\r\n", 2);
+	char *d;
+
+	rbuf_header(b, '$', len);
+	d = rbuf_reserve(b, len + 2);
+	memcpy(d, s, len);
+	memcpy(d + len, "\r\n", 2);
+	b->len += len + 2;
 }
 
 /* NULL is "not set", which this protocol sends as an empty bulk string. */
@@ -684,5 +706,8 @@ void reply_null(struct rbuf *b)
 
 void reply_array(struct rbuf *b, long long n)
 {
-	rbuf_printf(b, "*%lld\r\n", n);
+	if (n < 0)
+		rbuf_printf(b, "*%lld\r\n", n);
+	else
+		rbuf_header(b, '*', (unsigned long long)n);
 }
