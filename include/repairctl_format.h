@@ -75,12 +75,12 @@ void fmt_duration(char *out, size_t len, int64_t secs, int64_t day_seconds);
 
 /* What the REMAINING column of a ticket says, from its wire fields. */
 struct remaining_in {
-	const char *state;       /* "booked", "received", ... */
-	int64_t remaining;       /* remaining_seconds, negative once overdue */
-	int64_t used;            /* used_seconds */
-	int64_t target_days;     /* target_days */
-	bool breached, paused;   /* breached, paused */
-	int met;                 /* met: 1, 0, or -1 while not ready */
+	const char *state;     /* "booked", "received", ... */
+	int64_t remaining;     /* remaining_seconds, negative once overdue */
+	int64_t used;          /* used_seconds */
+	int64_t target_days;   /* target_days */
+	bool breached, paused; /* breached, paused */
+	int met;               /* met: 1, 0, or -1 while not ready */
 };
 /*
  * "1d 3h left", "4h left, paused", "BREACHED 4h ago", "not received", "met",

@@ -1,0 +1,581 @@
+/* format: repairctl's pure formatting helpers (include/repairctl_format.h). */
+#include "repairctl_format.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "timeutil.h"
+#include "xmalloc.h"
+
+/* ---- string buffer ---------------------------------------------------------- */
+
+void sbuf_init(struct sbuf *b)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+void sbuf_free(struct sbuf *b)
+{
+	free(b->data);
+	sbuf_init(b);
+}
+
+void sbuf_reset(struct sbuf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+static void sbuf_reserve(struct sbuf *b, size_t more)
+{
+	size_t need = b->len + more + 1;
+
+	if (need <= b->cap)
+		return;
+	if (b->cap == 0)
+		b->cap = 64;
+	while (b->cap < need)
+		b->cap *= 2;
+	b->data = xreallocarray(b->data, b->cap, 1);
+}
+
+void sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+	sbuf_reserve(b, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void sbuf_adds(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+void sbuf_addc(struct sbuf *b, char c)
+{
+	sbuf_add(b, &c, 1);
+}
+
+void sbuf_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	sbuf_reserve(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+const char *sbuf_str(const struct sbuf *b)
+{
+	return b->data ? b->data : "";
+}
+
+/* ---- JSON ---------------------------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if there is none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t need;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 4;
+	else
+		return 0;
+	/* Overlong forms, surrogates and code points past U+10FFFF are not UTF-8. */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n < need || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < need; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return need;
+}
+
+void json_add_string(struct sbuf *b, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	sbuf_addc(b, '"');
+	while (i < len) {
+		unsigned char c = p[i];
+		size_t n;
+
+		switch (c) {
+		case '"':
+			sbuf_add(b, "\\\"", 2);
+			break;
+		case '\\':
+			sbuf_add(b, "\\\\", 2);
+			break;
+		case '\n':
+			sbuf_add(b, "\\n", 2);
+			break;
+		case '\r':
+			sbuf_add(b, "\\r", 2);
+			break;
+		case '\t':
+			sbuf_add(b, "\\t", 2);
+			break;
+		case '\b':
+			sbuf_add(b, "\\b", 2);
+			break;
+		case '\f':
+			sbuf_add(b, "\\f", 2);
+			break;
+		default:
+			if (c < 0x20) {
+				sbuf_printf(b, "\\u%04x", c);
+				break;
+			}
+			n = utf8_len(p + i, len - i);
+			if (n == 0) {
+				sbuf_adds(b, "\\ufffd");
+				break;
+			}
+			sbuf_add(b, s + i, n);
+			i += n;
+			continue;
+		}
+		i++;
+	}
+	sbuf_addc(b, '"');
+}
+
+static bool is_json_int(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (len > 0 && s[0] == '-')
+		i++;
+	if (i == len || len - i > 18)
+		return false;
+	if (s[i] == '0' && len - i > 1)
+		return false;
+	for (; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* JSON's number grammar, fraction optional, no exponent (all repaird sends). */
+static bool is_json_decimal(const char *s, size_t len)
+{
+	const char *dot = memchr(s, '.', len);
+	size_t ilen = dot ? (size_t)(dot - s) : len;
+
+	if (!is_json_int(s, ilen))
+		return false;
+	if (dot == NULL)
+		return true;
+	if (ilen + 1 == len)
+		return false;
+	for (size_t i = ilen + 1; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+void json_add_value(struct sbuf *b, enum json_kind kind, const char *s, size_t len)
+{
+	if (len == 0) {
+		sbuf_adds(b, "null");
+		return;
+	}
+	switch (kind) {
+	case JSON_INT:
+		if (is_json_int(s, len)) {
+			sbuf_add(b, s, len);
+			return;
+		}
+		break;
+	case JSON_FLOAT:
+		if (is_json_decimal(s, len)) {
+			sbuf_add(b, s, len);
+			return;
+		}
+		break;
+	case JSON_BOOL:
+		if (len == 1 && (s[0] == '0' || s[0] == '1')) {
+			sbuf_adds(b, s[0] == '1' ? "true" : "false");
+			return;
+		}
+		break;
+	case JSON_STRING:
+		break;
+	}
+	json_add_string(b, s, len);
+}
+
+/* ---- texts for people ---------------------------------------------------------- */
+
+int64_t fmt_day_seconds(int64_t target_days, int64_t used, int64_t remaining)
+{
+	int64_t budget = used + remaining;
+
+	if (target_days <= 0 || used < 0 || budget <= 0 || budget % target_days != 0)
+		return FMT_DEFAULT_DAY_SECONDS;
+	return budget / target_days;
+}
+
+void fmt_duration(char *out, size_t len, int64_t secs, int64_t day_seconds)
+{
+	int64_t d, h, m;
+
+	if (secs < 0)
+		secs = -secs;
+	if (day_seconds <= 0)
+		day_seconds = FMT_DEFAULT_DAY_SECONDS;
+	d = secs / day_seconds;
+	secs -= d * day_seconds;
+	h = secs / 3600;
+	m = secs % 3600 / 60;
+	if (d > 0 && h > 0)
+		snprintf(out, len, "%lldd %lldh", (long long)d, (long long)h);
+	else if (d > 0)
+		snprintf(out, len, "%lldd", (long long)d);
+	else if (h > 0 && m > 0)
+		snprintf(out, len, "%lldh %lldm", (long long)h, (long long)m);
+	else if (h > 0)
+		snprintf(out, len, "%lldh", (long long)h);
+	else
+		snprintf(out, len, "%lldm", (long long)m);
+}
+
+bool fmt_remaining(char *out, size_t len, const struct remaining_in *in)
+{
+	const char *st = in->state ? in->state : "";
+	int64_t day = fmt_day_seconds(in->target_days, in->used, in->remaining);
+	char dur[48];
+
+	if (strcmp(st, "cancelled") == 0) {
+		snprintf(out, len, "cancelled");
+		return false;
+	}
+	if (strcmp(st, "ready") == 0 || strcmp(st, "returned") == 0) {
+		snprintf(out, len, "%s", in->met == 1 ? "met" : in->met == 0 ? "missed" : "-");
+		return false;
+	}
+	if (strcmp(st, "booked") == 0) {
+		snprintf(out, len, "not received");
+		return false;
+	}
+	fmt_duration(dur, sizeof dur, in->remaining, day);
+	if (in->breached || in->remaining < 0) {
+		if (in->remaining < 0)
+			snprintf(out, len, "BREACHED %s ago%s", dur, in->paused ? ", paused" : "");
+		else
+			snprintf(out, len, "BREACHED");
+		return true;
+	}
+	snprintf(out, len, "%s left%s", dur, in->paused ? ", paused" : "");
+	return false;
+}
+
+/* Set TZ to tz (NULL: unset) and return the previous value (to hand back to tz_restore). */
+static char *tz_set(const char *tz)
+{
+	const char *old = getenv("TZ");
+	char *saved = old ? xstrdup(old) : NULL;
+
+	if (tz)
+		setenv("TZ", tz, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	return saved;
+}
+
+static void tz_restore(char *saved)
+{
+	if (saved)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+}
+
+/* glibc takes an unknown zone name as UTC without a word: look for the file. */
+static bool tz_known(const char *tz)
+{
+	char path[512];
+	const char *dir = getenv("TZDIR");
+	FILE *f;
+
+	if (strcmp(tz, "UTC") == 0 || strcmp(tz, "Etc/UTC") == 0)
+		return true;
+	if (tz[0] == '/' || strstr(tz, "..") != NULL)
+		return false;
+	snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return false;
+	fclose(f);
+	return true;
+}
+
+int fmt_local_time(char *out, size_t len, int64_t t, const char *tz)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char *saved;
+	int rc = 0;
+
+	if (tz == NULL || *tz == '\0' || !tz_known(tz)) {
+		rc = tz && *tz ? -1 : 0;
+		gmtime_r(&tt, &tm);
+		strftime(out, len, "%Y-%m-%d %H:%M UTC", &tm);
+		return rc;
+	}
+	saved = tz_set(tz);
+	localtime_r(&tt, &tm);
+	if (strftime(out, len, "%Y-%m-%d %H:%M %Z", &tm) == 0 && len > 0)
+		out[0] = '\0';
+	tz_restore(saved);
+	return rc;
+}
+
+size_t fmt_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0, len = strlen(s);
+
+	for (size_t i = 0; i < len; n++) {
+		size_t k = utf8_len(p + i, len - i);
+		i += k ? k : 1;
+	}
+	return n;
+}
+
+char *fmt_sanitize(char *out, size_t len, const char *s)
+{
+	size_t i = 0;
+
+	if (len == 0)
+		return out;
+	for (; *s && i + 1 < len; s++, i++)
+		out[i] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+	out[i] = '\0';
+	return out;
+}
+
+/* ---- arguments ----------------------------------------------------------------- */
+
+static int two_digits(const char *s)
+{
+	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
+		return -1;
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/* "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM[:SS]" without a zone, in the local TZ. */
+static int local_time_parse(const char *s, int64_t *out)
+{
+	char date[11];
+	int32_t days;
+	int y, mo, d, hh, mm, ss = 0;
+	size_t len = strlen(s);
+	struct tm tm;
+	time_t t;
+
+	if (len != 16 && len != 19)
+		return -1;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (date_parse(date, &days) < 0 || (s[10] != ' ' && s[10] != 'T' && s[10] != 't'))
+		return -1;
+	if ((hh = two_digits(s + 11)) < 0 || s[13] != ':' || (mm = two_digits(s + 14)) < 0)
+		return -1;
+	if (len == 19 && (s[16] != ':' || (ss = two_digits(s + 17)) < 0))
+		return -1;
+	if (hh > 23 || mm > 59 || ss > 59)
+		return -1;
+	civil_from_days(days, &y, &mo, &d);
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = hh;
+	tm.tm_min = mm;
+	tm.tm_sec = ss;
+	tm.tm_isdst = -1; /* the zone's rules decide, daylight saving included */
+	errno = 0;
+	t = mktime(&tm);
+	if (t == (time_t)-1 && errno != 0)
+		return -1;
+	*out = (int64_t)t;
+	return 0;
+}
+
+int arg_time(const char *s, char out[21])
+{
+	int64_t t;
+
+	if (s == NULL)
+		return -1;
+	if (strcasecmp(s, "NOW") == 0) {
+		memcpy(out, "NOW", 4);
+		return 0;
+	}
+	if (time_parse(s, &t) == 0 || local_time_parse(s, &t) == 0) {
+		time_format(t, out);
+		return 0;
+	}
+	return -1;
+}
+
+int arg_uint(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || s[0] < '1' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0' || errno != 0 || v > UINT32_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* ---- CSV ----------------------------------------------------------------------- */
+
+void csv_row_free(struct csv_row *row)
+{
+	free(row->storage);
+	row->storage = NULL;
+	row->nfields = 0;
+}
+
+static bool csv_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+enum csv_status csv_split(const char *line, struct csv_row *row, char *err, size_t errlen)
+{
+	size_t len = strlen(line);
+	const char *p = line, *end;
+	char *w;
+
+	row->nfields = 0;
+	row->storage = xmalloc(len + 1);
+	w = row->storage;
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	end = line + len;
+	for (;;) {
+		char *start = w;
+
+		if (row->nfields == CSV_MAX_FIELDS) {
+			snprintf(err, errlen, "more than %d fields", CSV_MAX_FIELDS);
+			return CSV_ERROR;
+		}
+		while (p < end && csv_blank(*p))
+			p++;
+		if (p < end && *p == '"') {
+			p++;
+			for (;;) {
+				if (p == end)
+					return CSV_INCOMPLETE;
+				if (*p == '"' && p + 1 < end && p[1] == '"') {
+					*w++ = '"';
+					p += 2;
+				} else if (*p == '"') {
+					p++;
+					break;
+				} else {
+					*w++ = *p++;
+				}
+			}
+			while (p < end && csv_blank(*p))
+				p++;
+			if (p < end && *p != ',') {
+				snprintf(err, errlen,
+				         "field %d: text after the closing quote (write \"\" for a "
+				         "quote inside a quoted field)",
+				         row->nfields + 1);
+				return CSV_ERROR;
+			}
+		} else {
+			while (p < end && *p != ',') {
+				if (*p == '"') {
+					snprintf(
+					        err, errlen,
+					        "field %d: a quote inside an unquoted field (quote "
+					        "the whole field and write \"\")",
+					        row->nfields + 1);
+					return CSV_ERROR;
+				}
+				*w++ = *p++;
+			}
+			while (w > start && csv_blank(w[-1]))
+				w--;
+		}
+		*w++ = '\0';
+		row->field[row->nfields++] = start;
+		if (p == end)
+			return CSV_OK;
+		p++; /* the comma */
+	}
+}
+
+/* ---- errors -------------------------------------------------------------------- */
+
+int exit_code_for_error(const char *msg)
+{
+	static const struct {
+		const char *word;
+		int code;
+	} map[] = {
+	        {"INVALID", EX_DATAERR}, {"NOTFOUND", EX_DATAERR}, {"STATE", EX_DATAERR},
+	        {"LIMIT", EX_DATAERR},   {"NOAUTH", EX_NOPERM},    {"WRONGPASS", EX_NOPERM},
+	        {"NOPERM", EX_NOPERM},   {"IOERR", EX_IOERR},      {"BUSY", EX_TEMPFAIL},
+	};
+	size_t n;
+
+	if (msg == NULL)
+		return EX_SOFTWARE;
+	n = strcspn(msg, " ");
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strlen(map[i].word) == n && strncmp(msg, map[i].word, n) == 0)
+			return map[i].code;
+	return EX_SOFTWARE;
+}
