@@ -168,6 +168,7 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		info_line(b, "last_fsync:%lld", (long long)j->last_fsync);
 		info_line(b, "unsynced:%d", j->unsynced ? 1 : 0);
 		info_line(b, "compactions:%llu", (unsigned long long)j->compactions);
+		info_line(b, "compacting:%d", j->compact_pid > 0 ? 1 : 0);
 		info_line(b, "replay_ms:%lld", (long long)(j->replay_usec / 1000));
 		info_line(b, "write_failed:%d", j->failed ? 1 : 0);
 		info_line(b, "last_error:%s", j->failed ? j->last_error : srv->journal_error);
@@ -317,10 +318,10 @@ static int journal_compact_cmd(struct cmd_req *r)
 	char err[256];
 
 	if (server_compact(r->srv, err, sizeof err) < 0) {
-		reply_error(r->out, "IOERR", err);
+		reply_error(r->out, "ERR", err);
 		return -1;
 	}
-	reply_ok(r->out);
+	reply_simple(r->out, "Background journal compaction started");
 	return 0;
 }
 

@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +65,13 @@ static int fsync_dir(const char *path)
 	close(fd);
 	return rc;
 }
+
+static void compact_tmp_path(const struct journal_file *j, char *out, size_t len)
+{
+	snprintf(out, len, "%s.compact", j->path);
+}
+
+static void compact_abandon(struct journal_file *j);
 
 /* ---- replay -------------------------------------------------------------------------- */
 
@@ -125,6 +135,13 @@ int journal_open(struct journal_file *j, const char *dir, enum fsync_policy fsyn
 	snprintf(j->path, n, "%s/journal", dir);
 	j->fsync = fsync;
 	rbuf_init(&j->buf);
+	rbuf_init(&j->rewrite);
+	{
+		/* A compaction that a crash interrupted: the journal itself is whole. */
+		char tmp[4096];
+		compact_tmp_path(j, tmp, sizeof tmp);
+		unlink(tmp);
+	}
 	j->fd = open(j->path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (j->fd < 0 || fstat(j->fd, &st) < 0) {
 		snprintf(err, errlen, "journal %s: %s", j->path, strerror(errno));
@@ -188,6 +205,12 @@ int journal_open(struct journal_file *j, const char *dir, enum fsync_policy fsyn
 
 void journal_close(struct journal_file *j)
 {
+	if (j->compact_pid > 0) {
+		kill(j->compact_pid, SIGKILL);
+		waitpid(j->compact_pid, NULL, 0);
+		compact_abandon(j);
+	}
+	rbuf_free(&j->rewrite);
 	if (j->fd >= 0 && j->unsynced)
 		fdatasync(j->fd);
 	if (j->fd > 0)
@@ -238,6 +261,10 @@ int journal_commit(struct journal_file *j, struct engine *e, uint64_t *records_w
 	}
 	j->size += j->buf.len;
 	j->unsynced = true;
+	if (j->compact_pid > 0) {
+		rbuf_append(&j->rewrite, j->buf.data, j->buf.len);
+		j->rewrite_records += j->buf_records;
+	}
 	j->records += j->buf_records;
 	*records_written = j->buf_records;
 	j->buf.len = 0;
@@ -256,65 +283,156 @@ bool journal_should_compact(const struct journal_file *j, long min_size, int rat
 	return j->size > (uint64_t)min_size && j->size > j->live_size * (uint64_t)ratio;
 }
 
-int journal_compact(struct journal_file *j, struct engine *e, char *err, size_t errlen)
+/* In the child: the snapshot to the temp file, fsync'ed. Never returns. */
+static void compact_child(struct journal_file *j, struct engine *e)
 {
+	char tmp[4096];
 	struct rbuf snap;
-	char *tmp;
-	size_t n = strlen(j->path) + sizeof ".compact";
-	int fd, saved = j->fd;
-	uint64_t records = 0;
+	size_t done = 0;
+	int fd;
 
-	/* Whatever is pending goes to the old journal first, so the snapshot covers it. */
-	if (journal_commit(j, e, &records) < 0 || journal_sync(j) < 0) {
-		snprintf(err, errlen, "%s", j->last_error);
-		return -1;
-	}
-	tmp = xmalloc(n);
-	snprintf(tmp, n, "%s.compact", j->path);
+	/* An orphaned child must not outlive the daemon and write on. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	compact_tmp_path(j, tmp, sizeof tmp);
 	rbuf_init(&snap);
 	journal_put_snapshot(&snap, e);
 	journal_put_u64(&snap, JREC_CONFIG, j->fingerprint);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0) {
-		snprintf(err, errlen, "compaction: %s: %s", tmp, strerror(errno));
-		goto fail;
+	if (fd < 0)
+		_exit(2);
+	while (done < snap.len) {
+		ssize_t n = write(fd, snap.data + done, snap.len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(3);
+		done += (size_t)n;
 	}
-	j->fd = fd;
-	j->size = 0;
-	if (write_all(j, snap.data, snap.len) < 0 || fdatasync(fd) < 0) {
+	if (fdatasync(fd) < 0)
+		_exit(4);
+	_exit(0);
+}
+
+int journal_compact_start(struct journal_file *j, struct engine *e, char *err, size_t errlen)
+{
+	uint64_t records = 0;
+	pid_t pid;
+
+	if (j->compact_pid > 0) {
+		snprintf(err, errlen, "a compaction is already running (since %lld s)",
+			 (long long)(time(NULL) - j->compact_started));
+		return -1;
+	}
+	/* Everything changed so far goes to the old journal: the snapshot covers it. */
+	if (journal_commit(j, e, &records) < 0 || journal_sync(j) < 0) {
+		snprintf(err, errlen, "%s", j->last_error);
+		return -1;
+	}
+	j->snapshot_records = 0;
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		compact_child(j, e);
+	j->compact_pid = pid;
+	j->compact_started = (int64_t)time(NULL);
+	j->rewrite.len = 0;
+	j->rewrite_records = 0;
+	/* header, members, tickets, outbox, delivered, clock, config */
+	j->snapshot_records = 5 + engine_ticket_count(e) + engine_outbox_count(e);
+	{
+		struct engine_counts c;
+		engine_counts(e, &c);
+		j->snapshot_records += c.members;
+	}
+	return 0;
+}
+
+static void compact_abandon(struct journal_file *j)
+{
+	char tmp[4096];
+
+	compact_tmp_path(j, tmp, sizeof tmp);
+	unlink(tmp);
+	j->compact_pid = 0;
+	j->rewrite.len = 0;
+	j->rewrite_records = 0;
+}
+
+int journal_compact_poll(struct journal_file *j, char *err, size_t errlen)
+{
+	char tmp[4096];
+	struct stat st;
+	int status = 0, fd;
+	pid_t got;
+	size_t done = 0;
+
+	if (j->compact_pid <= 0)
+		return 0;
+	got = waitpid(j->compact_pid, &status, WNOHANG);
+	if (got == 0)
+		return 0;
+	if (got < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(err, errlen, "the compaction process failed (%s %d)",
+			 got < 0 ? "waitpid" : WIFEXITED(status) ? "exit" : "signal",
+			 got < 0 ? errno : WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		compact_abandon(j);
+		return -1;
+	}
+	compact_tmp_path(j, tmp, sizeof tmp);
+	fd = open(tmp, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "compaction: %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		compact_abandon(j);
+		return -1;
+	}
+	/* What the daemon wrote while the child worked, after the snapshot. */
+	while (done < j->rewrite.len) {
+		ssize_t n = write(fd, j->rewrite.data + done, j->rewrite.len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done < j->rewrite.len || fdatasync(fd) < 0) {
 		snprintf(err, errlen, "compaction: %s: %s", tmp, strerror(errno));
 		close(fd);
-		unlink(tmp);
-		j->fd = saved;
-		goto fail;
+		compact_abandon(j);
+		return -1;
 	}
 	/* The rename is the switch: before it the old journal is whole, after it the new. */
 	if (rename(tmp, j->path) < 0 || fsync_dir(j->path) < 0) {
 		snprintf(err, errlen, "compaction: rename %s: %s", tmp, strerror(errno));
 		close(fd);
-		unlink(tmp);
-		j->fd = saved;
-		goto fail;
+		compact_abandon(j);
+		return -1;
 	}
-	close(saved);
-	j->size = snap.len;
-	j->live_size = snap.len;
-	j->records = 0;
-	for (size_t off = 0; off < snap.len;) {
-		struct jrec rec;
-		if (journal_next((const unsigned char *)snap.data, snap.len, &off, &rec) != JNEXT_OK)
-			break;
-		j->records++;
-	}
+	close(j->fd);
+	j->fd = fd;
+	j->live_size = (uint64_t)st.st_size;
+	j->size = (uint64_t)st.st_size + j->rewrite.len;
+	j->records = j->snapshot_records + j->rewrite_records;
 	j->compactions++;
-	rbuf_free(&snap);
-	free(tmp);
-	return 0;
-fail:
-	j->size = (uint64_t)lseek(saved, 0, SEEK_END);
-	rbuf_free(&snap);
-	free(tmp);
-	return -1;
+	j->compact_pid = 0;
+	j->rewrite.len = 0;
+	j->rewrite_records = 0;
+	return 1;
+}
+
+int journal_compact(struct journal_file *j, struct engine *e, char *err, size_t errlen)
+{
+	int rc;
+
+	if (journal_compact_start(j, e, err, errlen) < 0)
+		return -1;
+	while ((rc = journal_compact_poll(j, err, errlen)) == 0)
+		usleep(1000);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- offline check ------------------------------------------------------------------------ */

@@ -37,6 +37,15 @@ struct journal_file {
 	uint64_t compactions;
 	uint64_t live_size;    /* size of the last snapshot (for the compaction trigger) */
 	int64_t replay_usec;   /* how long replay took at start */
+
+	/* Compaction in a child process (Redis's AOF rewrite): the child writes the
+	 * snapshot of the state at fork time; what the parent writes meanwhile is
+	 * kept in rewrite and appended before the switch. */
+	int compact_pid;       /* 0: none running */
+	struct rbuf rewrite;
+	uint64_t rewrite_records;
+	uint64_t snapshot_records;
+	int64_t compact_started;
 };
 
 /*
@@ -61,7 +70,19 @@ int journal_commit(struct journal_file *j, struct engine *e, uint64_t *records_w
 /* everysec: fdatasync if something was written since the last one. */
 int journal_sync(struct journal_file *j);
 
-/* Write a snapshot of e to a temp file, fsync, rename over the journal, fsync the dir. */
+/*
+ * Start compaction: fork a child that writes a snapshot of e to journal.compact
+ * and fsyncs it. 0 started, -1 with the reason (one already runs, fork failed).
+ */
+int journal_compact_start(struct journal_file *j, struct engine *e, char *err, size_t errlen);
+/*
+ * Check on a running compaction; when the child is done, append what was
+ * written meanwhile, fsync, rename over the journal and fsync the directory.
+ * A crash at any point leaves either the old or the new journal, complete.
+ * Returns 0 still running (or none), 1 switched, -1 failed (old journal kept).
+ */
+int journal_compact_poll(struct journal_file *j, char *err, size_t errlen);
+/* The synchronous form: start and wait (tests, shutdown). */
 int journal_compact(struct journal_file *j, struct engine *e, char *err, size_t errlen);
 bool journal_should_compact(const struct journal_file *j, long min_size, int ratio);
 
