@@ -10,9 +10,13 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -730,8 +734,9 @@ START_TEST(test_exit_codes)
 
 	/*
 	 * 77: NOAUTH / WRONGPASS / NOPERM cannot come from repaird until users
-	 * exist (a later issue). Today's nearest thing: AUTH with --user when the
-	 * daemon has no users is refused, and that is 77 too.
+	 * exist (a later issue); test_replies_repaird_cannot_be_made_to_give
+	 * checks them against a stand-in. Today's real one: AUTH with --user
+	 * while the daemon has no users is refused, and that is 77 too.
 	 */
 	snprintf(pwfile, sizeof pwfile, "%s/pw", d.dir);
 	write_file(pwfile, "secret\n");
@@ -1020,6 +1025,76 @@ START_TEST(test_terminal_safe_output)
 }
 END_TEST
 
+/*
+ * A stand-in for repaird on a unix socket that answers every request with
+ * `reply` (raw RESP), for the replies the real one cannot be made to give.
+ */
+static pid_t fake_server(const char *path, const char *reply)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	pid_t pid;
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	unlink(path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* gone with the test, whatever happens */
+		for (;;) {
+			char buf[4096];
+			int c = accept(fd, NULL, NULL);
+			if (c < 0)
+				_exit(0);
+			while (read(c, buf, sizeof buf) > 0)
+				if (write(c, reply, strlen(reply)) < 0)
+					break;
+			close(c);
+		}
+	}
+	close(fd);
+	return pid;
+}
+
+START_TEST(test_replies_repaird_cannot_be_made_to_give)
+{
+	static const struct {
+		const char *reply;
+		int code;
+	} cases[] = {
+	        {"-NOPERM centre DE-PSC-TEST: not yours\r\n", 77},
+	        {"-NOAUTH Authentication required.\r\n", 77},
+	        {"-WRONGPASS invalid username-password pair\r\n", 77},
+	        {"-IOERR the journal could not be written\r\n", 74},
+	        {"-BUSY too many clients\r\n", 75},
+	        {"-ERR unknown command\r\n", 70},
+	        {":1\r\n", 70}, /* a ticket that is an integer */
+	};
+	char path[256];
+
+	snprintf(path, sizeof path, "%s/fake.sock", d.dir);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		pid_t pid = fake_server(path, cases[i].reply);
+		struct out *o = ctl_raw(NULL, "-s", path, "ticket", "show", "1", NULL);
+
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		expect_exit(o, cases[i].code);
+		if (cases[i].reply[0] == '-') {
+			char msg[128];
+			snprintf(msg, sizeof msg, "repairctl: %.*s",
+			         (int)strlen(cases[i].reply + 1) - 2, cases[i].reply + 1);
+			expect_in(o->err, msg); /* the message as the server wrote it */
+		}
+		if (cases[i].code == 77 && strstr(cases[i].reply, "NOAUTH"))
+			expect_in(o->err, "--user");
+	}
+}
+END_TEST
+
 static Suite *repairctl_suite(void)
 {
 	Suite *s = suite_create("repairctl");
@@ -1039,6 +1114,7 @@ static Suite *repairctl_suite(void)
 	tcase_add_test(tc, test_reference_data_and_help);
 	tcase_add_test(tc, test_colour_only_when_asked_and_allowed);
 	tcase_add_test(tc, test_terminal_safe_output);
+	tcase_add_test(tc, test_replies_repaird_cannot_be_made_to_give);
 	suite_add_tcase(s, tc);
 	return s;
 }
