@@ -217,11 +217,11 @@ static int ticket_history(struct cmd_req *r)
 	reply_array(r->out, t->nhist);
 	for (uint32_t i = 0; i < t->nhist; i++) {
 		const struct hist *h = &t->hist[i];
-		time_format(h->at, ts);
+		time_format(hist_at(h), ts);
 		reply_array(r->out, 4);
 		reply_bulk_str(r->out, ts);
-		reply_bulk_str(r->out, engine_str(r->srv->eng, h->who));
-		reply_bulk_str(r->out, hist_what_names[h->what]);
+		reply_bulk_str(r->out, engine_str(r->srv->eng, hist_who(h)));
+		reply_bulk_str(r->out, hist_what_names[hist_kind(h)]);
 		reply_bulk_str(r->out, h->detail);
 	}
 	return 0;

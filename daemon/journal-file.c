@@ -269,6 +269,11 @@ int journal_commit(struct journal_file *j, struct engine *e, uint64_t *records_w
 	*records_written = j->buf_records;
 	j->buf.len = 0;
 	j->buf_records = 0;
+	if (j->buf.cap > (4u << 20)) {
+		/* A burst (a reload touching every ticket) left a large buffer behind. */
+		rbuf_free(&j->buf);
+		rbuf_init(&j->buf);
+	}
 	/* Not durable without the fdatasync: the caller must not acknowledge. */
 	if (j->fsync == FSYNC_ALWAYS && journal_sync(j) < 0)
 		return -1;
@@ -419,7 +424,9 @@ int journal_compact_poll(struct journal_file *j, char *err, size_t errlen)
 	j->records = j->snapshot_records + j->rewrite_records;
 	j->compactions++;
 	j->compact_pid = 0;
-	j->rewrite.len = 0;
+	/* The buffer held a whole compaction's worth of changes: give the memory back. */
+	rbuf_free(&j->rewrite);
+	rbuf_init(&j->rewrite);
 	j->rewrite_records = 0;
 	return 1;
 }

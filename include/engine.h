@@ -54,12 +54,29 @@ enum hist_what {
 };
 extern const char *const hist_what_names[HIST_WHAT_COUNT];
 
+/* 16 bytes: a million tickets have several of these each. */
 struct hist {
-	int64_t at;
 	const char *detail; /* static text or the engine's arena */
-	uint32_t who;       /* interned user name */
-	uint8_t what;       /* enum hist_what */
+	uint32_t at2000;    /* seconds since 2000-01-01T00:00:00Z (good until 2136) */
+	uint32_t who_what;  /* interned user name << 8 | enum hist_what */
 };
+
+#define HIST_EPOCH 946684800 /* 2000-01-01T00:00:00Z */
+
+static inline int64_t hist_at(const struct hist *h)
+{
+	return (int64_t)h->at2000 + HIST_EPOCH;
+}
+
+static inline uint32_t hist_who(const struct hist *h)
+{
+	return h->who_what >> 8;
+}
+
+static inline enum hist_what hist_kind(const struct hist *h)
+{
+	return (enum hist_what)(h->who_what & 0xff);
+}
 
 enum loan_state { LOAN_NONE, LOAN_ISSUED, LOAN_RETURNED };
 

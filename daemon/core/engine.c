@@ -434,6 +434,7 @@ static void hist_add(struct engine *e, struct ticket *t, int64_t at, const char 
                      enum hist_what what, const char *detail)
 {
 	struct hist *h;
+	uint32_t uid;
 
 	touch(e, t);
 	/* Capacity is the next power of two at or above nhist (at least 2). */
@@ -445,9 +446,12 @@ static void hist_add(struct engine *e, struct ticket *t, int64_t at, const char 
 		e->history_bytes += 2 * sizeof *t->hist;
 	}
 	h = &t->hist[t->nhist++];
-	h->at = at;
-	h->who = strpool_intern(&e->strings, who ? who : "repaird");
-	h->what = (uint8_t)what;
+	uid = strpool_intern(&e->strings, who ? who : "repaird");
+	if (uid >= (1u << 24))
+		fatalx("more than 16M distinct names in the string pool");
+	at -= HIST_EPOCH;
+	h->at2000 = at < 0 ? 0 : at > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)at;
+	h->who_what = uid << 8 | (uint32_t)what;
 	h->detail = detail ? detail : "";
 }
 
@@ -1496,9 +1500,22 @@ int64_t engine_clock(const struct engine *e)
 	return e->clock;
 }
 
+/* Capacity of a history array holding n entries (see hist_add). */
+static uint32_t hist_cap(uint32_t n)
+{
+	uint32_t cap = 2;
+
+	while (cap < n)
+		cap *= 2;
+	return n ? cap : 0;
+}
+
 int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 {
 	struct ticket *t;
+	struct hist *old;
+	const char *old_serial;
+	uint32_t old_n;
 	uint64_t id = img->t.id;
 
 	if (id == 0 || id > e->ntickets + 1)
@@ -1507,10 +1524,19 @@ int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 		t = ticket_new(e);
 	else
 		t = tix(e, id);
-	free(t->hist);
+	/*
+	 * A ticket is written whole after every change: reuse the strings of its
+	 * previous record, or replay would use memory per record, not per ticket.
+	 */
+	old = t->hist;
+	old_n = t->nhist;
+	old_serial = t->serial;
+	e->history_bytes -= hist_cap(old_n) * sizeof *old;
 	*t = img->t;
 	t->dirty = 0;
-	t->serial = strarena_dup(&e->arena, img->serial, strlen(img->serial));
+	t->serial = old_serial && strcmp(old_serial, img->serial) == 0
+			    ? old_serial
+			    : strarena_dup(&e->arena, img->serial, strlen(img->serial));
 	t->product = strpool_intern(&e->strings, img->product);
 	t->centre = strpool_intern(&e->strings, img->centre);
 	if (t->centre >= e->ncentre_map)
@@ -1519,11 +1545,14 @@ int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 	t->nhist = 0;
 	for (uint32_t i = 0; i < img->nhist; i++) {
 		const struct hist_image *h = &img->hist[i];
-		const char *detail = h->detail[0]
-					     ? strarena_dup(&e->arena, h->detail, strlen(h->detail))
-					     : "";
+		const char *detail = "";
+		if (i < old_n && strcmp(old[i].detail, h->detail) == 0)
+			detail = old[i].detail;
+		else if (h->detail[0])
+			detail = strarena_dup(&e->arena, h->detail, strlen(h->detail));
 		hist_add(e, t, h->at, h->who, (enum hist_what)h->what, detail);
 	}
+	free(old);
 	return 0;
 }
 

@@ -205,9 +205,9 @@ void journal_put_ticket(struct rbuf *b, const struct engine *e, const struct tic
 	put_str(b, engine_str(e, t->centre));
 	put_u32(b, t->nhist);
 	for (uint32_t i = 0; i < t->nhist; i++) {
-		put_i64(b, t->hist[i].at);
-		put_u8(b, t->hist[i].what);
-		put_str(b, engine_str(e, t->hist[i].who));
+		put_i64(b, hist_at(&t->hist[i]));
+		put_u8(b, (uint8_t)hist_kind(&t->hist[i]));
+		put_str(b, engine_str(e, hist_who(&t->hist[i])));
 		put_str(b, t->hist[i].detail);
 	}
 	rec_end(b, at);

@@ -131,10 +131,10 @@ static void assert_same(const struct engine *a, const struct engine *b, int64_t 
 				      (unsigned long long)id, ticket_field_names[i], fa.v[i], fb.v[i]);
 		ck_assert_uint_eq(ta->nhist, tb->nhist);
 		for (uint32_t h = 0; h < ta->nhist; h++) {
-			ck_assert_int_eq(ta->hist[h].at, tb->hist[h].at);
-			ck_assert_int_eq(ta->hist[h].what, tb->hist[h].what);
+			ck_assert_int_eq(hist_at(&ta->hist[h]), hist_at(&tb->hist[h]));
+			ck_assert_int_eq(hist_kind(&ta->hist[h]), hist_kind(&tb->hist[h]));
 			ck_assert_str_eq(ta->hist[h].detail, tb->hist[h].detail);
-			ck_assert_str_eq(engine_str(a, ta->hist[h].who), engine_str(b, tb->hist[h].who));
+			ck_assert_str_eq(engine_str(a, hist_who(&ta->hist[h])), engine_str(b, hist_who(&tb->hist[h])));
 		}
 		ck_assert_int_eq(ta->eta, tb->eta);
 		ck_assert_int_eq(ta->clock_since, tb->clock_since);
