@@ -8,13 +8,17 @@ SBINDIR     ?= $(PREFIX)/sbin
 BINDIR      ?= $(PREFIX)/bin
 MANDIR      ?= $(PREFIX)/share/man
 SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC          ?= cc
 B           := build
 
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS    := make gcc pkg-config libevent-dev libhiredis-dev libyaml-dev check \
-               libsystemd-dev redis-server redis-tools
+               libsystemd-dev redis-server redis-tools systemd groff-base man-db
 LINT_PKGS   := clang-format cppcheck
 
 CORE_PKGS   := yaml-0.1
@@ -106,19 +110,40 @@ run: deps
 
 # ---- installing ------------------------------------------------------------
 
+# Everything `install` may put in place; `uninstall` removes these, never the configs.
+INSTALLED    = $(SBINDIR)/repaird $(BINDIR)/repairctl \
+               $(UNITDIR)/repaird.service $(UNITDIR)/repaird.socket \
+               $(SYSUSERSDIR)/repaird.conf $(TMPFILESDIR)/repaird.conf \
+               $(MANDIR)/man8/repaird.8 $(MANDIR)/man5/repaird.yaml.5 $(MANDIR)/man1/repairctl.1 \
+               $(BASHCOMPDIR)/repairctl
+
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/repaird
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(SYSCONFDIR)/repaird
 	install -m 0755 $(REPAIRD) $(DESTDIR)$(SBINDIR)/repaird
 	$(if $(CLIENT_SRCS),install -d $(DESTDIR)$(BINDIR) && install -m 0755 $(REPAIRCTL) $(DESTDIR)$(BINDIR)/repairctl)
+	@# The units name /usr/sbin and /etc; other prefixes get their own paths.
+	for u in repaird.service repaird.socket; do \
+		sed -e 's|/usr/sbin/repaird|$(SBINDIR)/repaird|g' \
+		    -e 's|/etc/repaird/|$(SYSCONFDIR)/repaird/|g' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u; done
+	install -m 0644 systemd/repaird.sysusers $(DESTDIR)$(SYSUSERSDIR)/repaird.conf
+	install -m 0644 systemd/repaird.tmpfiles $(DESTDIR)$(TMPFILESDIR)/repaird.conf
+	install -m 0644 man/repaird.8 $(DESTDIR)$(MANDIR)/man8/repaird.8
+	install -m 0644 man/repaird.yaml.5 $(DESTDIR)$(MANDIR)/man5/repaird.yaml.5
+	$(if $(wildcard man/repairctl.1),install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 man/repairctl.1 $(DESTDIR)$(MANDIR)/man1/repairctl.1)
+	$(if $(wildcard client/repairctl.bash-completion),install -d $(DESTDIR)$(BASHCOMPDIR) && install -m 0644 client/repairctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/repairctl)
 	@# Examples never overwrite an operator's config.
 	@for f in repaird.yaml products.yaml; do \
 		if [ -e $(DESTDIR)$(SYSCONFDIR)/repaird/$$f ]; then \
-			echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/repaird/$$f"; \
+			echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/repaird/$$f; new one as $$f.example"; \
 			install -m 0644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/repaird/$$f.example; \
 		else install -m 0644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/repaird/$$f; fi; done
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/repaird $(DESTDIR)$(BINDIR)/repairctl
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/repaird/ and the state in /var/lib/repaird"
 
 clean:
 	rm -rf $(B)

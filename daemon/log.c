@@ -24,6 +24,29 @@ static struct {
 static const int level_prio[LOG_LEVEL_COUNT] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING,
                                                 LOG_ERR};
 
+/*
+ * Repeated errors and warnings (an accept failing every second while the
+ * process is out of descriptors) must not flood the journal: the first copy
+ * of a message is logged, the identical ones within the next
+ * LOG_REPEAT_WINDOW seconds are only counted, and when the window closes one
+ * line "<message> (repeated N times)" reports them. Windows close on the
+ * next copy after them, from log_repeats_flush() once a second, or at exit.
+ */
+#define LOG_REPEAT_WINDOW 10
+#define LOG_REPEAT_SLOTS  16
+
+struct log_repeat {
+	uint64_t hash; /* 0: the slot is free */
+	int prio;
+	int64_t since;          /* monotonic seconds of the copy that was logged */
+	unsigned long repeated; /* copies counted since */
+	char msg[1024];
+};
+
+static struct log_repeat repeats[LOG_REPEAT_SLOTS];
+
+static void repeats_flush_at_exit(void);
+
 void log_set_level(enum log_level level)
 {
 	logstate.min_prio = level_prio[level];
@@ -35,6 +58,7 @@ void log_init(const char *ident, enum log_level level, int force_stderr)
 	log_set_level(level);
 	/* systemd sets JOURNAL_STREAM when stderr goes to the journal. */
 	logstate.journal = !force_stderr && getenv("JOURNAL_STREAM") != NULL;
+	atexit(repeats_flush_at_exit);
 }
 
 int log_to_journal(void)
@@ -101,6 +125,72 @@ static void emit(int prio, uint64_t ticket, const char *centre, uint64_t member,
 	        msg);
 }
 
+static int64_t monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+/* Report the copies a slot counted (if any) and free it. */
+static void repeat_close(struct log_repeat *r)
+{
+	char line[1100];
+
+	if (r->repeated > 0) {
+		snprintf(line, sizeof line, "%s (repeated %lu time%s)", r->msg, r->repeated,
+		         r->repeated == 1 ? "" : "s");
+		emit(r->prio, 0, NULL, 0, NULL, line);
+	}
+	r->hash = 0;
+	r->repeated = 0;
+}
+
+void log_repeats_flush(int all)
+{
+	int64_t now = monotonic_seconds();
+
+	for (int i = 0; i < LOG_REPEAT_SLOTS; i++)
+		if (repeats[i].hash != 0 && (all || now - repeats[i].since >= LOG_REPEAT_WINDOW))
+			repeat_close(&repeats[i]);
+}
+
+static void repeats_flush_at_exit(void)
+{
+	log_repeats_flush(1);
+}
+
+/* 1: log msg now; 0: a copy within its window, counted. */
+static int repeat_admit(int prio, const char *msg)
+{
+	uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+	struct log_repeat *slot = NULL;
+
+	for (const char *p = msg; *p; p++)
+		h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
+	h |= 1;
+	log_repeats_flush(0);
+	for (int i = 0; i < LOG_REPEAT_SLOTS; i++) {
+		struct log_repeat *r = &repeats[i];
+		if (r->hash == h && r->prio == prio && strcmp(r->msg, msg) == 0) {
+			r->repeated++;
+			return 0;
+		}
+		if (slot == NULL || (slot->hash != 0 && (r->hash == 0 || r->since < slot->since)))
+			slot = r;
+	}
+	/* All slots busy with other messages: the oldest window closes early. */
+	if (slot->hash != 0)
+		repeat_close(slot);
+	slot->hash = h;
+	slot->prio = prio;
+	slot->since = monotonic_seconds();
+	slot->repeated = 0;
+	snprintf(slot->msg, sizeof slot->msg, "%s", msg);
+	return 1;
+}
+
 void log_msg(int prio, const char *fmt, ...)
 {
 	char msg[1024];
@@ -111,6 +201,8 @@ void log_msg(int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	if (prio <= LOG_WARNING && !repeat_admit(prio, msg))
+		return;
 	emit(prio, 0, NULL, 0, NULL, msg);
 }
 

@@ -414,7 +414,7 @@ static struct listener *listener_add(struct server *srv, evutil_socket_t fd, con
 	l->srv = srv;
 	l->retry = evtimer_new(srv->base, on_retry, l);
 	l->lev = evconnlistener_new(srv->base, on_accept, l,
-	                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128, fd);
+	                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (l->lev == NULL || l->retry == NULL)
 		fatalx("libevent: cannot set up listener %s", addr);
 	evconnlistener_set_error_cb(l->lev, on_accept_error);
@@ -507,6 +507,62 @@ static int listen_unix(struct server *srv, const char *path, unsigned mode, char
 	return 0;
 }
 
+/*
+ * Socket activation (repaird.socket): systemd binds the listeners and hands
+ * them in; they replace listen.tcp and listen.unix. Returns how many were
+ * handed in (0: none, bind our own), or -1 with the reason in err.
+ */
+static int listen_activated(struct server *srv, char *err, size_t errlen)
+{
+	int n = sd_listen_fds(1);
+
+	if (n < 0) {
+		snprintf(err, errlen, "socket activation: %s", strerror(-n));
+		return -1;
+	}
+	for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
+		union {
+			struct sockaddr sa;
+			struct sockaddr_un un;
+			struct sockaddr_storage ss;
+		} a;
+		socklen_t alen = sizeof a;
+		char label[128], host[NI_MAXHOST], port[NI_MAXSERV];
+		bool is_unix = sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0;
+
+		if (!is_unix && sd_is_socket_inet(fd, 0, SOCK_STREAM, 1, 0) <= 0) {
+			snprintf(err, errlen,
+			         "socket activation: descriptor %d is not a listening "
+			         "stream socket (use ListenStream=)",
+			         fd);
+			return -1;
+		}
+		memset(&a, 0, sizeof a);
+		getsockname(fd, &a.sa, &alen);
+		if (is_unix)
+			snprintf(label, sizeof label, "unix:%.100s",
+			         a.un.sun_path[0] ? a.un.sun_path : "(abstract)");
+		else if (getnameinfo(&a.sa, alen, host, sizeof host, port, sizeof port,
+		                     NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+			snprintf(label, sizeof label,
+			         a.sa.sa_family == AF_INET6 ? "[%.64s]:%s" : "%.64s:%s", host,
+			         port);
+		else
+			snprintf(label, sizeof label, "descriptor %d", fd);
+		if (evutil_make_socket_nonblocking(fd) < 0) {
+			snprintf(err, errlen, "socket activation: %s: %s", label, strerror(errno));
+			return -1;
+		}
+		listener_add(srv, fd, label, is_unix)->activated = true;
+	}
+	if (n > 0)
+		log_msg(LOG_NOTICE,
+		        "socket activation: %d listener%s from systemd; listen.tcp and listen.unix "
+		        "not used",
+		        n, n == 1 ? "" : "s");
+	return n;
+}
+
 static void listeners_free(struct server *srv)
 {
 	while (srv->listeners) {
@@ -514,7 +570,7 @@ static void listeners_free(struct server *srv)
 		srv->listeners = l->next;
 		evconnlistener_free(l->lev);
 		event_free(l->retry);
-		if (l->is_unix)
+		if (l->is_unix && !l->activated)
 			unlink(l->addr + 5);
 		free(l);
 	}
@@ -656,6 +712,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 	}
 	if (srv->watchdog_usec > 0)
 		sd_notify(0, "WATCHDOG=1");
+	log_repeats_flush(0);
 	/* everysec: the fdatasync off the request path. */
 	if (srv->cfg->fsync == FSYNC_EVERYSEC && journal_sync(&srv->journal) < 0)
 		log_msg(LOG_ERR, "journal: %s", srv->journal.last_error);
@@ -697,6 +754,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 {
 	struct timeval second = {1, 0};
 	uint64_t usec = 0;
+	int activated;
 
 	event_set_log_callback(on_libevent_log);
 	signal(SIGPIPE, SIG_IGN);
@@ -745,10 +803,13 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	event_add(srv->sig_term, NULL);
 	event_add(srv->sig_int, NULL);
 	event_add(srv->sig_hup, NULL);
-for (size_t i = 0; i < srv->cfg->nlisten_tcp; i++)
+	activated = listen_activated(srv, err, errlen);
+	if (activated < 0)
+		return -1;
+	for (size_t i = 0; activated == 0 && i < srv->cfg->nlisten_tcp; i++)
 		if (listen_tcp(srv, srv->cfg->listen_tcp[i], err, errlen) < 0)
 			return -1;
-	if (srv->cfg->listen_unix &&
+	if (activated == 0 && srv->cfg->listen_unix &&
 	    listen_unix(srv, srv->cfg->listen_unix, srv->cfg->unix_mode, err, errlen) < 0)
 		return -1;
 	if (sd_watchdog_enabled(0, &usec) > 0)

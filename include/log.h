@@ -19,8 +19,14 @@ void log_init(const char *ident, enum log_level level, int force_stderr);
 void log_set_level(enum log_level level);
 int log_to_journal(void);
 
-/* prio: LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG. */
+/*
+ * prio: LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG. An error or
+ * warning identical to one logged less than 10 s ago is only counted; the
+ * count follows as "<message> (repeated N times)" when the 10 s are over.
+ */
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report the repeat counts whose 10 s are over (all: every pending count). Once a second. */
+void log_repeats_flush(int all);
 
 /* A message about a ticket, with the structured fields set (0 / NULL: left out). */
 void log_ticket(int prio, uint64_t ticket, const char *centre, uint64_t member, const char *event,

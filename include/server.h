@@ -53,6 +53,7 @@ struct listener {
 	struct event *retry; /* re-enable after an accept error such as EMFILE */
 	char addr[128];
 	bool is_unix;
+	bool activated; /* handed in by systemd: its socket file is not ours to remove */
 	struct listener *next;
 };
 
