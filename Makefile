@@ -58,7 +58,7 @@ REPAIRD     := $(B)/repaird
 REPAIRCTL   := $(B)/repairctl
 PROGRAMS    := $(REPAIRD) $(if $(CLIENT_SRCS),$(REPAIRCTL))
 
-.PHONY: all check check-run unit integration run install uninstall clean lint deps format
+.PHONY: bench all check check-run unit integration run install uninstall clean lint deps format
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -100,6 +100,12 @@ integration: $(INTEG_BINS) $(PROGRAMS)
 	@set -e; for t in $(INTEG_BINS); do echo "== $$t"; \
 		REPAIRD_BIN=$(abspath $(REPAIRD)) REPAIRCTL_BIN=$(abspath $(REPAIRCTL)) \
 		REPAIRD_SRC=$(CURDIR) CK_DEFAULT_TIMEOUT=120 ./$$t; done
+
+# Side by side with redis-server; prints throughput, ratios, memory per ticket, replay time.
+# Not part of `make check`: speed is measured here, never asserted in tests.
+bench: deps
+	@$(MAKE) --no-print-directory $(REPAIRD)
+	REPAIRD_BIN=$(abspath $(REPAIRD)) tests/bench/bench.sh
 
 # ---- running ---------------------------------------------------------------
 

@@ -86,7 +86,7 @@ static int command(struct cmd_req *r)
 		size_t k;
 		if (cmd_lookup(r->srv, e->name, NULL) != e)
 			continue;
-		for (k = 0; e->name[k] && k < sizeof lower - 1; k++)
+		for (k = 0; k < sizeof lower - 1 && e->name[k]; k++)
 			lower[k] = (char)(e->name[k] >= 'A' && e->name[k] <= 'Z' ? e->name[k] + 32
 			                                                         : e->name[k]);
 		lower[k] = '\0';

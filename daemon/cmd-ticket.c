@@ -172,7 +172,7 @@ static int ticket_list(struct cmd_req *r)
 	if (f.centre && config_centre(r->srv->cfg, f.centre) == NULL) {
 		char esc[80];
 		reply_errorf(r->out, "NOTFOUND", "centre \"%s\": no such centre (see CENTRE.LIST)",
-			     log_escape(f.centre, strlen(f.centre), esc, 64));
+		             log_escape(f.centre, strlen(f.centre), esc, 64));
 		return -1;
 	}
 	if (o[MEMBER].seen && parse_member(r, o[MEMBER].value, &f.member) < 0)

@@ -103,8 +103,8 @@ void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 	}
 	if ((e->flags & CMD_WRITE) && srv->journal.failed) {
 		reply_errorf(r.out, "IOERR",
-			     "the change could not be made durable (%s); it was not applied",
-			     srv->journal.last_error);
+		             "the change could not be made durable (%s); it was not applied",
+		             srv->journal.last_error);
 		return;
 	}
 	start = monotonic_usec();

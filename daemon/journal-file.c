@@ -37,10 +37,10 @@ static int write_all(struct journal_file *j, const char *data, size_t len)
 			continue;
 		if (n <= 0) {
 			snprintf(j->last_error, sizeof j->last_error, "write %s: %s", j->path,
-				 n < 0 ? strerror(errno) : "no progress");
+			         n < 0 ? strerror(errno) : "no progress");
 			if (done > 0 && ftruncate(j->fd, (off_t)j->size) < 0)
 				log_msg(LOG_ERR, "cannot truncate %s back to %llu: %s", j->path,
-					(unsigned long long)j->size, strerror(errno));
+				        (unsigned long long)j->size, strerror(errno));
 			lseek(j->fd, (off_t)j->size, SEEK_SET);
 			return -1;
 		}
@@ -77,10 +77,10 @@ static void compact_abandon(struct journal_file *j);
 
 struct scan {
 	uint64_t records;
-	size_t good_end;  /* offset after the last whole record */
-	enum jnext stop;  /* why the scan ended */
+	size_t good_end; /* offset after the last whole record */
+	enum jnext stop; /* why the scan ended */
 	uint32_t fingerprint;
-	char err[256];    /* a record that would not apply */
+	char err[256]; /* a record that would not apply */
 };
 
 /* Walk the records of buf; apply them to e when e is not NULL. */
@@ -104,8 +104,8 @@ static void scan_records(const unsigned char *buf, size_t len, struct engine *e,
 		}
 		if (rec.type == JREC_CONFIG && rec.len == 8)
 			s->fingerprint = (uint32_t)rec.payload[0] | (uint32_t)rec.payload[1] << 8 |
-					 (uint32_t)rec.payload[2] << 16 |
-					 (uint32_t)rec.payload[3] << 24;
+			                 (uint32_t)rec.payload[2] << 16 |
+			                 (uint32_t)rec.payload[3] << 24;
 		if (e != NULL) {
 			char why[200];
 			if (journal_apply(e, &rec, why, sizeof why) < 0) {
@@ -120,8 +120,8 @@ static void scan_records(const unsigned char *buf, size_t len, struct engine *e,
 	}
 }
 
-int journal_open(struct journal_file *j, const char *dir, enum fsync_policy fsync,
-		 struct engine *e, char *err, size_t errlen)
+int journal_open(struct journal_file *j, const char *dir, enum fsync_policy fsync, struct engine *e,
+                 char *err, size_t errlen)
 {
 	struct stat st;
 	struct scan s;
@@ -157,20 +157,20 @@ int journal_open(struct journal_file *j, const char *dir, enum fsync_policy fsyn
 		munmap(map, (size_t)st.st_size);
 		if (s.stop == JNEXT_CORRUPT) {
 			snprintf(err, errlen,
-				 "journal %s is damaged at offset %zu%s%s; refusing to start. "
-				 "Inspect it with `repaird --check-journal %s` and cut it there "
-				 "with `--fix` (what follows the damage is lost)",
-				 j->path, s.good_end, s.err[0] ? ": " : "", s.err, j->path);
+			         "journal %s is damaged at offset %zu%s%s; refusing to start. "
+			         "Inspect it with `repaird --check-journal %s` and cut it there "
+			         "with `--fix` (what follows the damage is lost)",
+			         j->path, s.good_end, s.err[0] ? ": " : "", s.err, j->path);
 			return -1;
 		}
 		if (s.stop == JNEXT_TORN) {
 			log_msg(LOG_WARNING,
-				"journal %s ends in a torn record at offset %zu (%lld bytes); "
-				"cutting it off",
-				j->path, s.good_end, (long long)st.st_size - (long long)s.good_end);
+			        "journal %s ends in a torn record at offset %zu (%lld bytes); "
+			        "cutting it off",
+			        j->path, s.good_end, (long long)st.st_size - (long long)s.good_end);
 			if (ftruncate(j->fd, (off_t)s.good_end) < 0 || fdatasync(j->fd) < 0) {
 				snprintf(err, errlen, "journal %s: cannot cut the torn tail: %s",
-					 j->path, strerror(errno));
+				         j->path, strerror(errno));
 				return -1;
 			}
 		}
@@ -239,7 +239,7 @@ int journal_sync(struct journal_file *j)
 		return 0;
 	if (fdatasync(j->fd) < 0) {
 		snprintf(j->last_error, sizeof j->last_error, "fdatasync %s: %s", j->path,
-			 strerror(errno));
+		         strerror(errno));
 		j->failed = true;
 		return -1;
 	}
@@ -325,7 +325,7 @@ int journal_compact_start(struct journal_file *j, struct engine *e, char *err, s
 
 	if (j->compact_pid > 0) {
 		snprintf(err, errlen, "a compaction is already running (since %lld s)",
-			 (long long)(time(NULL) - j->compact_started));
+		         (long long)(time(NULL) - j->compact_started));
 		return -1;
 	}
 	/* Everything changed so far goes to the old journal: the snapshot covers it. */
@@ -381,8 +381,12 @@ int journal_compact_poll(struct journal_file *j, char *err, size_t errlen)
 		return 0;
 	if (got < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		snprintf(err, errlen, "the compaction process failed (%s %d)",
-			 got < 0 ? "waitpid" : WIFEXITED(status) ? "exit" : "signal",
-			 got < 0 ? errno : WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		         got < 0             ? "waitpid"
+		         : WIFEXITED(status) ? "exit"
+		                             : "signal",
+		         got < 0             ? errno
+		         : WIFEXITED(status) ? WEXITSTATUS(status)
+		                             : WTERMSIG(status));
 		compact_abandon(j);
 		return -1;
 	}
@@ -477,9 +481,9 @@ int journal_check_file(const char *path, bool fix)
 		return 0;
 	}
 	printf("%s: %llu good records; %s at offset %zu (%lld bytes after it)%s%s\n", path,
-	       (unsigned long long)s.records,
-	       s.stop == JNEXT_TORN ? "a torn record" : "damage", s.good_end,
-	       (long long)st.st_size - (long long)s.good_end, s.err[0] ? ": " : "", s.err);
+	       (unsigned long long)s.records, s.stop == JNEXT_TORN ? "a torn record" : "damage",
+	       s.good_end, (long long)st.st_size - (long long)s.good_end, s.err[0] ? ": " : "",
+	       s.err);
 	if (!fix) {
 		printf("run again with --fix to cut the journal at offset %zu\n", s.good_end);
 		close(fd);

@@ -85,8 +85,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	        {"config", required_argument, NULL, 'c'},
 	        {"check-config", required_argument, NULL, 't'},
-		{"check-journal", required_argument, NULL, OPT_CHECK_JOURNAL},
-		{"fix", no_argument, NULL, OPT_FIX},
+	        {"check-journal", required_argument, NULL, OPT_CHECK_JOURNAL},
+	        {"fix", no_argument, NULL, OPT_FIX},
 	        {"listen", required_argument, NULL, OPT_LISTEN},
 	        {"unix", required_argument, NULL, OPT_UNIX},
 	        {"state-dir", required_argument, NULL, OPT_STATE_DIR},

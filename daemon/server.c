@@ -33,6 +33,7 @@
 
 static void client_free(struct client *c);
 static void client_process(struct client *c);
+static void compact_poll(struct server *srv);
 
 int64_t server_realtime(void)
 {
@@ -52,13 +53,16 @@ static void log_events(struct server *srv)
 	struct engine *eng = srv->eng;
 	size_t n = engine_outbox_count(eng);
 
-	for (size_t i = 0; i < n; i++) {
+	size_t first = n;
+
+	/* The outbox is in sequence order: find the first event not logged yet from the end. */
+	while (first > 0 && engine_outbox_at(eng, first - 1)->seq > srv->logged_seq)
+		first--;
+	for (size_t i = first; i < n; i++) {
 		const struct event *ev = engine_outbox_at(eng, i);
 		const char *name = event_type_names[ev->type];
 		const char *centre = engine_str(eng, ev->centre);
 		int prio = LOG_DEBUG;
-		if (ev->seq <= srv->logged_seq)
-			continue;
 		srv->logged_seq = ev->seq;
 		srv->events_emitted++;
 		if (ev->type == EVENT_TICKET_BREACHED || ev->type == EVENT_LOAN_ELIGIBLE)
@@ -66,9 +70,9 @@ static void log_events(struct server *srv)
 		else if (ev->type == EVENT_TICKET_AT_RISK)
 			prio = LOG_INFO;
 		log_ticket(prio, ev->ticket, centre, ev->member, name,
-			   "ticket %llu at %s: %s%s%s (seq %llu)", (unsigned long long)ev->ticket,
-			   centre, name, ev->reason[0] ? " " : "", ev->reason,
-			   (unsigned long long)ev->seq);
+		           "ticket %llu at %s: %s%s%s (seq %llu)", (unsigned long long)ev->ticket,
+		           centre, name, ev->reason[0] ? " " : "", ev->reason,
+		           (unsigned long long)ev->seq);
 	}
 }
 
@@ -155,8 +159,17 @@ static void client_release(struct client *c)
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
 	if (c->pending.len > 0) {
+		bool was_empty = evbuffer_get_length(out) == 0;
 		evbuffer_add(out, c->pending.data, c->pending.len);
 		c->pending.len = 0;
+		/*
+		 * Write at once, as Redis does before it sleeps, instead of waiting
+		 * for the loop to report the socket writable: one round trip less.
+		 */
+		if (was_empty && evbuffer_write(out, bufferevent_getfd(c->bev)) < 0 &&
+		    errno != EAGAIN && errno != EINTR)
+			log_msg(LOG_DEBUG, "client %llu: write: %s", (unsigned long long)c->id,
+			        strerror(errno));
 	}
 	if (!c->closing && !c->read_paused && evbuffer_get_length(out) > CLIENT_OUTPUT_PAUSE) {
 		/* Backpressure: a client that does not read its replies stops being read. */
@@ -186,13 +199,14 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
 		deliver_journaled_events(srv);
 	if (!durable) {
 		if (srv->cfg->fsync == FSYNC_ALWAYS) {
-			/* Never acknowledged, never retried: systemd restarts us and replay is exact. */
+			/* Never acknowledged, never retried: systemd restarts us and replay is
+			 * exact. */
 			log_msg(LOG_ERR, "journal: %s; exiting without acknowledging",
-				srv->journal.last_error);
+			        srv->journal.last_error);
 			exit(74);
 		}
 		log_msg(LOG_ERR, "journal: %s; refusing changes (IOERR) until writes succeed",
-			srv->journal.last_error);
+		        srv->journal.last_error);
 	}
 	srv->pending = NULL;
 	while (list) {
@@ -719,8 +733,10 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 	/* After a failed write: try again; held replies go out once it succeeds. */
 	if (srv->journal.failed)
 		event_active(srv->commit_ev, EV_TIMEOUT, 0);
-	if (journal_should_compact(&srv->journal, srv->cfg->journal_compact_min,
-				   srv->cfg->journal_compact_ratio)) {
+	compact_poll(srv);
+	if (srv->journal.compact_pid == 0 &&
+	    journal_should_compact(&srv->journal, srv->cfg->journal_compact_min,
+	                           srv->cfg->journal_compact_ratio)) {
 		char cerr[256];
 		if (server_compact(srv, cerr, sizeof cerr) < 0)
 			log_msg(LOG_ERR, "journal compaction failed: %s", cerr);
@@ -737,17 +753,29 @@ static void on_libevent_log(int severity, const char *msg)
 
 int server_compact(struct server *srv, char *err, size_t errlen)
 {
-	uint64_t before = srv->journal.size;
-	int64_t start = server_realtime();
-
-	if (journal_compact(&srv->journal, srv->eng, err, errlen) < 0) {
+	if (journal_compact_start(&srv->journal, srv->eng, err, errlen) < 0) {
 		snprintf(srv->journal_error, sizeof srv->journal_error, "%s", err);
 		return -1;
 	}
-	log_msg(LOG_NOTICE, "journal compacted: %llu bytes -> %llu bytes in %llds",
-		(unsigned long long)before, (unsigned long long)srv->journal.size,
-		(long long)(server_realtime() - start));
+	log_msg(LOG_NOTICE, "journal compaction started (process %d, journal %llu bytes)",
+	        srv->journal.compact_pid, (unsigned long long)srv->journal.size);
 	return 0;
+}
+
+/* Once a second: finish a compaction whose child is done. */
+static void compact_poll(struct server *srv)
+{
+	uint64_t before = srv->journal.size;
+	char err[256];
+	int rc = journal_compact_poll(&srv->journal, err, sizeof err);
+
+	if (rc < 0) {
+		snprintf(srv->journal_error, sizeof srv->journal_error, "%s", err);
+		log_msg(LOG_ERR, "journal compaction failed: %s; the old journal stays", err);
+	} else if (rc > 0) {
+		log_msg(LOG_NOTICE, "journal compacted: %llu bytes -> %llu bytes",
+		        (unsigned long long)before, (unsigned long long)srv->journal.size);
+	}
 }
 
 int server_start(struct server *srv, char *err, size_t errlen)
@@ -767,16 +795,17 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	srv->eng = engine_new(srv->cfg);
 	if (mkdir(srv->cfg->state_dir, 0750) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "state directory %s: %s", srv->cfg->state_dir,
-			 strerror(errno));
+		         strerror(errno));
 		return -1;
 	}
 	if (journal_open(&srv->journal, srv->cfg->state_dir, srv->cfg->fsync, srv->eng, err,
-			 errlen) < 0)
+	                 errlen) < 0)
 		return -1;
-	log_msg(LOG_INFO, "journal %s: %llu records, %llu bytes, replayed in %lld ms (%llu tickets)",
-		srv->journal.path, (unsigned long long)srv->journal.records,
-		(unsigned long long)srv->journal.size, (long long)(srv->journal.replay_usec / 1000),
-		(unsigned long long)engine_ticket_count(srv->eng));
+	log_msg(LOG_INFO,
+	        "journal %s: %llu records, %llu bytes, replayed in %lld ms (%llu tickets)",
+	        srv->journal.path, (unsigned long long)srv->journal.records,
+	        (unsigned long long)srv->journal.size, (long long)(srv->journal.replay_usec / 1000),
+	        (unsigned long long)engine_ticket_count(srv->eng));
 	srv->logged_seq = engine_last_seq(srv->eng);
 	if (srv->debug_clock && engine_clock(srv->eng) > srv->debug_now)
 		srv->debug_now = engine_clock(srv->eng); /* the debug clock never goes back */
@@ -784,7 +813,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		struct engine_error eerr;
 		/* Started with another configuration: recompute open tickets as a reload would. */
 		log_msg(LOG_NOTICE, "configuration changed since the journal was written: "
-				    "recomputing open tickets");
+		                    "recomputing open tickets");
 		if (engine_set_config(srv->eng, srv->cfg, server_now(srv), &eerr) < 0) {
 			snprintf(err, errlen, "%s", eerr.msg);
 			return -1;

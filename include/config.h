@@ -106,7 +106,7 @@ struct config {
 	uint32_t fingerprint; /* CRC32C of the configuration and catalogue texts */
 
 	/* journal: (compaction) */
-	long journal_compact_min; /* bytes: never compact a smaller journal */
+	long journal_compact_min;  /* bytes: never compact a smaller journal */
 	int journal_compact_ratio; /* compact when the journal is this many times the live state */
 };
 

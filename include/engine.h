@@ -313,7 +313,7 @@ void engine_clear_changes(struct engine *e);
 const struct member *engine_member_any(const struct engine *e, uint64_t number);
 /* Visit every member slot in use. */
 void engine_each_member(const struct engine *e, void (*fn)(const struct member *m, void *arg),
-			void *arg);
+                        void *arg);
 int64_t engine_clock(const struct engine *e);
 
 /* Replay: put back state exactly as a journal record describes it. */
@@ -335,7 +335,7 @@ struct ticket_image {
 int engine_restore_ticket(struct engine *e, const struct ticket_image *img);
 void engine_restore_member(struct engine *e, const struct member *m);
 void engine_restore_event(struct engine *e, const struct event *ev, const char *centre,
-			  const char *product, const char *serial, const char *reason);
+                          const char *product, const char *serial, const char *reason);
 /* Events up to seq were delivered: drop them from the outbox. */
 void engine_restore_delivered(struct engine *e, uint64_t seq);
 void engine_restore_clock(struct engine *e, int64_t clock);

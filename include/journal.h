@@ -32,10 +32,10 @@ enum jrec_type {
 	JREC_CONFIG = 7,    /* fingerprint of the configuration the records were computed with */
 };
 
-#define JOURNAL_MAGIC "repaird-journal"
-#define JOURNAL_VERSION 1
+#define JOURNAL_MAGIC       "repaird-journal"
+#define JOURNAL_VERSION     1
 #define JOURNAL_HEADER_SIZE 4 /* bytes before the payload */
-#define JOURNAL_MAX_RECORD (16u << 20)
+#define JOURNAL_MAX_RECORD  (16u << 20)
 
 uint32_t crc32c(uint32_t crc, const void *data, size_t len);
 

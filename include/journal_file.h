@@ -23,25 +23,25 @@ struct journal_file {
 	char *path;
 	int fd;
 	enum fsync_policy fsync;
-	uint64_t size;         /* bytes on disk (durable under always) */
-	uint64_t records;      /* records in the file */
-	uint64_t last_seq;     /* events up to this sequence are in the journal */
-	uint32_t fingerprint;  /* of the configuration last recorded */
-	struct rbuf buf;       /* records of this iteration, not yet written */
+	uint64_t size;        /* bytes on disk (durable under always) */
+	uint64_t records;     /* records in the file */
+	uint64_t last_seq;    /* events up to this sequence are in the journal */
+	uint32_t fingerprint; /* of the configuration last recorded */
+	struct rbuf buf;      /* records of this iteration, not yet written */
 	uint64_t buf_records;
-	bool unsynced;         /* written but not yet fdatasync'ed (everysec, no) */
-	bool failed;           /* the last write or fsync failed: refuse changes (IOERR) */
+	bool unsynced; /* written but not yet fdatasync'ed (everysec, no) */
+	bool failed;   /* the last write or fsync failed: refuse changes (IOERR) */
 	char last_error[256];
-	int64_t last_fsync;    /* real time of the last successful fdatasync */
+	int64_t last_fsync; /* real time of the last successful fdatasync */
 	uint64_t fsyncs;
 	uint64_t compactions;
-	uint64_t live_size;    /* size of the last snapshot (for the compaction trigger) */
-	int64_t replay_usec;   /* how long replay took at start */
+	uint64_t live_size;  /* size of the last snapshot (for the compaction trigger) */
+	int64_t replay_usec; /* how long replay took at start */
 
 	/* Compaction in a child process (Redis's AOF rewrite): the child writes the
 	 * snapshot of the state at fork time; what the parent writes meanwhile is
 	 * kept in rewrite and appended before the switch. */
-	int compact_pid;       /* 0: none running */
+	int compact_pid; /* 0: none running */
 	struct rbuf rewrite;
 	uint64_t rewrite_records;
 	uint64_t snapshot_records;
@@ -53,8 +53,8 @@ struct journal_file {
  * (logged with its offset); damage in the middle refuses to start with the
  * offset and the --check-journal hint in err.
  */
-int journal_open(struct journal_file *j, const char *dir, enum fsync_policy fsync,
-		 struct engine *e, char *err, size_t errlen);
+int journal_open(struct journal_file *j, const char *dir, enum fsync_policy fsync, struct engine *e,
+                 char *err, size_t errlen);
 void journal_close(struct journal_file *j);
 
 /* Record the configuration's fingerprint when it differs from the last one. 1 if changed. */

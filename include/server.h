@@ -38,11 +38,11 @@ struct client {
 	uint64_t id;
 	char peer[64];
 	bool is_unix;
-	bool closing;                /* close once the output has drained */
-	bool read_paused;            /* backpressure */
-	bool in_pending;             /* on the server's pending list */
-	bool wrote; /* changed state since the last commit: its replies wait for it */
-	int64_t last_active;         /* for the idle timeout (real time) */
+	bool closing;        /* close once the output has drained */
+	bool read_paused;    /* backpressure */
+	bool in_pending;     /* on the server's pending list */
+	bool wrote;          /* changed state since the last commit: its replies wait for it */
+	int64_t last_active; /* for the idle timeout (real time) */
 	struct client *next, *prev;  /* all clients */
 	struct client *next_pending; /* clients with replies to release */
 };

@@ -196,7 +196,7 @@ static void touch_member(struct engine *e, struct member *m)
 	if (e->nchanged_members == e->cap_changed_members) {
 		e->cap_changed_members = e->cap_changed_members ? e->cap_changed_members * 2 : 64;
 		e->changed_members = xreallocarray(e->changed_members, e->cap_changed_members,
-						   sizeof *e->changed_members);
+		                                   sizeof *e->changed_members);
 	}
 	e->changed_members[e->nchanged_members++] = m->number;
 }
@@ -208,9 +208,10 @@ static void touch(struct engine *e, struct ticket *t)
 		t->dirty = 1;
 		if (e->nchanged_tickets == e->cap_changed_tickets) {
 			e->cap_changed_tickets =
-				e->cap_changed_tickets ? e->cap_changed_tickets * 2 : 64;
-			e->changed_tickets = xreallocarray(e->changed_tickets, e->cap_changed_tickets,
-							   sizeof *e->changed_tickets);
+			        e->cap_changed_tickets ? e->cap_changed_tickets * 2 : 64;
+			e->changed_tickets =
+			        xreallocarray(e->changed_tickets, e->cap_changed_tickets,
+			                      sizeof *e->changed_tickets);
 		}
 		e->changed_tickets[e->nchanged_tickets++] = t->id;
 	}
@@ -1377,7 +1378,8 @@ int engine_set_config(struct engine *e, const struct config *cfg, int64_t now,
 		t->budget = budget_for(e, t, t->target_days);
 		clock_start(e, t, now);
 		if (t->last_change < now)
-			t->last_change = now; /* used time is folded at now: no move dated before it */
+			t->last_change =
+			        now; /* used time is folded at now: no move dated before it */
 	}
 	engine_advance(e, now);
 	return 0;
@@ -1488,7 +1490,7 @@ const struct member *engine_member_any(const struct engine *e, uint64_t number)
 }
 
 void engine_each_member(const struct engine *e, void (*fn)(const struct member *m, void *arg),
-			void *arg)
+                        void *arg)
 {
 	for (size_t i = 0; i < e->memcap; i++)
 		if (e->members[i].number != 0)
@@ -1535,8 +1537,8 @@ int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 	*t = img->t;
 	t->dirty = 0;
 	t->serial = old_serial && strcmp(old_serial, img->serial) == 0
-			    ? old_serial
-			    : strarena_dup(&e->arena, img->serial, strlen(img->serial));
+	                    ? old_serial
+	                    : strarena_dup(&e->arena, img->serial, strlen(img->serial));
 	t->product = strpool_intern(&e->strings, img->product);
 	t->centre = strpool_intern(&e->strings, img->centre);
 	if (t->centre >= e->ncentre_map)
@@ -1590,7 +1592,7 @@ static bool is_static_reason(const char *r)
 }
 
 void engine_restore_event(struct engine *e, const struct event *ev, const char *centre,
-			  const char *product, const char *serial, const char *reason)
+                          const char *product, const char *serial, const char *reason)
 {
 	struct ticket probe;
 	size_t i;

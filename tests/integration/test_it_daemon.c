@@ -269,7 +269,7 @@ START_TEST(test_every_error_word)
 	expect_error(cmd(rc, "MEMBER.GET", "42", NULL), "NOTFOUND member 42");
 	expect_error(cmd(rc, "TICKET.GET", "999", NULL), "NOTFOUND ticket 999");
 	expect_error(cmd(rc, "TICKET.LIST", "CENTRE", "XX-NOWHERE", NULL),
-		     "NOTFOUND centre \"XX-NOWHERE\"");
+	             "NOTFOUND centre \"XX-NOWHERE\"");
 	expect_error(cmd(rc, "TICKET.GET", "abc", NULL), "INVALID ticket \"abc\"");
 	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "XX-NOWHERE", "PRODUCT", "EOS R5", "SERIAL",
 	                 "AB123", "SERVICE", "repair", NULL),

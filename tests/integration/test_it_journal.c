@@ -21,7 +21,7 @@ static redisContext *rc;
 static void start(const char *policy, const char *const *args)
 {
 	ck_assert_msg(daemon_start(&d, policy, args) == 0, "repaird did not start:\n%s",
-		      daemon_log(&d));
+	              daemon_log(&d));
 	rc = daemon_connect(&d);
 }
 
@@ -50,8 +50,8 @@ static void ok(redisReply *r)
 static redisReply *open_ticket(redisContext *c, const char *serial, int received)
 {
 	return cmd(c, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL", serial,
-		   "SERVICE", "repair", "MEMBER", "2001", "REGISTERED", "yes",
-		   received ? "RECEIVED" : "NOTE", received ? "NOW" : "booked", NULL);
+	           "SERVICE", "repair", "MEMBER", "2001", "REGISTERED", "yes",
+	           received ? "RECEIVED" : "NOTE", received ? "NOW" : "booked", NULL);
 }
 
 /* A flat text of every ticket and the ticket counters, for comparing states. */
@@ -66,8 +66,8 @@ static char *state_text(redisContext *c)
 	for (size_t i = 0; i < list->elements; i++)
 		for (size_t k = 0; k < list->element[i]->elements; k++)
 			n += (size_t)snprintf(out + n, cap - n, "%s%c",
-					      list->element[i]->element[k]->str,
-					      k % 2 ? '\n' : '=');
+			                      list->element[i]->element[k]->str,
+			                      k % 2 ? '\n' : '=');
 	n += (size_t)snprintf(out + n, cap - n, "%s", info->str);
 	freeReplyObject(list);
 	freeReplyObject(info);
@@ -89,7 +89,7 @@ START_TEST(test_restart_gives_the_same_state)
 	ok(cmd(rc, "TICKET.MOVE", "1", "awaiting_parts", "ETA", "2026-12-04T12:00:00Z", "NOTE",
 	       "shutter unit", NULL));
 	ok(cmd(rc, "LOAN.ISSUE", "1", "SERIAL", "LOAN01", NULL));
-	ok(cmd(rc, "TICKET.MOVE", "2", "ready", NULL)); /* promotes the queued fourth */
+	ok(cmd(rc, "TICKET.MOVE", "2", "ready", NULL));           /* promotes the queued fourth */
 	ok(cmd(rc, "DEBUG.CLOCK", "2026-11-27T12:00:00Z", NULL)); /* breaches */
 	before = state_text(rc);
 	ck_assert_ptr_nonnull(strstr(before, "breached=1"));
@@ -131,9 +131,9 @@ static pid_t start_writer(int port, int round, int *readfd)
 			redisReply *r;
 			snprintf(serial, sizeof serial, "R%02dN%05d", round, i);
 			r = redisCommand(c,
-					 "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s "
-					 "SERVICE repair",
-					 "EOS R5", serial);
+			                 "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s "
+			                 "SERVICE repair",
+			                 "EOS R5", serial);
 			if (r == NULL || r->type != REDIS_REPLY_ARRAY)
 				break;
 			snprintf(line, sizeof line, "%s %s\n", r->element[1]->str, serial);
@@ -180,22 +180,23 @@ START_TEST(test_kill9_at_random_moments)
 			ck_assert_int_eq(sscanf(line, "%15s %31s", id, serial), 2);
 			r = cmd(rc, "TICKET.GET", id, NULL);
 			ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "round %d: ticket %s lost (%s)",
-				      round, id, r->str ? r->str : "");
+			              round, id, r->str ? r->str : "");
 			ck_assert_str_eq(field(r, "serial"), serial);
 			freeReplyObject(r);
 			line = nl + 1;
 		}
 		/* Nothing invented: at most the one request in flight per round besides. */
 		r = cmd(rc, "INFO", "tickets", NULL);
-		ck_assert_int_eq(sscanf(strstr(r->str, "tickets_total:"), "tickets_total:%lld", &count),
-				 1);
+		ck_assert_int_eq(
+		        sscanf(strstr(r->str, "tickets_total:"), "tickets_total:%lld", &count), 1);
 		freeReplyObject(r);
 		{
 			long long lines = 0;
 			for (char *p = acked; *p; p++)
 				lines += *p == '\n';
 			ck_assert_msg(count >= lines && count <= lines + round + 1,
-				      "round %d: %lld tickets, %lld acknowledged", round, count, lines);
+			              "round %d: %lld tickets, %lld acknowledged", round, count,
+			              lines);
 		}
 		redisFree(rc);
 		rc = NULL;
@@ -212,9 +213,10 @@ START_TEST(test_kill9_during_compaction)
 	start(NULL, NULL);
 	for (int i = 0; i < 1500; i++) {
 		snprintf(serial, sizeof serial, "C%05d", i);
-		redisAppendCommand(rc, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
-				       "repair",
-				   "EOS R5", serial);
+		redisAppendCommand(rc,
+		                   "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
+		                   "repair",
+		                   "EOS R5", serial);
 	}
 	for (int i = 0; i < 1500; i++) {
 		redisReply *r;
@@ -280,9 +282,10 @@ START_TEST(test_disk_full_under_always_exits_and_loses_nothing)
 	for (int i = 0; i < 100000; i++) {
 		redisReply *r;
 		snprintf(serial, sizeof serial, "F%06d", i);
-		r = redisCommand(rc, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
-				     "repair",
-				 "EOS R5", serial);
+		r = redisCommand(rc,
+		                 "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
+		                 "repair",
+		                 "EOS R5", serial);
 		if (r == NULL)
 			break;
 		ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
@@ -326,9 +329,10 @@ START_TEST(test_disk_full_under_everysec_answers_ioerr_and_resumes)
 	redisSetTimeout(rc, quick);
 	for (int i = 0; i < 100000; i++) {
 		snprintf(serial, sizeof serial, "E%06d", i);
-		r = redisCommand(rc, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
-				     "repair",
-				 "EOS R5", serial);
+		r = redisCommand(rc,
+		                 "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
+		                 "repair",
+		                 "EOS R5", serial);
 		if (r == NULL)
 			break; /* held: its change is not on disk */
 		ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
@@ -407,11 +411,11 @@ START_TEST(test_torn_tail_is_cut_and_damage_refused)
 	ck_assert_int_ne(daemon_spawn(&d, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "is damaged at offset"));
 	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "--check-journal"));
-	snprintf(command, sizeof command, "%s --check-journal %s >/dev/null",
-		 getenv("REPAIRD_BIN"), path);
+	snprintf(command, sizeof command, "%s --check-journal %s >/dev/null", getenv("REPAIRD_BIN"),
+	         path);
 	ck_assert_int_eq(WEXITSTATUS(system(command)), 65);
 	snprintf(command, sizeof command, "%s --check-journal %s --fix >/dev/null",
-		 getenv("REPAIRD_BIN"), path);
+	         getenv("REPAIRD_BIN"), path);
 	ck_assert_int_eq(WEXITSTATUS(system(command)), 0);
 	respawn(NULL);
 }
@@ -452,10 +456,10 @@ START_TEST(test_fdatasync_before_the_reply)
 	fclose(f);
 	unlink(tmp);
 	ck_assert_msg(read_at > 0 && sync_at > 0 && reply_at > 0,
-		      "trace incomplete: request %d, fdatasync %d, reply %d", read_at, sync_at,
-		      reply_at);
+	              "trace incomplete: request %d, fdatasync %d, reply %d", read_at, sync_at,
+	              reply_at);
 	ck_assert_msg(read_at < sync_at && sync_at < reply_at,
-		      "order: request %d, fdatasync %d, reply %d", read_at, sync_at, reply_at);
+	              "order: request %d, fdatasync %d, reply %d", read_at, sync_at, reply_at);
 }
 END_TEST
 

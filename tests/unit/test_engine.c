@@ -1030,7 +1030,8 @@ START_TEST(test_silver_only_does_not_lift_red)
 	const struct ticket *t;
 
 	member(21001, TIER_RED, "EE", -1);
-	ck_assert_int_eq(engine_member_effective_tier(eng, engine_member_get(eng, 21001)), TIER_RED);
+	ck_assert_int_eq(engine_member_effective_tier(eng, engine_member_get(eng, 21001)),
+	                 TIER_RED);
 	t = receive("EOS R5", 21001, cet(11, 23, 9, 0));
 	ck_assert(!t->fast_track);
 	ck_assert_int_eq(t->tier, TIER_RED);
@@ -1112,9 +1113,9 @@ START_TEST(test_queue_promotes_oldest_first)
 
 	teardown();
 	setup_with("policy: {over_limit: queue}\n", NULL);
-	q1 = three_and_a_fourth(21006, 0);            /* queued at 12:00 */
+	q1 = three_and_a_fourth(21006, 0);                 /* queued at 12:00 */
 	q2 = receive("EOS R5", 21006, cet(11, 23, 13, 0)); /* queued at 13:00 */
-	move_ok(3, TSTATE_READY, cet(11, 23, 14, 0));  /* one slot frees */
+	move_ok(3, TSTATE_READY, cet(11, 23, 14, 0));      /* one slot frees */
 	ck_assert(q1->fast_track);
 	ck_assert(!q1->queued);
 	ck_assert(!q2->fast_track);
@@ -1131,10 +1132,10 @@ START_TEST(test_promotion_drops_time_used_before)
 
 	teardown();
 	setup_with("policy: {over_limit: queue}\n", NULL);
-	q = three_and_a_fourth(21007, 0);                       /* queued Mon 12:00 */
-	move_ok(q->id, TSTATE_DIAGNOSING, cet(11, 24, 9, 0));   /* 5h folded into used */
+	q = three_and_a_fourth(21007, 0);                     /* queued Mon 12:00 */
+	move_ok(q->id, TSTATE_DIAGNOSING, cet(11, 24, 9, 0)); /* 5h folded into used */
 	ck_assert_int_eq(q->used, 5 * H);
-	move_ok(1, TSTATE_READY, cet(11, 25, 10, 0));           /* promoted Wed 10:00 */
+	move_ok(1, TSTATE_READY, cet(11, 25, 10, 0)); /* promoted Wed 10:00 */
 	ck_assert_int_eq(q->used, 0);
 	ck_assert_int_eq(q->deadline, cet(11, 30, 10, 0));
 	engine_ticket_clock(eng, q, cet(11, 25, 12, 0), &c);
@@ -1167,8 +1168,8 @@ START_TEST(test_paused_ticket_has_no_fixed_deadline)
 	move_ok(t->id, TSTATE_AWAITING_CUSTOMER, cet(11, 23, 13, 0));
 	ck_assert_int_eq(t->deadline, 0);
 	engine_ticket_fields(eng, t, cet(11, 23, 14, 0), &tf);
-	ck_assert_str_eq(tf.v[16], "");  /* deadline */
-	ck_assert_str_eq(tf.v[19], "1"); /* paused */
+	ck_assert_str_eq(tf.v[16], "");      /* deadline */
+	ck_assert_str_eq(tf.v[19], "1");     /* paused */
 	ck_assert_str_eq(tf.v[18], "72000"); /* 20h remaining */
 }
 END_TEST
@@ -1181,10 +1182,14 @@ START_TEST(test_forecast_eta_exactly_at_deadline_is_no_miss)
 	member(21010, TIER_GOLD, "ZA", -1);
 	a = receive("EOS R5", 21010, cet(11, 23, 9, 0)); /* due Wed 17:00 */
 	b = receive("EOS R5", 21010, cet(11, 23, 9, 0));
-	ck_assert_int_eq(move(a->id, TSTATE_AWAITING_PARTS, cet(11, 23, 10, 0), cet(11, 25, 17, 0), &err), 0);
+	ck_assert_int_eq(
+	        move(a->id, TSTATE_AWAITING_PARTS, cet(11, 23, 10, 0), cet(11, 25, 17, 0), &err),
+	        0);
 	ck_assert(!a->at_risk);
 	ck_assert(!a->loan_eligible);
-	ck_assert_int_eq(move(b->id, TSTATE_AWAITING_PARTS, cet(11, 23, 10, 0), cet(11, 25, 17, 0) + 1, &err), 0);
+	ck_assert_int_eq(move(b->id, TSTATE_AWAITING_PARTS, cet(11, 23, 10, 0),
+	                      cet(11, 25, 17, 0) + 1, &err),
+	                 0);
 	ck_assert(b->at_risk);
 	ck_assert_int_eq(b->loan_reason, LOAN_REASON_FORECAST);
 }
@@ -1197,10 +1202,14 @@ START_TEST(test_awaiting_parts_new_eta)
 
 	member(21011, TIER_GOLD, "ZA", -1);
 	t = receive("EOS R5", 21011, cet(11, 23, 9, 0)); /* due Wed 17:00 */
-	ck_assert_int_eq(move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 10, 0), cet(11, 24, 12, 0), &err), 0);
+	ck_assert_int_eq(
+	        move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 10, 0), cet(11, 24, 12, 0), &err),
+	        0);
 	ck_assert(!t->at_risk);
 	/* The supplier slips: a new ETA past the deadline is a forecast miss. */
-	ck_assert_int_eq(move(t->id, TSTATE_AWAITING_PARTS, cet(11, 24, 10, 0), cet(11, 27, 12, 0), &err), 0);
+	ck_assert_int_eq(
+	        move(t->id, TSTATE_AWAITING_PARTS, cet(11, 24, 10, 0), cet(11, 27, 12, 0), &err),
+	        0);
 	ck_assert_int_eq(t->eta, cet(11, 27, 12, 0));
 	ck_assert(t->at_risk);
 	ck_assert(t->loan_eligible);
@@ -1217,8 +1226,9 @@ START_TEST(test_ready_cannot_be_cancelled)
 	move_ok(t->id, TSTATE_READY, cet(11, 23, 10, 0));
 	ck_assert_int_eq(move(t->id, TSTATE_CANCELLED, cet(11, 23, 11, 0), 0, &err), -1);
 	ck_assert_int_eq(err.status, ENGINE_STATE);
-	ck_assert_str_eq(err.msg,
-	                 "ticket 1 is ready: cannot move to cancelled (allowed: in_repair, returned)");
+	ck_assert_str_eq(
+	        err.msg,
+	        "ticket 1 is ready: cannot move to cancelled (allowed: in_repair, returned)");
 	ck_assert_int_eq(t->state, TSTATE_READY);
 }
 END_TEST
@@ -1274,11 +1284,15 @@ START_TEST(test_forecast_when_awaiting_parts_pauses)
 	a = receive("EOS R5", 21014, cet(11, 23, 9, 0));
 	b = receive("EOS R5", 21014, cet(11, 23, 9, 0));
 	/* 2h used at 11:00, paused: 22h left, due Wed 17:00 if resumed now. */
-	ck_assert_int_eq(move(a->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(11, 26, 12, 0), &err), 0);
+	ck_assert_int_eq(
+	        move(a->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(11, 26, 12, 0), &err),
+	        0);
 	ck_assert_int_eq(a->deadline, 0);
 	ck_assert(a->at_risk);
 	ck_assert_int_eq(a->loan_reason, LOAN_REASON_FORECAST);
-	ck_assert_int_eq(move(b->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(11, 24, 12, 0), &err), 0);
+	ck_assert_int_eq(
+	        move(b->id, TSTATE_AWAITING_PARTS, cet(11, 23, 11, 0), cet(11, 24, 12, 0), &err),
+	        0);
 	ck_assert(!b->at_risk);
 }
 END_TEST
@@ -1388,7 +1402,8 @@ START_TEST(bug_free_programme_never_expires)
 	member(20005, TIER_GOLD, "ZA", days_from_civil(2026, 1, 31)); /* free: no expiry */
 	t = receive("EOS R5", 20005, cet(11, 23, 9, 0));
 	ck_assert_int_eq(t->programme, PROGRAMME_FREE);
-	ck_assert_msg(t->fast_track, "free-programme member refused as %s", ft_reason_names[t->reason]);
+	ck_assert_msg(t->fast_track, "free-programme member refused as %s",
+	              ft_reason_names[t->reason]);
 }
 END_TEST
 
@@ -1398,7 +1413,7 @@ START_TEST(bug_promotion_reports_at_risk_twice)
 
 	teardown();
 	setup_with("policy: {over_limit: queue}\n", NULL);
-	q = three_and_a_fourth(20007, 0); /* queued, standard 80h from Mon 12:00 */
+	q = three_and_a_fourth(20007, 0);       /* queued, standard 80h from Mon 12:00 */
 	engine_advance(eng, cet(12, 3, 12, 0)); /* >= 60h used: at risk (standard) */
 	ck_assert(q->at_risk);
 	move_ok(1, TSTATE_READY, cet(12, 3, 12, 0)); /* promoted: Gold 24h */
@@ -1422,7 +1437,8 @@ START_TEST(bug_promotion_forecast_not_evaluated)
 		receive("EOS R5", 20008, cet(11, 23, 9 + i, 0));
 	q = receive("EOS R5", 20008, cet(11, 23, 12, 0));
 	ck_assert(q->queued);
-	ck_assert_int_eq(move(q->id, TSTATE_AWAITING_PARTS, cet(11, 23, 13, 0), cet(12, 1, 12, 0), &err), 0);
+	ck_assert_int_eq(
+	        move(q->id, TSTATE_AWAITING_PARTS, cet(11, 23, 13, 0), cet(12, 1, 12, 0), &err), 0);
 	ck_assert(!q->at_risk); /* standard 10 days: ETA within */
 	move_ok(1, TSTATE_READY, cet(11, 23, 14, 0));
 	ck_assert(q->fast_track);
@@ -1442,7 +1458,7 @@ START_TEST(bug_backdated_ready_promotes_before_receipt)
 	setup_with("policy: {over_limit: queue}\n", NULL);
 	q = three_and_a_fourth(20010, 0); /* three at 09,10,11; q received 12:00, queued */
 	ck_assert(q->queued);
-	mv.at = cet(11, 23, 10, 30);      /* ticket 1 was ready at 10:30, recorded at 13:00 */
+	mv.at = cet(11, 23, 10, 30); /* ticket 1 was ready at 10:30, recorded at 13:00 */
 	ck_assert_int_eq(engine_ticket_move(eng, &mv, cet(11, 23, 13, 0), &out, &err), 0);
 	ck_assert(q->fast_track);
 	ck_assert_int_ge(q->clock_since, q->received_at);
@@ -1453,8 +1469,10 @@ END_TEST
 START_TEST(chk_dst_and_threshold)
 {
 	const struct ticket *t;
-	int64_t fri = (int64_t)days_from_civil(2026, 3, 27) * SECS_PER_DAY + 10 * H - H; /* 10:00 CET */
-	int64_t wed = (int64_t)days_from_civil(2026, 4, 1) * SECS_PER_DAY + 10 * H - 2 * H; /* 10:00 CEST */
+	int64_t fri =
+	        (int64_t)days_from_civil(2026, 3, 27) * SECS_PER_DAY + 10 * H - H; /* 10:00 CET */
+	int64_t wed = (int64_t)days_from_civil(2026, 4, 1) * SECS_PER_DAY + 10 * H -
+	              2 * H; /* 10:00 CEST */
 
 	member(20011, TIER_GOLD, "DE", -1);
 	t = receive("EOS R5", 20011, fri);
@@ -1501,12 +1519,13 @@ START_TEST(bug_paused_over_budget_after_reload_is_met)
 	member(20012, TIER_GOLD, "DE", -1);
 	t = receive("EOS R5", 20012, cet(11, 23, 9, 0));
 	move_ok(t->id, TSTATE_AWAITING_CUSTOMER, cet(11, 24, 13, 0)); /* 12h used */
-	next = make_config("policy: {targets: {gold: 1}}\n", NULL);    /* 8h budget */
+	next = make_config("policy: {targets: {gold: 1}}\n", NULL);   /* 8h budget */
 	ck_assert_int_eq(engine_set_config(eng, next, cet(11, 24, 14, 0), &err), 0);
 	config_free(cfg);
 	cfg = next;
 	move_ok(t->id, TSTATE_READY, cet(11, 24, 15, 0));
-	ck_assert_msg(t->met == 0, "12h used of 8h, ready: met=%d breached=%d", t->met, t->breached);
+	ck_assert_msg(t->met == 0, "12h used of 8h, ready: met=%d breached=%d", t->met,
+	              t->breached);
 }
 END_TEST
 

@@ -27,16 +27,17 @@ static void setup(void)
 {
 	struct config_errors errs = {0};
 	char path[128];
-	const char *text = "products: products.yaml\n"
-			   "policy: {over_limit: queue}\n"
-			   "countries:\n"
-			   "  DE: {name: Germany, programme: subscription}\n"
-			   "  ZA: {name: South Africa, programme: free}\n"
-			   "centres:\n"
-			   "  - {id: DE-PSC-TEST, type: psc, country: DE, timezone: Europe/Berlin,\n"
-			   "     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: "
-			   "\"09:00-17:00\",\n"
-			   "             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n";
+	const char *text =
+	        "products: products.yaml\n"
+	        "policy: {over_limit: queue}\n"
+	        "countries:\n"
+	        "  DE: {name: Germany, programme: subscription}\n"
+	        "  ZA: {name: South Africa, programme: free}\n"
+	        "centres:\n"
+	        "  - {id: DE-PSC-TEST, type: psc, country: DE, timezone: Europe/Berlin,\n"
+	        "     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: "
+	        "\"09:00-17:00\",\n"
+	        "             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n";
 	FILE *f;
 
 	snprintf(tmpdir, sizeof tmpdir, "/tmp/repaird-test-journal-XXXXXX");
@@ -79,35 +80,38 @@ static void populate(struct engine *e)
 	const struct ticket *t;
 
 	for (int i = 0; i < 3; i++) {
-		struct member_input in = {.number = numbers[i], .tier = tiers[i], .expires = -1,
-					  .name = i == 0 ? "Ansel \"A\" Adams" : NULL};
+		struct member_input in = {.number = numbers[i],
+		                          .tier = tiers[i],
+		                          .expires = -1,
+		                          .name = i == 0 ? "Ansel \"A\" Adams" : NULL};
 		memcpy(in.country, countries[i], 3);
 		must(engine_member_set(e, &in, cet(11, 20, 9, 0), &err), &err);
 	}
 	for (int i = 0; i < 5; i++) {
 		struct ticket_open in = {.centre = "DE-PSC-TEST",
-					 .product = i == 4 ? "EOS C70" : "EOS R5",
-					 .serial = "SN00001",
-					 .service = SERVICE_REPAIR,
-					 .member = i < 4 ? 2001 : 151335488,
-					 .registered = true,
-					 .received = true,
-					 .received_at = cet(11, 23, 9, i),
-					 .note = i == 0 ? "dropped in the rain" : NULL,
-					 .who = "staff"};
+		                         .product = i == 4 ? "EOS C70" : "EOS R5",
+		                         .serial = "SN00001",
+		                         .service = SERVICE_REPAIR,
+		                         .member = i < 4 ? 2001 : 151335488,
+		                         .registered = true,
+		                         .received = true,
+		                         .received_at = cet(11, 23, 9, i),
+		                         .note = i == 0 ? "dropped in the rain" : NULL,
+		                         .who = "staff"};
 		must(engine_ticket_open(e, &in, cet(11, 23, 9, i), &t, &err), &err);
 	}
 	{
 		struct ticket_move mv = {.id = 1,
-					 .to = TSTATE_AWAITING_PARTS,
-					 .eta = cet(12, 10, 12, 0),
-					 .note = "shutter",
-					 .who = "staff"};
+		                         .to = TSTATE_AWAITING_PARTS,
+		                         .eta = cet(12, 10, 12, 0),
+		                         .note = "shutter",
+		                         .who = "staff"};
 		must(engine_ticket_move(e, &mv, cet(11, 23, 11, 0), &t, &err), &err);
 		must(engine_loan_issue(e, 1, "LOAN01", "R6", "staff", cet(11, 23, 12, 0), &t, &err),
 		     &err);
 		mv = (struct ticket_move){.id = 2, .to = TSTATE_READY, .who = "staff"};
-		must(engine_ticket_move(e, &mv, cet(11, 24, 10, 0), &t, &err), &err); /* promotes 4 */
+		must(engine_ticket_move(e, &mv, cet(11, 24, 10, 0), &t, &err),
+		     &err); /* promotes 4 */
 		mv = (struct ticket_move){.id = 2, .to = TSTATE_RETURNED, .who = "staff"};
 		must(engine_ticket_move(e, &mv, cet(11, 24, 11, 0), &t, &err), &err);
 	}
@@ -128,13 +132,15 @@ static void assert_same(const struct engine *a, const struct engine *b, int64_t 
 		engine_ticket_fields(b, tb, now, &fb);
 		for (int i = 0; i < TICKET_NFIELDS; i++)
 			ck_assert_msg(strcmp(fa.v[i], fb.v[i]) == 0, "ticket %llu %s: %s vs %s",
-				      (unsigned long long)id, ticket_field_names[i], fa.v[i], fb.v[i]);
+			              (unsigned long long)id, ticket_field_names[i], fa.v[i],
+			              fb.v[i]);
 		ck_assert_uint_eq(ta->nhist, tb->nhist);
 		for (uint32_t h = 0; h < ta->nhist; h++) {
 			ck_assert_int_eq(hist_at(&ta->hist[h]), hist_at(&tb->hist[h]));
 			ck_assert_int_eq(hist_kind(&ta->hist[h]), hist_kind(&tb->hist[h]));
 			ck_assert_str_eq(ta->hist[h].detail, tb->hist[h].detail);
-			ck_assert_str_eq(engine_str(a, hist_who(&ta->hist[h])), engine_str(b, hist_who(&tb->hist[h])));
+			ck_assert_str_eq(engine_str(a, hist_who(&ta->hist[h])),
+			                 engine_str(b, hist_who(&tb->hist[h])));
 		}
 		ck_assert_int_eq(ta->eta, tb->eta);
 		ck_assert_int_eq(ta->clock_since, tb->clock_since);
