@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "upstream.h"
 #include "log.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -174,7 +175,23 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		info_line(b, "last_error:%s", j->failed ? j->last_error : srv->journal_error);
 		info_line(b, "state_dir:%s", srv->cfg->state_dir);
 	} else if (strcasecmp(name, "Events") == 0) {
-		info_line(b, "link:disabled");
+		struct upstream_stats us;
+		int64_t oldest = 0;
+		upstream_stats(srv->up, &us);
+		if (engine_outbox_count(srv->eng) > 0)
+			oldest = server_now(srv) - engine_outbox_at(srv->eng, 0)->at;
+		info_line(b, "link:%s", us.link);
+		info_line(b, "link_since:%lld", (long long)us.link_since);
+		info_line(b, "redis:%s:%d", srv->cfg->redis_host, srv->cfg->redis_port);
+		info_line(b, "outbox_oldest_age:%lld", (long long)oldest);
+		info_line(b, "sent:%llu", (unsigned long long)us.sent);
+		info_line(b, "confirmed:%llu", (unsigned long long)us.confirmed);
+		info_line(b, "duplicates:%llu", (unsigned long long)us.duplicates);
+		info_line(b, "errors:%llu", (unsigned long long)us.errors);
+		info_line(b, "in_flight:%llu", (unsigned long long)us.in_flight);
+		info_line(b, "connects:%llu", (unsigned long long)us.reconnects);
+		info_line(b, "delivered_upto:%llu", (unsigned long long)us.delivered_upto);
+		info_line(b, "last_error:%s", us.last_error);
 		info_line(b, "events_emitted:%llu", (unsigned long long)srv->events_emitted);
 		info_line(b, "last_seq:%llu", (unsigned long long)engine_last_seq(srv->eng));
 		info_line(b, "outbox_depth:%zu", engine_outbox_count(srv->eng));

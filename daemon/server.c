@@ -27,6 +27,7 @@
 
 #include "cmd.h"
 #include "journal.h"
+#include "upstream.h"
 #include "log.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -74,26 +75,6 @@ static void log_events(struct server *srv)
 		           centre, name, ev->reason[0] ? " " : "", ev->reason,
 		           (unsigned long long)ev->seq);
 	}
-}
-
-/*
- * Until events go to Redis (the outbox issue), the log is where they are
- * delivered: once journaled, they are marked delivered and leave the outbox.
- */
-static void deliver_journaled_events(struct server *srv)
-{
-	struct engine *eng = srv->eng;
-	uint64_t upto = srv->journal.last_seq;
-	size_t n = 0;
-
-	while (n < engine_outbox_count(eng) && engine_outbox_at(eng, n)->seq <= upto &&
-	       engine_outbox_at(eng, n)->seq <= srv->logged_seq)
-		n++;
-	if (n == 0)
-		return;
-	engine_outbox_drop(eng, n);
-	journal_put_u64(&srv->journal.buf, JREC_DELIVERED, upto);
-	srv->journal.buf_records++;
 }
 
 static void arm_deadline(struct server *srv)
@@ -196,7 +177,7 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	durable = journal_commit(&srv->journal, srv->eng, &records) == 0;
 	if (durable)
-		deliver_journaled_events(srv);
+		upstream_kick(srv->up); /* journaled events may go to Redis now */
 	if (!durable) {
 		if (srv->cfg->fsync == FSYNC_ALWAYS) {
 			/* Never acknowledged, never retried: systemd restarts us and replay is
@@ -661,6 +642,7 @@ int server_reload(struct server *srv, char *err, size_t errlen)
 	config_free(srv->cfg);
 	srv->cfg = cfg;
 	journal_note_config(&srv->journal, cfg->fingerprint);
+	upstream_kick(srv->up);
 	log_set_level(cfg->log_level);
 	log_msg(LOG_NOTICE, "configuration reloaded from %s (%zu centres, %zu products)",
 	        srv->config_path, cfg->ncentres, cfg->nproducts);
@@ -819,6 +801,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	srv->up = upstream_new(srv);
 	srv->cmd_stats = xcalloc(cmd_count(), sizeof *srv->cmd_stats);
 	srv->commit_ev = event_new(srv->base, -1, 0, on_commit, srv);
 	srv->deadline_ev = evtimer_new(srv->base, on_deadline, srv);
@@ -867,6 +850,8 @@ void server_free(struct server *srv)
 		event_free(srv->sig_hup);
 		event_base_free(srv->base);
 	}
+	upstream_free(srv->up);
+	srv->up = NULL;
 	if (srv->journal.path) {
 		uint64_t records;
 		if (journal_commit(&srv->journal, srv->eng, &records) < 0 ||

@@ -78,6 +78,7 @@ struct config {
 	unsigned redis_events; /* bit per enum event_type */
 	int redis_connect_timeout_ms;
 	int redis_reply_timeout_ms;
+	bool redis_resend_lost; /* on_stream_lost: resend (true) or skip */
 
 	/* policy: */
 	int in_service_limit;

@@ -80,6 +80,7 @@ struct server {
 	struct config *cfg;
 	struct engine *eng;
 	struct journal_file journal;
+	struct upstream *up; /* the Redis link */
 
 	bool debug_clock;
 	int64_t debug_now;

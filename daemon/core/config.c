@@ -423,8 +423,7 @@ static void parse_redis(struct cfgp *p, yaml_node_t *map)
 {
 	static const char *const keys[] = {
 	        "enabled",         "host",   "port",   "unix",   "db",
-	        "password",        "prefix", "maxlen", "events", "connect_timeout_ms",
-	        "reply_timeout_ms"};
+	        "password",        "prefix", "maxlen", "events", "connect_timeout_ms", "reply_timeout_ms", "on_stream_lost"};
 	struct config *cfg = p->cfg;
 
 	if (expect(p, map, YAML_MAPPING_NODE, "redis") < 0)
@@ -471,6 +470,13 @@ static void parse_redis(struct cfgp *p, yaml_node_t *map)
 			get_int(p, v, "redis.reply_timeout_ms", 1, 600000,
 			        &cfg->redis_reply_timeout_ms);
 			break;
+		case 11: {
+			static const char *const lost[] = {"skip", "resend"};
+			int i = get_enum(p, v, "redis.on_stream_lost", lost, 2);
+			if (i >= 0)
+				cfg->redis_resend_lost = i == 1;
+			break;
+		}
 		}
 	}
 }
@@ -1195,6 +1201,7 @@ static void config_defaults(struct config *cfg)
 	                    (1u << EVENT_TICKET_BREACHED);
 	cfg->redis_connect_timeout_ms = 2000;
 	cfg->redis_reply_timeout_ms = 5000;
+	cfg->redis_resend_lost = true;
 	cfg->in_service_limit = 3;
 	cfg->over_limit = OVER_LIMIT_STANDARD;
 	cfg->at_risk_permille = 750;
