@@ -47,7 +47,7 @@ void daemon_write_config(struct daemon *d, const char *policy_yaml, const char *
 	ck_assert_ptr_nonnull(f);
 	fprintf(f,
 	        "%s"
-	        "redis: {enabled: false}\n"
+	        "%s"
 	        "products: %s/conf/products.yaml\n"
 	        "%s\n"
 	        "%s\n"
@@ -71,6 +71,7 @@ void daemon_write_config(struct daemon *d, const char *policy_yaml, const char *
 	        "             thu: \"00:00-24:00\", fri: \"00:00-24:00\", sat: \"00:00-24:00\",\n"
 	        "             sun: \"00:00-24:00\"}}\n",
 	        policy_yaml && strstr(policy_yaml, "journal:") ? "" : "journal: {fsync: always}\n",
+	        policy_yaml && strstr(policy_yaml, "redis:") ? "" : "redis: {enabled: false}\n",
 	        src_dir(), policy_yaml ? policy_yaml : "", extra_yaml ? extra_yaml : "");
 	fclose(f);
 }
