@@ -18,11 +18,11 @@
 #include "timeutil.h"
 #include "xmalloc.h"
 
-#define MAX_IN_FLIGHT 1000
+#define MAX_IN_FLIGHT  1000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 10000
-#define HEARTBEAT_MS 1000
-#define RETAINED 10000 /* delivered events kept to resend into a lost stream */
+#define HEARTBEAT_MS   1000
+#define RETAINED       10000 /* delivered events kept to resend into a lost stream */
 
 enum link_state { LINK_DISABLED, LINK_DOWN, LINK_CONNECTING, LINK_UP };
 static const char *const link_names[] = {"disabled", "down", "connecting", "up"};
@@ -219,10 +219,10 @@ static void check_stream(redisAsyncContext *ac, void *r, void *privdata)
 	if (top >= cs->seq)
 		return;
 	log_msg(LOG_ERR,
-		"Redis stream %s:events:%s lost events: it ends at %llu, repaird delivered up "
-		"to %" PRIu64 " (deleted, or Redis restarted without persistence); policy: %s",
-		cfg_of(up)->redis_prefix, cs->id, top, cs->seq,
-		cfg_of(up)->redis_resend_lost ? "resend what is retained" : "skip");
+	        "Redis stream %s:events:%s lost events: it ends at %llu, repaird delivered up "
+	        "to %" PRIu64 " (deleted, or Redis restarted without persistence); policy: %s",
+	        cfg_of(up)->redis_prefix, cs->id, top, cs->seq,
+	        cfg_of(up)->redis_resend_lost ? "resend what is retained" : "skip");
 	if (!cfg_of(up)->redis_resend_lost)
 		return;
 	/* Resend the retained events of that stream the stream no longer has. */
@@ -249,8 +249,8 @@ static void on_connect(const redisAsyncContext *ac, int status)
 	up->backoff_ms = BACKOFF_MIN_MS;
 	if (up->logged_down || up->reconnects == 0)
 		log_msg(LOG_NOTICE, "Redis link up: %s:%d; %zu events in the outbox",
-			cfg_of(up)->redis_host, cfg_of(up)->redis_port,
-			engine_outbox_count(up->srv->eng));
+		        cfg_of(up)->redis_host, cfg_of(up)->redis_port,
+		        engine_outbox_count(up->srv->eng));
 	up->logged_down = false;
 	up->reconnects++;
 	ms_timer(up->heartbeat_ev, HEARTBEAT_MS);
@@ -258,7 +258,8 @@ static void on_connect(const redisAsyncContext *ac, int status)
 	for (size_t i = 0; i < up->ncentres; i++) {
 		char key[160];
 		const char *argv[6];
-		snprintf(key, sizeof key, "%s:events:%s", cfg_of(up)->redis_prefix, up->centres[i].id);
+		snprintf(key, sizeof key, "%s:events:%s", cfg_of(up)->redis_prefix,
+		         up->centres[i].id);
 		argv[0] = "XREVRANGE";
 		argv[1] = key;
 		argv[2] = "+";
@@ -276,7 +277,7 @@ static void do_connect(struct upstream *up)
 	redisAsyncContext *ac;
 
 	ac = cfg->redis_unix ? redisAsyncConnectUnix(cfg->redis_unix)
-			     : redisAsyncConnect(cfg->redis_host, cfg->redis_port);
+	                     : redisAsyncConnect(cfg->redis_host, cfg->redis_port);
 	if (ac == NULL || ac->err) {
 		char why[160];
 		snprintf(why, sizeof why, "connect: %s", ac ? ac->errstr : "out of memory");
@@ -320,7 +321,8 @@ static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	snprintf(why, sizeof why, "no connection within %d ms", cfg_of(up)->redis_connect_timeout_ms);
+	snprintf(why, sizeof why, "no connection within %d ms",
+	         cfg_of(up)->redis_connect_timeout_ms);
 	link_down(up, why);
 }
 
@@ -479,9 +481,9 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
 		} else {
 			up->errors++;
 			snprintf(up->last_error, sizeof up->last_error, "XADD %" PRIu64 ": %s", seq,
-				 reply->str);
+			         reply->str);
 			log_msg(LOG_ERR, "Redis refused event %" PRIu64 ": %s; it is skipped", seq,
-				reply->str);
+			        reply->str);
 		}
 	} else {
 		up->confirmed++;
@@ -510,9 +512,9 @@ struct upstream *upstream_new(struct server *srv)
 	    !up->heartbeat_ev || !up->kill_ev)
 		fatalx("libevent: cannot create the Redis link's timers");
 	up->backoff_ms = BACKOFF_MIN_MS;
-	up->delivered_upto = up->sent_upto =
-		engine_outbox_count(srv->eng) ? engine_outbox_at(srv->eng, 0)->seq - 1
-					      : engine_last_seq(srv->eng);
+	up->delivered_upto = up->sent_upto = engine_outbox_count(srv->eng)
+	                                             ? engine_outbox_at(srv->eng, 0)->seq - 1
+	                                             : engine_last_seq(srv->eng);
 	up->link_since = now_real();
 	if (srv->cfg->redis_enabled) {
 		up->state = LINK_DOWN;

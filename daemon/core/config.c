@@ -422,8 +422,9 @@ static void parse_journal(struct cfgp *p, yaml_node_t *map)
 static void parse_redis(struct cfgp *p, yaml_node_t *map)
 {
 	static const char *const keys[] = {
-	        "enabled",         "host",   "port",   "unix",   "db",
-	        "password",        "prefix", "maxlen", "events", "connect_timeout_ms", "reply_timeout_ms", "on_stream_lost"};
+	        "enabled",          "host",          "port",   "unix",   "db",
+	        "password",         "prefix",        "maxlen", "events", "connect_timeout_ms",
+	        "reply_timeout_ms", "on_stream_lost"};
 	struct config *cfg = p->cfg;
 
 	if (expect(p, map, YAML_MAPPING_NODE, "redis") < 0)

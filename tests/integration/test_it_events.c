@@ -34,8 +34,8 @@ static void redis_start(void)
 		if (freopen("/dev/null", "w", stdout) == NULL)
 			_exit(126);
 		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-		       "--dir", redis_dir, "--appendonly", "yes", "--appendfsync", "always", "--save",
-		       "", (char *)NULL);
+		       "--dir", redis_dir, "--appendonly", "yes", "--appendfsync", "always",
+		       "--save", "", (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 100; i++) {
@@ -77,16 +77,17 @@ static void start_all(int with_redis)
 	if (with_redis)
 		redis_start();
 	snprintf(policy, sizeof policy,
-		 "redis: {host: 127.0.0.1, port: %d, prefix: rt, connect_timeout_ms: 500, "
-		 "reply_timeout_ms: 1000,\n"
-		 "        events: [ticket.opened, ticket.received, ticket.state, ticket.at_risk,\n"
-		 "                 ticket.breached, ticket.ready, ticket.closed, ticket.promoted,\n"
-		 "                 loan.eligible, loan.issued, loan.returned]}",
-		 redis_port);
+	         "redis: {host: 127.0.0.1, port: %d, prefix: rt, connect_timeout_ms: 500, "
+	         "reply_timeout_ms: 1000,\n"
+	         "        events: [ticket.opened, ticket.received, ticket.state, ticket.at_risk,\n"
+	         "                 ticket.breached, ticket.ready, ticket.closed, ticket.promoted,\n"
+	         "                 loan.eligible, loan.issued, loan.returned]}",
+	         redis_port);
 	ck_assert_msg(daemon_start(&d, policy, NULL) == 0, "repaird did not start:\n%s",
-		      daemon_log(&d));
+	              daemon_log(&d));
 	rc = daemon_connect(&d);
-	freeReplyObject(cmd(rc, "MEMBER.SET", "151335488", "TIER", "platinum", "COUNTRY", "DE", NULL));
+	freeReplyObject(
+	        cmd(rc, "MEMBER.SET", "151335488", "TIER", "platinum", "COUNTRY", "DE", NULL));
 	freeReplyObject(cmd(rc, "MEMBER.SET", "2002", "TIER", "gold", "COUNTRY", "DE", NULL));
 	freeReplyObject(cmd(rc, "DEBUG.CLOCK", "2026-11-23T08:00:00Z", NULL));
 }
@@ -115,7 +116,8 @@ static void book(const char *member, int i)
 
 	snprintf(serial, sizeof serial, "SN%05d", i);
 	r = cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL", serial,
-		"SERVICE", "repair", "MEMBER", member, "REGISTERED", "yes", "RECEIVED", "NOW", NULL);
+	        "SERVICE", "repair", "MEMBER", member, "REGISTERED", "yes", "RECEIVED", "NOW",
+	        NULL);
 	ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "%s", r->str ? r->str : "");
 	freeReplyObject(r);
 }
@@ -180,9 +182,9 @@ static long long check_stream(const char *key)
 
 START_TEST(test_scenario_entries_and_consumer_group)
 {
-	static const char *const fields[] = {"event", "ticket", "centre", "member", "tier",
-					     "programme", "product", "serial", "state", "deadline",
-					     "reason", "at", "seq"};
+	static const char *const fields[] = {"event",     "ticket",  "centre", "member", "tier",
+	                                     "programme", "product", "serial", "state",  "deadline",
+	                                     "reason",    "at",      "seq"};
 	redisContext *c;
 	redisReply *r;
 
@@ -198,7 +200,8 @@ START_TEST(test_scenario_entries_and_consumer_group)
 		redisReply *f = r->element[i]->element[1];
 		char id[32];
 		for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
-			ck_assert_msg(field(f, fields[k]) != NULL, "entry %zu lacks %s", i, fields[k]);
+			ck_assert_msg(field(f, fields[k]) != NULL, "entry %zu lacks %s", i,
+			              fields[k]);
 		/* The entry ID comes from the event sequence. */
 		snprintf(id, sizeof id, "%s-1", field(f, "seq"));
 		ck_assert_str_eq(r->element[i]->element[0]->str, id);
@@ -213,9 +216,9 @@ START_TEST(test_scenario_entries_and_consumer_group)
 			redisReply *f = r->element[i]->element[1];
 			if (strcmp(field(f, "event"), "loan.eligible") == 0) {
 				booking += strcmp(field(f, "reason"), "booking") == 0 &&
-					   strcmp(field(f, "member"), "151335488") == 0;
+				           strcmp(field(f, "member"), "151335488") == 0;
 				breach += strcmp(field(f, "reason"), "breach") == 0 &&
-					  strcmp(field(f, "member"), "2002") == 0;
+				          strcmp(field(f, "member"), "2002") == 0;
 			}
 			breached += strcmp(field(f, "event"), "ticket.breached") == 0;
 		}
@@ -226,10 +229,11 @@ START_TEST(test_scenario_entries_and_consumer_group)
 	freeReplyObject(r);
 	/* A partner reads its centre's stream with a consumer group. */
 	freeReplyObject(redisCommand(c, "XGROUP CREATE rt:events:DE-PSC-TEST partners 0"));
-	r = redisCommand(c, "XREADGROUP GROUP partners w1 COUNT 1000 STREAMS rt:events:DE-PSC-TEST >");
+	r = redisCommand(c,
+	                 "XREADGROUP GROUP partners w1 COUNT 1000 STREAMS rt:events:DE-PSC-TEST >");
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 	ck_assert_uint_eq(r->element[0]->element[1]->elements,
-			  (size_t)info_num("events", "last_seq"));
+	                  (size_t)info_num("events", "last_seq"));
 	freeReplyObject(r);
 	redisFree(c);
 }
