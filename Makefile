@@ -18,11 +18,11 @@ B           := build
 
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS    := make gcc pkg-config libevent-dev libhiredis-dev libyaml-dev check \
-               libsystemd-dev redis-server redis-tools systemd groff-base man-db
+               libsystemd-dev libssl-dev redis-server redis-tools systemd groff-base man-db
 LINT_PKGS   := clang-format cppcheck
 
 CORE_PKGS   := yaml-0.1
-SHELL_PKGS  := libevent hiredis libsystemd
+SHELL_PKGS  := libevent hiredis libsystemd libcrypto
 # Recursive (=) so that pkg-config runs after `deps` has installed the packages.
 # Library headers as system headers: their own warnings are not ours.
 PKG_CFLAGS   = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(CORE_PKGS) $(SHELL_PKGS) check 2>/dev/null))
