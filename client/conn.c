@@ -1,10 +1,23 @@
 /* conn: settings, the connection to repaird, AUTH, and daemon errors -> exit codes. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "repairctl.h"
 #include "xmalloc.h"
@@ -63,6 +76,8 @@ void settings_free(struct ctl_settings *s)
 	if (s->password)
 		explicit_bzero(s->password, strlen(s->password));
 	free(s->password);
+	free(s->cacert);
+	free(s->tls_server_name);
 	memset(s, 0, sizeof *s);
 	s->colour = -1;
 }
@@ -82,11 +97,16 @@ void settings_merge(struct ctl_settings *into, struct ctl_settings *over)
 		free(into->host);
 		into->host = NULL;
 		into->port = 0;
+		into->tls = 0; /* TLS is for TCP */
 	}
-	if (over->host || over->port) {
+	if (over->host || over->port || over->tls == 1) {
 		free(into->socket);
 		into->socket = NULL;
 	}
+	if (over->tls)
+		into->tls = over->tls;
+	take(&into->cacert, &over->cacert);
+	take(&into->tls_server_name, &over->tls_server_name);
 	take(&into->socket, &over->socket);
 	take(&into->host, &over->host);
 	if (over->port)
@@ -113,6 +133,12 @@ int settings_check(const struct ctl_settings *s, const char *where, int code)
 	if (s->socket && (s->host || s->port)) {
 		fprintf(stderr,
 		        "repairctl: %s names both a unix socket and a TCP host/port: choose one\n",
+		        where);
+		return code;
+	}
+	if (s->socket && s->tls == 1) {
+		fprintf(stderr,
+		        "repairctl: %s names both a unix socket and TLS: TLS is for TCP (-H, -p)\n",
 		        where);
 		return code;
 	}
@@ -144,6 +170,21 @@ static int parse_colour(const char *s)
 	if (strcasecmp(s, "no") == 0 || strcasecmp(s, "off") == 0)
 		return COLOUR_NEVER;
 	return -1;
+}
+
+/* yes/no and the like: 1 (on), -1 (off), 0 (neither). */
+static int parse_tls(const char *s)
+{
+	static const char *const on[] = {"1", "yes", "true", "on"}, *const off[] = {"0", "no",
+	                                                                            "false", "off"};
+
+	for (int i = 0; i < 4; i++) {
+		if (strcasecmp(s, on[i]) == 0)
+			return 1;
+		if (strcasecmp(s, off[i]) == 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* "~/x" -> "$HOME/x"; anything else copied. */
@@ -206,8 +247,21 @@ static int settings_line(struct ctl_settings *s, const char *key, char *value, c
 			*why = "one of auto, always, never";
 			return -1;
 		}
+	} else if (strcmp(key, "tls") == 0) {
+		if ((s->tls = parse_tls(value)) == 0) {
+			*why = "yes or no";
+			return -1;
+		}
+	} else if (strcmp(key, "cacert") == 0) {
+		free(s->cacert);
+		s->cacert = expand_home(value);
+	} else if (strcmp(key, "tls_server_name") == 0) {
+		free(s->tls_server_name);
+		s->tls_server_name = xstrdup(value);
 	} else {
-		*why = "unknown key (allowed: socket, host, port, user, password_file, colour)";
+		*why = "unknown key (allowed: socket, host, port, user, password_file, colour, "
+		       "tls, "
+		       "cacert, tls_server_name)";
 		return -1;
 	}
 	return 0;
@@ -288,6 +342,14 @@ int settings_from_env(struct ctl_settings *s)
 		s->user = xstrdup(v);
 	if ((v = getenv("REPAIRCTL_PASSWORD")) && *v)
 		s->password = xstrdup(v);
+	if ((v = getenv("REPAIRCTL_TLS")) && *v && (s->tls = parse_tls(v)) == 0) {
+		fprintf(stderr, "repairctl: REPAIRCTL_TLS \"%s\": 1 or 0\n", v);
+		return EX_CONFIG;
+	}
+	if ((v = getenv("REPAIRCTL_CACERT")) && *v)
+		s->cacert = xstrdup(v);
+	if ((v = getenv("REPAIRCTL_TLS_SERVER_NAME")) && *v)
+		s->tls_server_name = xstrdup(v);
 	return settings_check(s, "the environment (REPAIRCTL_SOCKET, REPAIRCTL_HOST/PORT)",
 	                      EX_CONFIG);
 }
@@ -317,7 +379,321 @@ static int read_password(const char *path, char **out)
 	return 0;
 }
 
+/* ---- TLS ------------------------------------------------------------------------- */
+
+/*
+ * hiredis 0.14 has no TLS: over --tls, commands are formatted by hiredis
+ * (redisFormatCommandArgv), sent with SSL_write, and replies are parsed by
+ * hiredis's reader from what SSL_read returns. The socket is blocking with
+ * SO_RCVTIMEO / SO_SNDTIMEO, as hiredis's own.
+ */
+struct ctl_tls {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;
+	redisReader *reader;
+	struct sbuf out; /* commands not sent yet */
+	char err[256];   /* why the connection broke */
+};
+
+static void set_timeouts(int fd, int sec)
+{
+	struct timeval tv = {sec, 0};
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/* A connected blocking TCP socket, or -1 with the reason in err. */
+static int tcp_connect(const char *host, int port, char *err, size_t errlen)
+{
+	struct addrinfo hints = {0}, *res = NULL;
+	char portstr[16];
+	int fd = -1, rc, one = 1;
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(portstr, sizeof portstr, "%d", port);
+	if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s", gai_strerror(rc));
+		return -1;
+	}
+	snprintf(err, errlen, "no address");
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		struct pollfd pfd;
+		socklen_t elen = sizeof rc;
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0) {
+			snprintf(err, errlen, "%s", strerror(errno));
+			continue;
+		}
+		rc = 0;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+			rc = errno;
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (rc == EINPROGRESS) {
+				int n = poll(&pfd, 1, CONNECT_TIMEOUT_SEC * 1000);
+				if (n == 0)
+					rc = ETIMEDOUT;
+				else if (n < 0 ||
+				         getsockopt(fd, SOL_SOCKET, SO_ERROR, &rc, &elen) < 0)
+					rc = errno;
+			}
+		}
+		if (rc == 0)
+			break;
+		snprintf(err, errlen, "%s", strerror(rc));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd >= 0) {
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+	return fd;
+}
+
+/* OpenSSL's reason for the last failure, or errno's, or what. */
+static const char *tls_reason(int ssl_error, const char *what, char *buf, size_t len)
+{
+	unsigned long e = ERR_peek_last_error();
+	int saved = errno;
+
+	if (e && ERR_reason_error_string(e))
+		snprintf(buf, len, "%s", ERR_reason_error_string(e));
+	else if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE ||
+	         (ssl_error == SSL_ERROR_SYSCALL && (saved == EAGAIN || saved == EWOULDBLOCK)))
+		snprintf(buf, len, "timed out");
+	else if (ssl_error == SSL_ERROR_SYSCALL && saved != 0)
+		snprintf(buf, len, "%s", strerror(saved));
+	else
+		snprintf(buf, len, "%s", what);
+	ERR_clear_error();
+	return buf;
+}
+
+static void tls_free(struct ctl_tls *t)
+{
+	if (t == NULL)
+		return;
+	if (t->ssl) {
+		SSL_shutdown(t->ssl); /* close_notify; no wait for the answer */
+		SSL_free(t->ssl);
+	}
+	SSL_CTX_free(t->ctx);
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->reader)
+		redisReaderFree(t->reader);
+	sbuf_free(&t->out);
+	free(t);
+}
+
+/* Why the handshake failed, on stderr; the exit code. */
+static int tls_handshake_failed(struct ctl *c, struct ctl_tls *t, int ssl_error, const char *name)
+{
+	long v = SSL_get_verify_result(t->ssl);
+	char why[256];
+
+	if (v != X509_V_OK) {
+		fprintf(stderr, "repairctl: TLS: repaird's certificate at %s is not trusted: %s\n",
+		        c->endpoint, X509_verify_cert_error_string(v));
+		if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
+			fprintf(stderr,
+			        "repairctl: it is not made out to %s: connect by a name it has, "
+			        "or name one with --tls-server-name\n",
+			        name);
+		else if (c->set.cacert)
+			fprintf(stderr, "repairctl: is %s the CA that signed it?\n", c->set.cacert);
+		else
+			fprintf(stderr,
+			        "repairctl: give the CA that signed it with --cacert FILE\n");
+		ERR_clear_error();
+		return EX_UNAVAILABLE;
+	}
+	fprintf(stderr, "repairctl: TLS handshake with repaird at %s failed: %s\n", c->endpoint,
+	        tls_reason(ssl_error, "connection closed", why, sizeof why));
+	if (strstr(why, "wrong version number") || strstr(why, "packet length too long") ||
+	    strcmp(why, "connection closed") == 0)
+		fprintf(stderr,
+		        "repairctl: is %s a TLS port (listen.tls in repaird.yaml)? "
+		        "leave out --tls for a plain one\n",
+		        c->endpoint);
+	return EX_UNAVAILABLE;
+}
+
+static int tls_open(struct ctl *c, const char *host, int port)
+{
+	struct ctl_tls *t = xcalloc(1, sizeof *t);
+	const char *name = c->set.tls_server_name ? c->set.tls_server_name : host;
+	unsigned char ip[16];
+	char why[256];
+	int rc;
+
+	t->fd = -1;
+	sbuf_init(&t->out);
+	t->ctx = SSL_CTX_new(TLS_client_method());
+	if (t->ctx == NULL) {
+		fprintf(stderr, "repairctl: TLS: %s\n",
+		        tls_reason(0, "cannot set up OpenSSL", why, sizeof why));
+		tls_free(t);
+		return EX_SOFTWARE;
+	}
+	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(t->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+	if (c->set.cacert) {
+		FILE *f = fopen(c->set.cacert, "r");
+		if (f == NULL) {
+			fprintf(stderr, "repairctl: CA file %s: %s\n", c->set.cacert,
+			        strerror(errno));
+			tls_free(t);
+			return EX_NOINPUT;
+		}
+		fclose(f);
+		if (SSL_CTX_load_verify_locations(t->ctx, c->set.cacert, NULL) != 1) {
+			fprintf(stderr, "repairctl: CA file %s: %s\n", c->set.cacert,
+			        tls_reason(0, "no certificate in it", why, sizeof why));
+			tls_free(t);
+			return EX_NOINPUT;
+		}
+	} else if (SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
+		ERR_clear_error();
+	}
+	if ((t->fd = tcp_connect(host, port, why, sizeof why)) < 0) {
+		fprintf(stderr, "repairctl: cannot connect to repaird at %s: %s\n", c->endpoint,
+		        why);
+		fprintf(stderr, "repairctl: %s\n", CTL_START_HINT);
+		tls_free(t);
+		return EX_UNAVAILABLE;
+	}
+	set_timeouts(t->fd, CONNECT_TIMEOUT_SEC);
+	t->ssl = SSL_new(t->ctx);
+	if (t->ssl == NULL || SSL_set_fd(t->ssl, t->fd) != 1) {
+		fprintf(stderr, "repairctl: TLS: %s\n",
+		        tls_reason(0, "cannot set up OpenSSL", why, sizeof why));
+		tls_free(t);
+		return EX_SOFTWARE;
+	}
+	/* The certificate must be made out to the name (or address) we connect to. */
+	if (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1) {
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(t->ssl), name);
+	} else {
+		SSL_set1_host(t->ssl, name);
+		SSL_set_tlsext_host_name(t->ssl, name);
+	}
+	ERR_clear_error();
+	errno = 0;
+	if ((rc = SSL_connect(t->ssl)) != 1) {
+		rc = tls_handshake_failed(c, t, SSL_get_error(t->ssl, rc), name);
+		SSL_free(t->ssl); /* no close_notify after a failed handshake */
+		t->ssl = NULL;
+		tls_free(t);
+		return rc;
+	}
+	set_timeouts(t->fd, REPLY_TIMEOUT_SEC);
+	t->reader = redisReaderCreate();
+	if (t->reader == NULL) {
+		fprintf(stderr, "repairctl: out of memory connecting to %s\n", c->endpoint);
+		tls_free(t);
+		return EX_OSERR;
+	}
+	c->tls = t;
+	return 0;
+}
+
+/* Send what is queued. 0, or -1 with the reason in t->err. */
+static int tls_flush(struct ctl_tls *t)
+{
+	size_t off = 0;
+
+	while (off < t->out.len) {
+		size_t n = t->out.len - off;
+		int w;
+		ERR_clear_error();
+		errno = 0;
+		w = SSL_write(t->ssl, t->out.data + off, n > INT_MAX ? INT_MAX : (int)n);
+		if (w <= 0) {
+			tls_reason(SSL_get_error(t->ssl, w), "closed", t->err, sizeof t->err);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	/* The buffer may have held an AUTH password. */
+	explicit_bzero(t->out.data, t->out.len);
+	sbuf_reset(&t->out);
+	return 0;
+}
+
+static int tls_get_reply(struct ctl_tls *t, void **out)
+{
+	char buf[16384];
+
+	*out = NULL;
+	if (t->out.len > 0 && tls_flush(t) < 0)
+		return -1;
+	for (;;) {
+		int n;
+		if (redisReaderGetReply(t->reader, out) != REDIS_OK) {
+			snprintf(t->err, sizeof t->err, "protocol error: %s", t->reader->errstr);
+			return -1;
+		}
+		if (*out)
+			return 0;
+		ERR_clear_error();
+		errno = 0;
+		n = SSL_read(t->ssl, buf, sizeof buf);
+		if (n <= 0) {
+			int e = SSL_get_error(t->ssl, n);
+			tls_reason(e, "closed", t->err, sizeof t->err);
+			return -1;
+		}
+		if (redisReaderFeed(t->reader, buf, (size_t)n) != REDIS_OK) {
+			snprintf(t->err, sizeof t->err, "out of memory");
+			return -1;
+		}
+	}
+}
+
 /* ---- the connection -------------------------------------------------------------- */
+
+/* Queue a command on whichever transport: 0, or -1 (see conn_error). */
+static int conn_append(struct ctl *c, int argc, const char **argv, const size_t *argvlen)
+{
+	char *cmd;
+	int n;
+
+	if (c->tls == NULL)
+		return redisAppendCommandArgv(c->rc, argc, argv, argvlen) == REDIS_OK ? 0 : -1;
+	n = redisFormatCommandArgv(&cmd, argc, argv, argvlen);
+	if (n < 0) {
+		snprintf(c->tls->err, sizeof c->tls->err, "out of memory");
+		return -1;
+	}
+	sbuf_add(&c->tls->out, cmd, (size_t)n);
+	explicit_bzero(cmd, (size_t)n);
+	redisFreeCommand(cmd);
+	return 0;
+}
+
+static int conn_get_reply(struct ctl *c, redisReply **out)
+{
+	void *r = NULL;
+	int rc = c->tls ? tls_get_reply(c->tls, &r) : redisGetReply(c->rc, &r);
+
+	*out = r;
+	return rc == 0 && r != NULL ? 0 : -1;
+}
+
+static const char *conn_error(const struct ctl *c)
+{
+	const char *e = c->tls ? c->tls->err : c->rc ? c->rc->errstr : "";
+
+	return e[0] ? e : "closed";
+}
 
 static int auth(struct ctl *c)
 {
@@ -345,10 +721,9 @@ static int auth(struct ctl *c)
 	argv[2] = c->set.password;
 	for (int i = 0; i < 3; i++)
 		argvlen[i] = strlen(argv[i]);
-	r = redisCommandArgv(c->rc, 3, argv, argvlen);
-	if (r == NULL) {
+	if (conn_append(c, 3, argv, argvlen) < 0 || conn_get_reply(c, &r) < 0) {
 		fprintf(stderr, "repairctl: %s: connection lost during AUTH: %s\n", c->endpoint,
-		        c->rc->errstr);
+		        conn_error(c));
 		return EX_UNAVAILABLE;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -367,14 +742,22 @@ int ctl_connect(struct ctl *c)
 {
 	struct timeval ct = {CONNECT_TIMEOUT_SEC, 0}, rt = {REPLY_TIMEOUT_SEC, 0};
 	const char *sock = NULL;
-	int err;
+	bool tls = c->set.tls == 1;
+	int err, rc;
 
-	if (c->rc)
+	if (c->rc || c->tls)
 		return 0;
-	if (c->set.host || c->set.port) {
+	if (tls || c->set.host || c->set.port) {
 		const char *host = c->set.host ? c->set.host : CTL_DEFAULT_HOST;
-		int port = c->set.port ? c->set.port : CTL_DEFAULT_PORT;
+		int port = c->set.port ? c->set.port
+		           : tls       ? CTL_DEFAULT_TLS_PORT
+		                       : CTL_DEFAULT_PORT;
 		snprintf(c->endpoint, sizeof c->endpoint, "%s:%d", host, port);
+		if (tls) {
+			if ((rc = tls_open(c, host, port)) != 0)
+				return rc;
+			return c->set.user ? auth(c) : 0;
+		}
 		c->rc = redisConnectWithTimeout(host, port, ct);
 	} else {
 		sock = c->set.socket ? c->set.socket : CTL_DEFAULT_SOCKET;
@@ -412,6 +795,8 @@ void ctl_close(struct ctl *c)
 	if (c->rc)
 		redisFree(c->rc);
 	c->rc = NULL;
+	tls_free(c->tls);
+	c->tls = NULL;
 	for (size_t i = 0; i < c->ncentres; i++) {
 		free(c->centres[i].id);
 		free(c->centres[i].timezone);
@@ -424,7 +809,7 @@ void ctl_close(struct ctl *c)
 static int lost(struct ctl *c)
 {
 	fprintf(stderr, "repairctl: connection to repaird at %s lost: %s\n", c->endpoint,
-	        c->rc->errstr[0] ? c->rc->errstr : "closed");
+	        conn_error(c));
 	fprintf(stderr, "repairctl: %s\n", CTL_START_HINT);
 	return EX_UNAVAILABLE;
 }
@@ -435,19 +820,15 @@ int ctl_append(struct ctl *c, const struct args *a)
 
 	if ((rc = ctl_connect(c)) != 0)
 		return rc;
-	if (redisAppendCommandArgv(c->rc, a->n, (const char **)a->v, a->len) != REDIS_OK)
+	if (conn_append(c, a->n, (const char **)a->v, a->len) < 0)
 		return lost(c);
 	return 0;
 }
 
 int ctl_read(struct ctl *c, redisReply **out)
 {
-	void *r = NULL;
-
-	*out = NULL;
-	if (redisGetReply(c->rc, &r) != REDIS_OK || r == NULL)
+	if (conn_get_reply(c, out) < 0)
 		return lost(c);
-	*out = r;
 	return 0;
 }
 

@@ -5,12 +5,17 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <termios.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include "repairctl.h"
 #include "xmalloc.h"
@@ -41,6 +46,9 @@ enum {
 	OPT_PASSWORD_FILE = 300,
 	OPT_NO_COLOUR,
 	OPT_CONFIG,
+	OPT_TLS,
+	OPT_CACERT,
+	OPT_TLS_SERVER_NAME,
 	OPT_OWN = 1000, /* a subcommand's own options count up from here */
 };
 
@@ -51,6 +59,9 @@ static const struct option common_opts[] = {
         {"user", required_argument, NULL, 'u'},
         {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
         {"config", required_argument, NULL, OPT_CONFIG},
+        {"tls", no_argument, NULL, OPT_TLS},
+        {"cacert", required_argument, NULL, OPT_CACERT},
+        {"tls-server-name", required_argument, NULL, OPT_TLS_SERVER_NAME},
         {"json", no_argument, NULL, 'j'},
         {"no-color", no_argument, NULL, OPT_NO_COLOUR},
         {"no-colour", no_argument, NULL, OPT_NO_COLOUR},
@@ -67,6 +78,10 @@ static const char common_help[] =
         "                           or REPAIRCTL_PASSWORD, never from the command line\n"
         "      --password-file FILE the first line of FILE is the password\n"
         "      --config FILE        settings file (default ~/.config/repairctl.conf)\n"
+        "      --tls                TCP with TLS (default port 7879); the certificate is\n"
+        "                           checked against the host name or address\n"
+        "      --cacert FILE        the CA that signed repaird's certificate (PEM)\n"
+        "      --tls-server-name NAME  check the certificate for NAME instead\n"
         "  -j, --json               JSON for scripts: one object or array, times in UTC\n"
         "      --no-color           no colour (also NO_COLOR=1; colour only on a terminal)\n"
         "  -h, --help               this help\n";
@@ -126,6 +141,15 @@ static int common_opt(struct ctl *c, const struct subcmd *sc, int code, const ch
 		return 0;
 	case OPT_CONFIG:
 		c->config_path = arg;
+		return 0;
+	case OPT_TLS:
+		c->cmdline.tls = 1;
+		return 0;
+	case OPT_CACERT:
+		set_str(&c->cmdline.cacert, arg);
+		return 0;
+	case OPT_TLS_SERVER_NAME:
+		set_str(&c->cmdline.tls_server_name, arg);
 		return 0;
 	case 'j':
 		c->json = true;
@@ -1447,6 +1471,61 @@ static int products(struct ctl *c, const struct subcmd *sc, int argc, char **arg
 
 /* ---- the table of subcommands --------------------------------------------------------- */
 
+/* Read one line with the terminal's echo off (or plainly from a pipe). */
+static int read_secret(const char *prompt, char *buf, size_t len)
+{
+	struct termios old, quiet;
+	bool tty = isatty(STDIN_FILENO) != 0;
+	size_t n;
+
+	if (tty) {
+		fprintf(stderr, "%s", prompt);
+		tcgetattr(STDIN_FILENO, &old);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	if (fgets(buf, (int)len, stdin) == NULL)
+		buf[0] = '\0';
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return n > 0 ? 0 : -1;
+}
+
+/* `repairctl passwd`: the access.users password line for a password typed twice. */
+static int passwd_cmd(struct ctl *c, const struct subcmd *sc, int argc, char **argv)
+{
+	char pw[1024], again[1024];
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	int rc, first;
+
+	if ((rc = parse(c, sc, argc, argv, NULL, NULL, NULL, &first)) != 0 ||
+	    (rc = operands(sc, argc, first, 0, 0)) != 0)
+		return rc;
+	if (read_secret("Password: ", pw, sizeof pw) < 0) {
+		fprintf(stderr, "repairctl: an empty password is not allowed\n");
+		return EX_DATAERR;
+	}
+	if (isatty(STDIN_FILENO) &&
+	    (read_secret("Again: ", again, sizeof again) < 0 || strcmp(pw, again) != 0)) {
+		fprintf(stderr, "repairctl: the two passwords differ\n");
+		return EX_DATAERR;
+	}
+	SHA256((const unsigned char *)pw, strlen(pw), digest);
+	OPENSSL_cleanse(pw, sizeof pw);
+	OPENSSL_cleanse(again, sizeof again);
+	printf("password: \"sha256:");
+	for (size_t i = 0; i < sizeof digest; i++)
+		printf("%02x", digest[i]);
+	printf("\"\n");
+	return 0;
+}
+
 static const struct subcmd cmds[] = {
         {"ticket", "open", ticket_open, NULL,
          "ticket open --centre C --product MODEL --serial S --service repair|maintenance|upgrade\n"
@@ -1516,6 +1595,10 @@ static const struct subcmd cmds[] = {
          "repaird's INFO: server clients persistence events tickets commandstats (default\n"
          "all).\n"},
         {"ping", NULL, ping, NULL, "ping", "Check that repaird answers, and how fast.\n"},
+        {"passwd", NULL, passwd_cmd, NULL, "passwd",
+         "Read a password (twice on a terminal, echo off; once from a pipe) and print\n"
+         "the line for access.users in repaird.yaml: password: \"sha256:<hex>\".\n"
+         "Needs no daemon.\n"},
         {"centres", NULL, centres, NULL, "centres",
          "The service centres: id, type, country, timezone, name.\n"},
         {"products", NULL, products, NULL,
@@ -1613,6 +1696,9 @@ int main(int argc, char **argv)
 	        {"user", required_argument, NULL, 'u'},
 	        {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
 	        {"config", required_argument, NULL, OPT_CONFIG},
+	        {"tls", no_argument, NULL, OPT_TLS},
+	        {"cacert", required_argument, NULL, OPT_CACERT},
+	        {"tls-server-name", required_argument, NULL, OPT_TLS_SERVER_NAME},
 	        {"json", no_argument, NULL, 'j'},
 	        {"no-color", no_argument, NULL, OPT_NO_COLOUR},
 	        {"no-colour", no_argument, NULL, OPT_NO_COLOUR},

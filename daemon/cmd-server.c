@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include "upstream.h"
 #include "log.h"
 #include "timeutil.h"
@@ -25,12 +28,72 @@ static int ping(struct cmd_req *r)
 	return 0;
 }
 
+/* Failed AUTHs from this address in the last minute (slot found or taken). */
+static unsigned auth_failures(struct server *srv, const char *peer, bool add)
+{
+	char addr[48];
+	const char *colon = strrchr(peer, ':');
+	size_t n = colon ? (size_t)(colon - peer) : strlen(peer);
+	int64_t now = server_realtime();
+	size_t oldest = 0;
+
+	snprintf(addr, sizeof addr, "%.*s", (int)(n < sizeof addr ? n : sizeof addr - 1), peer);
+	for (size_t i = 0; i < AUTH_FAIL_SLOTS; i++) {
+		if (strcmp(srv->auth_fail[i].addr, addr) == 0) {
+			if (now - srv->auth_fail[i].last > 60)
+				srv->auth_fail[i].count = 0;
+			if (add) {
+				srv->auth_fail[i].count++;
+				srv->auth_fail[i].last = now;
+			}
+			return srv->auth_fail[i].count;
+		}
+		if (srv->auth_fail[i].last < srv->auth_fail[oldest].last)
+			oldest = i;
+	}
+	if (!add)
+		return 0;
+	snprintf(srv->auth_fail[oldest].addr, sizeof srv->auth_fail[oldest].addr, "%s", addr);
+	srv->auth_fail[oldest].count = 1;
+	srv->auth_fail[oldest].last = now;
+	return 1;
+}
+
 static int auth(struct cmd_req *r)
 {
-	/* No users yet: answer as Redis does when no password is configured. */
-	reply_error(r->out, "ERR",
-	            "AUTH called without any password configured for the default user. "
-	            "Are you sure your configuration is correct?");
+	const struct config *cfg = r->srv->cfg;
+	const struct user *u;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	static const unsigned char nobody[SHA256_DIGEST_LENGTH];
+	unsigned failures;
+	char esc[80];
+
+	if (cfg->nusers == 0) {
+		/* No users: answer as Redis does when no password is configured. */
+		reply_error(r->out, "ERR",
+		            "AUTH called without any password configured for the default user. "
+		            "Are you sure your configuration is correct?");
+		return -1;
+	}
+	u = config_user(cfg, r->argv[1]);
+	SHA256((const unsigned char *)r->argv[2], r->argvlen[2], digest);
+	/* Constant time, and the same work for an unknown user. */
+	if (CRYPTO_memcmp(digest, u ? u->sha256 : nobody, sizeof digest) == 0 && u) {
+		free(r->c->user);
+		r->c->user = xstrdup(u->name);
+		log_msg(LOG_INFO, "client %llu (%s) authenticated as %s (%s)",
+		        (unsigned long long)r->c->id, r->c->peer, u->name, role_names[u->role]);
+		reply_ok(r->out);
+		return 0;
+	}
+	failures = auth_failures(r->srv, r->c->peer, true);
+	log_msg(LOG_WARNING, "AUTH failed for user \"%s\" from %s (%u in the last minute)",
+	        log_escape(r->argv[1], r->argvlen[1] > 64 ? 64 : r->argvlen[1], esc, sizeof esc),
+	        r->c->peer, failures);
+	reply_error(r->out, "WRONGPASS", "invalid username-password pair or user is disabled.");
+	/* Guessing gets slow: from the fourth failure a minute, replies wait. */
+	if (failures > 3)
+		client_delay(r->c, failures - 3 > 5 ? 5 : (int)(failures - 3));
 	return -1;
 }
 
@@ -303,7 +366,11 @@ static int stats(struct cmd_req *r)
 		return -1;
 	if (o[2].seen && cmd_parse_date(r, "UNTIL", o[2].value, &until) < 0)
 		return -1;
-	engine_stats(r->srv->eng, o[0].value, since, until, &s);
+	if (o[0].seen || r->user == NULL || r->user->all_centres)
+		engine_stats(r->srv->eng, o[0].value, since, until, &s);
+	else /* only the caller's centres */
+		engine_stats_in(r->srv->eng, (const char *const *)r->user->centres,
+		                r->user->ncentres, since, until, &s);
 	reply_array(r->out, 2 * (8 + TIER_COUNT));
 	reply_bulk_str(r->out, "closed");
 	reply_u64(r->out, s.closed);
@@ -365,7 +432,7 @@ const struct cmd_entry cmd_server_entries[] = {
         {"AUTH", 3, CMD_NOAUTH, "AUTH username password", auth},
         {"QUIT", -1, CMD_NOAUTH, "QUIT", quit},
         {"COMMAND", -1, CMD_NOAUTH, "COMMAND [DOCS|COUNT]", command},
-        {"INFO", -1, CMD_READONLY, "INFO [section]", info},
+        {"INFO", -1, CMD_READONLY | CMD_OPS, "INFO [section]", info},
         {"CONFIG.RELOAD", 1, CMD_ADMIN, "CONFIG.RELOAD", config_reload},
         {"STATS", -1, CMD_READONLY, "STATS [CENTRE id] [SINCE date] [UNTIL date]", stats},
         {"JOURNAL.COMPACT", 1, CMD_ADMIN, "JOURNAL.COMPACT", journal_compact_cmd},

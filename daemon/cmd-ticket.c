@@ -198,6 +198,11 @@ static int ticket_list(struct cmd_req *r)
 		}
 		f.count = (size_t)v;
 	}
+	if (r->user && !r->user->all_centres) {
+		/* A user only ever sees its own centres' tickets. */
+		f.centres = (const char *const *)r->user->centres;
+		f.ncentres = r->user->ncentres;
+	}
 	out = xreallocarray(NULL, f.count, sizeof *out);
 	n = engine_ticket_list(r->srv->eng, &f, out);
 	reply_array(r->out, (long long)n);

@@ -1,6 +1,9 @@
 /* cmd: the command table, dispatch and the helpers the handlers share. */
 #include "cmd.h"
 
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,6 +78,142 @@ static void reply_unknown(struct rbuf *out, int argc, char **argv, size_t *argvl
 	reply_error(out, "ERR", msg);
 }
 
+/* ---- access ---------------------------------------------------------------------------- */
+
+/*
+ * Someone speaking HTTP to us (a browser tricked into POSTing to localhost:7878,
+ * as Redis has seen): no reply, close, log.
+ */
+static bool cross_protocol(struct client *c, int argc, char **argv, size_t *argvlen)
+{
+	char esc[80];
+
+	if (strcasecmp(argv[0], "POST") != 0 && strcasecmp(argv[0], "Host:") != 0 &&
+	    !(strcasecmp(argv[0], "GET") == 0 && argc > 1 && argv[1][0] == '/'))
+		return false;
+	log_msg(LOG_WARNING,
+	        "possible cross-protocol attack: client %llu (%s) sent \"%s\" (HTTP?); closing",
+	        (unsigned long long)c->id, c->peer,
+	        log_escape(argv[0], argvlen[0] > 32 ? 32 : argvlen[0], esc, sizeof esc));
+	c->srv->protocol_errors++;
+	client_close_after_reply(c);
+	bufferevent_disable(c->bev, EV_READ);
+	return true;
+}
+
+/* The user the client acts for; *unrestricted when no check applies. */
+static const struct user *client_identity(const struct client *c, bool *unrestricted,
+                                          bool *anonymous)
+{
+	const struct config *cfg = c->srv->cfg;
+	const struct user *u;
+
+	*unrestricted = false;
+	*anonymous = false;
+	if (c->user) {
+		u = config_user(cfg, c->user);
+		if (u)
+			return u;
+		/* The user went away in a reload: as if never authenticated. */
+	}
+	if (c->is_unix) {
+		u = config_user(cfg, cfg->unix_user);
+		*unrestricted = u == NULL; /* no users configured: the socket's mode is the guard */
+		return u;
+	}
+	if (!cfg->tcp_auth) {
+		*unrestricted = true;
+		return NULL;
+	}
+	*anonymous = true;
+	return NULL;
+}
+
+static bool role_may(enum role role, unsigned flags)
+{
+	if (flags & CMD_ADMIN)
+		return role == ROLE_ADMIN;
+	if (flags & CMD_OPS)
+		return role == ROLE_ADMIN || role == ROLE_STAFF;
+	if (flags & CMD_MEMBER)
+		return role == ROLE_ADMIN || (role == ROLE_STAFF && !(flags & CMD_WRITE));
+	if (flags & CMD_WRITE)
+		return role != ROLE_VIEWER;
+	return true;
+}
+
+static void refuse(struct cmd_req *r, const char *word, const char *why)
+{
+	const struct user *u = r->user;
+
+	log_msg(LOG_WARNING, "refused %s to %s from %s: %s", r->argv[0], u ? u->name : "(nobody)",
+	        r->c->peer, why);
+	reply_errorf(r->out, word, "%s", why);
+}
+
+bool cmd_centre_allowed(const struct cmd_req *r, const char *centre)
+{
+	return r->user == NULL || config_user_has_centre(r->user, centre);
+}
+
+void cmd_noperm_centre(struct cmd_req *r, const char *centre)
+{
+	char why[200], esc[80];
+
+	snprintf(why, sizeof why, "user %s may not work on centre %s", r->user->name,
+	         log_escape(centre, strlen(centre), esc, 64));
+	refuse(r, "NOPERM", why);
+}
+
+/* Authentication, role and centre, driven by the table's flags (after arity). */
+static int access_check(struct cmd_req *r, const struct cmd_entry *e)
+{
+	bool unrestricted, anonymous;
+	char why[200];
+
+	r->user = client_identity(r->c, &unrestricted, &anonymous);
+	if (e->flags & CMD_NOAUTH)
+		return 0;
+	if (anonymous) {
+		refuse(r, "NOAUTH", "Authentication required.");
+		return -1;
+	}
+	if (unrestricted)
+		return 0;
+	if (r->user == NULL) {
+		refuse(r, "NOPERM", "this connection acts for no known user");
+		return -1;
+	}
+	if (!role_may(r->user->role, e->flags)) {
+		snprintf(why, sizeof why, "user %s (%s) may not run %s", r->user->name,
+		         role_names[r->user->role], e->name);
+		refuse(r, "NOPERM", why);
+		return -1;
+	}
+	if (e->flags & CMD_TICKET) {
+		const struct ticket *t =
+		        engine_ticket_get(r->srv->eng, strtoull(r->argv[1], NULL, 10));
+		if (t && !cmd_centre_allowed(r, engine_str(r->srv->eng, t->centre))) {
+			snprintf(why, sizeof why,
+			         "ticket %llu belongs to centre %s, not to user %s",
+			         (unsigned long long)t->id, engine_str(r->srv->eng, t->centre),
+			         r->user->name);
+			refuse(r, "NOPERM", why);
+			return -1;
+		}
+	}
+	/* A CENTRE option names a centre the user must have (TICKET.OPEN, LIST, STATS). */
+	for (int i = 1; i + 1 < r->argc; i++) {
+		if (strcasecmp(r->argv[i], "CENTRE") == 0 &&
+		    config_centre(r->srv->cfg, r->argv[i + 1]) != NULL &&
+		    !cmd_centre_allowed(r, r->argv[i + 1])) {
+			cmd_noperm_centre(r, r->argv[i + 1]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 {
 	struct server *srv = c->srv;
@@ -91,6 +230,8 @@ void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 	int rc;
 
 	srv->total_commands++;
+	if (cross_protocol(c, argc, argv, argvlen))
+		return;
 	e = cmd_lookup(srv, argv[0], &index);
 	if (e == NULL) {
 		reply_unknown(r.out, argc, argv, argvlen);
@@ -99,6 +240,10 @@ void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 	if ((e->arity > 0 && argc != e->arity) || (e->arity < 0 && argc < -e->arity)) {
 		reply_errorf(r.out, "ERR", "wrong number of arguments for '%s' command (usage: %s)",
 		             e->name, e->usage);
+		return;
+	}
+	if (access_check(&r, e) < 0) {
+		srv->cmd_stats[index].errors++;
 		return;
 	}
 	if ((e->flags & CMD_WRITE) && srv->journal.failed) {
@@ -257,5 +402,7 @@ int cmd_parse_options(struct cmd_req *r, int first, struct cmd_opt *opts, size_t
 
 const char *cmd_user(const struct cmd_req *r)
 {
+	if (r->user)
+		return r->user->name;
 	return r->c->is_unix ? "unix" : "tcp";
 }

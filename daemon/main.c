@@ -16,6 +16,7 @@
 #include "log.h"
 #include "server.h"
 #include "timeutil.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 #define DEFAULT_CONFIG "/etc/repaird/repaird.yaml"
@@ -50,17 +51,47 @@ static void usage(FILE *f)
 	        "write or fsync failed under fsync: always; 78 configuration invalid.\n");
 }
 
+/*
+ * Load each listen.tls certificate and key as the daemon will (the config
+ * loader only sees that the files are readable). The number that fail, each
+ * reported on stderr or in the log.
+ */
+static size_t tls_load_errors(const struct config *cfg, bool to_log)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < cfg->nlisten_tls; i++) {
+		char err[512];
+		struct ssl_ctx_st *ctx = tls_context_new(&cfg->listen_tls[i], err, sizeof err);
+		if (ctx == NULL) {
+			bad++;
+			if (to_log)
+				log_msg(LOG_ERR, "%s: %s", cfg->path, err);
+			else
+				fprintf(stderr, "%s: %s\n", cfg->path, err);
+		}
+		tls_context_free(ctx);
+	}
+	return bad;
+}
+
 /* Load and report like `nginx -t`: every error on stderr, one per line. */
 static int check_config(const char *path)
 {
 	struct config_errors errs = {0};
 	struct config *cfg = config_load(path, &errs);
+	size_t bad;
 
 	if (cfg == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msg[i]);
 		fprintf(stderr, "%s: %zu error%s\n", path, errs.n, errs.n == 1 ? "" : "s");
 		config_errors_free(&errs);
+		return EX_CONFIG;
+	}
+	if ((bad = tls_load_errors(cfg, false)) > 0) {
+		fprintf(stderr, "%s: %zu error%s\n", path, bad, bad == 1 ? "" : "s");
+		config_free(cfg);
 		return EX_CONFIG;
 	}
 	printf("%s: ok (%zu centres, %zu countries, %zu products)\n", path, cfg->ncentres,
@@ -192,6 +223,14 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	log_set_level(srv.cfg->log_level);
+	if (tls_load_errors(srv.cfg, true) > 0) {
+		/* A certificate that does not load is a configuration error: no restart loop. */
+		log_msg(LOG_ERR, "%s: TLS certificate or key unusable; not starting",
+		        srv.config_path);
+		config_free(srv.cfg);
+		free(srv.ov.listen);
+		return EX_CONFIG;
+	}
 	log_msg(LOG_NOTICE, "repaird %s starting with %s (%zu centres, %zu products)%s",
 	        REPAIRD_VERSION, srv.config_path, srv.cfg->ncentres, srv.cfg->nproducts,
 	        srv.debug_clock ? ", debug clock" : "");

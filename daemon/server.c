@@ -30,6 +30,7 @@
 #include "upstream.h"
 #include "log.h"
 #include "timeutil.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 static void client_free(struct client *c);
@@ -146,11 +147,18 @@ static void client_release(struct client *c)
 		/*
 		 * Write at once, as Redis does before it sleeps, instead of waiting
 		 * for the loop to report the socket writable: one round trip less.
+		 * Not under TLS: those bytes must go through the encryption.
 		 */
-		if (was_empty && evbuffer_write(out, bufferevent_getfd(c->bev)) < 0 &&
+		if (was_empty && !c->is_tls && evbuffer_write(out, bufferevent_getfd(c->bev)) < 0 &&
 		    errno != EAGAIN && errno != EINTR)
 			log_msg(LOG_DEBUG, "client %llu: write: %s", (unsigned long long)c->id,
 			        strerror(errno));
+	}
+	if (evbuffer_get_length(out) > CLIENT_OUTPUT_LIMIT) {
+		log_msg(LOG_WARNING, "client %llu (%s): %zu bytes of replies unread: closing",
+		        (unsigned long long)c->id, c->peer, evbuffer_get_length(out));
+		client_free(c);
+		return;
 	}
 	if (!c->closing && !c->read_paused && evbuffer_get_length(out) > CLIENT_OUTPUT_PAUSE) {
 		/* Backpressure: a client that does not read its replies stops being read. */
@@ -194,8 +202,8 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
 		struct client *c = list;
 		list = c->next_pending;
 		c->next_pending = NULL;
-		if (!durable && c->wrote) {
-			/* Its change is not on disk: hold its replies until a retry succeeds. */
+		if ((!durable && c->wrote) || c->delayed) {
+			/* Its change is not on disk (or it failed AUTH): hold its replies. */
 			c->next_pending = held;
 			held = c;
 			continue;
@@ -232,6 +240,11 @@ static void client_free(struct client *c)
 	event_free(c->resume);
 	proto_free(&c->parser);
 	rbuf_free(&c->pending);
+	if (c->handshake)
+		event_free(c->handshake);
+	if (c->delay_ev)
+		event_free(c->delay_ev);
+	free(c->user);
 	free(c);
 }
 
@@ -242,6 +255,41 @@ static void protocol_error(struct client *c, const char *msg)
 	reply_error(client_reply_buf(c), "ERR", msg);
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
+}
+
+/* Before AUTH, a TCP client gets Redis's small limits: it cannot make us allocate much. */
+static const struct proto_limits unauth_limits = {10, 16384, 16384};
+
+static const struct proto_limits *client_limits(const struct client *c)
+{
+	if (!c->is_unix && c->srv->cfg->tcp_auth && c->user == NULL)
+		return &unauth_limits;
+	return &proto_default_limits;
+}
+
+static void on_delay_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	(void)fd;
+	(void)what;
+	c->delayed = false;
+	bufferevent_enable(c->bev, EV_READ);
+	client_reply_buf(c); /* make sure it is on the pending list */
+	event_active(c->srv->commit_ev, EV_TIMEOUT, 0);
+}
+
+void client_delay(struct client *c, int secs)
+{
+	struct timeval tv = {secs, 0};
+
+	if (c->delay_ev == NULL)
+		c->delay_ev = evtimer_new(c->srv->base, on_delay_over, c);
+	if (c->delay_ev == NULL)
+		return;
+	c->delayed = true;
+	bufferevent_disable(c->bev, EV_READ);
+	evtimer_add(c->delay_ev, &tv);
 }
 
 /* Parse and run up to a fair share of requests from the input buffer. */
@@ -258,8 +306,8 @@ static void client_process(struct client *c)
 
 		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1 || vec.iov_len == 0)
 			return;
-		st = proto_feed(&c->parser, &proto_default_limits, vec.iov_base, vec.iov_len, &used,
-		                err, sizeof err);
+		st = proto_feed(&c->parser, client_limits(c), vec.iov_base, vec.iov_len, &used, err,
+		                sizeof err);
 		evbuffer_drain(in, used);
 		if (st == PROTO_ERROR) {
 			protocol_error(c, err);
@@ -315,24 +363,52 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct client *c = arg;
+	int saved_errno = EVUTIL_SOCKET_ERROR();
+	char why[256];
 
-	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		/* TLS: the handshake is done. */
+		c->tls_ready = true;
+		if (c->handshake)
+			evtimer_del(c->handshake);
+		log_msg(LOG_DEBUG, "client %llu (%s): %s", (unsigned long long)c->id, c->peer,
+		        tls_describe(bev, why, sizeof why));
+		return;
+	}
+	if (c->is_tls && (what & BEV_EVENT_ERROR))
+		/* A plain-text client on a TLS port ends here: "wrong version number". */
+		log_msg(c->tls_ready ? LOG_DEBUG : LOG_INFO,
+		        "client %llu (%s): TLS %s: %s; closing", (unsigned long long)c->id, c->peer,
+		        c->tls_ready ? "error" : "handshake failed",
+		        tls_error(bev, saved_errno, why, sizeof why));
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		client_free(c);
 }
 
+static void on_handshake_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+
+	(void)fd;
+	(void)what;
+	log_msg(LOG_INFO, "client %llu (%s): no TLS handshake in time; closing",
+	        (unsigned long long)c->id, c->peer);
+	client_free(c);
+}
+
 static void client_new(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen,
-                       bool is_unix)
+                       const struct listener *l)
 {
 	struct client *c;
 	char host[48], port[8];
+	bool is_unix = l->is_unix;
 
 	srv->total_connections++;
 	if (srv->stopping || srv->nclients >= (size_t)srv->cfg->max_clients) {
 		static const char busy[] = "-BUSY max number of clients reached\r\n";
 		srv->rejected_connections++;
 		/* Best effort: the socket is new and its buffer empty. */
-		if (write(fd, busy, sizeof busy - 1) < 0)
+		if (l->tls == NULL && write(fd, busy, sizeof busy - 1) < 0)
 			log_msg(LOG_DEBUG, "could not tell a rejected client: %s", strerror(errno));
 		evutil_closesocket(fd);
 		return;
@@ -350,10 +426,19 @@ static void client_new(struct server *srv, evutil_socket_t fd, struct sockaddr *
 	proto_init(&c->parser);
 	rbuf_init(&c->pending);
 	evutil_make_socket_nonblocking(fd);
-	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->is_tls = l->tls != NULL;
+	c->bev = c->is_tls ? tls_bufferevent_new(srv->base, fd, l->tls)
+	                   : bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->resume = event_new(srv->base, -1, 0, on_resume, c);
-	if (c->bev == NULL || c->resume == NULL)
+	if (c->is_tls)
+		c->handshake = evtimer_new(srv->base, on_handshake_timeout, c);
+	if (c->bev == NULL || c->resume == NULL || (c->is_tls && c->handshake == NULL))
 		fatalx("libevent: cannot set up a client");
+	if (c->is_tls) {
+		struct timeval tv = {l->handshake_timeout_ms / 1000,
+		                     (l->handshake_timeout_ms % 1000) * 1000};
+		evtimer_add(c->handshake, &tv);
+	}
 	bufferevent_setcb(c->bev, on_read, on_write, on_client_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CLIENT_OUTPUT_RESUME, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -373,7 +458,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 	struct listener *l = arg;
 
 	(void)lev;
-	client_new(l->srv, fd, sa, salen, l->is_unix);
+	client_new(l->srv, fd, sa, salen, l);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -460,6 +545,27 @@ static int listen_tcp(struct server *srv, const char *addr, char *err, size_t er
 	}
 	freeaddrinfo(res);
 	listener_add(srv, fd, addr, false);
+	return 0;
+}
+
+/* A listen.tls listener: its certificate and key are loaded before the port is bound. */
+static int listen_tls(struct server *srv, const struct tls_listen *t, char *err, size_t errlen)
+{
+	struct ssl_ctx_st *ctx = tls_context_new(t, err, errlen);
+	char desc[512];
+
+	if (ctx == NULL)
+		return -1;
+	if (listen_tcp(srv, t->address, err, errlen) < 0) {
+		tls_context_free(ctx);
+		return -1;
+	}
+	/* listener_add() put the new listener first. */
+	srv->listeners->tls = ctx;
+	srv->listeners->handshake_timeout_ms = t->handshake_timeout_ms;
+	log_msg(tls_context_expired(ctx) ? LOG_WARNING : LOG_INFO, "TLS on %s: %s%s", t->address,
+	        tls_context_describe(ctx, desc, sizeof desc),
+	        tls_context_expired(ctx) ? " (not valid now: clients will refuse it)" : "");
 	return 0;
 }
 
@@ -567,6 +673,7 @@ static void listeners_free(struct server *srv)
 		event_free(l->retry);
 		if (l->is_unix && !l->activated)
 			unlink(l->addr + 5);
+		tls_context_free(l->tls); /* connections still open hold their own reference */
 		free(l);
 	}
 }
@@ -824,6 +931,10 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	if (activated == 0 && srv->cfg->listen_unix &&
 	    listen_unix(srv, srv->cfg->listen_unix, srv->cfg->unix_mode, err, errlen) < 0)
 		return -1;
+	/* Not replaced by socket activation: systemd cannot tell which socket wants TLS. */
+	for (size_t i = 0; i < srv->cfg->nlisten_tls; i++)
+		if (listen_tls(srv, &srv->cfg->listen_tls[i], err, errlen) < 0)
+			return -1;
 	if (sd_watchdog_enabled(0, &usec) > 0)
 		srv->watchdog_usec = usec;
 	event_add(srv->cron_ev, &second);

@@ -11,6 +11,7 @@
 #ifndef REPAIRD_CMD_H
 #define REPAIRD_CMD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@
 #define CMD_DEBUG    (1u << 4) /* exists only with --debug-clock */
 #define CMD_MEMBER   (1u << 5) /* touches member records */
 #define CMD_TICKET   (1u << 6) /* touches a ticket's centre (argv[1] is a ticket id) */
+#define CMD_OPS      (1u << 7) /* operations data: admin and staff */
 
 struct cmd_req {
 	struct client *c;
@@ -32,6 +34,7 @@ struct cmd_req {
 	size_t *argvlen;
 	int64_t now;
 	struct rbuf *out;
+	const struct user *user; /* whom the request acts for; NULL: unrestricted */
 };
 
 struct cmd_entry {
@@ -84,6 +87,11 @@ int cmd_parse_options(struct cmd_req *r, int first, struct cmd_opt *opts, size_t
 /* Reply "ERR syntax error: ..." */
 void cmd_syntax_error(struct cmd_req *r, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+/* May the request's user work on this centre's tickets? */
+bool cmd_centre_allowed(const struct cmd_req *r, const char *centre);
+/* Reply NOPERM for a centre, logging the refusal. */
+void cmd_noperm_centre(struct cmd_req *r, const char *centre);
+
 /* The user a request acts as (for history). */
 const char *cmd_user(const struct cmd_req *r);
 

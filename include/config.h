@@ -48,6 +48,26 @@ struct product {
 	int points;
 };
 
+enum role { ROLE_ADMIN, ROLE_STAFF, ROLE_PARTNER, ROLE_VIEWER, ROLE_COUNT };
+extern const char *const role_names[ROLE_COUNT];
+
+struct user {
+	char *name;
+	unsigned char sha256[32]; /* of the password */
+	enum role role;
+	bool all_centres; /* centres: "*" */
+	char **centres;   /* else these centre ids */
+	size_t ncentres;
+};
+
+/* A TLS listener (listen.tls); relative cert and key paths start at the config's directory. */
+struct tls_listen {
+	char *address; /* "host:port" */
+	char *cert;    /* PEM: the certificate, then any intermediates */
+	char *key;     /* PEM: its private key */
+	int handshake_timeout_ms;
+};
+
 struct config {
 	char *path;
 
@@ -56,6 +76,8 @@ struct config {
 	size_t nlisten_tcp;
 	char *listen_unix; /* NULL = none */
 	unsigned unix_mode;
+	struct tls_listen *listen_tls;
+	size_t nlisten_tls;
 
 	/* server: */
 	char *state_dir;
@@ -106,6 +128,12 @@ struct config {
 	char *products_path;
 	uint32_t fingerprint; /* CRC32C of the configuration and catalogue texts */
 
+	/* access: */
+	bool tcp_auth;   /* TCP clients must AUTH (off only when every listener is loopback) */
+	char *unix_user; /* the user a unix-socket connection acts as */
+	struct user *users;
+	size_t nusers;
+
 	/* journal: (compaction) */
 	long journal_compact_min;  /* bytes: never compact a smaller journal */
 	int journal_compact_ratio; /* compact when the journal is this many times the live state */
@@ -131,6 +159,9 @@ void config_errors_free(struct config_errors *errs);
 const struct centre *config_centre(const struct config *cfg, const char *id);
 const struct country *config_country(const struct config *cfg, const char *code);
 const struct product *config_product(const struct config *cfg, const char *model);
+const struct user *config_user(const struct config *cfg, const char *name);
+/* true when the user may work on tickets of this centre. */
+bool config_user_has_centre(const struct user *u, const char *centre);
 /*
  * Up to max catalogue names closest to model (edit distance, case-insensitive),
  * best first; returns how many were written.

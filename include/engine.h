@@ -262,6 +262,8 @@ struct ticket_filter {
 	bool breached;
 	uint64_t after; /* ids greater than this */
 	size_t count;
+	const char *const *centres; /* when set: only tickets of these centres (a user's scope) */
+	size_t ncentres;
 };
 
 /* Up to f->count matching tickets with ids above f->after, ascending. Returns how many. */
@@ -275,6 +277,9 @@ struct engine_stats {
 /* centre NULL: all; since/until: UTC dates of readiness (-1: unbounded). */
 void engine_stats(const struct engine *e, const char *centre, int32_t since, int32_t until,
                   struct engine_stats *s);
+/* The same, over a set of centres (a user's scope); centres NULL: all. */
+void engine_stats_in(const struct engine *e, const char *const *centres, size_t ncentres,
+                     int32_t since, int32_t until, struct engine_stats *s);
 
 /* Counters for INFO tickets. */
 struct engine_counts {

@@ -23,10 +23,13 @@ struct event_base;
 struct event;
 struct bufferevent;
 struct evconnlistener;
+struct ssl_ctx_st;
 
-#define CLIENT_MAX_REQUESTS_PER_EVENT 16                 /* fairness */
-#define CLIENT_OUTPUT_PAUSE           (1u << 20)         /* stop reading above this much unsent */
-#define CLIENT_OUTPUT_RESUME          (256u << 10)       /* resume below this */
+#define CLIENT_MAX_REQUESTS_PER_EVENT 16           /* fairness */
+#define CLIENT_OUTPUT_PAUSE           (1u << 20)   /* stop reading above this much unsent */
+#define CLIENT_OUTPUT_RESUME          (256u << 10) /* resume below this */
+#define CLIENT_OUTPUT_LIMIT           ((size_t)64 << 20) /* close a client whose unsent replies pass this */
+#define AUTH_FAIL_SLOTS               64
 #define CLIENT_QUERY_LIMIT            ((size_t)64 << 20) /* bytes of one request in progress */
 
 struct client {
@@ -38,11 +41,17 @@ struct client {
 	uint64_t id;
 	char peer[64];
 	bool is_unix;
-	bool closing;        /* close once the output has drained */
-	bool read_paused;    /* backpressure */
-	bool in_pending;     /* on the server's pending list */
-	bool wrote;          /* changed state since the last commit: its replies wait for it */
-	int64_t last_active; /* for the idle timeout (real time) */
+	bool is_tls;             /* on a listen.tls listener: bev is a bufferevent_openssl */
+	bool tls_ready;          /* its handshake is done */
+	struct event *handshake; /* closes it when the handshake takes too long */
+	bool closing;            /* close once the output has drained */
+	bool read_paused;        /* backpressure */
+	bool in_pending;         /* on the server's pending list */
+	bool wrote;
+	bool delayed;           /* a failed AUTH: replies held for a while (slows guessing) */
+	char *user;             /* after a successful AUTH */
+	struct event *delay_ev; /* changed state since the last commit: its replies wait for it */
+	int64_t last_active;    /* for the idle timeout (real time) */
 	struct client *next, *prev;  /* all clients */
 	struct client *next_pending; /* clients with replies to release */
 };
@@ -53,7 +62,9 @@ struct listener {
 	struct event *retry; /* re-enable after an accept error such as EMFILE */
 	char addr[128];
 	bool is_unix;
-	bool activated; /* handed in by systemd: its socket file is not ours to remove */
+	bool activated;         /* handed in by systemd: its socket file is not ours to remove */
+	struct ssl_ctx_st *tls; /* listen.tls: OpenSSL's SSL_CTX; NULL: plain */
+	int handshake_timeout_ms;
 	struct listener *next;
 };
 
@@ -107,6 +118,12 @@ struct server {
 	int64_t last_watchdog;
 
 	struct cmd_stat *cmd_stats;
+	/* Recent failed AUTHs per peer address, to slow down guessing. */
+	struct {
+		char addr[48];
+		unsigned count;
+		int64_t last;
+	} auth_fail[AUTH_FAIL_SLOTS];
 	char journal_error[256]; /* the last compaction error, for INFO */
 };
 
@@ -133,5 +150,7 @@ void server_after_change(struct server *srv);
 /* Queue reply bytes for the client (released after this iteration's commit). */
 struct rbuf *client_reply_buf(struct client *c);
 void client_close_after_reply(struct client *c);
+/* Hold the client's replies (and stop reading it) for secs seconds. */
+void client_delay(struct client *c, int secs);
 
 #endif

@@ -32,8 +32,8 @@ struct cfgp {
 	struct config *cfg;
 };
 
-static const char *const top_keys[] = {"listen",   "server",   "journal",   "redis",  "policy",
-                                       "calendar", "products", "countries", "centres"};
+static const char *const top_keys[] = {"listen",   "server",   "journal",   "redis",   "policy",
+                                       "calendar", "products", "countries", "centres", "access"};
 enum {
 	TOP_LISTEN,
 	TOP_SERVER,
@@ -44,6 +44,7 @@ enum {
 	TOP_PRODUCTS,
 	TOP_COUNTRIES,
 	TOP_CENTRES,
+	TOP_ACCESS,
 	TOP_COUNT
 };
 
@@ -309,9 +310,106 @@ static int valid_listen_address(const char *s)
 	return colon[1] != '\0' && *end == '\0' && errno == 0 && port >= 1 && port <= 65535;
 }
 
+/* A cert or key path: relative ones from the directory of the file being read. */
+static char *tls_path(const struct cfgp *p, const char *name)
+{
+	const char *slash = strrchr(p->file, '/');
+	size_t dl, n;
+	char *path;
+
+	if (name[0] == '/' || slash == NULL)
+		return xstrdup(name);
+	dl = (size_t)(slash - p->file);
+	n = dl + strlen(name) + 2;
+	path = xmalloc(n);
+	snprintf(path, n, "%.*s/%s", (int)dl, p->file, name);
+	return path;
+}
+
+/* One listen.tls entry: {address, cert, key, handshake_timeout_ms}. */
+static void parse_listen_tls_one(struct cfgp *p, yaml_node_t *map, size_t idx)
+{
+	static const char *const keys[] = {"address", "cert", "key", "handshake_timeout_ms"};
+	struct tls_listen t = {.handshake_timeout_ms = 5000};
+	yaml_node_t *at[4] = {0};
+	char what[64], item[64];
+	size_t before = p->errs->n;
+
+	snprintf(what, sizeof what, "listen.tls[%zu]", idx);
+	if (expect(p, map, YAML_MAPPING_NODE, what) < 0)
+		return;
+	FOR_PAIRS(map, pair)
+	{
+		yaml_node_t *v = node(p, pair->value);
+		int k = key_index(p, map, pair, what, keys, NKEYS(keys));
+		if (k < 0)
+			continue;
+		at[k] = v;
+		if (k == 3) {
+			get_int(p, v, "listen.tls: handshake_timeout_ms", 100, 600000,
+			        &t.handshake_timeout_ms);
+			continue;
+		}
+		snprintf(item, sizeof item, "listen.tls: %s", keys[k]);
+		if (expect(p, v, YAML_SCALAR_NODE, item) < 0)
+			continue;
+		if (k == 0) {
+			if (!valid_listen_address(scalar(v)))
+				cerr_at(p, v,
+				        "listen.tls: address \"%s\" is not HOST:PORT (port "
+				        "1..65535)",
+				        scalar(v));
+			free(t.address);
+			t.address = xstrdup(scalar(v));
+		} else {
+			char **slot = k == 1 ? &t.cert : &t.key;
+			FILE *f;
+			free(*slot);
+			*slot = tls_path(p, scalar(v));
+			/* Only whether it can be read: repaird loads and checks the PEM at start.
+			 */
+			if ((f = fopen(*slot, "r")) == NULL)
+				cerr_at(p, v, "listen.tls: %s %s: %s", keys[k], *slot,
+				        strerror(errno));
+			else
+				fclose(f);
+		}
+	}
+	for (int k = 0; k < 3; k++)
+		if (at[k] == NULL)
+			cerr_at(p, map, "%s: missing key \"%s\" (needed: address, cert, key)", what,
+			        keys[k]);
+	if (p->errs->n != before) {
+		free(t.address);
+		free(t.cert);
+		free(t.key);
+		return;
+	}
+	p->cfg->listen_tls = xreallocarray(p->cfg->listen_tls, p->cfg->nlisten_tls + 1,
+	                                   sizeof *p->cfg->listen_tls);
+	p->cfg->listen_tls[p->cfg->nlisten_tls++] = t;
+}
+
+/* listen.tls: a list of listeners, or one listener as a mapping. */
+static void parse_listen_tls(struct cfgp *p, yaml_node_t *v)
+{
+	size_t idx = 0;
+
+	if (v->type == YAML_MAPPING_NODE) {
+		parse_listen_tls_one(p, v, 0);
+		return;
+	}
+	if (expect(p, v, YAML_SEQUENCE_NODE, "listen.tls") < 0)
+		return;
+	FOR_ITEMS(v, it)
+	{
+		parse_listen_tls_one(p, node(p, *it), idx++);
+	}
+}
+
 static void parse_listen(struct cfgp *p, yaml_node_t *map)
 {
-	static const char *const keys[] = {"tcp", "unix", "unix_mode"};
+	static const char *const keys[] = {"tcp", "unix", "unix_mode", "tls"};
 	struct config *cfg = p->cfg;
 
 	if (expect(p, map, YAML_MAPPING_NODE, "listen") < 0)
@@ -369,6 +467,9 @@ static void parse_listen(struct cfgp *p, yaml_node_t *map)
 				cfg->unix_mode = (unsigned)mode;
 			break;
 		}
+		case 3:
+			parse_listen_tls(p, v);
+			break;
 		}
 	}
 }
@@ -973,6 +1074,193 @@ static void parse_centres(struct cfgp *p, yaml_node_t *seq)
 	parse_centre(p, node(p, *it));
 }
 
+/* ---- access ---------------------------------------------------------------------- */
+
+const char *const role_names[ROLE_COUNT] = {"admin", "staff", "partner", "viewer"};
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static void user_free(struct user *u)
+{
+	free(u->name);
+	for (size_t k = 0; k < u->ncentres; k++)
+		free(u->centres[k]);
+	free(u->centres);
+}
+
+static void parse_password(struct cfgp *p, yaml_node_t *v, struct user *u)
+{
+	const char *s = scalar(v);
+
+	if (expect(p, v, YAML_SCALAR_NODE, "access.users: password") < 0)
+		return;
+	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != 7 + 64) {
+		cerr_at(p, v,
+		        "access.users: password must be \"sha256:\" and 64 hex digits "
+		        "(make one with `repairctl passwd`)");
+		return;
+	}
+	for (int b = 0; b < 32; b++) {
+		int hi = hexval(s[7 + 2 * b]), lo = hexval(s[8 + 2 * b]);
+		if (hi < 0 || lo < 0) {
+			cerr_at(p, v, "access.users: password: \"%c%c\" is not hex", s[7 + 2 * b],
+			        s[8 + 2 * b]);
+			return;
+		}
+		u->sha256[b] = (unsigned char)(hi << 4 | lo);
+	}
+}
+
+static void parse_user_centres(struct cfgp *p, yaml_node_t *v, struct user *u)
+{
+	if (scalar(v) && strcmp(scalar(v), "*") == 0) {
+		u->all_centres = true;
+		return;
+	}
+	if (expect(p, v, YAML_SEQUENCE_NODE, "access.users: centres (a list or \"*\")") < 0)
+		return;
+	FOR_ITEMS(v, it)
+	{
+		yaml_node_t *c = node(p, *it);
+		if (expect(p, c, YAML_SCALAR_NODE, "access.users: centres") < 0)
+			continue;
+		if (strcmp(scalar(c), "*") == 0) {
+			u->all_centres = true;
+			continue;
+		}
+		if (config_centre(p->cfg, scalar(c)) == NULL)
+			cerr_at(p, c, "access.users: no centre \"%s\" (see centres:)", scalar(c));
+		u->centres = xreallocarray(u->centres, u->ncentres + 1, sizeof *u->centres);
+		u->centres[u->ncentres++] = xstrdup(scalar(c));
+	}
+}
+
+static void parse_user(struct cfgp *p, yaml_node_t *map)
+{
+	static const char *const keys[] = {"name", "password", "role", "centres"};
+	struct config *cfg = p->cfg;
+	struct user u;
+	yaml_node_t *at[4] = {0};
+	size_t errors_before = p->errs->n;
+	int i;
+
+	if (expect(p, map, YAML_MAPPING_NODE, "access.users") < 0)
+		return;
+	memset(&u, 0, sizeof u);
+	u.role = ROLE_VIEWER;
+	FOR_PAIRS(map, pair)
+	{
+		yaml_node_t *v = node(p, pair->value);
+		int k = key_index(p, map, pair, "access.users", keys, NKEYS(keys));
+		if (k < 0)
+			continue;
+		at[k] = v;
+		if (k == 0 && get_string(p, v, "access.users: name", &u.name) == 0 &&
+		    (u.name[0] == '\0' || strlen(u.name) > 64 ||
+		     strpbrk(u.name, " \t\r\n") != NULL))
+			cerr_at(p, v, "access.users: name \"%s\": 1-64 characters, no blanks",
+			        u.name);
+		if (k == 1)
+			parse_password(p, v, &u);
+		if (k == 2 &&
+		    (i = get_enum(p, v, "access.users: role", role_names, ROLE_COUNT)) >= 0)
+			u.role = (enum role)i;
+		if (k == 3)
+			parse_user_centres(p, v, &u);
+	}
+	if (!at[0] || !at[1] || !at[3])
+		cerr_at(p, map, "access.users: missing key \"%s\"",
+		        !at[0]   ? "name"
+		        : !at[1] ? "password"
+		                 : "centres");
+	for (size_t k = 0; u.name && k < cfg->nusers; k++)
+		if (strcmp(cfg->users[k].name, u.name) == 0)
+			cerr_at(p, at[0], "access.users: user \"%s\" listed twice", u.name);
+	if (p->errs->n != errors_before) {
+		user_free(&u);
+		return;
+	}
+	cfg->users = xreallocarray(cfg->users, cfg->nusers + 1, sizeof *cfg->users);
+	cfg->users[cfg->nusers++] = u;
+}
+
+static void parse_access(struct cfgp *p, yaml_node_t *map)
+{
+	static const char *const keys[] = {"tcp_auth", "unix_user", "users"};
+	struct config *cfg = p->cfg;
+
+	if (expect(p, map, YAML_MAPPING_NODE, "access") < 0)
+		return;
+	FOR_PAIRS(map, pair)
+	{
+		yaml_node_t *v = node(p, pair->value);
+		switch (key_index(p, map, pair, "access", keys, NKEYS(keys))) {
+		case 0:
+			get_bool(p, v, "access.tcp_auth", &cfg->tcp_auth);
+			break;
+		case 1:
+			get_string(p, v, "access.unix_user", &cfg->unix_user);
+			break;
+		case 2:
+			if (expect(p, v, YAML_SEQUENCE_NODE, "access.users") < 0)
+				break;
+			FOR_ITEMS(v, it)
+			parse_user(p, node(p, *it));
+			break;
+		}
+	}
+}
+
+static bool loopback_address(const char *addr)
+{
+	return strncmp(addr, "127.", 4) == 0 || strncmp(addr, "[::1]:", 6) == 0 ||
+	       strncmp(addr, "localhost:", 10) == 0;
+}
+
+/* Rules across sections: tcp_auth off only on loopback; unix_user names a user. */
+static void check_access(struct cfgp *p, yaml_node_t *at)
+{
+	struct config *cfg = p->cfg;
+
+	if (!cfg->tcp_auth) {
+		for (size_t i = 0; i < cfg->nlisten_tcp; i++)
+			if (!loopback_address(cfg->listen_tcp[i]))
+				cerr_at(p, at,
+				        "access.tcp_auth: off is allowed only when every TCP "
+				        "listener is on loopback, and %s is not",
+				        cfg->listen_tcp[i]);
+	}
+	if (cfg->nusers > 0 && config_user(cfg, cfg->unix_user) == NULL)
+		cerr_at(p, at, "access.unix_user: no user \"%s\" in access.users", cfg->unix_user);
+}
+
+const struct user *config_user(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nusers; i++)
+		if (strcmp(cfg->users[i].name, name) == 0)
+			return &cfg->users[i];
+	return NULL;
+}
+
+bool config_user_has_centre(const struct user *u, const char *centre)
+{
+	if (u->all_centres)
+		return true;
+	for (size_t i = 0; i < u->ncentres; i++)
+		if (strcmp(u->centres[i], centre) == 0)
+			return true;
+	return false;
+}
+
 /* ---- products ---------------------------------------------------------- */
 
 struct product_at {
@@ -1191,6 +1479,8 @@ static void config_defaults(struct config *cfg)
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->fsync = FSYNC_ALWAYS;
 	cfg->journal_compact_min = 64L << 20;
+	cfg->tcp_auth = true;
+	cfg->unix_user = xstrdup("admin");
 	cfg->journal_compact_ratio = 2;
 	cfg->redis_enabled = true;
 	cfg->redis_host = xstrdup("127.0.0.1");
@@ -1238,9 +1528,9 @@ static void config_defaults(struct config *cfg)
  */
 static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
 {
-	static const int order[TOP_COUNT] = {TOP_LISTEN,    TOP_SERVER,   TOP_JOURNAL,
-	                                     TOP_REDIS,     TOP_POLICY,   TOP_CALENDAR,
-	                                     TOP_COUNTRIES, TOP_PRODUCTS, TOP_CENTRES};
+	static const int order[TOP_COUNT] = {TOP_LISTEN,  TOP_SERVER,   TOP_JOURNAL,   TOP_REDIS,
+	                                     TOP_POLICY,  TOP_CALENDAR, TOP_COUNTRIES, TOP_PRODUCTS,
+	                                     TOP_CENTRES, TOP_ACCESS};
 	yaml_node_t *sec[TOP_COUNT] = {0};
 
 	if (root == NULL) {
@@ -1290,12 +1580,16 @@ static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
 		case TOP_CENTRES:
 			parse_centres(p, n);
 			break;
+		case TOP_ACCESS:
+			parse_access(p, n);
+			break;
 		}
 	}
 	if (sec[TOP_CENTRES] == NULL)
 		cerr_at(p, root, "configuration: missing key \"centres\" (at least one centre)");
 	if (sec[TOP_PRODUCTS] == NULL)
 		cerr_at(p, root, "configuration: missing key \"products\" (the catalogue file)");
+	check_access(p, sec[TOP_ACCESS] ? sec[TOP_ACCESS] : root);
 }
 
 struct config *config_parse(const char *name, const char *text, size_t len, const char *base_dir,
@@ -1354,6 +1648,12 @@ void config_free(struct config *cfg)
 		free(cfg->listen_tcp[i]);
 	free(cfg->listen_tcp);
 	free(cfg->listen_unix);
+	for (size_t i = 0; i < cfg->nlisten_tls; i++) {
+		free(cfg->listen_tls[i].address);
+		free(cfg->listen_tls[i].cert);
+		free(cfg->listen_tls[i].key);
+	}
+	free(cfg->listen_tls);
 	free(cfg->state_dir);
 	free(cfg->redis_host);
 	free(cfg->redis_unix);
@@ -1369,6 +1669,14 @@ void config_free(struct config *cfg)
 		free(cfg->products[i].model);
 	free(cfg->products);
 	free(cfg->products_path);
+	free(cfg->unix_user);
+	for (size_t i = 0; i < cfg->nusers; i++) {
+		free(cfg->users[i].name);
+		for (size_t k = 0; k < cfg->users[i].ncentres; k++)
+			free(cfg->users[i].centres[k]);
+		free(cfg->users[i].centres);
+	}
+	free(cfg->users);
 	free(cfg);
 }
 

@@ -1192,17 +1192,40 @@ void engine_ticket_fields(const struct engine *e, const struct ticket *t, int64_
 	f->v[i++] = t->queued ? "1" : "0";
 }
 
-static bool matches(const struct engine *e, const struct ticket *t, const struct ticket_filter *f,
-                    uint32_t centre)
+/* Interned ids of a set of centre names; names never interned are left out. */
+static size_t centre_ids(const struct engine *e, const char *const *names, size_t n, uint32_t *ids,
+                         size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++) {
+		uint32_t id = strpool_find(&e->strings, names[i]);
+		if (id != UINT32_MAX)
+			ids[k++] = id;
+	}
+	return k;
+}
+
+static bool in_ids(const uint32_t *ids, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+static bool matches(const struct ticket *t, const struct ticket_filter *f, uint32_t centre,
+                    const uint32_t *scope, size_t nscope)
 {
 	bool closed = is_closed(t);
 
-	(void)e;
 	if (f->scope == SCOPE_OPEN && closed)
 		return false;
 	if (f->scope == SCOPE_CLOSED && !closed)
 		return false;
 	if (f->centre && t->centre != centre)
+		return false;
+	if (f->centres && !in_ids(scope, nscope, t->centre))
 		return false;
 	if (f->member && t->member != f->member)
 		return false;
@@ -1218,59 +1241,74 @@ static bool matches(const struct engine *e, const struct ticket *t, const struct
 size_t engine_ticket_list(const struct engine *e, const struct ticket_filter *f,
                           const struct ticket **out)
 {
-	uint32_t centre = UINT32_MAX;
-	size_t n = 0;
+	uint32_t centre = UINT32_MAX, scope[256];
+	size_t n = 0, nscope = 0;
 
 	if (f->centre) {
 		centre = strpool_find(&e->strings, f->centre);
 		if (centre == UINT32_MAX)
 			return 0;
 	}
+	if (f->centres)
+		nscope = centre_ids(e, f->centres, f->ncentres, scope, 256);
 	for (uint64_t id = f->after + 1; id <= e->ntickets && n < f->count; id++) {
 		const struct ticket *t = tix(e, id);
-		if (matches(e, t, f, centre))
+		if (matches(t, f, centre, scope, nscope))
 			out[n++] = t;
 	}
 	return n;
 }
 
+static void stats_add(struct engine_stats *s, const struct ticket *t, int32_t since, int32_t until)
+{
+	int32_t day;
+
+	if (!is_closed(t)) {
+		s->open++;
+		s->at_risk += t->at_risk;
+		s->breached += t->breached;
+		s->loans_eligible += t->loan_eligible;
+	}
+	if (t->met < 0)
+		return;
+	/* Met and missed count by the day the item was ready (UTC). */
+	day = (int32_t)(t->ready_at / SECS_PER_DAY);
+	if ((since >= 0 && day < since) || (until >= 0 && day > until))
+		return;
+	if (t->state == TSTATE_RETURNED)
+		s->closed++;
+	if (t->met) {
+		s->met++;
+		if (t->tier >= 0)
+			s->met_tier[t->tier]++;
+	} else {
+		s->missed++;
+		if (t->tier >= 0)
+			s->missed_tier[t->tier]++;
+	}
+}
+
+void engine_stats_in(const struct engine *e, const char *const *centres, size_t ncentres,
+                     int32_t since, int32_t until, struct engine_stats *s)
+{
+	uint32_t scope[256];
+	size_t nscope = 0;
+
+	memset(s, 0, sizeof *s);
+	if (centres)
+		nscope = centre_ids(e, centres, ncentres, scope, 256);
+	for (uint64_t id = 1; id <= e->ntickets; id++) {
+		const struct ticket *t = tix(e, id);
+		if (centres && !in_ids(scope, nscope, t->centre))
+			continue;
+		stats_add(s, t, since, until);
+	}
+}
+
 void engine_stats(const struct engine *e, const char *centre, int32_t since, int32_t until,
                   struct engine_stats *s)
 {
-	uint32_t cid = UINT32_MAX;
-
-	memset(s, 0, sizeof *s);
-	if (centre && (cid = strpool_find(&e->strings, centre)) == UINT32_MAX)
-		return;
-	for (uint64_t id = 1; id <= e->ntickets; id++) {
-		const struct ticket *t = tix(e, id);
-		int32_t day;
-		if (centre && t->centre != cid)
-			continue;
-		if (!is_closed(t)) {
-			s->open++;
-			s->at_risk += t->at_risk;
-			s->breached += t->breached;
-			s->loans_eligible += t->loan_eligible;
-		}
-		if (t->met < 0)
-			continue;
-		/* Met and missed count by the day the item was ready (UTC). */
-		day = (int32_t)(t->ready_at / SECS_PER_DAY);
-		if ((since >= 0 && day < since) || (until >= 0 && day > until))
-			continue;
-		if (t->state == TSTATE_RETURNED)
-			s->closed++;
-		if (t->met) {
-			s->met++;
-			if (t->tier >= 0)
-				s->met_tier[t->tier]++;
-		} else {
-			s->missed++;
-			if (t->tier >= 0)
-				s->missed_tier[t->tier]++;
-		}
-	}
+	engine_stats_in(e, centre ? &centre : NULL, centre ? 1 : 0, since, until, s);
 }
 
 void engine_counts(const struct engine *e, struct engine_counts *c)

@@ -22,6 +22,7 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 start_repaird() { # fsync policy, state dir, port
 	sed -e "s/^  fsync: .*/  fsync: $1/" conf/repaird.yaml > "$tmp/repaird-$1.yaml"
 	sed -i "s|^products: products.yaml|products: $PWD/conf/products.yaml|" "$tmp/repaird-$1.yaml"
+	sed -i "s/^  tcp_auth: on .*/  tcp_auth: off/" "$tmp/repaird-$1.yaml" # loopback only
 	"$REPAIRD" --config "$tmp/repaird-$1.yaml" --listen "127.0.0.1:$3" --unix "" \
 		--state-dir "$2" --log-level warning 2>>"$tmp/repaird.log" &
 	rpid=$!

@@ -48,6 +48,7 @@ void daemon_write_config(struct daemon *d, const char *policy_yaml, const char *
 	fprintf(f,
 	        "%s"
 	        "%s"
+	        "%s"
 	        "products: %s/conf/products.yaml\n"
 	        "%s\n"
 	        "%s\n"
@@ -72,6 +73,7 @@ void daemon_write_config(struct daemon *d, const char *policy_yaml, const char *
 	        "             sun: \"00:00-24:00\"}}\n",
 	        policy_yaml && strstr(policy_yaml, "journal:") ? "" : "journal: {fsync: always}\n",
 	        policy_yaml && strstr(policy_yaml, "redis:") ? "" : "redis: {enabled: false}\n",
+	        policy_yaml && strstr(policy_yaml, "access:") ? "" : "access: {tcp_auth: off}\n",
 	        src_dir(), policy_yaml ? policy_yaml : "", extra_yaml ? extra_yaml : "");
 	fclose(f);
 }

@@ -198,7 +198,7 @@ END_TEST
 START_TEST(test_unknown_key)
 {
 	expect_error("products: products.yaml\nlisten:\n  tpc: [\"127.0.0.1:1\"]\n" CENTRE,
-	             "t.yaml:3:3: ", "unknown key \"tpc\" (allowed: tcp, unix, unix_mode)");
+	             "t.yaml:3:3: ", "unknown key \"tpc\" (allowed: tcp, unix, unix_mode, tls)");
 	expect_error("products: products.yaml\nfrobnicate: 1\n" CENTRE,
 	             "t.yaml:2:1: ", "unknown key \"frobnicate\"");
 }

@@ -1,0 +1,384 @@
+/*
+ * Integration: partner access (PROTOCOL.md, "Access"). Users and roles,
+ * centre scoping, AUTH over TCP, the unix socket's user, limits before AUTH,
+ * the cross-protocol guard, and slowing down password guessing.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define HASH_ADMIN   "f6302296b934fd23629ef2252a746c1f2b57a7d0446f069232a007fe0a1f046e"
+#define HASH_STAFF   "a6af30537a31ea1b3ff0d5446a98d22f091b110e06e74a91668952e4eb57a927"
+#define HASH_PARTNER "173bafb02a1b5c0a6803fdb78a3b811f4ee7011b961095267b5ec645ac086677"
+#define HASH_VIEWER  "25e82f97f275c78d52337764cc2ec727510531cbf99047253e809079cd9f7e98"
+
+static const char *access_yaml =
+        "access:\n"
+        "  tcp_auth: on\n"
+        "  unix_user: boss\n"
+        "  users:\n"
+        "    - {name: boss, password: \"sha256:" HASH_ADMIN "\", role: admin, centres: \"*\"}\n"
+        "    - {name: desk, password: \"sha256:" HASH_STAFF "\", role: staff,\n"
+        "       centres: [DE-PSC-TEST]}\n"
+        "    - {name: workshop, password: \"sha256:" HASH_PARTNER "\", role: partner,\n"
+        "       centres: [DE-ASP-TEST]}\n"
+        "    - {name: auditor, password: \"sha256:" HASH_VIEWER "\", role: viewer,\n"
+        "       centres: [DE-ASP-TEST]}\n";
+
+static struct daemon d;
+
+static void setup(void)
+{
+	ck_assert_msg(daemon_start(&d, access_yaml, NULL) == 0, "repaird did not start:\n%s",
+	              daemon_log(&d));
+}
+
+static void teardown(void)
+{
+	daemon_cleanup(&d);
+}
+
+static redisContext *login(const char *user, const char *password)
+{
+	redisContext *c = daemon_connect(&d);
+	redisReply *r = cmd(c, "AUTH", user, password, NULL);
+
+	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "AUTH %s: %s", user, r->str);
+	freeReplyObject(r);
+	return c;
+}
+
+static void expect_error(redisReply *r, const char *prefix)
+{
+	ck_assert_msg(r->type == REDIS_REPLY_ERROR, "expected -%s, got type %d %s", prefix, r->type,
+	              r->str ? r->str : "");
+	ck_assert_msg(strncmp(r->str, prefix, strlen(prefix)) == 0, "expected -%s..., got -%s",
+	              prefix, r->str);
+	freeReplyObject(r);
+}
+
+static void expect_ok(redisReply *r)
+{
+	ck_assert_msg(r->type != REDIS_REPLY_ERROR, "error: %s", r->str);
+	freeReplyObject(r);
+}
+
+static redisReply *open_at(redisContext *c, const char *centre, const char *serial)
+{
+	return cmd(c, "TICKET.OPEN", "CENTRE", centre, "PRODUCT", "EOS R5", "SERIAL", serial,
+	           "SERVICE", "repair", "MEMBER", "151335488", "REGISTERED", "yes", "RECEIVED",
+	           "NOW", NULL);
+}
+
+/* Tickets 1 (DE-PSC-TEST) and 2 (DE-ASP-TEST), booked over the unix socket as boss. */
+static void two_tickets(void)
+{
+	redisContext *u = redisConnectUnix(d.sock);
+
+	ck_assert_msg(u && !u->err, "unix connect");
+	expect_ok(cmd(u, "MEMBER.SET", "151335488", "TIER", "platinum", "COUNTRY", "DE", NULL));
+	expect_ok(cmd(u, "DEBUG.CLOCK", "2026-11-23T08:00:00Z", NULL));
+	expect_ok(open_at(u, "DE-PSC-TEST", "PSC0001"));
+	expect_ok(open_at(u, "DE-ASP-TEST", "ASP0001"));
+	redisFree(u);
+}
+
+START_TEST(test_tcp_needs_auth)
+{
+	redisContext *c = daemon_connect(&d);
+	redisReply *r;
+
+	r = cmd(c, "PING", NULL);
+	ck_assert_str_eq(r->str, "PONG");
+	freeReplyObject(r);
+	expect_ok(cmd(c, "COMMAND", "DOCS", NULL));
+	expect_error(cmd(c, "TICKET.GET", "1", NULL), "NOAUTH Authentication required.");
+	expect_error(cmd(c, "CENTRE.LIST", NULL), "NOAUTH");
+	expect_error(cmd(c, "AUTH", "desk", "wrong", NULL),
+	             "WRONGPASS invalid username-password pair or user is disabled.");
+	expect_error(cmd(c, "AUTH", "nobody", "staff-pw", NULL), "WRONGPASS");
+	expect_error(cmd(c, "TICKET.GET", "1", NULL), "NOAUTH");
+	expect_ok(cmd(c, "AUTH", "desk", "staff-pw", NULL));
+	expect_error(cmd(c, "TICKET.GET", "1", NULL), "NOTFOUND"); /* in, and no such ticket */
+	redisFree(c);
+	ck_assert_ptr_nonnull(
+	        strstr(daemon_log(&d), "AUTH failed for user \"desk\" from 127.0.0.1"));
+}
+END_TEST
+
+START_TEST(test_unix_socket_acts_as_unix_user)
+{
+	redisContext *u = redisConnectUnix(d.sock);
+	redisReply *r;
+
+	ck_assert(u && !u->err);
+	r = cmd(u, "CONFIG.RELOAD", NULL); /* admin only */
+	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "%s", r->str);
+	freeReplyObject(r);
+	redisFree(u);
+}
+END_TEST
+
+START_TEST(test_partner_sees_and_changes_only_its_centre)
+{
+	redisContext *p;
+	redisReply *r;
+
+	two_tickets();
+	p = login("workshop", "partner-pw");
+	/* Full work on its own centre's tickets. */
+	expect_ok(cmd(p, "TICKET.GET", "2", NULL));
+	expect_ok(cmd(p, "TICKET.MOVE", "2", "diagnosing", NULL));
+	expect_ok(cmd(p, "LOAN.ISSUE", "2", NULL)); /* platinum subscription: owed at booking */
+	expect_ok(cmd(p, "TICKET.HISTORY", "2", NULL));
+	expect_ok(open_at(p, "DE-ASP-TEST", "ASP0002"));
+	/* Another centre's ticket: NOPERM for get, move, loan. */
+	expect_error(cmd(p, "TICKET.GET", "1", NULL),
+	             "NOPERM ticket 1 belongs to centre DE-PSC-TEST");
+	expect_error(cmd(p, "TICKET.MOVE", "1", "diagnosing", NULL), "NOPERM");
+	expect_error(cmd(p, "LOAN.ISSUE", "1", NULL), "NOPERM");
+	expect_error(cmd(p, "TICKET.HISTORY", "1", NULL), "NOPERM");
+	expect_error(open_at(p, "DE-PSC-TEST", "PSC0002"),
+	             "NOPERM user workshop may not work on centre DE-PSC-TEST");
+	/* Lists and stats show its centre only. */
+	r = cmd(p, "TICKET.LIST", "ALL", NULL);
+	ck_assert_uint_eq(r->elements, 2);
+	for (size_t i = 0; i < r->elements; i++)
+		ck_assert_str_eq(field(r->element[i], "centre"), "DE-ASP-TEST");
+	freeReplyObject(r);
+	expect_error(cmd(p, "TICKET.LIST", "CENTRE", "DE-PSC-TEST", NULL), "NOPERM");
+	r = cmd(p, "STATS", NULL);
+	ck_assert_str_eq(field(r, "open"), "2");
+	freeReplyObject(r);
+	expect_error(cmd(p, "STATS", "CENTRE", "DE-PSC-TEST", NULL), "NOPERM");
+	/* Nothing about members, nothing of the server's. */
+	expect_error(cmd(p, "MEMBER.GET", "151335488", NULL), "NOPERM user workshop (partner)");
+	expect_error(cmd(p, "MEMBER.SET", "7", "TIER", "gold", "COUNTRY", "DE", NULL), "NOPERM");
+	expect_error(cmd(p, "INFO", NULL), "NOPERM");
+	expect_error(cmd(p, "CONFIG.RELOAD", NULL), "NOPERM");
+	/* Reference data is for everyone signed in. */
+	expect_ok(cmd(p, "CENTRE.LIST", NULL));
+	redisFree(p);
+	ck_assert_ptr_nonnull(
+	        strstr(daemon_log(&d), "refused TICKET.GET to workshop from 127.0.0.1"));
+}
+END_TEST
+
+START_TEST(test_staff_and_viewer)
+{
+	redisContext *s, *v;
+	redisReply *r;
+
+	two_tickets();
+	s = login("desk", "staff-pw");
+	expect_ok(cmd(s, "MEMBER.GET", "151335488", NULL)); /* staff reads members */
+	expect_error(cmd(s, "MEMBER.SET", "7", "TIER", "gold", "COUNTRY", "DE", NULL), "NOPERM");
+	expect_ok(cmd(s, "TICKET.MOVE", "1", "diagnosing", NULL));
+	expect_error(cmd(s, "TICKET.MOVE", "2", "diagnosing", NULL), "NOPERM");
+	expect_ok(cmd(s, "INFO", "tickets", NULL));
+	expect_error(cmd(s, "JOURNAL.COMPACT", NULL), "NOPERM");
+	redisFree(s);
+	v = login("auditor", "viewer-pw");
+	expect_ok(cmd(v, "TICKET.GET", "2", NULL));
+	r = cmd(v, "TICKET.LIST", NULL);
+	ck_assert_uint_eq(r->elements, 1);
+	freeReplyObject(r);
+	expect_ok(cmd(v, "STATS", NULL));
+	expect_error(cmd(v, "TICKET.MOVE", "2", "diagnosing", NULL),
+	             "NOPERM user auditor (viewer)");
+	expect_error(cmd(v, "LOAN.ISSUE", "2", NULL), "NOPERM");
+	expect_error(cmd(v, "TICKET.GET", "1", NULL), "NOPERM");
+	redisFree(v);
+}
+END_TEST
+
+static int raw_connect(int port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	return fd;
+}
+
+static size_t read_all(int fd, char *buf, size_t cap)
+{
+	struct timeval tv = {5, 0};
+	size_t n = 0;
+	ssize_t got;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	while (n < cap - 1 && (got = read(fd, buf + n, cap - 1 - n)) > 0)
+		n += (size_t)got;
+	buf[n] = '\0';
+	return n;
+}
+
+START_TEST(test_limits_before_auth)
+{
+	char buf[256];
+	int fd = raw_connect(d.port);
+	redisContext *c;
+
+	/* Before AUTH: few arguments, small bulks. */
+	ck_assert_int_eq(write(fd, "*100\r\n", 6), 6);
+	read_all(fd, buf, sizeof buf);
+	ck_assert_str_eq(buf, "-ERR Protocol error: invalid multibulk length\r\n");
+	close(fd);
+	fd = raw_connect(d.port);
+	ck_assert_int_eq(write(fd, "*2\r\n$4\r\nPING\r\n$100000\r\n", 24), 24);
+	read_all(fd, buf, sizeof buf);
+	ck_assert_str_eq(buf, "-ERR Protocol error: invalid bulk length\r\n");
+	close(fd);
+	/* A 1 GB bulk header is refused even after AUTH; memory stays bounded. */
+	c = login("boss", "admin-pw");
+	redisAppendFormattedCommand(c, "*1\r\n$1000000000\r\n", 18);
+	{
+		redisReply *r = NULL;
+		redisGetReply(c, (void **)&r);
+		ck_assert_ptr_nonnull(r);
+		ck_assert_str_eq(r->str, "ERR Protocol error: invalid bulk length");
+		freeReplyObject(r);
+	}
+	redisFree(c);
+	/* After AUTH a long request is fine. */
+	c = login("boss", "admin-pw");
+	{
+		const char *argv[40];
+		redisReply *r;
+		argv[0] = "PRODUCT.LIST";
+		for (int i = 1; i + 1 < 40; i += 2) {
+			argv[i] = "MATCH";
+			argv[i + 1] = "EOS";
+		}
+		r = redisCommandArgv(c, 3, argv, NULL);
+		ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+		freeReplyObject(r);
+		r = redisCommandArgv(c, 21, argv, NULL); /* 21 words: over the 10 of a stranger */
+		ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
+		ck_assert_ptr_nonnull(strstr(r->str, "syntax error")); /* parsed, then refused */
+		freeReplyObject(r);
+	}
+	redisFree(c);
+}
+END_TEST
+
+START_TEST(test_cross_protocol_guard)
+{
+	char buf[256];
+	int fd = raw_connect(d.port);
+	static const char http[] = "POST / HTTP/1.1\r\nHost: 127.0.0.1:7878\r\n\r\nFLUSH\r\n";
+
+	ck_assert_int_eq(write(fd, http, sizeof http - 1), (ssize_t)(sizeof http - 1));
+	ck_assert_uint_eq(read_all(fd, buf, sizeof buf), 0); /* closed, nothing said */
+	close(fd);
+	fd = raw_connect(d.port);
+	ck_assert_int_eq(write(fd, "GET / HTTP/1.0\r\n\r\n", 18), 18);
+	ck_assert_uint_eq(read_all(fd, buf, sizeof buf), 0);
+	close(fd);
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "possible cross-protocol attack"));
+	/* Others are served. */
+	{
+		redisContext *c = daemon_connect(&d);
+		redisReply *r = cmd(c, "PING", NULL);
+		ck_assert_str_eq(r->str, "PONG");
+		freeReplyObject(r);
+		redisFree(c);
+	}
+}
+END_TEST
+
+START_TEST(test_guessing_is_slowed_down)
+{
+	redisContext *c = daemon_connect(&d);
+	struct timeval a, b;
+	double secs;
+
+	for (int i = 0; i < 3; i++)
+		expect_error(cmd(c, "AUTH", "boss", "guess", NULL), "WRONGPASS");
+	gettimeofday(&a, NULL);
+	expect_error(cmd(c, "AUTH", "boss", "guess", NULL), "WRONGPASS");
+	gettimeofday(&b, NULL);
+	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
+	ck_assert_msg(secs >= 0.9, "the fourth failure answered after %.2f s", secs);
+	redisFree(c);
+	/* The right password still works, from the same address. */
+	c = login("boss", "admin-pw");
+	redisFree(c);
+}
+END_TEST
+
+START_TEST(test_tcp_auth_off_needs_loopback)
+{
+	char command[512];
+
+	daemon_write_config(&d, "access: {tcp_auth: off}\nlisten: {tcp: [\"0.0.0.0:7878\"]}", NULL);
+	snprintf(command, sizeof command,
+	         "%s --check-config %s 2>&1 | grep -q 'tcp_auth: off is allowed only when every "
+	         "TCP listener is on loopback, and 0.0.0.0:7878 is not'",
+	         getenv("REPAIRD_BIN"), d.config);
+	ck_assert_int_eq(system(command), 0);
+	daemon_write_config(&d, "access: {tcp_auth: off}\nlisten: {tcp: [\"127.0.0.1:7878\"]}",
+	                    NULL);
+	snprintf(command, sizeof command, "%s --check-config %s >/dev/null 2>&1",
+	         getenv("REPAIRD_BIN"), d.config);
+	ck_assert_int_eq(system(command), 0);
+}
+END_TEST
+
+START_TEST(test_repairctl_passwd_prints_the_config_line)
+{
+	char command[512], line[256] = "";
+	FILE *p;
+
+	snprintf(command, sizeof command, "printf 'admin-pw\\n' | %s passwd",
+	         getenv("REPAIRCTL_BIN"));
+	p = popen(command, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
+	ck_assert_int_eq(pclose(p), 0);
+	ck_assert_str_eq(line, "password: \"sha256:" HASH_ADMIN "\"\n");
+	/* That line's password gets in. */
+	redisFree(login("boss", "admin-pw"));
+}
+END_TEST
+
+static Suite *access_suite(void)
+{
+	Suite *s = suite_create("access");
+	TCase *tc = tcase_create("access");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_tcp_needs_auth);
+	tcase_add_test(tc, test_unix_socket_acts_as_unix_user);
+	tcase_add_test(tc, test_partner_sees_and_changes_only_its_centre);
+	tcase_add_test(tc, test_staff_and_viewer);
+	tcase_add_test(tc, test_limits_before_auth);
+	tcase_add_test(tc, test_cross_protocol_guard);
+	tcase_add_test(tc, test_guessing_is_slowed_down);
+	tcase_add_test(tc, test_tcp_auth_off_needs_loopback);
+	tcase_add_test(tc, test_repairctl_passwd_prints_the_config_line);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(access_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
