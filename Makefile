@@ -107,6 +107,37 @@ bench: deps
 	@$(MAKE) --no-print-directory $(REPAIRD)
 	REPAIRD_BIN=$(abspath $(REPAIRD)) tests/bench/bench.sh
 
+# libFuzzer harnesses (tests/fuzz/): the request parser with dispatch, and the config
+# loader. Built with clang from objects of their own (build/fuzz/obj/), then each runs
+# FUZZ_SECONDS on build/fuzz/corpus-*/ (the seeds, plus what earlier runs found);
+# crashes are left as build/fuzz/crash-*. Not part of `make check`.
+FUZZ_PKGS    := clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
+FUZZ_CC      := clang
+FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -g -O1
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -DREPAIRD_VERSION='"$(VERSION)"' -Iinclude $(WARN) \
+               $(if $(WERROR),-Werror) $(PKG_CFLAGS) $(FUZZ_SAN) -MMD -MP
+FUZZ_OBJS   := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(CORE_SRCS) $(filter-out daemon/main.c,$(DAEMON_SRCS)))
+FUZZ_NAMES  := proto config
+
+.PHONY: fuzz
+fuzz:
+	@$(MAKE) --no-print-directory deps EXTRA_PKGS="$(FUZZ_PKGS)"
+	@$(MAKE) --no-print-directory $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%)
+	@set -e; for f in $(FUZZ_NAMES); do \
+		mkdir -p $(B)/fuzz/corpus-$$f && cp tests/fuzz/corpus/$$f/* $(B)/fuzz/corpus-$$f/; \
+		echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+		REPAIRD_SRC=$(CURDIR) $(B)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
+			-rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+			-artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus-$$f; done
+
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%): $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(SHELL_LIBS) $(CORE_LIBS) -lm
+
 # ---- running ---------------------------------------------------------------
 
 run: deps

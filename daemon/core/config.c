@@ -10,12 +10,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -1368,40 +1371,66 @@ static void parse_products_doc(struct cfgp *p, yaml_node_t *root)
 
 /* ---- files and documents ------------------------------------------------ */
 
+#define CONFIG_FILE_MAX ((size_t)64 << 20)
+
+/*
+ * A configuration file or catalogue: a regular file of at most 64 MB. A FIFO,
+ * a device or a directory (a mistake, or `products: /dev/zero`) is refused
+ * before it is read: it could block the loader or fill the memory.
+ */
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	char *buf;
+	size_t cap, n = 0;
 
-	if (f == NULL) {
+	if (fd < 0) {
 		snprintf(err, errlen, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
-	for (;;) {
-		size_t got;
-		if (cap - n < 4096) {
-			if (cap > (64u << 20)) {
-				snprintf(err, errlen, "file larger than 64 MB");
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			cap = cap ? cap * 2 : 16384;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
+	if (fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "cannot read: %s", strerror(errno));
-		free(buf);
-		fclose(f);
+		close(fd);
 		return NULL;
 	}
-	fclose(f);
+	if (!S_ISREG(st.st_mode) || (uintmax_t)st.st_size > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s",
+		         S_ISREG(st.st_mode) ? "file larger than 64 MB" : "not a regular file");
+		close(fd);
+		return NULL;
+	}
+	/* The size is a hint (files in /proc say 0); the cap holds whatever it says. */
+	cap = (size_t)st.st_size + 2 < 16384 ? 16384 : (size_t)st.st_size + 2;
+	buf = xmalloc(cap);
+	for (;;) {
+		ssize_t got;
+		if (n == cap - 1) {
+			if (n > CONFIG_FILE_MAX)
+				break;
+			cap = cap > CONFIG_FILE_MAX / 2 ? CONFIG_FILE_MAX + 2 : cap * 2;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		got = read(fd, buf + n, cap - 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(err, errlen, "cannot read: %s", strerror(errno));
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	if (n > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "file larger than 64 MB");
+		free(buf);
+		return NULL;
+	}
 	buf[n] = '\0';
 	*len = n;
 	return buf;

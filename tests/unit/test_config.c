@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -367,6 +368,38 @@ START_TEST(test_product_suggest)
 }
 END_TEST
 
+/*
+ * Found by fuzz_config: `products: /dev/zero` read 128 MB before giving up, and a
+ * FIFO blocked the loader for good. Only a regular file of at most 64 MB is read.
+ */
+START_TEST(test_products_not_a_regular_file)
+{
+	struct config_errors errs = {0};
+	char path[128];
+
+	snprintf(path, sizeof path, "%s/fifo.yaml", tmpdir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	expect_error("products: fifo.yaml\n" CENTRE,
+	             "t.yaml:1:11:", "fifo.yaml: not a regular file");
+	expect_error("products: /dev/zero\n" CENTRE,
+	             "t.yaml:1:11:", "/dev/zero: not a regular file");
+	expect_error("products: .\n" CENTRE, "t.yaml:1:11:", "not a regular file");
+	/* The configuration file itself likewise. */
+	ck_assert_ptr_null(config_load(path, &errs));
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_ptr_nonnull(strstr(errs.msg[0], "not a regular file"));
+	config_errors_free(&errs);
+	/* Too large is refused from its size, before anything is read. */
+	write_file("huge.yaml", "products: []\n");
+	snprintf(path, sizeof path, "%s/huge.yaml", tmpdir);
+	ck_assert_int_eq(truncate(path, (64 << 20) + 1), 0);
+	expect_error("products: huge.yaml\n" CENTRE, "t.yaml:1:11:", "file larger than 64 MB");
+	/* 64 MB exactly is allowed (and then not YAML: a syntax error, no crash). */
+	ck_assert_int_eq(truncate(path, 64 << 20), 0);
+	expect_error("products: huge.yaml\n" CENTRE, "", "huge.yaml");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -387,6 +420,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_product_twice);
 	tcase_add_test(tc, test_syntax_error_and_many_errors);
 	tcase_add_test(tc, test_product_suggest);
+	tcase_add_test(tc, test_products_not_a_regular_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
