@@ -20,11 +20,11 @@
 
 #include "repairctl_format.h"
 
-#define CTL_DEFAULT_SOCKET "/run/repaird/repaird.sock"
-#define CTL_DEFAULT_HOST   "127.0.0.1"
-#define CTL_DEFAULT_PORT   7878
+#define CTL_DEFAULT_SOCKET   "/run/repaird/repaird.sock"
+#define CTL_DEFAULT_HOST     "127.0.0.1"
+#define CTL_DEFAULT_PORT     7878
 #define CTL_DEFAULT_TLS_PORT 7879 /* with --tls and no --port */
-#define CTL_START_HINT     "is repaird running? start it with `systemctl start repaird` or `make run`"
+#define CTL_START_HINT       "is repaird running? start it with `systemctl start repaird` or `make run`"
 
 enum colour_mode { COLOUR_AUTO, COLOUR_ALWAYS, COLOUR_NEVER };
 
@@ -35,10 +35,10 @@ struct ctl_settings {
 	int port;
 	char *user;
 	char *password_file;
-	char *password; /* only from the environment */
-	int colour;     /* -1 = not given, else enum colour_mode */
-	int tls;        /* 0 = not given, 1 = on, -1 = off */
-	char *cacert;   /* the CA that signed repaird's certificate; NULL: the system's */
+	char *password;        /* only from the environment */
+	int colour;            /* -1 = not given, else enum colour_mode */
+	int tls;               /* 0 = not given, 1 = on, -1 = off */
+	char *cacert;          /* the CA that signed repaird's certificate; NULL: the system's */
 	char *tls_server_name; /* the name to check the certificate for; NULL: the host */
 };
 
@@ -58,7 +58,7 @@ struct ctl {
 
 	redisContext *rc;
 	struct ctl_tls *tls; /* instead of rc with --tls: hiredis 0.14 has no TLS (conn.c) */
-	char endpoint[256]; /* "/run/repaird/repaird.sock" or "127.0.0.1:7878", for messages */
+	char endpoint[256];  /* "/run/repaird/repaird.sock" or "127.0.0.1:7878", for messages */
 
 	struct ctl_centre *centres; /* loaded on first need (tables in centre time) */
 	size_t ncentres;

@@ -236,6 +236,8 @@ static void client_free(struct client *c)
 		c->next->prev = c->prev;
 	srv->nclients--;
 	log_msg(LOG_DEBUG, "client %llu (%s) closed", (unsigned long long)c->id, c->peer);
+	if (c->tls_ready)
+		tls_close_notify(c->bev);
 	bufferevent_free(c->bev);
 	event_free(c->resume);
 	proto_free(&c->parser);
@@ -569,6 +571,56 @@ static int listen_tls(struct server *srv, const struct tls_listen *t, char *err,
 	return 0;
 }
 
+static const struct tls_listen *tls_config_for(const struct config *cfg, const char *addr)
+{
+	for (size_t i = 0; i < cfg->nlisten_tls; i++)
+		if (strcmp(cfg->listen_tls[i].address, addr) == 0)
+			return &cfg->listen_tls[i];
+	return NULL;
+}
+
+static void tls_reload_commit(struct server *srv, bool use);
+
+/*
+ * Reload, first step: load the certificates and keys of cfg for the TLS
+ * listeners there are (a renewed certificate needs no restart; new or removed
+ * listeners wait for one). 0, or -1 with the reason in err and nothing kept.
+ */
+static int tls_reload_prepare(struct server *srv, const struct config *cfg, char *err,
+                              size_t errlen)
+{
+	for (struct listener *l = srv->listeners; l; l = l->next) {
+		const struct tls_listen *t = l->tls ? tls_config_for(cfg, l->addr) : NULL;
+		if (t && (l->tls_next = tls_context_new(t, err, errlen)) == NULL) {
+			tls_reload_commit(srv, false);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Second step: use them (new connections get the new certificate), or drop them. */
+static void tls_reload_commit(struct server *srv, bool use)
+{
+	char desc[512];
+
+	for (struct listener *l = srv->listeners; l; l = l->next) {
+		const struct tls_listen *t = tls_config_for(srv->cfg, l->addr);
+		if (l->tls_next == NULL)
+			continue;
+		if (use && t) {
+			tls_context_free(l->tls); /* open connections hold their own reference */
+			l->tls = l->tls_next;
+			l->handshake_timeout_ms = t->handshake_timeout_ms;
+			log_msg(LOG_INFO, "TLS on %s: %s", l->addr,
+			        tls_context_describe(l->tls, desc, sizeof desc));
+		} else {
+			tls_context_free(l->tls_next);
+		}
+		l->tls_next = NULL;
+	}
+}
+
 static int listen_unix(struct server *srv, const char *path, unsigned mode, char *err,
                        size_t errlen)
 {
@@ -739,15 +791,23 @@ int server_reload(struct server *srv, char *err, size_t errlen)
 		sd_notify(0, "READY=1\nSTATUS=Reload refused; serving with the old configuration");
 		return -1;
 	}
+	if (tls_reload_prepare(srv, cfg, err, errlen) < 0) {
+		log_msg(LOG_ERR, "reload refused: %s", err);
+		config_free(cfg);
+		sd_notify(0, "READY=1\nSTATUS=Reload refused; serving with the old configuration");
+		return -1;
+	}
 	if (engine_set_config(srv->eng, cfg, server_now(srv), &eerr) < 0) {
 		snprintf(err, errlen, "%s", eerr.msg);
 		log_msg(LOG_ERR, "reload refused: %s", eerr.msg);
+		tls_reload_commit(srv, false);
 		config_free(cfg);
 		sd_notify(0, "READY=1\nSTATUS=Reload refused; serving with the old configuration");
 		return -1;
 	}
 	config_free(srv->cfg);
 	srv->cfg = cfg;
+	tls_reload_commit(srv, true);
 	journal_note_config(&srv->journal, cfg->fingerprint);
 	upstream_kick(srv->up);
 	log_set_level(cfg->log_level);

@@ -5,6 +5,7 @@
  */
 #include "tls.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -19,10 +20,10 @@
 
 #include "config.h"
 
-/* OpenSSL's first queued error as "reason (library)", or what. */
+/* OpenSSL's first queued error (the most precise) as "reason (library)", or what. */
 static const char *ssl_reason(const char *what, char *buf, size_t len)
 {
-	unsigned long e = ERR_peek_last_error();
+	unsigned long e = ERR_peek_error();
 	const char *reason = e ? ERR_reason_error_string(e) : NULL;
 	const char *lib = e ? ERR_lib_error_string(e) : NULL;
 
@@ -41,6 +42,7 @@ struct ssl_ctx_st *tls_context_new(const struct tls_listen *t, char *err, size_t
 {
 	SSL_CTX *ctx;
 	char why[256];
+	bool mismatch = false;
 
 	ERR_clear_error();
 	ctx = SSL_CTX_new(TLS_server_method());
@@ -63,13 +65,18 @@ struct ssl_ctx_st *tls_context_new(const struct tls_listen *t, char *err, size_t
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	ERR_clear_error();
 	if (SSL_CTX_use_PrivateKey_file(ctx, t->key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, errlen, "TLS on %s: key %s: %s", t->address, t->key,
-		         ssl_reason("cannot load it", why, sizeof why));
-		SSL_CTX_free(ctx);
-		return NULL;
+		/* A key of another certificate is refused here already: say it plainly below. */
+		mismatch = ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH;
+		if (!mismatch) {
+			snprintf(err, errlen, "TLS on %s: key %s: %s", t->address, t->key,
+			         ssl_reason("cannot load it", why, sizeof why));
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
 	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
+	if (mismatch || SSL_CTX_check_private_key(ctx) != 1) {
 		snprintf(err, errlen, "TLS on %s: key %s does not belong to certificate %s: %s",
 		         t->address, t->key, t->cert, ssl_reason("mismatch", why, sizeof why));
 		SSL_CTX_free(ctx);
@@ -123,6 +130,16 @@ struct bufferevent *tls_bufferevent_new(struct event_base *base, int fd, struct 
 	/* A client that just closes its socket (no close_notify) has simply gone: EOF. */
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	return bev;
+}
+
+void tls_close_notify(struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+
+	/* Best effort, on the socket directly: what is not sent now never will be. */
+	if (ssl && SSL_is_init_finished(ssl))
+		SSL_shutdown(ssl);
+	ERR_clear_error();
 }
 
 const char *tls_error(struct bufferevent *bev, int saved_errno, char *buf, size_t len)

@@ -64,6 +64,7 @@ struct listener {
 	bool is_unix;
 	bool activated;         /* handed in by systemd: its socket file is not ours to remove */
 	struct ssl_ctx_st *tls; /* listen.tls: OpenSSL's SSL_CTX; NULL: plain */
+	struct ssl_ctx_st *tls_next; /* loaded by a reload, in use once it succeeds */
 	int handshake_timeout_ms;
 	struct listener *next;
 };

@@ -28,6 +28,8 @@ int tls_context_expired(struct ssl_ctx_st *ctx);
 
 /* The server side of an accepted socket: handshake pending; closes fd when freed. */
 struct bufferevent *tls_bufferevent_new(struct event_base *base, int fd, struct ssl_ctx_st *ctx);
+/* Before closing: tell the peer (close_notify) that nothing was cut off. */
+void tls_close_notify(struct bufferevent *bev);
 /* Why a TLS bufferevent failed (OpenSSL's reasons, else errno's, else "closed"). */
 const char *tls_error(struct bufferevent *bev, int saved_errno, char *buf, size_t len);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384" once the handshake is done. */

@@ -336,6 +336,7 @@ static void parse_listen_tls_one(struct cfgp *p, yaml_node_t *map, size_t idx)
 	struct tls_listen t = {.handshake_timeout_ms = 5000};
 	yaml_node_t *at[4] = {0};
 	char what[64], item[64];
+	const char *s;
 	size_t before = p->errs->n;
 
 	snprintf(what, sizeof what, "listen.tls[%zu]", idx);
@@ -354,28 +355,33 @@ static void parse_listen_tls_one(struct cfgp *p, yaml_node_t *map, size_t idx)
 			continue;
 		}
 		snprintf(item, sizeof item, "listen.tls: %s", keys[k]);
-		if (expect(p, v, YAML_SCALAR_NODE, item) < 0)
+		if (expect(p, v, YAML_SCALAR_NODE, item) < 0 || (s = scalar(v)) == NULL)
 			continue;
 		if (k == 0) {
-			if (!valid_listen_address(scalar(v)))
+			if (!valid_listen_address(s))
 				cerr_at(p, v,
 				        "listen.tls: address \"%s\" is not HOST:PORT (port "
 				        "1..65535)",
-				        scalar(v));
+				        s);
 			free(t.address);
-			t.address = xstrdup(scalar(v));
+			t.address = xstrdup(s);
 		} else {
 			char **slot = k == 1 ? &t.cert : &t.key;
-			FILE *f;
+			struct stat st;
+			int fd;
 			free(*slot);
-			*slot = tls_path(p, scalar(v));
-			/* Only whether it can be read: repaird loads and checks the PEM at start.
-			 */
-			if ((f = fopen(*slot, "r")) == NULL)
+			*slot = tls_path(p, s);
+			/* Only whether it can be read: repaird loads the PEM at start.
+			 * O_NONBLOCK: a FIFO must not make the loader wait. */
+			fd = open(*slot, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+			if (fd < 0)
 				cerr_at(p, v, "listen.tls: %s %s: %s", keys[k], *slot,
 				        strerror(errno));
-			else
-				fclose(f);
+			else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+				cerr_at(p, v, "listen.tls: %s %s: not a regular file", keys[k],
+				        *slot);
+			if (fd >= 0)
+				close(fd);
 		}
 	}
 	for (int k = 0; k < 3; k++)
@@ -1241,6 +1247,12 @@ static void check_access(struct cfgp *p, yaml_node_t *at)
 				        "access.tcp_auth: off is allowed only when every TCP "
 				        "listener is on loopback, and %s is not",
 				        cfg->listen_tcp[i]);
+		for (size_t i = 0; i < cfg->nlisten_tls; i++)
+			if (!loopback_address(cfg->listen_tls[i].address))
+				cerr_at(p, at,
+				        "access.tcp_auth: off is allowed only when every TCP "
+				        "listener is on loopback, and %s (listen.tls) is not",
+				        cfg->listen_tls[i].address);
 	}
 	if (cfg->nusers > 0 && config_user(cfg, cfg->unix_user) == NULL)
 		cerr_at(p, at, "access.unix_user: no user \"%s\" in access.users", cfg->unix_user);

@@ -105,6 +105,9 @@ static struct out *run_argv(const char *input, const char *const *env, bool sock
 		unsetenv("REPAIRCTL_PORT");
 		unsetenv("REPAIRCTL_USER");
 		unsetenv("REPAIRCTL_PASSWORD");
+		unsetenv("REPAIRCTL_TLS");
+		unsetenv("REPAIRCTL_CACERT");
+		unsetenv("REPAIRCTL_TLS_SERVER_NAME");
 		unsetenv("XDG_CONFIG_HOME");
 		unsetenv("NO_COLOR");
 		setenv("HOME", d.dir, 1);
