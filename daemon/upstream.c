@@ -211,8 +211,8 @@ static void check_stream(redisAsyncContext *ac, void *r, void *privdata)
 	struct centre_seq *cs = privdata;
 	unsigned long long top = 0;
 
-	if (up == NULL || reply == NULL)
-		return;
+	if (up == NULL || reply == NULL || reply->type == REDIS_REPLY_ERROR)
+		return; /* loading, say: no verdict */
 	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
 	    reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements > 0)
 		top = strtoull(reply->element[0]->element[0]->str, NULL, 10);
@@ -455,6 +455,18 @@ static void send_pending(struct upstream *up)
 	recompute_delivered(up);
 }
 
+/* Errors that say "not now" rather than "not this event". */
+static bool transient(const char *err)
+{
+	static const char *const words[] = {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY",
+					    "CLUSTERDOWN", "NOSCRIPT"};
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strncmp(err, words[i], strlen(words[i])) == 0)
+			return true;
+	return false;
+}
+
 static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct upstream *up = ac->data;
@@ -475,6 +487,13 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
 		return; /* a reply from before a reconnect */
 	up->in_head = (up->in_head + 1) % MAX_IN_FLIGHT;
 	up->in_n--;
+	if (reply->type == REDIS_REPLY_ERROR && transient(reply->str)) {
+		/* Redis is loading, busy or read-only for now: not a verdict on the event. */
+		up->in_head = (up->in_head + MAX_IN_FLIGHT - 1) % MAX_IN_FLIGHT;
+		up->in_n++;
+		link_down_later(up, reply->str);
+		return;
+	}
 	if (reply->type == REDIS_REPLY_ERROR) {
 		if (strstr(reply->str, "equal or smaller") != NULL) {
 			up->duplicates++; /* sent before, and Redis has it: delivered */
