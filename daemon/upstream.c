@@ -458,8 +458,8 @@ static void send_pending(struct upstream *up)
 /* Errors that say "not now" rather than "not this event". */
 static bool transient(const char *err)
 {
-	static const char *const words[] = {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "READONLY",
-					    "CLUSTERDOWN", "NOSCRIPT"};
+	static const char *const words[] = {"LOADING",  "BUSY",        "TRYAGAIN", "MASTERDOWN",
+	                                    "READONLY", "CLUSTERDOWN", "NOSCRIPT"};
 
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 		if (strncmp(err, words[i], strlen(words[i])) == 0)
