@@ -768,8 +768,24 @@ struct config *server_load_config(struct server *srv, struct config_errors *errs
 {
 	struct config *cfg = config_load(srv->config_path, errs);
 
-	if (cfg)
-		apply_overrides(srv, cfg);
+	if (cfg == NULL)
+		return NULL;
+	apply_overrides(srv, cfg);
+	/* --listen may not open what access.tcp_auth: off only allows on loopback. */
+	for (size_t i = 0; !cfg->tcp_auth && i < cfg->nlisten_tcp; i++) {
+		if (!config_loopback_address(cfg->listen_tcp[i])) {
+			char msg[256];
+			int n = snprintf(
+			        msg, sizeof msg,
+			        "--listen %s: access.tcp_auth is off, which is allowed only "
+			        "on loopback",
+			        cfg->listen_tcp[i]);
+			errs->msg = xreallocarray(errs->msg, errs->n + 1, sizeof *errs->msg);
+			errs->msg[errs->n++] = xstrndup(msg, n > 0 ? (size_t)n : 0);
+			config_free(cfg);
+			return NULL;
+		}
+	}
 	return cfg;
 }
 

@@ -160,6 +160,8 @@ const struct centre *config_centre(const struct config *cfg, const char *id);
 const struct country *config_country(const struct config *cfg, const char *code);
 const struct product *config_product(const struct config *cfg, const char *model);
 const struct user *config_user(const struct config *cfg, const char *name);
+/* "127.x.x.x:port", "[::1]:port" or "localhost:port". */
+bool config_loopback_address(const char *addr);
 /* true when the user may work on tickets of this centre. */
 bool config_user_has_centre(const struct user *u, const char *centre);
 /*

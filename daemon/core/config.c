@@ -1229,7 +1229,7 @@ static void parse_access(struct cfgp *p, yaml_node_t *map)
 	}
 }
 
-static bool loopback_address(const char *addr)
+bool config_loopback_address(const char *addr)
 {
 	return strncmp(addr, "127.", 4) == 0 || strncmp(addr, "[::1]:", 6) == 0 ||
 	       strncmp(addr, "localhost:", 10) == 0;
@@ -1242,13 +1242,13 @@ static void check_access(struct cfgp *p, yaml_node_t *at)
 
 	if (!cfg->tcp_auth) {
 		for (size_t i = 0; i < cfg->nlisten_tcp; i++)
-			if (!loopback_address(cfg->listen_tcp[i]))
+			if (!config_loopback_address(cfg->listen_tcp[i]))
 				cerr_at(p, at,
 				        "access.tcp_auth: off is allowed only when every TCP "
 				        "listener is on loopback, and %s is not",
 				        cfg->listen_tcp[i]);
 		for (size_t i = 0; i < cfg->nlisten_tls; i++)
-			if (!loopback_address(cfg->listen_tls[i].address))
+			if (!config_loopback_address(cfg->listen_tls[i].address))
 				cerr_at(p, at,
 				        "access.tcp_auth: off is allowed only when every TCP "
 				        "listener is on loopback, and %s (listen.tls) is not",

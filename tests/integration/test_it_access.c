@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -332,6 +333,11 @@ START_TEST(test_tcp_auth_off_needs_loopback)
 	snprintf(command, sizeof command, "%s --check-config %s >/dev/null 2>&1",
 	         getenv("REPAIRD_BIN"), d.config);
 	ck_assert_int_eq(system(command), 0);
+	/* --listen cannot open a public port either. */
+	snprintf(command, sizeof command,
+	         "%s --config %s --listen 0.0.0.0:%d --unix '' --state-dir %s/s2 2>/dev/null",
+	         getenv("REPAIRD_BIN"), d.config, harness_free_port(), d.dir);
+	ck_assert_int_eq(WEXITSTATUS(system(command)), 78);
 }
 END_TEST
 
