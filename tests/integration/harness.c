@@ -34,6 +34,30 @@ int harness_free_port(void)
 	return port;
 }
 
+int harness_raw_connect(int port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	return fd;
+}
+
+size_t harness_read_all(int fd, char *buf, size_t cap)
+{
+	struct timeval tv = {5, 0};
+	size_t n = 0;
+	ssize_t got;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	while (n < cap - 1 && (got = read(fd, buf + n, cap - 1 - n)) > 0)
+		n += (size_t)got;
+	buf[n] = '\0';
+	return n;
+}
+
 static const char *src_dir(void)
 {
 	const char *s = getenv("REPAIRD_SRC");

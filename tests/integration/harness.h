@@ -21,6 +21,11 @@ struct daemon {
 	char log[192];
 };
 
+/* A plain TCP connection to 127.0.0.1:port (the test fails if it cannot connect). */
+int harness_raw_connect(int port);
+/* Everything the peer sends until it closes or 5 s pass; NUL-terminated. */
+size_t harness_read_all(int fd, char *buf, size_t cap);
+
 /* A free TCP port on 127.0.0.1 (bound and released). */
 int harness_free_port(void);
 

@@ -201,43 +201,20 @@ START_TEST(test_staff_and_viewer)
 }
 END_TEST
 
-static int raw_connect(int port)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	return fd;
-}
-
-static size_t read_all(int fd, char *buf, size_t cap)
-{
-	struct timeval tv = {5, 0};
-	size_t n = 0;
-	ssize_t got;
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	while (n < cap - 1 && (got = read(fd, buf + n, cap - 1 - n)) > 0)
-		n += (size_t)got;
-	buf[n] = '\0';
-	return n;
-}
-
 START_TEST(test_limits_before_auth)
 {
 	char buf[256];
-	int fd = raw_connect(d.port);
+	int fd = harness_raw_connect(d.port);
 	redisContext *c;
 
 	/* Before AUTH: few arguments, small bulks. */
 	ck_assert_int_eq(write(fd, "*100\r\n", 6), 6);
-	read_all(fd, buf, sizeof buf);
+	harness_read_all(fd, buf, sizeof buf);
 	ck_assert_str_eq(buf, "-ERR Protocol error: invalid multibulk length\r\n");
 	close(fd);
-	fd = raw_connect(d.port);
+	fd = harness_raw_connect(d.port);
 	ck_assert_int_eq(write(fd, "*2\r\n$4\r\nPING\r\n$100000\r\n", 24), 24);
-	read_all(fd, buf, sizeof buf);
+	harness_read_all(fd, buf, sizeof buf);
 	ck_assert_str_eq(buf, "-ERR Protocol error: invalid bulk length\r\n");
 	close(fd);
 	/* A 1 GB bulk header is refused even after AUTH; memory stays bounded. */
@@ -276,15 +253,15 @@ END_TEST
 START_TEST(test_cross_protocol_guard)
 {
 	char buf[256];
-	int fd = raw_connect(d.port);
+	int fd = harness_raw_connect(d.port);
 	static const char http[] = "POST / HTTP/1.1\r\nHost: 127.0.0.1:7878\r\n\r\nFLUSH\r\n";
 
 	ck_assert_int_eq(write(fd, http, sizeof http - 1), (ssize_t)(sizeof http - 1));
-	ck_assert_uint_eq(read_all(fd, buf, sizeof buf), 0); /* closed, nothing said */
+	ck_assert_uint_eq(harness_read_all(fd, buf, sizeof buf), 0); /* closed, nothing said */
 	close(fd);
-	fd = raw_connect(d.port);
+	fd = harness_raw_connect(d.port);
 	ck_assert_int_eq(write(fd, "GET / HTTP/1.0\r\n\r\n", 18), 18);
-	ck_assert_uint_eq(read_all(fd, buf, sizeof buf), 0);
+	ck_assert_uint_eq(harness_read_all(fd, buf, sizeof buf), 0);
 	close(fd);
 	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "possible cross-protocol attack"));
 	/* Others are served. */

@@ -350,34 +350,9 @@ START_TEST(test_200_concurrent_clients)
 }
 END_TEST
 
-static int raw_connect(int port)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	return fd;
-}
-
-/* Everything the daemon sends until it closes (or 5 s pass). */
-static size_t read_all(int fd, char *buf, size_t cap)
-{
-	struct timeval tv = {5, 0};
-	size_t n = 0;
-	ssize_t got;
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	while (n < cap - 1 && (got = read(fd, buf + n, cap - 1 - n)) > 0)
-		n += (size_t)got;
-	buf[n] = '\0';
-	return n;
-}
-
 START_TEST(test_half_request_then_vanish)
 {
-	int fd = raw_connect(d.port);
+	int fd = harness_raw_connect(d.port);
 
 	ck_assert_int_eq(write(fd, "*3\r\n$4\r\nPING", 12), 12);
 	close(fd);
@@ -388,16 +363,16 @@ END_TEST
 START_TEST(test_protocol_error_closes)
 {
 	char buf[256];
-	int fd = raw_connect(d.port);
+	int fd = harness_raw_connect(d.port);
 
 	ck_assert_int_eq(write(fd, "*1\r\n$-5\r\n", 9), 9);
-	read_all(fd, buf, sizeof buf);
+	harness_read_all(fd, buf, sizeof buf);
 	ck_assert_str_eq(buf, "-ERR Protocol error: invalid bulk length\r\n");
 	close(fd);
 	/* Inline commands work, as typed into nc. */
-	fd = raw_connect(d.port);
+	fd = harness_raw_connect(d.port);
 	ck_assert_int_eq(write(fd, "PING\r\nQUIT\r\n", 12), 12);
-	read_all(fd, buf, sizeof buf);
+	harness_read_all(fd, buf, sizeof buf);
 	ck_assert_str_eq(buf, "+PONG\r\n+OK\r\n");
 	close(fd);
 	expect_status(cmd(rc, "PING", NULL), "PONG");
@@ -485,8 +460,8 @@ START_TEST(test_max_clients_busy)
 	extra[0] = daemon_connect(&d);
 	extra[1] = daemon_connect(&d);
 	expect_status(cmd(extra[1], "PING", NULL), "PONG");
-	fd = raw_connect(d.port);
-	read_all(fd, buf, sizeof buf);
+	fd = harness_raw_connect(d.port);
+	harness_read_all(fd, buf, sizeof buf);
 	ck_assert_str_eq(buf, "-BUSY max number of clients reached\r\n");
 	close(fd);
 	redisFree(extra[0]);
@@ -577,7 +552,7 @@ START_TEST(test_backpressure_on_a_client_that_does_not_read)
 	static char burst[1 << 16];
 	redisReply *r;
 	size_t sent = 0;
-	int fd = raw_connect(d.port);
+	int fd = harness_raw_connect(d.port);
 	struct timeval tv = {0, 200000};
 
 	for (size_t i = 0; i + 6 <= sizeof burst; i += 6)
@@ -607,9 +582,9 @@ START_TEST(test_idle_timeout)
 
 	teardown();
 	start("server: {idle_timeout: 1}", NULL);
-	fd = raw_connect(d.port);
+	fd = harness_raw_connect(d.port);
 	/* read_all returns once repaird closes the idle connection (or after 5 s). */
-	ck_assert_uint_eq(read_all(fd, buf, sizeof buf), 0);
+	ck_assert_uint_eq(harness_read_all(fd, buf, sizeof buf), 0);
 	close(fd);
 	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "idle"));
 }
