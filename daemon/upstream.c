@@ -150,10 +150,14 @@ static void recompute_delivered(struct upstream *up)
 static void link_down(struct upstream *up, const char *why)
 {
 	redisAsyncContext *ac = up->ac;
+	char reason[sizeof up->last_error];
 
 	if (up->state == LINK_DISABLED)
 		return;
-	snprintf(up->last_error, sizeof up->last_error, "%s", why);
+	/* why may be last_error itself: copy it through a buffer of our own. */
+	snprintf(reason, sizeof reason, "%s", why);
+	why = reason;
+	snprintf(up->last_error, sizeof up->last_error, "%s", reason);
 	up->ac = NULL;
 	if (ac) {
 		ac->data = NULL; /* its callbacks, called while it is freed, must do nothing */
