@@ -1028,17 +1028,18 @@ void server_free(struct server *srv)
 	while (srv->clients)
 		client_free(srv->clients);
 	listeners_free(srv);
-	if (srv->base) {
-		event_free(srv->commit_ev);
-		event_free(srv->deadline_ev);
-		event_free(srv->cron_ev);
-		event_free(srv->sig_term);
-		event_free(srv->sig_int);
-		event_free(srv->sig_hup);
-		event_base_free(srv->base);
-	}
+	/* The Redis link's timers and socket live on the loop: gone before it. */
 	upstream_free(srv->up);
 	srv->up = NULL;
+	if (srv->base) {
+		/* A start that failed half-way left some of these unmade. */
+		struct event *evs[] = {srv->commit_ev, srv->deadline_ev, srv->cron_ev,
+		                       srv->sig_term,  srv->sig_int,     srv->sig_hup};
+		for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+			if (evs[i])
+				event_free(evs[i]);
+		event_base_free(srv->base);
+	}
 	if (srv->journal.path) {
 		uint64_t records;
 		if (journal_commit(&srv->journal, srv->eng, &records) < 0 ||

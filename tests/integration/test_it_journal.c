@@ -411,6 +411,12 @@ START_TEST(test_torn_tail_is_cut_and_damage_refused)
 	ck_assert_int_ne(daemon_spawn(&d, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "is damaged at offset"));
 	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "--check-journal"));
+	/* And it says so with its exit status, not a crash. */
+	snprintf(command, sizeof command,
+	         "%s --config %s --listen 127.0.0.1:%d --unix '' --state-dir %s/state "
+	         "--debug-clock 2>/dev/null",
+	         getenv("REPAIRD_BIN"), d.config, d.port, d.dir);
+	ck_assert_int_eq(WEXITSTATUS(system(command)), 69);
 	snprintf(command, sizeof command, "%s --check-journal %s >/dev/null", getenv("REPAIRD_BIN"),
 	         path);
 	ck_assert_int_eq(WEXITSTATUS(system(command)), 65);
