@@ -59,7 +59,7 @@ REPAIRD     := $(B)/repaird
 REPAIRCTL   := $(B)/repairctl
 PROGRAMS    := $(REPAIRD) $(if $(CLIENT_SRCS),$(REPAIRCTL))
 
-.PHONY: bench all check check-run unit integration run install uninstall clean lint deps format
+.PHONY: bench all check check-run unit unit-sanitize integration run install uninstall clean lint deps format
 .DEFAULT_GOAL := all
 
 all: $(PROGRAMS)
@@ -91,8 +91,12 @@ $(B)/tests/test_it_%: $(B)/tests/integration/test_it_%.o $(INTEG_LIB:%.c=$(B)/%.
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
-check-run: unit integration
+check-run: unit unit-sanitize integration
 	@echo "make check: all suites passed"
+
+# The pure core once more under AddressSanitizer and UndefinedBehaviorSanitizer.
+unit-sanitize:
+	@$(MAKE) --no-print-directory B=$(B)/san SANITIZE=1 unit
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_DEFAULT_TIMEOUT=60 ./$$t; done

@@ -822,7 +822,8 @@ static void parse_countries(struct cfgp *p, yaml_node_t *map)
 		        xreallocarray(cfg->countries, cfg->ncountries + 1, sizeof *cfg->countries);
 		cfg->countries[cfg->ncountries++] = c;
 	}
-	qsort(cfg->countries, cfg->ncountries, sizeof *cfg->countries, country_cmp);
+	if (cfg->ncountries > 0) /* qsort wants a real pointer even for nothing */
+		qsort(cfg->countries, cfg->ncountries, sizeof *cfg->countries, country_cmp);
 }
 
 /* "09:00-12:30, 13:30-17:30" (or a list of such strings) into one weekday's spans. */
@@ -1365,7 +1366,8 @@ static void parse_products_doc(struct cfgp *p, yaml_node_t *root)
 		list = xreallocarray(list, n + 1, sizeof *list);
 		list[n++] = pa;
 	}
-	qsort(list, n, sizeof *list, product_at_cmp);
+	if (n > 0)
+		qsort(list, n, sizeof *list, product_at_cmp);
 	cfg->products = xreallocarray(cfg->products, n, sizeof *cfg->products);
 	cfg->nproducts = 0;
 	for (size_t i = 0; i < n; i++) {

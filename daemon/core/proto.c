@@ -686,7 +686,8 @@ void reply_bulk(struct rbuf *b, const char *s, size_t len)
 
 	rbuf_header(b, '$', len);
 	d = rbuf_reserve(b, len + 2);
-	memcpy(d, s, len);
+	if (len > 0)
+		memcpy(d, s, len);
 	memcpy(d + len, "\r\n", 2);
 	b->len += len + 2;
 }
