@@ -34,7 +34,10 @@ CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
 WARN        := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wstrict-prototypes \
                -Wmissing-prototypes -Wvla
 CFLAGS      ?= -O2 -g
-ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -DREPAIRD_VERSION='"$(VERSION)"' -Iinclude \
+# The boundary is the include path: the core sees only include/ (its own headers);
+# the daemon shell adds daemon/, the client client/. A core file that reached for a
+# shell header would not compile.
+ALL_CFLAGS   = -std=c11 -D_GNU_SOURCE -DREPAIRD_VERSION='"$(VERSION)"' -Iinclude $(LAYER_INC) \
                $(WARN) $(if $(WERROR),-Werror) $(SAN) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS  = $(SAN) $(LDFLAGS)
 ifdef SANITIZE
@@ -67,6 +70,9 @@ all: $(PROGRAMS)
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(DAEMON_OBJS) $(INTEG_LIB:%.c=$(B)/%.o): LAYER_INC := -Idaemon
+$(CLIENT_OBJS) $(B)/tests/unit/test_repairctl_format.o: LAYER_INC := -Iclient
 
 $(LIBCORE): $(CORE_OBJS)
 	@rm -f $@
@@ -120,7 +126,7 @@ FUZZ_PKGS    := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -g -O1
-FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -DREPAIRD_VERSION='"$(VERSION)"' -Iinclude $(WARN) \
+FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -DREPAIRD_VERSION='"$(VERSION)"' -Iinclude -Idaemon $(WARN) \
                $(if $(WERROR),-Werror) $(PKG_CFLAGS) $(FUZZ_SAN) -MMD -MP
 FUZZ_OBJS   := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(CORE_SRCS) $(filter-out daemon/main.c,$(DAEMON_SRCS)))
 FUZZ_NAMES  := proto config
@@ -204,14 +210,14 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-LINT_SRCS = $(CORE_SRCS) $(DAEMON_SRCS) $(CLIENT_SRCS) $(wildcard include/*.h) $(UNIT_SRCS) \
+LINT_SRCS = $(CORE_SRCS) $(DAEMON_SRCS) $(CLIENT_SRCS) $(wildcard include/*.h daemon/*.h client/*.h) $(UNIT_SRCS) \
             $(wildcard tests/integration/*.c tests/integration/*.h)
 
 lint:
 	@$(MAKE) --no-print-directory deps EXTRA_PKGS="$(LINT_PKGS)"
 	clang-format --dry-run -Werror $(LINT_SRCS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-		--std=c11 --inline-suppr -Iinclude -D__GNUC__ $(CORE_SRCS) $(DAEMON_SRCS) $(CLIENT_SRCS)
+		--std=c11 --inline-suppr -Iinclude -Idaemon -Iclient -D__GNUC__ $(CORE_SRCS) $(DAEMON_SRCS) $(CLIENT_SRCS)
 
 format:
 	clang-format -i $(LINT_SRCS)

@@ -1,4 +1,4 @@
-/* format: repairctl's pure formatting helpers (include/repairctl_format.h). */
+/* format: repairctl's pure formatting helpers (client/repairctl_format.h). */
 #include "repairctl_format.h"
 
 #include <ctype.h>

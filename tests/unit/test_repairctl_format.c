@@ -1,5 +1,5 @@
 /*
- * Unit tests for repairctl's pure helpers (include/repairctl_format.h).
+ * Unit tests for repairctl's pure helpers (client/repairctl_format.h).
  * The Makefile links unit tests with libcore.a only, so the client's
  * format.c is compiled in here directly.
  */
