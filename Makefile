@@ -12,6 +12,7 @@ UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR      ?= $(PREFIX)/share/doc/repaird
 
 CC          ?= cc
 B           := build
@@ -151,8 +152,9 @@ $(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%): $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuz
 
 # ---- running ---------------------------------------------------------------
 
+# Builds both programs (repairctl is the other half of a first session), then serves in the foreground.
 run: deps
-	@$(MAKE) --no-print-directory $(REPAIRD)
+	@$(MAKE) --no-print-directory $(PROGRAMS)
 	@mkdir -p var
 	./$(REPAIRD) --config conf/dev.yaml
 
@@ -163,7 +165,10 @@ INSTALLED    = $(SBINDIR)/repaird $(BINDIR)/repairctl \
                $(UNITDIR)/repaird.service $(UNITDIR)/repaird.socket \
                $(SYSUSERSDIR)/repaird.conf $(TMPFILESDIR)/repaird.conf \
                $(MANDIR)/man8/repaird.8 $(MANDIR)/man5/repaird.yaml.5 $(MANDIR)/man1/repairctl.1 \
-               $(BASHCOMPDIR)/repairctl
+               $(BASHCOMPDIR)/repairctl $(DOCS:docs/%=$(DOCDIR)/%)
+DOCS         = $(wildcard docs/*.md)
+# repaird.yaml may hold password hashes: root and the daemon's group only (systemd/repaird.sysusers).
+CONF_GROUP  := repaird
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
@@ -182,15 +187,28 @@ install: all
 	install -m 0644 man/repaird.yaml.5 $(DESTDIR)$(MANDIR)/man5/repaird.yaml.5
 	$(if $(wildcard man/repairctl.1),install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 man/repairctl.1 $(DESTDIR)$(MANDIR)/man1/repairctl.1)
 	$(if $(wildcard client/repairctl.bash-completion),install -d $(DESTDIR)$(BASHCOMPDIR) && install -m 0644 client/repairctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/repairctl)
-	@# Examples never overwrite an operator's config.
-	@for f in repaird.yaml products.yaml; do \
-		if [ -e $(DESTDIR)$(SYSCONFDIR)/repaird/$$f ]; then \
-			echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/repaird/$$f; new one as $$f.example"; \
-			install -m 0644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/repaird/$$f.example; \
-		else install -m 0644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/repaird/$$f; fi; done
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	@# Examples never overwrite an operator's config. repaird.yaml is 0640 root:$(CONF_GROUP);
+	@# without that group (a DESTDIR staging tree, sysusers not run yet) or without root,
+	@# it keeps the installer's owner and group, and says so.
+	@if [ "$$(id -u)" = 0 ] && getent group $(CONF_GROUP) >/dev/null 2>&1; then \
+		own="-o root -g $(CONF_GROUP)"; \
+	else own=""; \
+		if [ "$$(id -u)" = 0 ]; then why="there is no group $(CONF_GROUP) here"; else why="not root"; fi; \
+		echo "note: $$why: repaird.yaml installed 0640 as $$(id -un):$$(id -gn);" \
+		     "once the group exists (systemd-sysusers): chgrp $(CONF_GROUP) $(SYSCONFDIR)/repaird/repaird.yaml*"; fi; \
+	for f in repaird.yaml products.yaml; do \
+		mode=0644; opt=""; \
+		if [ $$f = repaird.yaml ]; then mode=0640; opt="$$own"; fi; \
+		dest=$(DESTDIR)$(SYSCONFDIR)/repaird/$$f; \
+		if [ -e $$dest ]; then \
+			echo "keeping existing $$dest; new one as $$f.example"; dest=$$dest.example; fi; \
+		install -m $$mode $$opt conf/$$f $$dest || exit 1; done
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/repaird/ and the state in /var/lib/repaird"
 
 clean:

@@ -515,7 +515,7 @@ START_TEST(test_make_install_tree)
 	expect_file(tree, "/usr/lib/tmpfiles.d/repaird.conf", 0644);
 	expect_file(tree, "/usr/share/man/man8/repaird.8", 0644);
 	expect_file(tree, "/usr/share/man/man5/repaird.yaml.5", 0644);
-	expect_file(tree, "/etc/repaird/repaird.yaml", 0644);
+	expect_file(tree, "/etc/repaird/repaird.yaml", 0640);
 	expect_file(tree, "/etc/repaird/products.yaml", 0644);
 	snprintf(path, sizeof path, "%s/man/repairctl.1", src_dir());
 	if (access(path, F_OK) == 0)
@@ -549,7 +549,7 @@ START_TEST(test_make_install_tree)
 	              "second make install failed:\n%s", slurp(out));
 	ck_assert_msg(strstr(slurp(path), "# edited by the operator"),
 	              "make install overwrote the operator's repaird.yaml");
-	expect_file(tree, "/etc/repaird/repaird.yaml.example", 0644);
+	expect_file(tree, "/etc/repaird/repaird.yaml.example", 0640);
 
 	/* uninstall: everything but the configuration. */
 	ck_assert_msg(run("make -C '%s' --no-print-directory uninstall PREFIX=/usr DESTDIR='%s' "
@@ -564,7 +564,7 @@ START_TEST(test_make_install_tree)
 	expect_absent(tree, "/usr/lib/tmpfiles.d/repaird.conf");
 	expect_absent(tree, "/usr/share/man/man8/repaird.8");
 	expect_absent(tree, "/usr/share/man/man5/repaird.yaml.5");
-	expect_file(tree, "/etc/repaird/repaird.yaml", 0644);
+	expect_file(tree, "/etc/repaird/repaird.yaml", 0640);
 	unlink(out);
 }
 END_TEST
