@@ -679,7 +679,9 @@ static int slot_check(struct engine *e, const struct ticket *t, struct engine_er
 	return 0;
 }
 
-/* The item has arrived: take a slot, or follow over_limit. */
+static void demote(struct engine *e, struct ticket *t, struct member *m, int64_t at);
+
+/* The item has arrived (or is back in repair): take a slot, or follow over_limit. */
 static void slot_take(struct engine *e, struct ticket *t, int64_t at)
 {
 	struct member *m;
@@ -694,7 +696,15 @@ static void slot_take(struct engine *e, struct ticket *t, int64_t at)
 		t->holds_slot = 1;
 		return;
 	}
-	/* standard or queue: booked at standard service, reason in-service-limit. */
+	demote(e, t, m, at);
+}
+
+/*
+ * No slot for this Fast Track ticket: standard service, reason in-service-limit,
+ * and under over_limit: queue it waits for a slot.
+ */
+static void demote(struct engine *e, struct ticket *t, struct member *m, int64_t at)
+{
 	t->fast_track = 0;
 	t->reason = FT_IN_SERVICE_LIMIT;
 	t->target_days = (uint16_t)policy_standard_days(
@@ -733,6 +743,19 @@ static void promote(struct engine *e, struct ticket *t, struct member *m, int64_
 	check_forecast(e, t, at); /* the new, shorter deadline may fall before the parts */
 }
 
+/* While the member has a free slot, promote its oldest queued ticket. */
+static void promote_waiting(struct engine *e, struct member *m, int64_t at)
+{
+	while (m->nqueued > 0 && m->in_service < (uint32_t)e->cfg->in_service_limit) {
+		struct ticket *q = tix(e, m->queued[0]);
+		if (q == NULL || !in_service(q->state)) {
+			queue_remove(m, m->queued[0]);
+			continue;
+		}
+		promote(e, q, m, at > q->last_change ? at : q->last_change);
+	}
+}
+
 /* The item is ready or cancelled: free its slot and promote the member's oldest queued. */
 static void slot_free(struct engine *e, struct ticket *t, int64_t at)
 {
@@ -748,14 +771,7 @@ static void slot_free(struct engine *e, struct ticket *t, int64_t at)
 		return;
 	t->holds_slot = 0;
 	m->in_service--;
-	while (m->nqueued > 0 && m->in_service < (uint32_t)e->cfg->in_service_limit) {
-		struct ticket *q = tix(e, m->queued[0]);
-		if (q == NULL || !in_service(q->state)) {
-			queue_remove(m, m->queued[0]);
-			continue;
-		}
-		promote(e, q, m, at > q->last_change ? at : q->last_change);
-	}
+	promote_waiting(e, m, at);
 }
 
 /* ---- opening ------------------------------------------------------------------------ */
@@ -1013,13 +1029,11 @@ int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t n
 			/* Reopened: met/missed is open again, breach stays. */
 			t->ready_at = 0;
 			t->met = -1;
-			if (t->fast_track && t->member) {
-				struct member *m = member_find(e, t->member);
-				if (m && m->in_service < (uint32_t)e->cfg->in_service_limit) {
-					m->in_service++;
-					t->holds_slot = 1;
-				}
-			}
+			/*
+			 * It needs a slot again; with none free it goes on at standard
+			 * service (never refused: the item is already in the centre).
+			 */
+			slot_take(e, t, at);
 		}
 		break;
 	case TSTATE_RETURNED:
@@ -1376,6 +1390,31 @@ const struct config *engine_config(const struct engine *e)
 	return e->cfg;
 }
 
+/*
+ * After a reload that changed the in-service limit: the limit holds at every
+ * moment, so a member over a lowered limit keeps its oldest tickets at Fast
+ * Track and the newest go on at standard service; a raised limit promotes
+ * queued tickets.
+ */
+static void rebalance_slots(struct engine *e, int64_t now)
+{
+	uint32_t limit = (uint32_t)e->cfg->in_service_limit;
+
+	for (uint64_t id = e->ntickets; id >= 1; id--) {
+		struct ticket *t = tix(e, id);
+		struct member *m;
+		if (!t->holds_slot || (m = member_find(e, t->member)) == NULL ||
+		    m->in_service <= limit)
+			continue;
+		t->holds_slot = 0;
+		m->in_service--;
+		demote(e, t, m, now);
+	}
+	for (size_t i = 0; i < e->memcap; i++)
+		if (e->members[i].number != 0 && e->members[i].nqueued > 0)
+			promote_waiting(e, &e->members[i], now);
+}
+
 int engine_set_config(struct engine *e, const struct config *cfg, int64_t now,
                       struct engine_error *err)
 {
@@ -1398,6 +1437,7 @@ int engine_set_config(struct engine *e, const struct config *cfg, int64_t now,
 	}
 	e->cfg = cfg;
 	rebuild_centre_map(e);
+	rebalance_slots(e, now);
 	for (uint64_t id = 1; id <= e->ntickets; id++) {
 		struct ticket *t = tix(e, id);
 		const struct centre *c;
@@ -1425,6 +1465,54 @@ int engine_set_config(struct engine *e, const struct config *cfg, int64_t now,
 
 /* ---- self-check ------------------------------------------------------------------ */
 
+/*
+ * in_service of every member equals its tickets holding a slot, within the
+ * limit; a ticket holds one exactly while it is Fast Track between receipt
+ * and ready. O(members + tickets).
+ */
+static int check_slots(const struct engine *e, char *msg, size_t len)
+{
+	uint32_t *holding = xcalloc(e->memcap ? e->memcap : 1, sizeof *holding);
+	int rc = 0;
+
+	for (uint64_t id = 1; id <= e->ntickets && rc == 0; id++) {
+		const struct ticket *t = tix(e, id);
+		bool should = t->fast_track && t->member != 0 && in_service(t->state);
+		if (t->holds_slot != should) {
+			snprintf(msg, len, "ticket %" PRIu64 " (%s, %s) %s a slot", id,
+			         t->fast_track ? "Fast Track" : "standard",
+			         ticket_state_names[t->state],
+			         t->holds_slot ? "holds" : "does not hold");
+			rc = -1;
+		} else if (t->holds_slot) {
+			const struct member *m = member_find(e, t->member);
+			if (m == NULL) {
+				snprintf(msg, len, "ticket %" PRIu64 " holds a slot of no member", id);
+				rc = -1;
+			} else {
+				holding[m - e->members]++;
+			}
+		}
+	}
+	for (size_t i = 0; i < e->memcap && rc == 0; i++) {
+		const struct member *m = &e->members[i];
+		if (m->number == 0)
+			continue;
+		if (m->in_service > (uint32_t)e->cfg->in_service_limit) {
+			snprintf(msg, len, "member %" PRIu64 ": %u in service, limit %d", m->number,
+			         m->in_service, e->cfg->in_service_limit);
+			rc = -1;
+		} else if (holding[i] != m->in_service) {
+			snprintf(msg, len,
+			         "member %" PRIu64 ": %u in service but %u tickets hold a slot",
+			         m->number, m->in_service, holding[i]);
+			rc = -1;
+		}
+	}
+	free(holding);
+	return rc;
+}
+
 int engine_check(const struct engine *e, int64_t now, char *msg, size_t len)
 {
 	uint64_t prev = 0;
@@ -1442,36 +1530,11 @@ int engine_check(const struct engine *e, int64_t now, char *msg, size_t len)
 		}
 		prev = ev->seq;
 	}
-	for (size_t i = 0; i < e->memcap; i++) {
-		const struct member *m = &e->members[i];
-		uint32_t holding = 0;
-		if (m->number == 0)
-			continue;
-		if (m->in_service > (uint32_t)e->cfg->in_service_limit) {
-			snprintf(msg, len, "member %" PRIu64 ": %u in service, limit %d", m->number,
-			         m->in_service, e->cfg->in_service_limit);
-			return -1;
-		}
-		for (uint64_t id = 1; id <= e->ntickets; id++) {
-			const struct ticket *t = tix(e, id);
-			if (t->member == m->number && t->holds_slot)
-				holding++;
-		}
-		if (holding != m->in_service) {
-			snprintf(msg, len,
-			         "member %" PRIu64 ": %u in service but %u tickets hold a slot",
-			         m->number, m->in_service, holding);
-			return -1;
-		}
-	}
+	if (check_slots(e, msg, len) < 0)
+		return -1;
 	for (uint64_t id = 1; id <= e->ntickets; id++) {
 		const struct ticket *t = tix(e, id);
 		int64_t used = used_at(e, t, now);
-		if (t->holds_slot && (!t->fast_track || !in_service(t->state))) {
-			snprintf(msg, len, "ticket %" PRIu64 " holds a slot while %s", id,
-			         ticket_state_names[t->state]);
-			return -1;
-		}
 		if (t->received_at && used > between(e, t, t->received_at, now)) {
 			snprintf(msg, len, "ticket %" PRIu64 ": used %" PRId64 "s > elapsed", id,
 			         used);
