@@ -118,6 +118,7 @@ struct ticket {
 	unsigned unlisted : 1;
 	unsigned video : 1;
 	unsigned holds_slot : 1;
+	unsigned priority : 1; /* a member from outside EMEA: staff take it first */
 	unsigned dirty : 1; /* changed since the journal last collected changes */
 };
 
@@ -237,7 +238,7 @@ struct ticket_clock {
 void engine_ticket_clock(const struct engine *e, const struct ticket *t, int64_t now,
                          struct ticket_clock *c);
 
-#define TICKET_NFIELDS 29
+#define TICKET_NFIELDS 30
 extern const char *const ticket_field_names[TICKET_NFIELDS];
 /* The ticket's reply values in PROTOCOL.md's order; "" stands for "not set". */
 struct ticket_fields {

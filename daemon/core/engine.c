@@ -58,7 +58,8 @@ const char *const ticket_field_names[TICKET_NFIELDS] = {"id",
                                                         "loan_eligible",
                                                         "loan_reason",
                                                         "loan_state",
-                                                        "queued"};
+                                                        "queued",
+                                                        "priority"};
 
 /* Event reasons that are neither check, loan reason nor state names (replay maps them back). */
 static const char *const restore_reasons[] = {"budget", "deadline", "met", "missed", ""};
@@ -435,7 +436,7 @@ static void hist_add(struct engine *e, struct ticket *t, int64_t at, const char 
                      enum hist_what what, const char *detail)
 {
 	struct hist *h;
-	uint32_t uid;
+	uint32_t uid, at2000, pos;
 
 	touch(e, t);
 	/* Capacity is the next power of two at or above nhist (at least 2). */
@@ -446,12 +447,22 @@ static void hist_add(struct engine *e, struct ticket *t, int64_t at, const char 
 		t->hist = xreallocarray(NULL, 2, sizeof *t->hist);
 		e->history_bytes += 2 * sizeof *t->hist;
 	}
-	h = &t->hist[t->nhist++];
 	uid = strpool_intern(&e->strings, who ? who : "repaird");
 	if (uid >= (1u << 24))
 		fatalx("more than 16M distinct names in the string pool");
 	at -= HIST_EPOCH;
-	h->at2000 = at < 0 ? 0 : at > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)at;
+	at2000 = at < 0 ? 0 : at > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)at;
+	/*
+	 * Kept in the order the changes took effect, ties in the order recorded:
+	 * a backdated receipt goes before the entry that recorded it.
+	 */
+	pos = t->nhist;
+	while (pos > 0 && t->hist[pos - 1].at2000 > at2000)
+		pos--;
+	memmove(&t->hist[pos + 1], &t->hist[pos], (t->nhist - pos) * sizeof *t->hist);
+	t->nhist++;
+	h = &t->hist[pos];
+	h->at2000 = at2000;
 	h->who_what = uid << 8 | (uint32_t)what;
 	h->detail = detail ? detail : "";
 }
@@ -729,9 +740,9 @@ static void promote(struct engine *e, struct ticket *t, struct member *m, int64_
 	t->reason = FT_OK;
 	t->holds_slot = 1;
 	m->in_service++;
-	t->target_days =
-	        (uint16_t)policy_target_days(e->cfg, (enum tier)t->tier, c ? c->country : NULL,
-	                                     config_product(e->cfg, engine_str(e, t->product)));
+	t->target_days = (uint16_t)policy_target_days(
+	        e->cfg, (enum tier)t->tier, (enum programme)t->programme, c ? c->country : NULL,
+	        config_product(e->cfg, engine_str(e, t->product)));
 	t->budget = budget_for(e, t, t->target_days);
 	/* The Fast Track clock counts from the promotion. */
 	t->used = 0; /* at risk stays reported: each event once per ticket */
@@ -852,8 +863,12 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 	b.centre = centre;
 	b.service = in->service;
 	b.registered = in->registered;
-	/* The day the ticket is opened (UTC), whatever RECEIVED says. */
-	b.today = (int32_t)(now / SECS_PER_DAY);
+	/*
+	 * The day the ticket is opened, whatever RECEIVED says, in the centre's
+	 * timezone: an expiry date is valid to the end of that day there.
+	 */
+	if (calendar_local_date(&centre->cal, now, &b.today) != CAL_OK)
+		b.today = (int32_t)(now / SECS_PER_DAY);
 	policy_decide(e->cfg, &b, &d);
 
 	/* The limit check needs the would-be ticket; a refusal must change nothing. */
@@ -879,6 +894,7 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 	t->service = (uint8_t)in->service;
 	t->state = TSTATE_BOOKED;
 	t->fast_track = d.fast_track;
+	t->priority = d.priority;
 	t->reason = (uint8_t)d.reason;
 	t->target_days = (uint16_t)d.target_days;
 	t->registered = in->registered;
@@ -887,8 +903,10 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 	hist_add(e, t, now, in->who, HIST_OPENED,
 	         in->note && *in->note ? arena_text(e, "booked: %s", in->note) : "booked");
 	/* Received at once: the in-service check comes first, it may take Fast Track away. */
-	if (in->received)
+	if (in->received) {
+		hist_add(e, t, at, in->who, HIST_MOVED, "received");
 		slot_take(e, t, at);
+	}
 	emit(e, t, EVENT_TICKET_OPENED, now, ft_reason_names[t->reason]);
 	/* Subscription Platinum (and Enterprise): the loan is owed at booking. */
 	make_loan_eligible(e, t, LOAN_REASON_BOOKING, now);
@@ -896,7 +914,6 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 		t->state = TSTATE_RECEIVED;
 		t->received_at = at;
 		clock_start(e, t, at);
-		hist_add(e, t, at, in->who, HIST_MOVED, "received");
 		emit(e, t, EVENT_TICKET_RECEIVED, at, NULL);
 		engine_advance(e, now);
 	}
@@ -1204,6 +1221,7 @@ void engine_ticket_fields(const struct engine *e, const struct ticket *t, int64_
 	            : t->loan_state == LOAN_RETURNED ? "returned"
 	                                             : "";
 	f->v[i++] = t->queued ? "1" : "0";
+	f->v[i++] = t->priority ? "1" : "0";
 }
 
 /* Interned ids of a set of centre names; names never interned are left out. */
@@ -1450,7 +1468,8 @@ int engine_set_config(struct engine *e, const struct config *cfg, int64_t now,
 			t->video = p->video;
 		if (t->fast_track)
 			t->target_days = (uint16_t)policy_target_days(
-			        cfg, (enum tier)t->tier, c->country, t->video ? p : NULL);
+			        cfg, (enum tier)t->tier, (enum programme)t->programme, c->country,
+			        t->video ? p : NULL);
 		else
 			t->target_days = (uint16_t)policy_standard_days(cfg, t->video ? p : NULL);
 		t->budget = budget_for(e, t, t->target_days);

@@ -149,8 +149,9 @@ START_TEST(test_booking_lifecycle)
 	expect_field(r, "loan_eligible", "1");
 	expect_field(r, "loan_reason", "booking");
 	expect_field(r, "met", "");
-	ck_assert_uint_eq(r->elements, 58);
+	ck_assert_uint_eq(r->elements, 60);
 	ck_assert_str_eq(r->element[56]->str, "queued");
+	ck_assert_str_eq(r->element[58]->str, "priority");
 	freeReplyObject(r);
 	expect_field(r = cmd(rc, "TICKET.MOVE", "1", "diagnosing", NULL), "state", "diagnosing");
 	freeReplyObject(r);

@@ -761,10 +761,10 @@ START_TEST(test_history)
 	t = receive("EOS R5", 11002, cet(11, 23, 9, 0));
 	ck_assert_int_eq(
 	        move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 10, 0), cet(11, 24, 9, 0), &err), 0);
-	ck_assert_uint_eq(t->nhist, 4); /* opened, loan eligible (booking), received, moved */
+	ck_assert_uint_eq(t->nhist, 4); /* opened, received, loan eligible (booking), moved */
 	ck_assert_int_eq(hist_kind(&t->hist[0]), HIST_OPENED);
-	ck_assert_int_eq(hist_kind(&t->hist[1]), HIST_LOAN_ELIGIBLE);
-	ck_assert_int_eq(hist_kind(&t->hist[2]), HIST_MOVED);
+	ck_assert_int_eq(hist_kind(&t->hist[1]), HIST_MOVED);
+	ck_assert_int_eq(hist_kind(&t->hist[2]), HIST_LOAN_ELIGIBLE);
 	ck_assert_str_eq(t->hist[3].detail, "received -> awaiting_parts, ETA 2026-11-24T08:00:00Z");
 	ck_assert_str_eq(engine_str(eng, hist_who(&t->hist[3])), "test");
 	ck_assert_int_eq(hist_at(&t->hist[3]), cet(11, 23, 10, 0));
