@@ -119,7 +119,7 @@ struct ticket {
 	unsigned video : 1;
 	unsigned holds_slot : 1;
 	unsigned priority : 1; /* a member from outside EMEA: staff take it first */
-	unsigned dirty : 1; /* changed since the journal last collected changes */
+	unsigned dirty : 1;    /* changed since the journal last collected changes */
 };
 
 struct member {

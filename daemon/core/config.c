@@ -35,9 +35,9 @@ struct cfgp {
 	struct config *cfg;
 };
 
-static const char *const top_keys[] = {"listen",   "server",   "journal", "redis",
-                                       "policy",   "calendar", "products", "countries",
-                                       "centres",  "access",   "emea"};
+static const char *const top_keys[] = {"listen",  "server",   "journal",  "redis",
+                                       "policy",  "calendar", "products", "countries",
+                                       "centres", "access",   "emea"};
 enum {
 	TOP_LISTEN,
 	TOP_SERVER,

@@ -1506,7 +1506,8 @@ static int check_slots(const struct engine *e, char *msg, size_t len)
 		} else if (t->holds_slot) {
 			const struct member *m = member_find(e, t->member);
 			if (m == NULL) {
-				snprintf(msg, len, "ticket %" PRIu64 " holds a slot of no member", id);
+				snprintf(msg, len, "ticket %" PRIu64 " holds a slot of no member",
+				         id);
 				rc = -1;
 			} else {
 				holding[m - e->members]++;

@@ -167,10 +167,10 @@ void journal_put_u64(struct rbuf *b, enum jrec_type type, uint64_t v)
 void journal_put_ticket(struct rbuf *b, const struct engine *e, const struct ticket *t)
 {
 	size_t at = rec_begin(b, JREC_TICKET);
-	uint32_t flags = (uint32_t)(t->fast_track | t->at_risk << 1 | t->breached << 2 |
-	                            t->queued << 3 | t->loan_eligible << 4 | t->registered << 5 |
-	                            t->unlisted << 6 | t->video << 7 | t->holds_slot << 8 |
-	                            t->priority << 9);
+	uint32_t flags =
+	        (uint32_t)(t->fast_track | t->at_risk << 1 | t->breached << 2 | t->queued << 3 |
+	                   t->loan_eligible << 4 | t->registered << 5 | t->unlisted << 6 |
+	                   t->video << 7 | t->holds_slot << 8 | t->priority << 9);
 
 	put_u64(b, t->id);
 	put_u64(b, t->member);

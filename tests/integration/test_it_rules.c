@@ -306,9 +306,9 @@ START_TEST(test_history_effective_time_order)
 	ck_assert_str_eq(r->element[r->elements - 1]->element[2]->str, "opened");
 	ck_assert_str_eq(r->element[r->elements - 1]->element[0]->str, "2026-11-23T11:00:00Z");
 	for (size_t i = 1; i < r->elements; i++)
-		ck_assert_int_le(strcmp(r->element[i - 1]->element[0]->str,
-		                        r->element[i]->element[0]->str),
-		                 0);
+		ck_assert_int_le(
+		        strcmp(r->element[i - 1]->element[0]->str, r->element[i]->element[0]->str),
+		        0);
 	freeReplyObject(r);
 }
 END_TEST

@@ -980,10 +980,11 @@ static void assert_slots(int64_t now)
 	for (uint64_t m = 1; m < 8; m++) {
 		const struct member *mm = engine_member_any(eng, m);
 		uint32_t in = mm ? mm->in_service : 0;
-		ck_assert_msg(in == count[m], "member %" PRIu64 ": in_service %u, %u Fast Track in service",
-		              m, in, count[m]);
-		ck_assert_msg(in <= (uint32_t)limit, "member %" PRIu64 ": %u in service, limit %d", m,
-		              in, limit);
+		ck_assert_msg(in == count[m],
+		              "member %" PRIu64 ": in_service %u, %u Fast Track in service", m, in,
+		              count[m]);
+		ck_assert_msg(in <= (uint32_t)limit, "member %" PRIu64 ": %u in service, limit %d",
+		              m, in, limit);
 	}
 	assert_invariants(now);
 }
@@ -992,7 +993,8 @@ static void assert_slots(int64_t now)
 static void reload(int64_t now, unsigned variant)
 {
 	static const char *const policies[] = {
-	        "policy: {over_limit: queue}\n", "policy: {over_limit: queue, in_service_limit: 2}\n",
+	        "policy: {over_limit: queue}\n",
+	        "policy: {over_limit: queue, in_service_limit: 2}\n",
 	        "policy: {over_limit: standard}\n",
 	        "policy: {over_limit: standard, in_service_limit: 2}\n"};
 	struct config *next = make_config(policies[variant % 4], "2026-11-11, 2026-12-24");

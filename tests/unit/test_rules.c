@@ -395,10 +395,10 @@ END_TEST
 START_TEST(test_country_table_is_seed_001)
 {
 	/* Seed 001's 31 countries; the Silver-only ones are marked there. */
-	static const char *const countries[] = {
-	        "BE", "DK", "DE", "EE", "FI", "FR", "IE", "IT", "KZ", "HR", "LV",
-	        "LT", "LU", "NL", "NO", "AT", "PL", "PT", "RO", "RU", "ZA", "SI",
-	        "ES", "SE", "CH", "CZ", "TR", "HU", "UA", "AE", "GB"};
+	static const char *const countries[] = {"BE", "DK", "DE", "EE", "FI", "FR", "IE", "IT",
+	                                        "KZ", "HR", "LV", "LT", "LU", "NL", "NO", "AT",
+	                                        "PL", "PT", "RO", "RU", "ZA", "SI", "ES", "SE",
+	                                        "CH", "CZ", "TR", "HU", "UA", "AE", "GB"};
 	static const char *const silver_only[] = {"EE", "KZ", "HR", "LV", "LT",
 	                                          "RO", "SI", "TR", "UA", "AE"};
 	struct config_errors errs = {0};
@@ -437,9 +437,9 @@ END_TEST
 
 START_TEST(test_catalogue_about_120_fast_track)
 {
-	static const char *const names[] = {"EOS R5",         "EOS C70",         "EOS C300 Mark III",
-	                                    "XF605",          "XA75",            "EOS C700 FF PL",
-	                                    "EOS-1D X Mark III", "CN-E50mm T1.3 L F"};
+	static const char *const names[] = {
+	        "EOS R5", "EOS C70",        "EOS C300 Mark III", "XF605",
+	        "XA75",   "EOS C700 FF PL", "EOS-1D X Mark III", "CN-E50mm T1.3 L F"};
 	struct config_errors errs = {0};
 	struct config *c = config_load("conf/repaird.yaml", &errs);
 	size_t ft = 0;
