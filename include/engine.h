@@ -354,7 +354,8 @@ const char *engine_str(const struct engine *e, uint32_t id);
 
 /*
  * Verify the engine's invariants at now (slots per member within the limit
- * and equal to the tickets holding one, heap order and membership, used time
+ * and equal to the tickets holding one, a ticket holding one exactly while
+ * it is Fast Track between receipt and ready, heap order and membership, used time
  * within elapsed business time, event sequence increasing). For tests:
  * returns 0, or -1 with the first violation in msg. O(n).
  */
