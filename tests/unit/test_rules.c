@@ -390,6 +390,48 @@ START_TEST(test_priority_survives_replay)
 }
 END_TEST
 
+/* ---- the limit at every moment: a reload that moves it ---------------------- */
+
+static void reload_with(const char *policy)
+{
+	struct config_errors errs = {0};
+	char text[2048];
+	struct config *next;
+	struct engine_error err;
+
+	snprintf(text, sizeof text, "%s%s", policy, config_text);
+	next = config_parse("rules-test.yaml", text, strlen(text), tmpdir, &errs);
+	config_errors_free(&errs);
+	ck_assert_ptr_nonnull(next);
+	ck_assert_int_eq(engine_set_config(eng, next, cet(2026, 11, 24, 10, 0), &err), 0);
+	config_free(cfg);
+	cfg = next;
+}
+
+START_TEST(test_reload_lowering_limit_demotes_newest)
+{
+	const struct ticket *t[3];
+	char msg[256];
+
+	member(1100, TIER_GOLD, "DE", -1);
+	for (int i = 0; i < 3; i++)
+		t[i] = open_at(1100, cet(2026, 11, 23, 10 + i, 0), cet(2026, 11, 23, 10 + i, 0));
+	reload_with("policy: {in_service_limit: 2, over_limit: queue}\n");
+	ck_assert(t[0]->fast_track && t[1]->fast_track);
+	ck_assert(!t[2]->fast_track);
+	ck_assert(t[2]->queued);
+	ck_assert_int_eq(t[2]->reason, FT_IN_SERVICE_LIMIT);
+	ck_assert_uint_eq(engine_member_get(eng, 1100)->in_service, 2);
+	ck_assert_int_eq(engine_check(eng, cet(2026, 11, 24, 10, 0), msg, sizeof msg), 0);
+	/* Raised again: the queued ticket is promoted at the reload. */
+	reload_with("policy: {in_service_limit: 3, over_limit: queue}\n");
+	ck_assert(t[2]->fast_track);
+	ck_assert(!t[2]->queued);
+	ck_assert_uint_eq(engine_member_get(eng, 1100)->in_service, 3);
+	ck_assert_msg(engine_check(eng, cet(2026, 11, 24, 10, 0), msg, sizeof msg) == 0, "%s", msg);
+}
+END_TEST
+
 /* ---- conf/: the shipped data ----------------------------------------------------- */
 
 START_TEST(test_country_table_is_seed_001)
@@ -482,6 +524,7 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, test_history_ties_in_recorded_order);
 	tcase_add_test(tc, test_booking_loan_stays_owed_when_fast_track_lost_on_arrival);
 	tcase_add_test(tc, test_priority_survives_replay);
+	tcase_add_test(tc, test_reload_lowering_limit_demotes_newest);
 	tcase_add_test(tc, test_country_table_is_seed_001);
 	tcase_add_test(tc, test_catalogue_about_120_fast_track);
 	suite_add_tcase(s, tc);
