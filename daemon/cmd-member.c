@@ -79,7 +79,7 @@ static int member_get(struct cmd_req *r)
 		             (unsigned long long)number);
 		return -1;
 	}
-	reply_array(r->out, 18);
+	reply_array(r->out, 20);
 	reply_bulk_str(r->out, "number");
 	snprintf(buf, sizeof buf, "%llu", (unsigned long long)m->number);
 	reply_bulk_str(r->out, buf);
@@ -103,6 +103,9 @@ static int member_get(struct cmd_req *r)
 	reply_bulk_str(r->out, "queued");
 	snprintf(buf, sizeof buf, "%u", m->nqueued);
 	reply_bulk_str(r->out, buf);
+	/* Outside EMEA: a member of another region, served with priority but no Fast Track. */
+	reply_bulk_str(r->out, "emea");
+	reply_bulk_str(r->out, config_is_emea(engine_config(r->srv->eng), m->country) ? "1" : "0");
 	return 0;
 }
 

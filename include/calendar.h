@@ -37,6 +37,9 @@ struct calendar {
 	int64_t from;   /* window covered: [from, until) in UTC */
 	int64_t until;
 	int64_t day_seconds; /* a standard working day, for turnaround budgets */
+	int64_t *midnight;   /* UTC instant of each local midnight, first_day.. (ndays + 1) */
+	int32_t first_day;   /* local date of midnight[0] */
+	size_t ndays;
 };
 
 enum {
@@ -72,6 +75,8 @@ int calendar_add_business(const struct calendar *cal, int64_t t, int64_t seconds
 /* Business seconds in [a, b); 0 when b <= a. Clamped to the window. */
 int64_t calendar_between(const struct calendar *cal, int64_t a, int64_t b);
 
+/* The centre's local date at t (days since 1970-01-01); CAL_ERANGE outside the window. */
+int calendar_local_date(const struct calendar *cal, int64_t t, int32_t *date);
 /* true when t lies inside a working interval. */
 int calendar_is_open(const struct calendar *cal, int64_t t);
 

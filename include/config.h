@@ -121,6 +121,8 @@ struct config {
 
 	struct country *countries; /* sorted by code */
 	size_t ncountries;
+	char (*emea)[3]; /* emea: ISO codes, sorted; NULL when the key is absent */
+	size_t nemea;
 	struct centre *centres; /* in file order */
 	size_t ncentres;
 	struct product *products; /* sorted by model (strcmp) */
@@ -159,6 +161,8 @@ void config_errors_free(struct config_errors *errs);
 const struct centre *config_centre(const struct config *cfg, const char *id);
 const struct country *config_country(const struct config *cfg, const char *code);
 const struct product *config_product(const struct config *cfg, const char *model);
+/* true when cc is in emea: (and for every country when the key is absent). */
+bool config_is_emea(const struct config *cfg, const char *cc);
 const struct user *config_user(const struct config *cfg, const char *name);
 /* "127.x.x.x:port", "[::1]:port" or "localhost:port". */
 bool config_loopback_address(const char *addr);

@@ -118,7 +118,8 @@ struct ticket {
 	unsigned unlisted : 1;
 	unsigned video : 1;
 	unsigned holds_slot : 1;
-	unsigned dirty : 1; /* changed since the journal last collected changes */
+	unsigned priority : 1; /* a member from outside EMEA: staff take it first */
+	unsigned dirty : 1;    /* changed since the journal last collected changes */
 };
 
 struct member {
@@ -237,7 +238,7 @@ struct ticket_clock {
 void engine_ticket_clock(const struct engine *e, const struct ticket *t, int64_t now,
                          struct ticket_clock *c);
 
-#define TICKET_NFIELDS 29
+#define TICKET_NFIELDS 30
 extern const char *const ticket_field_names[TICKET_NFIELDS];
 /* The ticket's reply values in PROTOCOL.md's order; "" stands for "not set". */
 struct ticket_fields {
@@ -353,7 +354,8 @@ const char *engine_str(const struct engine *e, uint32_t id);
 
 /*
  * Verify the engine's invariants at now (slots per member within the limit
- * and equal to the tickets holding one, heap order and membership, used time
+ * and equal to the tickets holding one, a ticket holding one exactly while
+ * it is Fast Track between receipt and ready, heap order and membership, used time
  * within elapsed business time, event sequence increasing). For tests:
  * returns 0, or -1 with the first violation in msg. O(n).
  */

@@ -28,6 +28,7 @@ enum ft_reason {
 	FT_REGISTRATION_INCOMPLETE,
 	FT_SERVICE_NOT_HERE,
 	FT_IN_SERVICE_LIMIT,
+	FT_OUTSIDE_EMEA, /* last: journals store the number; the check comes after expiry */
 	FT_REASON_COUNT
 };
 
@@ -49,7 +50,7 @@ struct policy_booking {
 	const struct centre *centre;
 	enum service service;
 	bool registered;
-	int32_t today; /* the date the ticket is opened (UTC) */
+	int32_t today; /* the date the ticket is opened, in the centre's timezone */
 };
 
 struct policy_decision {
@@ -57,6 +58,7 @@ struct policy_decision {
 	enum ft_reason reason; /* FT_OK when fast_track */
 	enum tier tier;        /* effective tier snapshot; TIER_NONE for a non-member */
 	enum programme programme;
+	bool priority;      /* a member of another region: standard service, taken first */
 	int target_days;    /* business days */
 	unsigned loan_rule; /* LOAN_ON_* bits; 0 unless Fast Track */
 };
@@ -74,11 +76,13 @@ bool policy_expired(const struct policy_member *m, int32_t today);
 void policy_decide(const struct config *cfg, const struct policy_booking *b,
                    struct policy_decision *out);
 /*
- * Target in business days for a Fast Track ticket of this tier and product at a
- * centre in country (the service level of the country where the work is done).
+ * Target in business days for a Fast Track ticket of this tier, programme and
+ * product at a centre in country: the service level of the country where the
+ * work is done, when that country runs the member's programme (a free-programme
+ * member at a subscription country's centre keeps the free programme's targets).
  */
-int policy_target_days(const struct config *cfg, enum tier tier, const char *country,
-                       const struct product *product);
+int policy_target_days(const struct config *cfg, enum tier tier, enum programme prog,
+                       const char *country, const struct product *product);
 /* Target for standard service. */
 int policy_standard_days(const struct config *cfg, const struct product *product);
 unsigned policy_loan_rule(const struct config *cfg, enum programme prog, enum tier tier);

@@ -388,6 +388,16 @@ int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *
 		goto oom;
 	cal->from = local_to_utc((int64_t)first_day * SECS_PER_DAY);
 	cal->until = local_to_utc((int64_t)(last_day + 1) * SECS_PER_DAY);
+	/* Local midnights: dates such as a membership's expiry are the centre's dates. */
+	cal->first_day = first_day;
+	cal->ndays = (size_t)(last_day - first_day + 1);
+	cal->midnight = malloc((cal->ndays + 1) * sizeof *cal->midnight);
+	if (cal->midnight == NULL) {
+		tz_leave(&sw);
+		goto oom;
+	}
+	for (size_t i = 0; i <= cal->ndays; i++)
+		cal->midnight[i] = local_to_utc((int64_t)(first_day + (int32_t)i) * SECS_PER_DAY);
 	for (int32_t d = first_day; d <= last_day; d++) {
 		int wd = weekday_from_days(d);
 		int64_t midnight = (int64_t)d * SECS_PER_DAY;
@@ -435,6 +445,7 @@ void calendar_free(struct calendar *cal)
 	free(cal->start);
 	free(cal->end);
 	free(cal->cum);
+	free(cal->midnight);
 	memset(cal, 0, sizeof *cal);
 }
 
@@ -539,4 +550,23 @@ int64_t calendar_between(const struct calendar *cal, int64_t a, int64_t b)
 	if (b <= a)
 		return 0;
 	return business_before(cal, b) - business_before(cal, a);
+}
+
+int calendar_local_date(const struct calendar *cal, int64_t t, int32_t *date)
+{
+	size_t lo = 0, hi;
+
+	if (cal->midnight == NULL || t < cal->midnight[0] || t >= cal->midnight[cal->ndays])
+		return CAL_ERANGE;
+	/* The last midnight at or before t. */
+	hi = cal->ndays;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cal->midnight[mid] <= t)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*date = cal->first_day + (int32_t)lo;
+	return CAL_OK;
 }

@@ -35,8 +35,9 @@ struct cfgp {
 	struct config *cfg;
 };
 
-static const char *const top_keys[] = {"listen",   "server",   "journal",   "redis",   "policy",
-                                       "calendar", "products", "countries", "centres", "access"};
+static const char *const top_keys[] = {"listen",  "server",   "journal",  "redis",
+                                       "policy",  "calendar", "products", "countries",
+                                       "centres", "access",   "emea"};
 enum {
 	TOP_LISTEN,
 	TOP_SERVER,
@@ -48,6 +49,7 @@ enum {
 	TOP_COUNTRIES,
 	TOP_CENTRES,
 	TOP_ACCESS,
+	TOP_EMEA,
 	TOP_COUNT
 };
 
@@ -826,6 +828,32 @@ static void parse_countries(struct cfgp *p, yaml_node_t *map)
 		qsort(cfg->countries, cfg->ncountries, sizeof *cfg->countries, country_cmp);
 }
 
+static int code_cmp(const void *a, const void *b)
+{
+	return strncmp(a, b, 2);
+}
+
+/* emea: the ISO codes of Europe, the Middle East and Africa (absent: every country). */
+static void parse_emea(struct cfgp *p, yaml_node_t *seq)
+{
+	struct config *cfg = p->cfg;
+
+	if (expect(p, seq, YAML_SEQUENCE_NODE, "emea") < 0)
+		return;
+	FOR_ITEMS(seq, it)
+	{
+		yaml_node_t *n = node(p, *it);
+		if (!valid_country_code(p, n, "emea"))
+			continue;
+		cfg->emea = xreallocarray(cfg->emea, cfg->nemea + 1, sizeof *cfg->emea);
+		memcpy(cfg->emea[cfg->nemea++], scalar(n), 3);
+	}
+	if (cfg->nemea == 0)
+		cerr_at(p, seq, "emea: at least one country code (leave the key out for all)");
+	else
+		qsort(cfg->emea, cfg->nemea, sizeof *cfg->emea, code_cmp);
+}
+
 /* "09:00-12:30, 13:30-17:30" (or a list of such strings) into one weekday's spans. */
 static int parse_day_spans(struct cfgp *p, yaml_node_t *n, const char *what, struct cal_week *week,
                            int day)
@@ -1573,7 +1601,7 @@ static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
 {
 	static const int order[TOP_COUNT] = {TOP_LISTEN,  TOP_SERVER,   TOP_JOURNAL,   TOP_REDIS,
 	                                     TOP_POLICY,  TOP_CALENDAR, TOP_COUNTRIES, TOP_PRODUCTS,
-	                                     TOP_CENTRES, TOP_ACCESS};
+	                                     TOP_CENTRES, TOP_ACCESS,   TOP_EMEA};
 	yaml_node_t *sec[TOP_COUNT] = {0};
 
 	if (root == NULL) {
@@ -1625,6 +1653,9 @@ static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
 			break;
 		case TOP_ACCESS:
 			parse_access(p, n);
+			break;
+		case TOP_EMEA:
+			parse_emea(p, n);
 			break;
 		}
 	}
@@ -1705,6 +1736,7 @@ void config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->ncountries; i++)
 		free(cfg->countries[i].name);
 	free(cfg->countries);
+	free(cfg->emea);
 	for (size_t i = 0; i < cfg->ncentres; i++)
 		centre_free(&cfg->centres[i]);
 	free(cfg->centres);
@@ -1740,6 +1772,14 @@ const struct country *config_country(const struct config *cfg, const char *code)
 	memset(&key, 0, sizeof key);
 	snprintf(key.code, sizeof key.code, "%s", code);
 	return bsearch(&key, cfg->countries, cfg->ncountries, sizeof *cfg->countries, country_cmp);
+}
+
+bool config_is_emea(const struct config *cfg, const char *cc)
+{
+	if (cfg->emea == NULL)
+		return true;
+	return cc && strlen(cc) == 2 &&
+	       bsearch(cc, cfg->emea, cfg->nemea, sizeof *cfg->emea, code_cmp) != NULL;
 }
 
 const struct product *config_product(const struct config *cfg, const char *model)

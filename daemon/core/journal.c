@@ -167,9 +167,10 @@ void journal_put_u64(struct rbuf *b, enum jrec_type type, uint64_t v)
 void journal_put_ticket(struct rbuf *b, const struct engine *e, const struct ticket *t)
 {
 	size_t at = rec_begin(b, JREC_TICKET);
-	uint32_t flags = (uint32_t)(t->fast_track | t->at_risk << 1 | t->breached << 2 |
-	                            t->queued << 3 | t->loan_eligible << 4 | t->registered << 5 |
-	                            t->unlisted << 6 | t->video << 7 | t->holds_slot << 8);
+	uint32_t flags =
+	        (uint32_t)(t->fast_track | t->at_risk << 1 | t->breached << 2 | t->queued << 3 |
+	                   t->loan_eligible << 4 | t->registered << 5 | t->unlisted << 6 |
+	                   t->video << 7 | t->holds_slot << 8 | t->priority << 9);
 
 	put_u64(b, t->id);
 	put_u64(b, t->member);
@@ -431,6 +432,7 @@ static int apply_ticket(struct engine *e, struct cursor *c, char *err, size_t er
 	img.t.unlisted = (flags >> 6) & 1;
 	img.t.video = (flags >> 7) & 1;
 	img.t.holds_slot = (flags >> 8) & 1;
+	img.t.priority = (flags >> 9) & 1; /* 0 in journals written before it existed */
 	img.serial = get_str(c);
 	img.product = get_str(c);
 	img.centre = get_str(c);

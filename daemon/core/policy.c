@@ -13,7 +13,8 @@ const char *const ft_reason_names[FT_REASON_COUNT] = {"fast-track",
                                                       "product-unlisted",
                                                       "registration-incomplete",
                                                       "service-not-fast-track-here",
-                                                      "in-service-limit"};
+                                                      "in-service-limit",
+                                                      "outside-emea"};
 
 enum programme policy_programme(const struct config *cfg, const struct policy_member *m)
 {
@@ -52,13 +53,14 @@ int policy_standard_days(const struct config *cfg, const struct product *product
 	return days;
 }
 
-int policy_target_days(const struct config *cfg, enum tier tier, const char *country,
-                       const struct product *product)
+int policy_target_days(const struct config *cfg, enum tier tier, enum programme prog,
+                       const char *country, const struct product *product)
 {
 	const struct country *c = country ? config_country(cfg, country) : NULL;
 	int days = cfg->target_days[tier];
 
-	if (c && c->target_days[tier] > 0)
+	/* The country's service level is its programme's (seed 002). */
+	if (c && c->programme == prog && c->target_days[tier] > 0)
 		days = c->target_days[tier];
 	/* Video products never get a target below the video minimum (seed 002). */
 	if (product && product->video && days < cfg->video_min_days)
@@ -82,6 +84,9 @@ static enum ft_reason first_failure(const struct config *cfg, const struct polic
 	if (policy_programme(cfg, b->member) == PROGRAMME_SUBSCRIPTION &&
 	    policy_expired(b->member, b->today))
 		return FT_MEMBERSHIP_EXPIRED;
+	/* A member of another region: priority, not the European benefits (seeds 001, 002). */
+	if (!config_is_emea(cfg, b->member->country))
+		return FT_OUTSIDE_EMEA;
 	if (tier < TIER_SILVER)
 		return FT_TIER_BELOW_SILVER;
 	if (b->product == NULL)
@@ -113,9 +118,10 @@ void policy_decide(const struct config *cfg, const struct policy_booking *b,
 	}
 	out->reason = first_failure(cfg, b, out->tier);
 	out->fast_track = out->reason == FT_OK;
+	out->priority = out->reason == FT_OUTSIDE_EMEA;
 	if (out->fast_track) {
-		out->target_days =
-		        policy_target_days(cfg, out->tier, b->centre->country, b->product);
+		out->target_days = policy_target_days(cfg, out->tier, out->programme,
+		                                      b->centre->country, b->product);
 		out->loan_rule = policy_loan_rule(cfg, out->programme, out->tier);
 	} else {
 		out->target_days = policy_standard_days(cfg, b->product);

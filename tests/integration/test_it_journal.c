@@ -458,7 +458,7 @@ START_TEST(test_fdatasync_before_the_reply)
 			read_at = n;
 		if (read_at && !sync_at && strstr(line, "fdatasync("))
 			sync_at = n;
-		if (read_at && !reply_at && strstr(line, "*58\\r\\n"))
+		if (read_at && !reply_at && strstr(line, "*60\\r\\n"))
 			reply_at = n;
 	}
 	fclose(f);

@@ -99,9 +99,8 @@ END_TEST
 
 START_TEST(test_production_data)
 {
-	static const char *subscription[] = {"AT", "BE", "CZ", "FR", "DE", "HU", "IE",
-	                                     "IT", "LU", "NL", "PL", "PT", "NO", "SK",
-	                                     "FI", "DK", "ES", "SE", "GB"};
+	static const char *subscription[] = {"AT", "BE", "CZ", "FR", "DE", "HU", "IE", "IT", "LU",
+	                                     "NL", "PL", "PT", "NO", "FI", "DK", "ES", "SE", "GB"};
 	static const char *silver_only[] = {"EE", "KZ", "HR", "LV", "LT",
 	                                    "RO", "SI", "TR", "UA", "AE"};
 	static const char *eligible[] = {"EOS R1",

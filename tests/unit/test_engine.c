@@ -761,10 +761,10 @@ START_TEST(test_history)
 	t = receive("EOS R5", 11002, cet(11, 23, 9, 0));
 	ck_assert_int_eq(
 	        move(t->id, TSTATE_AWAITING_PARTS, cet(11, 23, 10, 0), cet(11, 24, 9, 0), &err), 0);
-	ck_assert_uint_eq(t->nhist, 4); /* opened, loan eligible (booking), received, moved */
+	ck_assert_uint_eq(t->nhist, 4); /* opened, received, loan eligible (booking), moved */
 	ck_assert_int_eq(hist_kind(&t->hist[0]), HIST_OPENED);
-	ck_assert_int_eq(hist_kind(&t->hist[1]), HIST_LOAN_ELIGIBLE);
-	ck_assert_int_eq(hist_kind(&t->hist[2]), HIST_MOVED);
+	ck_assert_int_eq(hist_kind(&t->hist[1]), HIST_MOVED);
+	ck_assert_int_eq(hist_kind(&t->hist[2]), HIST_LOAN_ELIGIBLE);
 	ck_assert_str_eq(t->hist[3].detail, "received -> awaiting_parts, ETA 2026-11-24T08:00:00Z");
 	ck_assert_str_eq(engine_str(eng, hist_who(&t->hist[3])), "test");
 	ck_assert_int_eq(hist_at(&t->hist[3]), cet(11, 23, 10, 0));
@@ -961,6 +961,50 @@ static uint64_t rnd(void)
 	return rng_state;
 }
 
+/*
+ * The three-items rule at every moment (DOMAIN.md): each member's in_service
+ * equals its Fast Track tickets between receipt and ready, within the limit.
+ * Counted here from the tickets, independently of the engine's bookkeeping.
+ */
+static void assert_slots(int64_t now)
+{
+	uint32_t count[8] = {0};
+	int limit = engine_config(eng)->in_service_limit;
+
+	for (uint64_t id = 1; id <= engine_ticket_count(eng); id++) {
+		const struct ticket *t = engine_ticket_get(eng, id);
+		if (t->fast_track && t->member != 0 && t->state >= TSTATE_RECEIVED &&
+		    t->state <= TSTATE_IN_REPAIR)
+			count[t->member]++;
+	}
+	for (uint64_t m = 1; m < 8; m++) {
+		const struct member *mm = engine_member_any(eng, m);
+		uint32_t in = mm ? mm->in_service : 0;
+		ck_assert_msg(in == count[m],
+		              "member %" PRIu64 ": in_service %u, %u Fast Track in service", m, in,
+		              count[m]);
+		ck_assert_msg(in <= (uint32_t)limit, "member %" PRIu64 ": %u in service, limit %d",
+		              m, in, limit);
+	}
+	assert_invariants(now);
+}
+
+/* A reload to one of two limits, so that the limit moves under open tickets. */
+static void reload(int64_t now, unsigned variant)
+{
+	static const char *const policies[] = {
+	        "policy: {over_limit: queue}\n",
+	        "policy: {over_limit: queue, in_service_limit: 2}\n",
+	        "policy: {over_limit: standard}\n",
+	        "policy: {over_limit: standard, in_service_limit: 2}\n"};
+	struct config *next = make_config(policies[variant % 4], "2026-11-11, 2026-12-24");
+	struct engine_error err;
+
+	ck_assert_int_eq(engine_set_config(eng, next, now, &err), 0);
+	config_free(cfg);
+	cfg = next;
+}
+
 START_TEST(test_random_operations_keep_invariants)
 {
 	static const char *const products[] = {"EOS R5", "EOS C70", "EOS R50"};
@@ -977,12 +1021,12 @@ START_TEST(test_random_operations_keep_invariants)
 	for (uint64_t m = 1; m <= 5; m++)
 		member(m, tiers[rnd() % 4], countries[rnd() % 3], -1);
 	for (int step = 0; step < 4000; step++) {
-		unsigned op = (unsigned)(rnd() % 10);
+		unsigned op = (unsigned)(rnd() % 20);
 		struct engine_error err;
 		const struct ticket *t;
 
 		now += (int64_t)(rnd() % (6 * H));
-		if (op < 3 || engine_ticket_count(eng) == 0) {
+		if (op < 6 || engine_ticket_count(eng) == 0) {
 			struct ticket_open in = {.centre =
 			                                 rnd() % 4 ? "DE-PSC-TEST" : "DE-ASP-TEST",
 			                         .product = products[rnd() % 3],
@@ -994,7 +1038,8 @@ START_TEST(test_random_operations_keep_invariants)
 			                         .received_at = now - (int64_t)(rnd() % H),
 			                         .who = "prop"};
 			engine_ticket_open(eng, &in, now, &t, &err);
-		} else if (op < 9) {
+		} else if (op < 17) {
+			/* Every move, reopening and cancelling included; promotions follow. */
 			struct ticket_move mv = {
 			        .id = 1 + rnd() % engine_ticket_count(eng),
 			        .to = (enum ticket_state)(1 + rnd() % (TSTATE_COUNT - 1)),
@@ -1002,11 +1047,18 @@ START_TEST(test_random_operations_keep_invariants)
 			if (mv.to == TSTATE_AWAITING_PARTS && rnd() % 2)
 				mv.eta = now + (int64_t)(rnd() % (10 * 24 * H));
 			engine_ticket_move(eng, &mv, now, &t, &err);
+		} else if (op == 17) {
+			reload(now, (unsigned)(rnd() % 4) + (_i == 0 ? 0 : 2));
+		} else if (op == 18) {
+			uint64_t m = 1 + rnd() % 5;
+			if (rnd() % 4 == 0)
+				engine_member_del(eng, m, now);
+			else
+				member(m, tiers[rnd() % 4], countries[rnd() % 3], -1);
 		} else {
 			engine_advance(eng, now);
 		}
-		if (step % 50 == 0)
-			assert_invariants(now);
+		assert_slots(now);
 		/* Drain the outbox as the shell would, checking the sequence. */
 		for (; seen < engine_outbox_count(eng); seen++) {
 			const struct event *ev = engine_outbox_at(eng, seen);
@@ -1155,6 +1207,69 @@ START_TEST(test_reopen_retakes_slot)
 	ck_assert(t->holds_slot);
 	ck_assert_uint_eq(engine_member_get(eng, 21008)->in_service, 1);
 	assert_invariants(cet(11, 23, 13, 0));
+}
+END_TEST
+
+/*
+ * Issue 13: a reopened ticket broke the three-items rule. Ticket 1 ready, three
+ * more Fast Track items received, ticket 1 back to in_repair: it stayed Fast
+ * Track without a slot (four Fast Track items in service, in_service 3).
+ */
+START_TEST(bug_reopen_without_free_slot_keeps_fast_track)
+{
+	const struct ticket *first;
+
+	member(21009, TIER_GOLD, "DE", -1);
+	first = receive("EOS R5", 21009, cet(11, 23, 9, 0));
+	move_ok(first->id, TSTATE_READY, cet(11, 23, 10, 0));
+	for (int i = 0; i < 3; i++)
+		ck_assert(receive("EOS R5", 21009, cet(11, 23, 11 + i, 0))->holds_slot);
+	move_ok(first->id, TSTATE_IN_REPAIR, cet(11, 23, 15, 0));
+	ck_assert(!first->fast_track);
+	ck_assert(!first->holds_slot);
+	ck_assert(!first->queued);
+	ck_assert_int_eq(first->reason, FT_IN_SERVICE_LIMIT);
+	ck_assert_int_eq(first->target_days, 10);
+	ck_assert_uint_eq(engine_member_get(eng, 21009)->in_service, 3);
+	assert_invariants(cet(11, 23, 15, 0));
+}
+END_TEST
+
+START_TEST(bug_reopen_without_free_slot_queues_under_queue)
+{
+	const struct ticket *first;
+
+	teardown();
+	setup_with("policy: {over_limit: reject}\n", NULL);
+	member(21010, TIER_GOLD, "DE", -1);
+	first = receive("EOS R5", 21010, cet(11, 23, 9, 0));
+	move_ok(first->id, TSTATE_READY, cet(11, 23, 10, 0));
+	for (int i = 0; i < 3; i++)
+		receive("EOS R5", 21010, cet(11, 23, 11 + i, 0));
+	/* Never refused, even under reject: the item is already in the centre. */
+	move_ok(first->id, TSTATE_IN_REPAIR, cet(11, 23, 15, 0));
+	ck_assert(!first->fast_track);
+	ck_assert(!first->queued);
+	assert_invariants(cet(11, 23, 15, 0));
+
+	teardown();
+	setup_with("policy: {over_limit: queue}\n", NULL);
+	member(21010, TIER_GOLD, "DE", -1);
+	first = receive("EOS R5", 21010, cet(11, 23, 9, 0));
+	move_ok(first->id, TSTATE_READY, cet(11, 23, 10, 0));
+	for (int i = 0; i < 3; i++)
+		receive("EOS R5", 21010, cet(11, 23, 11 + i, 0));
+	move_ok(first->id, TSTATE_IN_REPAIR, cet(11, 23, 15, 0));
+	ck_assert(!first->fast_track);
+	ck_assert(first->queued);
+	ck_assert_int_eq(first->reason, FT_IN_SERVICE_LIMIT);
+	ck_assert_uint_eq(engine_member_get(eng, 21010)->nqueued, 1);
+	/* A slot frees: the reopened ticket is promoted. */
+	move_ok(2, TSTATE_READY, cet(11, 24, 10, 0));
+	ck_assert(first->fast_track);
+	ck_assert(first->holds_slot);
+	ck_assert_uint_eq(engine_member_get(eng, 21010)->in_service, 3);
+	assert_invariants(cet(11, 24, 10, 0));
 }
 END_TEST
 
@@ -1578,6 +1693,8 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_queue_promotes_oldest_first);
 	tcase_add_test(tc, test_promotion_drops_time_used_before);
 	tcase_add_test(tc, test_reopen_retakes_slot);
+	tcase_add_test(tc, bug_reopen_without_free_slot_keeps_fast_track);
+	tcase_add_test(tc, bug_reopen_without_free_slot_queues_under_queue);
 	tcase_add_test(tc, test_paused_ticket_has_no_fixed_deadline);
 	tcase_add_test(tc, test_forecast_eta_exactly_at_deadline_is_no_miss);
 	tcase_add_test(tc, test_awaiting_parts_new_eta);

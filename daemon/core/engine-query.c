@@ -1,0 +1,216 @@
+/* engine-query: reading tickets (reply fields, lists, stats, counters). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine_impl.h"
+#include "timeutil.h"
+
+/* ---- reading -------------------------------------------------------------------- */
+
+const struct ticket *engine_ticket_get(const struct engine *e, uint64_t id)
+{
+	return tix(e, id);
+}
+
+uint64_t engine_ticket_count(const struct engine *e)
+{
+	return e->ntickets;
+}
+
+static const char *fmt_time(char *buf, int64_t t)
+{
+	if (t == 0)
+		return "";
+	time_format(t, buf);
+	return buf;
+}
+
+static const char *fmt_i64(char *buf, int64_t v)
+{
+	snprintf(buf, 24, "%" PRId64, v);
+	return buf;
+}
+
+void engine_ticket_fields(const struct engine *e, const struct ticket *t, int64_t now,
+                          struct ticket_fields *f)
+{
+	const struct centre *c = centre_of(e, t);
+	struct ticket_clock clk;
+	int i = 0;
+
+	engine_ticket_clock(e, t, now, &clk);
+	f->v[i] = fmt_i64(f->buf[i], (int64_t)t->id), i++;
+	f->v[i] = t->member ? fmt_i64(f->buf[i], (int64_t)t->member) : "", i++;
+	f->v[i++] = tier_name((enum tier)t->tier);
+	f->v[i++] = t->programme >= 0 ? programme_names[t->programme] : "";
+	f->v[i++] = engine_str(e, t->centre);
+	f->v[i++] = c ? centre_type_names[c->type] : "";
+	f->v[i++] = engine_str(e, t->product);
+	f->v[i++] = product_class_names[t->pclass];
+	f->v[i++] = t->serial;
+	f->v[i++] = service_names[t->service];
+	f->v[i++] = ticket_state_names[t->state];
+	f->v[i++] = t->fast_track ? "1" : "0";
+	f->v[i++] = ft_reason_names[t->reason];
+	f->v[i] = fmt_i64(f->buf[i], t->target_days), i++;
+	f->v[i] = fmt_time(f->buf[i], t->created_at), i++;
+	f->v[i] = fmt_time(f->buf[i], t->received_at), i++;
+	f->v[i] = fmt_time(f->buf[i], t->deadline), i++;
+	f->v[i] = fmt_i64(f->buf[i], clk.used), i++;
+	f->v[i] = fmt_i64(f->buf[i], clk.remaining), i++;
+	f->v[i++] = clk.paused ? "1" : "0";
+	f->v[i++] = t->at_risk ? "1" : "0";
+	f->v[i++] = t->breached ? "1" : "0";
+	f->v[i] = fmt_time(f->buf[i], t->ready_at), i++;
+	f->v[i] = fmt_time(f->buf[i], t->closed_at), i++;
+	f->v[i++] = t->met < 0 ? "" : t->met ? "1" : "0";
+	f->v[i++] = t->loan_eligible ? "1" : "0";
+	f->v[i++] = t->loan_eligible ? loan_reason_names[t->loan_reason] : "";
+	f->v[i++] = t->loan_state == LOAN_ISSUED     ? "issued"
+	            : t->loan_state == LOAN_RETURNED ? "returned"
+	                                             : "";
+	f->v[i++] = t->queued ? "1" : "0";
+	f->v[i++] = t->priority ? "1" : "0";
+}
+
+/* Interned ids of a set of centre names; names never interned are left out. */
+static size_t centre_ids(const struct engine *e, const char *const *names, size_t n, uint32_t *ids,
+                         size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++) {
+		uint32_t id = strpool_find(&e->strings, names[i]);
+		if (id != UINT32_MAX)
+			ids[k++] = id;
+	}
+	return k;
+}
+
+static bool in_ids(const uint32_t *ids, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+static bool matches(const struct ticket *t, const struct ticket_filter *f, uint32_t centre,
+                    const uint32_t *scope, size_t nscope)
+{
+	bool closed = is_closed(t);
+
+	if (f->scope == SCOPE_OPEN && closed)
+		return false;
+	if (f->scope == SCOPE_CLOSED && !closed)
+		return false;
+	if (f->centre && t->centre != centre)
+		return false;
+	if (f->centres && !in_ids(scope, nscope, t->centre))
+		return false;
+	if (f->member && t->member != f->member)
+		return false;
+	if (f->state >= 0 && t->state != f->state)
+		return false;
+	if (f->at_risk && !t->at_risk)
+		return false;
+	if (f->breached && !t->breached)
+		return false;
+	return true;
+}
+
+size_t engine_ticket_list(const struct engine *e, const struct ticket_filter *f,
+                          const struct ticket **out)
+{
+	uint32_t centre = UINT32_MAX, scope[256];
+	size_t n = 0, nscope = 0;
+
+	if (f->centre) {
+		centre = strpool_find(&e->strings, f->centre);
+		if (centre == UINT32_MAX)
+			return 0;
+	}
+	if (f->centres)
+		nscope = centre_ids(e, f->centres, f->ncentres, scope, 256);
+	for (uint64_t id = f->after + 1; id <= e->ntickets && n < f->count; id++) {
+		const struct ticket *t = tix(e, id);
+		if (matches(t, f, centre, scope, nscope))
+			out[n++] = t;
+	}
+	return n;
+}
+
+static void stats_add(struct engine_stats *s, const struct ticket *t, int32_t since, int32_t until)
+{
+	int32_t day;
+
+	if (!is_closed(t)) {
+		s->open++;
+		s->at_risk += t->at_risk;
+		s->breached += t->breached;
+		s->loans_eligible += t->loan_eligible;
+	}
+	if (t->met < 0)
+		return;
+	/* Met and missed count by the day the item was ready (UTC). */
+	day = (int32_t)(t->ready_at / SECS_PER_DAY);
+	if ((since >= 0 && day < since) || (until >= 0 && day > until))
+		return;
+	if (t->state == TSTATE_RETURNED)
+		s->closed++;
+	if (t->met) {
+		s->met++;
+		if (t->tier >= 0)
+			s->met_tier[t->tier]++;
+	} else {
+		s->missed++;
+		if (t->tier >= 0)
+			s->missed_tier[t->tier]++;
+	}
+}
+
+void engine_stats_in(const struct engine *e, const char *const *centres, size_t ncentres,
+                     int32_t since, int32_t until, struct engine_stats *s)
+{
+	uint32_t scope[256];
+	size_t nscope = 0;
+
+	memset(s, 0, sizeof *s);
+	if (centres)
+		nscope = centre_ids(e, centres, ncentres, scope, 256);
+	for (uint64_t id = 1; id <= e->ntickets; id++) {
+		const struct ticket *t = tix(e, id);
+		if (centres && !in_ids(scope, nscope, t->centre))
+			continue;
+		stats_add(s, t, since, until);
+	}
+}
+
+void engine_stats(const struct engine *e, const char *centre, int32_t since, int32_t until,
+                  struct engine_stats *s)
+{
+	engine_stats_in(e, centre ? &centre : NULL, centre ? 1 : 0, since, until, s);
+}
+
+void engine_counts(const struct engine *e, struct engine_counts *c)
+{
+	memset(c, 0, sizeof *c);
+	c->tickets = e->ntickets;
+	for (uint64_t id = 1; id <= e->ntickets; id++) {
+		const struct ticket *t = tix(e, id);
+		if (is_closed(t))
+			continue;
+		c->open++;
+		c->at_risk += t->at_risk;
+		c->breached += t->breached;
+		c->fast_track += t->fast_track;
+		c->queued += t->queued;
+		c->loans_eligible += t->loan_eligible;
+		c->loans_issued += t->loan_state == LOAN_ISSUED;
+	}
+	c->members = engine_member_count(e);
+	c->heap = e->heap.n;
+	c->events = e->out_n;
+	c->history_bytes = e->history_bytes;
+}

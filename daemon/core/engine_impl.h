@@ -1,0 +1,156 @@
+/*
+ * engine_impl: the engine's insides, shared by its files (engine.c,
+ * engine-ticket.c, engine-query.c, engine-restore.c) and by nothing else:
+ * the struct, small inline helpers and the internal functions (prefix eng_).
+ * The public interface is include/engine.h.
+ *
+ * Pure, as the engine: no I/O, no clock.
+ */
+#ifndef REPAIRD_ENGINE_IMPL_H
+#define REPAIRD_ENGINE_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "deadline.h"
+#include "engine.h"
+#include "strpool.h"
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  (1u << PAGE_SHIFT)
+
+struct engine {
+	const struct config *cfg;
+	struct strpool strings; /* products, centre ids, user names */
+	struct strarena arena;  /* serials, notes, history details */
+
+	struct ticket **pages;
+	size_t npages;
+	uint64_t ntickets; /* ids are 1..ntickets; ticket id i lives at index i - 1 */
+
+	const struct centre **centre_map; /* by interned centre id */
+	uint32_t ncentre_map;
+
+	struct member *members; /* open addressing by number; number 0 = empty slot */
+	size_t memcap;
+	size_t nmembers; /* slots in use, present or not */
+
+	struct dheap heap;
+	int64_t clock; /* the latest `now` processed */
+
+	struct event *outbox; /* ring buffer */
+	size_t out_head, out_n, out_cap;
+	uint64_t seq;
+
+	uint64_t history_bytes;
+
+	/* Changes since the journal last collected them. */
+	uint64_t *changed_tickets;
+	size_t nchanged_tickets, cap_changed_tickets;
+	uint64_t *changed_members;
+	size_t nchanged_members, cap_changed_members;
+};
+
+#define ENG_NRESTORE_REASONS 5
+/* "budget", "deadline", "met", "missed", "": event reasons replay maps back. */
+extern const char *const eng_restore_reasons[ENG_NRESTORE_REASONS];
+
+/* The ticket with this id, NULL when there is none. */
+static inline struct ticket *tix(const struct engine *e, uint64_t id)
+{
+	uint64_t i;
+
+	if (id == 0 || id > e->ntickets)
+		return NULL;
+	i = id - 1;
+	return &e->pages[i >> PAGE_SHIFT][i & (PAGE_SIZE - 1)];
+}
+
+static inline uint32_t idx_of(const struct ticket *t)
+{
+	return (uint32_t)(t->id - 1);
+}
+
+static inline const struct centre *centre_of(const struct engine *e, const struct ticket *t)
+{
+	return t->centre < e->ncentre_map ? e->centre_map[t->centre] : NULL;
+}
+
+static inline bool is_closed(const struct ticket *t)
+{
+	return t->state == TSTATE_RETURNED || t->state == TSTATE_CANCELLED;
+}
+
+/* In service: the item is at the centre and not yet ready. */
+static inline bool in_service(enum ticket_state s)
+{
+	return s >= TSTATE_RECEIVED && s <= TSTATE_IN_REPAIR;
+}
+
+static inline bool clock_runs(const struct engine *e, const struct ticket *t)
+{
+	return in_service(t->state) && !(e->cfg->pause_states & (1u << t->state));
+}
+
+static inline size_t member_slot(const struct engine *e, uint64_t number)
+{
+	size_t mask = e->memcap - 1;
+	size_t i = (size_t)((number * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+
+	while (e->members[i].number != 0 && e->members[i].number != number)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static inline struct member *member_find(const struct engine *e, uint64_t number)
+{
+	size_t i;
+
+	if (number == 0 || e->memcap == 0)
+		return NULL;
+	i = member_slot(e, number);
+	return e->members[i].number == number ? &e->members[i] : NULL;
+}
+
+static inline int64_t between(const struct engine *e, const struct ticket *t, int64_t a, int64_t b)
+{
+	const struct centre *c = centre_of(e, t);
+
+	return c ? calendar_between(&c->cal, a, b) : 0;
+}
+
+static inline int64_t used_at(const struct engine *e, const struct ticket *t, int64_t now)
+{
+	if (clock_runs(e, t) && now > t->clock_since)
+		return t->used + between(e, t, t->clock_since, now);
+	return t->used;
+}
+
+/* engine.c: errors, members, outbox and history, the clock, at risk, breach, loans. */
+void eng_set_err(struct engine_error *err, enum engine_status st, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+void eng_rebuild_centre_map(struct engine *e);
+void eng_touch(struct engine *e, struct ticket *t);
+struct member *eng_member_add(struct engine *e, uint64_t number);
+void eng_member_policy_view(const struct member *m, struct policy_member *pm);
+void eng_queue_remove(struct member *m, uint64_t id);
+void eng_queue_push(struct member *m, uint64_t id);
+void eng_emit(struct engine *e, const struct ticket *t, enum event_type type, int64_t at,
+              const char *reason);
+const char *eng_arena_text(struct engine *e, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+void eng_hist_add(struct engine *e, struct ticket *t, int64_t at, const char *who,
+                  enum hist_what what, const char *detail);
+int64_t eng_add_business(const struct engine *e, const struct ticket *t, int64_t from,
+                         int64_t secs);
+int64_t eng_budget_for(const struct engine *e, const struct ticket *t, int days);
+void eng_schedule(struct engine *e, struct ticket *t);
+void eng_clock_stop(struct engine *e, struct ticket *t, int64_t at);
+void eng_clock_start(struct engine *e, struct ticket *t, int64_t at);
+void eng_make_loan_eligible(struct engine *e, struct ticket *t, enum loan_reason why, int64_t at);
+void eng_check_forecast(struct engine *e, struct ticket *t, int64_t at);
+/* engine-ticket.c: a new ticket (dense ids); the slots after a reload moved the limit. */
+struct ticket *eng_ticket_new(struct engine *e);
+void eng_rebalance_slots(struct engine *e, int64_t now);
+
+#endif
