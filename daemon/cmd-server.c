@@ -184,6 +184,11 @@ static void info_line(struct rbuf *b, const char *fmt, ...)
 	rbuf_append(b, "\r\n", 2);
 }
 
+/*
+ * One section of INFO. Long, but only a list: one line per field, one branch
+ * per section, in the order INFO prints them; split up, the list would no
+ * longer read as the reply it makes.
+ */
 static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 {
 	struct server *srv = r->srv;
@@ -222,7 +227,7 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		info_line(b, "protocol_errors:%llu", (unsigned long long)srv->protocol_errors);
 		info_line(b, "idle_timeout:%d", srv->cfg->idle_timeout);
 	} else if (strcasecmp(name, "Persistence") == 0) {
-		const struct journal_file *j = &srv->journal;
+		const struct jfile *j = &srv->journal;
 		info_line(b, "journal_file:%s", j->path ? j->path : "");
 		info_line(b, "journal_size:%llu", (unsigned long long)j->size);
 		info_line(b, "journal_records:%llu", (unsigned long long)j->records);

@@ -111,6 +111,11 @@ enum {
 	OPT_FIX,
 };
 
+/*
+ * Long for a function, but a list: one case per option (as in the usage
+ * above), then the start in the order it happens. Each step's failure
+ * returns its own sysexits code at once.
+ */
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -204,7 +209,7 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	if (check_journal)
-		return journal_check_file(check_journal, fix);
+		return jfile_check(check_journal, fix);
 	if (fix) {
 		fprintf(stderr, "repaird: --fix goes with --check-journal FILE\n");
 		return EX_USAGE;
