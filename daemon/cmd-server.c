@@ -216,6 +216,7 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		for (struct client *c = srv->clients; c; c = c->next)
 			paused += c->read_paused;
 		info_line(b, "connected_clients:%zu", srv->nclients);
+		info_line(b, "unix_clients:%zu", srv->nclients_unix);
 		info_line(b, "max_clients:%d", srv->cfg->max_clients);
 		info_line(b, "paused_clients:%zu", paused);
 		info_line(b, "total_connections_received:%llu",

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -25,6 +26,20 @@
 #include "xmalloc.h"
 
 static void client_process(struct client *c);
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Replies not yet sent: held for the commit, and queued on the socket. */
+static size_t output_len(const struct client *c)
+{
+	return c->pending.len + evbuffer_get_length(bufferevent_get_output(c->bev));
+}
 
 /*
  * libevent fails these only when it cannot allocate (or add an event): out
@@ -96,8 +111,16 @@ static void client_release(struct client *c)
 		c->read_paused = true;
 		read_enable(c, false);
 	}
-	if (c->closing && evbuffer_get_length(out) == 0)
+	if (c->closing && evbuffer_get_length(out) == 0) {
 		client_free(c);
+		return;
+	}
+	if (c->read_paused && !c->closing && evbuffer_get_length(out) < CLIENT_OUTPUT_RESUME) {
+		/* Paused with its replies still held, and the socket took them at once. */
+		c->read_paused = false;
+		read_enable(c, true);
+		event_active(c->resume, EV_TIMEOUT, 0);
+	}
 }
 
 void client_release_pending(struct server *srv, bool durable)
@@ -142,6 +165,8 @@ void client_free(struct client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->nclients--;
+	if (c->is_unix)
+		srv->nclients_unix--;
 	log_msg(LOG_DEBUG, "client %llu (%s) closed", (unsigned long long)c->id, c->peer);
 	if (c->tls_ready)
 		tls_close_notify(c->bev);
@@ -170,23 +195,6 @@ void client_close_all(struct server *srv)
 	}
 }
 
-void client_cron(struct server *srv)
-{
-	int64_t now = server_realtime();
-	struct client *c, *next;
-
-	if (srv->cfg->idle_timeout <= 0)
-		return;
-	for (c = srv->clients; c; c = next) {
-		next = c->next;
-		if (!c->closing && now - c->last_active > srv->cfg->idle_timeout) {
-			log_msg(LOG_INFO, "client %llu (%s) idle for %ds: closing",
-			        (unsigned long long)c->id, c->peer, srv->cfg->idle_timeout);
-			client_free(c);
-		}
-	}
-}
-
 static void protocol_error(struct client *c, const char *msg)
 {
 	c->srv->protocol_errors++;
@@ -194,6 +202,38 @@ static void protocol_error(struct client *c, const char *msg)
 	reply_error(client_reply_buf(c), "ERR", msg);
 	c->closing = true;
 	read_enable(c, false);
+}
+
+void client_cron(struct server *srv)
+{
+	int64_t now = server_realtime(), now_ms = monotonic_ms();
+	int idle = srv->cfg->idle_timeout;
+	struct client *c, *next;
+
+	for (c = srv->clients; c; c = next) {
+		next = c->next;
+		if (c->closing)
+			continue;
+		/* Not its fault while we do not read it (backpressure, AUTH delay): its clock
+		 * restarts. */
+		if (c->request_started != 0 && (c->read_paused || c->delayed))
+			c->request_started = now_ms;
+		if (c->request_started != 0 &&
+		    now_ms - c->request_started > CLIENT_REQUEST_TIMEOUT_MS) {
+			char msg[96];
+			snprintf(msg, sizeof msg,
+			         "Protocol error: request not complete within %d s of its first "
+			         "byte",
+			         CLIENT_REQUEST_TIMEOUT_MS / 1000);
+			protocol_error(c, msg);
+			continue;
+		}
+		if (idle > 0 && now - c->last_active > idle) {
+			log_msg(LOG_INFO, "client %llu (%s) idle for %ds: closing",
+			        (unsigned long long)c->id, c->peer, idle);
+			client_free(c);
+		}
+	}
 }
 
 /* ---- AUTH delay ----------------------------------------------------------------------- */
@@ -208,6 +248,8 @@ static void on_delay_over(evutil_socket_t fd, short what, void *arg)
 	read_enable(c, true);
 	client_reply_buf(c); /* make sure it is on the pending list */
 	event_active(c->srv->commit_ev, EV_TIMEOUT, 0);
+	/* Requests pipelined behind the failed AUTH ran not yet: they do now. */
+	event_active(c->resume, EV_TIMEOUT, 0);
 }
 
 void client_delay(struct client *c, int secs)
@@ -235,6 +277,31 @@ static const struct proto_limits *client_limits(const struct client *c)
 	return &proto_default_limits;
 }
 
+/* Has the parser seen part of a request? (An empty inline line leaves nothing.) */
+static bool mid_request(const struct proto_parser *p)
+{
+	return p->argc > 0 || p->multibulk_left > 0 || proto_pending_bytes(p) > 0;
+}
+
+/*
+ * May the client's next request run now? Not while closing, nor while a
+ * failed AUTH holds it (else a pipeline of guesses would all be tried at
+ * once), nor once its unsent replies pass the soft limit: one request's
+ * reply at a time can overshoot it, never a pipeline's. on_write() or
+ * client_release() resumes it when the output drains.
+ */
+static bool may_run(struct client *c)
+{
+	if (c->closing || c->delayed || c->read_paused)
+		return false;
+	if (output_len(c) > CLIENT_OUTPUT_PAUSE) {
+		c->read_paused = true;
+		read_enable(c, false);
+		return false;
+	}
+	return true;
+}
+
 /* Parse and run up to a fair share of requests from the input buffer. */
 static void client_process(struct client *c)
 {
@@ -242,13 +309,13 @@ static void client_process(struct client *c)
 	int done = 0;
 	char err[128];
 
-	while (!c->closing && done < CLIENT_MAX_REQUESTS_PER_EVENT) {
+	while (done < CLIENT_MAX_REQUESTS_PER_EVENT && may_run(c)) {
 		struct evbuffer_iovec vec;
 		size_t used = 0;
 		enum proto_status st;
 
 		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1 || vec.iov_len == 0)
-			return;
+			break;
 		st = proto_feed(&c->parser, client_limits(c), vec.iov_base, vec.iov_len, &used, err,
 		                sizeof err);
 		if (evbuffer_drain(in, used) < 0)
@@ -263,14 +330,19 @@ static void client_process(struct client *c)
 			return;
 		}
 		if (st == PROTO_REQUEST) {
+			/* Idle time counts from here, the request deadline no longer. */
+			c->request_started = 0;
+			c->last_active = server_realtime();
 			/* The next room: cmd.c. */
 			cmd_dispatch(c, c->parser.argc, c->parser.argv, c->parser.argvlen);
 			proto_reset_request(&c->parser);
 			done++;
 		}
 	}
+	if (c->request_started == 0 && mid_request(&c->parser))
+		c->request_started = monotonic_ms();
 	/* A fair share is done: let others run, then come back for the rest. */
-	if (!c->closing && evbuffer_get_length(in) > 0)
+	if (done == CLIENT_MAX_REQUESTS_PER_EVENT && evbuffer_get_length(in) > 0)
 		event_active(c->resume, EV_TIMEOUT, 0);
 }
 
@@ -286,7 +358,6 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct client *c = arg;
 
 	(void)bev;
-	c->last_active = server_realtime();
 	client_process(c);
 }
 
@@ -380,27 +451,88 @@ static void client_setup_io(struct client *c, evutil_socket_t fd, const struct l
 		fatalx("libevent: cannot start reading a client");
 }
 
+/* Its source without the port ("ADDRESS:PORT" -> "ADDRESS"), as auth_failures() sees it. */
+static size_t source_len(const char *peer)
+{
+	const char *colon = strrchr(peer, ':');
+
+	return colon ? (size_t)(colon - peer) : strlen(peer);
+}
+
+/*
+ * TCP connections open from the address of peer. A walk over all clients:
+ * at most max_clients, once per accept, cheaper than keeping a table in step.
+ */
+static size_t connections_from(const struct server *srv, const char *peer)
+{
+	size_t n = 0, len = source_len(peer);
+
+	for (const struct client *c = srv->clients; c; c = c->next)
+		if (!c->is_unix && source_len(c->peer) == len && memcmp(c->peer, peer, len) == 0)
+			n++;
+	return n;
+}
+
+/* "ADDRESS:PORT", or for the unix socket "unix:uid=UID:ID" (the peer's user id, for AUTH). */
+static void describe_peer(struct client *c, evutil_socket_t fd, struct sockaddr *sa, int salen)
+{
+	char host[48], port[8];
+
+	if (c->is_unix) {
+		struct ucred cred;
+		socklen_t len = sizeof cred;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+			snprintf(c->peer, sizeof c->peer, "unix:uid=%u:%llu", (unsigned)cred.uid,
+			         (unsigned long long)c->id);
+		else
+			snprintf(c->peer, sizeof c->peer, "unix:uid=?:%llu",
+			         (unsigned long long)c->id);
+	} else if (getnameinfo(sa, (socklen_t)salen, host, sizeof host, port, sizeof port,
+	                       NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+		snprintf(c->peer, sizeof c->peer, "%.46s:%.7s", host, port);
+	} else {
+		snprintf(c->peer, sizeof c->peer, "(unknown):%llu", (unsigned long long)c->id);
+	}
+}
+
+/* Room for one more? Else the BUSY line to turn it away with. */
+static const char *no_room(const struct server *srv, const struct client *c)
+{
+	if (srv->stopping)
+		return "-BUSY the server is stopping\r\n";
+	if (c->is_unix)
+		return srv->nclients_unix >= CLIENT_UNIX_SLOTS
+		               ? "-BUSY max number of unix socket clients reached\r\n"
+		               : NULL;
+	if (srv->nclients - srv->nclients_unix >= (size_t)srv->cfg->max_clients)
+		return "-BUSY max number of clients reached\r\n";
+	if (connections_from(srv, c->peer) >= CLIENT_PER_ADDRESS_MAX)
+		return "-BUSY max number of connections from one address reached\r\n";
+	return NULL;
+}
+
 void client_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen,
                    const struct listener *l)
 {
-	struct client *c;
-	char host[48], port[8];
+	struct client *c = xcalloc(1, sizeof *c);
+	const char *busy;
 
 	srv->total_connections++;
-	if (srv->stopping || srv->nclients >= (size_t)srv->cfg->max_clients) {
-		turn_away(srv, fd, l, "-BUSY max number of clients reached\r\n");
+	c->srv = srv;
+	c->id = srv->next_client_id + 1;
+	c->is_unix = l->is_unix;
+	describe_peer(c, fd, sa, salen);
+	if ((busy = no_room(srv, c)) != NULL) {
+		/* Without the port: a flood of them is counted as repeats, not logged one by one.
+		 */
+		log_msg(LOG_WARNING, "turned away a connection from %.*s: %.*s",
+		        (int)source_len(c->peer), c->peer, (int)strlen(busy) - 3, busy + 1);
+		free(c);
+		turn_away(srv, fd, l, busy);
 		return;
 	}
-	c = xcalloc(1, sizeof *c);
-	c->srv = srv;
-	c->id = ++srv->next_client_id;
-	c->is_unix = l->is_unix;
+	srv->next_client_id++;
 	c->last_active = server_realtime();
-	if (c->is_unix)
-		snprintf(c->peer, sizeof c->peer, "unix:%llu", (unsigned long long)c->id);
-	else if (getnameinfo(sa, (socklen_t)salen, host, sizeof host, port, sizeof port,
-	                     NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-		snprintf(c->peer, sizeof c->peer, "%.46s:%.7s", host, port);
 	proto_init(&c->parser);
 	rbuf_init(&c->pending);
 	client_setup_io(c, fd, l);
@@ -409,5 +541,6 @@ void client_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, 
 		srv->clients->prev = c;
 	srv->clients = c;
 	srv->nclients++;
+	srv->nclients_unix += c->is_unix;
 	log_msg(LOG_DEBUG, "client %llu connected from %s", (unsigned long long)c->id, c->peer);
 }

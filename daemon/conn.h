@@ -36,6 +36,20 @@ struct sockaddr;
 #define CLIENT_OUTPUT_RESUME          (256u << 10) /* resume below this */
 #define CLIENT_OUTPUT_LIMIT           ((size_t)64 << 20) /* close a client whose unsent replies pass this */
 #define CLIENT_QUERY_LIMIT            ((size_t)64 << 20) /* bytes of one request in progress */
+/*
+ * A request must arrive whole within this long of its first byte (slow
+ * senders hold a slot and memory). A constant, not yet a config key:
+ * limits.request_timeout is for a later change of the config loader.
+ */
+#define CLIENT_REQUEST_TIMEOUT_MS 10000
+/* Unix-socket clients have slots of their own, apart from max_clients: an admin can always connect.
+ */
+#define CLIENT_UNIX_SLOTS 64
+/*
+ * TCP connections from one address at a time: one host cannot take every
+ * max_clients slot. Room for a partner's connection pool of a few hundred.
+ */
+#define CLIENT_PER_ADDRESS_MAX 256
 
 struct client {
 	struct server *srv;
@@ -44,6 +58,11 @@ struct client {
 	struct proto_parser parser;
 	struct rbuf pending; /* replies waiting for the commit of this loop iteration */
 	uint64_t id;
+	/*
+	 * "ADDRESS:PORT" over TCP, "unix:uid=UID:ID" on the unix socket. What
+	 * precedes the last colon is the source that AUTH failures are counted
+	 * for (cmd-server.c): the address, or the user id.
+	 */
 	char peer[64];
 	bool is_unix;
 	bool is_tls;             /* on a listen.tls listener: bev is a bufferevent_openssl */
@@ -52,11 +71,13 @@ struct client {
 	bool closing;            /* close once the output has drained */
 	bool read_paused;        /* backpressure */
 	bool in_pending;         /* on the server's pending list */
-	bool wrote;             /* changed state since the last commit: its replies wait for it */
-	bool delayed;           /* a failed AUTH: replies held for a while (slows guessing) */
-	char *user;             /* after a successful AUTH */
-	struct event *delay_ev; /* ends the AUTH delay */
-	int64_t last_active;    /* for the idle timeout (real time) */
+	bool wrote;              /* changed state since the last commit: its replies wait for it */
+	bool delayed;            /* a failed AUTH: replies held for a while (slows guessing) */
+	char *user;              /* after a successful AUTH */
+	struct event *delay_ev;  /* ends the AUTH delay */
+	int64_t last_active; /* the last complete request or the connect (real time): idle timeout
+	                      */
+	int64_t request_started;     /* monotonic ms of a partial request's first byte; 0: none */
 	struct client *next, *prev;  /* all clients */
 	struct client *next_pending; /* clients with replies to release */
 };
@@ -82,7 +103,7 @@ void client_delay(struct client *c, int secs);
 void client_release_pending(struct server *srv, bool durable);
 /* Stopping: no more reading; each client closes once its output has drained. */
 void client_close_all(struct server *srv);
-/* Once a second: close clients idle longer than idle_timeout. */
+/* Once a second: close clients idle longer than idle_timeout, or too slow with a request. */
 void client_cron(struct server *srv);
 
 #endif

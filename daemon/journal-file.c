@@ -122,7 +122,7 @@ static void scan_records(const unsigned char *buf, size_t len, struct engine *e,
 }
 
 int jfile_open(struct jfile *j, const char *dir, enum fsync_policy fsync, struct engine *e,
-                 char *err, size_t errlen)
+               char *err, size_t errlen)
 {
 	struct stat st;
 	struct scan s;

@@ -59,7 +59,7 @@ struct jfile {
  * offset and the --check-journal hint in err.
  */
 int jfile_open(struct jfile *j, const char *dir, enum fsync_policy fsync, struct engine *e,
-                 char *err, size_t errlen);
+               char *err, size_t errlen);
 void jfile_close(struct jfile *j);
 
 /* Record the configuration's fingerprint when it differs from the last one. 1 if changed. */

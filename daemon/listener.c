@@ -295,7 +295,6 @@ void listener_free_all(struct server *srv)
 	}
 }
 
-
 int listener_open_all(struct server *srv, char *err, size_t errlen)
 {
 	const struct config *cfg = srv->cfg;

@@ -44,8 +44,7 @@ void listener_free_all(struct server *srv);
  * Reload, first step: load the certificates and keys of cfg for the TLS
  * listeners there are. 0, or -1 with the reason in err and nothing kept.
  */
-int listener_tls_prepare(struct server *srv, const struct config *cfg, char *err,
-                         size_t errlen);
+int listener_tls_prepare(struct server *srv, const struct config *cfg, char *err, size_t errlen);
 /* Second step: use them (use true; new connections get them), or drop them. */
 void listener_tls_commit(struct server *srv, bool use);
 

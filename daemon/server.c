@@ -291,7 +291,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 	compact_poll(srv);
 	if (srv->journal.compact_pid == 0 &&
 	    jfile_should_compact(&srv->journal, srv->cfg->journal_compact_min,
-	                           srv->cfg->journal_compact_ratio)) {
+	                         srv->cfg->journal_compact_ratio)) {
 		char cerr[256];
 		if (server_compact(srv, cerr, sizeof cerr) < 0)
 			log_msg(LOG_ERR, "journal compaction failed: %s", cerr);
@@ -352,8 +352,8 @@ int server_start(struct server *srv, char *err, size_t errlen)
 		         strerror(errno));
 		return -1;
 	}
-	if (jfile_open(&srv->journal, srv->cfg->state_dir, srv->cfg->fsync, srv->eng, err,
-	                 errlen) < 0)
+	if (jfile_open(&srv->journal, srv->cfg->state_dir, srv->cfg->fsync, srv->eng, err, errlen) <
+	    0)
 		return -1;
 	log_msg(LOG_INFO,
 	        "journal %s: %llu records, %llu bytes, replayed in %lld ms (%llu tickets)",
