@@ -214,8 +214,7 @@ void client_cron(struct server *srv)
 		next = c->next;
 		if (c->closing)
 			continue;
-		/* Not its fault while we do not read it (backpressure, AUTH delay): its clock
-		 * restarts. */
+		/* While we do not read it (backpressure, AUTH delay), its clock restarts. */
 		if (c->request_started != 0 && (c->read_paused || c->delayed))
 			c->request_started = now_ms;
 		if (c->request_started != 0 &&

@@ -5,6 +5,10 @@
  * everysec flusher, compaction by snapshot + rename, and the offline
  * `repaird --check-journal FILE [--fix]`.
  *
+ * The last room on a request's path (conn.c, cmd.c, cmd-*.c, the engine,
+ * then here): server.c's commit calls jfile_commit() once per loop
+ * iteration, and conn.c releases the replies only after it succeeded.
+ *
  * Shell: this module does file I/O. Record encoding lives in the core
  * (journal.h, prefix journal_); this module's prefix is jfile_.
  *
