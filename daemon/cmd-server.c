@@ -178,6 +178,11 @@ static void info_line(struct rbuf *b, const char *fmt, ...)
 	rbuf_append(b, "\r\n", 2);
 }
 
+/*
+ * One section of INFO. Long, but only a list: one line per field, one branch
+ * per section, in the order INFO prints them; split up, the list would no
+ * longer read as the reply it makes.
+ */
 static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 {
 	struct server *srv = r->srv;
@@ -205,6 +210,7 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		for (struct client *c = srv->clients; c; c = c->next)
 			paused += c->read_paused;
 		info_line(b, "connected_clients:%zu", srv->nclients);
+		info_line(b, "unix_clients:%zu", srv->nclients_unix);
 		info_line(b, "max_clients:%d", srv->cfg->max_clients);
 		info_line(b, "paused_clients:%zu", paused);
 		info_line(b, "total_connections_received:%llu",
@@ -216,7 +222,7 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		info_line(b, "protocol_errors:%llu", (unsigned long long)srv->protocol_errors);
 		info_line(b, "idle_timeout:%d", srv->cfg->idle_timeout);
 	} else if (strcasecmp(name, "Persistence") == 0) {
-		const struct journal_file *j = &srv->journal;
+		const struct jfile *j = &srv->journal;
 		info_line(b, "journal_file:%s", j->path ? j->path : "");
 		info_line(b, "journal_size:%llu", (unsigned long long)j->size);
 		info_line(b, "journal_records:%llu", (unsigned long long)j->records);

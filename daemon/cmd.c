@@ -1,8 +1,9 @@
-/* cmd: the command table, dispatch and the helpers the handlers share. */
+/*
+ * cmd: the command table, dispatch and the helpers the handlers share.
+ * A request comes from conn.c (client_process) and goes on to its handler
+ * in cmd-*.c.
+ */
 #include "cmd.h"
-
-#include <event2/bufferevent.h>
-#include <event2/event.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include "log.h"
 #include "timeutil.h"
+#include "xmalloc.h"
 
 static const struct cmd_entry *const families[] = {cmd_server_entries, cmd_ref_entries,
                                                    cmd_member_entries, cmd_ticket_entries};
@@ -37,21 +39,77 @@ const struct cmd_entry *cmd_at(size_t i)
 	return NULL;
 }
 
-const struct cmd_entry *cmd_lookup(const struct server *srv, const char *name, size_t *index)
-{
-	size_t i = 0;
+/*
+ * The lookup table: open addressing over the names folded to lower case,
+ * built once from the families on the first lookup and kept in struct
+ * server (no global state). Twice as many slots as commands keeps the
+ * probes short.
+ */
+struct cmd_index {
+	size_t mask;                      /* slots - 1 */
+	size_t *slot;                     /* table index + 1; 0: empty */
+	const struct cmd_entry **entries; /* by table index */
+};
 
-	for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
-		for (const struct cmd_entry *e = families[f]; e->name; e++, i++) {
-			if (strcasecmp(e->name, name) != 0)
-				continue;
-			/* DEBUG.CLOCK does not exist without --debug-clock. */
-			if ((e->flags & CMD_DEBUG) && !srv->debug_clock)
-				return NULL;
-			if (index)
-				*index = i;
-			return e;
-		}
+/* FNV-1a over the name folded to lower case (ASCII: command names are). */
+static size_t name_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		unsigned char ch = *p >= 'A' && *p <= 'Z' ? (unsigned char)(*p + 32) : *p;
+		h = (h ^ ch) * 16777619u;
+	}
+	return h;
+}
+
+static struct cmd_index *index_build(void)
+{
+	struct cmd_index *ix = xcalloc(1, sizeof *ix);
+	size_t n = cmd_count(), slots = 16;
+
+	while (slots < 2 * n)
+		slots *= 2;
+	ix->mask = slots - 1;
+	ix->slot = xcalloc(slots, sizeof *ix->slot);
+	ix->entries = xcalloc(n, sizeof *ix->entries);
+	for (size_t i = 0; i < n; i++) {
+		size_t at = name_hash(cmd_at(i)->name) & ix->mask;
+		ix->entries[i] = cmd_at(i);
+		while (ix->slot[at] != 0)
+			at = (at + 1) & ix->mask;
+		ix->slot[at] = i + 1;
+	}
+	return ix;
+}
+
+void cmd_index_free(struct cmd_index *ix)
+{
+	if (ix == NULL)
+		return;
+	free(ix->slot);
+	free(ix->entries);
+	free(ix);
+}
+
+const struct cmd_entry *cmd_lookup(struct server *srv, const char *name, size_t *index)
+{
+	struct cmd_index *ix;
+
+	if (srv->cmd_index == NULL)
+		srv->cmd_index = index_build();
+	ix = srv->cmd_index;
+	for (size_t at = name_hash(name) & ix->mask; ix->slot[at] != 0; at = (at + 1) & ix->mask) {
+		size_t i = ix->slot[at] - 1;
+		const struct cmd_entry *e = ix->entries[i];
+		if (strcasecmp(e->name, name) != 0)
+			continue;
+		/* DEBUG.CLOCK does not exist without --debug-clock. */
+		if ((e->flags & CMD_DEBUG) && !srv->debug_clock)
+			return NULL;
+		if (index)
+			*index = i;
+		return e;
 	}
 	return NULL;
 }
@@ -97,7 +155,7 @@ static bool cross_protocol(struct client *c, int argc, char **argv, size_t *argv
 	        log_escape(argv[0], argvlen[0] > 32 ? 32 : argvlen[0], esc, sizeof esc));
 	c->srv->protocol_errors++;
 	client_close_after_reply(c);
-	bufferevent_disable(c->bev, EV_READ);
+	client_stop_reading(c);
 	return true;
 }
 
@@ -261,9 +319,10 @@ void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 		return;
 	}
 	/*
-	 * A successful change: this is where the journal appends its record
-	 * (argv and now), so replay runs the same commands at the same instants.
-	 * Then the clock-driven consequences are processed and the timer re-armed.
+	 * A successful change, so far only in the engine: the clock-driven
+	 * consequences are processed and the timer re-armed now; the journal
+	 * records the resulting states (not the command) at this iteration's
+	 * commit, and the client's replies wait for it (c->wrote).
 	 */
 	if (e->flags & CMD_WRITE) {
 		c->wrote = true;

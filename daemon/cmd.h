@@ -4,9 +4,15 @@
  * (cmd-server.c, cmd-ref.c, cmd-member.c, cmd-ticket.c) as a table of
  * `struct cmd_entry`; cmd.c joins them.
  *
- * Every change of state passes through cmd_dispatch(): a handler of a
- * CMD_WRITE command returns 0 when it changed something, and that is the one
- * place where the journal records the change before the reply is released.
+ * A request arrives here from conn.c (client_process) as an argv; its
+ * handler in cmd-*.c calls the engine (core) and writes the reply into
+ * r->out, which conn.c holds until the commit.
+ *
+ * A handler of a CMD_WRITE command returns 0 when it changed the engine's
+ * state. The journal does not record the request: at the end of the loop
+ * iteration server.c's commit has jfile_commit() write the states the
+ * engine changed (by requests, by the clock or by a reload), and only then
+ * are the replies of the clients that wrote released.
  */
 #ifndef REPAIRD_CMD_H
 #define REPAIRD_CMD_H
@@ -15,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conn.h"
 #include "server.h"
 
 #define CMD_WRITE    (1u << 0) /* changes state */
@@ -55,7 +62,10 @@ extern const struct cmd_entry cmd_ticket_entries[];
 /* The whole table, in a stable order (for COMMAND and INFO commandstats). */
 size_t cmd_count(void);
 const struct cmd_entry *cmd_at(size_t i);
-const struct cmd_entry *cmd_lookup(const struct server *srv, const char *name, size_t *index);
+/* By name, any case (a hash lookup); NULL when unknown (DEBUG.* without --debug-clock). */
+const struct cmd_entry *cmd_lookup(struct server *srv, const char *name, size_t *index);
+/* The lookup table cmd_lookup() builds in srv->cmd_index on first use. */
+void cmd_index_free(struct cmd_index *ix);
 
 /* Run one request of a client. */
 void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen);

@@ -1,4 +1,4 @@
-/* journal-file: the journal on disk: replay, group commit, fsync, compaction, check. */
+/* journal-file (jfile_): the journal on disk: replay, group commit, fsync, compaction, check. */
 #include "journal_file.h"
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,7 +28,7 @@ static int64_t usec_now(void)
 }
 
 /* write() all of it; on failure undo a partial write so the file ends on a record. */
-static int write_all(struct journal_file *j, const char *data, size_t len)
+static int write_all(struct jfile *j, const char *data, size_t len)
 {
 	size_t done = 0;
 
@@ -66,12 +67,12 @@ static int fsync_dir(const char *path)
 	return rc;
 }
 
-static void compact_tmp_path(const struct journal_file *j, char *out, size_t len)
+static void compact_tmp_path(const struct jfile *j, char *out, size_t len)
 {
 	snprintf(out, len, "%s.compact", j->path);
 }
 
-static void compact_abandon(struct journal_file *j);
+static void compact_abandon(struct jfile *j);
 
 /* ---- replay -------------------------------------------------------------------------- */
 
@@ -120,8 +121,8 @@ static void scan_records(const unsigned char *buf, size_t len, struct engine *e,
 	}
 }
 
-int journal_open(struct journal_file *j, const char *dir, enum fsync_policy fsync, struct engine *e,
-                 char *err, size_t errlen)
+int jfile_open(struct jfile *j, const char *dir, enum fsync_policy fsync, struct engine *e,
+               char *err, size_t errlen)
 {
 	struct stat st;
 	struct scan s;
@@ -203,7 +204,7 @@ int journal_open(struct journal_file *j, const char *dir, enum fsync_policy fsyn
 	return 0;
 }
 
-void journal_close(struct journal_file *j)
+void jfile_close(struct jfile *j)
 {
 	if (j->compact_pid > 0) {
 		kill(j->compact_pid, SIGKILL);
@@ -221,7 +222,7 @@ void journal_close(struct journal_file *j)
 	j->path = NULL;
 }
 
-int journal_note_config(struct journal_file *j, uint32_t fingerprint)
+int jfile_note_config(struct jfile *j, uint32_t fingerprint)
 {
 	if (j->fingerprint == fingerprint)
 		return 0;
@@ -231,9 +232,15 @@ int journal_note_config(struct journal_file *j, uint32_t fingerprint)
 	return 1;
 }
 
+void jfile_note_delivered(struct jfile *j, uint64_t seq)
+{
+	journal_put_u64(&j->buf, JREC_DELIVERED, seq);
+	j->buf_records++;
+}
+
 /* ---- commit ---------------------------------------------------------------------------- */
 
-int journal_sync(struct journal_file *j)
+int jfile_sync(struct jfile *j)
 {
 	if (!j->unsynced)
 		return 0;
@@ -249,7 +256,7 @@ int journal_sync(struct journal_file *j)
 	return 0;
 }
 
-int journal_commit(struct journal_file *j, struct engine *e, uint64_t *records_written)
+int jfile_commit(struct jfile *j, struct engine *e, uint64_t *records_written)
 {
 	*records_written = 0;
 	j->buf_records += journal_put_changes(&j->buf, e, &j->last_seq);
@@ -275,7 +282,7 @@ int journal_commit(struct journal_file *j, struct engine *e, uint64_t *records_w
 		rbuf_init(&j->buf);
 	}
 	/* Not durable without the fdatasync: the caller must not acknowledge. */
-	if (j->fsync == FSYNC_ALWAYS && journal_sync(j) < 0)
+	if (j->fsync == FSYNC_ALWAYS && jfile_sync(j) < 0)
 		return -1;
 	j->failed = false;
 	return 0;
@@ -283,13 +290,13 @@ int journal_commit(struct journal_file *j, struct engine *e, uint64_t *records_w
 
 /* ---- compaction ------------------------------------------------------------------------- */
 
-bool journal_should_compact(const struct journal_file *j, long min_size, int ratio)
+bool jfile_should_compact(const struct jfile *j, long min_size, int ratio)
 {
 	return j->size > (uint64_t)min_size && j->size > j->live_size * (uint64_t)ratio;
 }
 
 /* In the child: the snapshot to the temp file, fsync'ed. Never returns. */
-static void compact_child(struct journal_file *j, struct engine *e)
+static void compact_child(struct jfile *j, struct engine *e)
 {
 	char tmp[4096];
 	struct rbuf snap;
@@ -304,21 +311,21 @@ static void compact_child(struct journal_file *j, struct engine *e)
 	journal_put_u64(&snap, JREC_CONFIG, j->fingerprint);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
-		_exit(2);
+		_exit(EX_CANTCREAT);
 	while (done < snap.len) {
 		ssize_t n = write(fd, snap.data + done, snap.len - done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			_exit(3);
+			_exit(EX_IOERR);
 		done += (size_t)n;
 	}
 	if (fdatasync(fd) < 0)
-		_exit(4);
-	_exit(0);
+		_exit(EX_IOERR);
+	_exit(EX_OK);
 }
 
-int journal_compact_start(struct journal_file *j, struct engine *e, char *err, size_t errlen)
+int jfile_compact_start(struct jfile *j, struct engine *e, char *err, size_t errlen)
 {
 	uint64_t records = 0;
 	pid_t pid;
@@ -329,7 +336,7 @@ int journal_compact_start(struct journal_file *j, struct engine *e, char *err, s
 		return -1;
 	}
 	/* Everything changed so far goes to the old journal: the snapshot covers it. */
-	if (journal_commit(j, e, &records) < 0 || journal_sync(j) < 0) {
+	if (jfile_commit(j, e, &records) < 0 || jfile_sync(j) < 0) {
 		snprintf(err, errlen, "%s", j->last_error);
 		return -1;
 	}
@@ -355,7 +362,7 @@ int journal_compact_start(struct journal_file *j, struct engine *e, char *err, s
 	return 0;
 }
 
-static void compact_abandon(struct journal_file *j)
+static void compact_abandon(struct jfile *j)
 {
 	char tmp[4096];
 
@@ -366,7 +373,7 @@ static void compact_abandon(struct journal_file *j)
 	j->rewrite_records = 0;
 }
 
-int journal_compact_poll(struct journal_file *j, char *err, size_t errlen)
+int jfile_compact_poll(struct jfile *j, char *err, size_t errlen)
 {
 	char tmp[4096];
 	struct stat st;
@@ -435,20 +442,20 @@ int journal_compact_poll(struct journal_file *j, char *err, size_t errlen)
 	return 1;
 }
 
-int journal_compact(struct journal_file *j, struct engine *e, char *err, size_t errlen)
+int jfile_compact(struct jfile *j, struct engine *e, char *err, size_t errlen)
 {
 	int rc;
 
-	if (journal_compact_start(j, e, err, errlen) < 0)
+	if (jfile_compact_start(j, e, err, errlen) < 0)
 		return -1;
-	while ((rc = journal_compact_poll(j, err, errlen)) == 0)
+	while ((rc = jfile_compact_poll(j, err, errlen)) == 0)
 		usleep(1000);
 	return rc < 0 ? -1 : 0;
 }
 
 /* ---- offline check ------------------------------------------------------------------------ */
 
-int journal_check_file(const char *path, bool fix)
+int jfile_check(const char *path, bool fix)
 {
 	struct stat st;
 	struct scan s;
@@ -459,18 +466,18 @@ int journal_check_file(const char *path, bool fix)
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return 66; /* EX_NOINPUT */
+		return EX_NOINPUT;
 	}
 	if (st.st_size == 0) {
 		printf("%s: empty\n", path);
 		close(fd);
-		return 0;
+		return EX_OK;
 	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED) {
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		close(fd);
-		return 74; /* EX_IOERR */
+		return EX_IOERR;
 	}
 	scan_records(map, (size_t)st.st_size, NULL, &s);
 	munmap(map, (size_t)st.st_size);
@@ -478,7 +485,7 @@ int journal_check_file(const char *path, bool fix)
 		printf("%s: ok, %llu records, %lld bytes\n", path, (unsigned long long)s.records,
 		       (long long)st.st_size);
 		close(fd);
-		return 0;
+		return EX_OK;
 	}
 	printf("%s: %llu good records; %s at offset %zu (%lld bytes after it)%s%s\n", path,
 	       (unsigned long long)s.records, s.stop == JNEXT_TORN ? "a torn record" : "damage",
@@ -487,14 +494,14 @@ int journal_check_file(const char *path, bool fix)
 	if (!fix) {
 		printf("run again with --fix to cut the journal at offset %zu\n", s.good_end);
 		close(fd);
-		return 65; /* EX_DATAERR */
+		return EX_DATAERR;
 	}
 	if (ftruncate(fd, (off_t)s.good_end) < 0 || fsync(fd) < 0) {
 		fprintf(stderr, "%s: cannot truncate: %s\n", path, strerror(errno));
 		close(fd);
-		return 74;
+		return EX_IOERR;
 	}
 	printf("%s: cut at offset %zu\n", path, s.good_end);
 	close(fd);
-	return 0;
+	return EX_OK;
 }

@@ -1,12 +1,21 @@
 /*
- * journal_file: the journal on disk (state_dir/journal). Replay at start,
+ * jfile (journal-file.c): the journal on disk (state_dir/journal). Replay at start,
  * group commit once per loop iteration (one write, then one fdatasync under
  * fsync: always, before any reply of the iteration is released), the
  * everysec flusher, compaction by snapshot + rename, and the offline
  * `repaird --check-journal FILE [--fix]`.
  *
+ * The last room on a request's path (conn.c, cmd.c, cmd-*.c, the engine,
+ * then here): server.c's commit calls jfile_commit() once per loop
+ * iteration, and conn.c releases the replies only after it succeeded.
+ *
  * Shell: this module does file I/O. Record encoding lives in the core
- * (journal.h).
+ * (journal.h, prefix journal_); this module's prefix is jfile_.
+ *
+ * The records of an iteration wait in the module's own buffer: the changes
+ * of the engine are collected by jfile_commit() itself, and the two records
+ * the shell adds on its own go in through jfile_note_config() and
+ * jfile_note_delivered(). Nothing else writes to buf.
  */
 #ifndef REPAIRD_JOURNAL_FILE_H
 #define REPAIRD_JOURNAL_FILE_H
@@ -19,7 +28,7 @@
 #include "engine.h"
 #include "proto.h"
 
-struct journal_file {
+struct jfile {
 	char *path;
 	int fd;
 	enum fsync_policy fsync;
@@ -53,12 +62,15 @@ struct journal_file {
  * (logged with its offset); damage in the middle refuses to start with the
  * offset and the --check-journal hint in err.
  */
-int journal_open(struct journal_file *j, const char *dir, enum fsync_policy fsync, struct engine *e,
-                 char *err, size_t errlen);
-void journal_close(struct journal_file *j);
+int jfile_open(struct jfile *j, const char *dir, enum fsync_policy fsync, struct engine *e,
+               char *err, size_t errlen);
+void jfile_close(struct jfile *j);
 
 /* Record the configuration's fingerprint when it differs from the last one. 1 if changed. */
-int journal_note_config(struct journal_file *j, uint32_t fingerprint);
+int jfile_note_config(struct jfile *j, uint32_t fingerprint);
+
+/* Record that Redis confirmed every event up to seq (upstream.c); goes out with the next commit. */
+void jfile_note_delivered(struct jfile *j, uint64_t seq);
 
 /*
  * Collect the engine's changes into records and make them durable as the
@@ -66,27 +78,31 @@ int journal_note_config(struct journal_file *j, uint32_t fingerprint);
  * -1 when the write or fdatasync failed (nothing of this batch is
  * acknowledged; the records stay buffered for the next attempt).
  */
-int journal_commit(struct journal_file *j, struct engine *e, uint64_t *records_written);
+int jfile_commit(struct jfile *j, struct engine *e, uint64_t *records_written);
 /* everysec: fdatasync if something was written since the last one. */
-int journal_sync(struct journal_file *j);
+int jfile_sync(struct jfile *j);
 
 /*
  * Start compaction: fork a child that writes a snapshot of e to journal.compact
  * and fsyncs it. 0 started, -1 with the reason (one already runs, fork failed).
  */
-int journal_compact_start(struct journal_file *j, struct engine *e, char *err, size_t errlen);
+int jfile_compact_start(struct jfile *j, struct engine *e, char *err, size_t errlen);
 /*
  * Check on a running compaction; when the child is done, append what was
  * written meanwhile, fsync, rename over the journal and fsync the directory.
  * A crash at any point leaves either the old or the new journal, complete.
  * Returns 0 still running (or none), 1 switched, -1 failed (old journal kept).
  */
-int journal_compact_poll(struct journal_file *j, char *err, size_t errlen);
+int jfile_compact_poll(struct jfile *j, char *err, size_t errlen);
 /* The synchronous form: start and wait (tests, shutdown). */
-int journal_compact(struct journal_file *j, struct engine *e, char *err, size_t errlen);
-bool journal_should_compact(const struct journal_file *j, long min_size, int ratio);
+int jfile_compact(struct jfile *j, struct engine *e, char *err, size_t errlen);
+bool jfile_should_compact(const struct jfile *j, long min_size, int ratio);
 
-/* `repaird --check-journal FILE [--fix]`: report, and truncate at the first damage. */
-int journal_check_file(const char *path, bool fix);
+/*
+ * `repaird --check-journal FILE [--fix]`: report, and truncate at the first
+ * damage. The exit status: EX_OK, EX_DATAERR (damaged, not fixed),
+ * EX_NOINPUT or EX_IOERR.
+ */
+int jfile_check(const char *path, bool fix);
 
 #endif

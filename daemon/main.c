@@ -111,7 +111,18 @@ enum {
 	OPT_FIX,
 };
 
-int main(int argc, char **argv)
+/* The command line's choices beyond the server's own overrides. */
+struct cmdline {
+	const char *check_journal;
+	bool fix;
+};
+
+/*
+ * Parse the command line into srv and cl. Returns -1 to go on, else the
+ * exit status (--help, --version, --check-config, a usage error). One case
+ * per option, as in the usage above.
+ */
+static int parse_options(int argc, char **argv, struct server *srv, struct cmdline *cl)
 {
 	static const struct option opts[] = {
 	        {"config", required_argument, NULL, 'c'},
@@ -128,42 +139,34 @@ int main(int argc, char **argv)
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
-	struct server srv;
-	struct config_errors errs = {0};
-	char err[512];
-	const char *check_journal = NULL;
-	bool fix = false;
 	int c, level;
 
-	memset(&srv, 0, sizeof srv);
-	srv.config_path = DEFAULT_CONFIG;
-	srv.ov.log_level = -1;
 	while ((c = getopt_long(argc, argv, "c:t:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			srv.config_path = optarg;
+			srv->config_path = optarg;
 			break;
 		case 't':
 			return check_config(optarg);
 		case OPT_CHECK_JOURNAL:
-			check_journal = optarg;
+			cl->check_journal = optarg;
 			break;
 		case OPT_FIX:
-			fix = true;
+			cl->fix = true;
 			break;
 		case OPT_LISTEN:
-			srv.ov.listen =
-			        xreallocarray(srv.ov.listen, srv.ov.nlisten + 1, sizeof(char *));
-			srv.ov.listen[srv.ov.nlisten++] = optarg;
+			srv->ov.listen =
+			        xreallocarray(srv->ov.listen, srv->ov.nlisten + 1, sizeof(char *));
+			srv->ov.listen[srv->ov.nlisten++] = optarg;
 			break;
 		case OPT_UNIX:
-			srv.ov.unix_path = optarg;
+			srv->ov.unix_path = optarg;
 			break;
 		case OPT_STATE_DIR:
-			srv.ov.state_dir = optarg;
+			srv->ov.state_dir = optarg;
 			break;
 		case OPT_REDIS:
-			srv.ov.redis = optarg;
+			srv->ov.redis = optarg;
 			break;
 		case OPT_LOG_LEVEL:
 			level = domain_lookup(log_level_names, LOG_LEVEL_COUNT, optarg);
@@ -174,12 +177,12 @@ int main(int argc, char **argv)
 				        optarg);
 				return EX_USAGE;
 			}
-			srv.ov.log_level = level;
+			srv->ov.log_level = level;
 			break;
 		case OPT_DEBUG_CLOCK:
-			srv.debug_clock = true;
-			srv.debug_now = server_realtime();
-			if (optarg && time_parse(optarg, &srv.debug_now) < 0) {
+			srv->debug_clock = true;
+			srv->debug_now = server_realtime();
+			if (optarg && time_parse(optarg, &srv->debug_now) < 0) {
 				fprintf(stderr,
 				        "repaird: --debug-clock=%s: a time like "
 				        "2026-11-23T09:30:00Z\n",
@@ -203,11 +206,30 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if (check_journal)
-		return journal_check_file(check_journal, fix);
-	if (fix) {
+	if (cl->fix && cl->check_journal == NULL) {
 		fprintf(stderr, "repaird: --fix goes with --check-journal FILE\n");
 		return EX_USAGE;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct server srv;
+	struct cmdline cl = {NULL, false};
+	struct config_errors errs = {0};
+	char err[512];
+	int rc;
+
+	memset(&srv, 0, sizeof srv);
+	srv.config_path = DEFAULT_CONFIG;
+	srv.ov.log_level = -1;
+	rc = parse_options(argc, argv, &srv, &cl);
+	if (rc < 0 && cl.check_journal)
+		rc = jfile_check(cl.check_journal, cl.fix);
+	if (rc >= 0) {
+		free(srv.ov.listen);
+		return rc;
 	}
 
 	log_init("repaird",

@@ -1,11 +1,14 @@
 /*
- * server: the daemon's shell. One libevent loop, single-threaded: listeners
- * (TCP and a unix socket), client connections with their parser and pending
- * replies, the command table and dispatch, the deadline timer, signals,
- * systemd notification.
+ * server: the daemon's shell around the core. One libevent loop,
+ * single-threaded: start and stop, reload, signals, systemd notification,
+ * the deadline timer, the once-a-second cron, and the group commit that
+ * runs once per loop iteration (journal first, replies after).
  *
- * The core (engine, config, proto) does the work; this layer moves bytes and
- * owns the clock. All mutable state lives in struct server, created by main.
+ * The rooms around it: listener.c accepts, conn.c reads and parses a
+ * client's requests and holds its replies, cmd.c dispatches to cmd-*.c,
+ * the engine (core) decides, journal-file.c makes it durable. The core
+ * does the work; this layer moves bytes and owns the clock. All mutable
+ * state lives in struct server, created by main.
  */
 #ifndef REPAIRD_SERVER_H
 #define REPAIRD_SERVER_H
@@ -21,53 +24,11 @@
 
 struct event_base;
 struct event;
-struct bufferevent;
-struct evconnlistener;
-struct ssl_ctx_st;
+struct client;
+struct listener;
+struct cmd_index;
 
-#define CLIENT_MAX_REQUESTS_PER_EVENT 16           /* fairness */
-#define CLIENT_OUTPUT_PAUSE           (1u << 20)   /* stop reading above this much unsent */
-#define CLIENT_OUTPUT_RESUME          (256u << 10) /* resume below this */
-#define CLIENT_OUTPUT_LIMIT           ((size_t)64 << 20) /* close a client whose unsent replies pass this */
-#define AUTH_FAIL_SLOTS               64
-#define CLIENT_QUERY_LIMIT            ((size_t)64 << 20) /* bytes of one request in progress */
-
-struct client {
-	struct server *srv;
-	struct bufferevent *bev;
-	struct event *resume; /* re-runs parsing when requests are left after a fair share */
-	struct proto_parser parser;
-	struct rbuf pending; /* replies waiting for the commit of this loop iteration */
-	uint64_t id;
-	char peer[64];
-	bool is_unix;
-	bool is_tls;             /* on a listen.tls listener: bev is a bufferevent_openssl */
-	bool tls_ready;          /* its handshake is done */
-	struct event *handshake; /* closes it when the handshake takes too long */
-	bool closing;            /* close once the output has drained */
-	bool read_paused;        /* backpressure */
-	bool in_pending;         /* on the server's pending list */
-	bool wrote;
-	bool delayed;           /* a failed AUTH: replies held for a while (slows guessing) */
-	char *user;             /* after a successful AUTH */
-	struct event *delay_ev; /* changed state since the last commit: its replies wait for it */
-	int64_t last_active;    /* for the idle timeout (real time) */
-	struct client *next, *prev;  /* all clients */
-	struct client *next_pending; /* clients with replies to release */
-};
-
-struct listener {
-	struct server *srv;
-	struct evconnlistener *lev;
-	struct event *retry; /* re-enable after an accept error such as EMFILE */
-	char addr[128];
-	bool is_unix;
-	bool activated;         /* handed in by systemd: its socket file is not ours to remove */
-	struct ssl_ctx_st *tls; /* listen.tls: OpenSSL's SSL_CTX; NULL: plain */
-	struct ssl_ctx_st *tls_next; /* loaded by a reload, in use once it succeeds */
-	int handshake_timeout_ms;
-	struct listener *next;
-};
+#define AUTH_FAIL_SLOTS 64
 
 /* Per-command statistics, indexed like the command table. */
 struct cmd_stat {
@@ -91,7 +52,7 @@ struct server {
 	struct server_overrides ov;
 	struct config *cfg;
 	struct engine *eng;
-	struct journal_file journal;
+	struct jfile journal;
 	struct upstream *up; /* the Redis link */
 
 	bool debug_clock;
@@ -99,7 +60,8 @@ struct server {
 
 	struct listener *listeners;
 	struct client *clients;
-	size_t nclients;
+	size_t nclients;         /* all, the unix socket's included */
+	size_t nclients_unix;    /* on the unix socket: slots apart from max_clients */
 	struct client *pending;  /* clients with replies to release after the commit */
 	struct event *commit_ev; /* runs once per loop iteration when there is work */
 	struct event *deadline_ev;
@@ -119,6 +81,7 @@ struct server {
 	int64_t last_watchdog;
 
 	struct cmd_stat *cmd_stats;
+	struct cmd_index *cmd_index; /* command names to the table (cmd.c), built on first use */
 	/* Recent failed AUTHs per peer address, to slow down guessing. */
 	struct {
 		char addr[48];
@@ -147,11 +110,5 @@ int server_reload(struct server *srv, char *err, size_t errlen);
 
 /* Run engine_advance(now), log and drain new events, and re-arm the deadline timer. */
 void server_after_change(struct server *srv);
-
-/* Queue reply bytes for the client (released after this iteration's commit). */
-struct rbuf *client_reply_buf(struct client *c);
-void client_close_after_reply(struct client *c);
-/* Hold the client's replies (and stop reading it) for secs seconds. */
-void client_delay(struct client *c, int secs);
 
 #endif

@@ -12,7 +12,6 @@
 #include <async.h>
 #include <adapters/libevent.h>
 
-#include "journal.h"
 #include "log.h"
 #include "server.h"
 #include "timeutil.h"
@@ -76,7 +75,8 @@ static void ms_timer(struct event *ev, int ms)
 {
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
-	evtimer_add(ev, &tv);
+	if (evtimer_add(ev, &tv) < 0)
+		fatalx("libevent: cannot arm a Redis link timer");
 }
 
 static const struct config *cfg_of(const struct upstream *up)
@@ -133,8 +133,7 @@ static void advance_delivered(struct upstream *up, uint64_t upto)
 	engine_outbox_drop(eng, n);
 	up->delivered_upto = upto;
 	/* Goes out with the next commit: a delivery lost in a crash is only a resend. */
-	journal_put_u64(&srv->journal.buf, JREC_DELIVERED, upto);
-	srv->journal.buf_records++;
+	jfile_note_delivered(&srv->journal, upto);
 }
 
 static void recompute_delivered(struct upstream *up)

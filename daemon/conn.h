@@ -1,0 +1,109 @@
+/*
+ * conn: one client connection's life, from accept to close. Reading,
+ * parsing (proto.h), handing each whole request to cmd_dispatch(), holding
+ * its replies until the iteration's journal commit, and backpressure.
+ *
+ * Following one request through the daemon, read in this order:
+ *   conn.c         bytes in, a request out (client_process), replies held
+ *   cmd.c          lookup, arity, access, then the handler
+ *   cmd-*.c        the handler: parse arguments, call the engine, reply
+ *   core/engine.c  the change itself (no I/O, no clock)
+ *   journal-file.c the commit that makes it durable (server.c runs it once
+ *                  per loop iteration), after which conn.c releases the replies
+ *
+ * The functions are client_* after struct client, the name the handlers
+ * know it by (r->c). A listener (listener.c) hands in accepted sockets.
+ */
+#ifndef REPAIRD_CONN_H
+#define REPAIRD_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/util.h>
+
+#include "proto.h"
+
+struct server;
+struct listener;
+struct bufferevent;
+struct event;
+struct sockaddr;
+
+#define CLIENT_MAX_REQUESTS_PER_EVENT 16           /* fairness */
+#define CLIENT_OUTPUT_PAUSE           (1u << 20)   /* stop reading above this much unsent */
+#define CLIENT_OUTPUT_RESUME          (256u << 10) /* resume below this */
+#define CLIENT_OUTPUT_LIMIT           ((size_t)64 << 20) /* close a client whose unsent replies pass this */
+#define CLIENT_QUERY_LIMIT            ((size_t)64 << 20) /* bytes of one request in progress */
+/*
+ * A request must arrive whole within this long of its first byte (slow
+ * senders hold a slot and memory). A constant, not yet a config key:
+ * limits.request_timeout is for a later change of the config loader.
+ */
+#define CLIENT_REQUEST_TIMEOUT_MS 10000
+/* Unix-socket clients have slots of their own, apart from max_clients: an admin can always connect.
+ */
+#define CLIENT_UNIX_SLOTS 64
+/*
+ * TCP connections from one address at a time: one host cannot take every
+ * max_clients slot. Room for a partner's connection pool of a few hundred.
+ */
+#define CLIENT_PER_ADDRESS_MAX 256
+
+struct client {
+	struct server *srv;
+	struct bufferevent *bev;
+	struct event *resume; /* re-runs parsing when requests are left after a fair share */
+	struct proto_parser parser;
+	struct rbuf pending; /* replies waiting for the commit of this loop iteration */
+	uint64_t id;
+	/*
+	 * "ADDRESS:PORT" over TCP, "unix:uid=UID:ID" on the unix socket. What
+	 * precedes the last colon is the source that AUTH failures are counted
+	 * for (cmd-server.c): the address, or the user id.
+	 */
+	char peer[64];
+	bool is_unix;
+	bool is_tls;             /* on a listen.tls listener: bev is a bufferevent_openssl */
+	bool tls_ready;          /* its handshake is done */
+	struct event *handshake; /* closes it when the handshake takes too long */
+	bool closing;            /* close once the output has drained */
+	bool read_paused;        /* backpressure */
+	bool in_pending;         /* on the server's pending list */
+	bool wrote;              /* changed state since the last commit: its replies wait for it */
+	bool delayed;            /* a failed AUTH: replies held for a while (slows guessing) */
+	char *user;              /* after a successful AUTH */
+	struct event *delay_ev;  /* ends the AUTH delay */
+	int64_t last_active; /* the last complete request or the connect (real time): idle timeout
+	                      */
+	int64_t request_started;     /* monotonic ms of a partial request's first byte; 0: none */
+	struct client *next, *prev;  /* all clients */
+	struct client *next_pending; /* clients with replies to release */
+};
+
+/* A listener accepted fd: set it up as a client, or turn it away (max_clients). */
+void client_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, int salen,
+                   const struct listener *l);
+void client_free(struct client *c);
+
+/* Queue reply bytes for the client (released after this iteration's commit). */
+struct rbuf *client_reply_buf(struct client *c);
+void client_close_after_reply(struct client *c);
+/* Read nothing more from it (it is closing). */
+void client_stop_reading(struct client *c);
+/* Hold the client's replies (and stop reading it) for secs seconds. */
+void client_delay(struct client *c, int secs);
+
+/*
+ * After the commit: release the replies of every client on the pending list,
+ * except those whose change is not durable (durable false and they wrote) or
+ * that are delayed; these stay on the list for the next commit.
+ */
+void client_release_pending(struct server *srv, bool durable);
+/* Stopping: no more reading; each client closes once its output has drained. */
+void client_close_all(struct server *srv);
+/* Once a second: close clients idle longer than idle_timeout, or too slow with a request. */
+void client_cron(struct server *srv);
+
+#endif
