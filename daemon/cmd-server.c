@@ -229,6 +229,7 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		info_line(b, "journal_live_size:%llu", (unsigned long long)j->live_size);
 		info_line(b, "fsync:%s", fsync_policy_names[srv->cfg->fsync]);
 		info_line(b, "fsyncs:%llu", (unsigned long long)j->fsyncs);
+		info_line(b, "journal_rewrites:%llu", (unsigned long long)j->rewrites);
 		info_line(b, "last_fsync:%lld", (long long)j->last_fsync);
 		info_line(b, "unsynced:%d", j->unsynced ? 1 : 0);
 		info_line(b, "compactions:%llu", (unsigned long long)j->compactions);

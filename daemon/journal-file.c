@@ -242,12 +242,16 @@ void jfile_note_delivered(struct jfile *j, uint64_t seq)
 
 int jfile_sync(struct jfile *j)
 {
+	/* Under everysec and no, a failed fdatasync is never tried again: see jfile_rewrite(). */
+	if (j->sync_failed)
+		return -1;
 	if (!j->unsynced)
 		return 0;
 	if (fdatasync(j->fd) < 0) {
 		snprintf(j->last_error, sizeof j->last_error, "fdatasync %s: %s", j->path,
 		         strerror(errno));
 		j->failed = true;
+		j->sync_failed = j->fsync != FSYNC_ALWAYS;
 		return -1;
 	}
 	j->unsynced = false;
@@ -440,6 +444,75 @@ int jfile_compact_poll(struct jfile *j, char *err, size_t errlen)
 	rbuf_init(&j->rewrite);
 	j->rewrite_records = 0;
 	return 1;
+}
+
+/*
+ * After a failed fdatasync under everysec or no, the file cannot be trusted:
+ * Linux may have dropped the dirty pages whose write-back failed and report
+ * the next fdatasync as a success (PostgreSQL's "fsyncgate", 2018). So the
+ * failure is never retried; the whole state is written again from memory to
+ * a new file (fsync'ed, renamed over, directory fsync'ed), in this process,
+ * as a compaction would. A running compaction child is abandoned: its
+ * snapshot is older than what we write now.
+ */
+int jfile_rewrite(struct jfile *j, struct engine *e, char *err, size_t errlen)
+{
+	char tmp[4096];
+	struct rbuf snap;
+	size_t done = 0;
+	int fd;
+
+	if (j->compact_pid > 0) {
+		kill(j->compact_pid, SIGKILL);
+		waitpid(j->compact_pid, NULL, 0);
+		compact_abandon(j);
+	}
+	/* Changes not yet written are in the engine already: the snapshot holds them. */
+	j->buf_records += journal_put_changes(&j->buf, e, &j->last_seq);
+	j->buf.len = 0;
+	j->buf_records = 0;
+	compact_tmp_path(j, tmp, sizeof tmp);
+	rbuf_init(&snap);
+	journal_put_snapshot(&snap, e);
+	journal_put_u64(&snap, JREC_CONFIG, j->fingerprint);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		snprintf(err, errlen, "rewrite: %s: %s", tmp, strerror(errno));
+		rbuf_free(&snap);
+		return -1;
+	}
+	while (done < snap.len) {
+		ssize_t n = write(fd, snap.data + done, snap.len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done < snap.len || fdatasync(fd) < 0 || rename(tmp, j->path) < 0 ||
+	    fsync_dir(j->path) < 0) {
+		snprintf(err, errlen, "rewrite: %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		rbuf_free(&snap);
+		return -1;
+	}
+	close(j->fd);
+	j->fd = fd;
+	j->size = j->live_size = snap.len;
+	{
+		struct engine_counts c;
+		engine_counts(e, &c);
+		j->records = 5 + engine_ticket_count(e) + engine_outbox_count(e) + c.members;
+	}
+	rbuf_free(&snap);
+	j->unsynced = false;
+	j->sync_failed = false;
+	j->failed = false;
+	j->rewrites++;
+	j->fsyncs++;
+	j->last_fsync = (int64_t)time(NULL);
+	return 0;
 }
 
 int jfile_compact(struct jfile *j, struct engine *e, char *err, size_t errlen)

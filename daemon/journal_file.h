@@ -38,8 +38,10 @@ struct jfile {
 	uint32_t fingerprint; /* of the configuration last recorded */
 	struct rbuf buf;      /* records of this iteration, not yet written */
 	uint64_t buf_records;
-	bool unsynced; /* written but not yet fdatasync'ed (everysec, no) */
-	bool failed;   /* the last write or fsync failed: refuse changes (IOERR) */
+	bool unsynced;     /* written but not yet fdatasync'ed (everysec, no) */
+	bool failed;       /* the last write or fsync failed: refuse changes (IOERR) */
+	bool sync_failed;  /* an fdatasync failed under everysec/no: only a rewrite clears it */
+	uint64_t rewrites; /* whole journals written again from memory after a failed fdatasync */
 	char last_error[256];
 	int64_t last_fsync; /* real time of the last successful fdatasync */
 	uint64_t fsyncs;
@@ -94,6 +96,12 @@ int jfile_compact_start(struct jfile *j, struct engine *e, char *err, size_t err
  * Returns 0 still running (or none), 1 switched, -1 failed (old journal kept).
  */
 int jfile_compact_poll(struct jfile *j, char *err, size_t errlen);
+/*
+ * Write the whole state again from memory to a new journal (after a failed
+ * fdatasync under everysec/no, whose pages the kernel may have dropped).
+ * 0 done, -1 with the reason: the caller must then exit (EX_IOERR).
+ */
+int jfile_rewrite(struct jfile *j, struct engine *e, char *err, size_t errlen);
 /* The synchronous form: start and wait (tests, shutdown). */
 int jfile_compact(struct jfile *j, struct engine *e, char *err, size_t errlen);
 bool jfile_should_compact(const struct jfile *j, long min_size, int ratio);

@@ -272,6 +272,26 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	server_reload(arg, err, sizeof err);
 }
 
+/*
+ * A failed fdatasync under everysec/no: what the kernel had not yet written
+ * may be gone from the file while it is all still in memory. Write it all
+ * again; if even that fails, exit without acknowledging more (systemd
+ * restarts us, and replay is of what is really on disk).
+ */
+static void journal_rewrite_or_exit(struct server *srv)
+{
+	char err[512];
+
+	log_msg(LOG_ERR, "journal: %s; writing the journal again from memory",
+	        srv->journal.last_error);
+	if (jfile_rewrite(&srv->journal, srv->eng, err, sizeof err) < 0) {
+		log_msg(LOG_ERR, "journal: %s; exiting", err);
+		exit(EX_IOERR);
+	}
+	log_msg(LOG_NOTICE, "journal written again from memory (%llu bytes)",
+	        (unsigned long long)srv->journal.size);
+}
+
 static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
@@ -283,8 +303,9 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 		sd_notify(0, "WATCHDOG=1");
 	log_repeats_flush(0);
 	/* everysec: the fdatasync off the request path. */
-	if (srv->cfg->fsync == FSYNC_EVERYSEC && jfile_sync(&srv->journal) < 0)
-		log_msg(LOG_ERR, "journal: %s", srv->journal.last_error);
+	if ((srv->cfg->fsync == FSYNC_EVERYSEC && jfile_sync(&srv->journal) < 0) ||
+	    srv->journal.sync_failed)
+		journal_rewrite_or_exit(srv);
 	/* After a failed write: try again; held replies go out once it succeeds. */
 	if (srv->journal.failed)
 		event_active(srv->commit_ev, EV_TIMEOUT, 0);
