@@ -22,7 +22,7 @@
 
 #include <yaml.h>
 
-#include "journal.h"
+#include "crc32c.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
