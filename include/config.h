@@ -137,6 +137,10 @@ struct config {
 	/* journal: (compaction) */
 	long journal_compact_min;  /* bytes: never compact a smaller journal */
 	int journal_compact_ratio; /* compact when the journal is this many times the live state */
+
+	/* emea: the countries of the EMEA region, sorted; NULL when the key is absent. */
+	char (*emea)[3];
+	size_t nemea;
 };
 
 /* A list of error messages, each "file:line:column: message". */
@@ -159,6 +163,11 @@ void config_errors_free(struct config_errors *errs);
 const struct centre *config_centre(const struct config *cfg, const char *id);
 const struct country *config_country(const struct config *cfg, const char *code);
 const struct product *config_product(const struct config *cfg, const char *model);
+/*
+ * true when cc (a two-letter country code) is in the emea: list; without an
+ * emea: key every country counts as EMEA (the behaviour before the key existed).
+ */
+bool config_is_emea(const struct config *cfg, const char *cc);
 const struct user *config_user(const struct config *cfg, const char *name);
 /* "127.x.x.x:port", "[::1]:port" or "localhost:port". */
 bool config_loopback_address(const char *addr);

@@ -35,8 +35,9 @@ struct cfgp {
 	struct config *cfg;
 };
 
-static const char *const top_keys[] = {"listen",   "server",   "journal",   "redis",   "policy",
-                                       "calendar", "products", "countries", "centres", "access"};
+static const char *const top_keys[] = {"listen",  "server",   "journal",  "redis",
+                                       "policy",  "calendar", "products", "countries",
+                                       "centres", "access",   "emea"};
 enum {
 	TOP_LISTEN,
 	TOP_SERVER,
@@ -48,6 +49,7 @@ enum {
 	TOP_COUNTRIES,
 	TOP_CENTRES,
 	TOP_ACCESS,
+	TOP_EMEA,
 	TOP_COUNT
 };
 
@@ -1084,6 +1086,59 @@ static void parse_centres(struct cfgp *p, yaml_node_t *seq)
 	parse_centre(p, node(p, *it));
 }
 
+static int emea_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* emea: a list of two-letter codes, kept sorted and without repeats for bsearch. */
+static void parse_emea(struct cfgp *p, yaml_node_t *seq)
+{
+	struct config *cfg = p->cfg;
+	size_t n = 0;
+
+	if (expect(p, seq, YAML_SEQUENCE_NODE, "emea") < 0)
+		return;
+	/* Never NULL once the key is given: an empty list means no country is in EMEA. */
+	cfg->emea = xreallocarray(
+	        cfg->emea,
+	        (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start) + 1,
+	        sizeof *cfg->emea);
+	FOR_ITEMS(seq, it)
+	{
+		yaml_node_t *c = node(p, *it);
+		const char *s = scalar(c);
+		if (s == NULL) {
+			cerr_at(p, c, "emea: expected a country code, got %s", node_kind(c));
+			continue;
+		}
+		if (strlen(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z') {
+			cerr_at(p, c,
+			        "emea: \"%s\" is not a country code (two letters A-Z, e.g. DE)", s);
+			continue;
+		}
+		memcpy(cfg->emea[n++], s, 3);
+	}
+	if (n > 0)
+		qsort(cfg->emea, n, sizeof *cfg->emea, emea_cmp);
+	cfg->nemea = 0;
+	for (size_t i = 0; i < n; i++)
+		if (cfg->nemea == 0 || strcmp(cfg->emea[cfg->nemea - 1], cfg->emea[i]) != 0)
+			memcpy(cfg->emea[cfg->nemea++], cfg->emea[i], 3);
+}
+
+bool config_is_emea(const struct config *cfg, const char *cc)
+{
+	char key[3];
+
+	if (cfg->emea == NULL)
+		return true;
+	if (cc == NULL || strlen(cc) != 2)
+		return false;
+	memcpy(key, cc, 3);
+	return bsearch(key, cfg->emea, cfg->nemea, sizeof *cfg->emea, emea_cmp) != NULL;
+}
+
 /* ---- access ---------------------------------------------------------------------- */
 
 const char *const role_names[ROLE_COUNT] = {"admin", "staff", "partner", "viewer"};
@@ -1573,7 +1628,7 @@ static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
 {
 	static const int order[TOP_COUNT] = {TOP_LISTEN,  TOP_SERVER,   TOP_JOURNAL,   TOP_REDIS,
 	                                     TOP_POLICY,  TOP_CALENDAR, TOP_COUNTRIES, TOP_PRODUCTS,
-	                                     TOP_CENTRES, TOP_ACCESS};
+	                                     TOP_CENTRES, TOP_ACCESS,   TOP_EMEA};
 	yaml_node_t *sec[TOP_COUNT] = {0};
 
 	if (root == NULL) {
@@ -1625,6 +1680,9 @@ static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
 			break;
 		case TOP_ACCESS:
 			parse_access(p, n);
+			break;
+		case TOP_EMEA:
+			parse_emea(p, n);
 			break;
 		}
 	}
@@ -1720,6 +1778,7 @@ void config_free(struct config *cfg)
 		free(cfg->users[i].centres);
 	}
 	free(cfg->users);
+	free(cfg->emea);
 	free(cfg);
 }
 

@@ -368,6 +368,51 @@ START_TEST(test_product_suggest)
 }
 END_TEST
 
+START_TEST(test_emea)
+{
+	struct config_errors errs = {0};
+	struct config *cfg = parse("products: products.yaml\n" CENTRE, &errs);
+
+	/* No key: every country is EMEA, as before the key existed. */
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_ptr_null(cfg->emea);
+	ck_assert(config_is_emea(cfg, "DE"));
+	ck_assert(config_is_emea(cfg, "US"));
+	config_free(cfg);
+
+	cfg = parse("products: products.yaml\nemea: [ZA, DE, GB, DE]\n" CENTRE, &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(cfg->nemea, 3);
+	ck_assert_str_eq(cfg->emea[0], "DE");
+	ck_assert_str_eq(cfg->emea[1], "GB");
+	ck_assert_str_eq(cfg->emea[2], "ZA");
+	ck_assert(config_is_emea(cfg, "ZA"));
+	ck_assert(config_is_emea(cfg, "DE"));
+	ck_assert(!config_is_emea(cfg, "US"));
+	ck_assert(!config_is_emea(cfg, "D"));
+	ck_assert(!config_is_emea(cfg, "DEU"));
+	config_free(cfg);
+
+	cfg = parse("products: products.yaml\nemea: []\n" CENTRE, &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(cfg->nemea, 0);
+	ck_assert(!config_is_emea(cfg, "DE"));
+	config_free(cfg);
+	ck_assert_uint_eq(errs.n, 0);
+
+	expect_error("products: products.yaml\nemea: [DE, de]\n" CENTRE, "t.yaml:2:12: ",
+	             "emea: \"de\" is not a country code (two letters A-Z, e.g. DE)");
+	expect_error("products: products.yaml\nemea: [DEU]\n" CENTRE, "t.yaml:2:8: ",
+	             "\"DEU\" is not a country code");
+	expect_error("products: products.yaml\nemea: [D1]\n" CENTRE, "t.yaml:2:8: ",
+	             "\"D1\" is not a country code");
+	expect_error("products: products.yaml\nemea: DE\n" CENTRE, "t.yaml:2:7: ",
+	             "emea: expected a list, got a scalar");
+	expect_error("products: products.yaml\nemea: [[DE]]\n" CENTRE, "t.yaml:2:8: ",
+	             "emea: expected a country code, got a list");
+}
+END_TEST
+
 /*
  * Found by fuzz_config: `products: /dev/zero` read 128 MB before giving up, and a
  * FIFO blocked the loader for good. Only a regular file of at most 64 MB is read.
@@ -421,6 +466,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_syntax_error_and_many_errors);
 	tcase_add_test(tc, test_product_suggest);
 	tcase_add_test(tc, test_products_not_a_regular_file);
+	tcase_add_test(tc, test_emea);
 	suite_add_tcase(s, tc);
 	return s;
 }
