@@ -84,9 +84,13 @@ $(REPAIRD): $(DAEMON_OBJS) $(LIBCORE)
 $(REPAIRCTL): $(CLIENT_OBJS) $(LIBCORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIBCORE) $(SHELL_LIBS) $(CORE_LIBS) -lm
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(LIBCORE)
+# Unit tests may read the configuration's files through the shell's reader
+# (config_load, config_parse), which needs nothing but the core and libc.
+CONFIG_FILE_OBJ = $(B)/daemon/config-file.o
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(LIBCORE) $(CONFIG_FILE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBCORE) $(CHECK_LIBS) $(CORE_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CONFIG_FILE_OBJ) $(LIBCORE) $(CHECK_LIBS) $(CORE_LIBS) -lm
 
 $(B)/tests/test_it_%: $(B)/tests/integration/test_it_%.o $(INTEG_LIB:%.c=$(B)/%.o) $(LIBCORE)
 	@mkdir -p $(dir $@)

@@ -10,20 +10,18 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <yaml.h>
 
 #include "crc32c.h"
 #include "timeutil.h"
+#include "tzif.h"
 #include "xmalloc.h"
 
 #define MAX_CONFIG_ERRORS 200
@@ -33,6 +31,7 @@ struct cfgp {
 	yaml_document_t *doc;
 	struct config_errors *errs;
 	struct config *cfg;
+	const struct config_reader *rd;
 };
 
 static const char *const top_keys[] = {"listen",  "server",   "journal",  "redis",
@@ -87,11 +86,8 @@ static void cerr_at(struct cfgp *p, const yaml_node_t *n, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void cerr_file(struct config_errors *errs, const char *file, size_t line, size_t col,
-                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void cerr_file(struct config_errors *errs, const char *file, size_t line, size_t col,
-                      const char *fmt, ...)
+void config_errors_add(struct config_errors *errs, const char *file, size_t line, size_t col,
+                       const char *fmt, ...)
 {
 	va_list ap;
 
@@ -369,21 +365,15 @@ static void parse_listen_tls_one(struct cfgp *p, yaml_node_t *map, size_t idx)
 			t.address = xstrdup(s);
 		} else {
 			char **slot = k == 1 ? &t.cert : &t.key;
-			struct stat st;
-			int fd;
+			const unsigned char *data = NULL;
+			size_t len = 0;
+			char err[256];
 			free(*slot);
 			*slot = tls_path(p, s);
-			/* Only whether it can be read: repaird loads the PEM at start.
-			 * O_NONBLOCK: a FIFO must not make the loader wait. */
-			fd = open(*slot, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-			if (fd < 0)
-				cerr_at(p, v, "listen.tls: %s %s: %s", keys[k], *slot,
-				        strerror(errno));
-			else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-				cerr_at(p, v, "listen.tls: %s %s: not a regular file", keys[k],
-				        *slot);
-			if (fd >= 0)
-				close(fd);
+			/* Only whether it can be read: repaird loads the PEM at start. */
+			if (p->rd->read(p->rd->ctx, CONFIG_FILE_PEM, *slot, &data, &len, err,
+			                sizeof err) < 0)
+				cerr_at(p, v, "listen.tls: %s %s: %s", keys[k], *slot, err);
 		}
 	}
 	for (int k = 0; k < 3; k++)
@@ -932,6 +922,24 @@ static void centre_free(struct centre *c)
 	calendar_free(&c->cal);
 }
 
+/* The zone named at v, through the reader, parsed into *zone. */
+static void read_zone(struct cfgp *p, yaml_node_t *v, const char *key, const char *tz,
+                      struct tzif *zone)
+{
+	const unsigned char *data = NULL;
+	size_t len = 0;
+	char err[256];
+
+	tzif_free(zone);
+	if (p->rd->read(p->rd->ctx, CONFIG_FILE_ZONE, tz, &data, &len, err, sizeof err) < 0) {
+		cerr_at(p, v, "%s: unknown timezone \"%s\" (an IANA name such as Europe/Berlin)",
+		        key, tz);
+		return;
+	}
+	if (tzif_parse(zone, data, len, err, sizeof err) < 0)
+		cerr_at(p, v, "%s: timezone \"%s\": %s", key, tz, err);
+}
+
 static void parse_centre(struct cfgp *p, yaml_node_t *map)
 {
 	static const char *const keys[] = {"id",       "name",  "type",     "country",
@@ -943,6 +951,7 @@ static void parse_centre(struct cfgp *p, yaml_node_t *map)
 	int64_t day_seconds = cfg->day_seconds;
 	char what[96] = "centres";
 	char calerr[256];
+	struct tzif zone = {0};
 	int i;
 
 	if (expect(p, map, YAML_MAPPING_NODE, "centres") < 0)
@@ -989,12 +998,8 @@ static void parse_centre(struct cfgp *p, yaml_node_t *map)
 				memcpy(c.country, scalar(v), 3);
 			break;
 		case 4:
-			if (get_string(p, v, key, &c.timezone) == 0 &&
-			    !calendar_tz_exists(c.timezone))
-				cerr_at(p, v,
-				        "%s: unknown timezone \"%s\" (an IANA name such as "
-				        "Europe/Berlin)",
-				        key, c.timezone);
+			if (get_string(p, v, key, &c.timezone) == 0)
+				read_zone(p, v, key, c.timezone, &zone);
 			break;
 		case 5:
 			if (expect(p, v, YAML_MAPPING_NODE, key) < 0)
@@ -1062,16 +1067,19 @@ static void parse_centre(struct cfgp *p, yaml_node_t *map)
 	}
 	if (p->errs->n != errors_before) {
 		centre_free(&c);
+		tzif_free(&zone);
 		return;
 	}
 	if (c.nholidays > 0)
 		qsort(c.holidays, c.nholidays, sizeof *c.holidays, int32_cmp);
-	if (calendar_build(&c.cal, c.timezone, &c.week, c.holidays, c.nholidays, cfg->first_year,
+	if (calendar_build(&c.cal, &zone, &c.week, c.holidays, c.nholidays, cfg->first_year,
 	                   cfg->last_year, day_seconds, calerr, sizeof calerr) < 0) {
 		cerr_at(p, map, "%s: %s", what, calerr);
 		centre_free(&c);
+		tzif_free(&zone);
 		return;
 	}
+	tzif_free(&zone);
 	if (c.name == NULL)
 		c.name = xstrdup(c.id);
 	cfg->centres = xreallocarray(cfg->centres, cfg->ncentres + 1, sizeof *cfg->centres);
@@ -1427,7 +1435,7 @@ static void parse_products_doc(struct cfgp *p, yaml_node_t *root)
 	cfg->nproducts = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && strcmp(list[i].prod.model, list[i - 1].prod.model) == 0) {
-			cerr_file(p->errs, p->file, list[i].line, list[i].col,
+			config_errors_add(p->errs, p->file, list[i].line, list[i].col,
 			          "product \"%s\" listed twice (first at line %zu)",
 			          list[i].prod.model, list[i - 1].line);
 			free(list[i].prod.model);
@@ -1439,71 +1447,6 @@ static void parse_products_doc(struct cfgp *p, yaml_node_t *root)
 }
 
 /* ---- files and documents ------------------------------------------------ */
-
-#define CONFIG_FILE_MAX ((size_t)64 << 20)
-
-/*
- * A configuration file or catalogue: a regular file of at most 64 MB. A FIFO,
- * a device or a directory (a mistake, or `products: /dev/zero`) is refused
- * before it is read: it could block the loader or fill the memory.
- */
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
-{
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
-	char *buf;
-	size_t cap, n = 0;
-
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "cannot read: %s", strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode) || (uintmax_t)st.st_size > CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "%s",
-		         S_ISREG(st.st_mode) ? "file larger than 64 MB" : "not a regular file");
-		close(fd);
-		return NULL;
-	}
-	/* The size is a hint (files in /proc say 0); the cap holds whatever it says. */
-	cap = (size_t)st.st_size + 2 < 16384 ? 16384 : (size_t)st.st_size + 2;
-	buf = xmalloc(cap);
-	for (;;) {
-		ssize_t got;
-		if (n == cap - 1) {
-			if (n > CONFIG_FILE_MAX)
-				break;
-			cap = cap > CONFIG_FILE_MAX / 2 ? CONFIG_FILE_MAX + 2 : cap * 2;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		got = read(fd, buf + n, cap - 1 - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			snprintf(err, errlen, "cannot read: %s", strerror(errno));
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	close(fd);
-	if (n > CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "file larger than 64 MB");
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
 
 /* Parse text into doc; on a YAML syntax error, report it and return -1. */
 static int load_document(const char *file, const char *text, size_t len, yaml_document_t *doc,
@@ -1518,7 +1461,7 @@ static int load_document(const char *file, const char *text, size_t len, yaml_do
 	ok = yaml_parser_load(&parser, doc);
 	if (!ok) {
 		const yaml_mark_t *m = parser.problem ? &parser.problem_mark : &parser.context_mark;
-		cerr_file(errs, file, m->line + 1, m->column + 1, "YAML syntax error: %s%s%s",
+		config_errors_add(errs, file, m->line + 1, m->column + 1, "YAML syntax error: %s%s%s",
 		          parser.problem ? parser.problem : "unknown problem",
 		          parser.context ? " " : "", parser.context ? parser.context : "");
 	}
@@ -1526,13 +1469,15 @@ static int load_document(const char *file, const char *text, size_t len, yaml_do
 	return ok ? 0 : -1;
 }
 
-static void load_products(struct cfgp *p, yaml_node_t *ref, const char *base_dir)
+static void load_products(struct cfgp *p, yaml_node_t *ref)
 {
 	struct config *cfg = p->cfg;
+	const char *base_dir = p->rd->base_dir;
 	yaml_document_t doc;
 	struct cfgp pp = *p;
 	char err[256];
-	char *text, *path;
+	const unsigned char *text = NULL;
+	char *path;
 	size_t len = 0;
 	const char *name = scalar(ref);
 
@@ -1549,19 +1494,18 @@ static void load_products(struct cfgp *p, yaml_node_t *ref, const char *base_dir
 	}
 	free(cfg->products_path);
 	cfg->products_path = path;
-	text = read_file(path, &len, err, sizeof err);
-	if (text == NULL) {
+	if (p->rd->read(p->rd->ctx, CONFIG_FILE_CATALOGUE, path, &text, &len, err, sizeof err) <
+	    0) {
 		cerr_at(p, ref, "products: %s: %s", path, err);
 		return;
 	}
 	cfg->fingerprint = crc32c(cfg->fingerprint, text, len);
-	if (load_document(path, text, len, &doc, p->errs) == 0) {
+	if (load_document(path, (const char *)text, len, &doc, p->errs) == 0) {
 		pp.file = path;
 		pp.doc = &doc;
 		parse_products_doc(&pp, yaml_document_get_root_node(&doc));
 		yaml_document_delete(&doc);
 	}
-	free(text);
 }
 
 static void config_defaults(struct config *cfg)
@@ -1624,7 +1568,7 @@ static void config_defaults(struct config *cfg)
  * Sections are parsed in an order that lets later ones use earlier ones:
  * policy (default programme) before countries, calendar (years) before centres.
  */
-static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
+static void parse_root(struct cfgp *p, yaml_node_t *root)
 {
 	static const int order[TOP_COUNT] = {TOP_LISTEN,  TOP_SERVER,   TOP_JOURNAL,   TOP_REDIS,
 	                                     TOP_POLICY,  TOP_CALENDAR, TOP_COUNTRIES, TOP_PRODUCTS,
@@ -1632,7 +1576,7 @@ static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
 	yaml_node_t *sec[TOP_COUNT] = {0};
 
 	if (root == NULL) {
-		cerr_file(p->errs, p->file, 1, 1, "empty configuration");
+		config_errors_add(p->errs, p->file, 1, 1, "empty configuration");
 		return;
 	}
 	if (expect(p, root, YAML_MAPPING_NODE, "configuration") < 0)
@@ -1673,7 +1617,7 @@ static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
 			parse_countries(p, n);
 			break;
 		case TOP_PRODUCTS:
-			load_products(p, n, base_dir);
+			load_products(p, n);
 			break;
 		case TOP_CENTRES:
 			parse_centres(p, n);
@@ -1693,50 +1637,25 @@ static void parse_root(struct cfgp *p, yaml_node_t *root, const char *base_dir)
 	check_access(p, sec[TOP_ACCESS] ? sec[TOP_ACCESS] : root);
 }
 
-struct config *config_parse(const char *name, const char *text, size_t len, const char *base_dir,
-                            struct config_errors *errs)
+struct config *config_parse_with(const char *name, const char *text, size_t len,
+                                 const struct config_reader *rd, struct config_errors *errs)
 {
 	struct config *cfg = xcalloc(1, sizeof *cfg);
 	yaml_document_t doc;
-	struct cfgp p = {.file = name, .doc = &doc, .errs = errs, .cfg = cfg};
+	struct cfgp p = {.file = name, .doc = &doc, .errs = errs, .cfg = cfg, .rd = rd};
 	size_t before = errs->n;
 
 	cfg->path = xstrdup(name);
 	cfg->fingerprint = crc32c(0, text, len);
 	config_defaults(cfg);
 	if (load_document(name, text, len, &doc, errs) == 0) {
-		parse_root(&p, yaml_document_get_root_node(&doc), base_dir);
+		parse_root(&p, yaml_document_get_root_node(&doc));
 		yaml_document_delete(&doc);
 	}
 	if (errs->n != before) {
 		config_free(cfg);
 		return NULL;
 	}
-	return cfg;
-}
-
-struct config *config_load(const char *path, struct config_errors *errs)
-{
-	struct config *cfg;
-	char err[256];
-	char *text, *dir;
-	const char *slash;
-	size_t len = 0;
-
-	text = read_file(path, &len, err, sizeof err);
-	if (text == NULL) {
-		cerr_file(errs, path, 1, 1, "%s", err);
-		return NULL;
-	}
-	slash = strrchr(path, '/');
-	dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
-	if (dir[0] == '\0') {
-		free(dir);
-		dir = xstrdup("/");
-	}
-	cfg = config_parse(path, text, len, dir, errs);
-	free(dir);
-	free(text);
 	return cfg;
 }
 
