@@ -122,10 +122,13 @@ bench: deps
 	@$(MAKE) --no-print-directory $(REPAIRD)
 	REPAIRD_BIN=$(abspath $(REPAIRD)) tests/bench/bench.sh
 
-# libFuzzer harnesses (tests/fuzz/): the request parser with dispatch, and the config
-# loader. Built with clang from objects of their own (build/fuzz/obj/), then each runs
-# FUZZ_SECONDS on build/fuzz/corpus-*/ (the seeds, plus what earlier runs found);
-# crashes are left as build/fuzz/crash-*. Not part of `make check`.
+# libFuzzer harnesses (tests/fuzz/): the request parser with dispatch, the config
+# parser (the core alone, files from memory) and the TZif parser with calendars.
+# Built with clang from objects of their own (build/fuzz/obj/), linked against an
+# archive of them so that each takes only what it calls (fuzz_config and fuzz_tzif
+# no engine); then each runs FUZZ_SECONDS on build/fuzz/corpus-*/ (the seeds, plus
+# what earlier runs found); crashes are left as build/fuzz/crash-*. Not part of
+# `make check`.
 FUZZ_PKGS    := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
@@ -133,7 +136,8 @@ FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -g -O1
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -DREPAIRD_VERSION='"$(VERSION)"' -Iinclude -Idaemon $(WARN) \
                $(if $(WERROR),-Werror) $(PKG_CFLAGS) $(FUZZ_SAN) -MMD -MP
 FUZZ_OBJS   := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(CORE_SRCS) $(filter-out daemon/main.c,$(DAEMON_SRCS)))
-FUZZ_NAMES  := proto config
+FUZZ_LIB    := $(B)/fuzz/libfuzzed.a
+FUZZ_NAMES  := proto config tzif
 
 .PHONY: fuzz
 fuzz:
@@ -150,8 +154,12 @@ $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%): $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(SHELL_LIBS) $(CORE_LIBS) -lm
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%): $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $< $(FUZZ_LIB) $(SHELL_LIBS) $(CORE_LIBS) -lm
 
 # ---- running ---------------------------------------------------------------
 

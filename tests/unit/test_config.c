@@ -250,6 +250,72 @@ START_TEST(test_unknown_timezone)
 }
 END_TEST
 
+static const char *centre_in(const char *tz, char *buf, size_t len)
+{
+	snprintf(buf, len,
+	         "products: products.yaml\n"
+	         "centres:\n"
+	         "  - {id: DE-PSC-A, type: psc, country: DE, timezone: \"%s\",\n"
+	         "     hours: {mon: \"09:00-17:00\"}}\n",
+	         tz);
+	return buf;
+}
+
+/* Names that could climb out of the zone directory, or are no zone, are unknown. */
+START_TEST(test_zone_names)
+{
+	static const char *const good[] = {"Europe/Berlin", "Africa/Johannesburg", "UTC"};
+	static const char *const bad[] = {"Mars/Base",
+	                                  "",
+	                                  "Europe",
+	                                  "Europe/",
+	                                  "/usr/share/zoneinfo/Europe/Berlin",
+	                                  "../zoneinfo/Europe/Berlin",
+	                                  "Europe/../Europe/Berlin",
+	                                  "Europe/Berlin ",
+	                                  "Europe/Berlin\\n",
+	                                  "zone.tab",
+	                                  "CET-1CEST,M3.5.0,M10.5.0/3"};
+	char text[512];
+
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct config_errors errs = {0};
+		struct config *cfg = parse(centre_in(good[i], text, sizeof text), &errs);
+		ck_assert_msg(cfg != NULL, "%s refused: %s", good[i], errs.n ? errs.msg[0] : "");
+		config_free(cfg);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		expect_error(centre_in(bad[i], text, sizeof text),
+		             "t.yaml:3:54: ", "unknown timezone");
+}
+END_TEST
+
+START_TEST(test_zone_dir_from_tzdir)
+{
+	char sub[128], text[512];
+	const char *old = getenv("TZDIR");
+	char *saved = old != NULL ? strdup(old) : NULL;
+
+	snprintf(sub, sizeof sub, "%s/Fake", tmpdir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	write_file("Fake/Zone", "TZif2 and the rest");
+	write_file("Fake/Text", "not a zone");
+	setenv("TZDIR", tmpdir, 1);
+	/* Found there, and then it must be a good TZif file. */
+	expect_error(centre_in("Fake/Zone", text, sizeof text),
+	             "t.yaml:3:54: ", "timezone \"Fake/Zone\": not a TZif file");
+	expect_error(centre_in("Fake/Text", text, sizeof text),
+	             "t.yaml:3:54: ", "unknown timezone \"Fake/Text\"");
+	expect_error(centre_in("Europe/Berlin", text, sizeof text),
+	             "t.yaml:3:54: ", "unknown timezone \"Europe/Berlin\"");
+	if (saved != NULL)
+		setenv("TZDIR", saved, 1);
+	else
+		unsetenv("TZDIR");
+	free(saved);
+}
+END_TEST
+
 START_TEST(test_duplicate_centre)
 {
 	expect_error("products: products.yaml\n" CENTRE "  - id: DE-PSC-A\n"
@@ -402,14 +468,14 @@ START_TEST(test_emea)
 
 	expect_error("products: products.yaml\nemea: [DE, de]\n" CENTRE, "t.yaml:2:12: ",
 	             "emea: \"de\" is not a country code (two letters A-Z, e.g. DE)");
-	expect_error("products: products.yaml\nemea: [DEU]\n" CENTRE, "t.yaml:2:8: ",
-	             "\"DEU\" is not a country code");
-	expect_error("products: products.yaml\nemea: [D1]\n" CENTRE, "t.yaml:2:8: ",
-	             "\"D1\" is not a country code");
-	expect_error("products: products.yaml\nemea: DE\n" CENTRE, "t.yaml:2:7: ",
-	             "emea: expected a list, got a scalar");
-	expect_error("products: products.yaml\nemea: [[DE]]\n" CENTRE, "t.yaml:2:8: ",
-	             "emea: expected a country code, got a list");
+	expect_error("products: products.yaml\nemea: [DEU]\n" CENTRE,
+	             "t.yaml:2:8: ", "\"DEU\" is not a country code");
+	expect_error("products: products.yaml\nemea: [D1]\n" CENTRE,
+	             "t.yaml:2:8: ", "\"D1\" is not a country code");
+	expect_error("products: products.yaml\nemea: DE\n" CENTRE,
+	             "t.yaml:2:7: ", "emea: expected a list, got a scalar");
+	expect_error("products: products.yaml\nemea: [[DE]]\n" CENTRE,
+	             "t.yaml:2:8: ", "emea: expected a country code, got a list");
 }
 END_TEST
 
@@ -467,6 +533,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_product_suggest);
 	tcase_add_test(tc, test_products_not_a_regular_file);
 	tcase_add_test(tc, test_emea);
+	tcase_add_test(tc, test_zone_names);
+	tcase_add_test(tc, test_zone_dir_from_tzdir);
 	suite_add_tcase(s, tc);
 	return s;
 }
