@@ -192,6 +192,14 @@ void config_errors_add(struct config_errors *errs, const char *file, size_t line
 void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
 
+/*
+ * Every key the parser accepts: fn(section, key, ctx) for each, section ""
+ * for the top level, else "server", "listen.tls", "centres", "access.users",
+ * "products" (an entry of the catalogue), ... From the parser's own tables,
+ * so a new key shows up here (and in the check against repaird.yaml(5)).
+ */
+void config_key_each(void (*fn)(const char *section, const char *key, void *ctx), void *ctx);
+
 const struct centre *config_centre(const struct config *cfg, const char *id);
 const struct country *config_country(const struct config *cfg, const char *code);
 const struct product *config_product(const struct config *cfg, const char *model);

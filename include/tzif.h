@@ -21,10 +21,10 @@
 
 /* A date rule of the footer: Jn (1..365, no Feb 29), n (0..365) or Mm.w.d. */
 struct tzif_date {
-	char kind; /* 'J', 'N' or 'M' */
-	int day;   /* Jn, n; or d (0 = Sunday) of Mm.w.d */
-	int week;  /* w: 1..5, 5 = the last */
-	int month; /* m: 1..12 */
+	char kind;    /* 'J', 'N' or 'M' */
+	int day;      /* Jn, n; or d (0 = Sunday) of Mm.w.d */
+	int week;     /* w: 1..5, 5 = the last */
+	int month;    /* m: 1..12 */
 	int32_t secs; /* local time of the change, -167h..167h */
 };
 

@@ -25,7 +25,7 @@
 #include "xmalloc.h"
 
 #define TZIF_HEADER   44
-#define TZIF_MAX_OFF  86399       /* the calendar assumes offsets below a day */
+#define TZIF_MAX_OFF  86399        /* the calendar assumes offsets below a day */
 #define TZ_RULE_MAX   (167 * 3600) /* RFC 8536 3.3.1: rule times -167h..167h */
 #define TZ_FOOTER_MAX 256
 
@@ -366,7 +366,8 @@ static int read_data(struct tzif *z, const struct tzif_header *h, const unsigned
 	bool isdst[256] = {0};
 
 	if (h->leapcnt != 0) {
-		tz_err(err, errlen, "leap-second zones are not supported (use the zone without right/)");
+		tz_err(err, errlen,
+		       "leap-second zones are not supported (use the zone without right/)");
 		return -1;
 	}
 	for (uint32_t i = 0; i < h->typecnt; i++) {

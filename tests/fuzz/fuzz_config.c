@@ -36,9 +36,15 @@ struct mem_file {
 
 static struct mem_file catalogue = {"conf/products.yaml", NULL, 0};
 static struct mem_file zone_files[] = {
-        {"Europe/Berlin", NULL, 0},   {"Europe/London", NULL, 0},   {"Europe/Istanbul", NULL, 0},
-        {"Europe/Vienna", NULL, 0},   {"Europe/Paris", NULL, 0},    {"Europe/Moscow", NULL, 0},
-        {"Africa/Johannesburg", NULL, 0}, {"Australia/Lord_Howe", NULL, 0}, {"UTC", NULL, 0},
+        {"Europe/Berlin", NULL, 0},
+        {"Europe/London", NULL, 0},
+        {"Europe/Istanbul", NULL, 0},
+        {"Europe/Vienna", NULL, 0},
+        {"Europe/Paris", NULL, 0},
+        {"Europe/Moscow", NULL, 0},
+        {"Africa/Johannesburg", NULL, 0},
+        {"Australia/Lord_Howe", NULL, 0},
+        {"UTC", NULL, 0},
 };
 
 static void fail(const char *what, const char *detail) __attribute__((noreturn));

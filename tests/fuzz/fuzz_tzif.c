@@ -27,8 +27,8 @@ static void fail(const char *what)
 
 static void check_zone(const struct tzif *z)
 {
-	static const int64_t probes[] = {INT64_MIN, -2208988800, 0, 1774746000, 1792890000,
-	                                 2147483647, 4102444800, INT64_MAX};
+	static const int64_t probes[] = {INT64_MIN,  -2208988800, 0,          1774746000,
+	                                 1792890000, 2147483647,  4102444800, INT64_MAX};
 	struct cal_week w = {0};
 	struct calendar cal;
 	char err[256];
@@ -58,7 +58,8 @@ static void check_zone(const struct tzif *z)
 	for (size_t i = 0; i < cal.n; i++) {
 		if (cal.start[i] >= cal.end[i] || (i > 0 && cal.end[i - 1] > cal.start[i]))
 			fail("working intervals empty, overlapping or out of order");
-		if (cal.cum[i] != (i == 0 ? 0 : cal.cum[i - 1] + (cal.end[i - 1] - cal.start[i - 1])))
+		if (cal.cum[i] !=
+		    (i == 0 ? 0 : cal.cum[i - 1] + (cal.end[i - 1] - cal.start[i - 1])))
 			fail("a running total is wrong");
 	}
 	calendar_free(&cal);

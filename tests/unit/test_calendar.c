@@ -60,8 +60,8 @@ static void load_zone(struct tzif *z, const char *tz)
 }
 
 static int build_in(struct calendar *cal, const char *tz, const struct cal_week *w,
-                    const int32_t *hol, size_t nhol, int y1, int y2, int64_t day_seconds,
-                    char *err, size_t errlen)
+                    const int32_t *hol, size_t nhol, int y1, int y2, int64_t day_seconds, char *err,
+                    size_t errlen)
 {
 	struct tzif z;
 	int rc;
@@ -594,15 +594,14 @@ START_TEST(test_day_seconds)
 	calendar_free(&cal);
 
 	/* Given explicitly, it is kept. */
-	ck_assert_int_eq(
-	        build_in(&cal, "Europe/Berlin", &w, NULL, 0, 2026, 2026, H(7) + 1800, err, sizeof err),
-	        0);
+	ck_assert_int_eq(build_in(&cal, "Europe/Berlin", &w, NULL, 0, 2026, 2026, H(7) + 1800, err,
+	                          sizeof err),
+	                 0);
 	ck_assert_int_eq(cal.day_seconds, H(7) + 1800);
 	calendar_free(&cal);
 
 	ck_assert_int_eq(
-	        build_in(&cal, "Europe/Berlin", &w, NULL, 0, 2026, 2026, -1, err, sizeof err),
-	        -1);
+	        build_in(&cal, "Europe/Berlin", &w, NULL, 0, 2026, 2026, -1, err, sizeof err), -1);
 }
 END_TEST
 

@@ -1,5 +1,6 @@
 /* Unit tests: the configuration loader (shipped files, and every kind of error). */
 #include <check.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,6 +480,46 @@ START_TEST(test_emea)
 }
 END_TEST
 
+struct man_check {
+	const char *page;
+	size_t keys;
+};
+
+static void man_describes(const char *section, const char *key, void *ctx)
+{
+	struct man_check *mc = ctx;
+	char want[96];
+
+	/* A top-level key has a section of the page, every other key a .B line. */
+	if (section[0] == '\0') {
+		snprintf(want, sizeof want, ".SH %s\n", key);
+		for (char *c = want + 4; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+	} else {
+		snprintf(want, sizeof want, ".B %s\n", key);
+	}
+	ck_assert_msg(strstr(mc->page, want) != NULL, "repaird.yaml.5 does not describe %s%s%s",
+	              section, section[0] ? "." : "", key);
+	mc->keys++;
+}
+
+/* repaird.yaml(5) describes every key of the parser's own tables, so a new key needs a line. */
+START_TEST(test_man_page_names_every_key)
+{
+	static char page[1 << 18];
+	struct man_check mc = {page, 0};
+	FILE *f = fopen("man/repaird.yaml.5", "r");
+	size_t n;
+
+	ck_assert_ptr_nonnull(f);
+	n = fread(page, 1, sizeof page - 1, f);
+	fclose(f);
+	page[n] = '\0';
+	config_key_each(man_describes, &mc);
+	ck_assert_uint_ge(mc.keys, 60); /* the tables were walked, all of them */
+}
+END_TEST
+
 /*
  * Found by fuzz_config: `products: /dev/zero` read 128 MB before giving up, and a
  * FIFO blocked the loader for good. Only a regular file of at most 64 MB is read.
@@ -533,6 +574,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_product_suggest);
 	tcase_add_test(tc, test_products_not_a_regular_file);
 	tcase_add_test(tc, test_emea);
+	tcase_add_test(tc, test_man_page_names_every_key);
 	tcase_add_test(tc, test_zone_names);
 	tcase_add_test(tc, test_zone_dir_from_tzdir);
 	suite_add_tcase(s, tc);

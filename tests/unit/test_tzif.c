@@ -213,7 +213,8 @@ START_TEST(test_footer_rules_match_libc)
 		ck_assert_msg(tzif_parse(&z, buf, len, err, sizeof err) == 0, "%s", err);
 		ck_assert(z.has_rule);
 		ck_assert_uint_lt(z.n, 60); /* slim: nothing after 1996 */
-		ck_assert_int_lt(z.at[z.n - 1], (int64_t)days_from_civil(2000, 1, 1) * SECS_PER_DAY);
+		ck_assert_int_lt(z.at[z.n - 1],
+		                 (int64_t)days_from_civil(2000, 1, 1) * SECS_PER_DAY);
 		use_tz("Europe/Berlin");
 		compare_with_libc(&z, "Europe/Berlin");
 		tzif_free(&z);
