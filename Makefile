@@ -22,7 +22,7 @@ DEB_PKGS    := make gcc pkg-config libevent-dev libhiredis-dev libyaml-dev check
                openssl strace
 LINT_PKGS   := clang-format cppcheck
 
-CORE_PKGS   := yaml-0.1
+CORE_PKGS   := yaml-0.1 libcrypto
 SHELL_PKGS  := libevent hiredis libsystemd libcrypto libevent_openssl libssl
 # Recursive (=) so that pkg-config runs after `deps` has installed the packages.
 # Library headers as system headers: their own warnings are not ours.

@@ -57,7 +57,8 @@ extern const char *const role_names[ROLE_COUNT];
 
 struct user {
 	char *name;
-	unsigned char sha256[32]; /* of the password */
+	char *password; /* stored form: "$scrypt$..." or the legacy "sha256:<hex>" (password.h) */
+	bool password_legacy; /* the latter: the daemon warns at start */
 	enum role role;
 	bool all_centres; /* centres: "*" */
 	char **centres;   /* else these centre ids */

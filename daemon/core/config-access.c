@@ -1,32 +1,23 @@
 /*
  * config-access: the access: section (who may connect, as whom) and its users
  * with their password hashes, roles and centres; the rules across sections
- * (tcp_auth off only on loopback). Parsing and lookups only: checking a
- * password against a hash is the AUTH command's.
+ * (tcp_auth off only on loopback). Parsing and lookups only: a password's
+ * stored form is checked here (password.h), matched at AUTH.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config_impl.h"
+#include "password.h"
 #include "xmalloc.h"
 
 const char *const role_names[ROLE_COUNT] = {"admin", "staff", "partner", "viewer"};
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 void user_free(struct user *u)
 {
 	free(u->name);
+	free(u->password);
 	for (size_t k = 0; k < u->ncentres; k++)
 		free(u->centres[k]);
 	free(u->centres);
@@ -41,28 +32,30 @@ static void user_name(struct cfgp *p, yaml_node_t *v, const char *what, void *ob
 		cerr_at(p, v, "access.users: name \"%s\": 1-64 characters, no blanks", u->name);
 }
 
+/* Checked here, verified at AUTH; the legacy form is kept, and flagged. */
 static void user_password(struct cfgp *p, yaml_node_t *v, const char *what, void *obj)
 {
 	struct user *u = obj;
+	enum password_kind kind;
 	const char *s = scalar(v);
+	char err[160];
 
 	if (expect(p, v, YAML_SCALAR_NODE, what) < 0)
 		return;
-	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != 7 + 64) {
-		cerr_at(p, v,
-		        "access.users: password must be \"sha256:\" and 64 hex digits "
-		        "(make one with `repairctl passwd`)");
+	if (password_parse(s, &kind, err, sizeof err) < 0) {
+		if (s[0] == '$' || strncmp(s, "sha256:", 7) == 0)
+			cerr_at(p, v,
+			        "access.users: password: %s (make one with `repairctl passwd`)",
+			        err);
+		else
+			cerr_at(p, v,
+			        "access.users: password must be \"$scrypt$...\" or the legacy "
+			        "\"sha256:\" and 64 hex digits (make one with `repairctl passwd`)");
 		return;
 	}
-	for (int b = 0; b < 32; b++) {
-		int hi = hexval(s[7 + 2 * b]), lo = hexval(s[8 + 2 * b]);
-		if (hi < 0 || lo < 0) {
-			cerr_at(p, v, "access.users: password: \"%c%c\" is not hex", s[7 + 2 * b],
-			        s[8 + 2 * b]);
-			return;
-		}
-		u->sha256[b] = (unsigned char)(hi << 4 | lo);
-	}
+	free(u->password);
+	u->password = xstrdup(s);
+	u->password_legacy = kind == PASSWORD_LEGACY_SHA256;
 }
 
 static void user_centres(struct cfgp *p, yaml_node_t *v, const char *what, void *obj)
