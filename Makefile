@@ -23,7 +23,7 @@ DEB_PKGS    := make gcc pkg-config libevent-dev libhiredis-dev libyaml-dev check
                openssl strace
 LINT_PKGS   := clang-format cppcheck
 
-CORE_PKGS   := yaml-0.1
+CORE_PKGS   := yaml-0.1 libcrypto
 SHELL_PKGS  := libevent hiredis libsystemd libcrypto libevent_openssl libssl
 # Recursive (=) so that pkg-config runs after `deps` has installed the packages.
 # Library headers as system headers: their own warnings are not ours.
@@ -85,9 +85,13 @@ $(REPAIRD): $(DAEMON_OBJS) $(LIBCORE)
 $(REPAIRCTL): $(CLIENT_OBJS) $(LIBCORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIBCORE) $(SHELL_LIBS) $(CORE_LIBS) -lm
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(LIBCORE)
+# Unit tests may read the configuration's files through the shell's reader
+# (config_load, config_parse), which needs nothing but the core and libc.
+CONFIG_FILE_OBJ = $(B)/daemon/config-file.o
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(LIBCORE) $(CONFIG_FILE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBCORE) $(CHECK_LIBS) $(CORE_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(CONFIG_FILE_OBJ) $(LIBCORE) $(CHECK_LIBS) $(CORE_LIBS) -lm
 
 $(B)/tests/test_it_%: $(B)/tests/integration/test_it_%.o $(INTEG_LIB:%.c=$(B)/%.o) $(LIBCORE)
 	@mkdir -p $(dir $@)
@@ -119,10 +123,13 @@ bench: deps
 	@$(MAKE) --no-print-directory $(REPAIRD)
 	REPAIRD_BIN=$(abspath $(REPAIRD)) tests/bench/bench.sh
 
-# libFuzzer harnesses (tests/fuzz/): the request parser with dispatch, and the config
-# loader. Built with clang from objects of their own (build/fuzz/obj/), then each runs
-# FUZZ_SECONDS on build/fuzz/corpus-*/ (the seeds, plus what earlier runs found);
-# crashes are left as build/fuzz/crash-*. Not part of `make check`.
+# libFuzzer harnesses (tests/fuzz/): the request parser with dispatch, the config
+# parser (the core alone, files from memory) and the TZif parser with calendars.
+# Built with clang from objects of their own (build/fuzz/obj/), linked against an
+# archive of them so that each takes only what it calls (fuzz_config and fuzz_tzif
+# no engine); then each runs FUZZ_SECONDS on build/fuzz/corpus-*/ (the seeds, plus
+# what earlier runs found); crashes are left as build/fuzz/crash-*. Not part of
+# `make check`.
 FUZZ_PKGS    := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60
 FUZZ_CC      := clang
@@ -130,7 +137,8 @@ FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -g -O1
 FUZZ_CFLAGS   = -std=c11 -D_GNU_SOURCE -DREPAIRD_VERSION='"$(VERSION)"' -Iinclude -Idaemon $(WARN) \
                $(if $(WERROR),-Werror) $(PKG_CFLAGS) $(FUZZ_SAN) -MMD -MP
 FUZZ_OBJS   := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(CORE_SRCS) $(filter-out daemon/main.c,$(DAEMON_SRCS)))
-FUZZ_NAMES  := proto config
+FUZZ_LIB    := $(B)/fuzz/libfuzzed.a
+FUZZ_NAMES  := proto config tzif
 
 .PHONY: fuzz
 fuzz:
@@ -147,8 +155,12 @@ $(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%): $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(SHELL_LIBS) $(CORE_LIBS) -lm
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_NAMES:%=$(B)/fuzz/fuzz_%): $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $< $(FUZZ_LIB) $(SHELL_LIBS) $(CORE_LIBS) -lm
 
 # ---- running ---------------------------------------------------------------
 

@@ -179,6 +179,12 @@ struct config *server_load_config(struct server *srv, struct config_errors *errs
 	if (cfg == NULL)
 		return NULL;
 	apply_overrides(srv, cfg);
+	for (size_t i = 0; i < cfg->nusers; i++)
+		if (cfg->users[i].password_legacy)
+			log_msg(LOG_WARNING,
+			        "access.users: %s has a legacy sha256 password (fast to "
+			        "guess); make a scrypt one with `repairctl passwd`",
+			        cfg->users[i].name);
 	/* --listen may not open what access.tcp_auth: off only allows on loopback. */
 	for (size_t i = 0; !cfg->tcp_auth && i < cfg->nlisten_tcp; i++) {
 		if (!config_loopback_address(cfg->listen_tcp[i])) {

@@ -5,15 +5,16 @@
  * business seconds, so that every query is a binary search and integer
  * arithmetic. DST-safe: a working interval across a switch has its true length.
  *
- * calendar_build() reads the system timezone database (through the C
- * library, once per centre, at configuration load). Every other function is
- * pure: no I/O, no clock, no TZ switching.
+ * Pure: no I/O, no clock, no TZ switching. The zone's offsets come from
+ * tzif.h, parsed from bytes that the shell read from the timezone database.
  */
 #ifndef REPAIRD_CALENDAR_H
 #define REPAIRD_CALENDAR_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "tzif.h"
 
 #define CAL_MAX_SPANS 4 /* working intervals per weekday */
 
@@ -48,19 +49,16 @@ enum {
 };
 
 /*
- * Build the calendar of a centre for the local years first_year..last_year.
+ * Build the calendar of a centre in zone for the local years first_year..last_year.
  * holidays: local dates (days since 1970-01-01), any order, duplicates allowed.
  * day_seconds: length of a standard working day; 0 means "derive it": the most
  * common non-zero weekday length (ties: the longer).
- * Returns 0, or -1 with a message in err (unknown timezone, no working time).
+ * Returns 0, or -1 with a message in err (no working time, bad hours or years).
  */
-int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *week,
+int calendar_build(struct calendar *cal, const struct tzif *zone, const struct cal_week *week,
                    const int32_t *holidays, size_t nholidays, int first_year, int last_year,
                    int64_t day_seconds, char *err, size_t errlen);
 void calendar_free(struct calendar *cal);
-
-/* true when tz names a zone in the system's timezone database. */
-int calendar_tz_exists(const char *tz);
 
 /* The first working instant at or after t. */
 int calendar_next_open(const struct calendar *cal, int64_t t, int64_t *out);

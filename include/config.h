@@ -1,12 +1,16 @@
 /*
- * config: repaird.yaml (and the product catalogue it names) read with libyaml
- * into one immutable struct config. Every problem is reported as
- * "file:line:column: message" naming the key and what is allowed; the loader
+ * config: repaird.yaml (and the product catalogue it names) parsed with
+ * libyaml into one immutable struct config. Every problem is reported as
+ * "file:line:column: message" naming the key and what is allowed; the parser
  * collects all of them rather than stopping at the first. Unknown keys are
  * refused.
  *
- * The loader reads the configuration files and, through calendar_build(),
- * the timezone database; nothing else. No sockets, no clock.
+ * The core reads no files and never touches TZ: config_parse_with() gets the
+ * text, and a struct config_reader through which the shell hands over the
+ * bytes of the other files it names (the catalogue, each centre's zone) and
+ * says whether the TLS files can be read. A test or a fuzzer gives one that
+ * serves bytes from memory. config_load() and config_parse() are the shell's
+ * (daemon/config-file.c): they read from the file system.
  */
 #ifndef REPAIRD_CONFIG_H
 #define REPAIRD_CONFIG_H
@@ -53,7 +57,8 @@ extern const char *const role_names[ROLE_COUNT];
 
 struct user {
 	char *name;
-	unsigned char sha256[32]; /* of the password */
+	char *password; /* stored form: "$scrypt$..." or the legacy "sha256:<hex>" (password.h) */
+	bool password_legacy; /* the latter: the daemon warns at start */
 	enum role role;
 	bool all_centres; /* centres: "*" */
 	char **centres;   /* else these centre ids */
@@ -121,8 +126,6 @@ struct config {
 
 	struct country *countries; /* sorted by code */
 	size_t ncountries;
-	char (*emea)[3]; /* emea: ISO codes, sorted; NULL when the key is absent */
-	size_t nemea;
 	struct centre *centres; /* in file order */
 	size_t ncentres;
 	struct product *products; /* sorted by model (strcmp) */
@@ -139,6 +142,10 @@ struct config {
 	/* journal: (compaction) */
 	long journal_compact_min;  /* bytes: never compact a smaller journal */
 	int journal_compact_ratio; /* compact when the journal is this many times the live state */
+
+	/* emea: the countries of the EMEA region, sorted; NULL when the key is absent. */
+	char (*emea)[3];
+	size_t nemea;
 };
 
 /* A list of error messages, each "file:line:column: message". */
@@ -147,21 +154,60 @@ struct config_errors {
 	size_t n;
 };
 
+/* What a config_reader is asked for. */
+enum config_file_kind {
+	CONFIG_FILE_CATALOGUE, /* products: the path as resolved against base_dir */
+	CONFIG_FILE_ZONE,      /* a centre's timezone: an IANA name; its TZif bytes */
+	CONFIG_FILE_PEM,       /* listen.tls cert or key path: only whether it can be read */
+};
+
+struct config_reader {
+	const char *base_dir; /* where relative catalogue names start; NULL = as written */
+	/*
+	 * The bytes of `name`: 0 with *data and *len (valid until config_parse_with
+	 * returns; NULL and 0 will do for CONFIG_FILE_PEM), or -1 with the reason in
+	 * err ("cannot open: No such file or directory", "not a regular file").
+	 */
+	int (*read)(void *ctx, enum config_file_kind kind, const char *name,
+	            const unsigned char **data, size_t *len, char *err, size_t errlen);
+	void *ctx;
+};
+
 /*
- * Load path. Returns a new config, or NULL with every problem in errs (which
- * the caller frees with config_errors_free).
+ * Parse YAML text as if read from `name`, other files through rd. Returns a
+ * new config, or NULL with every problem in errs (which the caller frees with
+ * config_errors_free).
  */
+struct config *config_parse_with(const char *name, const char *text, size_t len,
+                                 const struct config_reader *rd, struct config_errors *errs);
+
+/* The shell's (daemon/config-file.c): the same, reading files. */
 struct config *config_load(const char *path, struct config_errors *errs);
 /* Parse YAML text as if read from `name` (products: paths relative to base_dir). */
 struct config *config_parse(const char *name, const char *text, size_t len, const char *base_dir,
                             struct config_errors *errs);
+
+/* Add "file:line:column: message" to errs (at most 200 are kept). */
+void config_errors_add(struct config_errors *errs, const char *file, size_t line, size_t col,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
+
+/*
+ * Every key the parser accepts: fn(section, key, ctx) for each, section ""
+ * for the top level, else "server", "listen.tls", "centres", "access.users",
+ * "products" (an entry of the catalogue), ... From the parser's own tables,
+ * so a new key shows up here (and in the check against repaird.yaml(5)).
+ */
+void config_key_each(void (*fn)(const char *section, const char *key, void *ctx), void *ctx);
 
 const struct centre *config_centre(const struct config *cfg, const char *id);
 const struct country *config_country(const struct config *cfg, const char *code);
 const struct product *config_product(const struct config *cfg, const char *model);
-/* true when cc is in emea: (and for every country when the key is absent). */
+/*
+ * true when cc (a two-letter country code) is in the emea: list; without an
+ * emea: key every country counts as EMEA (the behaviour before the key existed).
+ */
 bool config_is_emea(const struct config *cfg, const char *cc);
 const struct user *config_user(const struct config *cfg, const char *name);
 /* "127.x.x.x:port", "[::1]:port" or "localhost:port". */

@@ -9,7 +9,7 @@
  * outbox and event sequence the daemon had. Compaction writes one record per
  * live object.
  *
- * Pure: encoding, decoding, CRC and applying records to an engine. The file
+ * Pure: encoding, decoding, checking (crc32c.h) and applying records to an engine. The file
  * itself (open, write, fdatasync, truncate, rename) is the shell's
  * (daemon/journal-file.c).
  */
@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crc32c.h"
 #include "engine.h"
 #include "proto.h"
 
@@ -36,8 +37,6 @@ enum jrec_type {
 #define JOURNAL_VERSION     1
 #define JOURNAL_HEADER_SIZE 4 /* bytes before the payload */
 #define JOURNAL_MAX_RECORD  (16u << 20)
-
-uint32_t crc32c(uint32_t crc, const void *data, size_t len);
 
 /* Append one framed record of each kind to b. */
 void journal_put_header(struct rbuf *b);

@@ -2,9 +2,9 @@
  * calendar: business time of a service centre as sorted UTC intervals.
  *
  * calendar_build() walks every local date of the window, turns each working
- * span into a UTC interval with the zone's rules (read once, through the C
- * library, with TZ switched for the duration of the build only), and keeps a
- * running total of business seconds. Queries are then binary searches.
+ * span into a UTC interval with the zone's offsets (tzif.h, parsed by the
+ * caller from bytes the shell read), and keeps a running total of business
+ * seconds. Queries are then binary searches.
  *
  * Local times that a DST change skips or repeats follow one rule: a local
  * wall-clock time L stands for the first instant at which the centre's clock
@@ -12,27 +12,21 @@
  * switch, and a repeated time is its first occurrence. The mapping is
  * monotonic, which keeps intervals ordered and gives a span across a switch
  * its true length (01:00-05:00 is 3 hours in spring, 5 in autumn).
- * mktime() is not used for this: with tm_isdst = -1 glibc moves a gap time
- * forward by the gap (not monotonic: 02:30 lands after 03:00) and picks the
- * first occurrence of a repeated time in some zones and the second in others.
+ * (mktime() did not do this: with tm_isdst = -1 glibc moves a gap time
+ * forward by the gap, so 02:30 lands after 03:00, and picks the first
+ * occurrence of a repeated time in some zones and the second in others.)
  */
 #include "calendar.h"
 #include "timeutil.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-#include <fcntl.h>
 
 #define CAL_MIN_YEAR 1971
 #define CAL_MAX_YEAR 2100
-#define TZ_NAME_MAX  255
 
 static const char *const day_names[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                          "Friday", "Saturday", "Sunday"};
@@ -51,88 +45,28 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ---- the timezone database --------------------------------------------- */
-
-/* A relative path below the zone directory, nothing that could climb out of it. */
-static bool tz_name_safe(const char *tz)
-{
-	size_t len = strlen(tz);
-
-	if (len == 0 || len > TZ_NAME_MAX || tz[0] == '/' || strstr(tz, "..") != NULL)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = tz[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '/' || c == '_' || c == '+' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
-int calendar_tz_exists(const char *tz)
-{
-	const char *dir = getenv("TZDIR");
-	char path[4096];
-	char magic[4];
-	struct stat st;
-	ssize_t got;
-	int fd, n;
-
-	if (tz == NULL || !tz_name_safe(tz))
-		return 0;
-	if (dir == NULL || *dir == '\0')
-		dir = "/usr/share/zoneinfo";
-	n = snprintf(path, sizeof path, "%s/%s", dir, tz);
-	if (n < 0 || (size_t)n >= sizeof path)
-		return 0;
-	/* O_NONBLOCK: a FIFO planted in the zone directory must not hang the daemon. */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return 0;
-	}
-	do
-		got = read(fd, magic, sizeof magic);
-	while (got < 0 && errno == EINTR);
-	close(fd);
-	return got == (ssize_t)sizeof magic && memcmp(magic, "TZif", sizeof magic) == 0;
-}
-
-/* ---- local time to UTC (only while TZ names the centre's zone) --------- */
-
-/* UTC offset in seconds in force at instant t. */
-static int64_t offset_at(int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (localtime_r(&tt, &tm) == NULL)
-		return 0;
-	return (int64_t)tm.tm_gmtoff;
-}
+/* ---- local time to UTC ------------------------------------------------ */
 
 /*
  * The first instant at which the local clock shows `local` (seconds since
  * 1970-01-01 00:00 local wall time) or later; see the comment at the top.
- * Offsets never exceed a day, so every instant of `local` lies within a day
- * of it read as UTC, and one zone changes its offset at most once in two days.
+ * Offsets never exceed a day (tzif refuses larger ones), so every instant of
+ * `local` lies within a day of it read as UTC, and one zone changes its
+ * offset at most once in two days.
  */
-static int64_t local_to_utc(int64_t local)
+static int64_t local_to_utc(const struct tzif *zone, int64_t local)
 {
-	int64_t before = offset_at(local - SECS_PER_DAY);
-	int64_t after = offset_at(local + SECS_PER_DAY);
+	int64_t before = tzif_offset(zone, local - SECS_PER_DAY);
+	int64_t after = tzif_offset(zone, local + SECS_PER_DAY);
 	int64_t c1 = local - before;
 	int64_t c2 = local - after;
 	bool ok1, ok2;
 	int64_t lo, hi;
 
-	if (before == after && offset_at(c1) == before)
+	if (before == after && tzif_offset(zone, c1) == before)
 		return c1;
-	ok1 = offset_at(c1) == before;
-	ok2 = offset_at(c2) == after;
+	ok1 = tzif_offset(zone, c1) == before;
+	ok2 = tzif_offset(zone, c2) == after;
 	if (ok1 && ok2)
 		return c1 < c2 ? c1 : c2; /* repeated: the first occurrence */
 	if (ok1)
@@ -148,44 +82,12 @@ static int64_t local_to_utc(int64_t local)
 	while (lo < hi) {
 		int64_t mid = lo + (hi - lo) / 2;
 
-		if (offset_at(mid) == before)
+		if (tzif_offset(zone, mid) == before)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
-}
-
-struct tz_switch {
-	char *old;
-	bool had_old;
-};
-
-static int tz_enter(struct tz_switch *sw, const char *tz)
-{
-	const char *old = getenv("TZ");
-
-	sw->had_old = old != NULL;
-	sw->old = NULL;
-	if (old != NULL && (sw->old = strdup(old)) == NULL)
-		return -1;
-	if (setenv("TZ", tz, 1) < 0) {
-		free(sw->old);
-		return -1;
-	}
-	tzset();
-	return 0;
-}
-
-static void tz_leave(struct tz_switch *sw)
-{
-	if (sw->had_old)
-		setenv("TZ", sw->old, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(sw->old);
-	sw->old = NULL;
 }
 
 /* ---- building ---------------------------------------------------------- */
@@ -321,7 +223,7 @@ static void push_interval(struct calendar *cal, int64_t s, int64_t e)
 	cal->n = n + 1;
 }
 
-int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *week,
+int calendar_build(struct calendar *cal, const struct tzif *zone, const struct cal_week *week,
                    const int32_t *holidays, size_t nholidays, int first_year, int last_year,
                    int64_t day_seconds, char *err, size_t errlen)
 {
@@ -331,11 +233,10 @@ int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *
 	int32_t *hol = NULL;
 	size_t nhol = 0, h = 0, cap = 0;
 	int32_t first_day, last_day;
-	struct tz_switch sw;
 	int64_t week_total, run;
 
 	memset(cal, 0, sizeof *cal);
-	if (tz == NULL || week == NULL || (nholidays > 0 && holidays == NULL)) {
+	if (zone == NULL || week == NULL || (nholidays > 0 && holidays == NULL)) {
 		set_err(err, errlen, "calendar: missing timezone, hours or holidays");
 		return -1;
 	}
@@ -361,10 +262,6 @@ int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *
 		set_err(err, errlen, "no working hours: every day of the week is closed");
 		return -1;
 	}
-	if (!calendar_tz_exists(tz)) {
-		set_err(err, errlen, "unknown timezone \"%s\": not in the timezone database", tz);
-		return -1;
-	}
 
 	first_day = days_from_civil(first_year, 1, 1);
 	last_day = days_from_civil(last_year, 12, 31);
@@ -384,20 +281,17 @@ int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *
 	if (cal->start == NULL || cal->end == NULL)
 		goto oom;
 
-	if (tz_enter(&sw, tz) < 0)
-		goto oom;
-	cal->from = local_to_utc((int64_t)first_day * SECS_PER_DAY);
-	cal->until = local_to_utc((int64_t)(last_day + 1) * SECS_PER_DAY);
+	cal->from = local_to_utc(zone, (int64_t)first_day * SECS_PER_DAY);
+	cal->until = local_to_utc(zone, (int64_t)(last_day + 1) * SECS_PER_DAY);
 	/* Local midnights: dates such as a membership's expiry are the centre's dates. */
 	cal->first_day = first_day;
 	cal->ndays = (size_t)(last_day - first_day + 1);
 	cal->midnight = malloc((cal->ndays + 1) * sizeof *cal->midnight);
-	if (cal->midnight == NULL) {
-		tz_leave(&sw);
+	if (cal->midnight == NULL)
 		goto oom;
-	}
 	for (size_t i = 0; i <= cal->ndays; i++)
-		cal->midnight[i] = local_to_utc((int64_t)(first_day + (int32_t)i) * SECS_PER_DAY);
+		cal->midnight[i] =
+		        local_to_utc(zone, (int64_t)(first_day + (int32_t)i) * SECS_PER_DAY);
 	for (int32_t d = first_day; d <= last_day; d++) {
 		int wd = weekday_from_days(d);
 		int64_t midnight = (int64_t)d * SECS_PER_DAY;
@@ -407,10 +301,9 @@ int calendar_build(struct calendar *cal, const char *tz, const struct cal_week *
 		if (h < nhol && hol[h] == d)
 			continue;
 		for (int i = 0; i < nspans[wd]; i++)
-			push_interval(cal, local_to_utc(midnight + spans[wd][i].start * 60),
-			              local_to_utc(midnight + spans[wd][i].end * 60));
+			push_interval(cal, local_to_utc(zone, midnight + spans[wd][i].start * 60),
+			              local_to_utc(zone, midnight + spans[wd][i].end * 60));
 	}
-	tz_leave(&sw);
 	free(hol);
 	hol = NULL;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "password.h"
 
 #define HASH "sha256:f6302296b934fd23629ef2252a746c1f2b57a7d0446f069232a007fe0a1f046e"
 
@@ -60,17 +61,56 @@ START_TEST(test_users_parse)
 	ck_assert(config_user_has_centre(u, "DE-PSC-A"));
 	ck_assert(!config_user_has_centre(u, "DE-PSC-B"));
 	ck_assert(config_user_has_centre(config_user(cfg, "boss"), "anything"));
-	ck_assert_int_eq(config_user(cfg, "boss")->sha256[0], 0xf6);
+	ck_assert_str_eq(config_user(cfg, "boss")->password, HASH);
+	ck_assert(config_user(cfg, "boss")->password_legacy);
 	ck_assert_ptr_null(config_user(cfg, "nobody"));
 	config_free(cfg);
 }
 END_TEST
 
+/* The scrypt form is accepted and not flagged; both forms check a password. */
+START_TEST(test_scrypt_password)
+{
+	struct config_errors errs = {0};
+	static const unsigned char salt[PASSWORD_SALT_LEN] = "0123456789abcdef";
+	char stored[PASSWORD_HASH_MAX], text[1024];
+	struct config *cfg;
+	const struct user *u;
+
+	ck_assert_int_eq(password_hash("hunter2", 7, salt, sizeof salt, stored, sizeof stored), 0);
+	snprintf(text, sizeof text,
+	         "access:\n  unix_user: boss\n  users:\n"
+	         "    - {name: boss, password: \"%s\", role: admin, centres: \"*\"}\n",
+	         stored);
+	cfg = parse(text, &errs);
+	ck_assert_ptr_nonnull(cfg);
+	u = config_user(cfg, "boss");
+	ck_assert(!u->password_legacy);
+	ck_assert(password_verify(u->password, "hunter2", 7));
+	ck_assert(!password_verify(u->password, "hunter3", 7));
+	config_free(cfg);
+	config_errors_free(&errs);
+}
+END_TEST
+
 START_TEST(test_access_errors)
 {
-	expect_error("access:\n  users:\n    - {name: a, password: \"secret\", role: admin, "
+	expect_error(
+	        "access:\n  users:\n    - {name: a, password: \"secret\", role: admin, "
+	        "centres: \"*\"}\n",
+	        "password must be \"$scrypt$...\" or the legacy \"sha256:\" and 64 hex digits");
+	expect_error(
+	        "access:\n  users:\n    - {name: a, password: \"sha256:12\", centres: \"*\"}\n",
+	        "password: not \"sha256:\" and 64 hex digits");
+	expect_error("access:\n  users:\n    - {name: a, password: \"$scrypt$ln=14,r=8\", centres: "
+	             "\"*\"}\n",
+	             "password: not \"$scrypt$ln=N,r=N,p=N$<salt>$<hash>\"");
+	/* A cost that would make every AUTH (and the daemon with it) wait is refused. */
+	expect_error("access:\n  users:\n    - {name: a, password: "
+	             "\"$scrypt$ln=24,r=8,p=1$c2FsdHNhbHQ$"
+	             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\", "
 	             "centres: \"*\"}\n",
-	             "password must be \"sha256:\" and 64 hex digits");
+	             "scrypt cost ln=24,r=8,p=1 is beyond what AUTH may spend");
 	expect_error("access:\n  users:\n    - {name: a, password: \"" HASH
 	             "\", role: boss, centres: \"*\"}\n",
 	             "unknown value \"boss\" (allowed: admin, staff, partner, viewer)");
@@ -98,6 +138,7 @@ int main(void)
 
 	tcase_add_test(tc, test_users_parse);
 	tcase_add_test(tc, test_access_errors);
+	tcase_add_test(tc, test_scrypt_password);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,5 +1,6 @@
 /* Unit tests: the configuration loader (shipped files, and every kind of error). */
 #include <check.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,72 @@ START_TEST(test_unknown_timezone)
 }
 END_TEST
 
+static const char *centre_in(const char *tz, char *buf, size_t len)
+{
+	snprintf(buf, len,
+	         "products: products.yaml\n"
+	         "centres:\n"
+	         "  - {id: DE-PSC-A, type: psc, country: DE, timezone: \"%s\",\n"
+	         "     hours: {mon: \"09:00-17:00\"}}\n",
+	         tz);
+	return buf;
+}
+
+/* Names that could climb out of the zone directory, or are no zone, are unknown. */
+START_TEST(test_zone_names)
+{
+	static const char *const good[] = {"Europe/Berlin", "Africa/Johannesburg", "UTC"};
+	static const char *const bad[] = {"Mars/Base",
+	                                  "",
+	                                  "Europe",
+	                                  "Europe/",
+	                                  "/usr/share/zoneinfo/Europe/Berlin",
+	                                  "../zoneinfo/Europe/Berlin",
+	                                  "Europe/../Europe/Berlin",
+	                                  "Europe/Berlin ",
+	                                  "Europe/Berlin\\n",
+	                                  "zone.tab",
+	                                  "CET-1CEST,M3.5.0,M10.5.0/3"};
+	char text[512];
+
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct config_errors errs = {0};
+		struct config *cfg = parse(centre_in(good[i], text, sizeof text), &errs);
+		ck_assert_msg(cfg != NULL, "%s refused: %s", good[i], errs.n ? errs.msg[0] : "");
+		config_free(cfg);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		expect_error(centre_in(bad[i], text, sizeof text),
+		             "t.yaml:3:54: ", "unknown timezone");
+}
+END_TEST
+
+START_TEST(test_zone_dir_from_tzdir)
+{
+	char sub[128], text[512];
+	const char *old = getenv("TZDIR");
+	char *saved = old != NULL ? strdup(old) : NULL;
+
+	snprintf(sub, sizeof sub, "%s/Fake", tmpdir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	write_file("Fake/Zone", "TZif2 and the rest");
+	write_file("Fake/Text", "not a zone");
+	setenv("TZDIR", tmpdir, 1);
+	/* Found there, and then it must be a good TZif file. */
+	expect_error(centre_in("Fake/Zone", text, sizeof text),
+	             "t.yaml:3:54: ", "timezone \"Fake/Zone\": not a TZif file");
+	expect_error(centre_in("Fake/Text", text, sizeof text),
+	             "t.yaml:3:54: ", "unknown timezone \"Fake/Text\"");
+	expect_error(centre_in("Europe/Berlin", text, sizeof text),
+	             "t.yaml:3:54: ", "unknown timezone \"Europe/Berlin\"");
+	if (saved != NULL)
+		setenv("TZDIR", saved, 1);
+	else
+		unsetenv("TZDIR");
+	free(saved);
+}
+END_TEST
+
 START_TEST(test_duplicate_centre)
 {
 	expect_error("products: products.yaml\n" CENTRE "  - id: DE-PSC-A\n"
@@ -367,6 +434,93 @@ START_TEST(test_product_suggest)
 }
 END_TEST
 
+START_TEST(test_emea)
+{
+	struct config_errors errs = {0};
+	struct config *cfg = parse("products: products.yaml\n" CENTRE, &errs);
+
+	/* No key: every country is EMEA, as before the key existed. */
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_ptr_null(cfg->emea);
+	ck_assert(config_is_emea(cfg, "DE"));
+	ck_assert(config_is_emea(cfg, "US"));
+	config_free(cfg);
+
+	cfg = parse("products: products.yaml\nemea: [ZA, DE, GB, DE]\n" CENTRE, &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(cfg->nemea, 3);
+	ck_assert_str_eq(cfg->emea[0], "DE");
+	ck_assert_str_eq(cfg->emea[1], "GB");
+	ck_assert_str_eq(cfg->emea[2], "ZA");
+	ck_assert(config_is_emea(cfg, "ZA"));
+	ck_assert(config_is_emea(cfg, "DE"));
+	ck_assert(!config_is_emea(cfg, "US"));
+	ck_assert(!config_is_emea(cfg, "D"));
+	ck_assert(!config_is_emea(cfg, "DEU"));
+	config_free(cfg);
+
+	cfg = parse("products: products.yaml\nemea: []\n" CENTRE, &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(cfg->nemea, 0);
+	ck_assert(!config_is_emea(cfg, "DE"));
+	config_free(cfg);
+	ck_assert_uint_eq(errs.n, 0);
+
+	expect_error("products: products.yaml\nemea: [DE, de]\n" CENTRE, "t.yaml:2:12: ",
+	             "emea: \"de\" is not a country code (two letters A-Z, e.g. DE)");
+	expect_error("products: products.yaml\nemea: [DEU]\n" CENTRE,
+	             "t.yaml:2:8: ", "\"DEU\" is not a country code");
+	expect_error("products: products.yaml\nemea: [D1]\n" CENTRE,
+	             "t.yaml:2:8: ", "\"D1\" is not a country code");
+	expect_error("products: products.yaml\nemea: [DE, XY]\n" CENTRE,
+	             "t.yaml:2:12: ", "emea: \"XY\" is not an assigned ISO 3166 country code");
+	expect_error("products: products.yaml\nemea: DE\n" CENTRE,
+	             "t.yaml:2:7: ", "emea: expected a list, got a scalar");
+	expect_error("products: products.yaml\nemea: [[DE]]\n" CENTRE,
+	             "t.yaml:2:8: ", "emea: expected a country code, got a list");
+}
+END_TEST
+
+struct man_check {
+	const char *page;
+	size_t keys;
+};
+
+static void man_describes(const char *section, const char *key, void *ctx)
+{
+	struct man_check *mc = ctx;
+	char want[96];
+
+	/* A top-level key has a section of the page, every other key a .B line. */
+	if (section[0] == '\0') {
+		snprintf(want, sizeof want, ".SH %s\n", key);
+		for (char *c = want + 4; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+	} else {
+		snprintf(want, sizeof want, ".B %s\n", key);
+	}
+	ck_assert_msg(strstr(mc->page, want) != NULL, "repaird.yaml.5 does not describe %s%s%s",
+	              section, section[0] ? "." : "", key);
+	mc->keys++;
+}
+
+/* repaird.yaml(5) describes every key of the parser's own tables, so a new key needs a line. */
+START_TEST(test_man_page_names_every_key)
+{
+	static char page[1 << 18];
+	struct man_check mc = {page, 0};
+	FILE *f = fopen("man/repaird.yaml.5", "r");
+	size_t n;
+
+	ck_assert_ptr_nonnull(f);
+	n = fread(page, 1, sizeof page - 1, f);
+	fclose(f);
+	page[n] = '\0';
+	config_key_each(man_describes, &mc);
+	ck_assert_uint_ge(mc.keys, 60); /* the tables were walked, all of them */
+}
+END_TEST
+
 /*
  * Found by fuzz_config: `products: /dev/zero` read 128 MB before giving up, and a
  * FIFO blocked the loader for good. Only a regular file of at most 64 MB is read.
@@ -420,6 +574,10 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_syntax_error_and_many_errors);
 	tcase_add_test(tc, test_product_suggest);
 	tcase_add_test(tc, test_products_not_a_regular_file);
+	tcase_add_test(tc, test_emea);
+	tcase_add_test(tc, test_man_page_names_every_key);
+	tcase_add_test(tc, test_zone_names);
+	tcase_add_test(tc, test_zone_dir_from_tzdir);
 	suite_add_tcase(s, tc);
 	return s;
 }
