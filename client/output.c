@@ -185,6 +185,58 @@ void table_free(struct table *t)
 	table_init(t, 0);
 }
 
+/* ---- objects and arrays of them ---------------------------------------------------- */
+
+int print_object(struct ctl *c, const redisReply *r, enum ctl_object kind, const char *what)
+{
+	struct sbuf b;
+
+	if (!reply_is_pairs(r))
+		return ctl_unexpected(what, r);
+	if (!c->json) {
+		if (kind == OBJ_TICKET)
+			show_ticket(c, r);
+		else if (kind == OBJ_MEMBER)
+			show_member(c, r);
+		else
+			show_pairs(c, r, kind);
+		return 0;
+	}
+	sbuf_init(&b);
+	json_object(&b, r, kind);
+	out_flush(&b);
+	sbuf_free(&b);
+	return 0;
+}
+
+int call_print(struct ctl *c, struct args *a, enum ctl_object kind)
+{
+	redisReply *r;
+	int rc = ctl_call(c, a, &r);
+
+	if (rc == 0) {
+		rc = print_object(c, r, kind, a->v[0]);
+		freeReplyObject(r);
+	}
+	args_free(a);
+	return rc;
+}
+
+void json_array(const redisReply *const *items, size_t n, enum ctl_object kind)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	sbuf_adds(&b, "[");
+	for (size_t i = 0; i < n; i++) {
+		sbuf_adds(&b, i ? ",\n  " : "\n  ");
+		json_object(&b, items[i], kind);
+	}
+	sbuf_adds(&b, n ? "\n]" : "]");
+	out_flush(&b);
+	sbuf_free(&b);
+}
+
 /* ---- pieces of a ticket ------------------------------------------------------------- */
 
 /* An instant from the wire in the centre's local time with its zone; "-" when not set. */
