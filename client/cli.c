@@ -408,15 +408,19 @@ int cli_parse(struct ctl *c, const struct subcmd *sc, int argc, char **argv, int
 	return 0;
 }
 
-int cli_time(struct ctl *c, const struct subcmd *sc, const char *opt, const char *s,
-             const char *centre, char out[21])
+int cli_time(struct ctl *c, const struct subcmd *sc, const char *opt, const char *s, const char *tz,
+             char out[21])
 {
-	(void)c;
-	(void)centre;
-	if (arg_time(s, out) == 0)
+	if (c->o.tz && !fmt_tz_known(c->o.tz))
+		return usage_error(sc,
+		                   "--tz \"%s\": not a timezone this machine knows (e.g. "
+		                   "Europe/Berlin, America/New_York, UTC)",
+		                   c->o.tz);
+	if (arg_time_in(s, c->o.tz ? c->o.tz : tz, out) == 0)
 		return 0;
 	return usage_error(sc,
 	                   "%s \"%s\": a time like 2026-11-23T09:30:00Z, "
-	                   "2026-11-23T10:30:00+01:00, NOW, or local time 2026-11-23 10:30",
+	                   "2026-11-23T10:30:00+01:00, NOW, or the centre's local time "
+	                   "2026-11-23 10:30",
 	                   opt, s);
 }

@@ -330,7 +330,7 @@ static void tz_restore(char *saved)
 }
 
 /* glibc takes an unknown zone name as UTC without a word: look for the file. */
-static bool tz_known(const char *tz)
+bool fmt_tz_known(const char *tz)
 {
 	char path[512];
 	const char *dir = getenv("TZDIR");
@@ -355,7 +355,7 @@ int fmt_local_time(char *out, size_t len, int64_t t, const char *tz)
 	char *saved;
 	int rc = 0;
 
-	if (tz == NULL || *tz == '\0' || !tz_known(tz)) {
+	if (tz == NULL || *tz == '\0' || !fmt_tz_known(tz)) {
 		rc = tz && *tz ? -1 : 0;
 		gmtime_r(&tt, &tm);
 		strftime(out, len, "%Y-%m-%d %H:%M UTC", &tm);
@@ -367,6 +367,44 @@ int fmt_local_time(char *out, size_t len, int64_t t, const char *tz)
 		out[0] = '\0';
 	tz_restore(saved);
 	return rc;
+}
+
+/* Is s[0..20) a wire time "YYYY-MM-DDTHH:MM:SSZ"? */
+static bool wire_time_at(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+
+	for (size_t i = 0; i < sizeof shape - 1; i++) {
+		if (s[i] == '\0')
+			return false;
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+			return false;
+	}
+	return true;
+}
+
+void fmt_times_in_text(struct sbuf *out, const char *text, const char *tz)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *q = p;
+		int64_t t;
+		char when[64], iso[21];
+
+		while (*q && !(isdigit((unsigned char)*q) && wire_time_at(q)))
+			q++;
+		sbuf_add(out, p, (size_t)(q - p));
+		if (*q == '\0')
+			break;
+		memcpy(iso, q, 20);
+		iso[20] = '\0';
+		if (time_parse(iso, &t) == 0 && fmt_local_time(when, sizeof when, t, tz) == 0)
+			sbuf_adds(out, when);
+		else
+			sbuf_adds(out, iso);
+		p = q + 20;
+	}
 }
 
 size_t fmt_width(const char *s)
@@ -402,9 +440,13 @@ static int two_digits(const char *s)
 	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-/* "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM[:SS]" without a zone, in the local TZ. */
-static int local_time_parse(const char *s, int64_t *out)
+/*
+ * "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM[:SS]" without a zone, in zone tz
+ * (NULL: the process's TZ).
+ */
+static int local_time_parse(const char *s, const char *tz, int64_t *out)
 {
+	char *saved;
 	char date[11];
 	int32_t days;
 	int y, mo, d, hh, mm, ss = 0;
@@ -433,8 +475,11 @@ static int local_time_parse(const char *s, int64_t *out)
 	tm.tm_min = mm;
 	tm.tm_sec = ss;
 	tm.tm_isdst = -1; /* the zone's rules decide, daylight saving included */
+	saved = tz ? tz_set(tz) : NULL;
 	errno = 0;
 	t = mktime(&tm);
+	if (tz)
+		tz_restore(saved);
 	if (t == (time_t)-1 && errno != 0)
 		return -1;
 	*out = (int64_t)t;
@@ -442,6 +487,18 @@ static int local_time_parse(const char *s, int64_t *out)
 }
 
 int arg_time(const char *s, char out[21])
+{
+	return arg_time_in(s, NULL, out);
+}
+
+bool arg_time_is_local(const char *s)
+{
+	int64_t t;
+
+	return s && time_parse(s, &t) < 0 && local_time_parse(s, NULL, &t) == 0;
+}
+
+int arg_time_in(const char *s, const char *tz, char out[21])
 {
 	int64_t t;
 
@@ -451,7 +508,9 @@ int arg_time(const char *s, char out[21])
 		memcpy(out, "NOW", 4);
 		return 0;
 	}
-	if (time_parse(s, &t) == 0 || local_time_parse(s, &t) == 0) {
+	if (tz && !fmt_tz_known(tz))
+		return -1;
+	if (time_parse(s, &t) == 0 || local_time_parse(s, tz, &t) == 0) {
 		time_format(t, out);
 		return 0;
 	}

@@ -338,6 +338,38 @@ static void line(struct ctl *c, const char *name, const char *value)
 	printf("%s\n", fmt_sanitize(buf, sizeof buf, value && *value ? value : "-"));
 }
 
+/*
+ * The parts ETA of a ticket awaiting parts, as a wire time: the `eta` field
+ * where repaird serves one, else the last "ETA <time>" its history recorded.
+ */
+static void ticket_eta(struct ctl *c, const redisReply *t, char *out, size_t len)
+{
+	const char *eta = reply_field(t, "eta");
+	struct args a;
+	redisReply *h;
+
+	out[0] = '\0';
+	if (eta && *eta) {
+		snprintf(out, len, "%s", eta);
+		return;
+	}
+	if (strcmp(field_or(t, "state", ""), "awaiting_parts") != 0 || !reply_field(t, "id"))
+		return;
+	args_init(&a, "TICKET.HISTORY");
+	args_add(&a, reply_field(t, "id"));
+	if (ctl_call(c, &a, &h) == 0) {
+		for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i < h->elements; i++) {
+			const redisReply *e = h->element[i];
+			const char *p;
+			if (e->type == REDIS_REPLY_ARRAY && e->elements == 4 &&
+			    e->element[3]->str && (p = strstr(e->element[3]->str, "ETA ")) != NULL)
+				snprintf(out, len, "%.20s", p + 4);
+		}
+		freeReplyObject(h);
+	}
+	args_free(&a);
+}
+
 void show_ticket(struct ctl *c, const redisReply *t)
 {
 	const char *centre = field_or(t, "centre", ""), *member = field_or(t, "member", "");
@@ -373,6 +405,11 @@ void show_ticket(struct ctl *c, const redisReply *t)
 	line(c, "received", when);
 	centre_time(c, reply_field(t, "deadline"), centre, when, sizeof when);
 	line(c, "deadline", when);
+	ticket_eta(c, t, buf, sizeof buf);
+	if (*buf) {
+		centre_time(c, buf, centre, when, sizeof when);
+		line(c, "parts ETA", when);
+	}
 	sgr = remaining_text(t, buf, sizeof buf);
 	label(c, "remaining");
 	printf("%s%s%s%s\n", sgr ? col(c, sgr) : "", buf, sgr ? col(c, SGR_RESET) : "",
@@ -412,15 +449,21 @@ void show_history(struct ctl *c, const redisReply *ticket, const redisReply *his
 		const redisReply *e = hist->element[i];
 		char when[64];
 		const char *cells[4];
+		struct sbuf detail;
 
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 4)
 			continue;
 		centre_time(c, e->element[0]->str, centre, when, sizeof when);
+		/* An ETA or a time in the detail is shown in the centre's zone too. */
+		sbuf_init(&detail);
+		fmt_times_in_text(&detail, e->element[3]->str ? e->element[3]->str : "",
+		                  ctl_centre_tz(c, centre));
 		cells[0] = when;
 		cells[1] = e->element[1]->str ? e->element[1]->str : "";
 		cells[2] = e->element[2]->str ? e->element[2]->str : "";
-		cells[3] = e->element[3]->str ? e->element[3]->str : "";
+		cells[3] = sbuf_str(&detail);
 		table_add_row(&tb, cells, NULL);
+		sbuf_free(&detail);
 	}
 	table_print(c, &tb);
 	table_free(&tb);

@@ -227,9 +227,13 @@ int cli_parse(struct ctl *c, const struct subcmd *sc, int argc, char **argv, int
 void cli_print_help(const struct subcmd *sc);
 /* The common options' help, generated from the option table. */
 void cli_common_help(FILE *f);
-/* A typed time -> what repaird takes (arg_time), or EX_USAGE after a message naming opt. */
-int cli_time(struct ctl *c, const struct subcmd *sc, const char *opt, const char *s,
-             const char *centre, char out[21]);
+/*
+ * A typed time -> what repaird takes (arg_time_in): a local time is in --tz,
+ * else in tz (the centre's; NULL: this machine's). 0, or EX_USAGE after a
+ * message naming opt.
+ */
+int cli_time(struct ctl *c, const struct subcmd *sc, const char *opt, const char *s, const char *tz,
+             char out[21]);
 /* Print one object reply (a ticket, a member, stats) as a view or as JSON. */
 int print_object(struct ctl *c, const redisReply *r, enum ctl_object kind, const char *what);
 /* Run a command whose reply is one object, print it, free the words. */

@@ -7,7 +7,7 @@
  *
  * No sockets, no daemon, no output: everything here is unit-tested on its own
  * (tests/unit/test_repairctl_format.c). The only process state touched is TZ,
- * by fmt_local_time() and arg_time() (the local zone), and it is restored.
+ * by fmt_local_time() and arg_time_in() (a zone's rules), and it is restored.
  */
 #ifndef REPAIRD_REPAIRCTL_FORMAT_H
 #define REPAIRD_REPAIRCTL_FORMAT_H
@@ -95,6 +95,15 @@ bool fmt_remaining(char *out, size_t len, const struct remaining_in *in);
  */
 int fmt_local_time(char *out, size_t len, int64_t t, const char *tz);
 
+/* Is tz a zone this machine knows (a file under TZDIR or /usr/share/zoneinfo, or UTC)? */
+bool fmt_tz_known(const char *tz);
+
+/*
+ * Append text with every wire time in it ("2026-12-04T12:00:00Z", as history
+ * details carry them) written as fmt_local_time() writes it in zone tz.
+ */
+void fmt_times_in_text(struct sbuf *out, const char *text, const char *tz);
+
 /* Display width of UTF-8 text in a terminal (code points; bytes of bad UTF-8 count one). */
 size_t fmt_width(const char *s);
 
@@ -114,6 +123,10 @@ char *fmt_sanitize(char *out, size_t len, const char *s);
  * is none of these.
  */
 int arg_time(const char *s, char out[21]);
+/* The same, a local time taken in zone tz (NULL: TZ); -1 also when tz is unknown. */
+int arg_time_in(const char *s, const char *tz, char out[21]);
+/* Is s a local time without a zone (the form whose meaning depends on a zone)? */
+bool arg_time_is_local(const char *s);
 
 /* A strictly positive decimal integer that fits in uint32 (ids, limits). */
 int arg_uint(const char *s, uint64_t *out);

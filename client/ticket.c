@@ -8,6 +8,48 @@
 
 #define LIST_PAGE 1000 /* TICKET.LIST page size (repaird allows up to 10000) */
 
+/*
+ * The zone a typed local time is in when --tz does not say: the centre's, of
+ * `centre` or else of ticket `id` (one TICKET.GET). Asked only for a local
+ * time, so that a UTC time or NOW costs no round trip. 0 with *tz set (NULL:
+ * not known, this machine's zone), or the exit code of a failed TICKET.GET.
+ */
+static int typed_zone(struct ctl *c, const char *s, const char *centre, const char *id,
+                      const char **tz)
+{
+	struct args a;
+	redisReply *r;
+	int rc;
+
+	*tz = NULL;
+	if (c->o.tz || !arg_time_is_local(s))
+		return 0;
+	if (centre) {
+		*tz = ctl_centre_tz(c, centre);
+		return 0;
+	}
+	args_init(&a, "TICKET.GET");
+	args_add(&a, id);
+	rc = ctl_call(c, &a, &r);
+	args_free(&a);
+	if (rc != 0)
+		return rc;
+	if (reply_field(r, "centre"))
+		*tz = ctl_centre_tz(c, reply_field(r, "centre"));
+	freeReplyObject(r);
+	return 0;
+}
+
+/* --NAME's typed time s for ticket id (or a new ticket at centre) -> out. 0 or an exit code. */
+static int ticket_time(struct ctl *c, const struct subcmd *sc, const char *name, const char *s,
+                       const char *centre, const char *id, char out[21])
+{
+	const char *tz;
+	int rc = typed_zone(c, s, centre, id, &tz);
+
+	return rc ? rc : cli_time(c, sc, name, s, tz, out);
+}
+
 static int ticket_open(struct ctl *c, const struct subcmd *sc, int argc, char **argv)
 {
 	const struct opts *o = &c->o;
@@ -30,9 +72,9 @@ static int ticket_open(struct ctl *c, const struct subcmd *sc, int argc, char **
 		                   : !o->product ? "--product"
 		                   : !o->serial  ? "--serial"
 		                                 : "--service");
-	if (received &&
-	    cli_time(c, sc, "--received", *received ? received : "NOW", o->centre, when) != 0)
-		return EX_USAGE;
+	if (received && (rc = ticket_time(c, sc, "--received", *received ? received : "NOW",
+	                                  o->centre, NULL, when)) != 0)
+		return rc;
 	args_init(&a, "TICKET.OPEN");
 	args_add2(&a, "CENTRE", o->centre);
 	args_add2(&a, "PRODUCT", o->product);
@@ -133,9 +175,9 @@ static int ticket_move(struct ctl *c, const struct subcmd *sc, int argc, char **
 
 	if ((rc = cli_parse(c, sc, argc, argv, nops, nops, &first)) != 0)
 		return rc;
-	if ((o->eta && cli_time(c, sc, "--eta", o->eta, NULL, eta) != 0) ||
-	    (o->at && cli_time(c, sc, "--at", o->at, NULL, at) != 0))
-		return EX_USAGE;
+	if ((o->eta && (rc = ticket_time(c, sc, "--eta", o->eta, NULL, argv[first], eta)) != 0) ||
+	    (o->at && (rc = ticket_time(c, sc, "--at", o->at, NULL, argv[first], at)) != 0))
+		return rc;
 	args_init(&a, "TICKET.MOVE");
 	args_add(&a, argv[first]);
 	args_add(&a, sc->arg ? sc->arg : argv[first + 1]);
@@ -243,7 +285,7 @@ static int ticket_list(struct ctl *c, const struct subcmd *sc, int argc, char **
 
 const struct subcmd ticket_cmds[] = {
         {"ticket", "open", ticket_open, NULL,
-         "centre product serial service member registered received unlisted note",
+         "centre product serial service member registered received unlisted note tz",
          "ticket open --centre C --product MODEL --serial S --service repair|maintenance|upgrade\n"
          "       [--member N] [--registered] [--received [TIME]] [--unlisted] [--note TEXT]",
          "Book an item in. Without --received the ticket is `booked` (the item is on its way);\n"
@@ -256,22 +298,22 @@ const struct subcmd ticket_cmds[] = {
          "local time, remaining business time, loan.\n"},
         {"ticket", "history", ticket_history, NULL, "", "ticket history ID",
          "Every change of a ticket, with time (centre's local time), who and what.\n"},
-        {"ticket", "move", ticket_move, NULL, "eta " MOVE_OPTS,
+        {"ticket", "move", ticket_move, NULL, "eta " MOVE_OPTS " tz",
          "ticket move ID STATE [--eta TIME] [--note TEXT] [--at TIME]",
          "Move a ticket to STATE: received diagnosing awaiting_customer awaiting_parts\n"
          "in_repair ready returned cancelled. --eta (with awaiting_parts): when the parts\n"
          "are due; an ETA beyond the deadline makes the ticket at risk at once. --at: when\n"
          "it happened (default now).\n"},
-        {"ticket", "receive", ticket_move, "received", MOVE_OPTS,
+        {"ticket", "receive", ticket_move, "received", MOVE_OPTS " tz",
          "ticket receive ID [--note TEXT] [--at TIME]",
          "The booked item has arrived: `ticket move ID received`. The clock starts.\n"},
-        {"ticket", "ready", ticket_move, "ready", MOVE_OPTS,
+        {"ticket", "ready", ticket_move, "ready", MOVE_OPTS " tz",
          "ticket ready ID [--note TEXT] [--at TIME]",
          "The repair is done: `ticket move ID ready`. The clock stops; met or missed.\n"},
-        {"ticket", "return", ticket_move, "returned", MOVE_OPTS,
+        {"ticket", "return", ticket_move, "returned", MOVE_OPTS " tz",
          "ticket return ID [--note TEXT] [--at TIME]",
          "The item went back to its owner: `ticket move ID returned` (closes the ticket).\n"},
-        {"ticket", "cancel", ticket_move, "cancelled", MOVE_OPTS,
+        {"ticket", "cancel", ticket_move, "cancelled", MOVE_OPTS " tz",
          "ticket cancel ID [--note TEXT] [--at TIME]",
          "Cancel a ticket that is not ready yet: `ticket move ID cancelled`.\n"},
         {"ticket", "list", ticket_list, NULL,

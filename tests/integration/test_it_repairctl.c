@@ -160,6 +160,18 @@ static struct out *ctl_raw(const char *const *env, const char *first, ...)
 	return o;
 }
 
+/* repairctl -s <socket> args... with extra environment "K=V" strings. */
+static struct out *ctl_env(const char *const *env, const char *first, ...)
+{
+	struct out *o;
+	va_list ap;
+
+	va_start(ap, first);
+	o = run_va(NULL, env, true, first, ap);
+	va_end(ap);
+	return o;
+}
+
 static struct out *ctl_in(const char *input, const char *first, ...)
 {
 	struct out *o;
@@ -670,6 +682,50 @@ START_TEST(test_times_in_local_form)
 }
 END_TEST
 
+/* A typed time is the centre's local time, whatever zone the workstation is in. */
+START_TEST(test_typed_time_is_the_centres)
+{
+	static const char *const zones[][2] = {{"TZ=UTC", "0003"}, {"TZ=America/New_York", "0004"}};
+	struct out *o;
+
+	set_clock("2026-11-23T16:00:00Z");
+	for (size_t i = 0; i < 2; i++) {
+		const char *env[] = {zones[i][0], NULL};
+		o = ctl_env(env, "--json", "ticket", "open", "--centre", "DE-PSC-TEST", "--product",
+		            "EOS R5", "--serial", zones[i][1], "--service", "repair", "--received",
+		            "2026-11-23 09:30", NULL);
+		expect_exit(o, 0);
+		/* 09:30 in Berlin (CET, UTC+1), not 09:30 in the workstation's zone. */
+		ck_assert_str_eq(jget(o->out, "received_at"), "\"2026-11-23T08:30:00Z\"");
+	}
+	/* --tz says otherwise; on a move the ticket's centre decides. */
+	o = ctl("--json", "ticket", "open", "--centre", "DE-PSC-TEST", "--product", "EOS R5",
+	        "--serial", "0005", "--service", "repair", "--received", "2026-11-23 09:30", "--tz",
+	        "America/New_York", NULL);
+	expect_exit(o, 0);
+	ck_assert_str_eq(jget(o->out, "received_at"), "\"2026-11-23T14:30:00Z\"");
+	{
+		const char *env[] = {"TZ=America/New_York", NULL};
+		o = ctl_env(env, "ticket", "move", "1", "awaiting_parts", "--at",
+		            "2026-11-23 10:00", "--eta", "2026-11-27 16:00", NULL);
+		expect_exit(o, 0);
+		/* Shown in the centre's zone with its abbreviation, the parts ETA too. */
+		expect_in(o->out, "2026-11-27 16:00 CET");
+		o = ctl_env(env, "ticket", "history", "1", NULL);
+		expect_in(o->out, "2026-11-23 10:00 CET");
+		expect_in(o->out, "ETA 2026-11-27 16:00 CET");
+		expect_not_in(o->out, "T15:00:00Z");
+	}
+	o = ctl("--json", "ticket", "history", "1", NULL);
+	expect_in(o->out, "\"at\": \"2026-11-23T09:00:00Z\"");
+	expect_in(o->out, "ETA 2026-11-27T15:00:00Z"); /* --json stays UTC */
+	o = ctl("ticket", "move", "1", "in_repair", "--at", "2026-11-23 11:00", "--tz", "Mars/Base",
+	        NULL);
+	expect_exit(o, 64);
+	expect_in(o->err, "--tz \"Mars/Base\"");
+}
+END_TEST
+
 START_TEST(test_exit_codes)
 {
 	struct out *o;
@@ -1109,6 +1165,7 @@ static Suite *repairctl_suite(void)
 	tcase_add_test(tc, test_book_and_follow_a_repair);
 	tcase_add_test(tc, test_remaining_time_and_breach);
 	tcase_add_test(tc, test_times_in_local_form);
+	tcase_add_test(tc, test_typed_time_is_the_centres);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_daemon_absent);
 	tcase_add_test(tc, test_member_commands);

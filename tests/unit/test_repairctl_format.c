@@ -266,6 +266,52 @@ START_TEST(test_arg_time)
 }
 END_TEST
 
+/* A local time in a named zone, whatever the process's TZ says. */
+START_TEST(test_arg_time_in_zone)
+{
+	static const char *const process_zones[] = {"UTC", "America/New_York", "Asia/Tokyo"};
+	char out[21];
+
+	for (size_t i = 0; i < 3; i++) {
+		setenv("TZ", process_zones[i], 1);
+		tzset();
+		ck_assert_int_eq(arg_time_in("2026-11-23 09:30", "Europe/Berlin", out), 0);
+		ck_assert_str_eq(out, "2026-11-23T08:30:00Z");
+		ck_assert_int_eq(arg_time_in("2026-07-01 09:30", "Europe/Berlin", out), 0);
+		ck_assert_str_eq(out, "2026-07-01T07:30:00Z"); /* summer time */
+		/* A time with its zone or NOW is what it says. */
+		ck_assert_int_eq(arg_time_in("2026-11-23T09:30:00Z", "Europe/Berlin", out), 0);
+		ck_assert_str_eq(out, "2026-11-23T09:30:00Z");
+		ck_assert_str_eq(getenv("TZ"), process_zones[i]); /* restored */
+	}
+	ck_assert_int_eq(arg_time_in("2026-11-23 09:30", "Mars/Base", out), -1);
+	ck_assert(arg_time_is_local("2026-11-23 09:30"));
+	ck_assert(!arg_time_is_local("2026-11-23T09:30:00Z"));
+	ck_assert(!arg_time_is_local("NOW"));
+	unsetenv("TZ");
+	tzset();
+}
+END_TEST
+
+START_TEST(test_times_in_text)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	fmt_times_in_text(&b, "diagnosing -> awaiting_parts, ETA 2026-12-04T12:00:00Z: lens",
+	                  "Europe/Berlin");
+	ck_assert_str_eq(sbuf_str(&b),
+	                 "diagnosing -> awaiting_parts, ETA 2026-12-04 13:00 CET: lens");
+	sbuf_reset(&b);
+	fmt_times_in_text(&b, "2026-07-01T10:00:00Z and 2026-07-01T10:00:00", "America/New_York");
+	ck_assert_str_eq(sbuf_str(&b), "2026-07-01 06:00 EDT and 2026-07-01T10:00:00");
+	sbuf_reset(&b);
+	fmt_times_in_text(&b, "no times, 2026 -", "UTC");
+	ck_assert_str_eq(sbuf_str(&b), "no times, 2026 -");
+	sbuf_free(&b);
+}
+END_TEST
+
 START_TEST(test_arg_uint)
 {
 	uint64_t v;
@@ -405,6 +451,8 @@ static Suite *format_suite(void)
 	tcase_add_test(tc, test_local_time_restores_tz);
 	tcase_add_test(tc, test_arg_time);
 	tcase_add_test(tc, test_arg_uint);
+	tcase_add_test(tc, test_arg_time_in_zone);
+	tcase_add_test(tc, test_times_in_text);
 	tcase_add_test(tc, test_width_and_sanitize);
 	suite_add_tcase(s, tc);
 
