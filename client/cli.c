@@ -7,6 +7,7 @@
  * struct opts it sets. A subcommand names the options it takes (sc->opts);
  * getopt_long's table and the help text are both made from the rows.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,82 +40,87 @@ struct opt_def {
 	const char *arg;   /* the argument's name in help; NULL: none */
 	bool common;       /* taken by every subcommand, before it or after */
 	const char *help;  /* "\n" continues on the next help line */
+	char fold;         /* 'U' upper case, 'l' lower case: ids and names typed in any case */
 };
 
 #define F(x) offsetof(struct opts, x)
 
 static const struct opt_def opt_table[] = {
         {"socket", NULL, 's', K_STR, F(socket), NULL, "PATH", true,
-         "repaird's unix socket (default " CTL_DEFAULT_SOCKET ")"},
+         "repaird's unix socket (default " CTL_DEFAULT_SOCKET ")", 0},
         {"host", NULL, 'H', K_STR, F(host), NULL, "HOST", true,
-         "connect over TCP instead (default port 7878)"},
+         "connect over TCP instead (default port 7878)", 0},
         {"port", NULL, 'p', K_PORT, F(port), NULL, "PORT", true,
-         "TCP port (default host 127.0.0.1)"},
+         "TCP port (default host 127.0.0.1)", 0},
         {"user", NULL, 'u', K_STR, F(user), NULL, "NAME", true,
          "AUTH as NAME; the password comes from --password-file\n"
-         "or REPAIRCTL_PASSWORD, never from the command line"},
+         "or REPAIRCTL_PASSWORD, never from the command line",
+         0},
         {"password-file", NULL, 0, K_STR, F(password_file), NULL, "FILE", true,
-         "the first line of FILE is the password"},
+         "the first line of FILE is the password", 0},
         {"config", NULL, 0, K_STR, F(config), NULL, "FILE", true,
-         "settings file (default ~/.config/repairctl.conf)"},
+         "settings file (default ~/.config/repairctl.conf)", 0},
         {"tls", NULL, 0, K_FLAG, F(tls), NULL, NULL, true,
          "TCP with TLS (default port 7879); the certificate is\n"
-         "checked against the host name or address"},
+         "checked against the host name or address",
+         0},
         {"cacert", NULL, 0, K_STR, F(cacert), NULL, "FILE", true,
-         "the CA that signed repaird's certificate (PEM)"},
+         "the CA that signed repaird's certificate (PEM)", 0},
         {"tls-server-name", NULL, 0, K_STR, F(tls_server_name), NULL, "NAME", true,
-         "check the certificate for NAME instead"},
+         "check the certificate for NAME instead", 0},
         {"json", NULL, 'j', K_FLAG, F(json), NULL, NULL, true,
-         "JSON for scripts: one object or array, times in UTC"},
+         "JSON for scripts: one object or array, times in UTC", 0},
         {"no-color", "no-colour", 0, K_FLAG, F(no_colour), NULL, NULL, true,
-         "no colour (also NO_COLOR=1; colour only on a terminal)"},
-        {"help", NULL, 'h', K_HELP, 0, NULL, NULL, true, "this help"},
-        {"version", NULL, 'V', K_VERSION, 0, NULL, NULL, false, "repairctl's version"},
+         "no colour (also NO_COLOR=1; colour only on a terminal)", 0},
+        {"help", NULL, 'h', K_HELP, 0, NULL, NULL, true, "this help", 0},
+        {"version", NULL, 'V', K_VERSION, 0, NULL, NULL, false, "repairctl's version", 0},
 
         {"centre", "center", 0, K_STR, F(centre), NULL, "C", false,
-         "a centre id (repairctl centres)"},
+         "a centre id (repairctl centres)", 'U'},
         {"product", NULL, 0, K_STR, F(product), NULL, "MODEL", false,
-         "the model (repairctl products TEXT)"},
+         "the model (repairctl products TEXT)", 0},
         {"serial", NULL, 0, K_STR, F(serial), NULL, "S", false,
-         "the serial number (loan issue: the loan unit's)"},
+         "the serial number (loan issue: the loan unit's)", 0},
         {"service", NULL, 0, K_STR, F(service), NULL, "SERVICE", false,
-         "repair, maintenance or upgrade"},
-        {"member", NULL, 0, K_STR, F(member), NULL, "N", false, "a membership number"},
+         "repair, maintenance or upgrade", 'l'},
+        {"member", NULL, 0, K_STR, F(member), NULL, "N", false, "a membership number", 0},
         {"registered", NULL, 0, K_FLAG, F(registered), NULL, NULL, false,
-         "the product's registration is complete"},
+         "the product's registration is complete", 0},
         {"received", NULL, 0, K_OPTSTR, F(received), NULL, "[TIME]", false,
-         "the item is here (default now): the clock runs"},
+         "the item is here (default now): the clock runs", 0},
         {"unlisted", NULL, 0, K_FLAG, F(unlisted), NULL, NULL, false,
-         "a model not in the catalogue, at standard service"},
-        {"note", NULL, 0, K_STR, F(note), NULL, "TEXT", false, "a note for the history"},
+         "a model not in the catalogue, at standard service", 0},
+        {"note", NULL, 0, K_STR, F(note), NULL, "TEXT", false, "a note for the history", 0},
         {"eta", NULL, 0, K_STR, F(eta), NULL, "TIME", false,
-         "with awaiting_parts: when the parts are due"},
-        {"at", NULL, 0, K_STR, F(at), NULL, "TIME", false, "when it happened (default now)"},
+         "with awaiting_parts: when the parts are due", 0},
+        {"at", NULL, 0, K_STR, F(at), NULL, "TIME", false, "when it happened (default now)", 0},
         {"tz", NULL, 0, K_STR, F(tz), NULL, "ZONE", false,
-         "typed times are in ZONE (default: the centre's)"},
-        {"state", NULL, 0, K_STR, F(state), NULL, "S", false, "only tickets in state S"},
-        {"at-risk", NULL, 0, K_FLAG, F(at_risk), NULL, NULL, false, "only tickets at risk"},
+         "typed times are in ZONE (default: the centre's)", 0},
+        {"state", NULL, 0, K_STR, F(state), NULL, "S", false, "only tickets in state S", 'l'},
+        {"at-risk", NULL, 0, K_FLAG, F(at_risk), NULL, NULL, false, "only tickets at risk", 0},
         {"breached", NULL, 0, K_FLAG, F(breached), NULL, NULL, false,
-         "only tickets past their deadline"},
-        {"open", NULL, 0, K_CHOICE, F(scope), "OPEN", NULL, false, "open tickets (the default)"},
-        {"closed", NULL, 0, K_CHOICE, F(scope), "CLOSED", NULL, false, "closed tickets"},
-        {"all", NULL, 0, K_CHOICE, F(scope), "ALL", NULL, false, "open and closed tickets"},
-        {"limit", NULL, 0, K_UINT, F(limit), NULL, "N", false, "at most N tickets"},
-        {"tier", NULL, 0, K_STR, F(tier), NULL, "T", false, "the membership tier"},
-        {"country", NULL, 0, K_STR, F(country), NULL, "CC", false, "the member's country"},
-        {"programme", "program", 0, K_STR, F(programme), NULL, "P", false, "free or subscription"},
+         "only tickets past their deadline", 0},
+        {"open", NULL, 0, K_CHOICE, F(scope), "OPEN", NULL, false, "open tickets (the default)", 0},
+        {"closed", NULL, 0, K_CHOICE, F(scope), "CLOSED", NULL, false, "closed tickets", 0},
+        {"all", NULL, 0, K_CHOICE, F(scope), "ALL", NULL, false, "open and closed tickets", 0},
+        {"limit", NULL, 0, K_UINT, F(limit), NULL, "N", false, "at most N tickets", 0},
+        {"tier", NULL, 0, K_STR, F(tier), NULL, "T", false, "the membership tier", 'l'},
+        {"country", NULL, 0, K_STR, F(country), NULL, "CC", false, "the member's country", 'U'},
+        {"programme", "program", 0, K_STR, F(programme), NULL, "P", false, "free or subscription",
+         'l'},
         {"expires", NULL, 0, K_STR, F(expires), NULL, "YYYY-MM-DD", false,
-         "the membership's last day"},
-        {"name", NULL, 0, K_STR, F(name), NULL, "TEXT", false, "the member's name"},
-        {"since", NULL, 0, K_STR, F(since), NULL, "YYYY-MM-DD", false, "from this day on"},
-        {"until", NULL, 0, K_STR, F(until), NULL, "YYYY-MM-DD", false, "up to this day"},
+         "the membership's last day", 0},
+        {"name", NULL, 0, K_STR, F(name), NULL, "TEXT", false, "the member's name", 0},
+        {"since", NULL, 0, K_STR, F(since), NULL, "YYYY-MM-DD", false, "from this day on", 0},
+        {"until", NULL, 0, K_STR, F(until), NULL, "YYYY-MM-DD", false, "up to this day", 0},
         {"match", NULL, 0, K_STR, F(match), NULL, "TEXT", false,
-         "names that contain TEXT (any case)"},
-        {"class", NULL, 0, K_STR, F(cls), NULL, "CLASS", false,
-         "body, lens, video, flash or other"},
-        {"fast-track", NULL, 0, K_FLAG, F(fast_track), NULL, NULL, false, "only Fast Track models"},
+         "names that contain TEXT (any case)", 0},
+        {"class", NULL, 0, K_STR, F(cls), NULL, "CLASS", false, "body, lens, video, flash or other",
+         'l'},
+        {"fast-track", NULL, 0, K_FLAG, F(fast_track), NULL, NULL, false, "only Fast Track models",
+         0},
         {"interval", NULL, 0, K_UINT, F(interval), NULL, "S", false,
-         "seconds between refreshes (default 10)"},
+         "seconds between refreshes (default 10)", 0},
 };
 #define NOPTS    (sizeof opt_table / sizeof opt_table[0])
 #define VAL_BASE 256 /* getopt values of long-only options: VAL_BASE + row */
@@ -209,12 +215,14 @@ void cli_print_help(const struct subcmd *sc)
 }
 
 /* Set the field of row d from arg: 0, or EX_USAGE after a message. */
-static int apply(struct ctl *c, const struct subcmd *sc, const struct opt_def *d, const char *arg)
+static int apply(struct ctl *c, const struct subcmd *sc, const struct opt_def *d, char *arg)
 {
 	char *field = (char *)&c->o + d->field;
 	const char **str = (const char **)(void *)field;
 	uint64_t *num = (uint64_t *)(void *)field;
 
+	if (arg && d->fold)
+		str_fold(arg, d->fold == 'U');
 	switch (d->kind) {
 	case K_STR:
 		*str = arg;

@@ -369,6 +369,29 @@ int fmt_local_time(char *out, size_t len, int64_t t, const char *tz)
 	return rc;
 }
 
+char *str_fold(char *s, bool upper)
+{
+	for (char *p = s; *p; p++)
+		*p = (char)(upper ? toupper((unsigned char)*p) : tolower((unsigned char)*p));
+	return s;
+}
+
+bool fmt_same_name(const char *a, const char *b)
+{
+	for (;;) {
+		while (isspace((unsigned char)*a))
+			a++;
+		while (isspace((unsigned char)*b))
+			b++;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b;
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return false;
+		a++;
+		b++;
+	}
+}
+
 /* Is s[0..20) a wire time "YYYY-MM-DDTHH:MM:SSZ"? */
 static bool wire_time_at(const char *s)
 {

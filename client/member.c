@@ -20,14 +20,23 @@ struct member_in {
 	const char *tier, *country, *programme, *expires, *name;
 };
 
+/* A copy of s in upper or lower case (CSV rows are typed in any case, as options are). */
+static const char *folded(char *buf, size_t len, const char *s, bool upper)
+{
+	snprintf(buf, len, "%s", s);
+	return str_fold(buf, upper);
+}
+
 static void member_set_args(struct args *a, const char *number, const struct member_in *m)
 {
+	char buf[256];
+
 	args_init(a, "MEMBER.SET");
 	args_add(a, number);
-	args_add2(a, "TIER", m->tier);
-	args_add2(a, "COUNTRY", m->country);
+	args_add2(a, "TIER", folded(buf, sizeof buf, m->tier, false));
+	args_add2(a, "COUNTRY", folded(buf, sizeof buf, m->country, true));
 	if (m->programme && *m->programme)
-		args_add2(a, "PROGRAMME", m->programme);
+		args_add2(a, "PROGRAMME", folded(buf, sizeof buf, m->programme, false));
 	if (m->expires && *m->expires)
 		args_add2(a, "EXPIRES", m->expires);
 	if (m->name && *m->name)

@@ -104,6 +104,12 @@ bool fmt_tz_known(const char *tz);
  */
 void fmt_times_in_text(struct sbuf *out, const char *text, const char *tz);
 
+/* Upper-case (or lower-case) ASCII letters of s in place: ids and names typed in any case. */
+char *str_fold(char *s, bool upper);
+
+/* Do two product names match ignoring case and blanks ("eos r5" = "EOS R5" = "EOSR5")? */
+bool fmt_same_name(const char *a, const char *b);
+
 /* Display width of UTF-8 text in a terminal (code points; bytes of bad UTF-8 count one). */
 size_t fmt_width(const char *s);
 

@@ -50,10 +50,57 @@ static int ticket_time(struct ctl *c, const struct subcmd *sc, const char *name,
 	return rc ? rc : cli_time(c, sc, name, s, tz, out);
 }
 
+/*
+ * The catalogue's name for a typed product: itself when repaird knows it;
+ * else the one catalogue name equal to it but for case and blanks ("eos r5").
+ * When none or several are, repaird's NOTFOUND (with the closest names) is
+ * shown. 0 with *name set (owned by *keep, to free), or an exit code.
+ */
+static int product_name(struct ctl *c, const char *typed, const char **name, redisReply **keep)
+{
+	struct args a;
+	redisReply *g = NULL, *l = NULL;
+	const char *found = NULL;
+	int rc, n = 0;
+
+	*name = typed;
+	*keep = NULL;
+	args_init(&a, "PRODUCT.GET");
+	args_add(&a, typed);
+	rc = ctl_append(c, &a);
+	args_free(&a);
+	args_init(&a, "PRODUCT.LIST");
+	if (rc == 0 && (rc = ctl_append(c, &a)) == 0 && (rc = ctl_read(c, &g)) == 0 &&
+	    (rc = ctl_read(c, &l)) == 0 && g->type == REDIS_REPLY_ERROR &&
+	    strncmp(g->str, "NOTFOUND", 8) == 0 && l->type == REDIS_REPLY_ARRAY) {
+		for (size_t i = 0; i < l->elements; i++) {
+			if (l->element[i]->type == REDIS_REPLY_STRING &&
+			    fmt_same_name(l->element[i]->str, typed)) {
+				found = l->element[i]->str;
+				n++;
+			}
+		}
+		if (n == 1) {
+			*name = found;
+			*keep = l;
+			l = NULL;
+		} else {
+			rc = ctl_error(c, g);
+		}
+	}
+	args_free(&a);
+	if (g)
+		freeReplyObject(g);
+	if (l)
+		freeReplyObject(l);
+	return rc;
+}
+
 static int ticket_open(struct ctl *c, const struct subcmd *sc, int argc, char **argv)
 {
 	const struct opts *o = &c->o;
-	const char *received;
+	const char *received, *product;
+	redisReply *catalogue = NULL;
 	char when[21];
 	struct args a;
 	int rc, first;
@@ -75,9 +122,14 @@ static int ticket_open(struct ctl *c, const struct subcmd *sc, int argc, char **
 	if (received && (rc = ticket_time(c, sc, "--received", *received ? received : "NOW",
 	                                  o->centre, NULL, when)) != 0)
 		return rc;
+	product = o->product;
+	if (!o->unlisted && (rc = product_name(c, o->product, &product, &catalogue)) != 0)
+		return rc;
 	args_init(&a, "TICKET.OPEN");
 	args_add2(&a, "CENTRE", o->centre);
-	args_add2(&a, "PRODUCT", o->product);
+	args_add2(&a, "PRODUCT", product);
+	if (catalogue)
+		freeReplyObject(catalogue);
 	args_add2(&a, "SERIAL", o->serial);
 	args_add2(&a, "SERVICE", o->service);
 	if (o->member)
@@ -180,7 +232,7 @@ static int ticket_move(struct ctl *c, const struct subcmd *sc, int argc, char **
 		return rc;
 	args_init(&a, "TICKET.MOVE");
 	args_add(&a, argv[first]);
-	args_add(&a, sc->arg ? sc->arg : argv[first + 1]);
+	args_add(&a, sc->arg ? sc->arg : str_fold(argv[first + 1], false));
 	if (o->at)
 		args_add2(&a, "AT", at);
 	if (o->eta)

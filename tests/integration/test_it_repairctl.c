@@ -682,6 +682,40 @@ START_TEST(test_times_in_local_form)
 }
 END_TEST
 
+/* Ids, tiers, services and states in any case; a product name but for case and blanks. */
+START_TEST(test_forgiving_input)
+{
+	struct out *o;
+	redisReply *r;
+
+	o = ctl("member", "set", "151335488", "--tier", "PLATINUM", "--country", "de", NULL);
+	expect_exit(o, 0);
+	o = ctl_in("number,tier,country\n151335489,Gold,De\n", "member", "import", "-", NULL);
+	expect_exit(o, 0);
+	r = cmd(rc, "MEMBER.GET", "151335489", NULL);
+	ck_assert_str_eq(field(r, "tier"), "gold");
+	ck_assert_str_eq(field(r, "country"), "DE");
+	freeReplyObject(r);
+	o = ctl("--json", "ticket", "open", "--centre", "de-psc-test", "--product", "eos  r5",
+	        "--serial", "0001", "--service", "Repair", "--member", "151335488", "--registered",
+	        "--received", NULL);
+	expect_exit(o, 0);
+	ck_assert_str_eq(jget(o->out, "product"), "\"EOS R5\"");
+	ck_assert_str_eq(jget(o->out, "centre"), "\"DE-PSC-TEST\"");
+	o = ctl("ticket", "move", "1", "Diagnosing", NULL);
+	expect_exit(o, 0);
+	o = ctl("--json", "ticket", "list", "--state", "DIAGNOSING", "--centre", "De-Psc-Test",
+	        NULL);
+	expect_exit(o, 0);
+	ck_assert_int_eq(count_in(o->out, "\"id\": "), 1);
+	/* No single catalogue name: repaird's refusal with the closest names. */
+	o = ctl("ticket", "open", "--centre", "DE-PSC-TEST", "--product", "EOS", "--serial", "0002",
+	        "--service", "repair", NULL);
+	expect_exit(o, 65);
+	expect_in(o->err, "product \"EOS\"");
+}
+END_TEST
+
 /* A typed time is the centre's local time, whatever zone the workstation is in. */
 START_TEST(test_typed_time_is_the_centres)
 {
@@ -1166,6 +1200,7 @@ static Suite *repairctl_suite(void)
 	tcase_add_test(tc, test_remaining_time_and_breach);
 	tcase_add_test(tc, test_times_in_local_form);
 	tcase_add_test(tc, test_typed_time_is_the_centres);
+	tcase_add_test(tc, test_forgiving_input);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_daemon_absent);
 	tcase_add_test(tc, test_member_commands);

@@ -312,6 +312,21 @@ START_TEST(test_times_in_text)
 }
 END_TEST
 
+START_TEST(test_forgiving_names)
+{
+	char s[] = "de-Psc-willich";
+
+	ck_assert_str_eq(str_fold(s, true), "DE-PSC-WILLICH");
+	ck_assert_str_eq(str_fold(s, false), "de-psc-willich");
+	ck_assert(fmt_same_name("eos r5", "EOS R5"));
+	ck_assert(fmt_same_name("EOSR5", "EOS R5"));
+	ck_assert(fmt_same_name(" EOS  R5 ", "EOS R5"));
+	ck_assert(!fmt_same_name("EOS R", "EOS R5"));
+	ck_assert(!fmt_same_name("EOS R5 C", "EOS R5"));
+	ck_assert(!fmt_same_name("", "EOS R5"));
+}
+END_TEST
+
 START_TEST(test_arg_uint)
 {
 	uint64_t v;
@@ -453,6 +468,7 @@ static Suite *format_suite(void)
 	tcase_add_test(tc, test_arg_uint);
 	tcase_add_test(tc, test_arg_time_in_zone);
 	tcase_add_test(tc, test_times_in_text);
+	tcase_add_test(tc, test_forgiving_names);
 	tcase_add_test(tc, test_width_and_sanitize);
 	suite_add_tcase(s, tc);
 
