@@ -253,26 +253,29 @@ int64_t fmt_day_seconds(int64_t target_days, int64_t used, int64_t remaining)
 
 void fmt_duration(char *out, size_t len, int64_t secs, int64_t day_seconds)
 {
-	int64_t d, h, m;
+	int64_t v[3];
+	static const char unit[3] = {'d', 'h', 'm'};
+	size_t n = 0;
 
 	if (secs < 0)
 		secs = -secs;
 	if (day_seconds <= 0)
 		day_seconds = FMT_DEFAULT_DAY_SECONDS;
-	d = secs / day_seconds;
-	secs -= d * day_seconds;
-	h = secs / 3600;
-	m = secs % 3600 / 60;
-	if (d > 0 && h > 0)
-		snprintf(out, len, "%lldd %lldh", (long long)d, (long long)h);
-	else if (d > 0)
-		snprintf(out, len, "%lldd", (long long)d);
-	else if (h > 0 && m > 0)
-		snprintf(out, len, "%lldh %lldm", (long long)h, (long long)m);
-	else if (h > 0)
-		snprintf(out, len, "%lldh", (long long)h);
-	else
-		snprintf(out, len, "%lldm", (long long)m);
+	v[0] = secs / day_seconds;
+	secs -= v[0] * day_seconds;
+	v[1] = secs / 3600;
+	v[2] = secs % 3600 / 60;
+	/* Every unit that is not zero, so that 1d 7h 59m does not read as 1d 7h. */
+	if (len)
+		out[0] = '\0';
+	for (int i = 0; i < 3; i++) {
+		if (v[i] == 0 || n >= len)
+			continue;
+		n += (size_t)snprintf(out + n, len - n, "%s%lld%c", n ? " " : "", (long long)v[i],
+		                      unit[i]);
+	}
+	if (n == 0)
+		snprintf(out, len, "0m");
 }
 
 bool fmt_remaining(char *out, size_t len, const struct remaining_in *in)

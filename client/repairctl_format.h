@@ -68,8 +68,9 @@ void json_add_value(struct sbuf *b, enum json_kind kind, const char *s, size_t l
 int64_t fmt_day_seconds(int64_t target_days, int64_t used, int64_t remaining);
 
 /*
- * A length of business time: "1d 3h", "2d", "4h 20m", "15m", "0m" (a day is
- * day_seconds long; at most two units, the larger first; seconds dropped).
+ * A length of business time: "1d 7h 59m", "2d", "1d 5m", "4h 20m", "15m", "0m"
+ * (a day is day_seconds long; every unit that is not zero, the larger first;
+ * seconds dropped).
  */
 void fmt_duration(char *out, size_t len, int64_t secs, int64_t day_seconds);
 
@@ -83,7 +84,7 @@ struct remaining_in {
 	int met;               /* met: 1, 0, or -1 while not ready */
 };
 /*
- * "1d 3h left", "4h left, paused", "BREACHED 4h ago", "not received", "met",
+ * "1d 7h 59m left", "4h left, paused", "BREACHED 2h 10m ago", "not received", "met",
  * "missed", "cancelled". Returns true when the ticket is overdue (for colour).
  */
 bool fmt_remaining(char *out, size_t len, const struct remaining_in *in);

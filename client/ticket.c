@@ -377,7 +377,8 @@ const struct subcmd ticket_cmds[] = {
          "--limit every match is listed.\n"
          "\n"
          "DEADLINE is in the centre's local time with its zone. REMAINING is business\n"
-         "time (working hours only): `1d 3h left` or `BREACHED 4h ago`, where a day is the\n"
+         "time (working hours only): `1d 7h 59m left` or `BREACHED 2h 10m ago`, where a day is "
+         "the\n"
          "centre's working day (the ticket's budget divided by its target days; 8 hours\n"
          "when that is unknown). LOAN: `owed` when the member is owed a loan unit that\n"
          "was not handed out yet, else `issued` or `returned`.\n"},

@@ -116,8 +116,10 @@ START_TEST(test_duration)
 	ck_assert_str_eq(buf, "1d 3h");
 	fmt_duration(buf, sizeof buf, 2 * day, day);
 	ck_assert_str_eq(buf, "2d");
-	fmt_duration(buf, sizeof buf, 2 * day + 59 * 60, day); /* minutes under a day's hour go */
-	ck_assert_str_eq(buf, "2d");
+	fmt_duration(buf, sizeof buf, 2 * day + 59 * 60, day); /* the minutes stay */
+	ck_assert_str_eq(buf, "2d 59m");
+	fmt_duration(buf, sizeof buf, day + 7 * 3600 + 59 * 60 + 59, day);
+	ck_assert_str_eq(buf, "1d 7h 59m");
 	fmt_duration(buf, sizeof buf, 4 * 3600 + 20 * 60, day);
 	ck_assert_str_eq(buf, "4h 20m");
 	fmt_duration(buf, sizeof buf, 4 * 3600, day);
@@ -171,6 +173,12 @@ START_TEST(test_remaining_texts)
 	                 "1d 3h left");
 	ck_assert(!overdue);
 	ck_assert_str_eq(remaining("in_repair", 45 * 60, false, false, -1, NULL), "45m left");
+	/* As a person reads it: the minutes of a day and some hours count too. */
+	ck_assert_str_eq(
+	        remaining("received", 8 * 3600 + 7 * 3600 + 59 * 60, false, false, -1, NULL),
+	        "1d 7h 59m left");
+	ck_assert_str_eq(remaining("in_repair", -(2 * 3600 + 10 * 60), true, false, -1, NULL),
+	                 "BREACHED 2h 10m ago");
 	ck_assert_str_eq(remaining("awaiting_customer", 9 * 3600, false, true, -1, NULL),
 	                 "1d 1h left, paused");
 	ck_assert_str_eq(remaining("awaiting_parts", -4 * 3600, true, false, -1, &overdue),
