@@ -26,6 +26,7 @@ enum opt_kind {
 	K_CHOICE, /* a string set to .value; two different choices exclude each other */
 	K_UINT,   /* a positive number */
 	K_PORT,   /* a TCP port, 1 to 65535 */
+	K_MEMBER, /* a membership number */
 	K_HELP,
 	K_VERSION,
 };
@@ -83,7 +84,7 @@ static const struct opt_def opt_table[] = {
          "the serial number (loan issue: the loan unit's)", 0},
         {"service", NULL, 0, K_STR, F(service), NULL, "SERVICE", false,
          "repair, maintenance or upgrade", 'l'},
-        {"member", NULL, 0, K_STR, F(member), NULL, "N", false, "a membership number", 0},
+        {"member", NULL, 0, K_MEMBER, F(member), NULL, "N", false, "a membership number", 0},
         {"registered", NULL, 0, K_FLAG, F(registered), NULL, NULL, false,
          "the product's registration is complete", 0},
         {"received", NULL, 0, K_OPTSTR, F(received), NULL, "[TIME]", false,
@@ -252,11 +253,35 @@ static int apply(struct ctl *c, const struct subcmd *sc, const struct opt_def *d
 		if (arg_uint(arg, num) < 0 || *num > 65535)
 			return usage_error(sc, "--%s \"%s\": a TCP port, 1 to 65535", d->name, arg);
 		break;
+	case K_MEMBER:
+		if (cli_member_number(sc, arg) != 0)
+			return EX_USAGE;
+		*str = arg;
+		break;
 	case K_HELP:
 	case K_VERSION:
 		break;
 	}
 	return 0;
+}
+
+int cli_ticket_id(const struct subcmd *sc, const char *s)
+{
+	uint64_t v;
+
+	if (arg_uint(s, &v) == 0)
+		return 0;
+	return usage_error(
+	        sc, "ticket \"%s\": a ticket number such as 42 (see: repairctl ticket list)", s);
+}
+
+int cli_member_number(const struct subcmd *sc, const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (n >= 1 && n <= 12 && s[n] == '\0')
+		return 0;
+	return usage_error(sc, "member \"%s\": a membership number, 1 to 12 digits", s);
 }
 
 /*
@@ -281,10 +306,10 @@ static struct option *getopt_table(const struct subcmd *sc, char *shorts, size_t
 	k = (size_t)snprintf(shorts, len, "%s:", sc ? "" : "+");
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct opt_def *d = &opt_table[i];
-		int has = d->kind == K_OPTSTR ? optional_argument
-		          : d->kind == K_STR || d->kind == K_UINT || d->kind == K_PORT
-		                  ? required_argument
-		                  : no_argument;
+		int has = d->kind == K_OPTSTR                         ? optional_argument
+		          : d->kind == K_FLAG || d->kind == K_CHOICE  ? no_argument
+		          : d->kind == K_HELP || d->kind == K_VERSION ? no_argument
+		                                                      : required_argument;
 		int val = d->short_name ? d->short_name : VAL_BASE + (int)i;
 
 		if (!takes(sc, d))

@@ -548,10 +548,14 @@ int ctl_read(struct ctl *c, redisReply **out)
 int ctl_error(struct ctl *c, const redisReply *r)
 {
 	int code = exit_code_for_error(r->str);
+	char msg[1024];
+	const char *hint = error_for_people(r->str, msg, sizeof msg);
 
 	(void)c;
-	/* The daemon's sentence, word for word: it names the offending value. */
-	fprintf(stderr, "repairctl: %s\n", r->str);
+	/* The daemon's sentence (it names the offending value), and where a person looks next. */
+	fprintf(stderr, "repairctl: %s\n", msg);
+	if (hint)
+		fprintf(stderr, "repairctl: %s\n", hint);
 	if (code == EX_NOPERM && strncmp(r->str, "NOAUTH", 6) == 0)
 		fprintf(stderr, "repairctl: give --user and a password (--password-file or "
 		                "REPAIRCTL_PASSWORD), or use the unix socket\n");

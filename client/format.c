@@ -644,6 +644,50 @@ enum csv_status csv_split(const char *line, struct csv_row *row, char *err, size
 
 /* ---- errors -------------------------------------------------------------------- */
 
+const char *error_for_people(const char *msg, char *out, size_t len)
+{
+	/* Protocol commands that repaird's sentences name, and what a person types instead. */
+	static const struct {
+		const char *wire, *person;
+	} names[] = {{" (see CENTRE.LIST)", ""}, {" (see PRODUCT.LIST)", ""}};
+	static const struct {
+		const char *word, *subject, *hint;
+	} hints[] = {
+	        {"NOTFOUND", "centre ", "see: repairctl centres"},
+	        {"NOTFOUND", "product ", "see: repairctl products TEXT"},
+	        {"NOTFOUND", "member ", "see: repairctl member set N --tier T --country CC"},
+	        {"NOTFOUND", "ticket ", "see: repairctl ticket list --all"},
+	        {"STATE", "loan", "see: repairctl ticket show ID (LOAN)"},
+	        {"STATE", "", "see: repairctl ticket history ID"},
+	        {"LIMIT", "", "see: repairctl member show N (in service, queued)"},
+	};
+	const char *p = msg;
+	size_t n = 0;
+
+	if (len == 0)
+		return NULL;
+	while (*p && n + 1 < len) {
+		size_t k = 0;
+		while (k < sizeof names / sizeof names[0] &&
+		       strncmp(p, names[k].wire, strlen(names[k].wire)) != 0)
+			k++;
+		if (k < sizeof names / sizeof names[0]) {
+			n += (size_t)snprintf(out + n, len - n, "%s", names[k].person);
+			p += strlen(names[k].wire);
+			continue;
+		}
+		out[n++] = *p++;
+	}
+	out[n < len ? n : len - 1] = '\0';
+	for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
+		size_t w = strlen(hints[i].word);
+		if (strncmp(msg, hints[i].word, w) == 0 && msg[w] == ' ' &&
+		    strstr(msg + w, hints[i].subject) != NULL)
+			return hints[i].hint;
+	}
+	return NULL;
+}
+
 int exit_code_for_error(const char *msg)
 {
 	static const struct {

@@ -225,6 +225,9 @@ int cli_parse_global(struct ctl *c, int argc, char **argv, int *first);
 int cli_parse(struct ctl *c, const struct subcmd *sc, int argc, char **argv, int min, int max,
               int *first);
 void cli_print_help(const struct subcmd *sc);
+/* A ticket id or membership number operand: 0, or EX_USAGE after a message. */
+int cli_ticket_id(const struct subcmd *sc, const char *s);
+int cli_member_number(const struct subcmd *sc, const char *s);
 /* The common options' help, generated from the option table. */
 void cli_common_help(FILE *f);
 /*

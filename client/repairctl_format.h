@@ -170,4 +170,12 @@ void csv_row_free(struct csv_row *row);
  */
 int exit_code_for_error(const char *msg);
 
+/*
+ * An error reply of repaird for a person: out is the message without the
+ * protocol's own pointers ("(see CENTRE.LIST)"); the return value is a hint
+ * that names the repairctl command to look with ("see: repairctl centres"),
+ * or NULL.
+ */
+const char *error_for_people(const char *msg, char *out, size_t len);
+
 #endif

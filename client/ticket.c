@@ -149,7 +149,8 @@ static int ticket_show(struct ctl *c, const struct subcmd *sc, int argc, char **
 	struct args a;
 	int rc, first;
 
-	if ((rc = cli_parse(c, sc, argc, argv, 1, 1, &first)) != 0)
+	if ((rc = cli_parse(c, sc, argc, argv, 1, 1, &first)) != 0 ||
+	    (rc = cli_ticket_id(sc, argv[first])) != 0)
 		return rc;
 	args_init(&a, "TICKET.GET");
 	args_add(&a, argv[first]);
@@ -190,7 +191,8 @@ static int ticket_history(struct ctl *c, const struct subcmd *sc, int argc, char
 	redisReply *t = NULL, *h = NULL;
 	int rc, first;
 
-	if ((rc = cli_parse(c, sc, argc, argv, 1, 1, &first)) != 0)
+	if ((rc = cli_parse(c, sc, argc, argv, 1, 1, &first)) != 0 ||
+	    (rc = cli_ticket_id(sc, argv[first])) != 0)
 		return rc;
 	/* The ticket names its centre, whose zone the times are shown in: one round trip. */
 	args_init(&get, "TICKET.GET");
@@ -225,7 +227,8 @@ static int ticket_move(struct ctl *c, const struct subcmd *sc, int argc, char **
 	struct args a;
 	int rc, first, nops = sc->arg ? 1 : 2;
 
-	if ((rc = cli_parse(c, sc, argc, argv, nops, nops, &first)) != 0)
+	if ((rc = cli_parse(c, sc, argc, argv, nops, nops, &first)) != 0 ||
+	    (rc = cli_ticket_id(sc, argv[first])) != 0)
 		return rc;
 	if ((o->eta && (rc = ticket_time(c, sc, "--eta", o->eta, NULL, argv[first], eta)) != 0) ||
 	    (o->at && (rc = ticket_time(c, sc, "--at", o->at, NULL, argv[first], at)) != 0))

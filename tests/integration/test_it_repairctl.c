@@ -716,6 +716,30 @@ START_TEST(test_forgiving_input)
 }
 END_TEST
 
+/* Hints name repairctl's commands; an id that is not one is a usage error (64). */
+START_TEST(test_hints_and_usage)
+{
+	struct out *o;
+
+	o = ctl("ticket", "open", "--centre", "NOWHERE", "--product", "EOS R5", "--serial", "0001",
+	        "--service", "repair", NULL);
+	expect_exit(o, 65);
+	expect_in(o->err, "see: repairctl centres");
+	expect_not_in(o->err, "CENTRE.LIST");
+	o = ctl("ticket", "show", "abc", NULL);
+	expect_exit(o, 64);
+	expect_in(o->err, "ticket \"abc\"");
+	expect_exit(ctl("ticket", "history", "-1", NULL), 64);
+	expect_exit(ctl("ticket", "ready", "1x", NULL), 64);
+	expect_exit(ctl("loan", "issue", "abc", NULL), 64);
+	expect_exit(ctl("member", "show", "12ab", NULL), 64);
+	expect_exit(ctl("ticket", "list", "--member", "x", NULL), 64);
+	o = ctl("ticket", "show", "99", NULL);
+	expect_exit(o, 65);
+	expect_in(o->err, "see: repairctl ticket list");
+}
+END_TEST
+
 /* A typed time is the centre's local time, whatever zone the workstation is in. */
 START_TEST(test_typed_time_is_the_centres)
 {
@@ -1201,6 +1225,7 @@ static Suite *repairctl_suite(void)
 	tcase_add_test(tc, test_times_in_local_form);
 	tcase_add_test(tc, test_typed_time_is_the_centres);
 	tcase_add_test(tc, test_forgiving_input);
+	tcase_add_test(tc, test_hints_and_usage);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_daemon_absent);
 	tcase_add_test(tc, test_member_commands);

@@ -335,6 +335,31 @@ START_TEST(test_forgiving_names)
 }
 END_TEST
 
+/* repaird's sentences point at protocol commands; a person is pointed at repairctl's. */
+START_TEST(test_error_hints)
+{
+	char out[256];
+	const char *hint;
+
+	hint = error_for_people("NOTFOUND centre \"XX\": no such centre (see CENTRE.LIST)", out,
+	                        sizeof out);
+	ck_assert_str_eq(out, "NOTFOUND centre \"XX\": no such centre");
+	ck_assert_str_eq(hint, "see: repairctl centres");
+	hint = error_for_people("NOTFOUND product \"EOS\": not in the catalogue; closest: EOS R",
+	                        out, sizeof out);
+	ck_assert_str_eq(hint, "see: repairctl products TEXT");
+	ck_assert_str_eq(out, "NOTFOUND product \"EOS\": not in the catalogue; closest: EOS R");
+	hint = error_for_people("NOTFOUND ticket 9: no such ticket", out, sizeof out);
+	ck_assert_str_eq(hint, "see: repairctl ticket list --all");
+	hint = error_for_people("INVALID serial \"AB 12\": letters and digits only", out,
+	                        sizeof out);
+	ck_assert_ptr_null(hint);
+	/* A short buffer still ends in NUL. */
+	error_for_people("NOTFOUND centre \"XX\": no such centre (see CENTRE.LIST)", out, 8);
+	ck_assert_str_eq(out, "NOTFOUN");
+}
+END_TEST
+
 START_TEST(test_arg_uint)
 {
 	uint64_t v;
@@ -477,6 +502,7 @@ static Suite *format_suite(void)
 	tcase_add_test(tc, test_arg_time_in_zone);
 	tcase_add_test(tc, test_times_in_text);
 	tcase_add_test(tc, test_forgiving_names);
+	tcase_add_test(tc, test_error_hints);
 	tcase_add_test(tc, test_width_and_sanitize);
 	suite_add_tcase(s, tc);
 
