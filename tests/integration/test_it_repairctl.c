@@ -740,6 +740,38 @@ START_TEST(test_hints_and_usage)
 }
 END_TEST
 
+/*
+ * The completion works in plain bash (no bash-completion package: no
+ * _init_completion) and knows every command, passwd and board among them.
+ */
+START_TEST(test_completion_in_plain_bash)
+{
+	char script[1024], line[512];
+	const char *src = getenv("REPAIRD_SRC");
+	FILE *p;
+
+	snprintf(script, sizeof script,
+	         "bash --norc --noprofile -c 'source %s/client/repairctl.bash-completion && "
+	         "t() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMPREPLY=(); _repairctl; "
+	         "echo \"${COMPREPLY[*]}\"; }; t repairctl \"\"; t repairctl pa; "
+	         "t repairctl ticket move 1 awaiting_p; t repairctl board --i' 2>&1",
+	         src ? src : ".");
+	p = popen(script, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
+	expect_in(line, "passwd");
+	expect_in(line, "board");
+	expect_in(line, "ticket");
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
+	ck_assert_str_eq(line, "passwd\n");
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
+	ck_assert_str_eq(line, "awaiting_parts\n");
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
+	ck_assert_str_eq(line, "--interval\n");
+	ck_assert_int_eq(pclose(p), 0);
+}
+END_TEST
+
 /* A typed time is the centre's local time, whatever zone the workstation is in. */
 START_TEST(test_typed_time_is_the_centres)
 {
@@ -1226,6 +1258,7 @@ static Suite *repairctl_suite(void)
 	tcase_add_test(tc, test_typed_time_is_the_centres);
 	tcase_add_test(tc, test_forgiving_input);
 	tcase_add_test(tc, test_hints_and_usage);
+	tcase_add_test(tc, test_completion_in_plain_bash);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_daemon_absent);
 	tcase_add_test(tc, test_member_commands);
