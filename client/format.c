@@ -395,6 +395,23 @@ bool fmt_same_name(const char *a, const char *b)
 	}
 }
 
+void fmt_bar(char *out, size_t len, double pct, int width)
+{
+	int full;
+	size_t n = 0;
+
+	if (len == 0)
+		return;
+	if (pct < 0)
+		pct = 0;
+	if (pct > 100)
+		pct = 100;
+	full = (int)(pct * width / 100.0 + 0.5);
+	for (int i = 0; i < width && n + 1 < len; i++)
+		out[n++] = i < full ? '#' : '.';
+	out[n] = '\0';
+}
+
 /* Is s[0..20) a wire time "YYYY-MM-DDTHH:MM:SSZ"? */
 static bool wire_time_at(const char *s)
 {

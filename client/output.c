@@ -198,6 +198,8 @@ int print_object(struct ctl *c, const redisReply *r, enum ctl_object kind, const
 			show_ticket(c, r);
 		else if (kind == OBJ_MEMBER)
 			show_member(c, r);
+		else if (kind == OBJ_STATS)
+			show_stats(c, r);
 		else
 			show_pairs(c, r, kind);
 		return 0;
@@ -500,10 +502,9 @@ void show_pairs(struct ctl *c, const redisReply *r, enum ctl_object kind)
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
 		char safe[512];
-		bool pct = kind == OBJ_STATS && strncmp(k, "met_pct", 7) == 0;
 
-		printf("%s%-*s%s  %s%s\n", col(c, SGR_DIM), (int)w, k, col(c, SGR_RESET),
-		       *v ? fmt_sanitize(safe, sizeof safe, v) : "-", pct && *v ? "%" : "");
+		printf("%s%-*s%s  %s\n", col(c, SGR_DIM), (int)w, k, col(c, SGR_RESET),
+		       *v ? fmt_sanitize(safe, sizeof safe, v) : "-");
 	}
 }
 

@@ -167,6 +167,12 @@ void show_member(struct ctl *c, const redisReply *m);
 void show_pairs(struct ctl *c, const redisReply *r, enum ctl_object kind);
 void show_centres(struct ctl *c, const redisReply *list);
 
+/* figures.c: STATS and INFO for people. */
+void show_stats(struct ctl *c, const redisReply *r);
+/* The share met per tier, a bar of `width` each, into b. */
+void stats_tiers(struct ctl *c, struct sbuf *b, const redisReply *r, int width);
+void show_info(struct ctl *c, const char *text);
+
 /* A simple aligned table; cells are copied. */
 struct table {
 	size_t ncols, nrows, cap;

@@ -105,6 +105,13 @@ bool fmt_tz_known(const char *tz);
  */
 void fmt_times_in_text(struct sbuf *out, const char *text, const char *tz);
 
+/*
+ * A bar of width characters for a share in percent: '#' for the part met, '.'
+ * for the rest ("#######..." for 70); plain ASCII, so that any terminal and a
+ * pipe show it alike.
+ */
+void fmt_bar(char *out, size_t len, double pct, int width);
+
 /* Upper-case (or lower-case) ASCII letters of s in place: ids and names typed in any case. */
 char *str_fold(char *s, bool upper);
 

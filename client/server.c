@@ -86,11 +86,7 @@ static int info(struct ctl *c, const struct subcmd *sc, int argc, char **argv)
 	} else if (c->json) {
 		info_json(r->str);
 	} else {
-		for (const char *p = r->str; *p; p++)
-			if (*p != '\r')
-				putchar(*p);
-		if (r->len && r->str[r->len - 1] != '\n')
-			putchar('\n');
+		show_info(c, r->str);
 	}
 	freeReplyObject(r);
 	return rc;

@@ -69,10 +69,15 @@ static int product_name(struct ctl *c, const char *typed, const char **name, red
 	args_add(&a, typed);
 	rc = ctl_append(c, &a);
 	args_free(&a);
+	if (rc != 0 || (rc = ctl_read(c, &g)) != 0)
+		return rc;
+	if (g->type != REDIS_REPLY_ERROR || strncmp(g->str, "NOTFOUND", 8) != 0) {
+		freeReplyObject(g); /* known, or an error TICKET.OPEN will show */
+		return 0;
+	}
+	/* Only a name repaird does not know costs the whole catalogue. */
 	args_init(&a, "PRODUCT.LIST");
-	if (rc == 0 && (rc = ctl_append(c, &a)) == 0 && (rc = ctl_read(c, &g)) == 0 &&
-	    (rc = ctl_read(c, &l)) == 0 && g->type == REDIS_REPLY_ERROR &&
-	    strncmp(g->str, "NOTFOUND", 8) == 0 && l->type == REDIS_REPLY_ARRAY) {
+	if ((rc = ctl_call(c, &a, &l)) == 0 && l->type == REDIS_REPLY_ARRAY) {
 		for (size_t i = 0; i < l->elements; i++) {
 			if (l->element[i]->type == REDIS_REPLY_STRING &&
 			    fmt_same_name(l->element[i]->str, typed)) {
@@ -80,17 +85,16 @@ static int product_name(struct ctl *c, const char *typed, const char **name, red
 				n++;
 			}
 		}
-		if (n == 1) {
-			*name = found;
-			*keep = l;
-			l = NULL;
-		} else {
-			rc = ctl_error(c, g);
-		}
+	}
+	if (rc == 0 && n == 1) {
+		*name = found;
+		*keep = l;
+		l = NULL;
+	} else if (rc == 0) {
+		rc = ctl_error(c, g);
 	}
 	args_free(&a);
-	if (g)
-		freeReplyObject(g);
+	freeReplyObject(g);
 	if (l)
 		freeReplyObject(l);
 	return rc;

@@ -584,8 +584,11 @@ START_TEST(test_book_and_follow_a_repair)
 	/* stats and info, both forms. */
 	o = ctl("stats", "--centre", "DE-PSC-TEST", NULL);
 	expect_exit(o, 0);
-	expect_in(o->out, "closed");
-	expect_in(o->out, "100.0%");
+	/* A table: the counts, then the share met per tier with a bar. */
+	expect_in(o->out, "closed 1   met 1   missed 0   met 100.0%");
+	expect_in(o->out, "platinum      ####################  100.0%");
+	expect_in(o->out, "gold          (nothing closed)");
+	expect_not_in(o->out, "met_pct");
 	o = ctl("--json", "stats", "--since", "2026-11-01", "--until", "2026-12-31", NULL);
 	expect_exit(o, 0);
 	expect_json(o->out, '{');
@@ -594,9 +597,15 @@ START_TEST(test_book_and_follow_a_repair)
 	ck_assert_str_eq(jget(o->out, "met_pct_gold"), "null");
 	o = ctl("info", "tickets", NULL);
 	expect_exit(o, 0);
-	expect_in(o->out, "# Tickets");
-	expect_in(o->out, "tickets_total:1");
+	ck_assert_msg(strncmp(o->out, "Tickets\n", 8) == 0, "%s", o->out);
+	expect_in(o->out, "  tickets_total ");
+	expect_not_in(o->out, "tickets_total:");
 	expect_not_in(o->out, "\r");
+	o = ctl("info", "commandstats", NULL);
+	expect_exit(o, 0);
+	expect_in(o->out, "COMMAND");
+	expect_in(o->out, "calls");
+	expect_in(o->out, "\nTICKET.OPEN ");
 	o = ctl("--json", "info", NULL);
 	expect_exit(o, 0);
 	expect_json(o->out, '{');

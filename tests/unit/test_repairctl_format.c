@@ -360,6 +360,25 @@ START_TEST(test_error_hints)
 }
 END_TEST
 
+START_TEST(test_bar)
+{
+	char bar[32];
+
+	fmt_bar(bar, sizeof bar, 70.0, 10);
+	ck_assert_str_eq(bar, "#######...");
+	fmt_bar(bar, sizeof bar, 100.0, 10);
+	ck_assert_str_eq(bar, "##########");
+	fmt_bar(bar, sizeof bar, 0.0, 4);
+	ck_assert_str_eq(bar, "....");
+	fmt_bar(bar, sizeof bar, 66.7, 20); /* 13.34 rounds to 13 */
+	ck_assert_str_eq(bar, "#############.......");
+	fmt_bar(bar, sizeof bar, 140.0, 3); /* clamped */
+	ck_assert_str_eq(bar, "###");
+	fmt_bar(bar, 4, 50.0, 10); /* never past the buffer */
+	ck_assert_str_eq(bar, "###");
+}
+END_TEST
+
 START_TEST(test_arg_uint)
 {
 	uint64_t v;
@@ -503,6 +522,7 @@ static Suite *format_suite(void)
 	tcase_add_test(tc, test_times_in_text);
 	tcase_add_test(tc, test_forgiving_names);
 	tcase_add_test(tc, test_error_hints);
+	tcase_add_test(tc, test_bar);
 	tcase_add_test(tc, test_width_and_sanitize);
 	suite_add_tcase(s, tc);
 
