@@ -201,7 +201,7 @@ int print_object(struct ctl *c, const redisReply *r, enum ctl_object kind, const
 		else if (kind == OBJ_STATS)
 			show_stats(c, r);
 		else
-			show_pairs(c, r, kind);
+			show_pairs(c, r);
 		return 0;
 	}
 	sbuf_init(&b);
@@ -492,7 +492,7 @@ void show_member(struct ctl *c, const redisReply *m)
 	line(c, "queued", field_or(m, "queued", "0"));
 }
 
-void show_pairs(struct ctl *c, const redisReply *r, enum ctl_object kind)
+void show_pairs(struct ctl *c, const redisReply *r)
 {
 	size_t w = 0;
 

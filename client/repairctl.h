@@ -164,7 +164,7 @@ void show_ticket(struct ctl *c, const redisReply *t);
 void show_ticket_table(struct ctl *c, redisReply *const *tickets, size_t n);
 void show_history(struct ctl *c, const redisReply *ticket, const redisReply *hist);
 void show_member(struct ctl *c, const redisReply *m);
-void show_pairs(struct ctl *c, const redisReply *r, enum ctl_object kind);
+void show_pairs(struct ctl *c, const redisReply *r);
 void show_centres(struct ctl *c, const redisReply *list);
 
 /* figures.c: STATS and INFO for people. */
