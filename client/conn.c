@@ -517,6 +517,7 @@ void ctl_close(struct ctl *c)
 	free(c->centres);
 	c->centres = NULL;
 	c->ncentres = 0;
+	c->centres_loaded = 0; /* asked again on the next connection */
 }
 
 static int lost(struct ctl *c)

@@ -21,7 +21,7 @@ static const struct family {
 	const size_t *n;
 } families[] = {
         {ticket_cmds, &nticket_cmds}, {member_cmds, &nmember_cmds}, {loan_cmds, &nloan_cmds},
-        {server_cmds, &nserver_cmds}, {ref_cmds, &nref_cmds},
+        {server_cmds, &nserver_cmds}, {ref_cmds, &nref_cmds},       {board_cmds, &nboard_cmds},
 };
 #define NFAMILIES (sizeof families / sizeof families[0])
 

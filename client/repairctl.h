@@ -214,8 +214,9 @@ struct subcmd {
 };
 
 /* The subcommands of each noun file, for repairctl.c's table. */
-extern const struct subcmd ticket_cmds[], member_cmds[], loan_cmds[], ref_cmds[], server_cmds[];
-extern const size_t nticket_cmds, nmember_cmds, nloan_cmds, nref_cmds, nserver_cmds;
+extern const struct subcmd ticket_cmds[], member_cmds[], loan_cmds[], ref_cmds[], server_cmds[],
+        board_cmds[];
+extern const size_t nticket_cmds, nmember_cmds, nloan_cmds, nref_cmds, nserver_cmds, nboard_cmds;
 
 /* A usage error: the message, the subcommand's synopsis (sc may be NULL); EX_USAGE. */
 int usage_error(const struct subcmd *sc, const char *fmt, ...)
