@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "repairctl.h"
-#include "timeutil.h"
 #include "xmalloc.h"
 
 #define BOARD_INTERVAL 10 /* seconds between refreshes without --interval */
@@ -49,32 +48,10 @@ struct board {
 	struct sbuf out;      /* the screen being drawn */
 };
 
-/* A field's value, "" when the reply has none. */
-static const char *str(const redisReply *t, const char *name)
-{
-	const char *v = reply_field(t, name);
-
-	return v ? v : "";
-}
-
-static int64_t num(const redisReply *t, const char *name)
-{
-	const char *v = reply_field(t, name);
-
-	return v && *v ? strtoll(v, NULL, 10) : 0;
-}
-
-static bool flag(const redisReply *t, const char *name)
-{
-	const char *v = reply_field(t, name);
-
-	return v && strcmp(v, "1") == 0;
-}
-
 /* Where a state sorts: the clock runs (0), done and waiting for pickup (1), not here (2). */
 static int state_rank(const redisReply *t)
 {
-	const char *st = str(t, "state");
+	const char *st = field_or(t, "state", "");
 
 	return strcmp(st, "booked") == 0 ? 2 : strcmp(st, "ready") == 0 ? 1 : 0;
 }
@@ -87,13 +64,14 @@ static int by_urgency(const void *a, const void *b)
 {
 	const redisReply *x = *(redisReply *const *)a, *y = *(redisReply *const *)b;
 	int kx = state_rank(x), ky = state_rank(y);
-	int64_t rx = num(x, "remaining_seconds"), ry = num(y, "remaining_seconds");
+	int64_t rx = field_i64(x, "remaining_seconds"), ry = field_i64(y, "remaining_seconds");
 
 	if (kx != ky)
 		return kx < ky ? -1 : 1;
 	if (rx != ry)
 		return rx < ry ? -1 : 1;
-	return num(x, "id") < num(y, "id") ? -1 : num(x, "id") > num(y, "id");
+	return field_i64(x, "id") < field_i64(y, "id") ? -1
+	                                               : field_i64(x, "id") > field_i64(y, "id");
 }
 
 /* The first of this month in the centre's zone (the machine's without --centre). */
@@ -182,16 +160,18 @@ static void board_head(struct board *bd)
 	for (size_t s = 0; s < sizeof states / sizeof states[0]; s++) {
 		size_t k = 0;
 		for (size_t i = 0; i < bd->ts.n; i++)
-			k += strcmp(str(bd->ts.v[i], "state"), states[s]) == 0;
+			k += strcmp(field_or(bd->ts.v[i], "state", ""), states[s]) == 0;
 		if (k)
 			sbuf_printf(&l, "  %s %zu", states[s], k);
 	}
 	for (size_t i = 0; i < bd->ts.n; i++) {
 		if (state_rank(bd->ts.v[i]) == 1)
 			continue; /* ready: nothing left to risk */
-		breached += flag(bd->ts.v[i], "breached");
-		at_risk += flag(bd->ts.v[i], "at_risk") && !flag(bd->ts.v[i], "breached");
-		owed += flag(bd->ts.v[i], "loan_eligible") && !*str(bd->ts.v[i], "loan_state");
+		breached += field_flag(bd->ts.v[i], "breached");
+		at_risk +=
+		        field_flag(bd->ts.v[i], "at_risk") && !field_flag(bd->ts.v[i], "breached");
+		owed += field_flag(bd->ts.v[i], "loan_eligible") &&
+		        !*field_or(bd->ts.v[i], "loan_state", "");
 	}
 	sbuf_printf(&l, "   |  at risk %zu  breached %zu  loans owed %zu", at_risk, breached, owed);
 	board_line(bd, sbuf_str(&l), NULL);
@@ -212,40 +192,22 @@ static void board_head(struct board *bd)
 /* The cells of one ticket's row; returns the colour of the row (NULL: none). */
 static const char *ticket_cells(struct board *bd, const redisReply *t, char cells[][64])
 {
-	const char *met = reply_field(t, "met"), *loan = reply_field(t, "loan_state");
-	const char *centre = reply_field(t, "centre"), *deadline = reply_field(t, "deadline");
-	struct remaining_in in = {
-	        .state = reply_field(t, "state"),
-	        .remaining = num(t, "remaining_seconds"),
-	        .used = num(t, "used_seconds"),
-	        .target_days = num(t, "target_days"),
-	        .breached = flag(t, "breached"),
-	        .paused = flag(t, "paused"),
-	        .met = met && *met ? met[0] == '1' : -1,
-	};
-	int64_t when;
-	bool overdue;
+	const char *loan = loan_text(t), *sgr;
 
-	snprintf(cells[0], 64, "%s", str(t, "id"));
-	fmt_sanitize(cells[1], 64, str(t, "product"));
-	snprintf(cells[2], 64, "%s", *str(t, "member") ? str(t, "member") : "-");
-	snprintf(cells[3], 64, "%s", *str(t, "tier") ? str(t, "tier") : "-");
-	snprintf(cells[4], 64, "%s", in.state ? in.state : "-");
-	snprintf(cells[5], 64, "%s", flag(t, "fast_track") ? "FT" : "");
+	snprintf(cells[0], 64, "%s", field_or(t, "id", "?"));
+	fmt_sanitize(cells[1], 64, field_or(t, "product", "-"));
+	snprintf(cells[2], 64, "%s", field_or(t, "member", "-"));
+	snprintf(cells[3], 64, "%s", field_or(t, "tier", "-"));
+	snprintf(cells[4], 64, "%s", field_or(t, "state", "-"));
+	snprintf(cells[5], 64, "%s", field_flag(t, "fast_track") ? "FT" : "");
 	/* A loan owed is what the counter must act on: upper case. */
-	snprintf(cells[6], 64, "%s", loan && *loan ? loan : flag(t, "loan_eligible") ? "OWED" : "");
-	snprintf(cells[7], 64, "%s", flag(t, "priority") ? "PRIO" : ""); /* absent: 0 */
-	if (deadline && *deadline && time_parse(deadline, &when) == 0)
-		fmt_local_time(cells[8], 64, when, ctl_centre_tz(bd->c, centre));
-	else
-		snprintf(cells[8], 64, "-");
-	overdue = fmt_remaining(cells[9], 64, &in);
+	snprintf(cells[6], 64, "%s", strcmp(loan, "owed") == 0 ? "OWED" : loan);
+	snprintf(cells[7], 64, "%s", field_flag(t, "priority") ? "PRIO" : ""); /* absent: 0 */
+	centre_time(bd->c, reply_field(t, "deadline"), field_or(t, "centre", ""), cells[8], 64);
+	sgr = remaining_text(t, cells[9], 64);
 	if (state_rank(t) == 1)
-		return in.met == 1 ? SGR_GREEN
-		                   : NULL; /* done: the highlights are for what is not */
-	if (overdue || in.breached)
-		return SGR_RED;
-	return flag(t, "at_risk") ? SGR_YELLOW : NULL;
+		return strcmp(field_or(t, "met", ""), "1") == 0 ? SGR_GREEN : NULL; /* done */
+	return sgr;
 }
 
 /* The tickets as a table, as many as the screen holds. */

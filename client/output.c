@@ -37,21 +37,21 @@ const char *reply_field(const redisReply *r, const char *name)
 	return NULL;
 }
 
-static const char *field_or(const redisReply *r, const char *name, const char *dflt)
+const char *field_or(const redisReply *r, const char *name, const char *dflt)
 {
 	const char *v = reply_field(r, name);
 
 	return v && *v ? v : dflt;
 }
 
-static int64_t field_i64(const redisReply *r, const char *name)
+int64_t field_i64(const redisReply *r, const char *name)
 {
 	const char *v = reply_field(r, name);
 
 	return v && *v ? strtoll(v, NULL, 10) : 0;
 }
 
-static bool field_flag(const redisReply *r, const char *name)
+bool field_flag(const redisReply *r, const char *name)
 {
 	const char *v = reply_field(r, name);
 
@@ -241,8 +241,7 @@ void json_array(const redisReply *const *items, size_t n, enum ctl_object kind)
 
 /* ---- pieces of a ticket ------------------------------------------------------------- */
 
-/* An instant from the wire in the centre's local time with its zone; "-" when not set. */
-static void centre_time(struct ctl *c, const char *iso, const char *centre, char *out, size_t len)
+void centre_time(struct ctl *c, const char *iso, const char *centre, char *out, size_t len)
 {
 	int64_t t;
 
@@ -257,8 +256,7 @@ static void centre_time(struct ctl *c, const char *iso, const char *centre, char
 	fmt_local_time(out, len, t, ctl_centre_tz(c, centre));
 }
 
-/* REMAINING: returns the colour it deserves (NULL for none). */
-static const char *remaining_text(const redisReply *t, char *out, size_t len)
+const char *remaining_text(const redisReply *t, char *out, size_t len)
 {
 	const char *met = reply_field(t, "met");
 	struct remaining_in in = {
@@ -282,8 +280,7 @@ static const char *remaining_text(const redisReply *t, char *out, size_t len)
 	return NULL;
 }
 
-/* LOAN: "owed" (eligible, not handed out yet), "issued", "returned", or "". */
-static const char *loan_text(const redisReply *t)
+const char *loan_text(const redisReply *t)
 {
 	const char *st = field_or(t, "loan_state", "");
 

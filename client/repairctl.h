@@ -151,6 +151,18 @@ enum ctl_object { OBJ_TICKET, OBJ_MEMBER, OBJ_STATS, OBJ_CENTRE, OBJ_PRODUCT, OB
 
 /* The value of `name` in a field/value array reply, or NULL. */
 const char *reply_field(const redisReply *r, const char *name);
+/* The same, dflt when missing or empty; as a number (0); as a 0/1 flag. */
+const char *field_or(const redisReply *r, const char *name, const char *dflt);
+int64_t field_i64(const redisReply *r, const char *name);
+bool field_flag(const redisReply *r, const char *name);
+
+/* A ticket's pieces, the same in every view. */
+/* An instant from the wire in the centre's local time with its zone; "-" when not set. */
+void centre_time(struct ctl *c, const char *iso, const char *centre, char *out, size_t len);
+/* REMAINING (fmt_remaining); returns the colour it deserves (NULL for none). */
+const char *remaining_text(const redisReply *t, char *out, size_t len);
+/* LOAN: "owed" (eligible, not handed out yet), "issued", "returned", or "". */
+const char *loan_text(const redisReply *t);
 bool reply_is_pairs(const redisReply *r);
 
 /* JSON: a field/value array as an object, typed per kind of object (man page, JSON). */
