@@ -297,6 +297,22 @@ static int refuse_password(const struct subcmd *sc, int argc, char **argv)
 	return 0;
 }
 
+/* A subcommand that names an option the table lacks is the program's error: say so loudly. */
+static void opts_check(const struct subcmd *sc)
+{
+	for (const char *p = sc ? sc->opts : NULL; p && *p;) {
+		size_t k = strcspn(p, " "), i = 0;
+		while (i < NOPTS &&
+		       !(strlen(opt_table[i].name) == k && strncmp(opt_table[i].name, p, k) == 0))
+			i++;
+		if (i == NOPTS)
+			fatalx("repairctl %s%s%s: no option \"%.*s\" in the table", sc->noun,
+			       sc->verb ? " " : "", sc->verb ? sc->verb : "", (int)k, p);
+		p += k;
+		p += strspn(p, " ");
+	}
+}
+
 /* getopt_long's table and short option string for what sc takes. */
 static struct option *getopt_table(const struct subcmd *sc, char *shorts, size_t len)
 {
@@ -346,6 +362,7 @@ static int parse_opts(struct ctl *c, const struct subcmd *sc, int argc, char **a
 
 	if ((rc = refuse_password(sc, argc, argv)) != 0)
 		return rc;
+	opts_check(sc);
 	all = getopt_table(sc, shorts, sizeof shorts);
 	optind = 0; /* glibc: start afresh on this argv */
 	opterr = 0;

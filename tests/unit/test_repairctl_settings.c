@@ -206,6 +206,37 @@ START_TEST(test_command_line)
 }
 END_TEST
 
+/* The one option table: a subcommand's options by name, folded, typed, excluding. */
+START_TEST(test_option_table)
+{
+	static const struct subcmd list = {
+	        "ticket",      "list",  NULL, NULL, "centre state open closed all limit member",
+	        "ticket list", "test\n"};
+	char centre[] = "de-psc-x", state[] = "In_Repair"; /* folded in place, as argv is */
+	char *argv[] = {"list",    "--center", centre,  "--state", state,
+	                "--limit", "7",        "--all", NULL};
+	char *bad[] = {"list", "--open", "--closed", NULL};
+	char *member[] = {"list", "--member", "12x", NULL};
+	struct ctl c;
+	int first;
+
+	memset(&c, 0, sizeof c);
+	c.set.colour = c.cmdline.colour = -1;
+	ck_assert_int_eq(cli_parse(&c, &list, 8, argv, 0, 0, &first), 0);
+	ck_assert_str_eq(c.o.centre, "DE-PSC-X");
+	ck_assert_str_eq(c.o.state, "in_repair");
+	ck_assert_uint_eq(c.o.limit, 7);
+	ck_assert_str_eq(c.o.scope, "ALL");
+	ctl_done(&c);
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(cli_parse(&c, &list, 3, bad, 0, 0, &first), EX_USAGE);
+	ctl_done(&c);
+	memset(&c, 0, sizeof c);
+	ck_assert_int_eq(cli_parse(&c, &list, 3, member, 0, 0, &first), EX_USAGE);
+	ctl_done(&c);
+}
+END_TEST
+
 START_TEST(test_layers)
 {
 	struct ctl c;
@@ -272,6 +303,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_file_missing);
 	tcase_add_test(tc, test_environment);
 	tcase_add_test(tc, test_command_line);
+	tcase_add_test(tc, test_option_table);
 	tcase_add_test(tc, test_layers);
 	tcase_add_test(tc, test_password_layers);
 	suite_add_tcase(s, tc);
