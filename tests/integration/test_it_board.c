@@ -52,21 +52,27 @@ static bool have_tmux(void)
 	return system("command -v tmux >/dev/null 2>&1") == 0;
 }
 
-/* What the tmux pane shows now (static buffer). */
-static const char *capture(void)
+/* What the tmux pane shows now (static buffer); with its colours as escapes when `sgr`. */
+static const char *capture_as(bool sgr)
 {
 	static char screen[16384];
 	char cmd[256];
 	size_t n;
 	FILE *p;
 
-	snprintf(cmd, sizeof cmd, "%s capture-pane -p -t board 2>/dev/null", tmux);
+	snprintf(cmd, sizeof cmd, "%s capture-pane -p %s-t board 2>/dev/null", tmux,
+	         sgr ? "-e " : "");
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	n = fread(screen, 1, sizeof screen - 1, p);
 	screen[n] = '\0';
 	pclose(p);
 	return screen;
+}
+
+static const char *capture(void)
+{
+	return capture_as(false);
 }
 
 /* Wait up to 10 s for the pane to show `what`; returns the screen. */
@@ -116,6 +122,20 @@ static const char *line_of(const char *screen, int id)
 	}
 	ck_abort_msg("no row for ticket %d in:\n%s", id, screen);
 	return NULL;
+}
+
+/* The line of the screen that holds `what` (static buffer). */
+static const char *line_with(const char *screen, const char *what)
+{
+	static char line[1024];
+	const char *p = strstr(screen, what), *start, *end;
+
+	ck_assert_msg(p != NULL, "\"%s\" not on the screen:\n%s", what, screen);
+	for (start = p; start > screen && start[-1] != '\n'; start--)
+		;
+	end = p + strcspn(p, "\n");
+	snprintf(line, sizeof line, "%.*s", (int)(end - start), start);
+	return line;
 }
 
 static void open_ticket(const char *serial, const char *member, const char *received)
@@ -182,6 +202,10 @@ START_TEST(test_board_rows_resize_and_quit)
 	ck_assert_msg(strstr(line_of(s, 5), "not received") != NULL, "%s", s);
 	ck_assert_msg(strstr(s, "PRIO  ") != NULL, "%s", s); /* the column, no ticket marked */
 	ck_assert_msg(strstr(s, " CET") != NULL, "%s", s);   /* centre time, not the TZ=UTC */
+	/* The breached row is red; a row with time to spare is not. */
+	s = capture_as(true);
+	ck_assert_msg(strstr(line_with(s, "151335481"), "31m") != NULL, "ticket 1 not red:\n%s", s);
+	ck_assert_msg(strstr(line_with(s, "2026-12-07"), "31m") == NULL, "ticket 4 red:\n%s", s);
 
 	/* A smaller terminal (SIGWINCH): the rows that fit, and how many more. */
 	snprintf(cmd_line, sizeof cmd_line, "%s resize-window -t board -x 100 -y 8", tmux);
