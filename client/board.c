@@ -276,54 +276,73 @@ static void board_draw(struct board *bd)
 	fflush(stdout);
 }
 
-/* What the keyboard says: true to quit. */
-static bool board_key(void)
+/* What the keyboard says: 1 to quit, 0 nothing, -1 no more keyboard (end of input). */
+static int board_key(void)
 {
 	char buf[64];
 	ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
 
-	if (n <= 0)
-		return false;
-	return memchr(buf, 'q', (size_t)n) || memchr(buf, 'Q', (size_t)n);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	if (n == 0)
+		return -1;
+	return memchr(buf, 'q', (size_t)n) || memchr(buf, 'Q', (size_t)n) ? 1 : 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A refresh when it is due; a failed one keeps the last tickets, with the reason. */
+static void board_refresh(struct board *bd, int interval)
+{
+	int rc = board_fetch(bd);
+
+	bd->error[0] = '\0';
+	if (rc != 0) {
+		ctl_close(bd->c); /* connect afresh next time */
+		snprintf(bd->error, sizeof bd->error,
+		         "refresh failed (exit %d): retrying every %ds", rc, interval);
+	}
 }
 
 /*
- * The live loop: redraw, then wait for a key, a signal or the next refresh.
- * A failed refresh keeps the last tickets on the screen with the reason in
- * red, and is tried again: a wall screen should outlive a daemon restart.
+ * The live loop: redraw, then wait for a key, a signal or the next refresh
+ * (keys and resizes do not put the refresh off). A failed refresh is tried
+ * again at the next interval: a wall screen should outlive a daemon restart.
  */
 static int board_loop(struct board *bd, int sfd)
 {
 	int interval = (int)(bd->c->o.interval ? bd->c->o.interval : BOARD_INTERVAL);
 	struct pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {sfd, POLLIN, 0}};
 	struct signalfd_siginfo si;
+	int64_t due = now_ms() + interval * 1000;
 
 	for (;;) {
+		int64_t wait = due - now_ms();
 		int n;
 
 		board_draw(bd);
-		n = poll(p, 2, interval * 1000);
+		n = poll(p, 2, wait > 0 ? (int)wait : 0);
 		if (n < 0 && errno != EINTR)
 			return EX_OSERR;
-		if (n > 0 && (p[0].revents & (POLLIN | POLLHUP))) {
-			if (board_key())
+		if (n > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			int k = board_key();
+			if (k == 1)
 				return 0;
-			if (p[0].revents & POLLHUP)
+			if (k < 0)
 				p[0].fd = -1; /* no keyboard: signals only */
 		}
-		if (n > 0 && (p[1].revents & POLLIN)) {
-			if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si &&
-			    si.ssi_signo != SIGWINCH)
-				return 0;
-			continue; /* a resize: redraw what we have */
-		}
-		if (n == 0) {
-			int rc = board_fetch(bd);
-			if (rc != 0)
-				ctl_close(bd->c); /* connect afresh next time */
-			snprintf(bd->error, sizeof bd->error,
-			         rc ? "refresh failed (exit %d): retrying every %ds" : "", rc,
-			         interval);
+		if (n > 0 && (p[1].revents & POLLIN) &&
+		    read(sfd, &si, sizeof si) == (ssize_t)sizeof si && si.ssi_signo != SIGWINCH)
+			return 0; /* SIGINT, SIGTERM, SIGHUP; a resize only redraws */
+		if (now_ms() >= due) {
+			board_refresh(bd, interval);
+			due = now_ms() + interval * 1000;
 		}
 	}
 }
