@@ -253,26 +253,29 @@ int64_t fmt_day_seconds(int64_t target_days, int64_t used, int64_t remaining)
 
 void fmt_duration(char *out, size_t len, int64_t secs, int64_t day_seconds)
 {
-	int64_t d, h, m;
+	int64_t v[3];
+	static const char unit[3] = {'d', 'h', 'm'};
+	size_t n = 0;
 
 	if (secs < 0)
 		secs = -secs;
 	if (day_seconds <= 0)
 		day_seconds = FMT_DEFAULT_DAY_SECONDS;
-	d = secs / day_seconds;
-	secs -= d * day_seconds;
-	h = secs / 3600;
-	m = secs % 3600 / 60;
-	if (d > 0 && h > 0)
-		snprintf(out, len, "%lldd %lldh", (long long)d, (long long)h);
-	else if (d > 0)
-		snprintf(out, len, "%lldd", (long long)d);
-	else if (h > 0 && m > 0)
-		snprintf(out, len, "%lldh %lldm", (long long)h, (long long)m);
-	else if (h > 0)
-		snprintf(out, len, "%lldh", (long long)h);
-	else
-		snprintf(out, len, "%lldm", (long long)m);
+	v[0] = secs / day_seconds;
+	secs -= v[0] * day_seconds;
+	v[1] = secs / 3600;
+	v[2] = secs % 3600 / 60;
+	/* Every unit that is not zero, so that 1d 7h 59m does not read as 1d 7h. */
+	if (len)
+		out[0] = '\0';
+	for (int i = 0; i < 3; i++) {
+		if (v[i] == 0 || n >= len)
+			continue;
+		n += (size_t)snprintf(out + n, len - n, "%s%lld%c", n ? " " : "", (long long)v[i],
+		                      unit[i]);
+	}
+	if (n == 0)
+		snprintf(out, len, "0m");
 }
 
 bool fmt_remaining(char *out, size_t len, const struct remaining_in *in)
@@ -330,7 +333,7 @@ static void tz_restore(char *saved)
 }
 
 /* glibc takes an unknown zone name as UTC without a word: look for the file. */
-static bool tz_known(const char *tz)
+bool fmt_tz_known(const char *tz)
 {
 	char path[512];
 	const char *dir = getenv("TZDIR");
@@ -355,7 +358,7 @@ int fmt_local_time(char *out, size_t len, int64_t t, const char *tz)
 	char *saved;
 	int rc = 0;
 
-	if (tz == NULL || *tz == '\0' || !tz_known(tz)) {
+	if (tz == NULL || *tz == '\0' || !fmt_tz_known(tz)) {
 		rc = tz && *tz ? -1 : 0;
 		gmtime_r(&tt, &tm);
 		strftime(out, len, "%Y-%m-%d %H:%M UTC", &tm);
@@ -367,6 +370,84 @@ int fmt_local_time(char *out, size_t len, int64_t t, const char *tz)
 		out[0] = '\0';
 	tz_restore(saved);
 	return rc;
+}
+
+char *str_fold(char *s, bool upper)
+{
+	for (char *p = s; *p; p++)
+		*p = (char)(upper ? toupper((unsigned char)*p) : tolower((unsigned char)*p));
+	return s;
+}
+
+bool fmt_same_name(const char *a, const char *b)
+{
+	for (;;) {
+		while (isspace((unsigned char)*a))
+			a++;
+		while (isspace((unsigned char)*b))
+			b++;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b;
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return false;
+		a++;
+		b++;
+	}
+}
+
+void fmt_bar(char *out, size_t len, double pct, int width)
+{
+	int full;
+	size_t n = 0;
+
+	if (len == 0)
+		return;
+	if (pct < 0)
+		pct = 0;
+	if (pct > 100)
+		pct = 100;
+	full = (int)(pct * width / 100.0 + 0.5);
+	for (int i = 0; i < width && n + 1 < len; i++)
+		out[n++] = i < full ? '#' : '.';
+	out[n] = '\0';
+}
+
+/* Is s[0..20) a wire time "YYYY-MM-DDTHH:MM:SSZ"? */
+static bool wire_time_at(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+
+	for (size_t i = 0; i < sizeof shape - 1; i++) {
+		if (s[i] == '\0')
+			return false;
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != shape[i])
+			return false;
+	}
+	return true;
+}
+
+void fmt_times_in_text(struct sbuf *out, const char *text, const char *tz)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *q = p;
+		int64_t t;
+		char when[64], iso[21];
+
+		while (*q && !(isdigit((unsigned char)*q) && wire_time_at(q)))
+			q++;
+		sbuf_add(out, p, (size_t)(q - p));
+		if (*q == '\0')
+			break;
+		memcpy(iso, q, 20);
+		iso[20] = '\0';
+		if (time_parse(iso, &t) == 0 && fmt_local_time(when, sizeof when, t, tz) == 0)
+			sbuf_adds(out, when);
+		else
+			sbuf_adds(out, iso);
+		p = q + 20;
+	}
 }
 
 size_t fmt_width(const char *s)
@@ -402,9 +483,13 @@ static int two_digits(const char *s)
 	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-/* "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM[:SS]" without a zone, in the local TZ. */
-static int local_time_parse(const char *s, int64_t *out)
+/*
+ * "YYYY-MM-DD HH:MM[:SS]" or "YYYY-MM-DDTHH:MM[:SS]" without a zone, in zone tz
+ * (NULL: the process's TZ).
+ */
+static int local_time_parse(const char *s, const char *tz, int64_t *out)
 {
+	char *saved;
 	char date[11];
 	int32_t days;
 	int y, mo, d, hh, mm, ss = 0;
@@ -433,8 +518,11 @@ static int local_time_parse(const char *s, int64_t *out)
 	tm.tm_min = mm;
 	tm.tm_sec = ss;
 	tm.tm_isdst = -1; /* the zone's rules decide, daylight saving included */
+	saved = tz ? tz_set(tz) : NULL;
 	errno = 0;
 	t = mktime(&tm);
+	if (tz)
+		tz_restore(saved);
 	if (t == (time_t)-1 && errno != 0)
 		return -1;
 	*out = (int64_t)t;
@@ -442,6 +530,18 @@ static int local_time_parse(const char *s, int64_t *out)
 }
 
 int arg_time(const char *s, char out[21])
+{
+	return arg_time_in(s, NULL, out);
+}
+
+bool arg_time_is_local(const char *s)
+{
+	int64_t t;
+
+	return s && time_parse(s, &t) < 0 && local_time_parse(s, NULL, &t) == 0;
+}
+
+int arg_time_in(const char *s, const char *tz, char out[21])
 {
 	int64_t t;
 
@@ -451,7 +551,9 @@ int arg_time(const char *s, char out[21])
 		memcpy(out, "NOW", 4);
 		return 0;
 	}
-	if (time_parse(s, &t) == 0 || local_time_parse(s, &t) == 0) {
+	if (tz && !fmt_tz_known(tz))
+		return -1;
+	if (time_parse(s, &t) == 0 || local_time_parse(s, tz, &t) == 0) {
 		time_format(t, out);
 		return 0;
 	}
@@ -558,6 +660,50 @@ enum csv_status csv_split(const char *line, struct csv_row *row, char *err, size
 }
 
 /* ---- errors -------------------------------------------------------------------- */
+
+const char *error_for_people(const char *msg, char *out, size_t len)
+{
+	/* Protocol commands that repaird's sentences name, and what a person types instead. */
+	static const struct {
+		const char *wire, *person;
+	} names[] = {{" (see CENTRE.LIST)", ""}, {" (see PRODUCT.LIST)", ""}};
+	static const struct {
+		const char *word, *subject, *hint;
+	} hints[] = {
+	        {"NOTFOUND", "centre ", "see: repairctl centres"},
+	        {"NOTFOUND", "product ", "see: repairctl products TEXT"},
+	        {"NOTFOUND", "member ", "see: repairctl member set N --tier T --country CC"},
+	        {"NOTFOUND", "ticket ", "see: repairctl ticket list --all"},
+	        {"STATE", "loan", "see: repairctl ticket show ID (LOAN)"},
+	        {"STATE", "", "see: repairctl ticket history ID"},
+	        {"LIMIT", "", "see: repairctl member show N (in service, queued)"},
+	};
+	const char *p = msg;
+	size_t n = 0;
+
+	if (len == 0)
+		return NULL;
+	while (*p && n + 1 < len) {
+		size_t k = 0;
+		while (k < sizeof names / sizeof names[0] &&
+		       strncmp(p, names[k].wire, strlen(names[k].wire)) != 0)
+			k++;
+		if (k < sizeof names / sizeof names[0]) {
+			n += (size_t)snprintf(out + n, len - n, "%s", names[k].person);
+			p += strlen(names[k].wire);
+			continue;
+		}
+		out[n++] = *p++;
+	}
+	out[n < len ? n : len - 1] = '\0';
+	for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
+		size_t w = strlen(hints[i].word);
+		if (strncmp(msg, hints[i].word, w) == 0 && msg[w] == ' ' &&
+		    strstr(msg + w, hints[i].subject) != NULL)
+			return hints[i].hint;
+	}
+	return NULL;
+}
 
 int exit_code_for_error(const char *msg)
 {

@@ -37,21 +37,21 @@ const char *reply_field(const redisReply *r, const char *name)
 	return NULL;
 }
 
-static const char *field_or(const redisReply *r, const char *name, const char *dflt)
+const char *field_or(const redisReply *r, const char *name, const char *dflt)
 {
 	const char *v = reply_field(r, name);
 
 	return v && *v ? v : dflt;
 }
 
-static int64_t field_i64(const redisReply *r, const char *name)
+int64_t field_i64(const redisReply *r, const char *name)
 {
 	const char *v = reply_field(r, name);
 
 	return v && *v ? strtoll(v, NULL, 10) : 0;
 }
 
-static bool field_flag(const redisReply *r, const char *name)
+bool field_flag(const redisReply *r, const char *name)
 {
 	const char *v = reply_field(r, name);
 
@@ -185,10 +185,63 @@ void table_free(struct table *t)
 	table_init(t, 0);
 }
 
+/* ---- objects and arrays of them ---------------------------------------------------- */
+
+int print_object(struct ctl *c, const redisReply *r, enum ctl_object kind, const char *what)
+{
+	struct sbuf b;
+
+	if (!reply_is_pairs(r))
+		return ctl_unexpected(what, r);
+	if (!c->json) {
+		if (kind == OBJ_TICKET)
+			show_ticket(c, r);
+		else if (kind == OBJ_MEMBER)
+			show_member(c, r);
+		else if (kind == OBJ_STATS)
+			show_stats(c, r);
+		else
+			show_pairs(c, r);
+		return 0;
+	}
+	sbuf_init(&b);
+	json_object(&b, r, kind);
+	out_flush(&b);
+	sbuf_free(&b);
+	return 0;
+}
+
+int call_print(struct ctl *c, struct args *a, enum ctl_object kind)
+{
+	redisReply *r;
+	int rc = ctl_call(c, a, &r);
+
+	if (rc == 0) {
+		rc = print_object(c, r, kind, a->v[0]);
+		freeReplyObject(r);
+	}
+	args_free(a);
+	return rc;
+}
+
+void json_array(const redisReply *const *items, size_t n, enum ctl_object kind)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	sbuf_adds(&b, "[");
+	for (size_t i = 0; i < n; i++) {
+		sbuf_adds(&b, i ? ",\n  " : "\n  ");
+		json_object(&b, items[i], kind);
+	}
+	sbuf_adds(&b, n ? "\n]" : "]");
+	out_flush(&b);
+	sbuf_free(&b);
+}
+
 /* ---- pieces of a ticket ------------------------------------------------------------- */
 
-/* An instant from the wire in the centre's local time with its zone; "-" when not set. */
-static void centre_time(struct ctl *c, const char *iso, const char *centre, char *out, size_t len)
+void centre_time(struct ctl *c, const char *iso, const char *centre, char *out, size_t len)
 {
 	int64_t t;
 
@@ -203,8 +256,7 @@ static void centre_time(struct ctl *c, const char *iso, const char *centre, char
 	fmt_local_time(out, len, t, ctl_centre_tz(c, centre));
 }
 
-/* REMAINING: returns the colour it deserves (NULL for none). */
-static const char *remaining_text(const redisReply *t, char *out, size_t len)
+const char *remaining_text(const redisReply *t, char *out, size_t len)
 {
 	const char *met = reply_field(t, "met");
 	struct remaining_in in = {
@@ -228,8 +280,7 @@ static const char *remaining_text(const redisReply *t, char *out, size_t len)
 	return NULL;
 }
 
-/* LOAN: "owed" (eligible, not handed out yet), "issued", "returned", or "". */
-static const char *loan_text(const redisReply *t)
+const char *loan_text(const redisReply *t)
 {
 	const char *st = field_or(t, "loan_state", "");
 
@@ -286,6 +337,38 @@ static void line(struct ctl *c, const char *name, const char *value)
 	printf("%s\n", fmt_sanitize(buf, sizeof buf, value && *value ? value : "-"));
 }
 
+/*
+ * The parts ETA of a ticket awaiting parts, as a wire time: the `eta` field
+ * where repaird serves one, else the last "ETA <time>" its history recorded.
+ */
+static void ticket_eta(struct ctl *c, const redisReply *t, char *out, size_t len)
+{
+	const char *eta = reply_field(t, "eta");
+	struct args a;
+	redisReply *h;
+
+	out[0] = '\0';
+	if (eta && *eta) {
+		snprintf(out, len, "%s", eta);
+		return;
+	}
+	if (strcmp(field_or(t, "state", ""), "awaiting_parts") != 0 || !reply_field(t, "id"))
+		return;
+	args_init(&a, "TICKET.HISTORY");
+	args_add(&a, reply_field(t, "id"));
+	if (ctl_call(c, &a, &h) == 0) {
+		for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i < h->elements; i++) {
+			const redisReply *e = h->element[i];
+			const char *p;
+			if (e->type == REDIS_REPLY_ARRAY && e->elements == 4 &&
+			    e->element[3]->str && (p = strstr(e->element[3]->str, "ETA ")) != NULL)
+				snprintf(out, len, "%.20s", p + 4);
+		}
+		freeReplyObject(h);
+	}
+	args_free(&a);
+}
+
 void show_ticket(struct ctl *c, const redisReply *t)
 {
 	const char *centre = field_or(t, "centre", ""), *member = field_or(t, "member", "");
@@ -321,6 +404,11 @@ void show_ticket(struct ctl *c, const redisReply *t)
 	line(c, "received", when);
 	centre_time(c, reply_field(t, "deadline"), centre, when, sizeof when);
 	line(c, "deadline", when);
+	ticket_eta(c, t, buf, sizeof buf);
+	if (*buf) {
+		centre_time(c, buf, centre, when, sizeof when);
+		line(c, "parts ETA", when);
+	}
 	sgr = remaining_text(t, buf, sizeof buf);
 	label(c, "remaining");
 	printf("%s%s%s%s\n", sgr ? col(c, sgr) : "", buf, sgr ? col(c, SGR_RESET) : "",
@@ -360,15 +448,21 @@ void show_history(struct ctl *c, const redisReply *ticket, const redisReply *his
 		const redisReply *e = hist->element[i];
 		char when[64];
 		const char *cells[4];
+		struct sbuf detail;
 
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 4)
 			continue;
 		centre_time(c, e->element[0]->str, centre, when, sizeof when);
+		/* An ETA or a time in the detail is shown in the centre's zone too. */
+		sbuf_init(&detail);
+		fmt_times_in_text(&detail, e->element[3]->str ? e->element[3]->str : "",
+		                  ctl_centre_tz(c, centre));
 		cells[0] = when;
 		cells[1] = e->element[1]->str ? e->element[1]->str : "";
 		cells[2] = e->element[2]->str ? e->element[2]->str : "";
-		cells[3] = e->element[3]->str ? e->element[3]->str : "";
+		cells[3] = sbuf_str(&detail);
 		table_add_row(&tb, cells, NULL);
+		sbuf_free(&detail);
 	}
 	table_print(c, &tb);
 	table_free(&tb);
@@ -395,7 +489,7 @@ void show_member(struct ctl *c, const redisReply *m)
 	line(c, "queued", field_or(m, "queued", "0"));
 }
 
-void show_pairs(struct ctl *c, const redisReply *r, enum ctl_object kind)
+void show_pairs(struct ctl *c, const redisReply *r)
 {
 	size_t w = 0;
 
@@ -405,10 +499,9 @@ void show_pairs(struct ctl *c, const redisReply *r, enum ctl_object kind)
 	for (size_t i = 0; i + 1 < r->elements; i += 2) {
 		const char *k = r->element[i]->str, *v = r->element[i + 1]->str;
 		char safe[512];
-		bool pct = kind == OBJ_STATS && strncmp(k, "met_pct", 7) == 0;
 
-		printf("%s%-*s%s  %s%s\n", col(c, SGR_DIM), (int)w, k, col(c, SGR_RESET),
-		       *v ? fmt_sanitize(safe, sizeof safe, v) : "-", pct && *v ? "%" : "");
+		printf("%s%-*s%s  %s\n", col(c, SGR_DIM), (int)w, k, col(c, SGR_RESET),
+		       *v ? fmt_sanitize(safe, sizeof safe, v) : "-");
 	}
 }
 

@@ -1,8 +1,11 @@
 /*
- * repairctl: the service-centre workstation client. Shared by its three
- * files: repairctl.c (main, options, subcommands), conn.c (settings,
- * connecting, AUTH, commands, daemon errors -> exit codes) and output.c
- * (tables, ticket views, JSON, colour).
+ * repairctl: the service-centre workstation client. Shared by its files:
+ * repairctl.c (main, the table of subcommands, help), cli.c (the one option
+ * table, parsing, what every subcommand shares), one file per noun as the
+ * daemon's cmd-*.c (ticket.c, member.c with import.c, loan.c, ref.c,
+ * server.c), settings.c (settings file, environment), conn.c (connecting,
+ * AUTH, commands, daemon errors -> exit codes) and output.c (tables, ticket
+ * views, JSON, colour).
  *
  * All state lives in one struct ctl that main() owns and hands down. Exit
  * codes are sysexits.h's; a function that fails has already told the user why
@@ -14,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sysexits.h>
 
 #include <hiredis.h>
@@ -48,13 +52,31 @@ struct ctl_centre {
 	char *timezone;
 };
 
+/*
+ * Every option's value, common or a subcommand's: the one option table
+ * (cli.c) says which field each option sets. Strings point into argv.
+ */
+struct opts {
+	/* common to every subcommand */
+	const char *socket, *host, *user, *password_file, *config, *cacert, *tls_server_name;
+	uint64_t port;
+	bool tls, json, no_colour;
+	/* subcommands' own */
+	const char *centre, *product, *serial, *service, *member, *note, *eta, *at, *state;
+	const char *received; /* "" when --received came without a time */
+	const char *scope;    /* OPEN, CLOSED, ALL */
+	const char *tier, *country, *programme, *expires, *name;
+	const char *since, *until, *match, *cls, *tz;
+	bool registered, unlisted, at_risk, breached, fast_track;
+	uint64_t limit, interval;
+};
+
 struct ctl {
+	struct opts o;               /* the command line's options */
 	struct ctl_settings set;     /* the merged settings */
 	struct ctl_settings cmdline; /* what the command line gave */
-	const char *config_path;     /* --config, or NULL for the default place */
-	bool json;
-	bool no_colour; /* --no-color */
-	bool colour;    /* decided once the settings are known */
+	bool json;                   /* --json: o.json, kept here for the output code */
+	bool colour;                 /* decided once the settings are known */
 
 	redisContext *rc;
 	struct ctl_tls *tls; /* instead of rc with --tls: hiredis 0.14 has no TLS (conn.c) */
@@ -64,6 +86,20 @@ struct ctl {
 	size_t ncentres;
 	int centres_loaded; /* 0 not yet, 1 loaded, -1 could not */
 };
+
+/* ---- ticket.c -------------------------------------------------------------------- */
+
+/* Tickets from TICKET.LIST, paged through; v points into pages. */
+struct ticket_set {
+	redisReply **pages;
+	size_t npages;
+	redisReply **v;
+	size_t n;
+};
+
+/* Every ticket that c->o's filters (centre, member, state, scope, limit...) select. */
+int ticket_fetch(struct ctl *c, struct ticket_set *ts);
+void ticket_set_free(struct ticket_set *ts);
 
 /* ---- conn.c ---------------------------------------------------------------------- */
 
@@ -115,6 +151,18 @@ enum ctl_object { OBJ_TICKET, OBJ_MEMBER, OBJ_STATS, OBJ_CENTRE, OBJ_PRODUCT, OB
 
 /* The value of `name` in a field/value array reply, or NULL. */
 const char *reply_field(const redisReply *r, const char *name);
+/* The same, dflt when missing or empty; as a number (0); as a 0/1 flag. */
+const char *field_or(const redisReply *r, const char *name, const char *dflt);
+int64_t field_i64(const redisReply *r, const char *name);
+bool field_flag(const redisReply *r, const char *name);
+
+/* A ticket's pieces, the same in every view. */
+/* An instant from the wire in the centre's local time with its zone; "-" when not set. */
+void centre_time(struct ctl *c, const char *iso, const char *centre, char *out, size_t len);
+/* REMAINING (fmt_remaining); returns the colour it deserves (NULL for none). */
+const char *remaining_text(const redisReply *t, char *out, size_t len);
+/* LOAN: "owed" (eligible, not handed out yet), "issued", "returned", or "". */
+const char *loan_text(const redisReply *t);
 bool reply_is_pairs(const redisReply *r);
 
 /* JSON: a field/value array as an object, typed per kind of object (man page, JSON). */
@@ -128,8 +176,14 @@ void show_ticket(struct ctl *c, const redisReply *t);
 void show_ticket_table(struct ctl *c, redisReply *const *tickets, size_t n);
 void show_history(struct ctl *c, const redisReply *ticket, const redisReply *hist);
 void show_member(struct ctl *c, const redisReply *m);
-void show_pairs(struct ctl *c, const redisReply *r, enum ctl_object kind);
+void show_pairs(struct ctl *c, const redisReply *r);
 void show_centres(struct ctl *c, const redisReply *list);
+
+/* figures.c: STATS and INFO for people. */
+void show_stats(struct ctl *c, const redisReply *r);
+/* The share met per tier, a bar of `width` each, into b. */
+void stats_tiers(struct ctl *c, struct sbuf *b, const redisReply *r, int width);
+void show_info(struct ctl *c, const char *text);
 
 /* A simple aligned table; cells are copied. */
 struct table {
@@ -151,5 +205,62 @@ const char *col(const struct ctl *c, const char *sgr);
 #define SGR_GREEN  "\033[32m"
 #define SGR_DIM    "\033[2m"
 #define SGR_RESET  "\033[0m"
+
+/* ---- cli.c: options and what every subcommand shares -------------------------------- */
+
+#define HELP_SHOWN    (-1) /* --help was printed: exit 0 */
+#define CLI_MAIN_HELP (-2) /* --help before any subcommand */
+#define CLI_VERSION   (-3) /* --version */
+
+struct subcmd;
+typedef int (*run_fn)(struct ctl *c, const struct subcmd *sc, int argc, char **argv);
+
+struct subcmd {
+	const char *noun;
+	const char *verb; /* NULL: the noun is the whole command */
+	run_fn run;
+	const char *arg;  /* a fixed argument: the state of a `ticket receive`-style shortcut */
+	const char *opts; /* its own options, by name, space-separated (cli.c's table) */
+	const char *synopsis;
+	const char *help;
+};
+
+/* The subcommands of each noun file, for repairctl.c's table. */
+extern const struct subcmd ticket_cmds[], member_cmds[], loan_cmds[], ref_cmds[], server_cmds[],
+        board_cmds[];
+extern const size_t nticket_cmds, nmember_cmds, nloan_cmds, nref_cmds, nserver_cmds, nboard_cmds;
+
+/* A usage error: the message, the subcommand's synopsis (sc may be NULL); EX_USAGE. */
+int usage_error(const struct subcmd *sc, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+/* The options before the subcommand: 0, CLI_MAIN_HELP, CLI_VERSION, or an exit code. */
+int cli_parse_global(struct ctl *c, int argc, char **argv, int *first);
+/*
+ * A subcommand's own options (sc->opts) and the common ones, mixed with
+ * operands; then the settings are merged. On success *first is the index of the
+ * first operand and there are between min and max operands. Returns 0,
+ * HELP_SHOWN, or an exit code.
+ */
+int cli_parse(struct ctl *c, const struct subcmd *sc, int argc, char **argv, int min, int max,
+              int *first);
+void cli_print_help(const struct subcmd *sc);
+/* A ticket id or membership number operand: 0, or EX_USAGE after a message. */
+int cli_ticket_id(const struct subcmd *sc, const char *s);
+int cli_member_number(const struct subcmd *sc, const char *s);
+/* The common options' help, generated from the option table. */
+void cli_common_help(FILE *f);
+/*
+ * A typed time -> what repaird takes (arg_time_in): a local time is in --tz,
+ * else in tz (the centre's; NULL: this machine's). 0, or EX_USAGE after a
+ * message naming opt.
+ */
+int cli_time(struct ctl *c, const struct subcmd *sc, const char *opt, const char *s, const char *tz,
+             char out[21]);
+/* Print one object reply (a ticket, a member, stats) as a view or as JSON. */
+int print_object(struct ctl *c, const redisReply *r, enum ctl_object kind, const char *what);
+/* Run a command whose reply is one object, print it, free the words. */
+int call_print(struct ctl *c, struct args *a, enum ctl_object kind);
+/* Print an array of objects as one JSON array. */
+void json_array(const redisReply *const *items, size_t n, enum ctl_object kind);
 
 #endif

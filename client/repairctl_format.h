@@ -7,7 +7,7 @@
  *
  * No sockets, no daemon, no output: everything here is unit-tested on its own
  * (tests/unit/test_repairctl_format.c). The only process state touched is TZ,
- * by fmt_local_time() and arg_time() (the local zone), and it is restored.
+ * by fmt_local_time() and arg_time_in() (a zone's rules), and it is restored.
  */
 #ifndef REPAIRD_REPAIRCTL_FORMAT_H
 #define REPAIRD_REPAIRCTL_FORMAT_H
@@ -68,8 +68,9 @@ void json_add_value(struct sbuf *b, enum json_kind kind, const char *s, size_t l
 int64_t fmt_day_seconds(int64_t target_days, int64_t used, int64_t remaining);
 
 /*
- * A length of business time: "1d 3h", "2d", "4h 20m", "15m", "0m" (a day is
- * day_seconds long; at most two units, the larger first; seconds dropped).
+ * A length of business time: "1d 7h 59m", "2d", "1d 5m", "4h 20m", "15m", "0m"
+ * (a day is day_seconds long; every unit that is not zero, the larger first;
+ * seconds dropped).
  */
 void fmt_duration(char *out, size_t len, int64_t secs, int64_t day_seconds);
 
@@ -83,7 +84,7 @@ struct remaining_in {
 	int met;               /* met: 1, 0, or -1 while not ready */
 };
 /*
- * "1d 3h left", "4h left, paused", "BREACHED 4h ago", "not received", "met",
+ * "1d 7h 59m left", "4h left, paused", "BREACHED 2h 10m ago", "not received", "met",
  * "missed", "cancelled". Returns true when the ticket is overdue (for colour).
  */
 bool fmt_remaining(char *out, size_t len, const struct remaining_in *in);
@@ -94,6 +95,28 @@ bool fmt_remaining(char *out, size_t len, const struct remaining_in *in);
  * holds the UTC time with "UTC").
  */
 int fmt_local_time(char *out, size_t len, int64_t t, const char *tz);
+
+/* Is tz a zone this machine knows (a file under TZDIR or /usr/share/zoneinfo, or UTC)? */
+bool fmt_tz_known(const char *tz);
+
+/*
+ * Append text with every wire time in it ("2026-12-04T12:00:00Z", as history
+ * details carry them) written as fmt_local_time() writes it in zone tz.
+ */
+void fmt_times_in_text(struct sbuf *out, const char *text, const char *tz);
+
+/*
+ * A bar of width characters for a share in percent: '#' for the part met, '.'
+ * for the rest ("#######..." for 70); plain ASCII, so that any terminal and a
+ * pipe show it alike.
+ */
+void fmt_bar(char *out, size_t len, double pct, int width);
+
+/* Upper-case (or lower-case) ASCII letters of s in place: ids and names typed in any case. */
+char *str_fold(char *s, bool upper);
+
+/* Do two product names match ignoring case and blanks ("eos r5" = "EOS R5" = "EOSR5")? */
+bool fmt_same_name(const char *a, const char *b);
 
 /* Display width of UTF-8 text in a terminal (code points; bytes of bad UTF-8 count one). */
 size_t fmt_width(const char *s);
@@ -114,6 +137,10 @@ char *fmt_sanitize(char *out, size_t len, const char *s);
  * is none of these.
  */
 int arg_time(const char *s, char out[21]);
+/* The same, a local time taken in zone tz (NULL: TZ); -1 also when tz is unknown. */
+int arg_time_in(const char *s, const char *tz, char out[21]);
+/* Is s a local time without a zone (the form whose meaning depends on a zone)? */
+bool arg_time_is_local(const char *s);
 
 /* A strictly positive decimal integer that fits in uint32 (ids, limits). */
 int arg_uint(const char *s, uint64_t *out);
@@ -149,5 +176,13 @@ void csv_row_free(struct csv_row *row);
  * EX_SOFTWARE.
  */
 int exit_code_for_error(const char *msg);
+
+/*
+ * An error reply of repaird for a person: out is the message without the
+ * protocol's own pointers ("(see CENTRE.LIST)"); the return value is a hint
+ * that names the repairctl command to look with ("see: repairctl centres"),
+ * or NULL.
+ */
+const char *error_for_people(const char *msg, char *out, size_t len);
 
 #endif

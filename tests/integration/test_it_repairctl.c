@@ -20,318 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "ctl_run.h"
 
 static struct daemon d;
 static redisContext *rc;
 
 /* ---- running repairctl ---------------------------------------------------------- */
-
-struct out {
-	int status; /* exit code, or 128 + signal */
-	char *out;  /* stdout */
-	char *err;  /* stderr */
-};
-
-#define MAX_RUNS 256
-static struct out runs[MAX_RUNS];
-static int nruns;
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	ck_assert_ptr_nonnull(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-/*
- * Run repairctl with argv (NULL-terminated), stdin from `input` (NULL: none),
- * extra environment "K=V" strings, and, when `sock`, "-s <the daemon's socket>"
- * first. The child's environment is clean: no REPAIRCTL_*, no NO_COLOR, HOME in
- * the test directory (no ~/.config/repairctl.conf), TZ=Europe/Berlin.
- */
-static struct out *run_argv(const char *input, const char *const *env, bool sock,
-                            const char *const *args)
-{
-	const char *bin = getenv("REPAIRCTL_BIN");
-	char outp[256], errp[256], inp[256];
-	const char *argv[64];
-	struct out *o;
-	int argc = 0, status;
-	pid_t pid;
-
-	ck_assert_int_lt(nruns, MAX_RUNS);
-	o = &runs[nruns++];
-	snprintf(outp, sizeof outp, "%s/ctl.out", d.dir);
-	snprintf(errp, sizeof errp, "%s/ctl.err", d.dir);
-	snprintf(inp, sizeof inp, "%s/ctl.in", d.dir);
-	if (input) {
-		FILE *f = fopen(inp, "w");
-		ck_assert_ptr_nonnull(f);
-		fputs(input, f);
-		fclose(f);
-	}
-	argv[argc++] = bin ? bin : "build/repairctl";
-	if (sock) {
-		argv[argc++] = "-s";
-		argv[argc++] = d.sock;
-	}
-	for (int i = 0; args[i] && argc < 63; i++)
-		argv[argc++] = args[i];
-	argv[argc] = NULL;
-
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int in = open(input ? inp : "/dev/null", O_RDONLY);
-		int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(in, 0);
-		dup2(out, 1);
-		dup2(err, 2);
-		unsetenv("REPAIRCTL_SOCKET");
-		unsetenv("REPAIRCTL_HOST");
-		unsetenv("REPAIRCTL_PORT");
-		unsetenv("REPAIRCTL_USER");
-		unsetenv("REPAIRCTL_PASSWORD");
-		unsetenv("REPAIRCTL_TLS");
-		unsetenv("REPAIRCTL_CACERT");
-		unsetenv("REPAIRCTL_TLS_SERVER_NAME");
-		unsetenv("XDG_CONFIG_HOME");
-		unsetenv("NO_COLOR");
-		setenv("HOME", d.dir, 1);
-		setenv("TZ", "Europe/Berlin", 1);
-		for (int i = 0; env && env[i]; i++)
-			putenv((char *)env[i]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	o->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	o->out = slurp(outp);
-	o->err = slurp(errp);
-	return o;
-}
-
-static struct out *run_va(const char *input, const char *const *env, bool sock, const char *first,
-                          va_list ap)
-{
-	const char *args[60];
-	int n = 0;
-
-	for (const char *a = first; a && n < 59; a = va_arg(ap, const char *))
-		args[n++] = a;
-	args[n] = NULL;
-	return run_argv(input, env, sock, args);
-}
-
-/* repairctl -s <socket> args... */
-static struct out *ctl(const char *first, ...)
-{
-	struct out *o;
-	va_list ap;
-
-	va_start(ap, first);
-	o = run_va(NULL, NULL, true, first, ap);
-	va_end(ap);
-	return o;
-}
-
-/* repairctl args... (no socket given: for TCP, env and config tests) */
-static struct out *ctl_raw(const char *const *env, const char *first, ...)
-{
-	struct out *o;
-	va_list ap;
-
-	va_start(ap, first);
-	o = run_va(NULL, env, false, first, ap);
-	va_end(ap);
-	return o;
-}
-
-static struct out *ctl_in(const char *input, const char *first, ...)
-{
-	struct out *o;
-	va_list ap;
-
-	va_start(ap, first);
-	o = run_va(input, NULL, true, first, ap);
-	va_end(ap);
-	return o;
-}
-
-static void expect_exit(const struct out *o, int code)
-{
-	ck_assert_msg(o->status == code, "exit %d, expected %d\nstdout:\n%s\nstderr:\n%s",
-	              o->status, code, o->out, o->err);
-}
-
-static void expect_in(const char *text, const char *what)
-{
-	ck_assert_msg(strstr(text, what) != NULL, "\"%s\" not in:\n%s", what, text);
-}
-
-static void expect_not_in(const char *text, const char *what)
-{
-	ck_assert_msg(strstr(text, what) == NULL, "\"%s\" unexpectedly in:\n%s", what, text);
-}
-
-/* ---- a small JSON validator ------------------------------------------------------- */
-
-static const char *j_value(const char *p, int depth);
-
-static const char *j_ws(const char *p)
-{
-	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-		p++;
-	return p;
-}
-
-static const char *j_string(const char *p)
-{
-	if (*p++ != '"')
-		return NULL;
-	while (*p != '"') {
-		if ((unsigned char)*p < 0x20)
-			return NULL; /* raw control characters (and the end) are not allowed */
-		if (*p == '\\') {
-			p++;
-			if (*p == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!isxdigit((unsigned char)p[i]))
-						return NULL;
-				p += 4;
-			} else if (*p == '\0' || strchr("\"\\/bfnrt", *p) == NULL) {
-				return NULL;
-			}
-		}
-		p++;
-	}
-	return p + 1;
-}
-
-static const char *j_digits(const char *p)
-{
-	if (!isdigit((unsigned char)*p))
-		return NULL;
-	while (isdigit((unsigned char)*p))
-		p++;
-	return p;
-}
-
-static const char *j_number(const char *p)
-{
-	if (*p == '-')
-		p++;
-	if (*p == '0')
-		p++;
-	else if ((p = j_digits(p)) == NULL)
-		return NULL;
-	if (*p == '.' && (p = j_digits(p + 1)) == NULL)
-		return NULL;
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		p = j_digits(p);
-	}
-	return p;
-}
-
-static const char *j_members(const char *p, int depth, char close, bool object)
-{
-	p = j_ws(p);
-	if (*p == close)
-		return p + 1;
-	for (;;) {
-		p = j_ws(p);
-		if (object) {
-			if ((p = j_string(p)) == NULL)
-				return NULL;
-			p = j_ws(p);
-			if (*p++ != ':')
-				return NULL;
-		}
-		if ((p = j_value(p, depth + 1)) == NULL)
-			return NULL;
-		p = j_ws(p);
-		if (*p == ',')
-			p++;
-		else if (*p == close)
-			return p + 1;
-		else
-			return NULL;
-	}
-}
-
-static const char *j_value(const char *p, int depth)
-{
-	p = j_ws(p);
-	if (depth > 32)
-		return NULL;
-	switch (*p) {
-	case '{':
-		return j_members(p + 1, depth, '}', true);
-	case '[':
-		return j_members(p + 1, depth, ']', false);
-	case '"':
-		return j_string(p);
-	case 't':
-		return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
-	case 'f':
-		return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
-	case 'n':
-		return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
-	default:
-		return j_number(p);
-	}
-}
-
-/* Exactly one JSON value, of the kind that starts with `open` ('{' or '['). */
-static void expect_json(const char *text, char open)
-{
-	const char *end = j_value(text, 0);
-
-	ck_assert_msg(j_ws(text)[0] == open, "JSON should start with %c:\n%s", open, text);
-	ck_assert_msg(end != NULL && *j_ws(end) == '\0', "not valid JSON:\n%s", text);
-}
-
-/* The JSON value text of "key" (first occurrence), copied to a static buffer. */
-static const char *jget(const char *json, const char *key)
-{
-	static char buf[256];
-	char pat[80];
-	const char *p, *end;
-
-	snprintf(pat, sizeof pat, "\"%s\": ", key);
-	p = strstr(json, pat);
-	ck_assert_msg(p != NULL, "no %s in %s", pat, json);
-	p += strlen(pat);
-	end = *p == '"' ? j_string(p) : p + strcspn(p, ",}]\n");
-	ck_assert_ptr_nonnull(end);
-	snprintf(buf, sizeof buf, "%.*s", (int)(end - p), p);
-	return buf;
-}
-
-static int count_in(const char *text, const char *what)
-{
-	int n = 0;
-
-	for (const char *p = text; (p = strstr(p, what)) != NULL; p += strlen(what))
-		n++;
-	return n;
-}
 
 /* ---- fixture -------------------------------------------------------------------- */
 
@@ -342,16 +36,12 @@ static void setup(void)
 	ck_assert_msg(daemon_start(&d, NULL, NULL) == 0, "repaird did not start:\n%s",
 	              daemon_log(&d));
 	rc = daemon_connect(&d);
-	nruns = 0;
+	ctl_run_begin(&d);
 }
 
 static void teardown(void)
 {
-	for (int i = 0; i < nruns; i++) {
-		free(runs[i].out);
-		free(runs[i].err);
-	}
-	nruns = 0;
+	ctl_run_end();
 	if (rc)
 		redisFree(rc);
 	rc = NULL;
@@ -572,8 +262,11 @@ START_TEST(test_book_and_follow_a_repair)
 	/* stats and info, both forms. */
 	o = ctl("stats", "--centre", "DE-PSC-TEST", NULL);
 	expect_exit(o, 0);
-	expect_in(o->out, "closed");
-	expect_in(o->out, "100.0%");
+	/* A table: the counts, then the share met per tier with a bar. */
+	expect_in(o->out, "closed 1   met 1   missed 0   met 100.0%");
+	expect_in(o->out, "platinum      ####################  100.0%");
+	expect_in(o->out, "gold          (nothing closed)");
+	expect_not_in(o->out, "met_pct");
 	o = ctl("--json", "stats", "--since", "2026-11-01", "--until", "2026-12-31", NULL);
 	expect_exit(o, 0);
 	expect_json(o->out, '{');
@@ -582,9 +275,15 @@ START_TEST(test_book_and_follow_a_repair)
 	ck_assert_str_eq(jget(o->out, "met_pct_gold"), "null");
 	o = ctl("info", "tickets", NULL);
 	expect_exit(o, 0);
-	expect_in(o->out, "# Tickets");
-	expect_in(o->out, "tickets_total:1");
+	ck_assert_msg(strncmp(o->out, "Tickets\n", 8) == 0, "%s", o->out);
+	expect_in(o->out, "  tickets_total ");
+	expect_not_in(o->out, "tickets_total:");
 	expect_not_in(o->out, "\r");
+	o = ctl("info", "commandstats", NULL);
+	expect_exit(o, 0);
+	expect_in(o->out, "COMMAND");
+	expect_in(o->out, "calls");
+	expect_in(o->out, "\nTICKET.OPEN ");
 	o = ctl("--json", "info", NULL);
 	expect_exit(o, 0);
 	expect_json(o->out, '{');

@@ -116,8 +116,10 @@ START_TEST(test_duration)
 	ck_assert_str_eq(buf, "1d 3h");
 	fmt_duration(buf, sizeof buf, 2 * day, day);
 	ck_assert_str_eq(buf, "2d");
-	fmt_duration(buf, sizeof buf, 2 * day + 59 * 60, day); /* minutes under a day's hour go */
-	ck_assert_str_eq(buf, "2d");
+	fmt_duration(buf, sizeof buf, 2 * day + 59 * 60, day); /* the minutes stay */
+	ck_assert_str_eq(buf, "2d 59m");
+	fmt_duration(buf, sizeof buf, day + 7 * 3600 + 59 * 60 + 59, day);
+	ck_assert_str_eq(buf, "1d 7h 59m");
 	fmt_duration(buf, sizeof buf, 4 * 3600 + 20 * 60, day);
 	ck_assert_str_eq(buf, "4h 20m");
 	fmt_duration(buf, sizeof buf, 4 * 3600, day);
@@ -171,6 +173,12 @@ START_TEST(test_remaining_texts)
 	                 "1d 3h left");
 	ck_assert(!overdue);
 	ck_assert_str_eq(remaining("in_repair", 45 * 60, false, false, -1, NULL), "45m left");
+	/* As a person reads it: the minutes of a day and some hours count too. */
+	ck_assert_str_eq(
+	        remaining("received", 8 * 3600 + 7 * 3600 + 59 * 60, false, false, -1, NULL),
+	        "1d 7h 59m left");
+	ck_assert_str_eq(remaining("in_repair", -(2 * 3600 + 10 * 60), true, false, -1, NULL),
+	                 "BREACHED 2h 10m ago");
 	ck_assert_str_eq(remaining("awaiting_customer", 9 * 3600, false, true, -1, NULL),
 	                 "1d 1h left, paused");
 	ck_assert_str_eq(remaining("awaiting_parts", -4 * 3600, true, false, -1, &overdue),
@@ -263,6 +271,111 @@ START_TEST(test_arg_time)
 	ck_assert_int_eq(arg_time("2026-11-23 10:30 ", out), -1);
 	ck_assert_int_eq(arg_time("2026-11-23x10:30", out), -1);
 	ck_assert_int_eq(arg_time(NULL, out), -1);
+}
+END_TEST
+
+/* A local time in a named zone, whatever the process's TZ says. */
+START_TEST(test_arg_time_in_zone)
+{
+	static const char *const process_zones[] = {"UTC", "America/New_York", "Asia/Tokyo"};
+	char out[21];
+
+	for (size_t i = 0; i < 3; i++) {
+		setenv("TZ", process_zones[i], 1);
+		tzset();
+		ck_assert_int_eq(arg_time_in("2026-11-23 09:30", "Europe/Berlin", out), 0);
+		ck_assert_str_eq(out, "2026-11-23T08:30:00Z");
+		ck_assert_int_eq(arg_time_in("2026-07-01 09:30", "Europe/Berlin", out), 0);
+		ck_assert_str_eq(out, "2026-07-01T07:30:00Z"); /* summer time */
+		/* A time with its zone or NOW is what it says. */
+		ck_assert_int_eq(arg_time_in("2026-11-23T09:30:00Z", "Europe/Berlin", out), 0);
+		ck_assert_str_eq(out, "2026-11-23T09:30:00Z");
+		ck_assert_str_eq(getenv("TZ"), process_zones[i]); /* restored */
+	}
+	ck_assert_int_eq(arg_time_in("2026-11-23 09:30", "Mars/Base", out), -1);
+	ck_assert(arg_time_is_local("2026-11-23 09:30"));
+	ck_assert(!arg_time_is_local("2026-11-23T09:30:00Z"));
+	ck_assert(!arg_time_is_local("NOW"));
+	unsetenv("TZ");
+	tzset();
+}
+END_TEST
+
+START_TEST(test_times_in_text)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	fmt_times_in_text(&b, "diagnosing -> awaiting_parts, ETA 2026-12-04T12:00:00Z: lens",
+	                  "Europe/Berlin");
+	ck_assert_str_eq(sbuf_str(&b),
+	                 "diagnosing -> awaiting_parts, ETA 2026-12-04 13:00 CET: lens");
+	sbuf_reset(&b);
+	fmt_times_in_text(&b, "2026-07-01T10:00:00Z and 2026-07-01T10:00:00", "America/New_York");
+	ck_assert_str_eq(sbuf_str(&b), "2026-07-01 06:00 EDT and 2026-07-01T10:00:00");
+	sbuf_reset(&b);
+	fmt_times_in_text(&b, "no times, 2026 -", "UTC");
+	ck_assert_str_eq(sbuf_str(&b), "no times, 2026 -");
+	sbuf_free(&b);
+}
+END_TEST
+
+START_TEST(test_forgiving_names)
+{
+	char s[] = "de-Psc-willich";
+
+	ck_assert_str_eq(str_fold(s, true), "DE-PSC-WILLICH");
+	ck_assert_str_eq(str_fold(s, false), "de-psc-willich");
+	ck_assert(fmt_same_name("eos r5", "EOS R5"));
+	ck_assert(fmt_same_name("EOSR5", "EOS R5"));
+	ck_assert(fmt_same_name(" EOS  R5 ", "EOS R5"));
+	ck_assert(!fmt_same_name("EOS R", "EOS R5"));
+	ck_assert(!fmt_same_name("EOS R5 C", "EOS R5"));
+	ck_assert(!fmt_same_name("", "EOS R5"));
+}
+END_TEST
+
+/* repaird's sentences point at protocol commands; a person is pointed at repairctl's. */
+START_TEST(test_error_hints)
+{
+	char out[256];
+	const char *hint;
+
+	hint = error_for_people("NOTFOUND centre \"XX\": no such centre (see CENTRE.LIST)", out,
+	                        sizeof out);
+	ck_assert_str_eq(out, "NOTFOUND centre \"XX\": no such centre");
+	ck_assert_str_eq(hint, "see: repairctl centres");
+	hint = error_for_people("NOTFOUND product \"EOS\": not in the catalogue; closest: EOS R",
+	                        out, sizeof out);
+	ck_assert_str_eq(hint, "see: repairctl products TEXT");
+	ck_assert_str_eq(out, "NOTFOUND product \"EOS\": not in the catalogue; closest: EOS R");
+	hint = error_for_people("NOTFOUND ticket 9: no such ticket", out, sizeof out);
+	ck_assert_str_eq(hint, "see: repairctl ticket list --all");
+	hint = error_for_people("INVALID serial \"AB 12\": letters and digits only", out,
+	                        sizeof out);
+	ck_assert_ptr_null(hint);
+	/* A short buffer still ends in NUL. */
+	error_for_people("NOTFOUND centre \"XX\": no such centre (see CENTRE.LIST)", out, 8);
+	ck_assert_str_eq(out, "NOTFOUN");
+}
+END_TEST
+
+START_TEST(test_bar)
+{
+	char bar[32];
+
+	fmt_bar(bar, sizeof bar, 70.0, 10);
+	ck_assert_str_eq(bar, "#######...");
+	fmt_bar(bar, sizeof bar, 100.0, 10);
+	ck_assert_str_eq(bar, "##########");
+	fmt_bar(bar, sizeof bar, 0.0, 4);
+	ck_assert_str_eq(bar, "....");
+	fmt_bar(bar, sizeof bar, 66.7, 20); /* 13.34 rounds to 13 */
+	ck_assert_str_eq(bar, "#############.......");
+	fmt_bar(bar, sizeof bar, 140.0, 3); /* clamped */
+	ck_assert_str_eq(bar, "###");
+	fmt_bar(bar, 4, 50.0, 10); /* never past the buffer */
+	ck_assert_str_eq(bar, "###");
 }
 END_TEST
 
@@ -405,6 +518,11 @@ static Suite *format_suite(void)
 	tcase_add_test(tc, test_local_time_restores_tz);
 	tcase_add_test(tc, test_arg_time);
 	tcase_add_test(tc, test_arg_uint);
+	tcase_add_test(tc, test_arg_time_in_zone);
+	tcase_add_test(tc, test_times_in_text);
+	tcase_add_test(tc, test_forgiving_names);
+	tcase_add_test(tc, test_error_hints);
+	tcase_add_test(tc, test_bar);
 	tcase_add_test(tc, test_width_and_sanitize);
 	suite_add_tcase(s, tc);
 
