@@ -64,10 +64,8 @@ bool harness_poll(struct harness_deadline *dl);
 char *harness_slurp(const char *path);
 /* The start of a (small) file, up to 64 KiB, or "" (a static buffer of its own). */
 const char *harness_file(const char *path);
-/* Run a shell command made by printf; 0 when it exits 0, else -1. Quiet. */
+/* Run a shell command made by printf: 0 when it exits 0, else -1 (the command on stderr). */
 int harness_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The same, failing the test (naming the command) unless it exits 0. */
-void harness_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * Run argv (argv[0] a path) in a child and wait for it: stdin from input (NULL:

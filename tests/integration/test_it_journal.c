@@ -34,6 +34,15 @@ static void respawn(const char *const *args)
 	rc = daemon_connect(&d);
 }
 
+/* Disconnect and stop the daemon cleanly (exit 0). */
+static void stop(void)
+{
+	if (rc)
+		redisFree(rc);
+	rc = NULL;
+	ck_assert_int_eq(daemon_stop(&d), 0);
+}
+
 static void teardown(void)
 {
 	if (rc)
@@ -95,9 +104,7 @@ START_TEST(test_restart_gives_the_same_state)
 	before = state_text(rc);
 	ck_assert_ptr_nonnull(strstr(before, "breached=1"));
 	ck_assert_ptr_nonnull(strstr(before, "queued=0"));
-	redisFree(rc);
-	rc = NULL;
-	ck_assert_int_eq(daemon_stop(&d), 0);
+	stop();
 	respawn(NULL);
 	after = state_text(rc);
 	ck_assert_str_eq(before, after);
@@ -259,9 +266,7 @@ START_TEST(test_kill9_during_compaction)
 		ck_assert_msg(done, "compaction did not finish");
 		ok(open_ticket(rc, "AFTER1", 1));
 		before = state_text(rc);
-		redisFree(rc);
-		rc = NULL;
-		ck_assert_int_eq(daemon_stop(&d), 0);
+		stop();
 		respawn(NULL);
 		after = state_text(rc);
 		ck_assert_str_eq(before, after);
@@ -272,27 +277,40 @@ START_TEST(test_kill9_during_compaction)
 }
 END_TEST
 
-START_TEST(test_disk_full_under_always_exits_and_loses_nothing)
+/*
+ * Book tickets (serials <prefix>000000, <prefix>000001, ...) until one gets no
+ * reply (the daemon exited, or holds it): how many were acknowledged.
+ */
+static int book_until_no_reply(char prefix)
 {
-	/* Quiet: the file-size limit applies to the log file too. */
-	const char *args[] = {"--fsize=300000", "--log-level", "warning", NULL};
 	char serial[16];
-	int acked = 0, status;
+	int acked = 0;
 
-	start(NULL, args);
 	for (int i = 0; i < 100000; i++) {
 		redisReply *r;
-		snprintf(serial, sizeof serial, "F%06d", i);
+		snprintf(serial, sizeof serial, "%c%06d", prefix, i);
 		r = redisCommand(rc,
 		                 "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
 		                 "repair",
 		                 "EOS R5", serial);
 		if (r == NULL)
-			break;
+			return acked;
 		ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 		freeReplyObject(r);
 		acked++;
 	}
+	ck_abort_msg("%d tickets acknowledged and the disk never filled", acked);
+	return acked;
+}
+
+START_TEST(test_disk_full_under_always_exits_and_loses_nothing)
+{
+	/* Quiet: the file-size limit applies to the log file too. */
+	const char *args[] = {"--fsize=300000", "--log-level", "warning", NULL};
+	int acked, status;
+
+	start(NULL, args);
+	acked = book_until_no_reply('F');
 	ck_assert_int_gt(acked, 10);
 	waitpid(d.pid, &status, 0);
 	d.pid = 0;
@@ -331,26 +349,13 @@ START_TEST(test_disk_full_under_everysec_answers_ioerr_and_resumes)
 	redisContext *other;
 	struct rlimit big = {RLIM_INFINITY, RLIM_INFINITY};
 	struct timeval quick = {0, 500000};
-	char serial[16];
-	int acked = 0;
-	redisReply *r = NULL;
+	int acked;
+	redisReply *r;
 
 	start("journal: {fsync: everysec}", args);
 	other = daemon_connect(&d);
 	redisSetTimeout(rc, quick);
-	for (int i = 0; i < 100000; i++) {
-		snprintf(serial, sizeof serial, "E%06d", i);
-		r = redisCommand(rc,
-		                 "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
-		                 "repair",
-		                 "EOS R5", serial);
-		if (r == NULL)
-			break; /* held: its change is not on disk */
-		ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
-		freeReplyObject(r);
-		acked++;
-	}
-	ck_assert_ptr_null(r);
+	acked = book_until_no_reply('E'); /* the last one held: its change is not on disk */
 	/* Changes are refused, reads are served. */
 	r = open_ticket(other, "ZZ0001", 0);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
@@ -367,9 +372,7 @@ START_TEST(test_disk_full_under_everysec_answers_ioerr_and_resumes)
 	ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "%s", r->str ? r->str : "");
 	freeReplyObject(r);
 	redisFree(other);
-	redisFree(rc);
-	rc = NULL;
-	ck_assert_int_eq(daemon_stop(&d), 0);
+	stop();
 	respawn(NULL);
 	{
 		char id[16];
@@ -390,9 +393,7 @@ START_TEST(test_torn_tail_is_cut_and_damage_refused)
 	start(NULL, NULL);
 	ok(open_ticket(rc, "TT0001", 0));
 	ok(open_ticket(rc, "TT0002", 0));
-	redisFree(rc);
-	rc = NULL;
-	ck_assert_int_eq(daemon_stop(&d), 0);
+	stop();
 	snprintf(path, sizeof path, "%s/state/journal", d.dir);
 	/* A torn tail: half a record. */
 	f = fopen(path, "ab");
@@ -406,9 +407,7 @@ START_TEST(test_torn_tail_is_cut_and_damage_refused)
 		ck_assert_str_eq(field(r, "serial"), "TT0002");
 		freeReplyObject(r);
 	}
-	redisFree(rc);
-	rc = NULL;
-	ck_assert_int_eq(daemon_stop(&d), 0);
+	stop();
 	/* Damage in the middle: refuse to start, name the offset, point to --check-journal. */
 	f = fopen(path, "r+b");
 	ck_assert_ptr_nonnull(f);

@@ -48,6 +48,9 @@ struct out {
 
 #define MAX_RUNS 64
 static struct out runs[MAX_RUNS];
+
+/* A shell command that must succeed (harness_system() names it on stderr if not). */
+#define sh(...) ck_assert(harness_system(__VA_ARGS__) == 0)
 static int nruns;
 
 /* Run argv (NULL-terminated) with stdin from input (NULL: none) and extra "K=V" env. */
@@ -172,30 +175,29 @@ static void make_certs(void)
 	snprintf(made, sizeof made, "/tmp/repaird-tls-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(made));
 	/* A CA, and a server certificate it signs for localhost and 127.0.0.1. */
-	harness_sh("cd %s && openssl req -x509 %s -days 2 -subj '/CN=repaird test CA' "
-	           "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign "
-	           "-keyout ca.key -out ca.pem 2>/dev/null",
-	           made, ec);
-	harness_sh("cd %s && openssl req %s -subj '/CN=localhost' -keyout key.pem -out server.csr "
-	           "2>/dev/null",
-	           made, ec);
-	harness_sh(
-	        "cd %s && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
-	        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-	        "-extfile ext.cnf -out cert.pem 2>/dev/null",
-	        made);
+	sh("cd %s && openssl req -x509 %s -days 2 -subj '/CN=repaird test CA' "
+	   "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign "
+	   "-keyout ca.key -out ca.pem 2>/dev/null",
+	   made, ec);
+	sh("cd %s && openssl req %s -subj '/CN=localhost' -keyout key.pem -out server.csr "
+	   "2>/dev/null",
+	   made, ec);
+	sh("cd %s && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
+	   "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+	   "-extfile ext.cnf -out cert.pem 2>/dev/null",
+	   made);
 	/* A CA that signed nothing of ours. */
-	harness_sh("cd %s && openssl req -x509 %s -days 2 -subj '/CN=some other CA' "
-	           "-addext basicConstraints=critical,CA:TRUE -keyout other.key -out other.pem "
-	           "2>/dev/null",
-	           made, ec);
-	harness_sh("chmod 0600 %s/key.pem", made);
+	sh("cd %s && openssl req -x509 %s -days 2 -subj '/CN=some other CA' "
+	   "-addext basicConstraints=critical,CA:TRUE -keyout other.key -out other.pem "
+	   "2>/dev/null",
+	   made, ec);
+	sh("chmod 0600 %s/key.pem", made);
 }
 
 static void remove_certs(void)
 {
 	if (made[0])
-		harness_sh("rm -rf %s", made);
+		sh("rm -rf %s", made);
 }
 
 static void setup(void)
@@ -205,7 +207,7 @@ static void setup(void)
 	nruns = 0;
 	snprintf(certs, sizeof certs, "/tmp/repaird-tls-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(certs));
-	harness_sh("cp -a %s/. %s", made, certs);
+	sh("cp -a %s/. %s", made, certs);
 	/* The TLS port, like the plain one, may be taken by another process before the bind. */
 	for (int attempt = 0; attempt < 5; attempt++) {
 		tls_port = harness_free_port();
@@ -231,7 +233,7 @@ static void teardown(void)
 	daemon_stop(&d);
 	daemon_cleanup(&d);
 	if (certs[0])
-		harness_sh("rm -rf %s", certs);
+		sh("rm -rf %s", certs);
 	for (int i = 0; i < nruns; i++) {
 		free(runs[i].out);
 		free(runs[i].err);
@@ -518,14 +520,13 @@ START_TEST(test_certificate_renewed_on_reload)
 
 	peer_subject(subject, sizeof subject);
 	ck_assert_str_eq(subject, "/CN=localhost");
-	harness_sh(
-	        "cd %s && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-	        "-subj '/O=renewed/CN=localhost' -keyout key2.pem -out server2.csr 2>/dev/null && "
-	        "openssl x509 -req -in server2.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days "
-	        "2 "
-	        "-extfile ext.cnf -out cert2.pem 2>/dev/null && mv key2.pem key.pem && "
-	        "mv cert2.pem cert.pem",
-	        certs);
+	sh("cd %s && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	   "-subj '/O=renewed/CN=localhost' -keyout key2.pem -out server2.csr 2>/dev/null && "
+	   "openssl x509 -req -in server2.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days "
+	   "2 "
+	   "-extfile ext.cnf -out cert2.pem 2>/dev/null && mv key2.pem key.pem && "
+	   "mv cert2.pem cert.pem",
+	   certs);
 	r = cmd(rc, "CONFIG.RELOAD", NULL);
 	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "CONFIG.RELOAD: %s", r->str);
 	freeReplyObject(r);
@@ -535,7 +536,7 @@ START_TEST(test_certificate_renewed_on_reload)
 	                    port_str(tls_port), "ping", NULL),
 	            0);
 	/* Broken: refused, and the listener keeps the certificate it has. */
-	harness_sh("echo 'not a certificate' > %s/cert.pem", certs);
+	sh("echo 'not a certificate' > %s/cert.pem", certs);
 	r = cmd(rc, "CONFIG.RELOAD", NULL);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
 	expect_in(r->str, "no start line");
