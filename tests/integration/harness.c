@@ -318,9 +318,13 @@ void daemon_exec(struct daemon *d, const char *const *extra_args, harness_child_
 
 	snprintf(state, sizeof state, "%s/state", d->dir);
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", d->port);
-	for (int i = 0; extra_args && extra_args[i]; i++)
+	for (int i = 0; extra_args && extra_args[i]; i++) {
 		if (strncmp(extra_args[i], "--strace=", 9) == 0)
 			snprintf(strace_out, sizeof strace_out, "%s", extra_args[i] + 9);
+		/* A --unix of the test's own comes later and wins: wait for readiness there. */
+		if (strcmp(extra_args[i], "--unix") == 0 && extra_args[i + 1])
+			snprintf(d->sock, sizeof d->sock, "%s", extra_args[i + 1]);
+	}
 	if (strace_out[0]) {
 		argv[argc++] = "/usr/bin/strace";
 		argv[argc++] = "-f";

@@ -115,7 +115,8 @@ void daemon_exec(struct daemon *d, const char *const *extra_args, harness_child_
 /*
  * Wait until the daemon answers PING on its own unix socket (d->sock; TCP
  * when it has none), up to 20 s: all its listeners are bound by then, and the
- * answer cannot come from another process that happens to hold d->port.
+ * answer cannot come from another process that happens to hold d->port
+ * (a "--unix PATH" in extra_args moves d->sock there; "--unix \"\"" empties it).
  * 0; -1 when it exited (d->pid is then 0) or did not answer.
  */
 int daemon_wait_ready(struct daemon *d);

@@ -614,6 +614,14 @@ START_TEST(test_harness_retries_a_taken_port)
 	ck_assert_int_eq(daemon_stop(&other), 0);
 	daemon_cleanup(&other);
 	close(fd);
+	/* Without a unix socket, readiness is asked over TCP. */
+	{
+		const char *no_unix[] = {"--unix", "", NULL};
+		ck_assert_int_eq(daemon_start(&other, NULL, no_unix), 0);
+		ck_assert_str_eq(other.sock, "");
+		ck_assert_int_eq(daemon_stop(&other), 0);
+		daemon_cleanup(&other);
+	}
 }
 END_TEST
 

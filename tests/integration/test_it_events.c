@@ -178,12 +178,9 @@ static int link_is(const char *state)
 /* Wait until the outbox is empty (everything delivered), up to 15 s. */
 static void wait_delivered(void)
 {
-	for (int i = 0; i < 300; i++) {
-		if (info_num("events", "outbox_depth") == 0)
-			return;
-		usleep(50000);
-	}
-	ck_abort_msg("events not delivered:\n%s", daemon_log(&d));
+	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 15000);
+	ck_assert_msg(info_num("events", "outbox_depth") == 0, "events not delivered:\n%s",
+	              daemon_log(&d));
 }
 
 /* The stream's entries: each seq once, strictly increasing; returns how many. */
@@ -194,10 +191,12 @@ static long long check_stream(const char *key)
 	long long last = 0;
 
 	/* Right after a restart Redis may still answer LOADING: ask again. */
-	for (int i = 0; i < 100 && r && r->type == REDIS_REPLY_ERROR; i++) {
-		freeReplyObject(r);
-		usleep(50000);
-		r = redisCommand(c, "XRANGE %s - +", key);
+	{
+		struct harness_deadline dl = harness_deadline_in(5000);
+		while (r && r->type == REDIS_REPLY_ERROR && harness_poll(&dl)) {
+			freeReplyObject(r);
+			r = redisCommand(c, "XRANGE %s - +", key);
+		}
 	}
 	ck_assert_ptr_nonnull(r);
 	ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "XRANGE: %s", r->str ? r->str : "?");
@@ -378,8 +377,7 @@ START_TEST(test_lost_stream_is_noticed_and_refilled)
 	/* A Redis restart makes repaird reconnect and look at its streams. */
 	redis_kill(SIGKILL);
 	redis_start();
-	for (int i = 0; i < 100 && check_stream("rt:events:DE-PSC-TEST") < last; i++)
-		usleep(100000);
+	WAIT_UNTIL(check_stream("rt:events:DE-PSC-TEST") >= last, 10000);
 	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "lost events"));
 	ck_assert_int_eq(check_stream("rt:events:DE-PSC-TEST"), last);
 }

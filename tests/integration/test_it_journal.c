@@ -213,6 +213,17 @@ START_TEST(test_kill9_at_random_moments)
 }
 END_TEST
 
+/* INFO persistence: one compaction done, none running. */
+static bool compacted_once(void)
+{
+	redisReply *r = cmd(rc, "INFO", "persistence", NULL);
+	bool done =
+	        strstr(r->str, "compacting:0") != NULL && strstr(r->str, "compactions:1") != NULL;
+
+	freeReplyObject(r);
+	return done;
+}
+
 START_TEST(test_kill9_during_compaction)
 {
 	char serial[16];
@@ -255,14 +266,7 @@ START_TEST(test_kill9_during_compaction)
 			snprintf(serial, sizeof serial, "D%05d", i);
 			ok(open_ticket(rc, serial, 1));
 		}
-		for (int i = 0; i < 100 && !done; i++) {
-			redisReply *r = cmd(rc, "INFO", "persistence", NULL);
-			done = strstr(r->str, "compacting:0") != NULL &&
-			       strstr(r->str, "compactions:1") != NULL;
-			freeReplyObject(r);
-			if (!done)
-				usleep(100000);
-		}
+		WAIT_UNTIL((done = compacted_once()), 10000);
 		ck_assert_msg(done, "compaction did not finish");
 		ok(open_ticket(rc, "AFTER1", 1));
 		before = state_text(rc);
