@@ -99,8 +99,15 @@ $(B)/tests/test_it_%: $(B)/tests/integration/test_it_%.o $(INTEG_LIB:%.c=$(B)/%.
 
 # ---- tests -----------------------------------------------------------------
 
+# `make check` runs everything side by side: the unit suites, the same under the
+# sanitizers (a second build in $(B)/san), and each integration suite as a target
+# of its own (it-daemon, it-journal, ...: `make it-daemon` runs one). A suite's
+# output goes to $(B)/tests/<suite>.log: on success only Check's closing line is
+# shown, on failure the whole log. Any suite failing fails the whole; -k lets the
+# others finish first, so one run names every failing suite.
+CHECK_JOBS  ?= 8
 check: deps
-	@$(MAKE) --no-print-directory check-run
+	@$(MAKE) --no-print-directory -k $(if $(filter -j%,$(MAKEFLAGS)),,-j$(CHECK_JOBS)) check-run
 
 check-run: unit unit-sanitize integration
 	@echo "make check: all suites passed"
@@ -109,13 +116,29 @@ check-run: unit unit-sanitize integration
 unit-sanitize:
 	@$(MAKE) --no-print-directory B=$(B)/san SANITIZE=1 unit
 
+# One line a suite (Check's closing line); a failing suite's whole output.
 unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_DEFAULT_TIMEOUT=60 ./$$t; done
+	@fail=0; for t in $(UNIT_BINS); do \
+		if out=$$(CK_DEFAULT_TIMEOUT=60 ./$$t 2>&1); then \
+			echo "== $$t: $$(echo "$$out" | grep 'Checks:')"; \
+		else echo "== $$t FAILED; its output:"; echo "$$out"; fail=1; fi; done; \
+	exit $$fail
 
-integration: $(INTEG_BINS) $(PROGRAMS)
-	@set -e; for t in $(INTEG_BINS); do echo "== $$t"; \
-		REPAIRD_BIN=$(abspath $(REPAIRD)) REPAIRCTL_BIN=$(abspath $(REPAIRCTL)) \
-		REPAIRD_SRC=$(CURDIR) CK_DEFAULT_TIMEOUT=120 ./$$t; done
+INTEG_RUNS  := $(INTEG_SRCS:tests/integration/test_it_%.c=it-%)
+.PHONY: $(INTEG_RUNS)
+integration: $(INTEG_RUNS)
+
+# MAKEFLAGS is emptied: the ops suite runs `make install`, which must not look for
+# this make's job slots.
+$(INTEG_RUNS): it-%: $(B)/tests/test_it_% $(PROGRAMS)
+	@log=$(B)/tests/test_it_$*.log; t0=$$(date +%s%N); \
+	if MAKEFLAGS= REPAIRD_BIN=$(abspath $(REPAIRD)) REPAIRCTL_BIN=$(abspath $(REPAIRCTL)) \
+		REPAIRD_SRC=$(CURDIR) CK_DEFAULT_TIMEOUT=120 ./$< >$$log 2>&1; then \
+		echo "== it-$*: $$(grep -h 'Checks:' $$log) ($$(( ($$(date +%s%N) - t0) / 1000000 )) ms)"; \
+	else echo "== it-$* FAILED; its output ($$log):"; cat $$log; exit 1; fi
+
+# Objects made on the way to a test binary are kept: a second `make check` builds nothing.
+.SECONDARY:
 
 # Side by side with redis-server; prints throughput, ratios, memory per ticket, replay time.
 # Not part of `make check`: speed is measured here, never asserted in tests.

@@ -38,24 +38,6 @@ void ctl_run_end(void)
 	cur = NULL;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	ck_assert_ptr_nonnull(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 /*
  * Run repairctl with argv (NULL-terminated), stdin from `input` (NULL: none),
  * extra environment "K=V" strings, and, when `sock`, "-s <the daemon's socket>"
@@ -64,24 +46,14 @@ static char *slurp(const char *path)
  */
 struct out *run_argv(const char *input, const char *const *env, bool sock, const char *const *args)
 {
+	static const char *const berlin[] = {"TZ=Europe/Berlin", NULL};
 	const char *bin = getenv("REPAIRCTL_BIN");
-	char outp[256], errp[256], inp[256];
 	const char *argv[64];
 	struct out *o;
-	int argc = 0, status;
-	pid_t pid;
+	int argc = 0;
 
 	ck_assert_int_lt(nruns, MAX_RUNS);
 	o = &runs[nruns++];
-	snprintf(outp, sizeof outp, "%s/ctl.out", cur->dir);
-	snprintf(errp, sizeof errp, "%s/ctl.err", cur->dir);
-	snprintf(inp, sizeof inp, "%s/ctl.in", cur->dir);
-	if (input) {
-		FILE *f = fopen(inp, "w");
-		ck_assert_ptr_nonnull(f);
-		fputs(input, f);
-		fclose(f);
-	}
 	argv[argc++] = bin ? bin : "build/repairctl";
 	if (sock) {
 		argv[argc++] = "-s";
@@ -90,37 +62,7 @@ struct out *run_argv(const char *input, const char *const *env, bool sock, const
 	for (int i = 0; args[i] && argc < 63; i++)
 		argv[argc++] = args[i];
 	argv[argc] = NULL;
-
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int in = open(input ? inp : "/dev/null", O_RDONLY);
-		int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(in, 0);
-		dup2(out, 1);
-		dup2(err, 2);
-		unsetenv("REPAIRCTL_SOCKET");
-		unsetenv("REPAIRCTL_HOST");
-		unsetenv("REPAIRCTL_PORT");
-		unsetenv("REPAIRCTL_USER");
-		unsetenv("REPAIRCTL_PASSWORD");
-		unsetenv("REPAIRCTL_TLS");
-		unsetenv("REPAIRCTL_CACERT");
-		unsetenv("REPAIRCTL_TLS_SERVER_NAME");
-		unsetenv("XDG_CONFIG_HOME");
-		unsetenv("NO_COLOR");
-		setenv("HOME", cur->dir, 1);
-		setenv("TZ", "Europe/Berlin", 1);
-		for (int i = 0; env && env[i]; i++)
-			putenv((char *)env[i]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	o->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	o->out = slurp(outp);
-	o->err = slurp(errp);
+	o->status = harness_run(cur->dir, input, berlin, env, argv, &o->out, &o->err);
 	return o;
 }
 

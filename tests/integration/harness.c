@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,12 +20,46 @@
 #include <time.h>
 #include <unistd.h>
 
+/* 1 when 127.0.0.1:port can be bound now (without SO_REUSEADDR: not even in TIME_WAIT). */
+static int port_is_free(int port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		return 0;
+	ok = bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0;
+	close(fd);
+	return ok;
+}
+
 int harness_free_port(void)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET};
 	socklen_t len = sizeof sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+	int lo = 0, hi = 0, fd, port;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
 
+	/* The ports just below the ephemeral range (by default 32768-60999). */
+	if (f) {
+		if (fscanf(f, "%d", &hi) != 1)
+			hi = 0;
+		fclose(f);
+	}
+	if (hi > 12000) {
+		lo = hi > 22000 ? hi - 12000 : 10000;
+		for (int i = 0; i < 200; i++) {
+			unsigned r = 0;
+			if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+				break;
+			port = lo + (int)(r % (unsigned)(hi - lo));
+			if (port_is_free(port))
+				return port;
+		}
+	}
+	/* A kernel with an unusual range: let it choose. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
@@ -32,6 +67,159 @@ int harness_free_port(void)
 	port = ntohs(sin.sin_port);
 	close(fd);
 	return port;
+}
+
+/* ---- waiting ------------------------------------------------------------------------ */
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct harness_deadline harness_deadline_in(int ms)
+{
+	struct harness_deadline dl = {monotonic_ms() + ms};
+	return dl;
+}
+
+bool harness_poll(struct harness_deadline *dl)
+{
+	if (monotonic_ms() >= dl->end_ms)
+		return false;
+	usleep(10000);
+	return true;
+}
+
+bool daemon_log_wait(const struct daemon *d, const char *text, int ms)
+{
+	WAIT_UNTIL(strstr(daemon_log(d), text) != NULL, ms);
+	return strstr(daemon_log(d), text) != NULL;
+}
+
+/* ---- files, commands, children ------------------------------------------------------ */
+
+char *harness_slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long n;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0) {
+		if (f)
+			fclose(f);
+		buf = strdup("");
+		ck_assert_ptr_nonnull(buf);
+		return buf;
+	}
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	n = (long)fread(buf, 1, (size_t)n, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static const char *read_small(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, cap - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+const char *harness_file(const char *path)
+{
+	static char buf[65536];
+	return read_small(path, buf, sizeof buf);
+}
+
+int harness_system(const char *fmt, ...)
+{
+	char cmdline[4096];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmdline, sizeof cmdline, fmt, ap);
+	va_end(ap);
+	rc = system(cmdline);
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "`%s` failed (status %d)\n", cmdline, rc);
+	return -1;
+}
+
+/* In the child: the environment of a user who has set nothing for repairctl. */
+static void clean_env(const char *home, const char *const *env1, const char *const *env2)
+{
+	static const char *const unset[] = {"REPAIRCTL_SOCKET",   "REPAIRCTL_HOST",
+	                                    "REPAIRCTL_PORT",     "REPAIRCTL_USER",
+	                                    "REPAIRCTL_PASSWORD", "REPAIRCTL_TLS",
+	                                    "REPAIRCTL_CACERT",   "REPAIRCTL_TLS_SERVER_NAME",
+	                                    "XDG_CONFIG_HOME",    "NO_COLOR",
+	                                    "SSL_CERT_FILE",      "SSL_CERT_DIR"};
+
+	for (size_t i = 0; i < sizeof unset / sizeof unset[0]; i++)
+		unsetenv(unset[i]);
+	setenv("HOME", home, 1);
+	for (int i = 0; env1 && env1[i]; i++)
+		putenv((char *)env1[i]);
+	for (int i = 0; env2 && env2[i]; i++)
+		putenv((char *)env2[i]);
+}
+
+int harness_run(const char *dir, const char *input, const char *const *env1,
+                const char *const *env2, const char *const *argv, char **out, char **err)
+{
+	char outp[256], errp[256], inp[256];
+	int status;
+	pid_t pid;
+
+	snprintf(outp, sizeof outp, "%s/run.out", dir);
+	snprintf(errp, sizeof errp, "%s/run.err", dir);
+	snprintf(inp, sizeof inp, "%s/run.in", dir);
+	if (input) {
+		FILE *f = fopen(inp, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs(input, f);
+		fclose(f);
+	}
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int in = open(input ? inp : "/dev/null", O_RDONLY);
+		int o = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (in < 0 || o < 0 || e < 0 || dup2(in, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+			_exit(126);
+		clean_env(dir, env1, env2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	*out = harness_slurp(outp);
+	*err = harness_slurp(errp);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int harness_run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 int harness_raw_connect(int port)
@@ -102,7 +290,7 @@ void daemon_write_config(struct daemon *d, const char *policy_yaml, const char *
 	fclose(f);
 }
 
-int daemon_start(struct daemon *d, const char *policy_yaml, const char *const *extra_args)
+void daemon_prepare(struct daemon *d, const char *policy_yaml)
 {
 	memset(d, 0, sizeof *d);
 	snprintf(d->dir, sizeof d->dir, "/tmp/repaird-it-XXXXXX");
@@ -112,10 +300,15 @@ int daemon_start(struct daemon *d, const char *policy_yaml, const char *const *e
 	snprintf(d->log, sizeof d->log, "%s/repaird.log", d->dir);
 	daemon_write_config(d, policy_yaml, NULL);
 	d->port = harness_free_port();
+}
+
+int daemon_start(struct daemon *d, const char *policy_yaml, const char *const *extra_args)
+{
+	daemon_prepare(d, policy_yaml);
 	return daemon_spawn(d, extra_args);
 }
 
-int daemon_spawn(struct daemon *d, const char *const *extra_args)
+void daemon_exec(struct daemon *d, const char *const *extra_args, harness_child_fn setup, void *arg)
 {
 	const char *bin = getenv("REPAIRD_BIN");
 	char listen[64], state[192], strace_out[256] = "";
@@ -125,9 +318,13 @@ int daemon_spawn(struct daemon *d, const char *const *extra_args)
 
 	snprintf(state, sizeof state, "%s/state", d->dir);
 	snprintf(listen, sizeof listen, "127.0.0.1:%d", d->port);
-	for (int i = 0; extra_args && extra_args[i]; i++)
+	for (int i = 0; extra_args && extra_args[i]; i++) {
 		if (strncmp(extra_args[i], "--strace=", 9) == 0)
 			snprintf(strace_out, sizeof strace_out, "%s", extra_args[i] + 9);
+		/* A --unix of the test's own comes later and wins: wait for readiness there. */
+		if (strcmp(extra_args[i], "--unix") == 0 && extra_args[i + 1])
+			snprintf(d->sock, sizeof d->sock, "%s", extra_args[i + 1]);
+	}
 	if (strace_out[0]) {
 		argv[argc++] = "/usr/bin/strace";
 		argv[argc++] = "-f";
@@ -162,7 +359,7 @@ int daemon_spawn(struct daemon *d, const char *const *extra_args)
 	d->pid = fork();
 	ck_assert_int_ge(d->pid, 0);
 	if (d->pid == 0) {
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (fd >= 0) {
 			dup2(fd, 2);
 			dup2(fd, 1);
@@ -176,29 +373,99 @@ int daemon_spawn(struct daemon *d, const char *const *extra_args)
 		}
 		unsetenv("JOURNAL_STREAM");
 		unsetenv("NOTIFY_SOCKET");
+		unsetenv("WATCHDOG_USEC");
+		unsetenv("WATCHDOG_PID");
+		unsetenv("LISTEN_FDS");
+		unsetenv("LISTEN_PID");
+		unsetenv("LISTEN_FDNAMES");
+		if (setup)
+			setup(arg);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	for (int i = 0; i < 200; i++) {
-		redisContext *c = redisConnect("127.0.0.1", d->port);
-		if (c && !c->err) {
-			redisReply *r = redisCommand(c, "PING");
-			int ok = r && r->type == REDIS_REPLY_STATUS;
-			freeReplyObject(r);
-			redisFree(c);
-			if (ok)
-				return 0;
-		} else if (c) {
-			redisFree(c);
-		}
+}
+
+bool harness_ping(redisContext *c)
+{
+	redisReply *r;
+	bool ok;
+
+	if (c == NULL)
+		return false;
+	if (c->err) {
+		redisFree(c);
+		return false;
+	}
+	r = redisCommand(c, "PING");
+	ok = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+	freeReplyObject(r);
+	redisFree(c);
+	return ok;
+}
+
+int daemon_wait_ready(struct daemon *d)
+{
+	struct harness_deadline dl = harness_deadline_in(20000);
+
+	do {
+		if (harness_ping(d->sock[0] ? redisConnectUnix(d->sock)
+		                            : redisConnect("127.0.0.1", d->port)))
+			return 0;
 		if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
 			d->pid = 0;
-			fprintf(stderr, "repaird exited at start:\n%s\n", daemon_log(d));
 			return -1;
 		}
-		usleep(50000);
-	}
+	} while (harness_poll(&dl));
 	return -1;
+}
+
+static long file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* The daemon's log said, since offset `from`, that it could not bind its port. */
+static bool port_was_taken(const struct daemon *d, long from)
+{
+	char want[64], tail[8192];
+	FILE *f = fopen(d->log, "r");
+	size_t n = 0;
+
+	if (f == NULL)
+		return false;
+	if (fseek(f, from, SEEK_SET) == 0)
+		n = fread(tail, 1, sizeof tail - 1, f);
+	fclose(f);
+	tail[n] = '\0';
+	snprintf(want, sizeof want, "listen 127.0.0.1:%d: Address already in use", d->port);
+	return strstr(tail, want) != NULL;
+}
+
+int daemon_spawn_with(struct daemon *d, const char *const *extra_args, harness_child_fn setup,
+                      void *arg)
+{
+	for (int attempt = 0;; attempt++) {
+		long from = file_size(d->log);
+
+		daemon_exec(d, extra_args, setup, arg);
+		if (daemon_wait_ready(d) == 0)
+			return 0;
+		/* Another process took the port between harness_free_port() and bind(). */
+		if (d->pid == 0 && attempt < 5 && port_was_taken(d, from)) {
+			d->port = harness_free_port();
+			continue;
+		}
+		if (d->pid > 0)
+			daemon_kill9(d);
+		fprintf(stderr, "repaird did not start:\n%s\n", daemon_log(d));
+		return -1;
+	}
+}
+
+int daemon_spawn(struct daemon *d, const char *const *extra_args)
+{
+	return daemon_spawn_with(d, extra_args, NULL, NULL);
 }
 
 void daemon_kill9(struct daemon *d)
@@ -217,12 +484,15 @@ int daemon_stop(struct daemon *d)
 	if (d->pid <= 0)
 		return -1;
 	kill(d->pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-			d->pid = 0;
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		}
-		usleep(50000);
+	{
+		struct harness_deadline dl = harness_deadline_in(5000);
+		do {
+			if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+				d->pid = 0;
+				return WIFEXITED(status) ? WEXITSTATUS(status)
+				                         : 128 + WTERMSIG(status);
+			}
+		} while (harness_poll(&dl));
 	}
 	kill(d->pid, SIGKILL);
 	waitpid(d->pid, &status, 0);
@@ -288,14 +558,5 @@ const char *field(const redisReply *r, const char *name)
 const char *daemon_log(const struct daemon *d)
 {
 	static char buf[65536];
-	FILE *f = fopen(d->log, "r");
-	size_t n = 0;
-
-	buf[0] = '\0';
-	if (f) {
-		n = fread(buf, 1, sizeof buf - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-	return buf;
+	return read_small(d->log, buf, sizeof buf);
 }

@@ -7,9 +7,11 @@
 #ifndef REPAIRD_HARNESS_H
 #define REPAIRD_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <check.h>
 #include <hiredis.h>
 
 struct daemon {
@@ -26,8 +28,60 @@ int harness_raw_connect(int port);
 /* Everything the peer sends until it closes or 5 s pass; NUL-terminated. */
 size_t harness_read_all(int fd, char *buf, size_t cap);
 
-/* A free TCP port on 127.0.0.1 (bound and released). */
+/*
+ * A free TCP port on 127.0.0.1 (bound and released), picked at random below the
+ * kernel's ephemeral range: outgoing connections never take it, and suites run
+ * side by side rarely pick the same one. Another process may still take it
+ * before the daemon binds it: daemon_start() and daemon_spawn() then retry on
+ * a new port.
+ */
 int harness_free_port(void);
+
+/* ---- waiting for a condition ----------------------------------------------------- */
+
+struct harness_deadline {
+	long long end_ms; /* CLOCK_MONOTONIC */
+};
+
+struct harness_deadline harness_deadline_in(int ms);
+/* false once the deadline has passed; otherwise waits one short step (10 ms), true. */
+bool harness_poll(struct harness_deadline *dl);
+/*
+ * Re-evaluate cond until it holds or ms milliseconds pass. It asserts nothing:
+ * the test checks the outcome afterwards, so a condition that never comes
+ * still fails it (with the test's own message).
+ */
+#define WAIT_UNTIL(cond, ms)                                                                       \
+	do {                                                                                       \
+		struct harness_deadline wait_dl_ = harness_deadline_in(ms);                        \
+		while (!(cond) && harness_poll(&wait_dl_))                                         \
+			;                                                                          \
+	} while (0)
+
+/* ---- files, commands, children --------------------------------------------------- */
+
+/* The whole file, malloc'd and NUL-terminated; "" when it cannot be read. */
+char *harness_slurp(const char *path);
+/* The start of a (small) file, up to 64 KiB, or "" (a static buffer of its own). */
+const char *harness_file(const char *path);
+/* Run a shell command made by printf: 0 when it exits 0, else -1 (the command on stderr). */
+int harness_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Run argv (argv[0] a path) in a child and wait for it: stdin from input (NULL:
+ * /dev/null), stdout and stderr into *out and *err (malloc'd), by way of files
+ * in dir. The child's environment is that of a user without repairctl
+ * settings: no REPAIRCTL_*, XDG_CONFIG_HOME, NO_COLOR, SSL_CERT_FILE or
+ * SSL_CERT_DIR, HOME=dir; then each "K=V" of env1 and of env2 (either may be
+ * NULL). Returns the exit status, or 128 + the signal.
+ */
+int harness_run(const char *dir, const char *input, const char *const *env1,
+                const char *const *env2, const char *const *argv, char **out, char **err);
+
+/* Run the suite (CK_NORMAL): the exit status for main(). */
+int harness_run_suite(Suite *s);
+
+/* ---- the daemon ------------------------------------------------------------------ */
 
 /*
  * Write a test config into d->dir (policy_yaml is inserted as the policy
@@ -37,6 +91,8 @@ int harness_free_port(void);
  * Monday, 08:00 in Berlin.
  */
 int daemon_start(struct daemon *d, const char *policy_yaml, const char *const *extra_args);
+/* daemon_start() without the start: the directory, the config, a port. */
+void daemon_prepare(struct daemon *d, const char *policy_yaml);
 /*
  * Start repaird again in the same directory (same config, state, port), e.g.
  * after daemon_stop() or daemon_kill9(). extra_args as for daemon_start, plus
@@ -44,6 +100,28 @@ int daemon_start(struct daemon *d, const char *policy_yaml, const char *const *e
  * "--strace=FILE" (run it under strace, writing the trace to FILE).
  */
 int daemon_spawn(struct daemon *d, const char *const *extra_args);
+
+/* Runs in the child just before exec (environment, limits, descriptors). */
+typedef void (*harness_child_fn)(void *arg);
+/* daemon_spawn(), with setup (may be NULL) run in the child before exec. */
+int daemon_spawn_with(struct daemon *d, const char *const *extra_args, harness_child_fn setup,
+                      void *arg);
+/*
+ * Fork and exec repaird as daemon_spawn_with() does, and return at once: for
+ * tests that watch the start itself. Without a retry when the port is taken.
+ */
+void daemon_exec(struct daemon *d, const char *const *extra_args, harness_child_fn setup,
+                 void *arg);
+/*
+ * Wait until the daemon answers PING on its own unix socket (d->sock; TCP
+ * when it has none), up to 20 s: all its listeners are bound by then, and the
+ * answer cannot come from another process that happens to hold d->port
+ * (a "--unix PATH" in extra_args moves d->sock there; "--unix \"\"" empties it).
+ * 0; -1 when it exited (d->pid is then 0) or did not answer.
+ */
+int daemon_wait_ready(struct daemon *d);
+/* PING on c answers PONG (c may be NULL or failed: false). */
+bool harness_ping(redisContext *c);
 /* kill -9, and reap. */
 void daemon_kill9(struct daemon *d);
 /* Rewrite the config (for reload tests). */
@@ -59,5 +137,7 @@ redisReply *cmd(redisContext *c, const char *first, ...);
 const char *field(const redisReply *r, const char *name);
 /* The whole log written by the daemon so far (static buffer). */
 const char *daemon_log(const struct daemon *d);
+/* Wait up to ms for text to appear in the daemon's log; true when it is there. */
+bool daemon_log_wait(const struct daemon *d, const char *text, int ms);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,32 @@ static pid_t redis_pid;
 static int redis_port;
 static char redis_dir[128];
 
-static void redis_start(void)
+/* Our redis-server answers PONG on redis_port (not LOADING, and not another process's). */
+static bool redis_up(void)
+{
+	redisContext *c = redisConnect("127.0.0.1", redis_port);
+	char ours[48];
+	bool up = false;
+
+	snprintf(ours, sizeof ours, "process_id:%d\r\n", (int)redis_pid);
+	if (c && !c->err) {
+		redisReply *r = redisCommand(c, "PING");
+		up = r && r->type == REDIS_REPLY_STATUS;
+		freeReplyObject(r);
+		r = up ? redisCommand(c, "INFO server") : NULL;
+		up = r && r->type == REDIS_REPLY_STRING && strstr(r->str, ours);
+		freeReplyObject(r);
+	}
+	if (c)
+		redisFree(c);
+	return up;
+}
+
+/* Start redis-server on redis_port; false when it exited (the port was taken). */
+static bool redis_try_start(void)
 {
 	char port[16];
+	bool up = false, exited = false;
 
 	snprintf(port, sizeof port, "%d", redis_port);
 	redis_pid = fork();
@@ -38,22 +62,18 @@ static void redis_start(void)
 		       "--save", "", (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 200; i++) {
-		redisContext *c = redisConnect("127.0.0.1", redis_port);
-		int up = 0;
-		if (c && !c->err) {
-			/* Up means PONG: while it loads its AOF, Redis answers LOADING. */
-			redisReply *r = redisCommand(c, "PING");
-			up = r && r->type == REDIS_REPLY_STATUS;
-			freeReplyObject(r);
-		}
-		if (c)
-			redisFree(c);
-		if (up)
-			return;
-		usleep(50000);
-	}
-	ck_abort_msg("redis-server did not start");
+	WAIT_UNTIL((up = redis_up()) || (exited = waitpid(redis_pid, NULL, WNOHANG) == redis_pid),
+	           10000);
+	if (exited)
+		redis_pid = 0;
+	ck_assert_msg(up || exited, "redis-server did not start");
+	return up;
+}
+
+/* Again on the same port (repaird's config names it). */
+static void redis_start(void)
+{
+	ck_assert_msg(redis_try_start(), "redis-server exited at start");
 }
 
 static void redis_kill(int sig)
@@ -77,11 +97,14 @@ static void start_all(int with_redis)
 {
 	char policy[512];
 
-	redis_port = harness_free_port();
 	snprintf(redis_dir, sizeof redis_dir, "/tmp/repaird-redis-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(redis_dir));
-	if (with_redis)
-		redis_start();
+	redis_port = harness_free_port();
+	/* A port another process takes before redis-server binds it: try another. */
+	for (int attempt = 0; with_redis && !redis_try_start(); attempt++) {
+		ck_assert_msg(attempt < 5, "redis-server would not start");
+		redis_port = harness_free_port();
+	}
 	snprintf(policy, sizeof policy,
 	         "redis: {host: 127.0.0.1, port: %d, prefix: rt, connect_timeout_ms: 500, "
 	         "reply_timeout_ms: 1000,\n"
@@ -155,12 +178,9 @@ static int link_is(const char *state)
 /* Wait until the outbox is empty (everything delivered), up to 15 s. */
 static void wait_delivered(void)
 {
-	for (int i = 0; i < 300; i++) {
-		if (info_num("events", "outbox_depth") == 0)
-			return;
-		usleep(50000);
-	}
-	ck_abort_msg("events not delivered:\n%s", daemon_log(&d));
+	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 15000);
+	ck_assert_msg(info_num("events", "outbox_depth") == 0, "events not delivered:\n%s",
+	              daemon_log(&d));
 }
 
 /* The stream's entries: each seq once, strictly increasing; returns how many. */
@@ -171,10 +191,12 @@ static long long check_stream(const char *key)
 	long long last = 0;
 
 	/* Right after a restart Redis may still answer LOADING: ask again. */
-	for (int i = 0; i < 100 && r && r->type == REDIS_REPLY_ERROR; i++) {
-		freeReplyObject(r);
-		usleep(50000);
-		r = redisCommand(c, "XRANGE %s - +", key);
+	{
+		struct harness_deadline dl = harness_deadline_in(5000);
+		while (r && r->type == REDIS_REPLY_ERROR && harness_poll(&dl)) {
+			freeReplyObject(r);
+			r = redisCommand(c, "XRANGE %s - +", key);
+		}
 	}
 	ck_assert_ptr_nonnull(r);
 	ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "XRANGE: %s", r->str ? r->str : "?");
@@ -282,7 +304,8 @@ START_TEST(test_redis_frozen_mid_send)
 		book("151335488", i);
 	freeReplyObject(cmd(rc, "DEBUG.CLOCK", "2026-11-30T09:00:00Z", NULL));
 	ck_assert_int_gt(info_num("events", "outbox_depth"), 0);
-	sleep(2); /* longer than the reply timeout */
+	/* Until the reply timeout (1 s) has given up on the frozen link. */
+	ck_assert_msg(daemon_log_wait(&d, "no reply within 1000 ms", 5000), "%s", daemon_log(&d));
 	redis_kill(SIGCONT);
 	wait_delivered();
 	ck_assert_int_eq(check_stream("rt:events:DE-PSC-TEST"), info_num("events", "last_seq"));
@@ -354,8 +377,7 @@ START_TEST(test_lost_stream_is_noticed_and_refilled)
 	/* A Redis restart makes repaird reconnect and look at its streams. */
 	redis_kill(SIGKILL);
 	redis_start();
-	for (int i = 0; i < 100 && check_stream("rt:events:DE-PSC-TEST") < last; i++)
-		usleep(100000);
+	WAIT_UNTIL(check_stream("rt:events:DE-PSC-TEST") >= last, 10000);
 	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "lost events"));
 	ck_assert_int_eq(check_stream("rt:events:DE-PSC-TEST"), last);
 }
@@ -380,11 +402,5 @@ static Suite *events_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(events_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return harness_run_suite(events_suite());
 }

@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,15 @@ static void respawn(const char *const *args)
 		redisFree(rc);
 	ck_assert_msg(daemon_spawn(&d, args) == 0, "repaird did not restart:\n%s", daemon_log(&d));
 	rc = daemon_connect(&d);
+}
+
+/* Disconnect and stop the daemon cleanly (exit 0). */
+static void stop(void)
+{
+	if (rc)
+		redisFree(rc);
+	rc = NULL;
+	ck_assert_int_eq(daemon_stop(&d), 0);
 }
 
 static void teardown(void)
@@ -94,9 +104,7 @@ START_TEST(test_restart_gives_the_same_state)
 	before = state_text(rc);
 	ck_assert_ptr_nonnull(strstr(before, "breached=1"));
 	ck_assert_ptr_nonnull(strstr(before, "queued=0"));
-	redisFree(rc);
-	rc = NULL;
-	ck_assert_int_eq(daemon_stop(&d), 0);
+	stop();
 	respawn(NULL);
 	after = state_text(rc);
 	ck_assert_str_eq(before, after);
@@ -114,6 +122,13 @@ START_TEST(test_restart_gives_the_same_state)
 }
 END_TEST
 
+/* A ticket with only what TICKET.OPEN needs; the reply, or NULL when none came (no check). */
+static redisReply *open_plain(redisContext *c, const char *serial)
+{
+	return redisCommand(c, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE repair",
+	                    "EOS R5", serial);
+}
+
 /* A writer in a child process: books tickets one by one and reports each acknowledged one. */
 static pid_t start_writer(int port, int round, int *readfd)
 {
@@ -130,10 +145,7 @@ static pid_t start_writer(int port, int round, int *readfd)
 			char serial[32], line[64];
 			redisReply *r;
 			snprintf(serial, sizeof serial, "R%02dN%05d", round, i);
-			r = redisCommand(c,
-			                 "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s "
-			                 "SERVICE repair",
-			                 "EOS R5", serial);
+			r = open_plain(c, serial);
 			if (r == NULL || r->type != REDIS_REPLY_ARRAY)
 				break;
 			snprintf(line, sizeof line, "%s %s\n", r->element[1]->str, serial);
@@ -205,6 +217,17 @@ START_TEST(test_kill9_at_random_moments)
 }
 END_TEST
 
+/* INFO persistence: one compaction done, none running. */
+static bool compacted_once(void)
+{
+	redisReply *r = cmd(rc, "INFO", "persistence", NULL);
+	bool done =
+	        strstr(r->str, "compacting:0") != NULL && strstr(r->str, "compactions:1") != NULL;
+
+	freeReplyObject(r);
+	return done;
+}
+
 START_TEST(test_kill9_during_compaction)
 {
 	char serial[16];
@@ -247,20 +270,11 @@ START_TEST(test_kill9_during_compaction)
 			snprintf(serial, sizeof serial, "D%05d", i);
 			ok(open_ticket(rc, serial, 1));
 		}
-		for (int i = 0; i < 100 && !done; i++) {
-			redisReply *r = cmd(rc, "INFO", "persistence", NULL);
-			done = strstr(r->str, "compacting:0") != NULL &&
-			       strstr(r->str, "compactions:1") != NULL;
-			freeReplyObject(r);
-			if (!done)
-				usleep(100000);
-		}
+		WAIT_UNTIL((done = compacted_once()), 10000);
 		ck_assert_msg(done, "compaction did not finish");
 		ok(open_ticket(rc, "AFTER1", 1));
 		before = state_text(rc);
-		redisFree(rc);
-		rc = NULL;
-		ck_assert_int_eq(daemon_stop(&d), 0);
+		stop();
 		respawn(NULL);
 		after = state_text(rc);
 		ck_assert_str_eq(before, after);
@@ -271,27 +285,37 @@ START_TEST(test_kill9_during_compaction)
 }
 END_TEST
 
-START_TEST(test_disk_full_under_always_exits_and_loses_nothing)
+/*
+ * Book tickets (serials <prefix>000000, <prefix>000001, ...) until one gets no
+ * reply (the daemon exited, or holds it): how many were acknowledged.
+ */
+static int book_until_no_reply(char prefix)
 {
-	/* Quiet: the file-size limit applies to the log file too. */
-	const char *args[] = {"--fsize=300000", "--log-level", "warning", NULL};
 	char serial[16];
-	int acked = 0, status;
+	int acked = 0;
 
-	start(NULL, args);
 	for (int i = 0; i < 100000; i++) {
 		redisReply *r;
-		snprintf(serial, sizeof serial, "F%06d", i);
-		r = redisCommand(rc,
-		                 "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
-		                 "repair",
-		                 "EOS R5", serial);
+		snprintf(serial, sizeof serial, "%c%06d", prefix, i);
+		r = open_plain(rc, serial);
 		if (r == NULL)
-			break;
+			return acked;
 		ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 		freeReplyObject(r);
 		acked++;
 	}
+	ck_abort_msg("%d tickets acknowledged and the disk never filled", acked);
+	return acked;
+}
+
+START_TEST(test_disk_full_under_always_exits_and_loses_nothing)
+{
+	/* Quiet: the file-size limit applies to the log file too. */
+	const char *args[] = {"--fsize=300000", "--log-level", "warning", NULL};
+	int acked, status;
+
+	start(NULL, args);
+	acked = book_until_no_reply('F');
 	ck_assert_int_gt(acked, 10);
 	waitpid(d.pid, &status, 0);
 	d.pid = 0;
@@ -314,32 +338,29 @@ START_TEST(test_disk_full_under_always_exits_and_loses_nothing)
 }
 END_TEST
 
+/* INFO persistence says the last journal write failed (and has not been retried yet). */
+static bool journal_failed(redisContext *c)
+{
+	redisReply *r = cmd(c, "INFO", "persistence", NULL);
+	bool failed = r->type == REDIS_REPLY_STRING && strstr(r->str, "write_failed:1") != NULL;
+
+	freeReplyObject(r);
+	return failed;
+}
+
 START_TEST(test_disk_full_under_everysec_answers_ioerr_and_resumes)
 {
 	const char *args[] = {"--fsize=200000", "--log-level", "warning", NULL};
 	redisContext *other;
 	struct rlimit big = {RLIM_INFINITY, RLIM_INFINITY};
 	struct timeval quick = {0, 500000};
-	char serial[16];
-	int acked = 0;
-	redisReply *r = NULL;
+	int acked;
+	redisReply *r;
 
 	start("journal: {fsync: everysec}", args);
 	other = daemon_connect(&d);
 	redisSetTimeout(rc, quick);
-	for (int i = 0; i < 100000; i++) {
-		snprintf(serial, sizeof serial, "E%06d", i);
-		r = redisCommand(rc,
-		                 "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL %s SERVICE "
-		                 "repair",
-		                 "EOS R5", serial);
-		if (r == NULL)
-			break; /* held: its change is not on disk */
-		ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
-		freeReplyObject(r);
-		acked++;
-	}
-	ck_assert_ptr_null(r);
+	acked = book_until_no_reply('E'); /* the last one held: its change is not on disk */
 	/* Changes are refused, reads are served. */
 	r = open_ticket(other, "ZZ0001", 0);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
@@ -348,19 +369,15 @@ START_TEST(test_disk_full_under_everysec_answers_ioerr_and_resumes)
 	r = cmd(other, "TICKET.GET", "1", NULL);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 	freeReplyObject(r);
-	r = cmd(other, "INFO", "persistence", NULL);
-	ck_assert_ptr_nonnull(strstr(r->str, "write_failed:1"));
-	freeReplyObject(r);
+	ck_assert(journal_failed(other));
 	/* Space again: the retry succeeds and writes go on. */
 	ck_assert_int_eq(prlimit(d.pid, RLIMIT_FSIZE, &big, NULL), 0);
-	sleep(2);
+	WAIT_UNTIL(!journal_failed(other), 5000);
 	r = open_ticket(other, "ZZ0002", 0);
 	ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "%s", r->str ? r->str : "");
 	freeReplyObject(r);
 	redisFree(other);
-	redisFree(rc);
-	rc = NULL;
-	ck_assert_int_eq(daemon_stop(&d), 0);
+	stop();
 	respawn(NULL);
 	{
 		char id[16];
@@ -381,9 +398,7 @@ START_TEST(test_torn_tail_is_cut_and_damage_refused)
 	start(NULL, NULL);
 	ok(open_ticket(rc, "TT0001", 0));
 	ok(open_ticket(rc, "TT0002", 0));
-	redisFree(rc);
-	rc = NULL;
-	ck_assert_int_eq(daemon_stop(&d), 0);
+	stop();
 	snprintf(path, sizeof path, "%s/state/journal", d.dir);
 	/* A torn tail: half a record. */
 	f = fopen(path, "ab");
@@ -397,9 +412,7 @@ START_TEST(test_torn_tail_is_cut_and_damage_refused)
 		ck_assert_str_eq(field(r, "serial"), "TT0002");
 		freeReplyObject(r);
 	}
-	redisFree(rc);
-	rc = NULL;
-	ck_assert_int_eq(daemon_stop(&d), 0);
+	stop();
 	/* Damage in the middle: refuse to start, name the offset, point to --check-journal. */
 	f = fopen(path, "r+b");
 	ck_assert_ptr_nonnull(f);
@@ -491,11 +504,5 @@ static Suite *journal_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(journal_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return harness_run_suite(journal_suite());
 }

@@ -31,44 +31,15 @@
 #define HANDSHAKE_MS 700
 
 static struct daemon d;
-static char certs[64]; /* the CA, the server's certificate and key, another CA */
+/*
+ * The CA, the server's certificate and key, another CA: made once for the suite
+ * in made[], and copied to certs[] for each test (one test renews them).
+ */
+static char made[64];
+static char certs[64];
 static int tls_port;
 
 /* ---- helpers ---------------------------------------------------------------------- */
-
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sh(const char *fmt, ...)
-{
-	char cmdline[2048];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmdline, sizeof cmdline, fmt, ap);
-	va_end(ap);
-	rc = system(cmdline);
-	ck_assert_msg(rc == 0, "`%s` failed (%d)", cmdline, rc);
-}
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long n;
-
-	if (f == NULL)
-		return strdup("");
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
 
 struct out {
 	int status;
@@ -77,58 +48,20 @@ struct out {
 
 #define MAX_RUNS 64
 static struct out runs[MAX_RUNS];
+
+/* A shell command that must succeed (harness_system() names it on stderr if not). */
+#define sh(...) ck_assert(harness_system(__VA_ARGS__) == 0)
 static int nruns;
 
 /* Run argv (NULL-terminated) with stdin from input (NULL: none) and extra "K=V" env. */
 static struct out *run(const char *input, const char *const *env, const char *const *argv)
 {
-	char outp[128], errp[128], inp[128];
+	static const char *const no_color[] = {"NO_COLOR=1", NULL};
 	struct out *o;
-	int status;
-	pid_t pid;
 
 	ck_assert_int_lt(nruns, MAX_RUNS);
 	o = &runs[nruns++];
-	snprintf(outp, sizeof outp, "%s/run.out", certs);
-	snprintf(errp, sizeof errp, "%s/run.err", certs);
-	snprintf(inp, sizeof inp, "%s/run.in", certs);
-	if (input) {
-		FILE *f = fopen(inp, "w");
-		ck_assert_ptr_nonnull(f);
-		fputs(input, f);
-		fclose(f);
-	}
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int in = open(input ? inp : "/dev/null", O_RDONLY);
-		int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		dup2(in, 0);
-		dup2(out, 1);
-		dup2(err, 2);
-		unsetenv("REPAIRCTL_SOCKET");
-		unsetenv("REPAIRCTL_HOST");
-		unsetenv("REPAIRCTL_PORT");
-		unsetenv("REPAIRCTL_USER");
-		unsetenv("REPAIRCTL_PASSWORD");
-		unsetenv("REPAIRCTL_TLS");
-		unsetenv("REPAIRCTL_CACERT");
-		unsetenv("REPAIRCTL_TLS_SERVER_NAME");
-		unsetenv("XDG_CONFIG_HOME");
-		unsetenv("SSL_CERT_FILE");
-		unsetenv("SSL_CERT_DIR");
-		setenv("HOME", certs, 1);
-		setenv("NO_COLOR", "1", 1);
-		for (int i = 0; env && env[i]; i++)
-			putenv((char *)env[i]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	o->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	o->out = slurp(outp);
-	o->err = slurp(errp);
+	o->status = harness_run(certs, input, no_color, env, argv, &o->out, &o->err);
 	return o;
 }
 
@@ -191,17 +124,6 @@ static const char *port_str(int port)
 	return buf[i];
 }
 
-static int tcp_connect(int port)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-	return fd;
-}
-
 static double now_sec(void)
 {
 	struct timespec ts;
@@ -239,53 +161,71 @@ static bool read_until_closed(int fd, double limit, char *buf, size_t cap, size_
 /* Wait up to 3 s for text in the daemon's log. */
 static void expect_log(const char *want)
 {
-	for (int i = 0; i < 60 && strstr(daemon_log(&d), want) == NULL; i++)
-		usleep(50000);
-	ck_assert_msg(strstr(daemon_log(&d), want) != NULL, "\"%s\" not in the log:\n%s", want,
+	ck_assert_msg(daemon_log_wait(&d, want, 3000), "\"%s\" not in the log:\n%s", want,
 	              daemon_log(&d));
 }
 
 /* ---- fixture ---------------------------------------------------------------------- */
 
+/* Once, in the runner's process, before the tests are forked. */
 static void make_certs(void)
 {
 	const char *ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
 
-	snprintf(certs, sizeof certs, "/tmp/repaird-tls-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(certs));
+	snprintf(made, sizeof made, "/tmp/repaird-tls-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(made));
 	/* A CA, and a server certificate it signs for localhost and 127.0.0.1. */
 	sh("cd %s && openssl req -x509 %s -days 2 -subj '/CN=repaird test CA' "
 	   "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign "
 	   "-keyout ca.key -out ca.pem 2>/dev/null",
-	   certs, ec);
+	   made, ec);
 	sh("cd %s && openssl req %s -subj '/CN=localhost' -keyout key.pem -out server.csr "
 	   "2>/dev/null",
-	   certs, ec);
+	   made, ec);
 	sh("cd %s && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
 	   "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
 	   "-extfile ext.cnf -out cert.pem 2>/dev/null",
-	   certs);
+	   made);
 	/* A CA that signed nothing of ours. */
 	sh("cd %s && openssl req -x509 %s -days 2 -subj '/CN=some other CA' "
-	   "-addext basicConstraints=critical,CA:TRUE -keyout other.key -out other.pem 2>/dev/null",
-	   certs, ec);
-	sh("chmod 0600 %s/key.pem", certs);
+	   "-addext basicConstraints=critical,CA:TRUE -keyout other.key -out other.pem "
+	   "2>/dev/null",
+	   made, ec);
+	sh("chmod 0600 %s/key.pem", made);
+}
+
+static void remove_certs(void)
+{
+	if (made[0])
+		sh("rm -rf %s", made);
 }
 
 static void setup(void)
 {
-	char yaml[1024];
+	char yaml[1024], taken[96];
 
 	nruns = 0;
-	make_certs();
-	tls_port = harness_free_port();
-	snprintf(yaml, sizeof yaml,
-	         "listen:\n"
-	         "  tls:\n"
-	         "    - {address: \"127.0.0.1:%d\", cert: %s/cert.pem, key: %s/key.pem,\n"
-	         "       handshake_timeout_ms: %d}\n",
-	         tls_port, certs, certs, HANDSHAKE_MS);
-	ck_assert_int_eq(daemon_start(&d, yaml, NULL), 0);
+	snprintf(certs, sizeof certs, "/tmp/repaird-tls-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(certs));
+	sh("cp -a %s/. %s", made, certs);
+	/* The TLS port, like the plain one, may be taken by another process before the bind. */
+	for (int attempt = 0; attempt < 5; attempt++) {
+		tls_port = harness_free_port();
+		snprintf(yaml, sizeof yaml,
+		         "listen:\n"
+		         "  tls:\n"
+		         "    - {address: \"127.0.0.1:%d\", cert: %s/cert.pem, key: %s/key.pem,\n"
+		         "       handshake_timeout_ms: %d}\n",
+		         tls_port, certs, certs, HANDSHAKE_MS);
+		if (daemon_start(&d, yaml, NULL) == 0)
+			return;
+		snprintf(taken, sizeof taken, "listen 127.0.0.1:%d: Address already in use",
+		         tls_port);
+		if (strstr(daemon_log(&d), taken) == NULL)
+			break;
+		daemon_cleanup(&d);
+	}
+	ck_abort_msg("repaird did not start:\n%s", daemon_log(&d));
 }
 
 static void teardown(void)
@@ -375,7 +315,7 @@ START_TEST(test_plain_client_on_tls_port_is_closed)
 	size_t got;
 	redisContext *rc;
 	redisReply *r;
-	int fd = tcp_connect(tls_port);
+	int fd = harness_raw_connect(tls_port);
 
 	ck_assert_int_eq(send(fd, ping, sizeof ping - 1, 0), (ssize_t)(sizeof ping - 1));
 	ck_assert_msg(read_until_closed(fd, 5, buf, sizeof buf, &got),
@@ -406,7 +346,7 @@ START_TEST(test_handshake_timeout)
 
 	/* Says nothing at all. */
 	t0 = now_sec();
-	fd = tcp_connect(tls_port);
+	fd = harness_raw_connect(tls_port);
 	ck_assert_msg(read_until_closed(fd, 5, buf, sizeof buf, &got),
 	              "a silent client was not closed");
 	took = now_sec() - t0;
@@ -417,7 +357,7 @@ START_TEST(test_handshake_timeout)
 	expect_log("no TLS handshake in time");
 	/* Starts a handshake and stalls. */
 	t0 = now_sec();
-	fd = tcp_connect(tls_port);
+	fd = harness_raw_connect(tls_port);
 	ck_assert_int_eq(send(fd, partial, 3, 0), 3);
 	ck_assert_msg(read_until_closed(fd, 5, buf, sizeof buf, &got),
 	              "a stalled handshake was not closed");
@@ -429,13 +369,14 @@ END_TEST
 
 /*
  * Our own TLS client (max_version 0: any): sends request and reads the reply
- * until the daemon closes or 1 s passes. 1 when the handshake succeeded.
+ * until the daemon closes, or 1 s passes (0.2 s once a reply line is whole).
+ * 1 when the handshake succeeded.
  */
 static int tls_client(int max_version, const char *request, char *reply, size_t cap, bool *closed)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	SSL *ssl;
-	int fd = tcp_connect(tls_port), ok;
+	int fd = harness_raw_connect(tls_port), ok;
 	struct timeval tv = {1, 0};
 	size_t got = 0;
 
@@ -457,8 +398,15 @@ static int tls_client(int max_version, const char *request, char *reply, size_t 
 		int n;
 		ck_assert_int_eq(SSL_write(ssl, request, (int)strlen(request)),
 		                 (int)strlen(request));
-		while (got < cap - 1 && (n = SSL_read(ssl, reply + got, (int)(cap - 1 - got))) > 0)
+		while (got < cap - 1 &&
+		       (n = SSL_read(ssl, reply + got, (int)(cap - 1 - got))) > 0) {
 			got += (size_t)n;
+			/* A whole reply line: a close, if one comes, follows at once. */
+			if (got >= 2 && reply[got - 2] == '\r' && reply[got - 1] == '\n') {
+				struct timeval brief = {0, 200000};
+				setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &brief, sizeof brief);
+			}
+		}
 		*closed = SSL_get_error(ssl, n) == SSL_ERROR_ZERO_RETURN ||
 		          (SSL_get_error(ssl, n) == SSL_ERROR_SYSCALL && errno != EAGAIN);
 		SSL_shutdown(ssl);
@@ -543,7 +491,7 @@ END_TEST
 static void peer_subject(char *buf, int len)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	int fd = tcp_connect(tls_port);
+	int fd = harness_raw_connect(tls_port);
 	SSL *ssl;
 	X509 *x;
 
@@ -574,7 +522,8 @@ START_TEST(test_certificate_renewed_on_reload)
 	ck_assert_str_eq(subject, "/CN=localhost");
 	sh("cd %s && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
 	   "-subj '/O=renewed/CN=localhost' -keyout key2.pem -out server2.csr 2>/dev/null && "
-	   "openssl x509 -req -in server2.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+	   "openssl x509 -req -in server2.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days "
+	   "2 "
 	   "-extfile ext.cnf -out cert2.pem 2>/dev/null && mv key2.pem key.pem && "
 	   "mv cert2.pem cert.pem",
 	   certs);
@@ -690,6 +639,7 @@ static Suite *tls_suite(void)
 	Suite *s = suite_create("tls");
 	TCase *tc = tcase_create("tls");
 
+	tcase_add_unchecked_fixture(tc, make_certs, remove_certs);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_repairctl_over_tls);
@@ -706,11 +656,5 @@ static Suite *tls_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(tls_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return harness_run_suite(tls_suite());
 }
