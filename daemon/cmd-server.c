@@ -27,8 +27,12 @@ static int ping(struct cmd_req *r)
 	return 0;
 }
 
-/* Failed AUTHs from this address in the last minute (slot found or taken). */
-static unsigned auth_failures(struct server *srv, const char *peer, bool add)
+/*
+ * The guessing record of a source (a TCP address; "unix:uid=N" on the unix
+ * socket): found, or made in the least recently used slot when make is set.
+ * Counts older than a minute start again.
+ */
+static struct auth_slot *auth_source(struct server *srv, const char *peer, bool make)
 {
 	char addr[48];
 	const char *colon = strrchr(peer, ':');
@@ -38,24 +42,46 @@ static unsigned auth_failures(struct server *srv, const char *peer, bool add)
 
 	snprintf(addr, sizeof addr, "%.*s", (int)(n < sizeof addr ? n : sizeof addr - 1), peer);
 	for (size_t i = 0; i < AUTH_FAIL_SLOTS; i++) {
-		if (strcmp(srv->auth_fail[i].addr, addr) == 0) {
-			if (now - srv->auth_fail[i].last > 60)
-				srv->auth_fail[i].count = 0;
-			if (add) {
-				srv->auth_fail[i].count++;
-				srv->auth_fail[i].last = now;
-			}
-			return srv->auth_fail[i].count;
+		struct auth_slot *s = &srv->auth_fail[i];
+		if (strcmp(s->addr, addr) == 0) {
+			if (now - s->last > 60)
+				s->count = 0;
+			return s;
 		}
-		if (srv->auth_fail[i].last < srv->auth_fail[oldest].last)
+		if (s->last < srv->auth_fail[oldest].last)
 			oldest = i;
 	}
-	if (!add)
-		return 0;
+	if (!make)
+		return NULL;
+	memset(&srv->auth_fail[oldest], 0, sizeof srv->auth_fail[oldest]);
 	snprintf(srv->auth_fail[oldest].addr, sizeof srv->auth_fail[oldest].addr, "%s", addr);
-	srv->auth_fail[oldest].count = 1;
-	srv->auth_fail[oldest].last = now;
-	return 1;
+	return &srv->auth_fail[oldest];
+}
+
+/*
+ * A failed AUTH: from the fourth failure a minute, the source waits 1, 2, ...
+ * up to 5 s before its next AUTH is even checked. The wait belongs to the
+ * source, not the connection: parallel connections queue behind each other,
+ * and an AUTH that arrives during the wait is refused unchecked (it costs no
+ * password hashing either), so guesses per source stay one per wait however
+ * many connections try. Returns the failures counted.
+ */
+static unsigned auth_failed(struct cmd_req *r, struct auth_slot *s)
+{
+	int64_t now_ms = monotonic_ms();
+
+	s->count++;
+	s->last = server_realtime();
+	if (s->count > 3) {
+		int64_t step = 1000 * (int64_t)(s->count - 3 > 5 ? 5 : s->count - 3);
+		s->until_ms = (s->until_ms > now_ms ? s->until_ms : now_ms) + step;
+		/* Far behind: this source is hammering us; make it wait at most a minute. */
+		if (s->until_ms - now_ms > 60000)
+			s->until_ms = now_ms + 60000;
+		client_delay(r->c, s->until_ms - now_ms);
+	}
+	reply_error(r->out, "WRONGPASS", "invalid username-password pair or user is disabled.");
+	return s->count;
 }
 
 static int auth(struct cmd_req *r)
@@ -65,10 +91,19 @@ static int auth(struct cmd_req *r)
 	static const char nobody[] = "$scrypt$ln=14,r=8,p=1$bm9ib2R5bm9ib2R5$"
 	                             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 	const struct user *u;
+	struct auth_slot *src;
 	unsigned failures;
 	bool match;
 	char esc[80];
 
+	src = auth_source(r->srv, r->c->peer, true);
+	if (src->until_ms > monotonic_ms()) {
+		failures = auth_failed(r, src);
+		log_msg(LOG_WARNING,
+		        "AUTH from %s refused unchecked: guessing (%u in the last minute)",
+		        r->c->peer, failures);
+		return -1;
+	}
 	/* No users configured: every credential is bad, with the same answer and delay. */
 	u = cfg->nusers ? config_user(cfg, r->argv[1]) : NULL;
 	match = password_verify(u ? u->password : nobody, r->argv[2], r->argvlen[2]);
@@ -80,14 +115,10 @@ static int auth(struct cmd_req *r)
 		reply_ok(r->out);
 		return 0;
 	}
-	failures = auth_failures(r->srv, r->c->peer, true);
+	failures = auth_failed(r, src);
 	log_msg(LOG_WARNING, "AUTH failed for user \"%s\" from %s (%u in the last minute)",
 	        log_escape(r->argv[1], r->argvlen[1] > 64 ? 64 : r->argvlen[1], esc, sizeof esc),
 	        r->c->peer, failures);
-	reply_error(r->out, "WRONGPASS", "invalid username-password pair or user is disabled.");
-	/* Guessing gets slow: from the fourth failure a minute, replies wait. */
-	if (failures > 3)
-		client_delay(r->c, failures - 3 > 5 ? 5 : (int)(failures - 3));
 	return -1;
 }
 

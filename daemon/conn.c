@@ -27,7 +27,7 @@
 
 static void client_process(struct client *c);
 
-static int64_t monotonic_ms(void)
+int64_t monotonic_ms(void)
 {
 	struct timespec ts;
 
@@ -251,9 +251,9 @@ static void on_delay_over(evutil_socket_t fd, short what, void *arg)
 	event_active(c->resume, EV_TIMEOUT, 0);
 }
 
-void client_delay(struct client *c, int secs)
+void client_delay(struct client *c, int64_t ms)
 {
-	struct timeval tv = {secs, 0};
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 
 	if (c->delay_ev == NULL)
 		c->delay_ev = evtimer_new(c->srv->base, on_delay_over, c);

@@ -93,7 +93,9 @@ void client_close_after_reply(struct client *c);
 /* Read nothing more from it (it is closing). */
 void client_stop_reading(struct client *c);
 /* Hold the client's replies (and stop reading it) for secs seconds. */
-void client_delay(struct client *c, int secs);
+void client_delay(struct client *c, int64_t ms);
+/* Milliseconds of CLOCK_MONOTONIC: for delays and deadlines, never for dates. */
+int64_t monotonic_ms(void);
 
 /*
  * After the commit: release the replies of every client on the pending list,

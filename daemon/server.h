@@ -46,6 +46,14 @@ struct server_overrides {
 	int log_level;     /* -1: from the config */
 };
 
+/* A source of failed AUTHs (cmd-server.c). */
+struct auth_slot {
+	char addr[48];
+	unsigned count;
+	int64_t last;     /* real time of the last failure (the one-minute window) */
+	int64_t until_ms; /* monotonic: no AUTH from here is checked before this */
+};
+
 struct server {
 	struct event_base *base;
 	const char *config_path;
@@ -82,12 +90,8 @@ struct server {
 
 	struct cmd_stat *cmd_stats;
 	struct cmd_index *cmd_index; /* command names to the table (cmd.c), built on first use */
-	/* Recent failed AUTHs per peer address, to slow down guessing. */
-	struct {
-		char addr[48];
-		unsigned count;
-		int64_t last;
-	} auth_fail[AUTH_FAIL_SLOTS];
+	/* Recent failed AUTHs per source (TCP address, unix uid), to slow down guessing. */
+	struct auth_slot auth_fail[AUTH_FAIL_SLOTS];
 	char journal_error[256]; /* the last compaction error, for INFO */
 };
 
