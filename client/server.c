@@ -1,13 +1,17 @@
 /* server: repairctl stats, info, ping, and passwd (which needs no server). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
 #include <time.h>
+#include <sys/random.h>
+#include <sys/types.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
+#include "password.h"
 #include "repairctl.h"
 
 static int stats(struct ctl *c, const struct subcmd *sc, int argc, char **argv)
@@ -155,11 +159,15 @@ static int read_secret(const char *prompt, char *buf, size_t len)
 	return n > 0 ? 0 : -1;
 }
 
-/* `repairctl passwd`: the access.users password line for a password typed twice. */
+/*
+ * `repairctl passwd`: the access.users password line for a password typed
+ * twice: a salted scrypt hash in the PHC string format (password.h), the salt
+ * from the kernel's random source.
+ */
 static int passwd_cmd(struct ctl *c, const struct subcmd *sc, int argc, char **argv)
 {
-	char pw[1024], again[1024];
-	unsigned char digest[SHA256_DIGEST_LENGTH];
+	char pw[1024], again[1024], line[PASSWORD_HASH_MAX];
+	unsigned char salt[PASSWORD_SALT_LEN];
 	int rc, first;
 
 	if ((rc = cli_parse(c, sc, argc, argv, 0, 0, &first)) != 0)
@@ -173,13 +181,18 @@ static int passwd_cmd(struct ctl *c, const struct subcmd *sc, int argc, char **a
 		fprintf(stderr, "repairctl: the two passwords differ\n");
 		return EX_DATAERR;
 	}
-	SHA256((const unsigned char *)pw, strlen(pw), digest);
+	if (getrandom(salt, sizeof salt, 0) != (ssize_t)sizeof salt) {
+		fprintf(stderr, "repairctl: no random bytes for the salt: %s\n", strerror(errno));
+		return EX_OSERR;
+	}
+	rc = password_hash(pw, strlen(pw), salt, sizeof salt, line, sizeof line);
 	OPENSSL_cleanse(pw, sizeof pw);
 	OPENSSL_cleanse(again, sizeof again);
-	printf("password: \"sha256:");
-	for (size_t i = 0; i < sizeof digest; i++)
-		printf("%02x", digest[i]);
-	printf("\"\n");
+	if (rc < 0) {
+		fprintf(stderr, "repairctl: scrypt failed\n");
+		return EX_SOFTWARE;
+	}
+	printf("password: \"%s\"\n", line);
 	return 0;
 }
 
@@ -194,7 +207,8 @@ const struct subcmd server_cmds[] = {
         {"ping", NULL, ping, NULL, "", "ping", "Check that repaird answers, and how fast.\n"},
         {"passwd", NULL, passwd_cmd, NULL, "", "passwd",
          "Read a password (twice on a terminal, echo off; once from a pipe) and print\n"
-         "the line for access.users in repaird.yaml: password: \"sha256:<hex>\".\n"
+         "the line for access.users in repaird.yaml: password: \"$scrypt$...\" (a salted\n"
+         "scrypt hash).\n"
          "Needs no daemon.\n"},
 };
 const size_t nserver_cmds = sizeof server_cmds / sizeof server_cmds[0];

@@ -257,6 +257,8 @@ void client_delay(struct client *c, int64_t ms)
 
 	if (c->delay_ev == NULL)
 		c->delay_ev = evtimer_new(c->srv->base, on_delay_over, c);
+	/* From now, not from the loop's cached time (a password check takes a while). */
+	event_base_update_cache_time(c->srv->base);
 	if (c->delay_ev == NULL || evtimer_add(c->delay_ev, &tv) < 0)
 		fatalx("libevent: cannot set up the AUTH delay of client %llu",
 		       (unsigned long long)c->id);

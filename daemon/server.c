@@ -179,6 +179,16 @@ struct config *server_load_config(struct server *srv, struct config_errors *errs
 	if (cfg == NULL)
 		return NULL;
 	apply_overrides(srv, cfg);
+	/* Password hashes are secrets too: Debian's redis.conf is 0640 for the same reason. */
+	if (cfg->nusers > 0) {
+		struct stat st;
+		if (stat(srv->config_path, &st) == 0 && (st.st_mode & S_IROTH))
+			log_msg(LOG_WARNING,
+			        "%s holds access.users and is readable by every local user (mode "
+			        "%04o); "
+			        "make it 0640 root:repaird",
+			        srv->config_path, (unsigned)(st.st_mode & 07777));
+	}
 	for (size_t i = 0; i < cfg->nusers; i++)
 		if (cfg->users[i].password_legacy)
 			log_msg(LOG_WARNING,

@@ -320,18 +320,42 @@ END_TEST
 
 START_TEST(test_repairctl_passwd_prints_the_config_line)
 {
-	char command[512], line[256] = "";
+	char command[512], line[256] = "", yaml[1024];
+	const char *hash;
+	redisContext *c;
+	redisReply *r;
 	FILE *p;
+	size_t n;
 
-	snprintf(command, sizeof command, "printf 'admin-pw\\n' | %s passwd",
+	snprintf(command, sizeof command, "printf 'new-pw\\n' | %s passwd",
 	         getenv("REPAIRCTL_BIN"));
 	p = popen(command, "r");
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(fgets(line, sizeof line, p));
 	ck_assert_int_eq(pclose(p), 0);
-	ck_assert_str_eq(line, "password: \"sha256:" HASH_ADMIN "\"\n");
-	/* That line's password gets in. */
-	redisFree(login("boss", "admin-pw"));
+	/* A salted scrypt hash in the PHC string format, never the password itself. */
+	ck_assert_msg(strncmp(line, "password: \"$scrypt$ln=14,r=8,p=1$", 33) == 0, "%s", line);
+	ck_assert_ptr_null(strstr(line, "new-pw"));
+	hash = line + strlen("password: \"");
+	n = strcspn(hash, "\"");
+	/* That line's password gets in, and only it. */
+	snprintf(yaml, sizeof yaml,
+	         "access:\n  tcp_auth: on\n  unix_user: boss\n  users:\n"
+	         "    - {name: boss, password: \"%.*s\", role: admin, centres: \"*\"}\n",
+	         (int)n, hash);
+	daemon_write_config(&d, yaml, NULL);
+	c = redisConnectUnix(d.sock);
+	ck_assert(c && !c->err);
+	r = cmd(c, "CONFIG.RELOAD", NULL);
+	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "%s", r->str);
+	freeReplyObject(r);
+	redisFree(c);
+	redisFree(login("boss", "new-pw"));
+	c = daemon_connect(&d);
+	expect_error(cmd(c, "AUTH", "boss", "admin-pw", NULL), "WRONGPASS");
+	redisFree(c);
+	/* The test's config with users is 0644: the operator is told. */
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "is readable by every local user"));
 }
 END_TEST
 
