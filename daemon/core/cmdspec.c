@@ -160,12 +160,13 @@ static int keyword_arg(struct reader *rd)
 	const struct word *kw = &rd->w[rd->at++];
 	int nvalues = 0, a, prev = -1;
 
+	/* LIB-NAME|LIB-VER value: a choice of keywords, then a value of its own. */
+	if (memchr(kw->s, '|', kw->len) != NULL)
+		return value_arg(rd, kw);
 	while (rd->at + nvalues < rd->nw && is_plain(&rd->w[rd->at + nvalues]) &&
 	       !is_keyword(&rd->w[rd->at + nvalues]))
 		nvalues++;
 	if (nvalues == 0) {
-		if (memchr(kw->s, '|', kw->len) != NULL)
-			return value_arg(rd, kw);
 		if ((a = new_arg(rd, CMDSPEC_PURE_TOKEN)) < 0 ||
 		    set_text(rd, rd->spec->arg[a].name, kw->s, kw->len) < 0)
 			return -1;

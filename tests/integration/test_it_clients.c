@@ -8,6 +8,7 @@
  * hints come from COMMAND DOCS).
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -483,6 +484,91 @@ START_TEST(test_command_info_and_docs)
 }
 END_TEST
 
+/* An argument of COMMAND DOCS written back as redis-cli writes its hint. */
+static void render_arg(const redisReply *a, char *out, size_t cap)
+{
+	const redisReply *type = map_get(a, "type"), *token = map_get(a, "token");
+	const redisReply *flags = map_get(a, "flags"), *args = map_get(a, "arguments");
+	bool optional = false, multiple = false;
+	char value[256] = "", body[320];
+
+	for (size_t i = 0; flags && i < flags->elements; i++) {
+		optional |= strcmp(flags->element[i]->str, "optional") == 0;
+		multiple |= strcmp(flags->element[i]->str, "multiple") == 0;
+	}
+	if (strcmp(type->str, "oneof") == 0 || strcmp(type->str, "block") == 0) {
+		bool oneof = type->str[0] == 'o';
+		for (size_t i = 0; i < args->elements; i++) {
+			char part[256] = "";
+			size_t n = strlen(value);
+			render_arg(args->element[i], part, sizeof part);
+			snprintf(value + n, sizeof value - n, "%s%s", i ? (oneof ? "|" : " ") : "", part);
+		}
+	} else if (strcmp(type->str, "pure-token") != 0) {
+		snprintf(value, sizeof value, "%s", map_get(a, "name")->str);
+	}
+	snprintf(body, sizeof body, "%s%s%s", token ? token->str : "", token && value[0] ? " " : "",
+	         value);
+	if (multiple && optional)
+		snprintf(out, cap, "[%s ...]", body);
+	else if (multiple)
+		snprintf(out, cap, "%s [%s ...]", body, body);
+	else
+		snprintf(out, cap, optional ? "[%s]" : "%s", body);
+}
+
+/* "ticket.move" or "client|setname" and its docs: `TICKET.MOVE id state ...` must be in doc. */
+static void expect_documented(const char *doc, const char *name, const redisReply *docs)
+{
+	const redisReply *args = map_get(docs, "arguments"), *subs = map_get(docs, "subcommands");
+	char usage[1024], *p;
+	size_t n;
+
+	for (size_t i = 0; subs && i + 1 < subs->elements; i += 2)
+		expect_documented(doc, subs->element[i]->str, subs->element[i + 1]);
+	if (subs && strcmp(name, "client") == 0)
+		return; /* CLIENT alone is no command */
+	n = (size_t)snprintf(usage, sizeof usage, "`%s", name);
+	for (p = usage; *p; p++)
+		*p = *p == '|' ? ' ' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	for (size_t i = 0; args && i < args->elements; i++) {
+		usage[n++] = ' ';
+		render_arg(args->element[i], usage + n, sizeof usage - n);
+		n = strlen(usage);
+	}
+	snprintf(usage + n, sizeof usage - n, "`");
+	ck_assert_msg(strstr(doc, usage) != NULL, "docs/protocol.md does not show %s", usage);
+}
+
+/* The usage lines docs/protocol.md gives are those of the table (through COMMAND DOCS). */
+START_TEST(test_protocol_md_shows_the_table)
+{
+	redisContext *c = daemon_connect(&d);
+	redisReply *docs = cmd(c, "COMMAND", "DOCS", NULL);
+	char path[512], *doc;
+	FILE *f;
+	long len;
+
+	snprintf(path, sizeof path, "%s/docs/protocol.md", src_dir());
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	doc = malloc((size_t)len + 1);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_uint_eq(fread(doc, 1, (size_t)len, f), (size_t)len);
+	doc[len] = '\0';
+	fclose(f);
+	ck_assert_uint_ge(docs->elements, 2 * 30);
+	for (size_t i = 0; i + 1 < docs->elements; i += 2)
+		expect_documented(doc, docs->element[i]->str, docs->element[i + 1]);
+	free(doc);
+	freeReplyObject(docs);
+	redisFree(c);
+}
+END_TEST
+
 /* ---- real client libraries -------------------------------------------------------------- */
 
 START_TEST(test_redis_py)
@@ -563,6 +649,7 @@ static Suite *clients_suite(void)
 	tcase_add_test(tc, test_multi_needs_auth);
 	tcase_add_test(tc, test_client_commands);
 	tcase_add_test(tc, test_command_info_and_docs);
+	tcase_add_test(tc, test_protocol_md_shows_the_table);
 	tcase_add_test(tc, test_redis_py);
 	tcase_add_test(tc, test_node_redis_resp3);
 	tcase_add_test(tc, test_redis_cli_hints);

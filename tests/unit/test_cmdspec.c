@@ -52,6 +52,7 @@ START_TEST(test_round_trip)
 	        "TICKET.MOVE id state [AT time] [ETA time] [NOTE text]",
 	        "PING [message]",
 	        "HELLO [protover [AUTH username password] [SETNAME clientname]]",
+	        "CLIENT SETINFO LIB-NAME|LIB-VER value",
 	};
 	static const char *const expect[] = {
 	        "CENTRE id PRODUCT model SERIAL sn SERVICE repair|maintenance|upgrade "
@@ -60,12 +61,15 @@ START_TEST(test_round_trip)
 	        "id state [AT time] [ETA time] [NOTE text]",
 	        "[message]",
 	        "[protover [AUTH username password] [SETNAME clientname]]",
+	        "LIB-NAME|LIB-VER value",
 	};
 	struct cmdspec s;
 	char err[80], out[512];
 
 	for (size_t i = 0; i < sizeof usages / sizeof usages[0]; i++) {
-		ck_assert_int_eq(cmdspec_parse(usages[i], 1, &s, err, sizeof err), 0);
+		ck_assert_int_eq(cmdspec_parse(usages[i], strncmp(usages[i], "CLIENT ", 7) ? 1 : 2,
+		                               &s, err, sizeof err),
+		                 0);
 		out[0] = '\0';
 		render(&s, s.first, out, sizeof out);
 		ck_assert_str_eq(out, expect[i]);
