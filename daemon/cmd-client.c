@@ -74,7 +74,8 @@ static int hello(struct cmd_req *r)
 		errno = 0;
 		v = strtol(r->argv[1], &end, 10);
 		if (end == r->argv[1] || *end != '\0' || errno != 0) {
-			reply_error(r->out, "ERR", "Protocol version is not an integer or out of range");
+			reply_error(r->out, "ERR",
+			            "Protocol version is not an integer or out of range");
 			return -1;
 		}
 		if (v < 2 || v > 3) {
@@ -196,7 +197,8 @@ static int client_setinfo(struct cmd_req *r)
 	}
 	if (!name_ok(r->argv[3], r->argvlen[3])) {
 		reply_errorf(r->out, "ERR",
-		             "%s cannot contain spaces, newlines or special characters.", r->argv[2]);
+		             "%s cannot contain spaces, newlines or special characters.",
+		             r->argv[2]);
 		return -1;
 	}
 	set_text(dst, r->argv[3], r->argvlen[3]);
@@ -255,7 +257,8 @@ static int client_kill(struct cmd_req *r)
 		if (c->closing || (addr ? strcmp(c->peer, addr) != 0 : c->id != id))
 			continue;
 		log_msg(LOG_INFO, "client %llu (%s) killed by client %llu (%s)",
-		        (unsigned long long)c->id, c->peer, (unsigned long long)r->c->id, r->c->peer);
+		        (unsigned long long)c->id, c->peer, (unsigned long long)r->c->id,
+		        r->c->peer);
 		client_stop_reading(c);
 		client_close_after_reply(c);
 		killed++;
@@ -277,14 +280,13 @@ static int client_help(struct cmd_req *r);
 
 static const struct cmd_entry client_subcommands[] = {
         {"ID", 2, 0, "CLIENT ID", client_id, "Replies the connection's id", "connection", NULL},
-        {"SETNAME", 3, 0, "CLIENT SETNAME connection-name", client_setname,
-         "Names the connection", "connection", NULL},
+        {"SETNAME", 3, 0, "CLIENT SETNAME connection-name", client_setname, "Names the connection",
+         "connection", NULL},
         {"GETNAME", 2, 0, "CLIENT GETNAME", client_getname, "Replies the connection's name",
          "connection", NULL},
         {"SETINFO", 4, 0, "CLIENT SETINFO LIB-NAME|LIB-VER value", client_setinfo,
          "Records the client library's name or version", "connection", NULL},
-        {"INFO", 2, 0, "CLIENT INFO", client_info, "Describes this connection", "connection",
-         NULL},
+        {"INFO", 2, 0, "CLIENT INFO", client_info, "Describes this connection", "connection", NULL},
         {"LIST", 2, CMD_ADMIN, "CLIENT LIST", client_list, "Describes every connection",
          "connection", NULL},
         {"KILL", -3, CMD_ADMIN, "CLIENT KILL [ID client-id] [ADDR ip:port]", client_kill,

@@ -13,7 +13,7 @@
 #include "xmalloc.h"
 
 /* A transaction may not hold more than a request may (CLIENT_QUERY_LIMIT). */
-#define MULTI_MAX_BYTES CLIENT_QUERY_LIMIT
+#define MULTI_MAX_BYTES  CLIENT_QUERY_LIMIT
 #define MULTI_MAX_QUEUED 100000
 
 struct cmd_queued {
@@ -59,7 +59,8 @@ void cmd_multi_queue(struct cmd_req *r)
 	for (int i = 0; i < r->argc; i++)
 		bytes += r->argvlen[i];
 	if (m->n == MULTI_MAX_QUEUED || bytes > MULTI_MAX_BYTES - m->bytes) {
-		reply_errorf(r->out, "ERR", "transaction too large: at most %d commands and %zu bytes",
+		reply_errorf(r->out, "ERR",
+		             "transaction too large: at most %d commands and %zu bytes",
 		             MULTI_MAX_QUEUED, (size_t)MULTI_MAX_BYTES);
 		m->failed = true;
 		return;
@@ -102,7 +103,8 @@ static int exec(struct cmd_req *r)
 	}
 	r->c->multi = NULL;
 	if (m->failed) {
-		reply_error(r->out, "EXECABORT", "Transaction discarded because of previous errors.");
+		reply_error(r->out, "EXECABORT",
+		            "Transaction discarded because of previous errors.");
 		cmd_multi_free(m);
 		return -1;
 	}

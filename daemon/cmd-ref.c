@@ -91,8 +91,8 @@ static int product_list(struct cmd_req *r)
 }
 
 const struct cmd_entry cmd_ref_entries[] = {
-        {"CENTRE.LIST", 1, CMD_READONLY, "CENTRE.LIST", centre_list,
-         "Lists the service centres", "reference", NULL},
+        {"CENTRE.LIST", 1, CMD_READONLY, "CENTRE.LIST", centre_list, "Lists the service centres",
+         "reference", NULL},
         {"PRODUCT.GET", 2, CMD_READONLY, "PRODUCT.GET model", product_get,
          "Replies a product of the catalogue", "reference", NULL},
         {"PRODUCT.LIST", -1, CMD_READONLY, "PRODUCT.LIST [CLASS class] [FASTTRACK] [MATCH text]",

@@ -301,8 +301,9 @@ static const struct cmd_entry *resolve(struct cmd_req *r, size_t *index)
 		return NULL;
 	}
 	if (!arity_ok(e, r->argc)) {
-		reply_errorf(r->out, "ERR", "wrong number of arguments for '%s' command (usage: %s)",
-		             e->name, e->usage);
+		reply_errorf(r->out, "ERR",
+		             "wrong number of arguments for '%s' command (usage: %s)", e->name,
+		             e->usage);
 		return NULL;
 	}
 	r->c->last_cmd = e->name;
@@ -316,8 +317,9 @@ static const struct cmd_entry *resolve(struct cmd_req *r, size_t *index)
 		return NULL;
 	}
 	if (!arity_ok(sub, r->argc)) {
-		reply_errorf(r->out, "ERR", "wrong number of arguments for '%s|%s' command (usage: %s)",
-		             e->name, sub->name, sub->usage);
+		reply_errorf(r->out, "ERR",
+		             "wrong number of arguments for '%s|%s' command (usage: %s)", e->name,
+		             sub->name, sub->usage);
 		return NULL;
 	}
 	return sub;

@@ -186,8 +186,9 @@ static int keyword_arg(struct reader *rd)
 			if (c < 0)
 				return -1;
 			if (k + v->len + 2 < CMDSPEC_NAME_MAX) {
-				k += (size_t)snprintf(rd->spec->arg[a].name + k, CMDSPEC_NAME_MAX - k,
-				                      "%s%.*s", i ? "-" : "", (int)v->len, v->s);
+				k += (size_t)snprintf(rd->spec->arg[a].name + k,
+				                      CMDSPEC_NAME_MAX - k, "%s%.*s", i ? "-" : "",
+				                      (int)v->len, v->s);
 			}
 			if (prev < 0)
 				rd->spec->arg[a].child = c;

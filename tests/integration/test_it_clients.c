@@ -193,7 +193,8 @@ START_TEST(test_auth_with_password_only_is_default)
 	expect_error(cmd(c, "AUTH", "staff-pw", NULL),
 	             "WRONGPASS invalid username-password pair or user is disabled.");
 	expect_status(cmd(c, "AUTH", "admin-pw", NULL), "OK");
-	expect_status(cmd(c, "MEMBER.SET", "151335488", "TIER", "gold", "COUNTRY", "DE", NULL), "OK");
+	expect_status(cmd(c, "MEMBER.SET", "151335488", "TIER", "gold", "COUNTRY", "DE", NULL),
+	              "OK");
 	redisFree(c);
 	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "authenticated as default (admin)"));
 }
@@ -258,7 +259,9 @@ START_TEST(test_multi_exec_one_commit)
 	/* Three writes one after the other: three commits. */
 	before = fsyncs(o);
 	for (int i = 0; i < 3; i++)
-		freeReplyObject(open_ticket(c, i == 0 ? "SER0001" : i == 1 ? "SER0002" : "SER0003"));
+		freeReplyObject(open_ticket(c, i == 0   ? "SER0001"
+		                               : i == 1 ? "SER0002"
+		                                        : "SER0003"));
 	ck_assert_int_eq(fsyncs(o) - before, 3);
 	/* The same three in a transaction, each queued with a round trip: one commit. */
 	before = fsyncs(o);
@@ -378,10 +381,10 @@ START_TEST(test_client_commands)
 	ck_assert_ptr_nonnull(strstr(r->str, " user=desk "));
 	ck_assert_ptr_nonnull(strstr(r->str, " lib-name=hiredis lib-ver=0.14 resp=2\n"));
 	freeReplyObject(r);
-	expect_error(cmd(s, "CLIENT", "FROB", NULL), "ERR unknown subcommand 'FROB'. Try CLIENT HELP.");
+	expect_error(cmd(s, "CLIENT", "FROB", NULL),
+	             "ERR unknown subcommand 'FROB'. Try CLIENT HELP.");
 	/* LIST and KILL are for admin. */
-	expect_error(cmd(s, "CLIENT", "LIST", NULL),
-	             "NOPERM user desk (staff) may not run LIST");
+	expect_error(cmd(s, "CLIENT", "LIST", NULL), "NOPERM user desk (staff) may not run LIST");
 	expect_error(cmd(s, "CLIENT", "KILL", "ID", "1", NULL),
 	             "NOPERM user desk (staff) may not run KILL");
 	r = cmd(c, "CLIENT", "LIST", NULL);
@@ -502,7 +505,8 @@ static void render_arg(const redisReply *a, char *out, size_t cap)
 			char part[256] = "";
 			size_t n = strlen(value);
 			render_arg(args->element[i], part, sizeof part);
-			snprintf(value + n, sizeof value - n, "%s%s", i ? (oneof ? "|" : " ") : "", part);
+			snprintf(value + n, sizeof value - n, "%s%s", i ? (oneof ? "|" : " ") : "",
+			         part);
 		}
 	} else if (strcmp(type->str, "pure-token") != 0) {
 		snprintf(value, sizeof value, "%s", map_get(a, "name")->str);
@@ -574,8 +578,9 @@ END_TEST
 START_TEST(test_redis_py)
 {
 	static char out[8192];
-	int rc = run(out, sizeof out, "/usr/bin/python3 %s/tests/clients/redis_py.py %d admin-pw 2>&1",
-	             src_dir(), d.port);
+	int rc = run(out, sizeof out,
+	             "/usr/bin/python3 %s/tests/clients/redis_py.py %d admin-pw 2>&1", src_dir(),
+	             d.port);
 
 	ck_assert_msg(rc == 0, "redis_py.py failed (%d):\n%s", rc, out);
 	expect_lines(out, "ping True\0"
@@ -599,10 +604,11 @@ START_TEST(test_node_redis_resp3)
 	int rc;
 
 	/* The locked node-redis, installed from the registry on first use (gitignored). */
-	rc = run(out, sizeof out,
-	         "cd %s/tests/clients && { [ -d node_modules/redis ] || npm ci --no-audit --no-fund "
-	         "--loglevel=error; } 2>&1",
-	         src_dir());
+	rc = run(
+	        out, sizeof out,
+	        "cd %s/tests/clients && { [ -d node_modules/redis ] || npm ci --no-audit --no-fund "
+	        "--loglevel=error; } 2>&1",
+	        src_dir());
 	ck_assert_msg(rc == 0, "npm ci failed (%d):\n%s", rc, out);
 	rc = run(out, sizeof out, "cd %s/tests/clients && node node_redis.mjs %d admin-pw 2>&1",
 	         src_dir(), d.port);

@@ -13,11 +13,13 @@ static void render(const struct cmdspec *s, int i, char *out, size_t cap)
 		const struct cmdspec_arg *a = &s->arg[i];
 		size_t n = strlen(out);
 		snprintf(out + n, cap - n, "%s%s%s%s", n && out[n - 1] != '[' ? " " : "",
-		         a->optional ? "[" : "", a->token, a->token[0] && a->type != CMDSPEC_PURE_TOKEN ? " " : "");
+		         a->optional ? "[" : "", a->token,
+		         a->token[0] && a->type != CMDSPEC_PURE_TOKEN ? " " : "");
 		if (a->type == CMDSPEC_ONEOF) {
 			for (int c = a->child; c >= 0; c = s->arg[c].next) {
 				n = strlen(out);
-				snprintf(out + n, cap - n, "%s%s", c == a->child ? "" : "|", s->arg[c].token);
+				snprintf(out + n, cap - n, "%s%s", c == a->child ? "" : "|",
+				         s->arg[c].token);
 			}
 		} else if (a->type == CMDSPEC_BLOCK) {
 			char inner[256] = "";
@@ -29,7 +31,8 @@ static void render(const struct cmdspec *s, int i, char *out, size_t cap)
 			snprintf(out + n, cap - n, "%s", a->name);
 		}
 		n = strlen(out);
-		snprintf(out + n, cap - n, "%s%s", a->multiple ? " ..." : "", a->optional ? "]" : "");
+		snprintf(out + n, cap - n, "%s%s", a->multiple ? " ..." : "",
+		         a->optional ? "]" : "");
 	}
 }
 
@@ -145,7 +148,8 @@ START_TEST(test_subcommand_and_repeat)
 	struct cmdspec s;
 	char err[80];
 
-	ck_assert_int_eq(cmdspec_parse("COMMAND DOCS [command-name ...]", 2, &s, err, sizeof err), 0);
+	ck_assert_int_eq(cmdspec_parse("COMMAND DOCS [command-name ...]", 2, &s, err, sizeof err),
+	                 0);
 	ck_assert_str_eq(top(&s, 0)->name, "command-name");
 	ck_assert(top(&s, 0)->optional);
 	ck_assert(top(&s, 0)->multiple);
