@@ -244,8 +244,11 @@ static int access_check(struct cmd_req *r, const struct cmd_entry *e)
 		return -1;
 	}
 	if (!role_may(r->user->role, e->flags)) {
-		snprintf(why, sizeof why, "user %s (%s) may not run %s", r->user->name,
-		         role_names[r->user->role], e->name);
+		/* A subcommand by its full name: "CLIENT LIST". */
+		bool sub = r->c->last_cmd != NULL && r->c->last_cmd != e->name;
+		snprintf(why, sizeof why, "user %s (%s) may not run %s%s%s", r->user->name,
+		         role_names[r->user->role], sub ? r->c->last_cmd : "", sub ? " " : "",
+		         e->name);
 		refuse(r, "NOPERM", why);
 		return -1;
 	}

@@ -384,9 +384,10 @@ START_TEST(test_client_commands)
 	expect_error(cmd(s, "CLIENT", "FROB", NULL),
 	             "ERR unknown subcommand 'FROB'. Try CLIENT HELP.");
 	/* LIST and KILL are for admin. */
-	expect_error(cmd(s, "CLIENT", "LIST", NULL), "NOPERM user desk (staff) may not run LIST");
+	expect_error(cmd(s, "CLIENT", "LIST", NULL),
+	             "NOPERM user desk (staff) may not run CLIENT LIST");
 	expect_error(cmd(s, "CLIENT", "KILL", "ID", "1", NULL),
-	             "NOPERM user desk (staff) may not run KILL");
+	             "NOPERM user desk (staff) may not run CLIENT KILL");
 	r = cmd(c, "CLIENT", "LIST", NULL);
 	ck_assert_ptr_nonnull(strstr(r->str, " name=desk-1 "));
 	ck_assert_ptr_nonnull(strstr(r->str, " user=default "));
