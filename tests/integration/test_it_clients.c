@@ -339,6 +339,34 @@ START_TEST(test_multi_errors_as_redis)
 }
 END_TEST
 
+/* A transaction is bounded like a request: past 100000 commands it is refused whole. */
+START_TEST(test_multi_queue_is_bounded)
+{
+	redisContext *c = login("default", "admin-pw");
+	redisReply *r;
+	int queued = 0, refused = 0;
+
+	expect_status(cmd(c, "MULTI", NULL), "OK");
+	for (int i = 0; i < 100001; i++)
+		ck_assert_int_eq(redisAppendCommand(c, "PING"), REDIS_OK);
+	for (int i = 0; i < 100001; i++) {
+		ck_assert_int_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+		if (r->type == REDIS_REPLY_STATUS && strcmp(r->str, "QUEUED") == 0)
+			queued++;
+		else if (r->type == REDIS_REPLY_ERROR &&
+		         strncmp(r->str, "ERR transaction too large: ", 27) == 0)
+			refused++;
+		freeReplyObject(r);
+	}
+	ck_assert_int_eq(queued, 100000);
+	ck_assert_int_eq(refused, 1);
+	expect_error(cmd(c, "EXEC", NULL),
+	             "EXECABORT Transaction discarded because of previous errors.");
+	expect_status(cmd(c, "PING", NULL), "PONG");
+	redisFree(c);
+}
+END_TEST
+
 /* Before AUTH, MULTI itself is refused; a NOAUTH while queueing aborts. */
 START_TEST(test_multi_needs_auth)
 {
@@ -653,6 +681,7 @@ static Suite *clients_suite(void)
 	tcase_add_test(tc, test_resp3_records_are_maps);
 	tcase_add_test(tc, test_multi_exec_one_commit);
 	tcase_add_test(tc, test_multi_errors_as_redis);
+	tcase_add_test(tc, test_multi_queue_is_bounded);
 	tcase_add_test(tc, test_multi_needs_auth);
 	tcase_add_test(tc, test_client_commands);
 	tcase_add_test(tc, test_command_info_and_docs);
