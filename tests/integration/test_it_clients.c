@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -197,6 +198,34 @@ START_TEST(test_auth_with_password_only_is_default)
 	              "OK");
 	redisFree(c);
 	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "authenticated as default (admin)"));
+}
+END_TEST
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* HELLO's AUTH is counted and slowed down with AUTH's failures: no way around the delay. */
+START_TEST(test_hello_auth_guessing_is_slowed_down)
+{
+	redisContext *c = daemon_connect(&d);
+	double t;
+
+	for (int i = 0; i < 3; i++) {
+		t = now_s();
+		expect_error(cmd(c, "HELLO", "3", "AUTH", "default", "guess", NULL),
+		             "WRONGPASS invalid username-password pair or user is disabled.");
+		ck_assert_double_lt(now_s() - t, 0.5);
+	}
+	t = now_s();
+	expect_error(cmd(c, "AUTH", "guess", NULL),
+	             "WRONGPASS invalid username-password pair or user is disabled.");
+	ck_assert_double_ge(now_s() - t, 0.9);
+	redisFree(c);
 }
 END_TEST
 
@@ -678,6 +707,7 @@ static Suite *clients_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_hello_resp2_map_and_errors);
 	tcase_add_test(tc, test_auth_with_password_only_is_default);
+	tcase_add_test(tc, test_hello_auth_guessing_is_slowed_down);
 	tcase_add_test(tc, test_resp3_records_are_maps);
 	tcase_add_test(tc, test_multi_exec_one_commit);
 	tcase_add_test(tc, test_multi_errors_as_redis);
