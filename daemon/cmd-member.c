@@ -79,7 +79,7 @@ static int member_get(struct cmd_req *r)
 		             (unsigned long long)number);
 		return -1;
 	}
-	reply_array(r->out, 20);
+	reply_record(r->out, r->c->resp, 10);
 	reply_bulk_str(r->out, "number");
 	snprintf(buf, sizeof buf, "%llu", (unsigned long long)m->number);
 	reply_bulk_str(r->out, buf);
@@ -123,8 +123,10 @@ const struct cmd_entry cmd_member_entries[] = {
         {"MEMBER.SET", -6, CMD_WRITE | CMD_MEMBER,
          "MEMBER.SET number TIER tier COUNTRY cc [PROGRAMME free|subscription] [EXPIRES date] "
          "[NAME text]",
-         member_set},
-        {"MEMBER.GET", 2, CMD_READONLY | CMD_MEMBER, "MEMBER.GET number", member_get},
-        {"MEMBER.DEL", 2, CMD_WRITE | CMD_MEMBER, "MEMBER.DEL number", member_del},
-        {NULL, 0, 0, NULL, NULL},
+         member_set, "Creates a member or replaces the whole record", "members", NULL},
+        {"MEMBER.GET", 2, CMD_READONLY | CMD_MEMBER, "MEMBER.GET number", member_get,
+         "Replies a member", "members", NULL},
+        {"MEMBER.DEL", 2, CMD_WRITE | CMD_MEMBER, "MEMBER.DEL number", member_del,
+         "Deletes a member", "members", NULL},
+        {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };

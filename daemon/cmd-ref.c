@@ -12,7 +12,7 @@ static int centre_list(struct cmd_req *r)
 	reply_array(r->out, (long long)cfg->ncentres);
 	for (size_t i = 0; i < cfg->ncentres; i++) {
 		const struct centre *c = &cfg->centres[i];
-		reply_array(r->out, 10);
+		reply_record(r->out, r->c->resp, 5);
 		reply_bulk_str(r->out, "id");
 		reply_bulk_str(r->out, c->id);
 		reply_bulk_str(r->out, "type");
@@ -91,9 +91,11 @@ static int product_list(struct cmd_req *r)
 }
 
 const struct cmd_entry cmd_ref_entries[] = {
-        {"CENTRE.LIST", 1, CMD_READONLY, "CENTRE.LIST", centre_list},
-        {"PRODUCT.GET", 2, CMD_READONLY, "PRODUCT.GET model", product_get},
+        {"CENTRE.LIST", 1, CMD_READONLY, "CENTRE.LIST", centre_list, "Lists the service centres",
+         "reference", NULL},
+        {"PRODUCT.GET", 2, CMD_READONLY, "PRODUCT.GET model", product_get,
+         "Replies a product of the catalogue", "reference", NULL},
         {"PRODUCT.LIST", -1, CMD_READONLY, "PRODUCT.LIST [CLASS class] [FASTTRACK] [MATCH text]",
-         product_list},
-        {NULL, 0, 0, NULL, NULL},
+         product_list, "Lists catalogue models by class, Fast Track or name", "reference", NULL},
+        {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };

@@ -123,71 +123,40 @@ static int auth(struct cmd_req *r)
 	return -1;
 }
 
+/*
+ * AUTH password (Redis's one-argument form) is AUTH default password; HELLO's
+ * AUTH option comes here too. Both go through auth() itself, so that every
+ * way in has the same checks, answers and delays.
+ */
+int cmd_server_auth(struct cmd_req *r, int user_arg, int pass_arg)
+{
+	char *argv[3] = {r->argv[0], user_arg > 0 ? r->argv[user_arg] : "default",
+	                 r->argv[pass_arg]};
+	size_t argvlen[3] = {r->argvlen[0], user_arg > 0 ? r->argvlen[user_arg] : 7,
+	                     r->argvlen[pass_arg]};
+	struct cmd_req ar = *r;
+
+	ar.argc = 3;
+	ar.argv = argv;
+	ar.argvlen = argvlen;
+	return auth(&ar);
+}
+
+static int auth_cmd(struct cmd_req *r)
+{
+	if (r->argc > 3) {
+		reply_errorf(r->out, "ERR",
+		             "wrong number of arguments for 'auth' command (usage: AUTH [username] "
+		             "password)");
+		return -1;
+	}
+	return cmd_server_auth(r, r->argc == 3 ? 1 : 0, r->argc - 1);
+}
+
 static int quit(struct cmd_req *r)
 {
 	reply_ok(r->out);
 	client_close_after_reply(r->c);
-	return 0;
-}
-
-static void reply_flags(struct rbuf *out, unsigned flags)
-{
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} names[] = {{CMD_WRITE, "write"},
-	             {CMD_READONLY, "readonly"},
-	             {CMD_ADMIN, "admin"},
-	             {CMD_NOAUTH, "no_auth"}};
-	int n = 0;
-
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		n += (flags & names[i].bit) != 0;
-	reply_array(out, n);
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (flags & names[i].bit)
-			reply_simple(out, names[i].name);
-}
-
-/* COMMAND, COMMAND COUNT, COMMAND DOCS: enough for redis-cli to start cleanly. */
-static int command(struct cmd_req *r)
-{
-	size_t n = 0;
-	const struct cmd_entry *e;
-
-	if (r->argc >= 2 && strcasecmp(r->argv[1], "DOCS") == 0) {
-		reply_array(r->out, 0);
-		return 0;
-	}
-	for (size_t i = 0; (e = cmd_at(i)) != NULL; i++)
-		if (cmd_lookup(r->srv, e->name, NULL) == e)
-			n++;
-	if (r->argc >= 2 && strcasecmp(r->argv[1], "COUNT") == 0) {
-		reply_int(r->out, (long long)n);
-		return 0;
-	}
-	if (r->argc >= 2) {
-		cmd_syntax_error(r, "COMMAND takes no argument or DOCS or COUNT");
-		return -1;
-	}
-	reply_array(r->out, (long long)n);
-	for (size_t i = 0; (e = cmd_at(i)) != NULL; i++) {
-		char lower[64];
-		size_t k;
-		if (cmd_lookup(r->srv, e->name, NULL) != e)
-			continue;
-		for (k = 0; k < sizeof lower - 1 && e->name[k]; k++)
-			lower[k] = (char)(e->name[k] >= 'A' && e->name[k] <= 'Z' ? e->name[k] + 32
-			                                                         : e->name[k]);
-		lower[k] = '\0';
-		reply_array(r->out, 6);
-		reply_bulk_str(r->out, lower);
-		reply_int(r->out, e->arity);
-		reply_flags(r->out, e->flags);
-		reply_int(r->out, 0);
-		reply_int(r->out, 0);
-		reply_int(r->out, 0);
-	}
 	return 0;
 }
 
@@ -404,7 +373,7 @@ static int stats(struct cmd_req *r)
 	else /* only the caller's centres */
 		engine_stats_in(r->srv->eng, (const char *const *)r->user->centres,
 		                r->user->ncentres, since, until, &s);
-	reply_array(r->out, 2 * (8 + TIER_COUNT));
+	reply_record(r->out, r->c->resp, 8 + TIER_COUNT);
 	reply_bulk_str(r->out, "closed");
 	reply_u64(r->out, s.closed);
 	reply_bulk_str(r->out, "met");
@@ -461,14 +430,21 @@ static int debug_clock(struct cmd_req *r)
 }
 
 const struct cmd_entry cmd_server_entries[] = {
-        {"PING", -1, CMD_NOAUTH, "PING [message]", ping},
-        {"AUTH", 3, CMD_NOAUTH, "AUTH username password", auth},
-        {"QUIT", -1, CMD_NOAUTH, "QUIT", quit},
-        {"COMMAND", -1, CMD_NOAUTH, "COMMAND [DOCS|COUNT]", command},
-        {"INFO", -1, CMD_READONLY | CMD_OPS, "INFO [section]", info},
-        {"CONFIG.RELOAD", 1, CMD_ADMIN, "CONFIG.RELOAD", config_reload},
-        {"STATS", -1, CMD_READONLY, "STATS [CENTRE id] [SINCE date] [UNTIL date]", stats},
-        {"JOURNAL.COMPACT", 1, CMD_ADMIN, "JOURNAL.COMPACT", journal_compact_cmd},
-        {"DEBUG.CLOCK", 2, CMD_ADMIN | CMD_DEBUG, "DEBUG.CLOCK time", debug_clock},
-        {NULL, 0, 0, NULL, NULL},
+        {"PING", -1, CMD_NOAUTH, "PING [message]", ping, "Checks the connection", "connection",
+         NULL},
+        {"AUTH", -2, CMD_NOAUTH, "AUTH [username] password", auth_cmd,
+         "Authenticates the connection as a user", "connection", NULL},
+        {"QUIT", -1, CMD_NOAUTH | CMD_NOQUEUE, "QUIT", quit, "Closes the connection", "connection",
+         NULL},
+        {"INFO", -1, CMD_READONLY | CMD_OPS, "INFO [section]", info,
+         "Replies the server's state and counters as text", "server", NULL},
+        {"CONFIG.RELOAD", 1, CMD_ADMIN, "CONFIG.RELOAD", config_reload,
+         "Reads the configuration file again", "server", NULL},
+        {"STATS", -1, CMD_READONLY, "STATS [CENTRE id] [SINCE date] [UNTIL date]", stats,
+         "Replies turnaround statistics", "tickets", NULL},
+        {"JOURNAL.COMPACT", 1, CMD_ADMIN, "JOURNAL.COMPACT", journal_compact_cmd,
+         "Starts a compaction of the journal", "server", NULL},
+        {"DEBUG.CLOCK", 2, CMD_ADMIN | CMD_DEBUG, "DEBUG.CLOCK time", debug_clock,
+         "Sets the daemon's clock (tests only)", "server", NULL},
+        {NULL, 0, 0, NULL, NULL, NULL, NULL, NULL},
 };

@@ -17,8 +17,9 @@
 #include "timeutil.h"
 #include "xmalloc.h"
 
-static const struct cmd_entry *const families[] = {cmd_server_entries, cmd_ref_entries,
-                                                   cmd_member_entries, cmd_ticket_entries};
+static const struct cmd_entry *const families[] = {
+        cmd_server_entries, cmd_client_entries, cmd_multi_entries, cmd_command_entries,
+        cmd_ref_entries,    cmd_member_entries, cmd_ticket_entries};
 
 size_t cmd_count(void)
 {
@@ -243,8 +244,11 @@ static int access_check(struct cmd_req *r, const struct cmd_entry *e)
 		return -1;
 	}
 	if (!role_may(r->user->role, e->flags)) {
-		snprintf(why, sizeof why, "user %s (%s) may not run %s", r->user->name,
-		         role_names[r->user->role], e->name);
+		/* A subcommand by its full name: "CLIENT LIST". */
+		bool sub = r->c->last_cmd != NULL && r->c->last_cmd != e->name;
+		snprintf(why, sizeof why, "user %s (%s) may not run %s%s%s", r->user->name,
+		         role_names[r->user->role], sub ? r->c->last_cmd : "", sub ? " " : "",
+		         e->name);
 		refuse(r, "NOPERM", why);
 		return -1;
 	}
@@ -272,6 +276,92 @@ static int access_check(struct cmd_req *r, const struct cmd_entry *e)
 	return 0;
 }
 
+const struct cmd_entry *cmd_subcommand(const struct cmd_entry *e, const char *name)
+{
+	for (const struct cmd_entry *sub = e->subcommands; sub && sub->name; sub++)
+		if (strcasecmp(sub->name, name) == 0)
+			return sub;
+	return NULL;
+}
+
+static bool arity_ok(const struct cmd_entry *e, int argc)
+{
+	return (e->arity > 0 && argc == e->arity) || (e->arity <= 0 && argc >= -e->arity);
+}
+
+/*
+ * The entry that runs the request: the command, or for a container called
+ * with a subcommand (CLIENT SETNAME) the subcommand. Checks existence and
+ * arity, in Redis's order and words; NULL after replying the error.
+ */
+static const struct cmd_entry *resolve(struct cmd_req *r, size_t *index)
+{
+	const struct cmd_entry *e = cmd_lookup(r->srv, r->argv[0], index), *sub;
+	char esc[80];
+
+	if (e == NULL) {
+		reply_unknown(r->out, r->argc, r->argv, r->argvlen);
+		return NULL;
+	}
+	if (!arity_ok(e, r->argc)) {
+		reply_errorf(r->out, "ERR",
+		             "wrong number of arguments for '%s' command (usage: %s)", e->name,
+		             e->usage);
+		return NULL;
+	}
+	r->c->last_cmd = e->name;
+	if (e->subcommands == NULL || r->argc < 2)
+		return e;
+	if ((sub = cmd_subcommand(e, r->argv[1])) == NULL) {
+		reply_errorf(r->out, "ERR", "unknown subcommand '%s'. Try %s HELP.",
+		             log_escape(r->argv[1], r->argvlen[1] > 64 ? 64 : r->argvlen[1], esc,
+		                        sizeof esc),
+		             e->name);
+		return NULL;
+	}
+	if (!arity_ok(sub, r->argc)) {
+		reply_errorf(r->out, "ERR",
+		             "wrong number of arguments for '%s|%s' command (usage: %s)", e->name,
+		             sub->name, sub->usage);
+		return NULL;
+	}
+	return sub;
+}
+
+/* The handler, its statistics, and for a change the commit it waits for. */
+static void execute(struct cmd_req *r, const struct cmd_entry *e, size_t index)
+{
+	struct server *srv = r->srv;
+	int64_t start;
+	int rc;
+
+	if ((e->flags & CMD_WRITE) && srv->journal.failed) {
+		reply_errorf(r->out, "IOERR",
+		             "the change could not be made durable (%s); it was not applied",
+		             srv->journal.last_error);
+		return;
+	}
+	start = monotonic_usec();
+	rc = e->exec(r);
+	srv->cmd_stats[index].calls++;
+	srv->cmd_stats[index].usec += (uint64_t)(monotonic_usec() - start);
+	if (rc < 0) {
+		srv->cmd_stats[index].errors++;
+		return;
+	}
+	/*
+	 * A successful change, so far only in the engine: the clock-driven
+	 * consequences are processed and the timer re-armed now; the journal
+	 * records the resulting states (not the command) at this iteration's
+	 * commit, and the client's replies wait for it (c->wrote). Every
+	 * command of an EXEC runs within one iteration: one commit for all.
+	 */
+	if (e->flags & CMD_WRITE) {
+		r->c->wrote = true;
+		server_after_change(srv);
+	}
+}
+
 void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 {
 	struct server *srv = c->srv;
@@ -284,50 +374,48 @@ void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 	                    .out = client_reply_buf(c)};
 	const struct cmd_entry *e;
 	size_t index = 0;
-	int64_t start;
-	int rc;
 
 	srv->total_commands++;
 	if (cross_protocol(c, argc, argv, argvlen))
 		return;
-	e = cmd_lookup(srv, argv[0], &index);
-	if (e == NULL) {
-		reply_unknown(r.out, argc, argv, argvlen);
-		return;
-	}
-	if ((e->arity > 0 && argc != e->arity) || (e->arity < 0 && argc < -e->arity)) {
-		reply_errorf(r.out, "ERR", "wrong number of arguments for '%s' command (usage: %s)",
-		             e->name, e->usage);
+	if ((e = resolve(&r, &index)) == NULL) {
+		cmd_multi_fail(c);
 		return;
 	}
 	if (access_check(&r, e) < 0) {
 		srv->cmd_stats[index].errors++;
+		cmd_multi_fail(c);
 		return;
 	}
-	if ((e->flags & CMD_WRITE) && srv->journal.failed) {
-		reply_errorf(r.out, "IOERR",
-		             "the change could not be made durable (%s); it was not applied",
-		             srv->journal.last_error);
+	/* Inside MULTI: checked now (errors abort the EXEC), run at EXEC. */
+	if (c->multi != NULL && !(e->flags & CMD_NOQUEUE)) {
+		cmd_multi_queue(&r);
 		return;
 	}
-	start = monotonic_usec();
-	rc = e->exec(&r);
-	srv->cmd_stats[index].calls++;
-	srv->cmd_stats[index].usec += (uint64_t)(monotonic_usec() - start);
-	if (rc < 0) {
-		srv->cmd_stats[index].errors++;
+	execute(&r, e, index);
+}
+
+void cmd_run_queued(struct client *c, int argc, char **argv, size_t *argvlen)
+{
+	struct cmd_req r = {.c = c,
+	                    .srv = c->srv,
+	                    .argc = argc,
+	                    .argv = argv,
+	                    .argvlen = argvlen,
+	                    .now = server_now(c->srv),
+	                    .out = client_reply_buf(c)};
+	const struct cmd_entry *e;
+	size_t index = 0;
+
+	c->srv->total_commands++;
+	if ((e = resolve(&r, &index)) == NULL)
+		return;
+	/* Again: an AUTH queued before it, or a reload, may have changed who this is. */
+	if (access_check(&r, e) < 0) {
+		c->srv->cmd_stats[index].errors++;
 		return;
 	}
-	/*
-	 * A successful change, so far only in the engine: the clock-driven
-	 * consequences are processed and the timer re-armed now; the journal
-	 * records the resulting states (not the command) at this iteration's
-	 * commit, and the client's replies wait for it (c->wrote).
-	 */
-	if (e->flags & CMD_WRITE) {
-		c->wrote = true;
-		server_after_change(srv);
-	}
+	execute(&r, e, index);
 }
 
 /* ---- helpers ------------------------------------------------------------------- */
@@ -346,7 +434,7 @@ void cmd_reply_ticket(struct cmd_req *r, const struct ticket *t)
 	struct ticket_fields f;
 
 	engine_ticket_fields(r->srv->eng, t, r->now, &f);
-	reply_array(r->out, 2 * TICKET_NFIELDS);
+	reply_record(r->out, r->c->resp, TICKET_NFIELDS);
 	for (int i = 0; i < TICKET_NFIELDS; i++) {
 		reply_bulk_str(r->out, ticket_field_names[i]);
 		reply_bulk_str(r->out, f.v[i]);

@@ -1,8 +1,11 @@
 /*
  * cmd: the command table and dispatch (Redis's order: unknown command,
  * arity, then the handler). Each family of commands lives in its own file
- * (cmd-server.c, cmd-ref.c, cmd-member.c, cmd-ticket.c) as a table of
- * `struct cmd_entry`; cmd.c joins them.
+ * (cmd-server.c, cmd-ref.c, cmd-member.c, cmd-ticket.c, cmd-client.c for
+ * HELLO/CLIENT/SELECT, cmd-multi.c for transactions, cmd-command.c for
+ * COMMAND) as a table of `struct cmd_entry`; cmd.c joins them. The table
+ * is also the documentation: its usage line is read as the argument tree
+ * of COMMAND DOCS (cmdspec.h), with the summary and group beside it.
  *
  * A request arrives here from conn.c (client_process) as an argv; its
  * handler in cmd-*.c calls the engine (core) and writes the reply into
@@ -32,6 +35,7 @@
 #define CMD_MEMBER   (1u << 5) /* touches member records */
 #define CMD_TICKET   (1u << 6) /* touches a ticket's centre (argv[1] is a ticket id) */
 #define CMD_OPS      (1u << 7) /* operations data: admin and staff */
+#define CMD_NOQUEUE  (1u << 8) /* runs at once inside MULTI (EXEC, DISCARD, QUIT, ...) */
 
 struct cmd_req {
 	struct client *c;
@@ -52,12 +56,22 @@ struct cmd_entry {
 	/* Returns 0 when it succeeded (for CMD_WRITE: changed state), -1 after replying an error.
 	 */
 	int (*exec)(struct cmd_req *r);
+	const char *summary; /* one line, for COMMAND DOCS (redis-cli's help) */
+	const char *group;   /* COMMAND DOCS group: connection, server, tickets, ... */
+	/*
+	 * A container (CLIENT, COMMAND): argv[1] names one of these (any case);
+	 * each has its own arity (counting both words), flags and usage. NULL-ended.
+	 */
+	const struct cmd_entry *subcommands;
 };
 
 extern const struct cmd_entry cmd_server_entries[];
 extern const struct cmd_entry cmd_ref_entries[];
 extern const struct cmd_entry cmd_member_entries[];
 extern const struct cmd_entry cmd_ticket_entries[];
+extern const struct cmd_entry cmd_client_entries[];
+extern const struct cmd_entry cmd_multi_entries[];
+extern const struct cmd_entry cmd_command_entries[];
 
 /* The whole table, in a stable order (for COMMAND and INFO commandstats). */
 size_t cmd_count(void);
@@ -67,8 +81,31 @@ const struct cmd_entry *cmd_lookup(struct server *srv, const char *name, size_t 
 /* The lookup table cmd_lookup() builds in srv->cmd_index on first use. */
 void cmd_index_free(struct cmd_index *ix);
 
-/* Run one request of a client. */
+/* Run one request of a client (or, inside MULTI, queue it). */
 void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen);
+/* EXEC: run a request queued by MULTI, whose name and arity were checked then. */
+void cmd_run_queued(struct client *c, int argc, char **argv, size_t *argvlen);
+/* The subcommand argv[1] names of a container entry, or NULL. */
+const struct cmd_entry *cmd_subcommand(const struct cmd_entry *e, const char *name);
+
+/* ---- transactions (cmd-multi.c) ---- */
+
+/* Queue the request of a client in MULTI and reply +QUEUED. */
+void cmd_multi_queue(struct cmd_req *r);
+/* An error at queueing: EXEC will answer EXECABORT. No-op outside MULTI. */
+void cmd_multi_fail(struct client *c);
+/* Forget a transaction (DISCARD, EXEC, the client closing). */
+void cmd_multi_free(struct cmd_multi *m);
+
+/* ---- connection (cmd-client.c, cmd-server.c) ---- */
+
+/* The node's role as HELLO and CLIENT report it: "master" (one place, for a later HA role). */
+const char *cmd_node_role(const struct server *srv);
+/*
+ * AUTH with the words at user_arg (0: the user "default") and pass_arg of
+ * r->argv; replies +OK or WRONGPASS (with the failure delay) into r->out.
+ */
+int cmd_server_auth(struct cmd_req *r, int user_arg, int pass_arg);
 
 /* ---- helpers for handlers ---- */
 

@@ -179,6 +179,10 @@ void client_free(struct client *c)
 	if (c->delay_ev)
 		event_free(c->delay_ev);
 	free(c->user);
+	free(c->name);
+	free(c->lib_name);
+	free(c->lib_ver);
+	cmd_multi_free(c->multi);
 	free(c);
 }
 
@@ -534,6 +538,8 @@ void client_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa, 
 	}
 	srv->next_client_id++;
 	c->last_active = server_realtime();
+	c->connected_at = c->last_active;
+	c->resp = 2;
 	proto_init(&c->parser);
 	rbuf_init(&c->pending);
 	client_setup_io(c, fd, l);

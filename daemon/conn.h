@@ -30,6 +30,7 @@ struct listener;
 struct bufferevent;
 struct event;
 struct sockaddr;
+struct cmd_multi;
 
 #define CLIENT_MAX_REQUESTS_PER_EVENT 16           /* fairness */
 #define CLIENT_OUTPUT_PAUSE           (1u << 20)   /* stop reading above this much unsent */
@@ -78,6 +79,12 @@ struct client {
 	int64_t last_active; /* the last complete request or the connect (real time): idle timeout
 	                      */
 	int64_t request_started;     /* monotonic ms of a partial request's first byte; 0: none */
+	int resp;                    /* 2, or 3 after HELLO 3: records become maps */
+	int64_t connected_at;        /* real time of the accept (CLIENT LIST age) */
+	char *name;                  /* CLIENT SETNAME / HELLO SETNAME; NULL: none */
+	char *lib_name, *lib_ver;    /* CLIENT SETINFO */
+	const char *last_cmd;        /* the table's name of its last command (CLIENT LIST) */
+	struct cmd_multi *multi;     /* between MULTI and EXEC/DISCARD (cmd-multi.c); else NULL */
 	struct client *next, *prev;  /* all clients */
 	struct client *next_pending; /* clients with replies to release */
 };

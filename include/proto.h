@@ -1,5 +1,6 @@
 /*
- * proto: the RESP2 request parser and the reply encoders (PROTOCOL.md).
+ * proto: the RESP2 request parser and the reply encoders (PROTOCOL.md):
+ * RESP2, and the RESP3 types a client gets after HELLO 3 (maps, null).
  *
  * The parser turns bytes into an argv and knows nothing about commands
  * (memcached's habit). It is incremental: bytes may arrive one at a time and
@@ -94,5 +95,16 @@ void reply_bulk(struct rbuf *b, const char *s, size_t len); /* $len s */
 void reply_bulk_str(struct rbuf *b, const char *s);
 void reply_null(struct rbuf *b);               /* $-1 */
 void reply_array(struct rbuf *b, long long n); /* *n */
+
+/* ---- RESP3 (after HELLO 3); the RESP2 encoders above are unchanged ---- */
+
+void reply_map(struct rbuf *b, long long npairs); /* %npairs: then key, value, ... */
+/*
+ * A record of npairs field/value pairs: a map under RESP3 (resp 3), the
+ * flat field/value array of RESP2 otherwise (*2n), so one handler serves both.
+ */
+void reply_record(struct rbuf *b, int resp, long long npairs);
+/* "No value": $-1 under RESP2, _ under RESP3. */
+void reply_nil(struct rbuf *b, int resp);
 
 #endif

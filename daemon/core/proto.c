@@ -1,5 +1,6 @@
 /*
- * proto: the RESP2 request parser and the reply encoders.
+ * proto: the RESP2 request parser and the reply encoders (RESP2, and the
+ * RESP3 map and null for clients that asked for RESP3 with HELLO 3).
  *
  * The parser follows Redis's processMultibulkBuffer/processInlineBuffer in
  * what it accepts and in the wording of its errors. It differs where Redis's
@@ -711,4 +712,25 @@ void reply_array(struct rbuf *b, long long n)
 		rbuf_printf(b, "*%lld\r\n", n);
 	else
 		rbuf_header(b, '*', (unsigned long long)n);
+}
+
+void reply_map(struct rbuf *b, long long npairs)
+{
+	rbuf_header(b, '%', npairs < 0 ? 0 : (unsigned long long)npairs);
+}
+
+void reply_record(struct rbuf *b, int resp, long long npairs)
+{
+	if (resp >= 3)
+		reply_map(b, npairs);
+	else
+		reply_array(b, 2 * npairs);
+}
+
+void reply_nil(struct rbuf *b, int resp)
+{
+	if (resp >= 3)
+		rbuf_append(b, "_\r\n", 3);
+	else
+		reply_null(b);
 }

@@ -186,6 +186,8 @@ static const char *resp_value(const char *b, size_t n, size_t *off, int depth)
 	switch (b[at]) {
 	case '+':
 		return NULL;
+	case '_': /* RESP3 null, after HELLO 3 */
+		return len == 0 ? NULL : "a null with content";
 	case '-':
 		return len > 0 ? NULL : "an error without a word";
 	case ':':
@@ -203,8 +205,11 @@ static const char *resp_value(const char *b, size_t n, size_t *off, int depth)
 		*off += 2;
 		return NULL;
 	case '*':
-		if (resp_number(b + at + 1, len, &v) < 0 || v < -1)
+	case '%': /* RESP3 map, after HELLO 3: key, value, ... */
+		if (resp_number(b + at + 1, len, &v) < 0 || v < -1 || (b[at] == '%' && v < 0))
 			return "a bad array length";
+		if (b[at] == '%')
+			v *= 2;
 		for (long long i = 0; i < v; i++) {
 			const char *why = resp_value(b, n, off, depth + 1);
 			if (why != NULL)
@@ -263,6 +268,14 @@ static void server_reset(bool is_unix)
 	fz.cli.user = NULL;
 	fz.cli.closing = false;
 	fz.cli.delayed = false;
+	/* What HELLO, CLIENT and MULTI leave behind. */
+	fz.cli.resp = 2;
+	free(fz.cli.name);
+	free(fz.cli.lib_name);
+	free(fz.cli.lib_ver);
+	fz.cli.name = fz.cli.lib_name = fz.cli.lib_ver = NULL;
+	cmd_multi_free(fz.cli.multi);
+	fz.cli.multi = NULL;
 	if (fz.cli.delay_ev != NULL)
 		evtimer_del(fz.cli.delay_ev);
 	fz.journal.len = 0;

@@ -759,6 +759,34 @@ START_TEST(test_reply_values)
 }
 END_TEST
 
+/* RESP3 after HELLO 3: a record is a map, "no value" is _; RESP2 stays as it was. */
+START_TEST(test_reply_resp3)
+{
+	struct rbuf b;
+
+	rbuf_init(&b);
+	reply_map(&b, 0);
+	ck_assert_rbuf(&b, "%0\r\n");
+	reply_map(&b, 12);
+	ck_assert_rbuf(&b, "%12\r\n");
+	reply_record(&b, 3, 2);
+	reply_bulk_str(&b, "id");
+	reply_bulk_str(&b, "1");
+	reply_bulk_str(&b, "state");
+	reply_bulk_str(&b, "booked");
+	ck_assert_rbuf(&b, "%2\r\n$2\r\nid\r\n$1\r\n1\r\n$5\r\nstate\r\n$6\r\nbooked\r\n");
+	reply_record(&b, 2, 2);
+	ck_assert_rbuf(&b, "*4\r\n");
+	reply_record(&b, 2, 0);
+	ck_assert_rbuf(&b, "*0\r\n");
+	reply_nil(&b, 3);
+	ck_assert_rbuf(&b, "_\r\n");
+	reply_nil(&b, 2);
+	ck_assert_rbuf(&b, "$-1\r\n");
+	rbuf_free(&b);
+}
+END_TEST
+
 START_TEST(test_rbuf_grows)
 {
 	struct rbuf b;
@@ -837,6 +865,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_reply_simple);
 	tcase_add_test(tc, test_reply_error);
 	tcase_add_test(tc, test_reply_values);
+	tcase_add_test(tc, test_reply_resp3);
 	tcase_add_test(tc, test_rbuf_grows);
 	suite_add_tcase(s, tc);
 
