@@ -36,20 +36,7 @@ struct sockaddr;
 #define CLIENT_OUTPUT_RESUME          (256u << 10) /* resume below this */
 #define CLIENT_OUTPUT_LIMIT           ((size_t)64 << 20) /* close a client whose unsent replies pass this */
 #define CLIENT_QUERY_LIMIT            ((size_t)64 << 20) /* bytes of one request in progress */
-/*
- * A request must arrive whole within this long of its first byte (slow
- * senders hold a slot and memory). A constant, not yet a config key:
- * limits.request_timeout is for a later change of the config loader.
- */
-#define CLIENT_REQUEST_TIMEOUT_MS 10000
-/* Unix-socket clients have slots of their own, apart from max_clients: an admin can always connect.
- */
-#define CLIENT_UNIX_SLOTS 64
-/*
- * TCP connections from one address at a time: one host cannot take every
- * max_clients slot. Room for a partner's connection pool of a few hundred.
- */
-#define CLIENT_PER_ADDRESS_MAX 256
+/* limits.request_timeout_ms, limits.per_address, limits.unix_clients: in struct config. */
 
 struct client {
 	struct server *srv;
