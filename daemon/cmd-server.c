@@ -276,6 +276,8 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		if (engine_next_due(srv->eng, &due))
 			time_format(due, ts);
 		info_line(b, "next_due:%s", engine_next_due(srv->eng, &due) ? ts : "");
+		info_line(b, "due_processed:%llu", (unsigned long long)srv->due_processed);
+		info_line(b, "due_slices:%llu", (unsigned long long)srv->due_slices);
 	} else if (strcasecmp(name, "Commandstats") == 0) {
 		const struct cmd_entry *e;
 		for (size_t i = 0; (e = cmd_at(i)) != NULL; i++) {
@@ -425,6 +427,8 @@ static int debug_clock(struct cmd_req *r)
 	r->srv->debug_now = t;
 	server_after_change(r->srv);
 	reply_ok(r->out);
+	if (r->srv->due_pending)
+		client_await_due(r->c); /* +OK once the rest has run, in slices */
 	return 0;
 }
 

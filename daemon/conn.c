@@ -264,6 +264,22 @@ void client_delay(struct client *c, int secs)
 	read_enable(c, false);
 }
 
+void client_await_due(struct client *c)
+{
+	c->awaiting_due = true;
+	c->delayed = true;
+	read_enable(c, false);
+}
+
+void client_due_done(struct server *srv)
+{
+	for (struct client *c = srv->clients; c; c = c->next)
+		if (c->awaiting_due) {
+			c->awaiting_due = false;
+			on_delay_over(-1, 0, c);
+		}
+}
+
 /* ---- reading and parsing -------------------------------------------------------------- */
 
 /* Before AUTH, a TCP client gets Redis's small limits: it cannot make us allocate much. */

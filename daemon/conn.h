@@ -60,6 +60,7 @@ struct client {
 	bool in_pending;         /* on the server's pending list */
 	bool wrote;              /* changed state since the last commit: its replies wait for it */
 	bool delayed;            /* a failed AUTH: replies held for a while (slows guessing) */
+	bool awaiting_due;       /* DEBUG.CLOCK: replies held until the due work is done */
 	char *user;              /* after a successful AUTH */
 	struct event *delay_ev;  /* ends the AUTH delay */
 	int64_t last_active; /* the last complete request or the connect (real time): idle timeout
@@ -81,6 +82,9 @@ void client_close_after_reply(struct client *c);
 void client_stop_reading(struct client *c);
 /* Hold the client's replies (and stop reading it) for secs seconds. */
 void client_delay(struct client *c, int secs);
+/* Hold them until client_due_done(): DEBUG.CLOCK answers once what fell due has run. */
+void client_await_due(struct client *c);
+void client_due_done(struct server *srv);
 
 /*
  * After the commit: release the replies of every client on the pending list,

@@ -68,32 +68,58 @@ static void log_events(struct server *srv)
 	}
 }
 
+static int64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void arm_deadline(struct server *srv)
 {
-	int64_t at, now;
+	int64_t at, now = server_now(srv);
 	struct timeval tv = {0, 0};
 
-	if (!engine_next_due(srv->eng, &at)) {
+	if (!engine_next_due(srv->eng, &at) || (srv->debug_clock && at > now)) {
+		/* Under --debug-clock only DEBUG.CLOCK moves time: nothing is due before it. */
 		evtimer_del(srv->deadline_ev);
 		return;
 	}
-	if (srv->debug_clock) {
-		/* Only DEBUG.CLOCK moves time; it runs what is due itself. */
-		evtimer_del(srv->deadline_ev);
-		return;
-	}
-	now = server_now(srv);
+	/* Due already (work left from a slice): at once, after the loop polled the sockets. */
 	if (at > now)
 		tv.tv_sec = (time_t)(at - now > 86400 ? 86400 : at - now);
 	if (evtimer_add(srv->deadline_ev, &tv) < 0)
 		fatalx("libevent: cannot arm the deadline timer");
 }
 
+/*
+ * What fell due is processed in slices of about SERVER_DUE_SLICE_USEC: a
+ * slice, then the timer armed with no delay, which libevent runs only after
+ * it has polled the sockets, so other clients are served between slices.
+ * Counted per SERVER_DUE_CHUNK tickets (the core has no clock).
+ */
+#define SERVER_DUE_SLICE_USEC 2000
+#define SERVER_DUE_CHUNK      64
+
 void server_after_change(struct server *srv)
 {
-	engine_advance(srv->eng, server_now(srv));
+	int64_t start = monotonic_usec(), now = server_now(srv);
+	size_t done;
+	bool more;
+
+	do {
+		more = engine_advance_max(srv->eng, now, SERVER_DUE_CHUNK, &done);
+		srv->due_processed += done;
+	} while (more && monotonic_usec() - start < SERVER_DUE_SLICE_USEC);
+	if (more)
+		srv->due_slices++; /* another slice follows */
+	srv->due_pending = more;
 	log_events(srv);
 	arm_deadline(srv);
+	/* DEBUG.CLOCK answers once everything up to its time has run. */
+	if (!more)
+		client_due_done(srv);
 	/* Clock-driven changes are journaled like requested ones. */
 	event_active(srv->commit_ev, EV_TIMEOUT, 0);
 }

@@ -74,6 +74,9 @@ struct server {
 	uint64_t rejected_connections;
 	uint64_t total_commands;
 	uint64_t events_emitted;
+	uint64_t due_processed; /* tickets the deadline work handled */
+	uint64_t due_slices;    /* times it stopped with more due and let clients in */
+	bool due_pending;       /* work is due now and left for the next slice */
 	uint64_t logged_seq;
 	uint64_t protocol_errors;
 	int64_t started_at;
@@ -108,7 +111,11 @@ struct config *server_load_config(struct server *srv, struct config_errors *errs
 /* Reload (SIGHUP, CONFIG.RELOAD): 0, or -1 with the reason in err; the old config stays. */
 int server_reload(struct server *srv, char *err, size_t errlen);
 
-/* Run engine_advance(now), log and drain new events, and re-arm the deadline timer. */
+/*
+ * Process what is due up to now, one slice of a few milliseconds (the rest
+ * at the next loop iteration, after other clients), log the new events,
+ * re-arm the deadline timer and schedule the commit.
+ */
 void server_after_change(struct server *srv);
 
 #endif
