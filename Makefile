@@ -20,7 +20,7 @@ B           := build
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS    := make gcc pkg-config libevent-dev libhiredis-dev libyaml-dev check \
                libsystemd-dev libssl-dev redis-server redis-tools systemd groff-base man-db \
-               openssl strace
+               openssl strace python3-prometheus-client
 LINT_PKGS   := clang-format cppcheck
 
 CORE_PKGS   := yaml-0.1 libcrypto

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -312,8 +313,10 @@ void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 	}
 	start = monotonic_usec();
 	rc = e->exec(&r);
+	start = monotonic_usec() - start;
 	srv->cmd_stats[index].calls++;
-	srv->cmd_stats[index].usec += (uint64_t)(monotonic_usec() - start);
+	srv->cmd_stats[index].usec += (uint64_t)start;
+	metrics_observe_command(srv->metrics, index, start);
 	if (rc < 0) {
 		srv->cmd_stats[index].errors++;
 		return;

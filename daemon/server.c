@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "upstream.h"
 #include "xmalloc.h"
 
@@ -57,6 +58,7 @@ static void log_events(struct server *srv)
 		int prio = LOG_DEBUG;
 		srv->logged_seq = ev->seq;
 		srv->events_emitted++;
+		metrics_observe_event(srv->metrics, ev->type);
 		if (ev->type == EVENT_TICKET_BREACHED || ev->type == EVENT_LOAN_ELIGIBLE)
 			prio = LOG_NOTICE;
 		else if (ev->type == EVENT_TICKET_AT_RISK)
@@ -131,12 +133,15 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 static void on_commit(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
-	uint64_t records;
+	uint64_t records, fsyncs;
 	bool durable;
 
 	(void)fd;
 	(void)what;
+	fsyncs = srv->journal.fsyncs;
 	durable = jfile_commit(&srv->journal, srv->eng, &records) == 0;
+	if (srv->journal.fsyncs != fsyncs)
+		metrics_observe_fsync(srv->metrics, srv->journal.last_fsync_usec);
 	if (durable)
 		upstream_kick(srv->up); /* journaled events may go to Redis now */
 	if (!durable) {
@@ -316,6 +321,7 @@ static void journal_rewrite_or_exit(struct server *srv)
 static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
+	uint64_t fsyncs = srv->journal.fsyncs;
 
 	(void)fd;
 	(void)what;
@@ -327,6 +333,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 	if ((srv->cfg->fsync == FSYNC_EVERYSEC && jfile_sync(&srv->journal) < 0) ||
 	    srv->journal.sync_failed)
 		journal_rewrite_or_exit(srv);
+	if (srv->journal.fsyncs != fsyncs)
+		metrics_observe_fsync(srv->metrics, srv->journal.last_fsync_usec);
 	/* After a failed write: try again; held replies go out once it succeeds. */
 	if (srv->journal.failed)
 		event_active(srv->commit_ev, EV_TIMEOUT, 0);
@@ -417,6 +425,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	}
 	srv->up = upstream_new(srv);
 	srv->cmd_stats = xcalloc(cmd_count(), sizeof *srv->cmd_stats);
+	srv->metrics = metrics_new(cmd_count());
 	srv->commit_ev = event_new(srv->base, -1, 0, on_commit, srv);
 	srv->deadline_ev = evtimer_new(srv->base, on_deadline, srv);
 	srv->cron_ev = event_new(srv->base, -1, EV_PERSIST, on_cron, srv);
@@ -429,12 +438,27 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	if (event_add(srv->sig_term, NULL) < 0 || event_add(srv->sig_int, NULL) < 0 ||
 	    event_add(srv->sig_hup, NULL) < 0 || event_add(srv->cron_ev, &second) < 0)
 		fatalx("libevent: cannot add the signal and cron events");
-	if (listener_open_all(srv, err, errlen) < 0)
+	if (listener_open_all(srv, err, errlen) < 0 ||
+	    metrics_listen(srv->metrics, srv, err, errlen) < 0)
 		return -1;
 	if (sd_watchdog_enabled(0, &usec) > 0)
 		srv->watchdog_usec = usec;
 	server_after_change(srv);
+	srv->started = true;
 	return 0;
+}
+
+bool server_ready(const struct server *srv, char *why, size_t len)
+{
+	const char *reason = NULL;
+
+	if (!srv->started || srv->stopping)
+		reason = srv->stopping ? "stopping" : "starting";
+	else if (srv->journal.failed || srv->journal.sync_failed)
+		reason = "the journal cannot be written";
+	if (reason && why)
+		snprintf(why, len, "%s", reason);
+	return reason == NULL;
 }
 
 void server_run(struct server *srv)
@@ -447,6 +471,8 @@ void server_free(struct server *srv)
 	while (srv->clients)
 		client_free(srv->clients);
 	listener_free_all(srv);
+	metrics_free(srv->metrics); /* its HTTP server lives on the loop */
+	srv->metrics = NULL;
 	/* The Redis link's timers and socket live on the loop: gone before it. */
 	upstream_free(srv->up);
 	srv->up = NULL;

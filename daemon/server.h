@@ -27,6 +27,7 @@ struct event;
 struct client;
 struct listener;
 struct cmd_index;
+struct metrics;
 
 #define AUTH_FAIL_SLOTS 64
 
@@ -54,6 +55,7 @@ struct server {
 	struct engine *eng;
 	struct jfile journal;
 	struct upstream *up; /* the Redis link */
+	struct metrics *metrics;
 
 	bool debug_clock;
 	int64_t debug_now;
@@ -68,6 +70,7 @@ struct server {
 	struct event *cron_ev; /* once a second: idle clients, watchdog */
 	struct event *sig_term, *sig_int, *sig_hup;
 	bool stopping;
+	bool started; /* server_start() is done */
 
 	uint64_t next_client_id;
 	uint64_t total_connections;
@@ -103,6 +106,11 @@ int64_t server_now(const struct server *srv);
 int64_t server_realtime(void);
 
 int server_start(struct server *srv, char *err, size_t errlen);
+/*
+ * Ready for the node's role (/readyz): started and the journal writable.
+ * The one place that decides; false with the reason in why (may be NULL).
+ */
+bool server_ready(const struct server *srv, char *why, size_t len);
 void server_run(struct server *srv);
 void server_free(struct server *srv);
 

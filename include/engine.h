@@ -289,6 +289,16 @@ struct engine_counts {
 };
 void engine_counts(const struct engine *e, struct engine_counts *c);
 
+/* Open tickets of one centre, for the metrics. */
+struct engine_centre_count {
+	uint64_t open, at_risk, breached, queued, loans_eligible, loans_issued;
+};
+/*
+ * out[i] for the configuration's centre i (n of them, zeroed first). One
+ * walk over the tickets: O(tickets), about a millisecond per 200,000.
+ */
+void engine_centre_counts(const struct engine *e, struct engine_centre_count *out, size_t n);
+
 /* ---- time ---- */
 
 /* Process everything due up to now (at risk, breach, loans). Returns how many. */
