@@ -276,6 +276,14 @@ static void build_page(struct evbuffer *b, const struct metrics *m, const struct
 
 /* ---- HTTP ---------------------------------------------------------------------------- */
 
+/* libevent 2.1 sends a HEAD reply's body too: leave it out here. */
+static void reply(struct evhttp_request *req, int code, const char *reason, struct evbuffer *b)
+{
+	bool head_only = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+
+	evhttp_send_reply(req, code, reason, head_only ? NULL : b);
+}
+
 static void send_text(struct evhttp_request *req, int code, const char *reason, const char *text)
 {
 	struct evbuffer *b = evbuffer_new();
@@ -284,7 +292,7 @@ static void send_text(struct evhttp_request *req, int code, const char *reason, 
 		fatalx("libevent: out of memory answering HTTP");
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	                  "text/plain; charset=utf-8");
-	evhttp_send_reply(req, code, reason, b);
+	reply(req, code, reason, b);
 	evbuffer_free(b);
 }
 
@@ -324,7 +332,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		build_page(b, m, m->srv);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 		                  "text/plain; version=0.0.4; charset=utf-8");
-		evhttp_send_reply(req, HTTP_OK, "OK", b);
+		reply(req, HTTP_OK, "OK", b);
 		evbuffer_free(b);
 	}
 }
