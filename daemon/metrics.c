@@ -28,9 +28,8 @@
 #include "xmalloc.h"
 
 /* Fixed bucket bounds, seconds: 50 us to 2.5 s, covering a PING and a slow fdatasync. */
-static const double bucket_le[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                   0.01,    0.025,  0.05,    0.1,    0.25,  0.5,    1,
-                                   2.5};
+static const double bucket_le[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                   0.025,   0.05,   0.1,     0.25,   0.5,   1,      2.5};
 #define NBUCKETS (sizeof bucket_le / sizeof bucket_le[0])
 
 struct histogram {
@@ -193,8 +192,9 @@ static void tickets_by_centre(struct evbuffer *b, const struct server *srv)
 		for (size_t i = 0; i < cfg->ncentres; i++)
 			add(b, "%s{centre=\"%s\"} %llu\n", series[s].name,
 			    label(cfg->centres[i].id, esc, sizeof esc),
-			    (unsigned long long)*(const uint64_t *)(const void *)((const char *)&cc[i] +
-			                                                          series[s].offset));
+			    (unsigned long long)*(
+			            const uint64_t *)(const void *)((const char *)&cc[i] +
+			                                            series[s].offset));
 	}
 	for (size_t i = 0; i < cfg->ncentres; i++) {
 		all.loans_eligible += cc[i].loans_eligible;
@@ -306,7 +306,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 	if (path == NULL || (strcmp(path, "/metrics") != 0 && strcmp(path, "/healthz") != 0 &&
 	                     strcmp(path, "/readyz") != 0)) {
-		send_text(req, HTTP_NOTFOUND, "Not Found", "not found: /metrics, /healthz, /readyz\n");
+		send_text(req, HTTP_NOTFOUND, "Not Found",
+		          "not found: /metrics, /healthz, /readyz\n");
 		return;
 	}
 	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {

@@ -261,7 +261,8 @@ END_TEST
 
 /* ---- issue 14b: request deadline, idle time, slots ----------------------------- */
 
-/* A request trickling in a byte every 100 ms is cut off request_timeout_ms (1 s) after its first byte. */
+/* A request trickling in a byte every 100 ms is cut off request_timeout_ms (1 s) after its
+ * first byte. */
 START_TEST(test_request_deadline)
 {
 	static const char slow[] = "*2\r\n$4\r\nECHO\r\n$40\r\naaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";

@@ -149,7 +149,8 @@ START_TEST(test_metrics_match_the_commands)
 	/* HELP and TYPE for every family (the parser reads them). */
 	ck_assert_ptr_nonnull(strstr(parsed, "family repaird_tickets_open gauge\n"));
 	ck_assert_ptr_nonnull(strstr(parsed, "family repaird_events counter\n"));
-	ck_assert_ptr_nonnull(strstr(parsed, "family repaird_command_duration_seconds histogram\n"));
+	ck_assert_ptr_nonnull(
+	        strstr(parsed, "family repaird_command_duration_seconds histogram\n"));
 	ck_assert_ptr_nonnull(
 	        strstr(parsed, "family repaird_journal_fsync_duration_seconds histogram\n"));
 	/* Per centre, as TICKET.LIST counts them. */

@@ -60,8 +60,8 @@ static void open_many(redisContext *rc)
 			                   "EOS R5");
 		for (int i = b; i < b + 1000 && i < NTICKETS; i++) {
 			redisReply *r;
-			ck_assert_msg(redisGetReply(rc, (void **)&r) == REDIS_OK, "TICKET.OPEN %d: %s",
-			              i, rc->errstr);
+			ck_assert_msg(redisGetReply(rc, (void **)&r) == REDIS_OK,
+			              "TICKET.OPEN %d: %s", i, rc->errstr);
 			ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "TICKET.OPEN %d: %s", i,
 			              r->str ? r->str : "?");
 			freeReplyObject(r);
@@ -102,8 +102,7 @@ START_TEST(test_ping_answered_while_deadlines_run)
 	/* One connection moves the clock an hour on: every ticket at risk and breached. */
 	fd = harness_raw_connect(d.port);
 	t0 = now_ms();
-	send_all(fd,
-	         "*2\r\n$11\r\nDEBUG.CLOCK\r\n$20\r\n2026-11-23T08:00:00Z\r\n");
+	send_all(fd, "*2\r\n$11\r\nDEBUG.CLOCK\r\n$20\r\n2026-11-23T08:00:00Z\r\n");
 	/* Another one PINGs until DEBUG.CLOCK answers (it does once the work is done). */
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};

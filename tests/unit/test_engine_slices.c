@@ -124,7 +124,8 @@ static void same_events(const struct engine *a, const struct engine *b, size_t m
 		ck_assert_msg(x->seq == y->seq && x->type == y->type && x->ticket == y->ticket &&
 		                      x->at == y->at && strcmp(x->reason, y->reason) == 0,
 		              "slices of %zu: event %zu differs: seq %" PRIu64 " %s ticket %" PRIu64
-		              " at %" PRId64 " vs seq %" PRIu64 " %s ticket %" PRIu64 " at %" PRId64,
+		              " at %" PRId64 " vs seq %" PRIu64 " %s ticket %" PRIu64
+		              " at %" PRId64,
 		              max, i, x->seq, event_type_names[x->type], x->ticket, x->at, y->seq,
 		              event_type_names[y->type], y->ticket, y->at);
 	}
