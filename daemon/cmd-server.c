@@ -205,6 +205,8 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		info_line(b, "unix_socket:%s", srv->cfg->listen_unix ? srv->cfg->listen_unix : "");
 		info_line(b, "centres:%zu", srv->cfg->ncentres);
 		info_line(b, "products:%zu", srv->cfg->nproducts);
+		info_line(b, "due_processed:%llu", (unsigned long long)srv->due_processed);
+		info_line(b, "due_slices:%llu", (unsigned long long)srv->due_slices);
 	} else if (strcasecmp(name, "Clients") == 0) {
 		size_t paused = 0;
 		for (struct client *c = srv->clients; c; c = c->next)
@@ -276,8 +278,6 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		if (engine_next_due(srv->eng, &due))
 			time_format(due, ts);
 		info_line(b, "next_due:%s", engine_next_due(srv->eng, &due) ? ts : "");
-		info_line(b, "due_processed:%llu", (unsigned long long)srv->due_processed);
-		info_line(b, "due_slices:%llu", (unsigned long long)srv->due_slices);
 	} else if (strcasecmp(name, "Commandstats") == 0) {
 		const struct cmd_entry *e;
 		for (size_t i = 0; (e = cmd_at(i)) != NULL; i++) {

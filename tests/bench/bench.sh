@@ -148,4 +148,4 @@ while True:
 print("due work done in %.2f s; %d PINGs answered meanwhile, the worst after %.1f ms"
       % (time.monotonic() - t0, pings, worst * 1000))
 PY
-redis-cli -p "$rport" INFO tickets | tr -d '\r' | grep -E '^(tickets_breached|due_slices):'
+redis-cli -p "$rport" INFO | tr -d '\r' | grep -E '^(tickets_breached|due_slices):'
