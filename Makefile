@@ -20,7 +20,8 @@ B           := build
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS    := make gcc pkg-config libevent-dev libhiredis-dev libyaml-dev check \
                libsystemd-dev libssl-dev redis-server redis-tools systemd groff-base man-db \
-               openssl strace tmux jq python3-redis nodejs $(NPM_PKG)
+               openssl strace tmux jq python3-redis nodejs $(NPM_PKG) \
+               python3-prometheus-client
 # test_it_clients runs redis-py and node-redis; npm comes with some nodejs builds
 # (NodeSource's), which conflict with Debian's npm package: only when missing.
 NPM_PKG     := $(if $(shell command -v npm 2>/dev/null),,npm)

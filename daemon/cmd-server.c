@@ -206,6 +206,8 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		info_line(b, "unix_socket:%s", srv->cfg->listen_unix ? srv->cfg->listen_unix : "");
 		info_line(b, "centres:%zu", srv->cfg->ncentres);
 		info_line(b, "products:%zu", srv->cfg->nproducts);
+		info_line(b, "due_processed:%llu", (unsigned long long)srv->due_processed);
+		info_line(b, "due_slices:%llu", (unsigned long long)srv->due_slices);
 	} else if (strcasecmp(name, "Clients") == 0) {
 		size_t paused = 0;
 		for (struct client *c = srv->clients; c; c = c->next)
@@ -426,6 +428,8 @@ static int debug_clock(struct cmd_req *r)
 	r->srv->debug_now = t;
 	server_after_change(r->srv);
 	reply_ok(r->out);
+	if (r->srv->due_pending)
+		client_await_due(r->c); /* +OK once the rest has run, in slices */
 	return 0;
 }
 

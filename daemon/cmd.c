@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -343,8 +344,10 @@ static void execute(struct cmd_req *r, const struct cmd_entry *e, size_t index)
 	}
 	start = monotonic_usec();
 	rc = e->exec(r);
+	start = monotonic_usec() - start;
 	srv->cmd_stats[index].calls++;
-	srv->cmd_stats[index].usec += (uint64_t)(monotonic_usec() - start);
+	srv->cmd_stats[index].usec += (uint64_t)start;
+	metrics_observe_command(srv->metrics, index, start);
 	if (rc < 0) {
 		srv->cmd_stats[index].errors++;
 		return;

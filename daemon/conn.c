@@ -222,12 +222,12 @@ void client_cron(struct server *srv)
 		if (c->request_started != 0 && (c->read_paused || c->delayed))
 			c->request_started = now_ms;
 		if (c->request_started != 0 &&
-		    now_ms - c->request_started > CLIENT_REQUEST_TIMEOUT_MS) {
+		    now_ms - c->request_started > srv->cfg->request_timeout_ms) {
 			char msg[96];
 			snprintf(msg, sizeof msg,
-			         "Protocol error: request not complete within %d s of its first "
+			         "Protocol error: request not complete within %d ms of its first "
 			         "byte",
-			         CLIENT_REQUEST_TIMEOUT_MS / 1000);
+			         srv->cfg->request_timeout_ms);
 			protocol_error(c, msg);
 			continue;
 		}
@@ -268,6 +268,22 @@ void client_delay(struct client *c, int64_t ms)
 		       (unsigned long long)c->id);
 	c->delayed = true;
 	read_enable(c, false);
+}
+
+void client_await_due(struct client *c)
+{
+	c->awaiting_due = true;
+	c->delayed = true;
+	read_enable(c, false);
+}
+
+void client_due_done(struct server *srv)
+{
+	for (struct client *c = srv->clients; c; c = c->next)
+		if (c->awaiting_due) {
+			c->awaiting_due = false;
+			on_delay_over(-1, 0, c);
+		}
 }
 
 /* ---- reading and parsing -------------------------------------------------------------- */
@@ -506,12 +522,12 @@ static const char *no_room(const struct server *srv, const struct client *c)
 	if (srv->stopping)
 		return "-BUSY the server is stopping\r\n";
 	if (c->is_unix)
-		return srv->nclients_unix >= CLIENT_UNIX_SLOTS
+		return srv->nclients_unix >= (size_t)srv->cfg->unix_clients
 		               ? "-BUSY max number of unix socket clients reached\r\n"
 		               : NULL;
 	if (srv->nclients - srv->nclients_unix >= (size_t)srv->cfg->max_clients)
 		return "-BUSY max number of clients reached\r\n";
-	if (connections_from(srv, c->peer) >= CLIENT_PER_ADDRESS_MAX)
+	if (connections_from(srv, c->peer) >= (size_t)srv->cfg->per_address)
 		return "-BUSY max number of connections from one address reached\r\n";
 	return NULL;
 }

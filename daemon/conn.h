@@ -37,20 +37,7 @@ struct cmd_multi;
 #define CLIENT_OUTPUT_RESUME          (256u << 10) /* resume below this */
 #define CLIENT_OUTPUT_LIMIT           ((size_t)64 << 20) /* close a client whose unsent replies pass this */
 #define CLIENT_QUERY_LIMIT            ((size_t)64 << 20) /* bytes of one request in progress */
-/*
- * A request must arrive whole within this long of its first byte (slow
- * senders hold a slot and memory). A constant, not yet a config key:
- * limits.request_timeout is for a later change of the config loader.
- */
-#define CLIENT_REQUEST_TIMEOUT_MS 10000
-/* Unix-socket clients have slots of their own, apart from max_clients: an admin can always connect.
- */
-#define CLIENT_UNIX_SLOTS 64
-/*
- * TCP connections from one address at a time: one host cannot take every
- * max_clients slot. Room for a partner's connection pool of a few hundred.
- */
-#define CLIENT_PER_ADDRESS_MAX 256
+/* limits.request_timeout_ms, limits.per_address, limits.unix_clients: in struct config. */
 
 struct client {
 	struct server *srv;
@@ -74,6 +61,7 @@ struct client {
 	bool in_pending;         /* on the server's pending list */
 	bool wrote;              /* changed state since the last commit: its replies wait for it */
 	bool delayed;            /* a failed AUTH: replies held for a while (slows guessing) */
+	bool awaiting_due;       /* DEBUG.CLOCK: replies held until the due work is done */
 	char *user;              /* after a successful AUTH */
 	struct event *delay_ev;  /* ends the AUTH delay */
 	int64_t last_active; /* the last complete request or the connect (real time): idle timeout
@@ -103,6 +91,9 @@ void client_stop_reading(struct client *c);
 void client_delay(struct client *c, int64_t ms);
 /* Milliseconds of CLOCK_MONOTONIC: for delays and deadlines, never for dates. */
 int64_t monotonic_ms(void);
+/* Hold them until client_due_done(): DEBUG.CLOCK answers once what fell due has run. */
+void client_await_due(struct client *c);
+void client_due_done(struct server *srv);
 
 /*
  * After the commit: release the replies of every client on the pending list,

@@ -247,6 +247,7 @@ int jfile_sync(struct jfile *j)
 		return -1;
 	if (!j->unsynced)
 		return 0;
+	j->last_fsync_usec = usec_now();
 	if (fdatasync(j->fd) < 0) {
 		snprintf(j->last_error, sizeof j->last_error, "fdatasync %s: %s", j->path,
 		         strerror(errno));
@@ -255,6 +256,7 @@ int jfile_sync(struct jfile *j)
 		return -1;
 	}
 	j->unsynced = false;
+	j->last_fsync_usec = usec_now() - j->last_fsync_usec;
 	j->fsyncs++;
 	j->last_fsync = (int64_t)time(NULL);
 	return 0;

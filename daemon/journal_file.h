@@ -45,6 +45,7 @@ struct jfile {
 	char last_error[256];
 	int64_t last_fsync; /* real time of the last successful fdatasync */
 	uint64_t fsyncs;
+	int64_t last_fsync_usec; /* how long the last successful fdatasync took (metrics) */
 	uint64_t compactions;
 	uint64_t live_size;  /* size of the last snapshot (for the compaction trigger) */
 	int64_t replay_usec; /* how long replay took at start */

@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "upstream.h"
 #include "xmalloc.h"
 
@@ -57,6 +58,7 @@ static void log_events(struct server *srv)
 		int prio = LOG_DEBUG;
 		srv->logged_seq = ev->seq;
 		srv->events_emitted++;
+		metrics_observe_event(srv->metrics, ev->type);
 		if (ev->type == EVENT_TICKET_BREACHED || ev->type == EVENT_LOAN_ELIGIBLE)
 			prio = LOG_NOTICE;
 		else if (ev->type == EVENT_TICKET_AT_RISK)
@@ -70,30 +72,45 @@ static void log_events(struct server *srv)
 
 static void arm_deadline(struct server *srv)
 {
-	int64_t at, now;
+	int64_t at, now = server_now(srv);
 	struct timeval tv = {0, 0};
 
-	if (!engine_next_due(srv->eng, &at)) {
+	if (!engine_next_due(srv->eng, &at) || (srv->debug_clock && at > now)) {
+		/* Under --debug-clock only DEBUG.CLOCK moves time: nothing is due before it. */
 		evtimer_del(srv->deadline_ev);
 		return;
 	}
-	if (srv->debug_clock) {
-		/* Only DEBUG.CLOCK moves time; it runs what is due itself. */
-		evtimer_del(srv->deadline_ev);
-		return;
-	}
-	now = server_now(srv);
+	/* Due already (work left from a slice): at once, after the loop polled the sockets. */
 	if (at > now)
 		tv.tv_sec = (time_t)(at - now > 86400 ? 86400 : at - now);
 	if (evtimer_add(srv->deadline_ev, &tv) < 0)
 		fatalx("libevent: cannot arm the deadline timer");
 }
 
+/*
+ * What fell due is processed in slices of SERVER_DUE_SLICE tickets: a slice,
+ * then the timer armed with no delay, which libevent runs only after it has
+ * polled the sockets, so other clients are served between slices. A count,
+ * not a time: most of a ticket's cost comes after the engine (the log lines
+ * of its events, its journal record at the commit), about 10 us in all, so
+ * 256 make a turn of the loop a few milliseconds long.
+ */
+#define SERVER_DUE_SLICE 256
+
 void server_after_change(struct server *srv)
 {
-	engine_advance(srv->eng, server_now(srv));
+	size_t done;
+	bool more = engine_advance_max(srv->eng, server_now(srv), SERVER_DUE_SLICE, &done);
+
+	srv->due_processed += done;
+	if (more)
+		srv->due_slices++; /* another slice follows */
+	srv->due_pending = more;
 	log_events(srv);
 	arm_deadline(srv);
+	/* DEBUG.CLOCK answers once everything up to its time has run. */
+	if (!more)
+		client_due_done(srv);
 	/* Clock-driven changes are journaled like requested ones. */
 	event_active(srv->commit_ev, EV_TIMEOUT, 0);
 }
@@ -116,12 +133,15 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 static void on_commit(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
-	uint64_t records;
+	uint64_t records, fsyncs;
 	bool durable;
 
 	(void)fd;
 	(void)what;
+	fsyncs = srv->journal.fsyncs;
 	durable = jfile_commit(&srv->journal, srv->eng, &records) == 0;
+	if (srv->journal.fsyncs != fsyncs)
+		metrics_observe_fsync(srv->metrics, srv->journal.last_fsync_usec);
 	if (durable)
 		upstream_kick(srv->up); /* journaled events may go to Redis now */
 	if (!durable) {
@@ -311,6 +331,7 @@ static void journal_rewrite_or_exit(struct server *srv)
 static void on_cron(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
+	uint64_t fsyncs = srv->journal.fsyncs;
 
 	(void)fd;
 	(void)what;
@@ -322,6 +343,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 	if ((srv->cfg->fsync == FSYNC_EVERYSEC && jfile_sync(&srv->journal) < 0) ||
 	    srv->journal.sync_failed)
 		journal_rewrite_or_exit(srv);
+	if (srv->journal.fsyncs != fsyncs)
+		metrics_observe_fsync(srv->metrics, srv->journal.last_fsync_usec);
 	/* After a failed write: try again; held replies go out once it succeeds. */
 	if (srv->journal.failed)
 		event_active(srv->commit_ev, EV_TIMEOUT, 0);
@@ -412,6 +435,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	}
 	srv->up = upstream_new(srv);
 	srv->cmd_stats = xcalloc(cmd_count(), sizeof *srv->cmd_stats);
+	srv->metrics = metrics_new(cmd_count());
 	srv->commit_ev = event_new(srv->base, -1, 0, on_commit, srv);
 	srv->deadline_ev = evtimer_new(srv->base, on_deadline, srv);
 	srv->cron_ev = event_new(srv->base, -1, EV_PERSIST, on_cron, srv);
@@ -424,12 +448,27 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	if (event_add(srv->sig_term, NULL) < 0 || event_add(srv->sig_int, NULL) < 0 ||
 	    event_add(srv->sig_hup, NULL) < 0 || event_add(srv->cron_ev, &second) < 0)
 		fatalx("libevent: cannot add the signal and cron events");
-	if (listener_open_all(srv, err, errlen) < 0)
+	if (listener_open_all(srv, err, errlen) < 0 ||
+	    metrics_listen(srv->metrics, srv, err, errlen) < 0)
 		return -1;
 	if (sd_watchdog_enabled(0, &usec) > 0)
 		srv->watchdog_usec = usec;
 	server_after_change(srv);
+	srv->started = true;
 	return 0;
+}
+
+bool server_ready(const struct server *srv, char *why, size_t len)
+{
+	const char *reason = NULL;
+
+	if (!srv->started || srv->stopping)
+		reason = srv->stopping ? "stopping" : "starting";
+	else if (srv->journal.failed || srv->journal.sync_failed)
+		reason = "the journal cannot be written";
+	if (reason && why)
+		snprintf(why, len, "%s", reason);
+	return reason == NULL;
 }
 
 void server_run(struct server *srv)
@@ -442,6 +481,8 @@ void server_free(struct server *srv)
 	while (srv->clients)
 		client_free(srv->clients);
 	listener_free_all(srv);
+	metrics_free(srv->metrics); /* its HTTP server lives on the loop */
+	srv->metrics = NULL;
 	/* The Redis link's timers and socket live on the loop: gone before it. */
 	upstream_free(srv->up);
 	srv->up = NULL;

@@ -27,6 +27,7 @@ struct event;
 struct client;
 struct listener;
 struct cmd_index;
+struct metrics;
 
 #define AUTH_FAIL_SLOTS 64
 
@@ -62,6 +63,7 @@ struct server {
 	struct engine *eng;
 	struct jfile journal;
 	struct upstream *up; /* the Redis link */
+	struct metrics *metrics;
 
 	bool debug_clock;
 	int64_t debug_now;
@@ -76,12 +78,16 @@ struct server {
 	struct event *cron_ev; /* once a second: idle clients, watchdog */
 	struct event *sig_term, *sig_int, *sig_hup;
 	bool stopping;
+	bool started; /* server_start() is done */
 
 	uint64_t next_client_id;
 	uint64_t total_connections;
 	uint64_t rejected_connections;
 	uint64_t total_commands;
 	uint64_t events_emitted;
+	uint64_t due_processed; /* tickets the deadline work handled */
+	uint64_t due_slices;    /* times it stopped with more due and let clients in */
+	bool due_pending;       /* work is due now and left for the next slice */
 	uint64_t logged_seq;
 	uint64_t protocol_errors;
 	int64_t started_at;
@@ -104,6 +110,11 @@ int64_t server_now(const struct server *srv);
 int64_t server_realtime(void);
 
 int server_start(struct server *srv, char *err, size_t errlen);
+/*
+ * Ready for the node's role (/readyz): started and the journal writable.
+ * The one place that decides; false with the reason in why (may be NULL).
+ */
+bool server_ready(const struct server *srv, char *why, size_t len);
 void server_run(struct server *srv);
 void server_free(struct server *srv);
 
@@ -112,7 +123,11 @@ struct config *server_load_config(struct server *srv, struct config_errors *errs
 /* Reload (SIGHUP, CONFIG.RELOAD): 0, or -1 with the reason in err; the old config stays. */
 int server_reload(struct server *srv, char *err, size_t errlen);
 
-/* Run engine_advance(now), log and drain new events, and re-arm the deadline timer. */
+/*
+ * Process what is due up to now, one slice of a few milliseconds (the rest
+ * at the next loop iteration, after other clients), log the new events,
+ * re-arm the deadline timer and schedule the commit.
+ */
 void server_after_change(struct server *srv);
 
 #endif

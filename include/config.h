@@ -90,6 +90,14 @@ struct config {
 	int idle_timeout; /* seconds; 0 = off */
 	enum log_level log_level;
 
+	/* limits: */
+	int request_timeout_ms; /* a request must arrive whole within this of its first byte */
+	int per_address;        /* TCP connections from one address at a time */
+	int unix_clients;       /* unix-socket slots, apart from max_clients */
+
+	/* metrics: */
+	char *metrics_listen; /* "host:port" of the HTTP endpoint; NULL = off */
+
 	/* journal: */
 	enum fsync_policy fsync;
 

@@ -289,10 +289,30 @@ struct engine_counts {
 };
 void engine_counts(const struct engine *e, struct engine_counts *c);
 
+/* Open tickets of one centre, for the metrics. */
+struct engine_centre_count {
+	uint64_t open, at_risk, breached, queued, loans_eligible, loans_issued;
+};
+/*
+ * out[i] for the configuration's centre i (n of them, zeroed first). One
+ * walk over the tickets: O(tickets), about a millisecond per 200,000.
+ */
+void engine_centre_counts(const struct engine *e, struct engine_centre_count *out, size_t n);
+
 /* ---- time ---- */
 
 /* Process everything due up to now (at risk, breach, loans). Returns how many. */
 size_t engine_advance(struct engine *e, int64_t now);
+/*
+ * The same in slices: at most max due tickets (their count in *done, which
+ * may be NULL). Returns true when more are due at or before now. Calling it
+ * again with the same now until it returns false gives the same state and
+ * the same events in the same order as one engine_advance(now): the shell
+ * does the work a few milliseconds at a time and serves clients between.
+ * Every other entry point still finishes what is due first (its result
+ * depends on it).
+ */
+bool engine_advance_max(struct engine *e, int64_t now, size_t max, size_t *done);
 /* The next instant a ticket needs attention; false when none. */
 bool engine_next_due(const struct engine *e, int64_t *at);
 

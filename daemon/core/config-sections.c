@@ -232,6 +232,52 @@ void parse_journal(struct cfgp *p, yaml_node_t *n)
 	ckeys_parse(p, n, &cfg_journal_section, "journal", "journal", p->cfg, NULL);
 }
 
+/* ---- limits, metrics ------------------------------------------------------ */
+
+static const struct ckey limits_keys[] = {
+        CK_TYPED("request_timeout_ms", struct config, request_timeout_ms, CK_INT, 100, 3600000,
+                 NULL, 0, false),
+        CK_TYPED("per_address", struct config, per_address, CK_INT, 1, 1000000, NULL, 0, false),
+        CK_TYPED("unix_clients", struct config, unix_clients, CK_INT, 1, 100000, NULL, 0, false),
+};
+const struct csection cfg_limits_section = {"limits", limits_keys, NKEYS(limits_keys), CK_DOTTED};
+
+void parse_limits(struct cfgp *p, yaml_node_t *n)
+{
+	ckeys_parse(p, n, &cfg_limits_section, "limits", "limits", p->cfg, NULL);
+}
+
+/* metrics.listen: HOST:PORT of the HTTP endpoint, "off" (the default) for none. */
+static void metrics_listen(struct cfgp *p, yaml_node_t *v, const char *what, void *obj)
+{
+	struct config *cfg = obj;
+	const char *s;
+
+	if (expect(p, v, YAML_SCALAR_NODE, what) < 0)
+		return;
+	s = scalar(v);
+	free(cfg->metrics_listen);
+	cfg->metrics_listen = NULL;
+	if (strcmp(s, "off") == 0 || strcmp(s, "false") == 0 || strcmp(s, "no") == 0)
+		return;
+	if (!valid_listen_address(s)) {
+		cerr_at(p, v, "metrics.listen: \"%s\" is not HOST:PORT (port 1..65535) or off", s);
+		return;
+	}
+	cfg->metrics_listen = xstrdup(s);
+}
+
+static const struct ckey metrics_keys[] = {
+        CK_FUNC("listen", metrics_listen, false),
+};
+const struct csection cfg_metrics_section = {"metrics", metrics_keys, NKEYS(metrics_keys),
+                                             CK_DOTTED};
+
+void parse_metrics(struct cfgp *p, yaml_node_t *n)
+{
+	ckeys_parse(p, n, &cfg_metrics_section, "metrics", "metrics", p->cfg, NULL);
+}
+
 /* ---- redis -------------------------------------------------------------- */
 
 static void redis_prefix(struct cfgp *p, yaml_node_t *v, const char *what, void *obj)

@@ -30,7 +30,7 @@ struct top_key {
 	int order;
 };
 
-enum { TOP_PRODUCTS = 6, TOP_CENTRES = 8, TOP_ACCESS = 9, TOP_COUNT = 11 };
+enum { TOP_PRODUCTS = 6, TOP_CENTRES = 8, TOP_ACCESS = 9, TOP_COUNT = 13 };
 
 static const struct top_key top_keys[TOP_COUNT] = {
         {"listen", parse_listen, 0},    {"server", parse_server, 1},
@@ -38,7 +38,8 @@ static const struct top_key top_keys[TOP_COUNT] = {
         {"policy", parse_policy, 4},    {"calendar", parse_calendar, 5},
         {"products", load_products, 7}, {"countries", parse_countries, 6},
         {"centres", parse_centres, 8},  {"access", parse_access, 9},
-        {"emea", parse_emea, 10},
+        {"emea", parse_emea, 10},       {"limits", parse_limits, 11},
+        {"metrics", parse_metrics, 12},
 };
 
 static void config_defaults(struct config *cfg)
@@ -51,6 +52,10 @@ static void config_defaults(struct config *cfg)
 	cfg->state_dir = xstrdup("/var/lib/repaird");
 	cfg->max_clients = 10000;
 	cfg->idle_timeout = 0;
+	cfg->request_timeout_ms = 10000;
+	cfg->per_address = 256;
+	cfg->unix_clients = 64;
+	cfg->metrics_listen = NULL;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->fsync = FSYNC_ALWAYS;
 	cfg->journal_compact_min = 64L << 20;
@@ -180,6 +185,7 @@ void config_free(struct config *cfg)
 	free(cfg->products);
 	free(cfg->products_path);
 	free(cfg->unix_user);
+	free(cfg->metrics_listen);
 	for (size_t i = 0; i < cfg->nusers; i++)
 		user_free(&cfg->users[i]);
 	free(cfg->users);
@@ -203,6 +209,7 @@ void config_key_each(void (*fn)(const char *section, const char *key, void *ctx)
 	        &cfg_journal_section,  &cfg_redis_section,   &cfg_policy_section,
 	        &cfg_calendar_section, &cfg_country_section, &cfg_centre_section,
 	        &cfg_access_section,   &cfg_user_section,    &cfg_product_section,
+	        &cfg_limits_section,   &cfg_metrics_section,
 	};
 
 	for (int i = 0; i < TOP_COUNT; i++)

@@ -214,3 +214,24 @@ void engine_counts(const struct engine *e, struct engine_counts *c)
 	c->events = e->out_n;
 	c->history_bytes = e->history_bytes;
 }
+
+void engine_centre_counts(const struct engine *e, struct engine_centre_count *out, size_t n)
+{
+	memset(out, 0, n * sizeof *out);
+	for (uint64_t id = 1; id <= e->ntickets; id++) {
+		const struct ticket *t = tix(e, id);
+		const struct centre *c;
+		size_t i;
+		if (is_closed(t) || (c = centre_of(e, t)) == NULL)
+			continue;
+		i = (size_t)(c - e->cfg->centres);
+		if (i >= n)
+			continue;
+		out[i].open++;
+		out[i].at_risk += t->at_risk;
+		out[i].breached += t->breached;
+		out[i].queued += t->queued;
+		out[i].loans_eligible += t->loan_eligible;
+		out[i].loans_issued += t->loan_state == LOAN_ISSUED;
+	}
+}

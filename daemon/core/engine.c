@@ -15,6 +15,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -532,7 +533,7 @@ static void process_due(struct engine *e, struct ticket *t, int64_t now)
 	eng_schedule(e, t);
 }
 
-size_t engine_advance(struct engine *e, int64_t now)
+bool engine_advance_max(struct engine *e, int64_t now, size_t max, size_t *done)
 {
 	size_t n = 0;
 	uint32_t idx;
@@ -540,7 +541,13 @@ size_t engine_advance(struct engine *e, int64_t now)
 
 	if (now > e->clock)
 		e->clock = now;
-	while (dheap_peek(&e->heap, &idx, &at) && at <= now) {
+	/*
+	 * The heap gives the order; stopping after max and going on later with
+	 * the same now pops the same entries in the same order, so slices change
+	 * nothing but when the work happens. Each ticket popped leaves the due
+	 * part of the heap (rescheduled past now or removed): exactly once.
+	 */
+	while (n < max && dheap_peek(&e->heap, &idx, &at) && at <= now) {
 		struct ticket *t = tix(e, (uint64_t)idx + 1);
 		process_due(e, t, now);
 		/* process_due always reschedules past now or removes; guard anyway. */
@@ -548,6 +555,16 @@ size_t engine_advance(struct engine *e, int64_t now)
 			dheap_remove(&e->heap, idx);
 		n++;
 	}
+	if (done)
+		*done = n;
+	return dheap_peek(&e->heap, &idx, &at) && at <= now;
+}
+
+size_t engine_advance(struct engine *e, int64_t now)
+{
+	size_t n;
+
+	engine_advance_max(e, now, SIZE_MAX, &n);
 	return n;
 }
 

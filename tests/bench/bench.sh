@@ -9,6 +9,8 @@
 #     each with 50 clients, without pipelining (-P 1) and with -P 16; prints
 #     throughput, p50 and p99 latency (redis-benchmark --csv) and the ratio
 #  4. 1,000,000 tickets: resident memory per ticket, and the restart (journal replay) time
+#  5. 200,000 deadlines falling due at once (--debug-clock): the worst PING latency of
+#     another client while they are processed in slices (printed, not asserted)
 # Absolute numbers on a shared machine are noise; the ratios are the point.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -106,3 +108,44 @@ start_repaird everysec "$tmp/load" "$rport"
 end=$(date +%s.%N)
 replay=$(redis-cli -p "$rport" INFO persistence | tr -d '\r' | awk -F: '/^replay_ms/ {print $2}')
 awk -v s="$start" -v e="$end" -v r="$replay" -v j="$jsize" 'BEGIN {printf "restart: journal %.0f MB, replay %d ms, ready (PING answered) after %.2f s\n", j / 1048576, r, e - s}'
+
+echo "== ${DUE:=200000} deadlines falling due in one instant: another client's worst PING"
+# A debug clock so that they all fall due together, when DEBUG.CLOCK moves it.
+kill "$rpid"; wait "$rpid" 2>/dev/null || true
+rport=$(free_port)
+sed -e "s/^  fsync: .*/  fsync: everysec/" -e "s|^products: products.yaml|products: $PWD/conf/products.yaml|" \
+	-e "s/^  tcp_auth: on .*/  tcp_auth: off/" conf/repaird.yaml > "$tmp/repaird-due.yaml"
+"$REPAIRD" --config "$tmp/repaird-due.yaml" --listen "127.0.0.1:$rport" --unix "" \
+	--state-dir "$tmp/due" --log-level warning --debug-clock=2026-11-23T08:00:00Z 2>>"$tmp/repaird.log" &
+rpid=$!; pids+=("$rpid")
+wait_ping "$rport"
+redis-benchmark -p "$rport" -c 50 -n "$DUE" -P 64 -r 100000000 -q \
+	TICKET.OPEN CENTRE DE-PSC-WILLICH PRODUCT "EOS R5" SERIAL SN__rand_int__ SERVICE repair RECEIVED NOW >/dev/null 2>&1
+# One connection moves the clock a month on (every ticket at risk and breached); another
+# PINGs until DEBUG.CLOCK answers, which it does once all of it has run.
+python3 - "$rport" <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+mover = socket.create_connection(("127.0.0.1", port))
+pinger = socket.create_connection(("127.0.0.1", port))
+mover.setblocking(False)
+t0 = time.monotonic()
+mover.sendall(b"DEBUG.CLOCK 2026-12-23T08:00:00Z\r\n")
+worst, pings = 0.0, 0
+while True:
+    try:
+        if mover.recv(64):
+            break
+    except BlockingIOError:
+        pass
+    t = time.monotonic()
+    pinger.sendall(b"PING\r\n")
+    got = b""
+    while not got.endswith(b"\r\n"):
+        got += pinger.recv(64)
+    worst = max(worst, time.monotonic() - t)
+    pings += 1
+print("due work done in %.2f s; %d PINGs answered meanwhile, the worst after %.1f ms"
+      % (time.monotonic() - t0, pings, worst * 1000))
+PY
+redis-cli -p "$rport" INFO | tr -d '\r' | grep -E '^(tickets_breached|due_slices):'

@@ -196,6 +196,42 @@ START_TEST(test_minimal_and_defaults)
 }
 END_TEST
 
+/* limits: and metrics: (issues 14, 16): defaults, values, and the errors naming them. */
+START_TEST(test_limits_and_metrics)
+{
+	struct config_errors errs = {0};
+	struct config *cfg = parse("products: products.yaml\n" CENTRE, &errs);
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(cfg->request_timeout_ms, 10000);
+	ck_assert_int_eq(cfg->per_address, 256);
+	ck_assert_int_eq(cfg->unix_clients, 64);
+	ck_assert_ptr_null(cfg->metrics_listen);
+	config_free(cfg);
+	cfg = parse("products: products.yaml\nlimits: {request_timeout_ms: 1500, per_address: 8, "
+	            "unix_clients: 2}\nmetrics: {listen: \"127.0.0.1:9787\"}\n" CENTRE,
+	            &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(cfg->request_timeout_ms, 1500);
+	ck_assert_int_eq(cfg->per_address, 8);
+	ck_assert_int_eq(cfg->unix_clients, 2);
+	ck_assert_str_eq(cfg->metrics_listen, "127.0.0.1:9787");
+	config_free(cfg);
+	cfg = parse("products: products.yaml\nmetrics: {listen: \"off\"}\n" CENTRE, &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_ptr_null(cfg->metrics_listen);
+	config_free(cfg);
+	expect_error("products: products.yaml\nlimits:\n  request_timeout_ms: 10\n" CENTRE,
+	             "t.yaml:3:23: ", "10 is out of range (allowed: 100..3600000)");
+	expect_error("products: products.yaml\nlimits:\n  per_address: 0\n" CENTRE,
+	             "t.yaml:3:16: ", "out of range");
+	expect_error("products: products.yaml\nmetrics:\n  listen: everywhere\n" CENTRE,
+	             "t.yaml:3:11: ", "metrics.listen: \"everywhere\" is not HOST:PORT");
+	expect_error("products: products.yaml\nlimits:\n  request_timeout: 5\n" CENTRE,
+	             "t.yaml:3:3: ", "unknown key \"request_timeout\"");
+}
+END_TEST
+
 START_TEST(test_unknown_key)
 {
 	expect_error("products: products.yaml\nlisten:\n  tpc: [\"127.0.0.1:1\"]\n" CENTRE,
@@ -562,6 +598,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_shipped_files_load);
 	tcase_add_test(tc, test_production_data);
 	tcase_add_test(tc, test_minimal_and_defaults);
+	tcase_add_test(tc, test_limits_and_metrics);
 	tcase_add_test(tc, test_unknown_key);
 	tcase_add_test(tc, test_wrong_type);
 	tcase_add_test(tc, test_out_of_range);
