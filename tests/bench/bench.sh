@@ -9,7 +9,8 @@
 # 1-3 run with the configuration's Redis events (redis away: nothing listens on its port),
 # then again with every event type kept for Redis, once with a Redis that takes them (up)
 # and once with none (away: every event waits in the outbox). 4 runs with the
-# configuration, then with every event waiting (BENCH_LOAD_AWAY=0 skips that).
+# configuration, then with every event waiting (BENCH_LOAD_AWAY=0 skips that; BENCH_TICKETS=0
+# skips 4).
 # Absolute numbers on a shared machine are noise; the ratios are the point.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -125,5 +126,7 @@ load() { # label, events ("" = the configuration's)
 	rm -rf "$dir"
 }
 
-load "configured events" ""
-if [ "${BENCH_LOAD_AWAY:-1}" != 0 ]; then load "every event waiting (redis away)" "$all_events"; fi
+if [ "$LOAD" -gt 0 ]; then load "configured events" ""; fi
+if [ "$LOAD" -gt 0 ] && [ "${BENCH_LOAD_AWAY:-1}" != 0 ]; then
+	load "every event waiting (redis away)" "$all_events"
+fi
