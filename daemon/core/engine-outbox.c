@@ -35,7 +35,7 @@ static void ring_resize(struct engine *e, size_t cap)
 }
 
 /* Drop retained events beyond the window (count, then age). */
-static void retention_trim(struct engine *e)
+void eng_retention_trim(struct engine *e)
 {
 	while (e->ret_n > 0 &&
 	       (e->ret_n > e->ret_max ||
@@ -166,7 +166,7 @@ void engine_outbox_drop(struct engine *e, size_t n)
 	e->out_n -= n;
 	if (e->out_unjournaled > e->out_n)
 		e->out_unjournaled = e->out_n;
-	retention_trim(e);
+	eng_retention_trim(e);
 }
 
 size_t engine_outbox_unjournaled(const struct engine *e)
@@ -193,7 +193,7 @@ void engine_set_retention(struct engine *e, size_t max_events, int64_t max_age)
 	e->ret_max = max_events;
 	e->ret_max_age = max_age > 0 ? max_age : 0;
 	if (e->out_cap)
-		retention_trim(e);
+		eng_retention_trim(e);
 }
 
 size_t engine_retained_count(const struct engine *e)

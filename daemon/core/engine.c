@@ -490,8 +490,11 @@ size_t engine_advance(struct engine *e, int64_t now)
 	uint32_t idx;
 	int64_t at;
 
-	if (now > e->clock)
+	if (now > e->clock) {
 		e->clock = now;
+		if (e->ret_n > 0 && e->ret_max_age > 0)
+			eng_retention_trim(e); /* the window is by age too */
+	}
 	while (dheap_peek(&e->heap, &idx, &at) && at <= now) {
 		struct ticket *t = tix(e, (uint64_t)idx + 1);
 		process_due(e, t, now);

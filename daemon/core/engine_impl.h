@@ -173,6 +173,8 @@ void eng_make_loan_eligible(struct engine *e, struct ticket *t, enum loan_reason
 void eng_check_forecast(struct engine *e, struct ticket *t, int64_t at);
 /* engine-outbox.c: the event batch of this commit; the outbox's memory. */
 void eng_emitted_clear(struct engine *e);
+/* Drop the delivered events beyond the retention window (by count, by age at the clock). */
+void eng_retention_trim(struct engine *e);
 /* engine-restore.c: the engine's own static text for a reason read back, or a copy. */
 const char *eng_static_reason(struct engine *e, const char *reason);
 void eng_outbox_free(struct engine *e);
