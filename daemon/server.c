@@ -40,19 +40,19 @@ int64_t server_now(const struct server *srv)
 
 /* ---- events and the deadline timer ---------------------------------------------- */
 
-/* Log the events not logged yet; they leave the outbox once they are in the journal. */
+/* Log the events not logged yet: the engine's batch holds every event until the commit. */
 static void log_events(struct server *srv)
 {
 	struct engine *eng = srv->eng;
-	size_t n = engine_outbox_count(eng);
-
+	const struct event *evs;
+	size_t n = engine_emitted(eng, &evs);
 	size_t first = n;
 
-	/* The outbox is in sequence order: find the first event not logged yet from the end. */
-	while (first > 0 && engine_outbox_at(eng, first - 1)->seq > srv->logged_seq)
+	/* The batch is in sequence order: find the first event not logged yet from the end. */
+	while (first > 0 && evs[first - 1].seq > srv->logged_seq)
 		first--;
 	for (size_t i = first; i < n; i++) {
-		const struct event *ev = engine_outbox_at(eng, i);
+		const struct event *ev = &evs[i];
 		const char *name = event_type_names[ev->type];
 		const char *centre = engine_str(eng, ev->centre);
 		int prio = LOG_DEBUG;

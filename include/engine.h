@@ -120,6 +120,7 @@ struct ticket {
 	unsigned holds_slot : 1;
 	unsigned priority : 1; /* a member from outside EMEA: staff take it first */
 	unsigned dirty : 1;    /* changed since the journal last collected changes */
+	unsigned whole : 1;    /* the journal must write it whole (new, or history inserted) */
 };
 
 struct member {
@@ -318,21 +319,79 @@ bool engine_next_due(const struct engine *e, int64_t *at);
 
 /* ---- outbox ---- */
 
-/* Events not yet taken, oldest first. */
+/*
+ * Only events of the types configured for Redis (cfg->redis_events, none
+ * while redis is disabled) wait in the outbox; every event, of any type, is
+ * in the batch engine_emitted() returns until the journal collects changes.
+ * Delivered events leave the outbox for the retention window, where they
+ * stay for resending into a stream that lost them.
+ */
+
+/* Every event since the journal last collected changes (engine_clear_changes), any type. */
+size_t engine_emitted(const struct engine *e, const struct event **events);
+
+/* Events waiting for delivery, oldest first. */
 size_t engine_outbox_count(const struct engine *e);
 const struct event *engine_outbox_at(const struct engine *e, size_t i);
-/* Drop the n oldest events (delivered or handed over). */
+/* The index of the first waiting event with a sequence above seq (count if none): O(log n). */
+size_t engine_outbox_after(const struct engine *e, uint64_t seq);
+/*
+ * The n oldest waiting events were delivered (or need no delivery): into the
+ * retention window. Only journaled events may be: the journal's cursor
+ * covers the waiting ones.
+ */
 void engine_outbox_drop(struct engine *e, size_t n);
+/* Waiting events at the tail of the outbox that the journal has not collected yet. */
+size_t engine_outbox_unjournaled(const struct engine *e);
 uint64_t engine_last_seq(const struct engine *e);
+
+struct engine_outbox_stats {
+	size_t waiting;    /* events waiting for delivery */
+	size_t retained;   /* delivered events kept for resending */
+	size_t bytes;      /* memory the outbox holds (waiting and retained) */
+	size_t event_size; /* bytes per event */
+	int64_t oldest_at; /* time of the oldest waiting event; 0 when none waits */
+};
+void engine_outbox_stats(const struct engine *e, struct engine_outbox_stats *s);
+
+/* Retention of delivered events: at most max_events, none older than max_age seconds (0: no
+ * limit by age) against the engine's clock. */
+#define ENGINE_RETAIN_EVENTS 10000
+void engine_set_retention(struct engine *e, size_t max_events, int64_t max_age);
+/* Delivered events still kept, oldest first. */
+size_t engine_retained_count(const struct engine *e);
+const struct event *engine_retained_at(const struct engine *e, size_t i);
+/* The index of the first retained event with a sequence above seq (count if none): O(log n). */
+size_t engine_retained_after(const struct engine *e, uint64_t seq);
+
+/*
+ * Delivery state per stream (a stream per centre): the last event sequence
+ * Redis confirmed in it. Journaled at the next commit and kept in snapshots,
+ * so after a restart the shell can compare a stream's last entry with it
+ * before it adds anything. Only raises.
+ */
+void engine_stream_set_delivered(struct engine *e, const char *centre, uint64_t seq);
+/* 0 when nothing was ever delivered to that stream. */
+uint64_t engine_stream_delivered(const struct engine *e, const char *centre);
+size_t engine_stream_count(const struct engine *e);
+/* The i-th stream's centre and delivered sequence. */
+uint64_t engine_stream_at(const struct engine *e, size_t i, const char **centre);
 
 /* ---- journal support ---- */
 
 /*
  * Every ticket and member changed since the last engine_clear_changes(), each
- * once, in the order they were first changed. The journal writes their whole
- * current state; events are found by sequence number in the outbox.
+ * once, in the order they were first changed. The journal writes members
+ * whole and a ticket whole when its `whole` flag is set (new, or history
+ * inserted before its end), else what changed: its mutable fields and the
+ * history entries after engine_changed_ticket_nhist(). Events: the last
+ * engine_outbox_unjournaled() of the outbox.
  */
 size_t engine_changed_tickets(const struct engine *e, const uint64_t **ids);
+/* The history length the i-th changed ticket had when it was first changed. */
+uint32_t engine_changed_ticket_nhist(const struct engine *e, size_t i);
+/* Whether the i-th stream's delivered sequence changed since the last engine_clear_changes(). */
+bool engine_stream_changed(const struct engine *e, size_t i);
 size_t engine_changed_members(const struct engine *e, const uint64_t **numbers);
 void engine_clear_changes(struct engine *e);
 /* The member record by number, present or deleted (slots are kept after MEMBER.DEL). */
@@ -362,8 +421,19 @@ int engine_restore_ticket(struct engine *e, const struct ticket_image *img);
 void engine_restore_member(struct engine *e, const struct member *m);
 void engine_restore_event(struct engine *e, const struct event *ev, const char *centre,
                           const char *product, const char *serial, const char *reason);
-/* Events up to seq were delivered: drop them from the outbox. */
+/* Events up to seq were delivered: from the outbox into the retention window. */
 void engine_restore_delivered(struct engine *e, uint64_t seq);
+/* The last event sequence delivered to a centre's stream. */
+void engine_restore_stream(struct engine *e, const char *centre, uint64_t seq);
+/* The event sequence reached (events of types not kept are not journaled one by one). */
+void engine_restore_seq(struct engine *e, uint64_t seq);
+/*
+ * A delta record: the ticket's mutable fields as in img->t (id, member,
+ * created_at and strings ignored) and history entries added after the nhist
+ * it had. -1 when there is no such ticket or its history length differs.
+ */
+int engine_restore_delta(struct engine *e, const struct ticket *img, uint32_t nhist,
+                         const struct hist_image *hist, uint32_t nnew);
 void engine_restore_clock(struct engine *e, int64_t clock);
 /* After the last record: rebuild the deadline heap; then nothing is marked changed. */
 void engine_restore_finish(struct engine *e);

@@ -3,11 +3,17 @@
  *
  *     u32 length of the payload | u8 type | payload | u32 CRC32C(type, payload)
  *
- * (little-endian). Records carry whole states, not commands: a ticket record
- * is the ticket as it is after the change (scalars, strings, history), so
- * replay needs no configuration and gives back exactly the tickets, members,
- * outbox and event sequence the daemon had. Compaction writes one record per
- * live object.
+ * (little-endian). Records carry states, not commands, so replay needs no
+ * configuration and gives back exactly the tickets, members, outbox, event
+ * sequence and delivery state the daemon had. A ticket's first record is the
+ * whole ticket (scalars, strings, history); a change to it afterwards is a
+ * delta record: its mutable fields and the history entries it gained, so a
+ * move costs the same however long the history. Compaction writes one whole
+ * record per live object.
+ *
+ * Format 2 (delta, commit and stream records; only events of the types kept
+ * for Redis) reads format 1 journals too: those carry whole tickets, every
+ * event and clock records.
  *
  * Pure: encoding, decoding, checking (crc32c.h) and applying records to an engine. The file
  * itself (open, write, fdatasync, truncate, rename) is the shell's
@@ -31,10 +37,14 @@ enum jrec_type {
 	JREC_CLOCK = 5,     /* the latest instant the engine processed */
 	JREC_HEADER = 6,    /* first record of every file: magic and format version */
 	JREC_CONFIG = 7,    /* fingerprint of the configuration the records were computed with */
+	JREC_COMMIT = 8,  /* end of a batch: the clock and the event sequence reached (format 2) */
+	JREC_DELTA = 9,   /* a ticket's mutable fields and new history entries (format 2) */
+	JREC_STREAM = 10, /* the last event sequence delivered to a centre's stream (format 2) */
+	JREC_TYPE_MAX = JREC_STREAM
 };
 
 #define JOURNAL_MAGIC       "repaird-journal"
-#define JOURNAL_VERSION     1
+#define JOURNAL_VERSION     2 /* written; 1 is read too */
 #define JOURNAL_HEADER_SIZE 4 /* bytes before the payload */
 #define JOURNAL_MAX_RECORD  (16u << 20)
 
@@ -44,14 +54,25 @@ void journal_put_ticket(struct rbuf *b, const struct engine *e, const struct tic
 void journal_put_member(struct rbuf *b, const struct member *m);
 void journal_put_event(struct rbuf *b, const struct engine *e, const struct event *ev);
 void journal_put_u64(struct rbuf *b, enum jrec_type type, uint64_t v);
+/* A delta record of t: fields and the history entries after the first nhist. */
+void journal_put_delta(struct rbuf *b, const struct engine *e, const struct ticket *t,
+                       uint32_t nhist);
+void journal_put_commit(struct rbuf *b, int64_t clock, uint64_t seq);
+void journal_put_stream(struct rbuf *b, const char *centre, uint64_t seq);
 
 /*
  * Append records for everything the engine changed since the last call
- * (tickets, members, new events after *last_seq, the clock), then clear the
- * engine's change lists. Returns how many records were added.
+ * (members, tickets whole or as deltas, the events not journaled yet, stream
+ * delivery state, then a commit record), then clear the engine's change
+ * lists. O(what changed): the events waiting in the outbox are not walked.
+ * *last_seq becomes the engine's last sequence: every event up to it is
+ * journaled. Returns how many records were added.
  */
 size_t journal_put_changes(struct rbuf *b, struct engine *e, uint64_t *last_seq);
-/* Records for the whole live state (compaction): header, members, tickets, outbox, clock. */
+/*
+ * Records for the whole live state (compaction): header, members, tickets,
+ * streams, retained and waiting events, delivered, commit.
+ */
 void journal_put_snapshot(struct rbuf *b, const struct engine *e);
 
 enum jnext {

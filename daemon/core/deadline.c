@@ -44,6 +44,16 @@ static void place(struct dheap *h, size_t i, struct dheap_entry e)
 	h->pos[e.idx] = (uint32_t)(i + 1);
 }
 
+/*
+ * Ties on the instant go by index: the order in which simultaneous deadlines
+ * are handled (and their events numbered) then does not depend on the
+ * heap's history, so a replayed engine goes on exactly like the original.
+ */
+static bool before(struct dheap_entry a, struct dheap_entry b)
+{
+	return a.at < b.at || (a.at == b.at && a.idx < b.idx);
+}
+
 static void sift_up(struct dheap *h, size_t i)
 {
 	struct dheap_entry e = h->a[i];
@@ -51,7 +61,7 @@ static void sift_up(struct dheap *h, size_t i)
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
 
-		if (h->a[parent].at <= e.at)
+		if (!before(e, h->a[parent]))
 			break;
 		place(h, i, h->a[parent]);
 		i = parent;
@@ -69,9 +79,9 @@ static void sift_down(struct dheap *h, size_t i)
 
 		if (c >= n)
 			break;
-		if (c + 1 < n && h->a[c + 1].at < h->a[c].at)
+		if (c + 1 < n && before(h->a[c + 1], h->a[c]))
 			c++;
-		if (e.at <= h->a[c].at)
+		if (!before(h->a[c], e))
 			break;
 		place(h, i, h->a[c]);
 		i = c;
@@ -133,7 +143,7 @@ void dheap_remove(struct dheap *h, uint32_t idx)
 		return;
 	/* The last entry fills the hole; it may belong above or below it. */
 	place(h, i, h->a[last]);
-	if (i > 0 && h->a[i].at < h->a[(i - 1) / 2].at)
+	if (i > 0 && before(h->a[i], h->a[(i - 1) / 2]))
 		sift_up(h, i);
 	else
 		sift_down(h, i);
@@ -164,7 +174,7 @@ bool dheap_valid(const struct dheap *h)
 
 		if (idx >= h->npos || h->pos[idx] != i + 1)
 			return false;
-		if (i > 0 && h->a[(i - 1) / 2].at > h->a[i].at)
+		if (i > 0 && before(h->a[i], h->a[(i - 1) / 2]))
 			return false;
 	}
 	for (size_t idx = 0; idx < h->npos; idx++) {

@@ -123,8 +123,11 @@ size_t engine_changed_members(const struct engine *e, const uint64_t **numbers)
 
 void engine_clear_changes(struct engine *e)
 {
-	for (size_t i = 0; i < e->nchanged_tickets; i++)
-		tix(e, e->changed_tickets[i])->dirty = 0;
+	for (size_t i = 0; i < e->nchanged_tickets; i++) {
+		struct ticket *t = tix(e, e->changed_tickets[i]);
+		t->dirty = 0;
+		t->whole = 0;
+	}
 	for (size_t i = 0; i < e->nchanged_members; i++) {
 		struct member *m = member_find(e, e->changed_members[i]);
 		if (m)
@@ -132,6 +135,12 @@ void engine_clear_changes(struct engine *e)
 	}
 	e->nchanged_tickets = 0;
 	e->nchanged_members = 0;
+	eng_emitted_clear(e);
+}
+
+uint32_t engine_changed_ticket_nhist(const struct engine *e, size_t i)
+{
+	return i < e->nchanged_tickets ? e->changed_nhist[i] : 0;
 }
 
 const struct member *engine_member_any(const struct engine *e, uint64_t number)
@@ -186,6 +195,7 @@ int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 	e->history_bytes -= hist_cap(old_n) * sizeof *old;
 	*t = img->t;
 	t->dirty = 0;
+	t->whole = 0;
 	t->serial = old_serial && strcmp(old_serial, img->serial) == 0
 	                    ? old_serial
 	                    : strarena_dup(&e->arena, img->serial, strlen(img->serial));
@@ -195,6 +205,7 @@ int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 		eng_rebuild_centre_map(e);
 	t->hist = NULL;
 	t->nhist = 0;
+	t->dirty = 1; /* replay: not a change for the journal's list */
 	for (uint32_t i = 0; i < img->nhist; i++) {
 		const struct hist_image *h = &img->hist[i];
 		const char *detail = "";
@@ -204,6 +215,8 @@ int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 			detail = strarena_dup(&e->arena, h->detail, strlen(h->detail));
 		eng_hist_add(e, t, h->at, h->who, (enum hist_what)h->what, detail);
 	}
+	t->dirty = 0;
+	t->whole = 0;
 	free(old);
 	return 0;
 }
@@ -241,23 +254,10 @@ static bool is_static_reason(const char *r)
 	return false;
 }
 
-void engine_restore_event(struct engine *e, const struct event *ev, const char *centre,
-                          const char *product, const char *serial, const char *reason)
+const char *eng_static_reason(struct engine *e, const char *reason)
 {
-	struct ticket probe;
 	size_t i;
 
-	/* eng_emit() copies from a ticket; give it one with the event's values. */
-	memset(&probe, 0, sizeof probe);
-	probe.id = ev->ticket;
-	probe.member = ev->member;
-	probe.deadline = ev->deadline;
-	probe.serial = strarena_dup(&e->arena, serial, strlen(serial));
-	probe.centre = strpool_intern(&e->strings, centre);
-	probe.product = strpool_intern(&e->strings, product);
-	probe.tier = ev->tier;
-	probe.programme = ev->programme;
-	probe.state = ev->state;
 	/* Reasons are static texts in the engine: find the same one. */
 	for (i = 0; i < FT_REASON_COUNT; i++)
 		if (strcmp(ft_reason_names[i], reason) == 0)
@@ -273,19 +273,44 @@ void engine_restore_event(struct engine *e, const struct event *ev, const char *
 			reason = eng_restore_reasons[i];
 	if (!is_static_reason(reason))
 		reason = strarena_dup(&e->arena, reason, strlen(reason));
-	e->seq = ev->seq - 1;
-	eng_emit(e, &probe, (enum event_type)ev->type, ev->at, reason);
+	return reason;
 }
 
-void engine_restore_delivered(struct engine *e, uint64_t seq)
+int engine_restore_delta(struct engine *e, const struct ticket *img, uint32_t nhist,
+                         const struct hist_image *hist, uint32_t nnew)
 {
-	size_t n = 0;
+	struct ticket *t = tix(e, img->id);
+	struct ticket keep;
 
-	while (n < e->out_n && engine_outbox_at(e, n)->seq <= seq)
-		n++;
-	engine_outbox_drop(e, n);
-	if (seq > e->seq)
-		e->seq = seq;
+	if (t == NULL || t->nhist != nhist)
+		return -1;
+	keep = *t;
+	*t = *img;
+	t->id = keep.id;
+	t->member = keep.member;
+	t->created_at = keep.created_at;
+	t->tier = keep.tier;
+	t->programme = keep.programme;
+	t->pclass = keep.pclass;
+	t->service = keep.service;
+	t->serial = keep.serial;
+	t->hist = keep.hist;
+	t->nhist = keep.nhist;
+	t->product = keep.product;
+	t->centre = keep.centre;
+	t->dirty = 1; /* replay: not a change for the journal's list */
+	for (uint32_t i = 0; i < nnew; i++) {
+		const struct hist_image *h = &hist[i];
+		const char *detail =
+		        h->detail[0] ? strarena_dup(&e->arena, h->detail, strlen(h->detail)) : "";
+		eng_hist_add(e, t, h->at, h->who, (enum hist_what)h->what, detail);
+	}
+	/* Entries appended in the order they were made: replay puts them where they went. */
+	if (t->nhist != nhist + nnew)
+		return -1;
+	t->dirty = 0;
+	t->whole = 0;
+	return 0;
 }
 
 void engine_restore_clock(struct engine *e, int64_t clock)
@@ -298,5 +323,7 @@ void engine_restore_finish(struct engine *e)
 {
 	for (uint64_t id = 1; id <= e->ntickets; id++)
 		eng_schedule(e, tix(e, id));
+	if (e->out_cap > 0)
+		eng_retention_trim(e); /* replay restores the clock without advancing */
 	engine_clear_changes(e);
 }

@@ -148,6 +148,7 @@ struct ticket *eng_ticket_new(struct engine *e)
 	memset(t, 0, sizeof *t);
 	t->id = i + 1;
 	t->met = -1;
+	t->whole = 1; /* its first record is the whole ticket */
 	return t;
 }
 

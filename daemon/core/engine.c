@@ -112,7 +112,11 @@ static void touch_member(struct engine *e, struct member *m)
 	e->changed_members[e->nchanged_members++] = m->number;
 }
 
-/* A ticket changed: the journal will write it (and its member's slots) at the commit. */
+/*
+ * A ticket changed: the journal will write it (and its member's slots) at the
+ * commit. Its history length now is what the journal already has: every
+ * history entry goes through eng_hist_add(), which touches first.
+ */
 void eng_touch(struct engine *e, struct ticket *t)
 {
 	if (!t->dirty) {
@@ -123,7 +127,10 @@ void eng_touch(struct engine *e, struct ticket *t)
 			e->changed_tickets =
 			        xreallocarray(e->changed_tickets, e->cap_changed_tickets,
 			                      sizeof *e->changed_tickets);
+			e->changed_nhist = xreallocarray(e->changed_nhist, e->cap_changed_tickets,
+			                                 sizeof *e->changed_nhist);
 		}
+		e->changed_nhist[e->nchanged_tickets] = t->nhist;
 		e->changed_tickets[e->nchanged_tickets++] = t->id;
 	}
 	if (t->member)
@@ -264,64 +271,7 @@ void eng_queue_push(struct member *m, uint64_t id)
 	m->queued[m->nqueued++] = id;
 }
 
-/* ---- outbox and history ---------------------------------------------------- */
-
-void eng_emit(struct engine *e, const struct ticket *t, enum event_type type, int64_t at,
-              const char *reason)
-{
-	struct event *ev;
-
-	if (e->out_n == e->out_cap) {
-		size_t cap = e->out_cap ? e->out_cap * 2 : 256;
-		struct event *ring = xreallocarray(NULL, cap, sizeof *ring);
-		for (size_t i = 0; i < e->out_n; i++)
-			ring[i] = e->outbox[(e->out_head + i) % e->out_cap];
-		free(e->outbox);
-		e->outbox = ring;
-		e->out_cap = cap;
-		e->out_head = 0;
-	}
-	ev = &e->outbox[(e->out_head + e->out_n++) % e->out_cap];
-	memset(ev, 0, sizeof *ev);
-	ev->seq = ++e->seq;
-	ev->at = at;
-	ev->type = (uint8_t)type;
-	ev->ticket = t->id;
-	ev->member = t->member;
-	ev->deadline = t->deadline;
-	ev->serial = t->serial;
-	ev->reason = reason ? reason : "";
-	ev->centre = t->centre;
-	ev->product = t->product;
-	ev->tier = t->tier;
-	ev->programme = t->programme;
-	ev->state = t->state;
-}
-
-size_t engine_outbox_count(const struct engine *e)
-{
-	return e->out_n;
-}
-
-const struct event *engine_outbox_at(const struct engine *e, size_t i)
-{
-	if (i >= e->out_n)
-		return NULL;
-	return &e->outbox[(e->out_head + i) % e->out_cap];
-}
-
-void engine_outbox_drop(struct engine *e, size_t n)
-{
-	if (n > e->out_n)
-		n = e->out_n;
-	e->out_head = e->out_cap ? (e->out_head + n) % e->out_cap : 0;
-	e->out_n -= n;
-}
-
-uint64_t engine_last_seq(const struct engine *e)
-{
-	return e->seq;
-}
+/* ---- history (the outbox is engine-outbox.c) ----------------------------------- */
 
 const char *eng_arena_text(struct engine *e, const char *fmt, ...)
 {
@@ -366,6 +316,8 @@ void eng_hist_add(struct engine *e, struct ticket *t, int64_t at, const char *wh
 	pos = t->nhist;
 	while (pos > 0 && t->hist[pos - 1].at2000 > at2000)
 		pos--;
+	if (pos != t->nhist)
+		t->whole = 1; /* not an append: a delta record could not say where it went */
 	memmove(&t->hist[pos + 1], &t->hist[pos], (t->nhist - pos) * sizeof *t->hist);
 	t->nhist++;
 	h = &t->hist[pos];
@@ -539,8 +491,11 @@ bool engine_advance_max(struct engine *e, int64_t now, size_t max, size_t *done)
 	uint32_t idx;
 	int64_t at;
 
-	if (now > e->clock)
+	if (now > e->clock) {
 		e->clock = now;
+		if (e->ret_n > 0 && e->ret_max_age > 0)
+			eng_retention_trim(e); /* the window is by age too */
+	}
 	/*
 	 * The heap gives the order; stopping after max and going on later with
 	 * the same now pops the same entries in the same order, so slices change
@@ -586,6 +541,7 @@ struct engine *engine_new(const struct config *cfg)
 	strarena_init(&e->arena);
 	dheap_init(&e->heap);
 	eng_rebuild_centre_map(e);
+	e->ret_max = ENGINE_RETAIN_EVENTS;
 	return e;
 }
 
@@ -604,8 +560,9 @@ void engine_free(struct engine *e)
 	}
 	free(e->members);
 	free(e->centre_map);
-	free(e->outbox);
+	eng_outbox_free(e);
 	free(e->changed_tickets);
+	free(e->changed_nhist);
 	free(e->changed_members);
 	dheap_free(&e->heap);
 	strarena_free(&e->arena);

@@ -38,17 +38,39 @@ struct engine {
 	struct dheap heap;
 	int64_t clock; /* the latest `now` processed */
 
-	struct event *outbox; /* ring buffer */
-	size_t out_head, out_n, out_cap;
+	/*
+	 * The outbox, a ring: ret_n delivered events kept for resending (oldest
+	 * first), then out_n events waiting for delivery, of which the last
+	 * out_unjournaled are not in the journal yet. Appending, delivering and
+	 * journaling are O(1) whatever the number waiting.
+	 */
+	struct event *outbox;
+	size_t out_head, ret_n, out_n, out_cap, out_unjournaled;
+	size_t ret_max;      /* delivered events kept at most */
+	int64_t ret_max_age; /* seconds; 0: no limit by age */
 	uint64_t seq;
+	/* Every event (of any type) since the journal last collected changes. */
+	struct event *emitted;
+	size_t nemitted, cap_emitted;
+	/* Delivery state per stream: the last sequence delivered to each centre's stream. */
+	struct eng_stream *streams;
+	size_t nstreams;
+	bool streams_dirty;
 
 	uint64_t history_bytes;
 
 	/* Changes since the journal last collected them. */
 	uint64_t *changed_tickets;
+	uint32_t *changed_nhist; /* each one's history length when it was first changed */
 	size_t nchanged_tickets, cap_changed_tickets;
 	uint64_t *changed_members;
 	size_t nchanged_members, cap_changed_members;
+};
+
+struct eng_stream {
+	uint32_t centre; /* interned centre id */
+	bool dirty;      /* changed since the journal last collected changes */
+	uint64_t delivered;
 };
 
 #define ENG_NRESTORE_REASONS 5
@@ -149,6 +171,13 @@ void eng_clock_stop(struct engine *e, struct ticket *t, int64_t at);
 void eng_clock_start(struct engine *e, struct ticket *t, int64_t at);
 void eng_make_loan_eligible(struct engine *e, struct ticket *t, enum loan_reason why, int64_t at);
 void eng_check_forecast(struct engine *e, struct ticket *t, int64_t at);
+/* engine-outbox.c: the event batch of this commit; the outbox's memory. */
+void eng_emitted_clear(struct engine *e);
+/* Drop the delivered events beyond the retention window (by count, by age at the clock). */
+void eng_retention_trim(struct engine *e);
+/* engine-restore.c: the engine's own static text for a reason read back, or a copy. */
+const char *eng_static_reason(struct engine *e, const char *reason);
+void eng_outbox_free(struct engine *e);
 /* engine-ticket.c: a new ticket (dense ids); the slots after a reload moved the limit. */
 struct ticket *eng_ticket_new(struct engine *e);
 void eng_rebalance_slots(struct engine *e, int64_t now);

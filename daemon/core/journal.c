@@ -84,13 +84,24 @@ void journal_put_u64(struct rbuf *b, enum jrec_type type, uint64_t v)
 	rec_end(b, at);
 }
 
+static uint32_t ticket_flags(const struct ticket *t)
+{
+	return (uint32_t)(t->fast_track | t->at_risk << 1 | t->breached << 2 | t->queued << 3 |
+	                  t->loan_eligible << 4 | t->registered << 5 | t->unlisted << 6 |
+	                  t->video << 7 | t->holds_slot << 8 | t->priority << 9);
+}
+
+static void put_hist(struct rbuf *b, const struct engine *e, const struct hist *h)
+{
+	put_i64(b, hist_at(h));
+	put_u8(b, (uint8_t)hist_kind(h));
+	put_str(b, engine_str(e, hist_who(h)));
+	put_str(b, h->detail);
+}
+
 void journal_put_ticket(struct rbuf *b, const struct engine *e, const struct ticket *t)
 {
 	size_t at = rec_begin(b, JREC_TICKET);
-	uint32_t flags =
-	        (uint32_t)(t->fast_track | t->at_risk << 1 | t->breached << 2 | t->queued << 3 |
-	                   t->loan_eligible << 4 | t->registered << 5 | t->unlisted << 6 |
-	                   t->video << 7 | t->holds_slot << 8 | t->priority << 9);
 
 	put_u64(b, t->id);
 	put_u64(b, t->member);
@@ -114,17 +125,65 @@ void journal_put_ticket(struct rbuf *b, const struct engine *e, const struct tic
 	put_u8(b, t->loan_reason);
 	put_u8(b, t->loan_state);
 	put_u8(b, (uint8_t)t->met);
-	put_u32(b, flags);
+	put_u32(b, ticket_flags(t));
 	put_str(b, t->serial);
 	put_str(b, engine_str(e, t->product));
 	put_str(b, engine_str(e, t->centre));
 	put_u32(b, t->nhist);
-	for (uint32_t i = 0; i < t->nhist; i++) {
-		put_i64(b, hist_at(&t->hist[i]));
-		put_u8(b, (uint8_t)hist_kind(&t->hist[i]));
-		put_str(b, engine_str(e, hist_who(&t->hist[i])));
-		put_str(b, t->hist[i].detail);
-	}
+	for (uint32_t i = 0; i < t->nhist; i++)
+		put_hist(b, e, &t->hist[i]);
+	rec_end(b, at);
+}
+
+/*
+ * What a change can alter; the id, member, opening time, tier, programme,
+ * product class, service and strings are fixed at opening.
+ */
+void journal_put_delta(struct rbuf *b, const struct engine *e, const struct ticket *t,
+                       uint32_t nhist)
+{
+	size_t at = rec_begin(b, JREC_DELTA);
+
+	put_u64(b, t->id);
+	put_u32(b, nhist);
+	put_i64(b, t->received_at);
+	put_i64(b, t->ready_at);
+	put_i64(b, t->closed_at);
+	put_i64(b, t->last_change);
+	put_i64(b, t->clock_since);
+	put_i64(b, t->used);
+	put_i64(b, t->budget);
+	put_i64(b, t->deadline);
+	put_i64(b, t->eta);
+	put_u8(b, (uint8_t)t->target_days);
+	put_u8(b, (uint8_t)(t->target_days >> 8));
+	put_u8(b, t->state);
+	put_u8(b, t->reason);
+	put_u8(b, t->loan_reason);
+	put_u8(b, t->loan_state);
+	put_u8(b, (uint8_t)t->met);
+	put_u32(b, ticket_flags(t));
+	put_u32(b, t->nhist - nhist);
+	for (uint32_t i = nhist; i < t->nhist; i++)
+		put_hist(b, e, &t->hist[i]);
+	rec_end(b, at);
+}
+
+void journal_put_commit(struct rbuf *b, int64_t clock, uint64_t seq)
+{
+	size_t at = rec_begin(b, JREC_COMMIT);
+
+	put_i64(b, clock);
+	put_u64(b, seq);
+	rec_end(b, at);
+}
+
+void journal_put_stream(struct rbuf *b, const char *centre, uint64_t seq)
+{
+	size_t at = rec_begin(b, JREC_STREAM);
+
+	put_str(b, centre);
+	put_u64(b, seq);
 	rec_end(b, at);
 }
 
@@ -171,27 +230,38 @@ void journal_put_event(struct rbuf *b, const struct engine *e, const struct even
 size_t journal_put_changes(struct rbuf *b, struct engine *e, uint64_t *last_seq)
 {
 	const uint64_t *ids;
-	size_t n = 0, count;
+	size_t n = 0, count, first;
 
 	count = engine_changed_members(e, &ids);
 	for (size_t i = 0; i < count; i++, n++)
 		journal_put_member(b, engine_member_any(e, ids[i]));
 	count = engine_changed_tickets(e, &ids);
-	for (size_t i = 0; i < count; i++, n++)
-		journal_put_ticket(b, e, engine_ticket_get(e, ids[i]));
+	for (size_t i = 0; i < count; i++, n++) {
+		const struct ticket *t = engine_ticket_get(e, ids[i]);
+		if (t->whole)
+			journal_put_ticket(b, e, t);
+		else
+			journal_put_delta(b, e, t, engine_changed_ticket_nhist(e, i));
+	}
+	/* The events not journaled yet are the tail of the outbox: no walk from its start. */
 	count = engine_outbox_count(e);
-	for (size_t i = 0; i < count; i++) {
-		const struct event *ev = engine_outbox_at(e, i);
-		if (ev->seq <= *last_seq)
-			continue;
-		journal_put_event(b, e, ev);
-		*last_seq = ev->seq;
+	first = count - engine_outbox_unjournaled(e);
+	for (size_t i = first; i < count; i++, n++)
+		journal_put_event(b, e, engine_outbox_at(e, i));
+	for (size_t i = 0; i < engine_stream_count(e); i++) {
+		const char *centre;
+		uint64_t seq = engine_stream_at(e, i, &centre);
+		if (engine_stream_changed(e, i)) {
+			journal_put_stream(b, centre, seq);
+			n++;
+		}
+	}
+	/* Events of types not kept are not journaled one by one: the sequence says they were. */
+	if (n > 0 || engine_last_seq(e) != *last_seq) {
+		journal_put_commit(b, engine_clock(e), engine_last_seq(e));
 		n++;
 	}
-	if (n > 0) {
-		journal_put_u64(b, JREC_CLOCK, (uint64_t)engine_clock(e));
-		n++;
-	}
+	*last_seq = engine_last_seq(e);
 	engine_clear_changes(e);
 	return n;
 }
@@ -203,18 +273,25 @@ static void put_member_cb(const struct member *m, void *arg)
 
 void journal_put_snapshot(struct rbuf *b, const struct engine *e)
 {
-	uint64_t last = engine_last_seq(e);
+	size_t waiting = engine_outbox_count(e);
 
 	journal_put_header(b);
 	engine_each_member(e, put_member_cb, b);
 	for (uint64_t id = 1; id <= engine_ticket_count(e); id++)
 		journal_put_ticket(b, e, engine_ticket_get(e, id));
-	for (size_t i = 0; i < engine_outbox_count(e); i++)
+	for (size_t i = 0; i < engine_stream_count(e); i++) {
+		const char *centre;
+		uint64_t seq = engine_stream_at(e, i, &centre);
+		journal_put_stream(b, centre, seq);
+	}
+	/* The retained events go back into the retention window with the delivered record. */
+	for (size_t i = 0; i < engine_retained_count(e); i++)
+		journal_put_event(b, e, engine_retained_at(e, i));
+	for (size_t i = 0; i < waiting; i++)
 		journal_put_event(b, e, engine_outbox_at(e, i));
-	/* The sequence survives even when every event was delivered. */
 	journal_put_u64(b, JREC_DELIVERED,
-	                engine_outbox_count(e) ? engine_outbox_at(e, 0)->seq - 1 : last);
-	journal_put_u64(b, JREC_CLOCK, (uint64_t)engine_clock(e));
+	                waiting ? engine_outbox_at(e, 0)->seq - 1 : engine_last_seq(e));
+	journal_put_commit(b, engine_clock(e), engine_last_seq(e));
 }
 
 /* ---- decoding ---------------------------------------------------------------------- */
@@ -243,7 +320,7 @@ enum jnext journal_next(const unsigned char *buf, size_t len, size_t *off, struc
 		return JNEXT_TORN;
 	crc = get_u32_at(p + JOURNAL_HEADER_SIZE + 1 + plen);
 	if (crc != crc32c(0, p + JOURNAL_HEADER_SIZE, (size_t)plen + 1) || p[4] == 0 ||
-	    p[4] > JREC_CONFIG)
+	    p[4] > JREC_TYPE_MAX)
 		/* A bad last record is a torn write; one with records after it is damage. */
 		return total == left ? JNEXT_TORN : JNEXT_CORRUPT;
 	rec->type = p[4];
@@ -387,6 +464,74 @@ static int apply_ticket(struct engine *e, struct cursor *c, char *err, size_t er
 	return rc;
 }
 
+static int apply_delta(struct engine *e, struct cursor *c, char *err, size_t errlen)
+{
+	struct ticket t;
+	struct hist_image *hist = NULL;
+	uint32_t flags, nhist, nnew;
+	int rc;
+
+	memset(&t, 0, sizeof t);
+	t.id = get_u64(c);
+	nhist = get_u32(c);
+	t.received_at = get_i64(c);
+	t.ready_at = get_i64(c);
+	t.closed_at = get_i64(c);
+	t.last_change = get_i64(c);
+	t.clock_since = get_i64(c);
+	t.used = get_i64(c);
+	t.budget = get_i64(c);
+	t.deadline = get_i64(c);
+	t.eta = get_i64(c);
+	t.target_days = get_u8(c);
+	t.target_days = (uint16_t)(t.target_days | get_u8(c) << 8);
+	t.state = get_u8(c);
+	t.reason = get_u8(c);
+	t.loan_reason = get_u8(c);
+	t.loan_state = get_u8(c);
+	t.met = (int8_t)get_u8(c);
+	flags = get_u32(c);
+	t.fast_track = flags & 1;
+	t.at_risk = (flags >> 1) & 1;
+	t.breached = (flags >> 2) & 1;
+	t.queued = (flags >> 3) & 1;
+	t.loan_eligible = (flags >> 4) & 1;
+	t.registered = (flags >> 5) & 1;
+	t.unlisted = (flags >> 6) & 1;
+	t.video = (flags >> 7) & 1;
+	t.holds_slot = (flags >> 8) & 1;
+	t.priority = (flags >> 9) & 1;
+	nnew = get_u32(c);
+	if (c->bad || nnew > c->left / 13 || t.state >= TSTATE_COUNT ||
+	    t.reason >= FT_REASON_COUNT) {
+		snprintf(err, errlen, "malformed delta record");
+		return -1;
+	}
+	if (nnew > 0) {
+		hist = xreallocarray(NULL, nnew, sizeof *hist);
+		for (uint32_t i = 0; i < nnew; i++) {
+			hist[i].at = get_i64(c);
+			hist[i].what = get_u8(c);
+			hist[i].who = get_str(c);
+			hist[i].detail = get_str(c);
+			if (hist[i].what >= HIST_WHAT_COUNT)
+				c->bad = 1;
+		}
+	}
+	if (c->bad || c->left != 0) {
+		snprintf(err, errlen, "malformed history in the delta of ticket %llu",
+		         (unsigned long long)t.id);
+		rc = -1;
+	} else if ((rc = engine_restore_delta(e, &t, nhist, hist, nnew)) < 0) {
+		snprintf(err, errlen,
+		         "delta of ticket %llu does not follow its previous record (%u history "
+		         "entries expected)",
+		         (unsigned long long)t.id, nhist);
+	}
+	free(hist);
+	return rc;
+}
+
 static int apply_member(struct engine *e, struct cursor *c, char *err, size_t errlen)
 {
 	struct member m;
@@ -477,8 +622,8 @@ int journal_apply(struct engine *e, const struct jrec *rec, char *err, size_t er
 			snprintf(err, errlen, "not a repaird journal");
 			return -1;
 		}
-		if (v != JOURNAL_VERSION) {
-			snprintf(err, errlen, "journal format %llu, this repaird reads %d",
+		if (v < 1 || v > JOURNAL_VERSION) {
+			snprintf(err, errlen, "journal format %llu, this repaird reads 1 to %d",
 			         (unsigned long long)v, JOURNAL_VERSION);
 			return -1;
 		}
@@ -490,6 +635,29 @@ int journal_apply(struct engine *e, const struct jrec *rec, char *err, size_t er
 		return apply_member(e, &c, err, errlen);
 	case JREC_EVENT:
 		return apply_event(e, &c, err, errlen);
+	case JREC_DELTA:
+		return apply_delta(e, &c, err, errlen);
+	case JREC_COMMIT: {
+		int64_t clock = get_i64(&c);
+		v = get_u64(&c);
+		if (c.bad || c.left != 0) {
+			snprintf(err, errlen, "malformed commit record");
+			return -1;
+		}
+		engine_restore_clock(e, clock);
+		engine_restore_seq(e, v);
+		return 0;
+	}
+	case JREC_STREAM: {
+		const char *centre = get_str(&c);
+		v = get_u64(&c);
+		if (c.bad || c.left != 0 || centre[0] == '\0') {
+			snprintf(err, errlen, "malformed stream record");
+			return -1;
+		}
+		engine_restore_stream(e, centre, v);
+		return 0;
+	}
 	case JREC_DELIVERED:
 	case JREC_CLOCK:
 	case JREC_CONFIG:

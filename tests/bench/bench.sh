@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # make bench: repaird and redis-server side by side on loopback, in the same run.
-# Like is compared with like: the Redis hash holds the same 29 fields and values
-# as repaird's ticket (taken from TICKET.GET of a real one).
-#  1. TICKET.OPEN vs HSET of those 29 fields, fsync always vs appendfsync always
-#  2. TICKET.GET vs HGETALL of them
-#  3. TICKET.MOVE (a new parts ETA with a note: a journalled change) vs HSET of the
-#     fields it changes
-#     each with 50 clients, without pipelining (-P 1) and with -P 16; prints
-#     throughput, p50 and p99 latency (redis-benchmark --csv) and the ratio
+#  1. TICKET.OPEN vs HSET (a hash of the same fields), fsync always vs appendfsync always
+#  2. TICKET.GET vs HGETALL
+#     each with 50 clients, without pipelining and with -P 16; prints throughput and ratio
+#  3. TICKET.MOVE vs HSET (tests/bench/loadgen.c: valid ticket ids, which redis-benchmark
+#     cannot produce), the same way
 #  4. 1,000,000 tickets: resident memory per ticket, and the restart (journal replay) time
 #  5. 200,000 deadlines falling due at once (--debug-clock): the worst PING latency of
 #     another client while they are processed in slices (printed, not asserted)
+# 1-3 run with the configuration's Redis events (redis away: nothing listens on its port),
+# then again with every event type kept for Redis, once with a Redis that takes them (up)
+# and once with none (away: every event waits in the outbox). 4 runs with the
+# configuration, then with every event waiting (BENCH_LOAD_AWAY=0 skips that; BENCH_TICKETS=0
+# skips 4).
 # Absolute numbers on a shared machine are noise; the ratios are the point.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,92 +28,113 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_ping() { for _ in $(seq 1 200); do redis-cli -p "$1" PING >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "no PING on $1" >&2; return 1; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
-start_repaird() { # fsync policy, state dir, port
-	sed -e "s/^  fsync: .*/  fsync: $1/" conf/repaird.yaml > "$tmp/repaird-$1.yaml"
-	sed -i "s|^products: products.yaml|products: $PWD/conf/products.yaml|" "$tmp/repaird-$1.yaml"
-	sed -i "s/^  tcp_auth: on .*/  tcp_auth: off/" "$tmp/repaird-$1.yaml" # loopback only
-	"$REPAIRD" --config "$tmp/repaird-$1.yaml" --listen "127.0.0.1:$3" --unix "" \
+all_events="[ticket.opened, ticket.received, ticket.state, ticket.at_risk, ticket.breached, ticket.ready, ticket.closed, ticket.promoted, loan.eligible, loan.issued, loan.returned]"
+start_repaird() { # fsync policy, state dir, port[, redis port, events]
+	local conf="$tmp/repaird-$1-$3.yaml"
+	sed -e "s/^  fsync: .*/  fsync: $1/" conf/repaird.yaml > "$conf"
+	sed -i "s|^products: products.yaml|products: $PWD/conf/products.yaml|" "$conf"
+	sed -i "s/^  tcp_auth: on .*/  tcp_auth: off/" "$conf" # loopback only
+	sed -i "/^redis:/,/^[a-z]/ s/^  port: .*/  port: ${4:-$(free_port)}/" "$conf"
+	if [ -n "${5:-}" ]; then sed -i "s/^  events: \[.*/  events: $5/" "$conf"; fi
+	"$REPAIRD" --config "$conf" --listen "127.0.0.1:$3" --unix "" \
 		--state-dir "$2" --log-level warning 2>>"$tmp/repaird.log" &
 	rpid=$!
 	pids+=("$rpid")
 	wait_ping "$3"
 }
+cc -std=c11 -D_GNU_SOURCE -O2 -isystem /usr/include/hiredis tests/bench/loadgen.c -o "$tmp/loadgen" -lhiredis -levent
 
-rport=$(free_port); sport=$(free_port)
-start_repaird always "$tmp/state" "$rport"
+sport=$(free_port); eport=$(free_port)
 redis-server --port "$sport" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --appendfsync always \
 	--save "" --daemonize no --logfile "$tmp/redis.log" &
 pids+=("$!")
 wait_ping "$sport"
+# The Redis that takes repaird's events when it is "up": no persistence, its own process.
+redis-server --port "$eport" --bind 127.0.0.1 --dir "$tmp" --appendonly no --save "" \
+	--daemonize no --logfile "$tmp/redis-events.log" &
+pids+=("$!")
+wait_ping "$eport"
 
 # One of the products and centres of the production data, a serial that is letters and digits.
 open_args=(TICKET.OPEN CENTRE DE-PSC-WILLICH PRODUCT "EOS R5" SERIAL SN__rand_int__ SERVICE repair MEMBER 151335488 REGISTERED yes RECEIVED NOW)
-redis-cli -p "$rport" MEMBER.SET 151335488 TIER platinum COUNTRY DE >/dev/null
-redis-cli -p "$rport" "${open_args[@]//__rand_int__/000001}" >/dev/null
-# Ticket 1's fields and values, one a line (empty values are empty lines).
-mapfile -t ticket < <(redis-cli -p "$rport" --raw TICKET.GET 1)
-[ "${#ticket[@]}" -ge 2 ] || { echo "TICKET.GET 1 returned nothing" >&2; exit 1; }
-hset_args=(HSET ticket:__rand_int__ "${ticket[@]}")
-redis-cli -p "$sport" HSET ticket:1 "${ticket[@]}" >/dev/null
-eta=2026-12-04T12:00:00Z
-move_args=(TICKET.MOVE 1 awaiting_parts ETA "$eta" NOTE "part n__rand_int__ ordered")
-move_hset_args=(HSET ticket:1 state awaiting_parts eta "$eta" note "part n__rand_int__ ordered")
-# Every request must be a change that is made, not an error reply: try one first.
-for try in move_args open_args; do
-	declare -n try_args=$try
-	first=$(redis-cli -p "$rport" "${try_args[@]//__rand_int__/000002}" | head -1)
-	[ "$first" = id ] || { echo "bench: ${try_args[*]} is refused: $first" >&2; exit 1; }
-done
+hset_args=(HSET ticket:__rand_int__ centre DE-PSC-WILLICH product "EOS R5" serial SN__rand_int__ service repair member 151335488 registered yes state received)
 
-# port, pipeline, args...: "rps p50 p99" (latencies in ms) from redis-benchmark's CSV line.
-bench() {
+rps() { # port, pipeline, args...
 	local port=$1 p=$2; shift 2
-	redis-benchmark -p "$port" -c 50 -n "$N" -P "$p" -r 100000000 --csv "$@" 2>/dev/null |
-		awk -F, 'NR == 2 {gsub(/"/, ""); print $(NF-6) + 0, $(NF-3) + 0, $(NF-1) + 0; found = 1}
-		         END {if (!found) print "0 0 0"}'
+	redis-benchmark -p "$port" -c 50 -n "$N" -P "$p" -r 100000000 -q "$@" 2>/dev/null |
+		tr '\r' '\n' | awk '/requests per second/ {for (i = 1; i <= NF; i++) if ($(i+1) == "requests") v = $i} END {print v + 0}'
 }
-report() { # label, "rps p50 p99" of repaird, the same of redis
-	awk -v l="$1" -v a="$2" -v b="$3" 'BEGIN {
-		split(a, x, " "); split(b, y, " ");
-		printf "%-32s repaird %8.0f/s p50 %6.3f p99 %6.3f ms   redis %8.0f/s p50 %6.3f p99 %6.3f ms   ratio %5.2f\n",
-		       l, x[1], x[2], x[3], y[1], y[2], y[3], (y[1] > 0 ? x[1] / y[1] : 0)}'
+lg() { # port, pipeline, id range, args...
+	local port=$1 p=$2 range=$3; shift 3
+	"$tmp/loadgen" "$port" 50 "$p" "$N" "$range" "$@" | awk '{print $1}'
 }
-pair() { # label, repaird args, redis args (as names of arrays)
-	local -n ra=$2 sa=$3
+report() { # label, repaird rps, redis rps
+	awk -v l="$1" -v a="$2" -v b="$3" 'BEGIN {printf "%-44s repaird %10.0f/s   redis %10.0f/s   ratio %5.2f\n", l, a, b, (b > 0 ? a / b : 0)}'
+}
+
+throughput() { # label, redis port for events ("" = away), events ("" = the configuration's)
+	local label=$1 state="$tmp/state-$RANDOM"
+	rport=$(free_port)
+	start_repaird always "$state" "$rport" "$2" "$3"
+	redis-cli -p "$rport" MEMBER.SET 151335488 TIER platinum COUNTRY DE >/dev/null
+	echo "== $label: throughput (50 clients, $N requests; fsync always / appendfsync always)"
 	for p in 1 16; do
-		report "$1, -P $p" "$(bench "$rport" "$p" "${ra[@]}")" "$(bench "$sport" "$p" "${sa[@]}")"
+		a=$(rps "$rport" "$p" "${open_args[@]}")
+		b=$(rps "$sport" "$p" "${hset_args[@]}")
+		report "TICKET.OPEN vs HSET, -P $p" "$a" "$b"
 	done
+	# Every ticket opened above moves between two work states, in turn.
+	tickets=$(redis-cli -p "$rport" INFO tickets | tr -d '\r' | awk -F: '/^tickets_total/ {print $2}')
+	for p in 1 16; do
+		a=$(lg "$rport" "$p" "$tickets" TICKET.MOVE __id__ awaiting_parts)
+		b=$(lg "$sport" "$p" "$tickets" HSET ticket:__id__ state awaiting_parts)
+		report "TICKET.MOVE vs HSET, -P $p" "$a" "$b"
+	done
+	redis-cli -p "$sport" HSET ticket:1 centre DE-PSC-WILLICH product "EOS R5" serial SN1 service repair member 151335488 registered yes state received >/dev/null
+	for p in 1 16; do
+		a=$(rps "$rport" "$p" TICKET.GET 1)
+		b=$(rps "$sport" "$p" HGETALL ticket:1)
+		report "TICKET.GET vs HGETALL, -P $p" "$a" "$b"
+	done
+	redis-cli -p "$rport" INFO events | tr -d '\r' | awk -F: '/^(link|outbox_depth|last_seq):/ {printf "%s %s  ", $1, $2} END {print ""}'
+	kill "$rpid"; wait "$rpid" 2>/dev/null || true
 }
 
-echo "== 50 clients, $N requests each; fsync always / appendfsync always; ${#ticket[@]} hash words"
-pair "TICKET.OPEN vs HSET" open_args hset_args
-get_args=(TICKET.GET 1)
-hgetall_args=(HGETALL ticket:1)
-pair "TICKET.GET vs HGETALL" get_args hgetall_args
-pair "TICKET.MOVE vs HSET" move_args move_hset_args
+throughput "configured events, redis away" "" ""
+throughput "every event kept, redis up" "$eport" "$all_events"
+throughput "every event kept, redis away" "" "$all_events"
 
-echo "== $LOAD tickets: memory and restart"
-kill "$rpid"; wait "$rpid" 2>/dev/null || true
-rport=$(free_port)
-start_repaird everysec "$tmp/load" "$rport"
-redis-cli -p "$rport" MEMBER.SET 151335488 TIER platinum COUNTRY DE >/dev/null
-base=$(rss_kb "$rpid")
-redis-benchmark -p "$rport" -c 50 -n "$LOAD" -P 64 -r 100000000 -q \
-	TICKET.OPEN CENTRE DE-PSC-WILLICH PRODUCT "EOS R5" SERIAL SN__rand_int__ SERVICE repair RECEIVED NOW >/dev/null 2>&1
-total=$(redis-cli -p "$rport" INFO tickets | tr -d '\r' | awk -F: '/^tickets_total/ {print $2}')
-rss=$(rss_kb "$rpid")
-awk -v t="$total" -v r="$rss" -v b="$base" 'BEGIN {printf "tickets %d, resident %.1f MB (%.1f MB at start): %.0f bytes per ticket\n", t, r / 1024, b / 1024, (r - b) * 1024 / (t > 0 ? t : 1)}'
-kill "$rpid"; wait "$rpid" 2>/dev/null || true
-jsize=$(stat -c %s "$tmp/load/journal")
-start=$(date +%s.%N)
-start_repaird everysec "$tmp/load" "$rport"
-end=$(date +%s.%N)
-replay=$(redis-cli -p "$rport" INFO persistence | tr -d '\r' | awk -F: '/^replay_ms/ {print $2}')
-awk -v s="$start" -v e="$end" -v r="$replay" -v j="$jsize" 'BEGIN {printf "restart: journal %.0f MB, replay %d ms, ready (PING answered) after %.2f s\n", j / 1048576, r, e - s}'
+load() { # label, events ("" = the configuration's)
+	local dir="$tmp/load-$RANDOM"
+	echo "== $LOAD tickets, $1: memory and restart"
+	rport=$(free_port)
+	start_repaird everysec "$dir" "$rport" "" "$2"
+	redis-cli -p "$rport" MEMBER.SET 151335488 TIER platinum COUNTRY DE >/dev/null
+	base=$(rss_kb "$rpid")
+	redis-benchmark -p "$rport" -c 50 -n "$LOAD" -P 64 -r 100000000 -q \
+		TICKET.OPEN CENTRE DE-PSC-WILLICH PRODUCT "EOS R5" SERIAL SN__rand_int__ SERVICE repair RECEIVED NOW >/dev/null 2>&1
+	total=$(redis-cli -p "$rport" INFO tickets | tr -d '\r' | awk -F: '/^tickets_total/ {print $2}')
+	depth=$(redis-cli -p "$rport" INFO events | tr -d '\r' | awk -F: '/^outbox_depth/ {print $2}')
+	rss=$(rss_kb "$rpid")
+	awk -v t="$total" -v r="$rss" -v b="$base" -v d="$depth" 'BEGIN {printf "tickets %d (%d events waiting), resident %.1f MB (%.1f MB at start): %.0f bytes per ticket\n", t, d, r / 1024, b / 1024, (r - b) * 1024 / (t > 0 ? t : 1)}'
+	kill "$rpid"; wait "$rpid" 2>/dev/null || true
+	jsize=$(stat -c %s "$dir/journal")
+	start=$(date +%s.%N)
+	start_repaird everysec "$dir" "$rport" "" "$2"
+	end=$(date +%s.%N)
+	replay=$(redis-cli -p "$rport" INFO persistence | tr -d '\r' | awk -F: '/^replay_ms/ {print $2}')
+	awk -v s="$start" -v e="$end" -v r="$replay" -v j="$jsize" 'BEGIN {printf "restart: journal %.0f MB, replay %d ms, ready (PING answered) after %.2f s\n", j / 1048576, r, e - s}'
+	kill "$rpid"; wait "$rpid" 2>/dev/null || true
+	rm -rf "$dir"
+}
+
+if [ "$LOAD" -gt 0 ]; then load "configured events" ""; fi
+if [ "$LOAD" -gt 0 ] && [ "${BENCH_LOAD_AWAY:-1}" != 0 ]; then
+	load "every event waiting (redis away)" "$all_events"
+fi
 
 echo "== ${DUE:=200000} deadlines falling due in one instant: another client's worst PING"
 # A debug clock so that they all fall due together, when DEBUG.CLOCK moves it.
-kill "$rpid"; wait "$rpid" 2>/dev/null || true
 rport=$(free_port)
 sed -e "s/^  fsync: .*/  fsync: everysec/" -e "s|^products: products.yaml|products: $PWD/conf/products.yaml|" \
 	-e "s/^  tcp_auth: on .*/  tcp_auth: off/" conf/repaird.yaml > "$tmp/repaird-due.yaml"

@@ -303,8 +303,8 @@ static void dispatch(const struct proto_parser *p)
 	fz.srv.pending = NULL;
 }
 
-/* The last record of a snapshot: the clock (length, type, u64, CRC). */
-#define SNAPSHOT_CLOCK_SIZE (JOURNAL_HEADER_SIZE + 1 + 8 + 4)
+/* The last record of a snapshot: the commit (length, type, clock, sequence, CRC). */
+#define SNAPSHOT_CLOCK_SIZE (JOURNAL_HEADER_SIZE + 1 + 8 + 8 + 4)
 
 /* The journal of this input replays into a fresh engine with the same state. */
 static void check_replay(void)

@@ -67,6 +67,33 @@ START_TEST(test_insert_order)
 }
 END_TEST
 
+/*
+ * Simultaneous deadlines come out by index whatever the order they went in:
+ * a replayed engine (its heap built in id order) handles them, and numbers
+ * their events, as the original did.
+ */
+START_TEST(bug_ties_depend_on_insertion_history)
+{
+	static const uint32_t in[][5] = {{4, 1, 3, 0, 2}, {0, 1, 2, 3, 4}, {2, 4, 0, 3, 1}};
+
+	for (size_t r = 0; r < sizeof in / sizeof in[0]; r++) {
+		struct dheap h;
+		dheap_init(&h);
+		dheap_set(&h, 9, 5); /* moved onto the tie later */
+		for (size_t k = 0; k < 5; k++)
+			dheap_set(&h, in[r][k], 100);
+		dheap_set(&h, 9, 100);
+		for (uint32_t want = 0; want < 5; want++) {
+			ck_assert_uint_eq(peek_idx(&h), want);
+			dheap_remove(&h, want);
+			ck_assert(dheap_valid(&h));
+		}
+		ck_assert_uint_eq(peek_idx(&h), 9);
+		dheap_free(&h);
+	}
+}
+END_TEST
+
 START_TEST(test_update)
 {
 	struct dheap h;
@@ -334,6 +361,7 @@ static Suite *deadline_suite(void)
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_insert_order);
 	tcase_add_test(tc, test_update);
+	tcase_add_test(tc, bug_ties_depend_on_insertion_history);
 	tcase_add_test(tc, test_remove);
 	tcase_add_test(tc, test_remove_sifts_up);
 	tcase_add_test(tc, test_large_idx);
