@@ -149,6 +149,7 @@ $(INTEG_RUNS): it-%: $(B)/tests/test_it_% $(PROGRAMS)
 bench: deps
 	@$(MAKE) --no-print-directory $(REPAIRD)
 	REPAIRD_BIN=$(abspath $(REPAIRD)) tests/bench/bench.sh
+	REPAIRD_BIN=$(abspath $(REPAIRD)) tests/bench/fairness.sh
 
 # libFuzzer harnesses (tests/fuzz/): the request parser with dispatch, the config
 # parser (the core alone, files from memory) and the TZif parser with calendars.
