@@ -1,4 +1,4 @@
-/* cmd-server: connection and server commands (PROTOCOL.md, "Connection and server"). */
+/* cmd-server: connection and server commands (docs/protocol.md, "Connection and server"). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * Integration: partner access (PROTOCOL.md, "Access"). Users and roles,
+ * Integration: partner access (docs/protocol.md, "Access"). Users and roles,
  * centre scoping, AUTH over TCP, the unix socket's user, limits before AUTH,
  * the cross-protocol guard, and slowing down password guessing.
  */

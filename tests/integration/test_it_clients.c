@@ -1,6 +1,6 @@
 /*
- * Integration: common Redis clients work with their defaults (PROTOCOL.md,
- * "Working with common Redis clients"): HELLO and RESP3, AUTH password,
+ * Integration: common Redis clients work with their defaults (docs/protocol.md,
+ * "Working with Redis client libraries"): HELLO and RESP3, AUTH password,
  * MULTI/EXEC/DISCARD (one commit for a whole transaction), COMMAND
  * INFO/DOCS from the command table, CLIENT, SELECT. Against the real daemon:
  * hiredis from here, and as child processes redis-py (RESP2, a transactional

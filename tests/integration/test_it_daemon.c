@@ -1,6 +1,6 @@
 /*
  * Integration: the real repaird on a free loopback port, driven with hiredis
- * as partner software would (PROTOCOL.md), DOMAIN.md scenarios end to end.
+ * as partner software would (docs/protocol.md), docs/rules.md scenarios end to end.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -284,7 +284,7 @@ START_TEST(test_every_error_word)
 	expect_error(cmd(rc, "LOAN.ISSUE", "1", NULL), "STATE ticket 1 is not loan-eligible");
 	expect_error(cmd(rc, "DEBUG.CLOCK", "2020-01-01T00:00:00Z", NULL),
 	             "INVALID time: the clock only moves forward");
-	/* With no users configured too: the one answer to bad credentials (PROTOCOL.md). */
+	/* With no users configured too: the one answer to bad credentials (docs/protocol.md). */
 	expect_error(cmd(rc, "AUTH", "someone", "secret", NULL),
 	             "WRONGPASS invalid username-password pair or user is disabled.");
 	/* Nothing above changed anything but the one booking. */

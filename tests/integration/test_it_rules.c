@@ -191,7 +191,7 @@ START_TEST(test_member_outside_emea)
 	expect_field(r, "priority", "1");
 	expect_field(r, "loan_eligible", "0");
 	expect_field(r, "target_days", "10");
-	/* The ticket's fields end with queued, priority (PROTOCOL.md). */
+	/* The ticket's fields end with queued, priority (docs/protocol.md). */
 	ck_assert_uint_eq(r->elements, 60);
 	ck_assert_str_eq(r->element[56]->str, "queued");
 	ck_assert_str_eq(r->element[58]->str, "priority");

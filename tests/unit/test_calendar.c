@@ -105,7 +105,7 @@ static int64_t day_total(const struct calendar *cal, int y, int m, int d, int of
 	return calendar_between(cal, midnight, midnight + SECS_PER_DAY);
 }
 
-/* ---- DOMAIN.md's example ----------------------------------------------- */
+/* ---- docs/rules.md's example ----------------------------------------------- */
 
 START_TEST(test_domain_example)
 {
