@@ -560,3 +560,46 @@ const char *daemon_log(const struct daemon *d)
 	static char buf[65536];
 	return read_small(d->log, buf, sizeof buf);
 }
+
+/* ---- replies --------------------------------------------------------------------- */
+
+void harness_expect_status(redisReply *r, const char *status)
+{
+	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "expected +%s, got type %d %s", status,
+	              r->type, r->str ? r->str : "");
+	ck_assert_str_eq(r->str, status);
+	freeReplyObject(r);
+}
+
+void harness_expect_error(redisReply *r, const char *prefix)
+{
+	ck_assert_msg(r->type == REDIS_REPLY_ERROR, "expected -%s..., got type %d %s", prefix,
+	              r->type, r->str ? r->str : "");
+	ck_assert_msg(strncmp(r->str, prefix, strlen(prefix)) == 0, "expected -%s..., got -%s",
+	              prefix, r->str);
+	freeReplyObject(r);
+}
+
+void harness_expect_field(const redisReply *r, const char *name, const char *value)
+{
+	const char *v = field(r, name);
+
+	ck_assert_msg(v != NULL, "no field %s in reply", name);
+	ck_assert_msg(strcmp(v, value) == 0, "field %s: expected \"%s\", got \"%s\"", name, value,
+	              v);
+}
+
+void harness_set_clock(redisContext *c, const char *t)
+{
+	harness_expect_status(cmd(c, "DEBUG.CLOCK", t, NULL), "OK");
+}
+
+redisContext *harness_login(const struct daemon *d, const char *user, const char *password)
+{
+	redisContext *c = daemon_connect(d);
+	redisReply *r = cmd(c, "AUTH", user, password, NULL);
+
+	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "AUTH %s: %s", user, r->str);
+	freeReplyObject(r);
+	return c;
+}

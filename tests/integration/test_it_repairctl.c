@@ -31,29 +31,12 @@ static redisContext *rc;
 
 static void setup(void)
 {
-	ck_assert_msg(getenv("REPAIRCTL_BIN") != NULL || access("build/repairctl", X_OK) == 0,
-	              "set REPAIRCTL_BIN to the repairctl binary");
-	ck_assert_msg(daemon_start(&d, NULL, NULL) == 0, "repaird did not start:\n%s",
-	              daemon_log(&d));
-	rc = daemon_connect(&d);
-	ctl_run_begin(&d);
+	ctl_fixture_start(&d, &rc);
 }
 
 static void teardown(void)
 {
-	ctl_run_end();
-	if (rc)
-		redisFree(rc);
-	rc = NULL;
-	daemon_cleanup(&d);
-}
-
-static void set_clock(const char *t)
-{
-	redisReply *r = cmd(rc, "DEBUG.CLOCK", t, NULL);
-
-	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "DEBUG.CLOCK %s: %s", t, r->str);
-	freeReplyObject(r);
+	ctl_fixture_stop(&d, &rc);
 }
 
 static void write_file(const char *path, const char *text)
@@ -305,7 +288,7 @@ START_TEST(test_remaining_time_and_breach)
 	expect_in(o->out, "2d left");
 
 	/* Tuesday 13:00 Berlin: 12 of 16 business hours used, 4 left: at risk. */
-	set_clock("2026-11-24T12:00:00Z");
+	harness_set_clock(rc, "2026-11-24T12:00:00Z");
 	o = ctl("ticket", "list", NULL);
 	expect_exit(o, 0);
 	expect_in(o->out, "4h left");
@@ -313,7 +296,7 @@ START_TEST(test_remaining_time_and_breach)
 	ck_assert_int_eq(count_in(o->out, "\"id\": "), 1);
 
 	/* Wednesday 13:00: the deadline (Tuesday 17:00) passed 4 business hours ago. */
-	set_clock("2026-11-25T12:00:00Z");
+	harness_set_clock(rc, "2026-11-25T12:00:00Z");
 	o = ctl("ticket", "list", "--breached", NULL);
 	expect_exit(o, 0);
 	expect_in(o->out, "BREACHED 4h ago");
@@ -322,7 +305,7 @@ START_TEST(test_remaining_time_and_breach)
 	ck_assert_str_eq(jget(o->out, "breached"), "true");
 	ck_assert_str_eq(jget(o->out, "remaining_seconds"), "-14400");
 	/* Thursday 15:00: Wednesday's 8 business hours and 6 of Thursday's late. */
-	set_clock("2026-11-26T14:00:00Z");
+	harness_set_clock(rc, "2026-11-26T14:00:00Z");
 	o = ctl("ticket", "show", "1", NULL);
 	expect_in(o->out, "BREACHED 1d 6h ago");
 
@@ -345,7 +328,7 @@ START_TEST(test_times_in_local_form)
 	struct out *o;
 
 	platinum_member("151335488");
-	set_clock("2026-11-23T12:00:00Z"); /* receipts may not lie in the future */
+	harness_set_clock(rc, "2026-11-23T12:00:00Z"); /* receipts may not lie in the future */
 	/* TZ=Europe/Berlin in the client: 09:30 local is 08:30Z. */
 	o = ctl("--json", "ticket", "open", "--centre", "DE-PSC-TEST", "--product", "EOS R5",
 	        "--serial", "0001", "--service", "repair", "--received", "2026-11-23 09:30", NULL);
@@ -823,11 +806,5 @@ static Suite *repairctl_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(repairctl_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return harness_run_suite(repairctl_suite());
 }

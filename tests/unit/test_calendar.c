@@ -4,6 +4,7 @@
  */
 #include "calendar.h"
 #include "timeutil.h"
+#include "unit.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -756,11 +757,5 @@ static Suite *calendar_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(calendar_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(calendar_suite());
 }

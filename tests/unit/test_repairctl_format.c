@@ -4,6 +4,7 @@
  * format.c is compiled in here directly.
  */
 #include "../../client/format.c"
+#include "unit.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -540,11 +541,5 @@ static Suite *format_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(format_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(format_suite());
 }

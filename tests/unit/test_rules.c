@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "journal.h"
 #include "timeutil.h"
+#include "unit.h"
 
 static char tmpdir[64];
 static struct config *cfg;
@@ -538,11 +539,5 @@ static Suite *rules_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(rules_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(rules_suite());
 }

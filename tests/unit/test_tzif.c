@@ -7,6 +7,7 @@
  */
 #include "timeutil.h"
 #include "tzif.h"
+#include "unit.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -387,11 +388,5 @@ static Suite *tzif_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(tzif_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(tzif_suite());
 }
