@@ -15,6 +15,7 @@
  * declared length; argv grows likewise as elements come.
  */
 #include "proto.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #include <limits.h>
@@ -176,17 +177,6 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static char unescape(char c)
 {
 	switch (c) {
@@ -226,9 +216,9 @@ static int scan_arg(char *s, size_t n, size_t *i, size_t *len)
 		}
 		c = s[r];
 		if (dq) {
-			if (c == '\\' && r + 3 < n && s[r + 1] == 'x' && hex_value(s[r + 2]) >= 0 &&
-			    hex_value(s[r + 3]) >= 0) {
-				s[w++] = (char)(hex_value(s[r + 2]) * 16 + hex_value(s[r + 3]));
+			if (c == '\\' && r + 3 < n && s[r + 1] == 'x' && hex_digit(s[r + 2]) >= 0 &&
+			    hex_digit(s[r + 3]) >= 0) {
+				s[w++] = (char)(hex_digit(s[r + 2]) * 16 + hex_digit(s[r + 3]));
 				r += 4;
 			} else if (c == '\\' && r + 1 < n) {
 				s[w++] = unescape(s[r + 1]);
