@@ -589,6 +589,17 @@ void harness_expect_field(const redisReply *r, const char *name, const char *val
 	              v);
 }
 
+void harness_expect_fields(const redisReply *r, ...)
+{
+	va_list ap;
+	const char *name;
+
+	va_start(ap, r);
+	while ((name = va_arg(ap, const char *)) != NULL)
+		harness_expect_field(r, name, va_arg(ap, const char *));
+	va_end(ap);
+}
+
 void harness_set_clock(redisContext *c, const char *t)
 {
 	harness_expect_status(cmd(c, "DEBUG.CLOCK", t, NULL), "OK");

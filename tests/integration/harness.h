@@ -148,6 +148,8 @@ void harness_expect_status(redisReply *r, const char *status);
 void harness_expect_error(redisReply *r, const char *prefix);
 /* Assert field `name` of a field/value array reply is value (the reply is kept). */
 void harness_expect_field(const redisReply *r, const char *name, const char *value);
+/* harness_expect_field() for each name, value pair that follows r (NULL-terminated). */
+void harness_expect_fields(const redisReply *r, ...);
 /* DEBUG.CLOCK t on c answers +OK. */
 void harness_set_clock(redisContext *c, const char *t);
 /* A new connection to d, authenticated as user (the test fails if AUTH does not answer +OK). */

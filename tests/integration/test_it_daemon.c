@@ -86,8 +86,7 @@ START_TEST(test_connection_commands)
 	harness_expect_field(r->element[0], "timezone", "Europe/Berlin");
 	freeReplyObject(r);
 	r = cmd(rc, "PRODUCT.GET", "EOS C70", NULL);
-	harness_expect_field(r, "class", "video");
-	harness_expect_field(r, "video", "1");
+	harness_expect_fields(r, "class", "video", "video", "1", NULL);
 	freeReplyObject(r);
 	harness_expect_error(cmd(rc, "PRODUCT.GET", "EOS R5 Mk2", NULL),
 	                     "NOTFOUND product \"EOS R5 Mk2\"");
@@ -106,20 +105,14 @@ START_TEST(test_booking_lifecycle)
 	        cmd(rc, "MEMBER.SET", "151335488", "TIER", "platinum", "COUNTRY", "DE", NULL),
 	        "OK");
 	r = cmd(rc, "MEMBER.GET", "151335488", NULL);
-	harness_expect_field(r, "effective_tier", "platinum");
-	harness_expect_field(r, "programme", "subscription");
+	harness_expect_fields(r, "effective_tier", "platinum", "programme", "subscription", NULL);
 	freeReplyObject(r);
 	harness_set_clock(rc, "2026-11-24T09:00:00Z"); /* Tuesday 10:00 in Berlin */
 	r = open_received("151335488", "EOS R5");
-	harness_expect_field(r, "id", "1");
-	harness_expect_field(r, "state", "received");
-	harness_expect_field(r, "fast_track", "1");
-	harness_expect_field(r, "reason", "fast-track");
-	harness_expect_field(r, "target_days", "2");
+	harness_expect_fields(r, "id", "1", "state", "received", "fast_track", "1", "reason",
+	                      "fast-track", "target_days", "2", NULL);
 	harness_expect_field(r, "deadline", "2026-11-26T09:00:00Z"); /* Thursday 10:00 */
-	harness_expect_field(r, "loan_eligible", "1");
-	harness_expect_field(r, "loan_reason", "booking");
-	harness_expect_field(r, "met", "");
+	harness_expect_fields(r, "loan_eligible", "1", "loan_reason", "booking", "met", "", NULL);
 	ck_assert_uint_eq(r->elements, 60);
 	ck_assert_str_eq(r->element[56]->str, "queued");
 	ck_assert_str_eq(r->element[58]->str, "priority");
@@ -140,8 +133,7 @@ START_TEST(test_booking_lifecycle)
 	                     "in_repair");
 	freeReplyObject(r);
 	r = cmd(rc, "TICKET.MOVE", "1", "ready", NULL);
-	harness_expect_field(r, "met", "1");
-	harness_expect_field(r, "ready_at", "2026-11-25T10:00:00Z");
+	harness_expect_fields(r, "met", "1", "ready_at", "2026-11-25T10:00:00Z", NULL);
 	freeReplyObject(r);
 	harness_expect_field(r = cmd(rc, "LOAN.RETURN", "1", NULL), "loan_state", "returned");
 	freeReplyObject(r);
@@ -161,9 +153,7 @@ START_TEST(test_booking_lifecycle)
 	ck_assert_uint_eq(r->elements, 1);
 	freeReplyObject(r);
 	r = cmd(rc, "STATS", NULL);
-	harness_expect_field(r, "met", "1");
-	harness_expect_field(r, "met_pct", "100.0");
-	harness_expect_field(r, "met_pct_platinum", "100.0");
+	harness_expect_fields(r, "met", "1", "met_pct", "100.0", "met_pct_platinum", "100.0", NULL);
 	freeReplyObject(r);
 }
 END_TEST
@@ -178,16 +168,12 @@ START_TEST(test_breach_and_loan_when_the_clock_passes)
 	freeReplyObject(open_received("2002", "EOS R5"));
 	harness_set_clock(rc, "2026-11-25T13:00:00Z"); /* 22h of 24h used */
 	r = cmd(rc, "TICKET.GET", "1", NULL);
-	harness_expect_field(r, "at_risk", "1");
-	harness_expect_field(r, "breached", "0");
-	harness_expect_field(r, "loan_eligible", "0");
+	harness_expect_fields(r, "at_risk", "1", "breached", "0", "loan_eligible", "0", NULL);
 	freeReplyObject(r);
 	harness_set_clock(rc, "2026-11-26T09:00:00Z"); /* Thursday 10:00: past Wednesday 17:00 */
 	r = cmd(rc, "TICKET.GET", "1", NULL);
-	harness_expect_field(r, "breached", "1");
-	harness_expect_field(r, "loan_eligible", "1");
-	harness_expect_field(r, "loan_reason", "breach");
-	harness_expect_field(r, "remaining_seconds", "-3600");
+	harness_expect_fields(r, "breached", "1", "loan_eligible", "1", "loan_reason", "breach",
+	                      "remaining_seconds", "-3600", NULL);
 	freeReplyObject(r);
 	r = cmd(rc, "TICKET.LIST", "BREACHED", NULL);
 	ck_assert_uint_eq(r->elements, 1);

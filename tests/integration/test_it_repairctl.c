@@ -120,10 +120,10 @@ START_TEST(test_ping_over_unix_socket_and_tcp)
 }
 END_TEST
 
-START_TEST(test_book_and_follow_a_repair)
+/* Member 151335488 (Platinum) set, ticket 1 booked, then received. */
+static void book_and_receive(void)
 {
 	struct out *o;
-	redisReply *r;
 
 	/* member set: human and JSON forms. */
 	o = ctl("member", "set", "151335488", "--tier", "platinum", "--country", "DE", "--name",
@@ -169,6 +169,12 @@ START_TEST(test_book_and_follow_a_repair)
 	ck_assert_str_eq(jget(o->out, "loan_eligible"), "true");
 	ck_assert_str_eq(jget(o->out, "met"), "null");
 	ck_assert_str_eq(jget(o->out, "closed_at"), "null");
+}
+
+/* Ticket 1, received, through parts, repair, a loan, ready and returned. */
+static void follow_to_return(void)
+{
+	struct out *o;
 
 	/* Parts ordered, due after the deadline: at risk at once. Local time for --eta. */
 	o = ctl("ticket", "move", "1", "awaiting_parts", "--eta", "2026-12-04 12:00", "--note",
@@ -207,6 +213,13 @@ START_TEST(test_book_and_follow_a_repair)
 	o = ctl("ticket", "return", "1", NULL);
 	expect_exit(o, 0);
 	expect_in(o->out, "returned");
+}
+
+/* Ticket 1, returned: the lists, the history, the daemon agree. */
+static void check_closed(void)
+{
+	struct out *o;
+	redisReply *r;
 
 	/* Closed tickets are listed with --closed or --all only. */
 	o = ctl("--json", "ticket", "list", NULL);
@@ -241,8 +254,13 @@ START_TEST(test_book_and_follow_a_repair)
 	ck_assert_str_eq(field(r, "loan_state"), "returned");
 	ck_assert_str_eq(field(r, "met"), "1");
 	freeReplyObject(r);
+}
 
-	/* stats and info, both forms. */
+/* One ticket closed in time: stats and info, both forms. */
+static void check_stats_and_info(void)
+{
+	struct out *o;
+
 	o = ctl("stats", "--centre", "DE-PSC-TEST", NULL);
 	expect_exit(o, 0);
 	/* A table: the counts, then the share met per tier with a bar. */
@@ -273,6 +291,14 @@ START_TEST(test_book_and_follow_a_repair)
 	expect_in(o->out, "\"tickets\": {");
 	expect_in(o->out, "\"tickets_total\": 1");
 	expect_in(o->out, "\"repaird_version\": \"");
+}
+
+START_TEST(test_book_and_follow_a_repair)
+{
+	book_and_receive();
+	follow_to_return();
+	check_closed();
+	check_stats_and_info();
 }
 END_TEST
 
@@ -352,13 +378,9 @@ START_TEST(test_times_in_local_form)
 }
 END_TEST
 
-START_TEST(test_exit_codes)
+static void exits_64(void)
 {
 	struct out *o;
-	char pwfile[256];
-
-	platinum_member("151335488");
-	open_received();
 
 	/* 64: the command line is wrong. */
 	expect_exit(ctl(NULL), 64);
@@ -385,6 +407,11 @@ START_TEST(test_exit_codes)
 	expect_exit(o, 64);
 	expect_in(o->err, "never on the command line");
 	expect_exit(ctl("ping", "--password=x", NULL), 64);
+}
+
+static void exits_65(void)
+{
+	struct out *o;
 
 	/* 65: repaird refused the data; its message as is. */
 	o = ctl("ticket", "show", "99", NULL);
@@ -405,6 +432,11 @@ START_TEST(test_exit_codes)
 	expect_exit(ctl("member", "show", "999", NULL), 65);
 	expect_exit(ctl("info", "nosuchsection", NULL), 65);
 	expect_exit(ctl("stats", "--since", "yesterday", NULL), 65);
+}
+
+static void exits_69(void)
+{
+	struct out *o;
 
 	/* 69: nobody at that address, with the hint how to start repaird. */
 	{
@@ -416,6 +448,12 @@ START_TEST(test_exit_codes)
 		expect_in(o->err, "systemctl start repaird");
 		expect_in(o->err, "make run");
 	}
+}
+
+static void exits_77(void)
+{
+	struct out *o;
+	char pwfile[256];
 
 	/*
 	 * 77: NOAUTH / WRONGPASS / NOPERM cannot come from repaird until users
@@ -433,6 +471,16 @@ START_TEST(test_exit_codes)
 		const char *args[] = {"-s", d.sock, "-u", "anna", "ping", NULL};
 		expect_exit(run_argv(NULL, env, false, args), 77);
 	}
+}
+
+START_TEST(test_exit_codes)
+{
+	platinum_member("151335488");
+	open_received();
+	exits_64();
+	exits_65();
+	exits_69();
+	exits_77();
 }
 END_TEST
 
@@ -488,6 +536,31 @@ START_TEST(test_member_commands)
 	expect_exit(ctl("member", "show", "1234567", NULL), 65);
 }
 END_TEST
+
+/* member import from standard input: no header, another order, an unknown column. */
+static void member_import_from_stdin(void)
+{
+	struct out *o;
+	redisReply *r;
+
+	/* No header, positional columns, from standard input: all good, exit 0. */
+	o = ctl_in("200001,platinum,DE\n200002,gold,ZA,free,,Bo\n", "member", "import", "-", NULL);
+	expect_exit(o, 0);
+	expect_in(o->out, "imported 2 members");
+	ck_assert_str_eq(o->err, "");
+	/* A header in another order. */
+	o = ctl_in("country,number,tier\nDE,200003,silver\n", "member", "import", "-", NULL);
+	expect_exit(o, 0);
+	r = cmd(rc, "MEMBER.GET", "200003", NULL);
+	ck_assert_str_eq(field(r, "tier"), "silver");
+	freeReplyObject(r);
+	/* A header with an unknown column: nothing imported. */
+	o = ctl_in("number,tier,colour\n1,gold,red\n", "member", "import", "-", NULL);
+	expect_exit(o, 65);
+	expect_in(o->err, "unknown column \"colour\"");
+	/* No such file. */
+	expect_exit(ctl("member", "import", "/nonexistent/members.csv", NULL), 66);
+}
 
 START_TEST(test_member_import_good_and_bad_rows)
 {
@@ -563,23 +636,7 @@ START_TEST(test_member_import_good_and_bad_rows)
 	ck_assert_str_eq(jget(o->out, "rows"), "9");
 	expect_in(o->out, "{\"line\": 3, \"error\": \"INVALID tier");
 
-	/* No header, positional columns, from standard input: all good, exit 0. */
-	o = ctl_in("200001,platinum,DE\n200002,gold,ZA,free,,Bo\n", "member", "import", "-", NULL);
-	expect_exit(o, 0);
-	expect_in(o->out, "imported 2 members");
-	ck_assert_str_eq(o->err, "");
-	/* A header in another order. */
-	o = ctl_in("country,number,tier\nDE,200003,silver\n", "member", "import", "-", NULL);
-	expect_exit(o, 0);
-	r = cmd(rc, "MEMBER.GET", "200003", NULL);
-	ck_assert_str_eq(field(r, "tier"), "silver");
-	freeReplyObject(r);
-	/* A header with an unknown column: nothing imported. */
-	o = ctl_in("number,tier,colour\n1,gold,red\n", "member", "import", "-", NULL);
-	expect_exit(o, 65);
-	expect_in(o->err, "unknown column \"colour\"");
-	/* No such file. */
-	expect_exit(ctl("member", "import", "/nonexistent/members.csv", NULL), 66);
+	member_import_from_stdin();
 }
 END_TEST
 

@@ -81,8 +81,7 @@ static void expect_in_service(const char *member, const char *n, const char *que
 {
 	redisReply *r = cmd(rc, "MEMBER.GET", member, NULL);
 
-	harness_expect_field(r, "in_service", n);
-	harness_expect_field(r, "queued", queued);
+	harness_expect_fields(r, "in_service", n, "queued", queued, NULL);
 	freeReplyObject(r);
 }
 
@@ -101,11 +100,8 @@ START_TEST(bug_reopened_ticket_breaks_three_items_rule)
 		open_ok("3001", "NOW");
 	expect_in_service("3001", "3", "0");
 	r = move("1", "in_repair");
-	harness_expect_field(r, "state", "in_repair");
-	harness_expect_field(r, "fast_track", "0");
-	harness_expect_field(r, "reason", "in-service-limit");
-	harness_expect_field(r, "target_days", "10");
-	harness_expect_field(r, "queued", "0");
+	harness_expect_fields(r, "state", "in_repair", "fast_track", "0", "reason",
+	                      "in-service-limit", "target_days", "10", "queued", "0", NULL);
 	freeReplyObject(r);
 	expect_in_service("3001", "3", "0");
 }
@@ -124,17 +120,14 @@ START_TEST(test_reopened_ticket_queued_then_promoted)
 	for (int i = 0; i < 3; i++)
 		open_ok("3002", "NOW");
 	r = move("1", "in_repair"); /* never refused: the item is in the centre */
-	harness_expect_field(r, "fast_track", "0");
-	harness_expect_field(r, "reason", "in-service-limit");
-	harness_expect_field(r, "queued", "1");
+	harness_expect_fields(r, "fast_track", "0", "reason", "in-service-limit", "queued", "1",
+	                      NULL);
 	freeReplyObject(r);
 	expect_in_service("3002", "3", "1");
 	harness_set_clock(rc, "2026-11-23T10:00:00Z");
 	freeReplyObject(move("2", "ready"));
 	r = cmd(rc, "TICKET.GET", "1", NULL);
-	harness_expect_field(r, "fast_track", "1");
-	harness_expect_field(r, "reason", "fast-track");
-	harness_expect_field(r, "queued", "0");
+	harness_expect_fields(r, "fast_track", "1", "reason", "fast-track", "queued", "0", NULL);
 	freeReplyObject(r);
 	expect_in_service("3002", "3", "0");
 }
@@ -152,15 +145,11 @@ START_TEST(test_member_outside_emea)
 	ck_assert_uint_eq(r->elements, 20);
 	ck_assert_str_eq(r->element[16]->str, "queued");
 	ck_assert_str_eq(r->element[18]->str, "emea"); /* appended last */
-	harness_expect_field(r, "emea", "0");
-	harness_expect_field(r, "country", "US");
+	harness_expect_fields(r, "emea", "0", "country", "US", NULL);
 	freeReplyObject(r);
 	r = open_ticket("4001", "NOW");
-	harness_expect_field(r, "fast_track", "0");
-	harness_expect_field(r, "reason", "outside-emea");
-	harness_expect_field(r, "priority", "1");
-	harness_expect_field(r, "loan_eligible", "0");
-	harness_expect_field(r, "target_days", "10");
+	harness_expect_fields(r, "fast_track", "0", "reason", "outside-emea", "priority", "1",
+	                      "loan_eligible", "0", "target_days", "10", NULL);
 	/* The ticket's fields end with queued, priority (docs/protocol.md). */
 	ck_assert_uint_eq(r->elements, 60);
 	ck_assert_str_eq(r->element[56]->str, "queued");
@@ -173,8 +162,7 @@ START_TEST(test_member_outside_emea)
 	harness_expect_field(r, "emea", "1");
 	freeReplyObject(r);
 	r = open_ticket("4002", "NOW");
-	harness_expect_field(r, "fast_track", "1");
-	harness_expect_field(r, "priority", "0");
+	harness_expect_fields(r, "fast_track", "1", "priority", "0", NULL);
 	freeReplyObject(r);
 	/* Priority is journaled: it survives a restart. */
 	redisFree(rc);
@@ -183,8 +171,7 @@ START_TEST(test_member_outside_emea)
 	ck_assert_msg(daemon_spawn(&d, NULL) == 0, "restart:\n%s", daemon_log(&d));
 	rc = daemon_connect(&d);
 	r = cmd(rc, "TICKET.GET", "1", NULL);
-	harness_expect_field(r, "reason", "outside-emea");
-	harness_expect_field(r, "priority", "1");
+	harness_expect_fields(r, "reason", "outside-emea", "priority", "1", NULL);
 	freeReplyObject(r);
 }
 END_TEST
@@ -202,8 +189,7 @@ START_TEST(test_member_country_codes)
 	                     "INVALID country \"UK\"");
 	/* SK: in EMEA, not in the country table: the default (free) programme. */
 	r = cmd(rc, "MEMBER.GET", "4102", NULL);
-	harness_expect_field(r, "emea", "1");
-	harness_expect_field(r, "programme", "free");
+	harness_expect_fields(r, "emea", "1", "programme", "free", NULL);
 	freeReplyObject(r);
 	r = cmd(rc, "MEMBER.GET", "4101", NULL);
 	harness_expect_field(r, "emea", "0");
@@ -218,14 +204,11 @@ START_TEST(test_free_member_at_subscription_psc)
 	harness_set_clock(rc, "2026-11-23T09:00:00Z");
 	member_set("4201", "gold", "ZA"); /* free programme, at a German (subscription) PSC */
 	r = open_ticket("4201", "NOW");
-	harness_expect_field(r, "programme", "free");
-	harness_expect_field(r, "fast_track", "1");
-	harness_expect_field(r, "target_days", "3");
+	harness_expect_fields(r, "programme", "free", "fast_track", "1", "target_days", "3", NULL);
 	freeReplyObject(r);
 	/* The free programme's loan rule: a forecast miss makes Gold loan-eligible at once. */
 	r = cmd(rc, "TICKET.MOVE", "1", "awaiting_parts", "ETA", "2026-12-10T12:00:00Z", NULL);
-	harness_expect_field(r, "loan_eligible", "1");
-	harness_expect_field(r, "loan_reason", "forecast");
+	harness_expect_fields(r, "loan_eligible", "1", "loan_reason", "forecast", NULL);
 	freeReplyObject(r);
 	/* A subscription Gold member with the same facts is owed nothing yet. */
 	member_set("4202", "gold", "DE");
@@ -253,8 +236,7 @@ START_TEST(test_expiry_in_centre_timezone)
 	freeReplyObject(r);
 	harness_set_clock(rc, "2027-02-02T23:30:00Z"); /* 00:30 on 3 February in Berlin */
 	r = open_ticket("5001", NULL);
-	harness_expect_field(r, "fast_track", "0");
-	harness_expect_field(r, "reason", "membership-expired");
+	harness_expect_fields(r, "fast_track", "0", "reason", "membership-expired", NULL);
 	freeReplyObject(r);
 }
 END_TEST
@@ -310,9 +292,7 @@ START_TEST(test_catalogue)
 {
 	redisReply *r = cmd(rc, "PRODUCT.GET", "EOS C700 FF PL", NULL);
 
-	harness_expect_field(r, "class", "video");
-	harness_expect_field(r, "fast_track", "1");
-	harness_expect_field(r, "video", "1");
+	harness_expect_fields(r, "class", "video", "fast_track", "1", "video", "1", NULL);
 	freeReplyObject(r);
 	r = cmd(rc, "PRODUCT.GET", "XA75", NULL);
 	harness_expect_field(r, "video", "1");
@@ -337,17 +317,14 @@ START_TEST(test_booking_loan_kept_when_fast_track_lost_on_arrival)
 	harness_set_clock(rc, "2026-11-23T09:00:00Z");
 	member_set("8001", "platinum", "DE");
 	r = open_ticket("8001", NULL);
-	harness_expect_field(r, "state", "booked");
-	harness_expect_field(r, "loan_eligible", "1");
-	harness_expect_field(r, "loan_reason", "booking");
+	harness_expect_fields(r, "state", "booked", "loan_eligible", "1", "loan_reason", "booking",
+	                      NULL);
 	freeReplyObject(r);
 	for (int i = 0; i < 3; i++)
 		open_ok("8001", "NOW");
 	r = move("1", "received");
-	harness_expect_field(r, "fast_track", "0");
-	harness_expect_field(r, "reason", "in-service-limit");
-	harness_expect_field(r, "loan_eligible", "1");
-	harness_expect_field(r, "loan_reason", "booking");
+	harness_expect_fields(r, "fast_track", "0", "reason", "in-service-limit", "loan_eligible",
+	                      "1", "loan_reason", "booking", NULL);
 	freeReplyObject(r);
 	r = cmd(rc, "LOAN.ISSUE", "1", "SERIAL", "LOAN0001", NULL);
 	harness_expect_field(r, "loan_state", "issued");
