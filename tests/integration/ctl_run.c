@@ -291,8 +291,7 @@ void ctl_fixture_start(struct daemon *d, redisContext **rc)
 {
 	ck_assert_msg(getenv("REPAIRCTL_BIN") != NULL || access("build/repairctl", X_OK) == 0,
 	              "set REPAIRCTL_BIN to the repairctl binary");
-	ck_assert_msg(daemon_start(d, NULL, NULL) == 0, "repaird did not start:\n%s",
-	              daemon_log(d));
+	harness_start(d, NULL, NULL);
 	*rc = daemon_connect(d);
 	ctl_run_begin(d);
 }

@@ -561,6 +561,12 @@ const char *daemon_log(const struct daemon *d)
 	return read_small(d->log, buf, sizeof buf);
 }
 
+void harness_start(struct daemon *d, const char *policy_yaml, const char *const *extra_args)
+{
+	ck_assert_msg(daemon_start(d, policy_yaml, extra_args) == 0, "repaird did not start:\n%s",
+	              daemon_log(d));
+}
+
 /* ---- replies --------------------------------------------------------------------- */
 
 void harness_expect_status(redisReply *r, const char *status)

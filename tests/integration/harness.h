@@ -91,6 +91,8 @@ int harness_run_suite(Suite *s);
  * Monday, 08:00 in Berlin.
  */
 int daemon_start(struct daemon *d, const char *policy_yaml, const char *const *extra_args);
+/* daemon_start(), and the test fails (with the daemon's log) unless it started. */
+void harness_start(struct daemon *d, const char *policy_yaml, const char *const *extra_args);
 /* daemon_start() without the start: the directory, the config, a port. */
 void daemon_prepare(struct daemon *d, const char *policy_yaml);
 /*

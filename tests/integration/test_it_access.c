@@ -33,8 +33,7 @@ static struct daemon d;
 
 static void setup(void)
 {
-	ck_assert_msg(daemon_start(&d, access_yaml, NULL) == 0, "repaird did not start:\n%s",
-	              daemon_log(&d));
+	harness_start(&d, access_yaml, NULL);
 }
 
 static void teardown(void)

@@ -28,8 +28,7 @@ static void ok(redisReply *r)
 
 static void setup(void)
 {
-	ck_assert_msg(daemon_start(&d, NULL, NULL) == 0, "repaird did not start:\n%s",
-	              daemon_log(&d));
+	harness_start(&d, NULL, NULL);
 	rc = daemon_connect(&d);
 	snprintf(tmux, sizeof tmux, "tmux -L repairctl-board-%d", (int)getpid());
 }

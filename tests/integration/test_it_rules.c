@@ -22,8 +22,7 @@ static redisContext *rc;
 
 static void start(const char *policy)
 {
-	ck_assert_msg(daemon_start(&d, policy, NULL) == 0, "repaird did not start:\n%s",
-	              daemon_log(&d));
+	harness_start(&d, policy, NULL);
 	rc = daemon_connect(&d);
 }
 
