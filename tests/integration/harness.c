@@ -561,6 +561,15 @@ const char *daemon_log(const struct daemon *d)
 	return read_small(d->log, buf, sizeof buf);
 }
 
+void harness_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_msg(f != NULL, "%s: cannot write", path);
+	fputs(text, f);
+	ck_assert_msg(fclose(f) == 0, "%s: cannot write", path);
+}
+
 void harness_start(struct daemon *d, const char *policy_yaml, const char *const *extra_args)
 {
 	ck_assert_msg(daemon_start(d, policy_yaml, extra_args) == 0, "repaird did not start:\n%s",

@@ -64,6 +64,8 @@ bool harness_poll(struct harness_deadline *dl);
 char *harness_slurp(const char *path);
 /* The start of a (small) file, up to 64 KiB, or "" (a static buffer of its own). */
 const char *harness_file(const char *path);
+/* Write text to path (the test fails if it cannot). */
+void harness_write_file(const char *path, const char *text);
 /* Run a shell command made by printf: 0 when it exits 0, else -1 (the command on stderr). */
 int harness_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
