@@ -1,5 +1,6 @@
 /* harness: start and stop the real daemon for integration tests. */
 #include "harness.h"
+#include "../unit/unit.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -213,13 +214,7 @@ int harness_run(const char *dir, const char *input, const char *const *env1,
 
 int harness_run_suite(Suite *s)
 {
-	SRunner *sr = srunner_create(s);
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(s);
 }
 
 int harness_raw_connect(int port)
