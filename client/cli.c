@@ -458,6 +458,14 @@ int cli_parse(struct ctl *c, const struct subcmd *sc, int argc, char **argv, int
 	return 0;
 }
 
+int cli_parse_one(struct ctl *c, const struct subcmd *sc, int argc, char **argv,
+                  int (*check)(const struct subcmd *, const char *), int *first)
+{
+	int rc = cli_parse(c, sc, argc, argv, 1, 1, first);
+
+	return rc != 0 ? rc : check(sc, argv[*first]);
+}
+
 int cli_time(struct ctl *c, const struct subcmd *sc, const char *opt, const char *s, const char *tz,
              char out[21])
 {

@@ -9,8 +9,7 @@ static int loan(struct ctl *c, const struct subcmd *sc, int argc, char **argv)
 	struct args a;
 	int rc, first;
 
-	if ((rc = cli_parse(c, sc, argc, argv, 1, 1, &first)) != 0 ||
-	    (rc = cli_ticket_id(sc, argv[first])) != 0)
+	if ((rc = cli_parse_one(c, sc, argc, argv, cli_ticket_id, &first)) != 0)
 		return rc;
 	args_init(&a, is_issue ? "LOAN.ISSUE" : "LOAN.RETURN");
 	args_add(&a, argv[first]);

@@ -51,8 +51,7 @@ static int member_set(struct ctl *c, const struct subcmd *sc, int argc, char **a
 	redisReply *s = NULL, *g = NULL;
 	int rc, first;
 
-	if ((rc = cli_parse(c, sc, argc, argv, 1, 1, &first)) != 0 ||
-	    (rc = cli_member_number(sc, argv[first])) != 0)
+	if ((rc = cli_parse_one(c, sc, argc, argv, cli_member_number, &first)) != 0)
 		return rc;
 	m = (struct member_in){o->tier, o->country, o->programme, o->expires, o->name};
 	if (!m.tier || !m.country)
@@ -84,8 +83,7 @@ static int member_show(struct ctl *c, const struct subcmd *sc, int argc, char **
 	struct args a;
 	int rc, first;
 
-	if ((rc = cli_parse(c, sc, argc, argv, 1, 1, &first)) != 0 ||
-	    (rc = cli_member_number(sc, argv[first])) != 0)
+	if ((rc = cli_parse_one(c, sc, argc, argv, cli_member_number, &first)) != 0)
 		return rc;
 	args_init(&a, "MEMBER.GET");
 	args_add(&a, argv[first]);
@@ -99,8 +97,7 @@ static int member_delete(struct ctl *c, const struct subcmd *sc, int argc, char 
 	struct sbuf b;
 	int rc, first;
 
-	if ((rc = cli_parse(c, sc, argc, argv, 1, 1, &first)) != 0 ||
-	    (rc = cli_member_number(sc, argv[first])) != 0)
+	if ((rc = cli_parse_one(c, sc, argc, argv, cli_member_number, &first)) != 0)
 		return rc;
 	args_init(&a, "MEMBER.DEL");
 	args_add(&a, argv[first]);

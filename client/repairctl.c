@@ -1,5 +1,5 @@
 /*
- * repairctl: the service-centre workstation client of repaird (PROTOCOL.md).
+ * repairctl: the service-centre workstation client of repaird (docs/protocol.md).
  * main, the table of subcommands (each noun's in its own file, as the
  * daemon's cmd-*.c) and dispatch; see repairctl(1).
  */

@@ -247,6 +247,9 @@ void cli_print_help(const struct subcmd *sc);
 /* A ticket id or membership number operand: 0, or EX_USAGE after a message. */
 int cli_ticket_id(const struct subcmd *sc, const char *s);
 int cli_member_number(const struct subcmd *sc, const char *s);
+/* cli_parse() with exactly one operand, argv[*first], that check (e.g. cli_ticket_id) accepts. */
+int cli_parse_one(struct ctl *c, const struct subcmd *sc, int argc, char **argv,
+                  int (*check)(const struct subcmd *, const char *), int *first);
 /* The common options' help, generated from the option table. */
 void cli_common_help(FILE *f);
 /*

@@ -1,7 +1,7 @@
 /*
  * repairctl_format: the pure formatting helpers of repairctl (client/format.c):
  * a growing string buffer, JSON string and value writing, the "1d 3h left" /
- * "BREACHED 4h ago" texts, time arguments (PROTOCOL.md times plus a local
+ * "BREACHED 4h ago" texts, time arguments (docs/protocol.md times plus a local
  * "YYYY-MM-DD HH:MM"), times shown in a centre's zone, CSV line splitting, and
  * the exit code that a daemon error word maps to.
  *
@@ -38,7 +38,7 @@ const char *sbuf_str(const struct sbuf *b);
 
 /*
  * How a wire value (always a string in RESP) is written in JSON. Every kind
- * writes an empty value as null ("not set", PROTOCOL.md); a value that does not
+ * writes an empty value as null ("not set", docs/protocol.md); a value that does not
  * look like its kind is written as a string rather than as broken JSON.
  */
 enum json_kind {

@@ -153,8 +153,7 @@ static int ticket_show(struct ctl *c, const struct subcmd *sc, int argc, char **
 	struct args a;
 	int rc, first;
 
-	if ((rc = cli_parse(c, sc, argc, argv, 1, 1, &first)) != 0 ||
-	    (rc = cli_ticket_id(sc, argv[first])) != 0)
+	if ((rc = cli_parse_one(c, sc, argc, argv, cli_ticket_id, &first)) != 0)
 		return rc;
 	args_init(&a, "TICKET.GET");
 	args_add(&a, argv[first]);
@@ -195,8 +194,7 @@ static int ticket_history(struct ctl *c, const struct subcmd *sc, int argc, char
 	redisReply *t = NULL, *h = NULL;
 	int rc, first;
 
-	if ((rc = cli_parse(c, sc, argc, argv, 1, 1, &first)) != 0 ||
-	    (rc = cli_ticket_id(sc, argv[first])) != 0)
+	if ((rc = cli_parse_one(c, sc, argc, argv, cli_ticket_id, &first)) != 0)
 		return rc;
 	/* The ticket names its centre, whose zone the times are shown in: one round trip. */
 	args_init(&get, "TICKET.GET");

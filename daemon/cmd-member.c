@@ -1,4 +1,4 @@
-/* cmd-member: MEMBER.SET, MEMBER.GET, MEMBER.DEL (PROTOCOL.md, "Members"). */
+/* cmd-member: MEMBER.SET, MEMBER.GET, MEMBER.DEL (docs/protocol.md, "Members"). */
 #include <stdio.h>
 #include <string.h>
 

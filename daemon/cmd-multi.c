@@ -1,6 +1,6 @@
 /*
- * cmd-multi: MULTI, EXEC, DISCARD, WATCH, UNWATCH (PROTOCOL.md, "Working with
- * common Redis clients"). Between MULTI and EXEC, cmd_dispatch() checks each
+ * cmd-multi: MULTI, EXEC, DISCARD, WATCH, UNWATCH (docs/protocol.md, "Working with
+ * Redis client libraries"). Between MULTI and EXEC, cmd_dispatch() checks each
  * request (name, arity, access) and hands it here to be queued; EXEC runs
  * the queue at once, nothing else between its commands, and as every
  * command runs within this one loop iteration, their changes go to the

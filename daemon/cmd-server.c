@@ -1,4 +1,4 @@
-/* cmd-server: connection and server commands (PROTOCOL.md, "Connection and server"). */
+/* cmd-server: connection and server commands (docs/protocol.md, "Connection and server"). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,118 +179,133 @@ static void info_line(struct rbuf *b, const char *fmt, ...)
 	rbuf_append(b, "\r\n", 2);
 }
 
-/*
- * One section of INFO. Long, but only a list: one line per field, one branch
- * per section, in the order INFO prints them; split up, the list would no
- * longer read as the reply it makes.
- */
-static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
+/* A counter line of INFO: name:value. */
+static void info_u64(struct rbuf *b, const char *name, uint64_t v)
+{
+	info_line(b, "%s:%llu", name, (unsigned long long)v);
+}
+
+static void info_server(struct cmd_req *r, struct rbuf *b)
 {
 	struct server *srv = r->srv;
 	char ts[21];
 
-	if (b->len > 0)
-		rbuf_append(b, "\r\n", 2);
-	info_line(b, "# %s", name);
-	if (strcasecmp(name, "Server") == 0) {
-		info_line(b, "repaird_version:%s", REPAIRD_VERSION);
-		info_line(b, "process_id:%d", (int)getpid());
-		info_line(b, "uptime_in_seconds:%lld",
-		          (long long)(server_realtime() - srv->started_at));
-		info_line(b, "config_file:%s", srv->config_path);
-		info_line(b, "debug_clock:%d", srv->debug_clock ? 1 : 0);
-		time_format(r->now, ts);
-		info_line(b, "now:%s", ts);
-		for (size_t i = 0; i < srv->cfg->nlisten_tcp; i++)
-			info_line(b, "tcp_listen%zu:%s", i, srv->cfg->listen_tcp[i]);
-		info_line(b, "unix_socket:%s", srv->cfg->listen_unix ? srv->cfg->listen_unix : "");
-		info_line(b, "centres:%zu", srv->cfg->ncentres);
-		info_line(b, "products:%zu", srv->cfg->nproducts);
-		info_line(b, "due_processed:%llu", (unsigned long long)srv->due_processed);
-		info_line(b, "due_slices:%llu", (unsigned long long)srv->due_slices);
-	} else if (strcasecmp(name, "Clients") == 0) {
-		size_t paused = 0;
-		for (struct client *c = srv->clients; c; c = c->next)
-			paused += c->read_paused;
-		info_line(b, "connected_clients:%zu", srv->nclients);
-		info_line(b, "unix_clients:%zu", srv->nclients_unix);
-		info_line(b, "max_clients:%d", srv->cfg->max_clients);
-		info_line(b, "paused_clients:%zu", paused);
-		info_line(b, "total_connections_received:%llu",
-		          (unsigned long long)srv->total_connections);
-		info_line(b, "rejected_connections:%llu",
-		          (unsigned long long)srv->rejected_connections);
-		info_line(b, "total_commands_processed:%llu",
-		          (unsigned long long)srv->total_commands);
-		info_line(b, "protocol_errors:%llu", (unsigned long long)srv->protocol_errors);
-		info_line(b, "idle_timeout:%d", srv->cfg->idle_timeout);
-	} else if (strcasecmp(name, "Persistence") == 0) {
-		const struct jfile *j = &srv->journal;
-		info_line(b, "journal_file:%s", j->path ? j->path : "");
-		info_line(b, "journal_size:%llu", (unsigned long long)j->size);
-		info_line(b, "journal_records:%llu", (unsigned long long)j->records);
-		info_line(b, "journal_live_size:%llu", (unsigned long long)j->live_size);
-		info_line(b, "fsync:%s", fsync_policy_names[srv->cfg->fsync]);
-		info_line(b, "fsyncs:%llu", (unsigned long long)j->fsyncs);
-		info_line(b, "journal_rewrites:%llu", (unsigned long long)j->rewrites);
-		info_line(b, "last_fsync:%lld", (long long)j->last_fsync);
-		info_line(b, "unsynced:%d", j->unsynced ? 1 : 0);
-		info_line(b, "compactions:%llu", (unsigned long long)j->compactions);
-		info_line(b, "compacting:%d", j->compact_pid > 0 ? 1 : 0);
-		info_line(b, "replay_ms:%lld", (long long)(j->replay_usec / 1000));
-		info_line(b, "write_failed:%d", j->failed ? 1 : 0);
-		info_line(b, "last_error:%s", j->failed ? j->last_error : srv->journal_error);
-		info_line(b, "state_dir:%s", srv->cfg->state_dir);
-	} else if (strcasecmp(name, "Events") == 0) {
-		struct upstream_stats us;
-		int64_t oldest = 0;
-		upstream_stats(srv->up, &us);
-		if (engine_outbox_count(srv->eng) > 0)
-			oldest = server_now(srv) - engine_outbox_at(srv->eng, 0)->at;
-		info_line(b, "link:%s", us.link);
-		info_line(b, "link_since:%lld", (long long)us.link_since);
-		info_line(b, "redis:%s:%d", srv->cfg->redis_host, srv->cfg->redis_port);
-		info_line(b, "outbox_oldest_age:%lld", (long long)oldest);
-		info_line(b, "sent:%llu", (unsigned long long)us.sent);
-		info_line(b, "confirmed:%llu", (unsigned long long)us.confirmed);
-		info_line(b, "duplicates:%llu", (unsigned long long)us.duplicates);
-		info_line(b, "errors:%llu", (unsigned long long)us.errors);
-		info_line(b, "in_flight:%llu", (unsigned long long)us.in_flight);
-		info_line(b, "connects:%llu", (unsigned long long)us.reconnects);
-		info_line(b, "delivered_upto:%llu", (unsigned long long)us.delivered_upto);
-		info_line(b, "last_error:%s", us.last_error);
-		info_line(b, "events_emitted:%llu", (unsigned long long)srv->events_emitted);
-		info_line(b, "last_seq:%llu", (unsigned long long)engine_last_seq(srv->eng));
-		info_line(b, "outbox_depth:%zu", engine_outbox_count(srv->eng));
-	} else if (strcasecmp(name, "Tickets") == 0) {
-		struct engine_counts ec;
-		int64_t due;
-		engine_counts(srv->eng, &ec);
-		info_line(b, "tickets_total:%llu", (unsigned long long)ec.tickets);
-		info_line(b, "tickets_open:%llu", (unsigned long long)ec.open);
-		info_line(b, "tickets_fast_track:%llu", (unsigned long long)ec.fast_track);
-		info_line(b, "tickets_at_risk:%llu", (unsigned long long)ec.at_risk);
-		info_line(b, "tickets_breached:%llu", (unsigned long long)ec.breached);
-		info_line(b, "tickets_queued:%llu", (unsigned long long)ec.queued);
-		info_line(b, "loans_eligible:%llu", (unsigned long long)ec.loans_eligible);
-		info_line(b, "loans_issued:%llu", (unsigned long long)ec.loans_issued);
-		info_line(b, "members:%llu", (unsigned long long)ec.members);
-		info_line(b, "deadline_heap:%llu", (unsigned long long)ec.heap);
-		if (engine_next_due(srv->eng, &due))
-			time_format(due, ts);
-		info_line(b, "next_due:%s", engine_next_due(srv->eng, &due) ? ts : "");
-	} else if (strcasecmp(name, "Commandstats") == 0) {
-		const struct cmd_entry *e;
-		for (size_t i = 0; (e = cmd_at(i)) != NULL; i++) {
-			const struct cmd_stat *st = &srv->cmd_stats[i];
-			if (st->calls == 0)
-				continue;
-			info_line(
-			        b, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,errors=%llu",
-			        e->name, (unsigned long long)st->calls,
-			        (unsigned long long)st->usec, (double)st->usec / (double)st->calls,
-			        (unsigned long long)st->errors);
-		}
+	info_line(b, "repaird_version:%s", REPAIRD_VERSION);
+	info_line(b, "process_id:%d", (int)getpid());
+	info_line(b, "uptime_in_seconds:%lld", (long long)(server_realtime() - srv->started_at));
+	info_line(b, "config_file:%s", srv->config_path);
+	info_line(b, "debug_clock:%d", srv->debug_clock ? 1 : 0);
+	time_format(r->now, ts);
+	info_line(b, "now:%s", ts);
+	for (size_t i = 0; i < srv->cfg->nlisten_tcp; i++)
+		info_line(b, "tcp_listen%zu:%s", i, srv->cfg->listen_tcp[i]);
+	info_line(b, "unix_socket:%s", srv->cfg->listen_unix ? srv->cfg->listen_unix : "");
+	info_line(b, "centres:%zu", srv->cfg->ncentres);
+	info_line(b, "products:%zu", srv->cfg->nproducts);
+	info_u64(b, "due_processed", srv->due_processed);
+	info_u64(b, "due_slices", srv->due_slices);
+}
+
+static void info_clients(struct cmd_req *r, struct rbuf *b)
+{
+	struct server *srv = r->srv;
+	size_t paused = 0;
+
+	for (struct client *c = srv->clients; c; c = c->next)
+		paused += c->read_paused;
+	info_line(b, "connected_clients:%zu", srv->nclients);
+	info_line(b, "unix_clients:%zu", srv->nclients_unix);
+	info_line(b, "max_clients:%d", srv->cfg->max_clients);
+	info_line(b, "paused_clients:%zu", paused);
+	info_u64(b, "total_connections_received", srv->total_connections);
+	info_u64(b, "rejected_connections", srv->rejected_connections);
+	info_u64(b, "total_commands_processed", srv->total_commands);
+	info_u64(b, "protocol_errors", srv->protocol_errors);
+	info_line(b, "idle_timeout:%d", srv->cfg->idle_timeout);
+}
+
+static void info_persistence(struct cmd_req *r, struct rbuf *b)
+{
+	struct server *srv = r->srv;
+	const struct jfile *j = &srv->journal;
+
+	info_line(b, "journal_file:%s", j->path ? j->path : "");
+	info_u64(b, "journal_size", j->size);
+	info_u64(b, "journal_records", j->records);
+	info_u64(b, "journal_live_size", j->live_size);
+	info_line(b, "fsync:%s", fsync_policy_names[srv->cfg->fsync]);
+	info_u64(b, "fsyncs", j->fsyncs);
+	info_u64(b, "journal_rewrites", j->rewrites);
+	info_line(b, "last_fsync:%lld", (long long)j->last_fsync);
+	info_line(b, "unsynced:%d", j->unsynced ? 1 : 0);
+	info_u64(b, "compactions", j->compactions);
+	info_line(b, "compacting:%d", j->compact_pid > 0 ? 1 : 0);
+	info_line(b, "replay_ms:%lld", (long long)(j->replay_usec / 1000));
+	info_line(b, "write_failed:%d", j->failed ? 1 : 0);
+	info_line(b, "last_error:%s", j->failed ? j->last_error : srv->journal_error);
+	info_line(b, "state_dir:%s", srv->cfg->state_dir);
+}
+
+static void info_events(struct cmd_req *r, struct rbuf *b)
+{
+	struct server *srv = r->srv;
+	struct upstream_stats us;
+	int64_t oldest = 0;
+
+	upstream_stats(srv->up, &us);
+	if (engine_outbox_count(srv->eng) > 0)
+		oldest = server_now(srv) - engine_outbox_at(srv->eng, 0)->at;
+	info_line(b, "link:%s", us.link);
+	info_line(b, "link_since:%lld", (long long)us.link_since);
+	info_line(b, "redis:%s:%d", srv->cfg->redis_host, srv->cfg->redis_port);
+	info_line(b, "outbox_oldest_age:%lld", (long long)oldest);
+	info_u64(b, "sent", us.sent);
+	info_u64(b, "confirmed", us.confirmed);
+	info_u64(b, "duplicates", us.duplicates);
+	info_u64(b, "errors", us.errors);
+	info_u64(b, "in_flight", us.in_flight);
+	info_u64(b, "connects", us.reconnects);
+	info_u64(b, "delivered_upto", us.delivered_upto);
+	info_line(b, "last_error:%s", us.last_error);
+	info_u64(b, "events_emitted", srv->events_emitted);
+	info_u64(b, "last_seq", engine_last_seq(srv->eng));
+	info_line(b, "outbox_depth:%zu", engine_outbox_count(srv->eng));
+}
+
+static void info_tickets(struct cmd_req *r, struct rbuf *b)
+{
+	struct server *srv = r->srv;
+	struct engine_counts ec;
+	int64_t due;
+	char ts[21] = "";
+
+	engine_counts(srv->eng, &ec);
+	info_u64(b, "tickets_total", ec.tickets);
+	info_u64(b, "tickets_open", ec.open);
+	info_u64(b, "tickets_fast_track", ec.fast_track);
+	info_u64(b, "tickets_at_risk", ec.at_risk);
+	info_u64(b, "tickets_breached", ec.breached);
+	info_u64(b, "tickets_queued", ec.queued);
+	info_u64(b, "loans_eligible", ec.loans_eligible);
+	info_u64(b, "loans_issued", ec.loans_issued);
+	info_u64(b, "members", ec.members);
+	info_u64(b, "deadline_heap", ec.heap);
+	if (engine_next_due(srv->eng, &due))
+		time_format(due, ts);
+	info_line(b, "next_due:%s", ts);
+}
+
+static void info_commandstats(struct cmd_req *r, struct rbuf *b)
+{
+	const struct cmd_entry *e;
+
+	for (size_t i = 0; (e = cmd_at(i)) != NULL; i++) {
+		const struct cmd_stat *st = &r->srv->cmd_stats[i];
+		if (st->calls == 0)
+			continue;
+		info_line(b, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,errors=%llu",
+		          e->name, (unsigned long long)st->calls, (unsigned long long)st->usec,
+		          (double)st->usec / (double)st->calls, (unsigned long long)st->errors);
 	}
 }
 
@@ -298,6 +313,10 @@ static int info(struct cmd_req *r)
 {
 	static const char *const sections[] = {"Server", "Clients", "Persistence",
 	                                       "Events", "Tickets", "Commandstats"};
+	/* In the order of sections[]. */
+	static void (*const section_fns[])(struct cmd_req *, struct rbuf *) = {
+	        info_server, info_clients, info_persistence,
+	        info_events, info_tickets, info_commandstats};
 	struct rbuf b;
 	int want = -1;
 
@@ -312,11 +331,27 @@ static int info(struct cmd_req *r)
 		}
 	}
 	rbuf_init(&b);
-	for (int i = 0; i < 6; i++)
-		if (want < 0 || want == i)
-			info_section(r, &b, sections[i]);
+	for (int i = 0; i < 6; i++) {
+		if (want >= 0 && want != i)
+			continue;
+		if (b.len > 0)
+			rbuf_append(&b, "\r\n", 2);
+		info_line(&b, "# %s", sections[i]);
+		section_fns[i](r, &b);
+	}
 	reply_bulk(r->out, b.data, b.len);
 	rbuf_free(&b);
+	return 0;
+}
+
+/* The reply of a server action that says err when it fails (rc < 0), else ok. */
+static int reply_outcome(struct cmd_req *r, int rc, const char *err, const char *ok)
+{
+	if (rc < 0) {
+		reply_error(r->out, "ERR", err);
+		return -1;
+	}
+	reply_simple(r->out, ok);
 	return 0;
 }
 
@@ -324,12 +359,7 @@ static int config_reload(struct cmd_req *r)
 {
 	char err[512];
 
-	if (server_reload(r->srv, err, sizeof err) < 0) {
-		reply_error(r->out, "ERR", err);
-		return -1;
-	}
-	reply_ok(r->out);
-	return 0;
+	return reply_outcome(r, server_reload(r->srv, err, sizeof err), err, "OK");
 }
 
 static void reply_pct(struct rbuf *out, uint64_t met, uint64_t missed)
@@ -344,11 +374,13 @@ static void reply_pct(struct rbuf *out, uint64_t met, uint64_t missed)
 	reply_bulk_str(out, buf);
 }
 
-static void reply_u64(struct rbuf *out, uint64_t v)
+/* A field of a record reply: its name, then v as a bulk string. */
+static void reply_field_u64(struct rbuf *out, const char *name, uint64_t v)
 {
 	char buf[24];
 
 	snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+	reply_bulk_str(out, name);
 	reply_bulk_str(out, buf);
 }
 
@@ -376,22 +408,15 @@ static int stats(struct cmd_req *r)
 		engine_stats_in(r->srv->eng, (const char *const *)r->user->centres,
 		                r->user->ncentres, since, until, &s);
 	reply_record(r->out, r->c->resp, 8 + TIER_COUNT);
-	reply_bulk_str(r->out, "closed");
-	reply_u64(r->out, s.closed);
-	reply_bulk_str(r->out, "met");
-	reply_u64(r->out, s.met);
-	reply_bulk_str(r->out, "missed");
-	reply_u64(r->out, s.missed);
+	reply_field_u64(r->out, "closed", s.closed);
+	reply_field_u64(r->out, "met", s.met);
+	reply_field_u64(r->out, "missed", s.missed);
 	reply_bulk_str(r->out, "met_pct");
 	reply_pct(r->out, s.met, s.missed);
-	reply_bulk_str(r->out, "open");
-	reply_u64(r->out, s.open);
-	reply_bulk_str(r->out, "at_risk");
-	reply_u64(r->out, s.at_risk);
-	reply_bulk_str(r->out, "breached");
-	reply_u64(r->out, s.breached);
-	reply_bulk_str(r->out, "loans_eligible");
-	reply_u64(r->out, s.loans_eligible);
+	reply_field_u64(r->out, "open", s.open);
+	reply_field_u64(r->out, "at_risk", s.at_risk);
+	reply_field_u64(r->out, "breached", s.breached);
+	reply_field_u64(r->out, "loans_eligible", s.loans_eligible);
 	for (int t = 0; t < TIER_COUNT; t++) {
 		char key[48];
 		snprintf(key, sizeof key, "met_pct_%s", tier_names[t]);
@@ -405,12 +430,8 @@ static int journal_compact_cmd(struct cmd_req *r)
 {
 	char err[256];
 
-	if (server_compact(r->srv, err, sizeof err) < 0) {
-		reply_error(r->out, "ERR", err);
-		return -1;
-	}
-	reply_simple(r->out, "Background journal compaction started");
-	return 0;
+	return reply_outcome(r, server_compact(r->srv, err, sizeof err), err,
+	                     "Background journal compaction started");
 }
 
 static int debug_clock(struct cmd_req *r)

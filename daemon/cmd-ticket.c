@@ -1,4 +1,4 @@
-/* cmd-ticket: TICKET.* and LOAN.* (PROTOCOL.md, "Tickets"). */
+/* cmd-ticket: TICKET.* and LOAN.* (docs/protocol.md, "Tickets", "Loans"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,33 +192,41 @@ static int repeat_admit(int prio, const char *msg)
 	return 1;
 }
 
-void log_msg(int prio, const char *fmt, ...)
+/* Format and emit one line; warnings and worse pass repeat_admit() when rate_limit. */
+static void log_v(int prio, bool rate_limit, uint64_t ticket, const char *centre, uint64_t member,
+                  const char *event, const char *fmt, va_list ap)
+        __attribute__((format(printf, 7, 0)));
+
+static void log_v(int prio, bool rate_limit, uint64_t ticket, const char *centre, uint64_t member,
+                  const char *event, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
 
 	if (prio > logstate.min_prio)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (prio <= LOG_WARNING && !repeat_admit(prio, msg))
+	if (rate_limit && prio <= LOG_WARNING && !repeat_admit(prio, msg))
 		return;
-	emit(prio, 0, NULL, 0, NULL, msg);
+	emit(prio, ticket, centre, member, event, msg);
+}
+
+void log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_v(prio, true, 0, NULL, 0, NULL, fmt, ap);
+	va_end(ap);
 }
 
 void log_ticket(int prio, uint64_t ticket, const char *centre, uint64_t member, const char *event,
                 const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
-	if (prio > logstate.min_prio)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	log_v(prio, false, ticket, centre, member, event, fmt, ap);
 	va_end(ap);
-	emit(prio, ticket, centre, member, event, msg);
 }
 
 const char *log_escape(const char *s, size_t len, char *out, size_t outlen)

@@ -117,6 +117,34 @@ struct cmdline {
 	bool fix;
 };
 
+/* --log-level LEVEL into srv's overrides; -1 (said on stderr) when LEVEL is no level. */
+static int opt_log_level(struct server *srv, const char *arg)
+{
+	int level = domain_lookup(log_level_names, LOG_LEVEL_COUNT, arg);
+
+	if (level < 0) {
+		fprintf(stderr,
+		        "repaird: --log-level \"%s\": one of debug, info, notice, warning, err\n",
+		        arg);
+		return -1;
+	}
+	srv->ov.log_level = level;
+	return 0;
+}
+
+/* --debug-clock[=TIME]: the clock stands still, at TIME or now; -1 when TIME is no time. */
+static int opt_debug_clock(struct server *srv, const char *arg)
+{
+	srv->debug_clock = true;
+	srv->debug_now = server_realtime();
+	if (arg && time_parse(arg, &srv->debug_now) < 0) {
+		fprintf(stderr, "repaird: --debug-clock=%s: a time like 2026-11-23T09:30:00Z\n",
+		        arg);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Parse the command line into srv and cl. Returns -1 to go on, else the
  * exit status (--help, --version, --check-config, a usage error). One case
@@ -139,7 +167,7 @@ static int parse_options(int argc, char **argv, struct server *srv, struct cmdli
 	        {"version", no_argument, NULL, 'V'},
 	        {NULL, 0, NULL, 0},
 	};
-	int c, level;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "c:t:hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -169,26 +197,12 @@ static int parse_options(int argc, char **argv, struct server *srv, struct cmdli
 			srv->ov.redis = optarg;
 			break;
 		case OPT_LOG_LEVEL:
-			level = domain_lookup(log_level_names, LOG_LEVEL_COUNT, optarg);
-			if (level < 0) {
-				fprintf(stderr,
-				        "repaird: --log-level \"%s\": one of debug, info, notice, "
-				        "warning, err\n",
-				        optarg);
+			if (opt_log_level(srv, optarg) < 0)
 				return EX_USAGE;
-			}
-			srv->ov.log_level = level;
 			break;
 		case OPT_DEBUG_CLOCK:
-			srv->debug_clock = true;
-			srv->debug_now = server_realtime();
-			if (optarg && time_parse(optarg, &srv->debug_now) < 0) {
-				fprintf(stderr,
-				        "repaird: --debug-clock=%s: a time like "
-				        "2026-11-23T09:30:00Z\n",
-				        optarg);
+			if (opt_debug_clock(srv, optarg) < 0)
 				return EX_USAGE;
-			}
 			break;
 		case 'h':
 			usage(stdout);

@@ -4,7 +4,7 @@
  * the conversions between these enumerations and their wire names.
  *
  * Pure: no I/O, no clock, no allocation. Wire names are lower case; parsing
- * accepts any case (PROTOCOL.md, "Transport").
+ * accepts any case (docs/protocol.md, "Connecting").
  */
 #ifndef REPAIRD_DOMAIN_H
 #define REPAIRD_DOMAIN_H
@@ -54,7 +54,7 @@ enum ticket_state {
 
 enum over_limit { OVER_LIMIT_STANDARD, OVER_LIMIT_REJECT, OVER_LIMIT_QUEUE, OVER_LIMIT_COUNT };
 
-/* When a Fast Track ticket becomes loan-eligible (DOMAIN.md, "Courtesy loans"). */
+/* When a Fast Track ticket becomes loan-eligible (docs/rules.md, "Courtesy loans"). */
 enum loan_reason {
 	LOAN_REASON_BOOKING,
 	LOAN_REASON_FORECAST,

@@ -1,5 +1,5 @@
 /*
- * policy: the Fast Track rules of DOMAIN.md as functions of the configuration
+ * policy: the Fast Track rules of docs/rules.md as functions of the configuration
  * and the facts of one booking: effective tier, programme, the Fast Track
  * decision with the first reason that fails, the turnaround target and the
  * loan rule. Also the validation of the values a booking is made of
@@ -17,7 +17,7 @@
 #include "config.h"
 #include "domain.h"
 
-/* The first Fast Track check that failed (DOMAIN.md, "Fast Track and turnaround targets"). */
+/* The first Fast Track check that failed (docs/rules.md, "Fast Track", "Turnaround targets"). */
 enum ft_reason {
 	FT_OK,
 	FT_NOT_A_MEMBER,
@@ -89,7 +89,7 @@ unsigned policy_loan_rule(const struct config *cfg, enum programme prog, enum ti
 
 /*
  * Value checks. Each returns 0, or -1 with a sentence in err that names the
- * value and says what is allowed (PROTOCOL.md, "Values").
+ * value and says what is allowed (docs/protocol.md, "Values").
  */
 int policy_parse_member_number(const char *s, uint64_t *out, char *err, size_t errlen);
 int policy_check_serial(const char *s, char *err, size_t errlen);

@@ -1,5 +1,5 @@
 /*
- * proto: the RESP2 request parser and the reply encoders (PROTOCOL.md):
+ * proto: the RESP2 request parser and the reply encoders (docs/protocol.md):
  * RESP2, and the RESP3 types a client gets after HELLO 3 (maps, null).
  *
  * The parser turns bytes into an argv and knows nothing about commands

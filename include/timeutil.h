@@ -1,6 +1,6 @@
 /*
  * timeutil: civil-date arithmetic and the wire formats of times and dates
- * (PROTOCOL.md, "Values"). Instants are UTC seconds since the epoch (int64_t);
+ * (docs/protocol.md, "Values"). Instants are UTC seconds since the epoch (int64_t);
  * dates are days since 1970-01-01 (int32_t).
  *
  * Pure: no I/O, no clock, no timezone database. `NOW` is the caller's business.

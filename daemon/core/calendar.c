@@ -17,9 +17,9 @@
  * occurrence of a repeated time in some zones and the second in others.)
  */
 #include "calendar.h"
+#include "text.h"
 #include "timeutil.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,20 +30,6 @@
 
 static const char *const day_names[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                          "Friday", "Saturday", "Sunday"};
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- local time to UTC ------------------------------------------------ */
 
@@ -148,8 +134,8 @@ static int64_t normalise_week(const struct cal_week *week, struct cal_span days[
 		int n = week->nspans[wd];
 
 		if (n < 0 || n > CAL_MAX_SPANS) {
-			set_err(err, errlen, "%s: %d working intervals (at most %d)", day_names[wd],
-			        n, CAL_MAX_SPANS);
+			errbuf_set(err, errlen, "%s: %d working intervals (at most %d)",
+			           day_names[wd], n, CAL_MAX_SPANS);
 			return -1;
 		}
 		for (int i = 0; i < n; i++) {
@@ -160,18 +146,18 @@ static int64_t normalise_week(const struct cal_week *week, struct cal_span days[
 
 				if (sp->start < 0 || sp->start > 1440 || sp->end < 0 ||
 				    sp->end > 1440) {
-					set_err(err, errlen,
-					        "%s: working interval out of the day (%d-%d "
-					        "minutes)",
-					        day_names[wd], sp->start, sp->end);
+					errbuf_set(err, errlen,
+					           "%s: working interval out of the day (%d-%d "
+					           "minutes)",
+					           day_names[wd], sp->start, sp->end);
 					return -1;
 				}
 				fmt_clock(sp->start, a);
 				fmt_clock(sp->end, b);
-				set_err(err, errlen,
-				        "%s: working interval %s-%s ends before it starts "
-				        "(intervals cannot cross midnight)",
-				        day_names[wd], a, b);
+				errbuf_set(err, errlen,
+				           "%s: working interval %s-%s ends before it starts "
+				           "(intervals cannot cross midnight)",
+				           day_names[wd], a, b);
 				return -1;
 			}
 		}
@@ -223,6 +209,53 @@ static void push_interval(struct calendar *cal, int64_t s, int64_t e)
 	cal->n = n + 1;
 }
 
+/* The arguments of calendar_build() that need no work to check; have_inputs: none missing. */
+static int check_build_args(bool have_inputs, int first_year, int last_year, int64_t day_seconds,
+                            char *err, size_t errlen)
+{
+	if (!have_inputs) {
+		errbuf_set(err, errlen, "calendar: missing timezone, hours or holidays");
+		return -1;
+	}
+	if (first_year > last_year) {
+		errbuf_set(err, errlen, "calendar: first year %d is after last year %d", first_year,
+		           last_year);
+		return -1;
+	}
+	if (first_year < CAL_MIN_YEAR || last_year > CAL_MAX_YEAR) {
+		errbuf_set(err, errlen, "calendar: years %d-%d outside %d-%d", first_year,
+		           last_year, CAL_MIN_YEAR, CAL_MAX_YEAR);
+		return -1;
+	}
+	if (day_seconds < 0 || day_seconds > SECS_PER_DAY) {
+		errbuf_set(err, errlen, "calendar: working day of %lld seconds is not within a day",
+		           (long long)day_seconds);
+		return -1;
+	}
+	return 0;
+}
+
+/* The working intervals of each day first_day..last_day (hol sorted: those days are off). */
+static void push_working_days(struct calendar *cal, const struct tzif *zone,
+                              struct cal_span spans[7][CAL_MAX_SPANS], const int nspans[7],
+                              const int32_t *hol, size_t nhol, int32_t first_day, int32_t last_day)
+{
+	size_t h = 0;
+
+	for (int32_t d = first_day; d <= last_day; d++) {
+		int wd = weekday_from_days(d);
+		int64_t midnight = (int64_t)d * SECS_PER_DAY;
+
+		while (h < nhol && hol[h] < d)
+			h++;
+		if (h < nhol && hol[h] == d)
+			continue;
+		for (int i = 0; i < nspans[wd]; i++)
+			push_interval(cal, local_to_utc(zone, midnight + spans[wd][i].start * 60),
+			              local_to_utc(zone, midnight + spans[wd][i].end * 60));
+	}
+}
+
 int calendar_build(struct calendar *cal, const struct tzif *zone, const struct cal_week *week,
                    const int32_t *holidays, size_t nholidays, int first_year, int last_year,
                    int64_t day_seconds, char *err, size_t errlen)
@@ -231,35 +264,19 @@ int calendar_build(struct calendar *cal, const struct tzif *zone, const struct c
 	int nspans[7];
 	int64_t day_len[7];
 	int32_t *hol = NULL;
-	size_t nhol = 0, h = 0, cap = 0;
+	size_t nhol = 0, cap = 0;
 	int32_t first_day, last_day;
 	int64_t week_total, run;
 
 	memset(cal, 0, sizeof *cal);
-	if (zone == NULL || week == NULL || (nholidays > 0 && holidays == NULL)) {
-		set_err(err, errlen, "calendar: missing timezone, hours or holidays");
+	if (check_build_args(zone != NULL && week != NULL && (nholidays == 0 || holidays != NULL),
+	                     first_year, last_year, day_seconds, err, errlen) < 0)
 		return -1;
-	}
-	if (first_year > last_year) {
-		set_err(err, errlen, "calendar: first year %d is after last year %d", first_year,
-		        last_year);
-		return -1;
-	}
-	if (first_year < CAL_MIN_YEAR || last_year > CAL_MAX_YEAR) {
-		set_err(err, errlen, "calendar: years %d-%d outside %d-%d", first_year, last_year,
-		        CAL_MIN_YEAR, CAL_MAX_YEAR);
-		return -1;
-	}
-	if (day_seconds < 0 || day_seconds > SECS_PER_DAY) {
-		set_err(err, errlen, "calendar: working day of %lld seconds is not within a day",
-		        (long long)day_seconds);
-		return -1;
-	}
 	week_total = normalise_week(week, spans, nspans, day_len, err, errlen);
 	if (week_total < 0)
 		return -1;
 	if (week_total == 0) {
-		set_err(err, errlen, "no working hours: every day of the week is closed");
+		errbuf_set(err, errlen, "no working hours: every day of the week is closed");
 		return -1;
 	}
 
@@ -292,24 +309,13 @@ int calendar_build(struct calendar *cal, const struct tzif *zone, const struct c
 	for (size_t i = 0; i <= cal->ndays; i++)
 		cal->midnight[i] =
 		        local_to_utc(zone, (int64_t)(first_day + (int32_t)i) * SECS_PER_DAY);
-	for (int32_t d = first_day; d <= last_day; d++) {
-		int wd = weekday_from_days(d);
-		int64_t midnight = (int64_t)d * SECS_PER_DAY;
-
-		while (h < nhol && hol[h] < d)
-			h++;
-		if (h < nhol && hol[h] == d)
-			continue;
-		for (int i = 0; i < nspans[wd]; i++)
-			push_interval(cal, local_to_utc(zone, midnight + spans[wd][i].start * 60),
-			              local_to_utc(zone, midnight + spans[wd][i].end * 60));
-	}
+	push_working_days(cal, zone, spans, nspans, hol, nhol, first_day, last_day);
 	free(hol);
 	hol = NULL;
 
 	if (cal->n == 0) {
-		set_err(err, errlen, "no working hours: every working day of %d-%d is a holiday",
-		        first_year, last_year);
+		errbuf_set(err, errlen, "no working hours: every working day of %d-%d is a holiday",
+		           first_year, last_year);
 		calendar_free(cal);
 		return -1;
 	}
@@ -327,7 +333,7 @@ int calendar_build(struct calendar *cal, const struct tzif *zone, const struct c
 oom:
 	free(hol);
 	calendar_free(cal);
-	set_err(err, errlen, "out of memory");
+	errbuf_set(err, errlen, "out of memory");
 	return -1;
 }
 

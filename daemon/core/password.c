@@ -20,6 +20,8 @@
 #include <openssl/params.h>
 #include <openssl/sha.h>
 
+#include "text.h"
+
 #define SALT_MAX      64
 #define HASH_LEN      32 /* of new hashes */
 #define HASH_MIN      16
@@ -178,17 +180,6 @@ bad:
 
 /* ---- the legacy form ------------------------------------------------------------ */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int parse_sha256(const char *s, unsigned char digest[32], char *err, size_t errlen)
 {
 	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != 7 + 64) {
@@ -196,7 +187,7 @@ static int parse_sha256(const char *s, unsigned char digest[32], char *err, size
 		return -1;
 	}
 	for (int b = 0; b < 32; b++) {
-		int hi = hexval(s[7 + 2 * b]), lo = hexval(s[8 + 2 * b]);
+		int hi = hex_digit(s[7 + 2 * b]), lo = hex_digit(s[8 + 2 * b]);
 		if (hi < 0 || lo < 0) {
 			snprintf(err, errlen, "\"%c%c\" is not hex", s[7 + 2 * b], s[8 + 2 * b]);
 			return -1;

@@ -1,4 +1,4 @@
-/* policy: DOMAIN.md's Fast Track rules as pure functions. */
+/* policy: docs/rules.md's Fast Track rules as pure functions. */
 #include "policy.h"
 
 #include <ctype.h>

@@ -15,6 +15,7 @@
  * declared length; argv grows likewise as elements come.
  */
 #include "proto.h"
+#include "text.h"
 #include "xmalloc.h"
 
 #include <limits.h>
@@ -176,17 +177,6 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static char unescape(char c)
 {
 	switch (c) {
@@ -214,58 +204,39 @@ static char unescape(char c)
 static int scan_arg(char *s, size_t n, size_t *i, size_t *len)
 {
 	size_t r = *i, w = *i;
-	int dq = 0, sq = 0;
+	char quote = 0; /* the open quote, '"' or '\'', or 0 */
 
 	for (;;) {
 		char c;
 
 		if (r == n) {
-			if (dq || sq)
+			if (quote)
 				return -1;
 			break;
 		}
 		c = s[r];
-		if (dq) {
-			if (c == '\\' && r + 3 < n && s[r + 1] == 'x' && hex_value(s[r + 2]) >= 0 &&
-			    hex_value(s[r + 3]) >= 0) {
-				s[w++] = (char)(hex_value(s[r + 2]) * 16 + hex_value(s[r + 3]));
-				r += 4;
-			} else if (c == '\\' && r + 1 < n) {
-				s[w++] = unescape(s[r + 1]);
-				r += 2;
-			} else if (c == '"') {
-				/* A closing quote must end the argument. */
-				if (r + 1 < n && !is_blank(s[r + 1]))
-					return -1;
-				r++;
-				break;
-			} else {
-				s[w++] = c;
-				r++;
-			}
-		} else if (sq) {
-			if (c == '\\' && r + 1 < n && s[r + 1] == '\'') {
-				s[w++] = '\'';
-				r += 2;
-			} else if (c == '\'') {
-				if (r + 1 < n && !is_blank(s[r + 1]))
-					return -1;
-				r++;
-				break;
-			} else {
-				s[w++] = c;
-				r++;
-			}
-		} else if (is_blank(c)) {
+		if (quote == '"' && c == '\\' && r + 3 < n && s[r + 1] == 'x' &&
+		    hex_digit(s[r + 2]) >= 0 && hex_digit(s[r + 3]) >= 0) {
+			s[w++] = (char)(hex_digit(s[r + 2]) * 16 + hex_digit(s[r + 3]));
+			r += 4;
+		} else if (quote && c == '\\' && r + 1 < n && (quote == '"' || s[r + 1] == '\'')) {
+			/* Double quotes take every escape; single quotes only \'. */
+			s[w++] = unescape(s[r + 1]);
+			r += 2;
+		} else if (quote && c == quote) {
+			/* A closing quote must end the argument. */
+			if (r + 1 < n && !is_blank(s[r + 1]))
+				return -1;
 			r++;
 			break;
+		} else if (!quote && is_blank(c)) {
+			r++;
+			break;
+		} else if (!quote && (c == '"' || c == '\'')) {
+			quote = c;
+			r++;
 		} else {
-			if (c == '"')
-				dq = 1;
-			else if (c == '\'')
-				sq = 1;
-			else
-				s[w++] = c;
+			s[w++] = c;
 			r++;
 		}
 	}

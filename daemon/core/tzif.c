@@ -16,11 +16,11 @@
  */
 #include "tzif.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "text.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -28,20 +28,6 @@
 #define TZIF_MAX_OFF  86399        /* the calendar assumes offsets below a day */
 #define TZ_RULE_MAX   (167 * 3600) /* RFC 8536 3.3.1: rule times -167h..167h */
 #define TZ_FOOTER_MAX 256
-
-static void tz_err(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void tz_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint32_t be32(const unsigned char *p)
 {
@@ -219,7 +205,7 @@ int tzif_parse_rule(struct tzif *z, const char *tz, size_t len, char *err, size_
 {
 	memset(z, 0, sizeof *z);
 	if (len == 0 || len > TZ_FOOTER_MAX || parse_rule(&z->rule, tz, len) < 0) {
-		tz_err(err, errlen, "not a POSIX TZ rule (e.g. CET-1CEST,M3.5.0,M10.5.0/3)");
+		errbuf_set(err, errlen, "not a POSIX TZ rule (e.g. CET-1CEST,M3.5.0,M10.5.0/3)");
 		return -1;
 	}
 	z->has_rule = true;
@@ -328,7 +314,7 @@ static int read_header(const unsigned char *buf, size_t len, size_t off, int tim
 	uint64_t need;
 
 	if (len - off < TZIF_HEADER || memcmp(p, "TZif", 4) != 0) {
-		tz_err(err, errlen, "not a TZif file");
+		errbuf_set(err, errlen, "not a TZif file");
 		return -1;
 	}
 	h->version = (char)p[4];
@@ -341,7 +327,7 @@ static int read_header(const unsigned char *buf, size_t len, size_t off, int tim
 	if (h->typecnt == 0 || h->typecnt > 256 || h->charcnt == 0 ||
 	    (h->isutcnt != 0 && h->isutcnt != h->typecnt) ||
 	    (h->isstdcnt != 0 && h->isstdcnt != h->typecnt)) {
-		tz_err(err, errlen, "TZif header with impossible counts");
+		errbuf_set(err, errlen, "TZif header with impossible counts");
 		return -1;
 	}
 	/* Counts are 32-bit: these products cannot overflow 64 bits. */
@@ -349,7 +335,7 @@ static int read_header(const unsigned char *buf, size_t len, size_t off, int tim
 	       h->charcnt + (uint64_t)h->leapcnt * (uint64_t)(time_size + 4) + h->isstdcnt +
 	       h->isutcnt;
 	if (need > len - off - TZIF_HEADER) {
-		tz_err(err, errlen, "TZif data shorter than its header says");
+		errbuf_set(err, errlen, "TZif data shorter than its header says");
 		return -1;
 	}
 	*data_len = (size_t)need;
@@ -366,8 +352,8 @@ static int read_data(struct tzif *z, const struct tzif_header *h, const unsigned
 	bool isdst[256] = {0};
 
 	if (h->leapcnt != 0) {
-		tz_err(err, errlen,
-		       "leap-second zones are not supported (use the zone without right/)");
+		errbuf_set(err, errlen,
+		           "leap-second zones are not supported (use the zone without right/)");
 		return -1;
 	}
 	for (uint32_t i = 0; i < h->typecnt; i++) {
@@ -377,7 +363,7 @@ static int read_data(struct tzif *z, const struct tzif_header *h, const unsigned
 		isdst[i] = t[4] != 0;
 		if (off[i] > TZIF_MAX_OFF || off[i] < -TZIF_MAX_OFF || t[4] > 1 ||
 		    t[5] >= h->charcnt) {
-			tz_err(err, errlen, "TZif local time type %u is invalid", (unsigned)i);
+			errbuf_set(err, errlen, "TZif local time type %u is invalid", (unsigned)i);
 			return -1;
 		}
 	}
@@ -395,7 +381,8 @@ static int read_data(struct tzif *z, const struct tzif_header *h, const unsigned
 	for (size_t i = 0; i < z->n; i++) {
 		z->at[i] = time_size == 8 ? be64(times + 8 * i) : (int32_t)be32(times + 4 * i);
 		if (idx[i] >= h->typecnt || (i > 0 && z->at[i] <= z->at[i - 1])) {
-			tz_err(err, errlen, "TZif transition %zu is out of order or of no type", i);
+			errbuf_set(err, errlen, "TZif transition %zu is out of order or of no type",
+			           i);
 			return -1;
 		}
 		z->off[i] = off[idx[i]];
@@ -411,7 +398,7 @@ int tzif_parse(struct tzif *z, const unsigned char *buf, size_t len, char *err, 
 
 	memset(z, 0, sizeof *z);
 	if (buf == NULL || len > TZIF_MAX_BYTES) {
-		tz_err(err, errlen, "not a TZif file");
+		errbuf_set(err, errlen, "not a TZif file");
 		return -1;
 	}
 	if (read_header(buf, len, 0, 4, &h, &data_len, err, errlen) < 0)
@@ -429,7 +416,7 @@ int tzif_parse(struct tzif *z, const unsigned char *buf, size_t len, char *err, 
 	off += TZIF_HEADER + data_len;
 	if (off >= len || buf[off] != '\n' ||
 	    (nl = memchr(buf + off + 1, '\n', len - off - 1)) == NULL) {
-		tz_err(err, errlen, "TZif footer missing");
+		errbuf_set(err, errlen, "TZif footer missing");
 		goto bad;
 	}
 	end = (size_t)(nl - buf);
@@ -437,7 +424,7 @@ int tzif_parse(struct tzif *z, const unsigned char *buf, size_t len, char *err, 
 		return 0; /* empty: the last transition's type stays */
 	if (end - off - 1 > TZ_FOOTER_MAX ||
 	    parse_rule(&z->rule, (const char *)buf + off + 1, end - off - 1) < 0) {
-		tz_err(err, errlen, "TZif footer is not a POSIX TZ rule");
+		errbuf_set(err, errlen, "TZif footer is not a POSIX TZ rule");
 		goto bad;
 	}
 	z->has_rule = true;

@@ -286,3 +286,21 @@ int count_in(const char *text, const char *what)
 		n++;
 	return n;
 }
+
+void ctl_fixture_start(struct daemon *d, redisContext **rc)
+{
+	ck_assert_msg(getenv("REPAIRCTL_BIN") != NULL || access("build/repairctl", X_OK) == 0,
+	              "set REPAIRCTL_BIN to the repairctl binary");
+	harness_start(d, NULL, NULL);
+	*rc = daemon_connect(d);
+	ctl_run_begin(d);
+}
+
+void ctl_fixture_stop(struct daemon *d, redisContext **rc)
+{
+	ctl_run_end();
+	if (*rc)
+		redisFree(*rc);
+	*rc = NULL;
+	daemon_cleanup(d);
+}

@@ -16,6 +16,13 @@ struct out {
 	char *err;  /* stderr */
 };
 
+/*
+ * The fixture of the repairctl suites: start d with the default config, connect
+ * *rc to it, ctl_run_begin(d). ctl_fixture_stop() undoes it all.
+ */
+void ctl_fixture_start(struct daemon *d, redisContext **rc);
+void ctl_fixture_stop(struct daemon *d, redisContext **rc);
+
 /* The daemon the runs talk to (its socket, its directory as HOME); in setup. */
 void ctl_run_begin(const struct daemon *d);
 /* Free every run's output; in teardown. */

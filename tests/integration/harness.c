@@ -1,5 +1,6 @@
 /* harness: start and stop the real daemon for integration tests. */
 #include "harness.h"
+#include "../unit/unit.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -213,13 +214,7 @@ int harness_run(const char *dir, const char *input, const char *const *env1,
 
 int harness_run_suite(Suite *s)
 {
-	SRunner *sr = srunner_create(s);
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(s);
 }
 
 int harness_raw_connect(int port)
@@ -559,4 +554,73 @@ const char *daemon_log(const struct daemon *d)
 {
 	static char buf[65536];
 	return read_small(d->log, buf, sizeof buf);
+}
+
+void harness_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_msg(f != NULL, "%s: cannot write", path);
+	fputs(text, f);
+	ck_assert_msg(fclose(f) == 0, "%s: cannot write", path);
+}
+
+void harness_start(struct daemon *d, const char *policy_yaml, const char *const *extra_args)
+{
+	ck_assert_msg(daemon_start(d, policy_yaml, extra_args) == 0, "repaird did not start:\n%s",
+	              daemon_log(d));
+}
+
+/* ---- replies --------------------------------------------------------------------- */
+
+void harness_expect_status(redisReply *r, const char *status)
+{
+	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "expected +%s, got type %d %s", status,
+	              r->type, r->str ? r->str : "");
+	ck_assert_str_eq(r->str, status);
+	freeReplyObject(r);
+}
+
+void harness_expect_error(redisReply *r, const char *prefix)
+{
+	ck_assert_msg(r->type == REDIS_REPLY_ERROR, "expected -%s..., got type %d %s", prefix,
+	              r->type, r->str ? r->str : "");
+	ck_assert_msg(strncmp(r->str, prefix, strlen(prefix)) == 0, "expected -%s..., got -%s",
+	              prefix, r->str);
+	freeReplyObject(r);
+}
+
+void harness_expect_field(const redisReply *r, const char *name, const char *value)
+{
+	const char *v = field(r, name);
+
+	ck_assert_msg(v != NULL, "no field %s in reply", name);
+	ck_assert_msg(strcmp(v, value) == 0, "field %s: expected \"%s\", got \"%s\"", name, value,
+	              v);
+}
+
+void harness_expect_fields(const redisReply *r, ...)
+{
+	va_list ap;
+	const char *name;
+
+	va_start(ap, r);
+	while ((name = va_arg(ap, const char *)) != NULL)
+		harness_expect_field(r, name, va_arg(ap, const char *));
+	va_end(ap);
+}
+
+void harness_set_clock(redisContext *c, const char *t)
+{
+	harness_expect_status(cmd(c, "DEBUG.CLOCK", t, NULL), "OK");
+}
+
+redisContext *harness_login(const struct daemon *d, const char *user, const char *password)
+{
+	redisContext *c = daemon_connect(d);
+	redisReply *r = cmd(c, "AUTH", user, password, NULL);
+
+	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "AUTH %s: %s", user, r->str);
+	freeReplyObject(r);
+	return c;
 }

@@ -64,6 +64,8 @@ bool harness_poll(struct harness_deadline *dl);
 char *harness_slurp(const char *path);
 /* The start of a (small) file, up to 64 KiB, or "" (a static buffer of its own). */
 const char *harness_file(const char *path);
+/* Write text to path (the test fails if it cannot). */
+void harness_write_file(const char *path, const char *text);
 /* Run a shell command made by printf: 0 when it exits 0, else -1 (the command on stderr). */
 int harness_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -91,6 +93,8 @@ int harness_run_suite(Suite *s);
  * Monday, 08:00 in Berlin.
  */
 int daemon_start(struct daemon *d, const char *policy_yaml, const char *const *extra_args);
+/* daemon_start(), and the test fails (with the daemon's log) unless it started. */
+void harness_start(struct daemon *d, const char *policy_yaml, const char *const *extra_args);
 /* daemon_start() without the start: the directory, the config, a port. */
 void daemon_prepare(struct daemon *d, const char *policy_yaml);
 /*
@@ -139,5 +143,35 @@ const char *field(const redisReply *r, const char *name);
 const char *daemon_log(const struct daemon *d);
 /* Wait up to ms for text to appear in the daemon's log; true when it is there. */
 bool daemon_log_wait(const struct daemon *d, const char *text, int ms);
+
+/* ---- replies --------------------------------------------------------------------- */
+
+/* Assert a +status reply that is exactly status, and free it. */
+void harness_expect_status(redisReply *r, const char *status);
+/* Assert an -error reply that starts with prefix, and free it. */
+void harness_expect_error(redisReply *r, const char *prefix);
+/* Assert field `name` of a field/value array reply is value (the reply is kept). */
+void harness_expect_field(const redisReply *r, const char *name, const char *value);
+/* harness_expect_field() for each name, value pair that follows r (NULL-terminated). */
+void harness_expect_fields(const redisReply *r, ...);
+/* DEBUG.CLOCK t on c answers +OK. */
+void harness_set_clock(redisContext *c, const char *t);
+/* A new connection to d, authenticated as user (the test fails if AUTH does not answer +OK). */
+redisContext *harness_login(const struct daemon *d, const char *user, const char *password);
+
+/* ---- access ---------------------------------------------------------------------- */
+
+/* sha256 of "admin-pw", "staff-pw", "partner-pw", "viewer-pw" (the older form; still read). */
+#define HASH_ADMIN   "f6302296b934fd23629ef2252a746c1f2b57a7d0446f069232a007fe0a1f046e"
+#define HASH_STAFF   "a6af30537a31ea1b3ff0d5446a98d22f091b110e06e74a91668952e4eb57a927"
+#define HASH_PARTNER "173bafb02a1b5c0a6803fdb78a3b811f4ee7011b961095267b5ec645ac086677"
+#define HASH_VIEWER  "25e82f97f275c78d52337764cc2ec727510531cbf99047253e809079cd9f7e98"
+/* TCP needs AUTH; the one user, boss (password admin-pw), is admin and also the unix user. */
+#define HARNESS_AUTH_YAML                                                                          \
+	"access:\n"                                                                                \
+	"  tcp_auth: on\n"                                                                         \
+	"  unix_user: boss\n"                                                                      \
+	"  users:\n"                                                                               \
+	"    - {name: boss, password: \"sha256:" HASH_ADMIN "\", role: admin, centres: \"*\"}\n"
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * Integration: partner access (PROTOCOL.md, "Access"). Users and roles,
+ * Integration: partner access (docs/protocol.md, "Access"). Users and roles,
  * centre scoping, AUTH over TCP, the unix socket's user, limits before AUTH,
  * the cross-protocol guard, and slowing down password guessing.
  */
@@ -15,11 +15,6 @@
 #include <unistd.h>
 
 #include "harness.h"
-
-#define HASH_ADMIN   "f6302296b934fd23629ef2252a746c1f2b57a7d0446f069232a007fe0a1f046e"
-#define HASH_STAFF   "a6af30537a31ea1b3ff0d5446a98d22f091b110e06e74a91668952e4eb57a927"
-#define HASH_PARTNER "173bafb02a1b5c0a6803fdb78a3b811f4ee7011b961095267b5ec645ac086677"
-#define HASH_VIEWER  "25e82f97f275c78d52337764cc2ec727510531cbf99047253e809079cd9f7e98"
 
 static const char *access_yaml =
         "access:\n"
@@ -38,32 +33,12 @@ static struct daemon d;
 
 static void setup(void)
 {
-	ck_assert_msg(daemon_start(&d, access_yaml, NULL) == 0, "repaird did not start:\n%s",
-	              daemon_log(&d));
+	harness_start(&d, access_yaml, NULL);
 }
 
 static void teardown(void)
 {
 	daemon_cleanup(&d);
-}
-
-static redisContext *login(const char *user, const char *password)
-{
-	redisContext *c = daemon_connect(&d);
-	redisReply *r = cmd(c, "AUTH", user, password, NULL);
-
-	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "AUTH %s: %s", user, r->str);
-	freeReplyObject(r);
-	return c;
-}
-
-static void expect_error(redisReply *r, const char *prefix)
-{
-	ck_assert_msg(r->type == REDIS_REPLY_ERROR, "expected -%s, got type %d %s", prefix, r->type,
-	              r->str ? r->str : "");
-	ck_assert_msg(strncmp(r->str, prefix, strlen(prefix)) == 0, "expected -%s..., got -%s",
-	              prefix, r->str);
-	freeReplyObject(r);
 }
 
 static void expect_ok(redisReply *r)
@@ -101,14 +76,15 @@ START_TEST(test_tcp_needs_auth)
 	ck_assert_str_eq(r->str, "PONG");
 	freeReplyObject(r);
 	expect_ok(cmd(c, "COMMAND", "DOCS", NULL));
-	expect_error(cmd(c, "TICKET.GET", "1", NULL), "NOAUTH Authentication required.");
-	expect_error(cmd(c, "CENTRE.LIST", NULL), "NOAUTH");
-	expect_error(cmd(c, "AUTH", "desk", "wrong", NULL),
-	             "WRONGPASS invalid username-password pair or user is disabled.");
-	expect_error(cmd(c, "AUTH", "nobody", "staff-pw", NULL), "WRONGPASS");
-	expect_error(cmd(c, "TICKET.GET", "1", NULL), "NOAUTH");
+	harness_expect_error(cmd(c, "TICKET.GET", "1", NULL), "NOAUTH Authentication required.");
+	harness_expect_error(cmd(c, "CENTRE.LIST", NULL), "NOAUTH");
+	harness_expect_error(cmd(c, "AUTH", "desk", "wrong", NULL),
+	                     "WRONGPASS invalid username-password pair or user is disabled.");
+	harness_expect_error(cmd(c, "AUTH", "nobody", "staff-pw", NULL), "WRONGPASS");
+	harness_expect_error(cmd(c, "TICKET.GET", "1", NULL), "NOAUTH");
 	expect_ok(cmd(c, "AUTH", "desk", "staff-pw", NULL));
-	expect_error(cmd(c, "TICKET.GET", "1", NULL), "NOTFOUND"); /* in, and no such ticket */
+	harness_expect_error(cmd(c, "TICKET.GET", "1", NULL),
+	                     "NOTFOUND"); /* in, and no such ticket */
 	redisFree(c);
 	ck_assert_ptr_nonnull(
 	        strstr(daemon_log(&d), "AUTH failed for user \"desk\" from 127.0.0.1"));
@@ -134,7 +110,7 @@ START_TEST(test_partner_sees_and_changes_only_its_centre)
 	redisReply *r;
 
 	two_tickets();
-	p = login("workshop", "partner-pw");
+	p = harness_login(&d, "workshop", "partner-pw");
 	/* Full work on its own centre's tickets. */
 	expect_ok(cmd(p, "TICKET.GET", "2", NULL));
 	expect_ok(cmd(p, "TICKET.MOVE", "2", "diagnosing", NULL));
@@ -142,29 +118,31 @@ START_TEST(test_partner_sees_and_changes_only_its_centre)
 	expect_ok(cmd(p, "TICKET.HISTORY", "2", NULL));
 	expect_ok(open_at(p, "DE-ASP-TEST", "ASP0002"));
 	/* Another centre's ticket: NOPERM for get, move, loan. */
-	expect_error(cmd(p, "TICKET.GET", "1", NULL),
-	             "NOPERM ticket 1 belongs to centre DE-PSC-TEST");
-	expect_error(cmd(p, "TICKET.MOVE", "1", "diagnosing", NULL), "NOPERM");
-	expect_error(cmd(p, "LOAN.ISSUE", "1", NULL), "NOPERM");
-	expect_error(cmd(p, "TICKET.HISTORY", "1", NULL), "NOPERM");
-	expect_error(open_at(p, "DE-PSC-TEST", "PSC0002"),
-	             "NOPERM user workshop may not work on centre DE-PSC-TEST");
+	harness_expect_error(cmd(p, "TICKET.GET", "1", NULL),
+	                     "NOPERM ticket 1 belongs to centre DE-PSC-TEST");
+	harness_expect_error(cmd(p, "TICKET.MOVE", "1", "diagnosing", NULL), "NOPERM");
+	harness_expect_error(cmd(p, "LOAN.ISSUE", "1", NULL), "NOPERM");
+	harness_expect_error(cmd(p, "TICKET.HISTORY", "1", NULL), "NOPERM");
+	harness_expect_error(open_at(p, "DE-PSC-TEST", "PSC0002"),
+	                     "NOPERM user workshop may not work on centre DE-PSC-TEST");
 	/* Lists and stats show its centre only. */
 	r = cmd(p, "TICKET.LIST", "ALL", NULL);
 	ck_assert_uint_eq(r->elements, 2);
 	for (size_t i = 0; i < r->elements; i++)
 		ck_assert_str_eq(field(r->element[i], "centre"), "DE-ASP-TEST");
 	freeReplyObject(r);
-	expect_error(cmd(p, "TICKET.LIST", "CENTRE", "DE-PSC-TEST", NULL), "NOPERM");
+	harness_expect_error(cmd(p, "TICKET.LIST", "CENTRE", "DE-PSC-TEST", NULL), "NOPERM");
 	r = cmd(p, "STATS", NULL);
 	ck_assert_str_eq(field(r, "open"), "2");
 	freeReplyObject(r);
-	expect_error(cmd(p, "STATS", "CENTRE", "DE-PSC-TEST", NULL), "NOPERM");
+	harness_expect_error(cmd(p, "STATS", "CENTRE", "DE-PSC-TEST", NULL), "NOPERM");
 	/* Nothing about members, nothing of the server's. */
-	expect_error(cmd(p, "MEMBER.GET", "151335488", NULL), "NOPERM user workshop (partner)");
-	expect_error(cmd(p, "MEMBER.SET", "7", "TIER", "gold", "COUNTRY", "DE", NULL), "NOPERM");
-	expect_error(cmd(p, "INFO", NULL), "NOPERM");
-	expect_error(cmd(p, "CONFIG.RELOAD", NULL), "NOPERM");
+	harness_expect_error(cmd(p, "MEMBER.GET", "151335488", NULL),
+	                     "NOPERM user workshop (partner)");
+	harness_expect_error(cmd(p, "MEMBER.SET", "7", "TIER", "gold", "COUNTRY", "DE", NULL),
+	                     "NOPERM");
+	harness_expect_error(cmd(p, "INFO", NULL), "NOPERM");
+	harness_expect_error(cmd(p, "CONFIG.RELOAD", NULL), "NOPERM");
 	/* Reference data is for everyone signed in. */
 	expect_ok(cmd(p, "CENTRE.LIST", NULL));
 	redisFree(p);
@@ -179,24 +157,25 @@ START_TEST(test_staff_and_viewer)
 	redisReply *r;
 
 	two_tickets();
-	s = login("desk", "staff-pw");
+	s = harness_login(&d, "desk", "staff-pw");
 	expect_ok(cmd(s, "MEMBER.GET", "151335488", NULL)); /* staff reads members */
-	expect_error(cmd(s, "MEMBER.SET", "7", "TIER", "gold", "COUNTRY", "DE", NULL), "NOPERM");
+	harness_expect_error(cmd(s, "MEMBER.SET", "7", "TIER", "gold", "COUNTRY", "DE", NULL),
+	                     "NOPERM");
 	expect_ok(cmd(s, "TICKET.MOVE", "1", "diagnosing", NULL));
-	expect_error(cmd(s, "TICKET.MOVE", "2", "diagnosing", NULL), "NOPERM");
+	harness_expect_error(cmd(s, "TICKET.MOVE", "2", "diagnosing", NULL), "NOPERM");
 	expect_ok(cmd(s, "INFO", "tickets", NULL));
-	expect_error(cmd(s, "JOURNAL.COMPACT", NULL), "NOPERM");
+	harness_expect_error(cmd(s, "JOURNAL.COMPACT", NULL), "NOPERM");
 	redisFree(s);
-	v = login("auditor", "viewer-pw");
+	v = harness_login(&d, "auditor", "viewer-pw");
 	expect_ok(cmd(v, "TICKET.GET", "2", NULL));
 	r = cmd(v, "TICKET.LIST", NULL);
 	ck_assert_uint_eq(r->elements, 1);
 	freeReplyObject(r);
 	expect_ok(cmd(v, "STATS", NULL));
-	expect_error(cmd(v, "TICKET.MOVE", "2", "diagnosing", NULL),
-	             "NOPERM user auditor (viewer)");
-	expect_error(cmd(v, "LOAN.ISSUE", "2", NULL), "NOPERM");
-	expect_error(cmd(v, "TICKET.GET", "1", NULL), "NOPERM");
+	harness_expect_error(cmd(v, "TICKET.MOVE", "2", "diagnosing", NULL),
+	                     "NOPERM user auditor (viewer)");
+	harness_expect_error(cmd(v, "LOAN.ISSUE", "2", NULL), "NOPERM");
+	harness_expect_error(cmd(v, "TICKET.GET", "1", NULL), "NOPERM");
 	redisFree(v);
 }
 END_TEST
@@ -218,7 +197,7 @@ START_TEST(test_limits_before_auth)
 	ck_assert_str_eq(buf, "-ERR Protocol error: invalid bulk length\r\n");
 	close(fd);
 	/* A 1 GB bulk header is refused even after AUTH; memory stays bounded. */
-	c = login("boss", "admin-pw");
+	c = harness_login(&d, "boss", "admin-pw");
 	redisAppendFormattedCommand(c, "*1\r\n$1000000000\r\n", 18);
 	{
 		redisReply *r = NULL;
@@ -229,7 +208,7 @@ START_TEST(test_limits_before_auth)
 	}
 	redisFree(c);
 	/* After AUTH a long request is fine. */
-	c = login("boss", "admin-pw");
+	c = harness_login(&d, "boss", "admin-pw");
 	{
 		const char *argv[40];
 		redisReply *r;
@@ -282,15 +261,15 @@ START_TEST(test_guessing_is_slowed_down)
 	double secs;
 
 	for (int i = 0; i < 3; i++)
-		expect_error(cmd(c, "AUTH", "boss", "guess", NULL), "WRONGPASS");
+		harness_expect_error(cmd(c, "AUTH", "boss", "guess", NULL), "WRONGPASS");
 	gettimeofday(&a, NULL);
-	expect_error(cmd(c, "AUTH", "boss", "guess", NULL), "WRONGPASS");
+	harness_expect_error(cmd(c, "AUTH", "boss", "guess", NULL), "WRONGPASS");
 	gettimeofday(&b, NULL);
 	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
 	ck_assert_msg(secs >= 0.9, "the fourth failure answered after %.2f s", secs);
 	redisFree(c);
 	/* The right password still works, from the same address. */
-	c = login("boss", "admin-pw");
+	c = harness_login(&d, "boss", "admin-pw");
 	redisFree(c);
 }
 END_TEST
@@ -350,9 +329,9 @@ START_TEST(test_repairctl_passwd_prints_the_config_line)
 	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "%s", r->str);
 	freeReplyObject(r);
 	redisFree(c);
-	redisFree(login("boss", "new-pw"));
+	redisFree(harness_login(&d, "boss", "new-pw"));
 	c = daemon_connect(&d);
-	expect_error(cmd(c, "AUTH", "boss", "admin-pw", NULL), "WRONGPASS");
+	harness_expect_error(cmd(c, "AUTH", "boss", "admin-pw", NULL), "WRONGPASS");
 	redisFree(c);
 	/* The test's config with users is 0644: the operator is told. */
 	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "is readable by every local user"));

@@ -1,6 +1,6 @@
 /*
- * Integration: common Redis clients work with their defaults (PROTOCOL.md,
- * "Working with common Redis clients"): HELLO and RESP3, AUTH password,
+ * Integration: common Redis clients work with their defaults (docs/protocol.md,
+ * "Working with Redis client libraries"): HELLO and RESP3, AUTH password,
  * MULTI/EXEC/DISCARD (one commit for a whole transaction), COMMAND
  * INFO/DOCS from the command table, CLIENT, SELECT. Against the real daemon:
  * hiredis from here, and as child processes redis-py (RESP2, a transactional
@@ -19,10 +19,6 @@
 
 #include "harness.h"
 
-#define HASH_ADMIN   "f6302296b934fd23629ef2252a746c1f2b57a7d0446f069232a007fe0a1f046e"
-#define HASH_STAFF   "a6af30537a31ea1b3ff0d5446a98d22f091b110e06e74a91668952e4eb57a927"
-#define HASH_PARTNER "173bafb02a1b5c0a6803fdb78a3b811f4ee7011b961095267b5ec645ac086677"
-
 /* "default" is the user of AUTH password (and of clients that send only a password). */
 static const char *access_yaml =
         "access:\n"
@@ -39,8 +35,7 @@ static struct daemon d;
 
 static void setup(void)
 {
-	ck_assert_msg(daemon_start(&d, access_yaml, NULL) == 0, "repaird did not start:\n%s",
-	              daemon_log(&d));
+	harness_start(&d, access_yaml, NULL);
 }
 
 static void teardown(void)
@@ -54,27 +49,9 @@ static const char *src_dir(void)
 	return s ? s : ".";
 }
 
-static redisContext *login(const char *user, const char *password)
-{
-	redisContext *c = daemon_connect(&d);
-	redisReply *r = cmd(c, "AUTH", user, password, NULL);
-
-	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "AUTH %s: %s", user, r->str);
-	freeReplyObject(r);
-	return c;
-}
-
 static void expect_error(redisReply *r, const char *text)
 {
 	ck_assert_msg(r->type == REDIS_REPLY_ERROR, "expected -%s, got type %d %s", text, r->type,
-	              r->str ? r->str : "");
-	ck_assert_str_eq(r->str, text);
-	freeReplyObject(r);
-}
-
-static void expect_status(redisReply *r, const char *text)
-{
-	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "expected +%s, got type %d %s", text, r->type,
 	              r->str ? r->str : "");
 	ck_assert_str_eq(r->str, text);
 	freeReplyObject(r);
@@ -179,7 +156,7 @@ START_TEST(test_hello_resp2_map_and_errors)
 	/* Acts as desk (staff): may not write members. */
 	expect_error(cmd(c, "MEMBER.SET", "151335488", "TIER", "gold", "COUNTRY", "DE", NULL),
 	             "NOPERM user desk (staff) may not run MEMBER.SET");
-	expect_status(cmd(c, "SELECT", "0", NULL), "OK");
+	harness_expect_status(cmd(c, "SELECT", "0", NULL), "OK");
 	expect_error(cmd(c, "SELECT", "1", NULL), "ERR DB index is out of range");
 	redisFree(c);
 }
@@ -193,9 +170,9 @@ START_TEST(test_auth_with_password_only_is_default)
 	             "WRONGPASS invalid username-password pair or user is disabled.");
 	expect_error(cmd(c, "AUTH", "staff-pw", NULL),
 	             "WRONGPASS invalid username-password pair or user is disabled.");
-	expect_status(cmd(c, "AUTH", "admin-pw", NULL), "OK");
-	expect_status(cmd(c, "MEMBER.SET", "151335488", "TIER", "gold", "COUNTRY", "DE", NULL),
-	              "OK");
+	harness_expect_status(cmd(c, "AUTH", "admin-pw", NULL), "OK");
+	harness_expect_status(
+	        cmd(c, "MEMBER.SET", "151335488", "TIER", "gold", "COUNTRY", "DE", NULL), "OK");
 	redisFree(c);
 	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "authenticated as default (admin)"));
 }
@@ -281,7 +258,8 @@ END_TEST
 
 START_TEST(test_multi_exec_one_commit)
 {
-	redisContext *c = login("default", "admin-pw"), *o = login("default", "admin-pw");
+	redisContext *c = harness_login(&d, "default", "admin-pw"),
+	             *o = harness_login(&d, "default", "admin-pw");
 	redisReply *r;
 	long long before;
 
@@ -294,11 +272,11 @@ START_TEST(test_multi_exec_one_commit)
 	ck_assert_int_eq(fsyncs(o) - before, 3);
 	/* The same three in a transaction, each queued with a round trip: one commit. */
 	before = fsyncs(o);
-	expect_status(cmd(c, "MULTI", NULL), "OK");
-	expect_status(open_ticket(c, "SER0004"), "QUEUED");
-	expect_status(cmd(c, "TICKET.MOVE", "4", "received", NULL), "QUEUED");
-	expect_status(cmd(c, "TICKET.GET", "4", NULL), "QUEUED");
-	expect_status(cmd(c, "TICKET.GET", "999", NULL), "QUEUED");
+	harness_expect_status(cmd(c, "MULTI", NULL), "OK");
+	harness_expect_status(open_ticket(c, "SER0004"), "QUEUED");
+	harness_expect_status(cmd(c, "TICKET.MOVE", "4", "received", NULL), "QUEUED");
+	harness_expect_status(cmd(c, "TICKET.GET", "4", NULL), "QUEUED");
+	harness_expect_status(cmd(c, "TICKET.GET", "999", NULL), "QUEUED");
 	/* Nothing ran yet (INFO from another connection: this one's would be queued). */
 	ck_assert_int_eq(fsyncs(o) - before, 0);
 	r = cmd(c, "EXEC", NULL);
@@ -320,18 +298,19 @@ END_TEST
 
 START_TEST(test_multi_errors_as_redis)
 {
-	redisContext *c = login("default", "admin-pw"), *p = login("workshop", "partner-pw");
+	redisContext *c = harness_login(&d, "default", "admin-pw"),
+	             *p = harness_login(&d, "workshop", "partner-pw");
 	redisReply *r;
 
 	expect_error(cmd(c, "EXEC", NULL), "ERR EXEC without MULTI");
 	expect_error(cmd(c, "DISCARD", NULL), "ERR DISCARD without MULTI");
 	expect_error(cmd(c, "WATCH", "k", NULL), "ERR WATCH is not supported");
-	expect_status(cmd(c, "UNWATCH", NULL), "OK");
+	harness_expect_status(cmd(c, "UNWATCH", NULL), "OK");
 	/* An unknown command at queueing aborts the whole transaction. */
-	expect_status(cmd(c, "MULTI", NULL), "OK");
+	harness_expect_status(cmd(c, "MULTI", NULL), "OK");
 	expect_error(cmd(c, "MULTI", NULL), "ERR MULTI calls can not be nested");
 	expect_error(cmd(c, "WATCH", "k", NULL), "ERR WATCH inside MULTI is not allowed");
-	expect_status(open_ticket(c, "ABORT001"), "QUEUED");
+	harness_expect_status(open_ticket(c, "ABORT001"), "QUEUED");
 	r = cmd(c, "FROB", NULL);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
 	freeReplyObject(r);
@@ -339,20 +318,20 @@ START_TEST(test_multi_errors_as_redis)
 	             "EXECABORT Transaction discarded because of previous errors.");
 	expect_error(cmd(c, "TICKET.GET", "1", NULL), "NOTFOUND ticket 1: no such ticket");
 	/* So does a wrong number of arguments. */
-	expect_status(cmd(c, "MULTI", NULL), "OK");
-	expect_status(open_ticket(c, "ABORT002"), "QUEUED");
+	harness_expect_status(cmd(c, "MULTI", NULL), "OK");
+	harness_expect_status(open_ticket(c, "ABORT002"), "QUEUED");
 	r = cmd(c, "TICKET.GET", NULL);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
 	freeReplyObject(r);
 	expect_error(cmd(c, "EXEC", NULL),
 	             "EXECABORT Transaction discarded because of previous errors.");
 	/* DISCARD forgets. */
-	expect_status(cmd(c, "MULTI", NULL), "OK");
-	expect_status(open_ticket(c, "DISC0001"), "QUEUED");
-	expect_status(cmd(c, "DISCARD", NULL), "OK");
+	harness_expect_status(cmd(c, "MULTI", NULL), "OK");
+	harness_expect_status(open_ticket(c, "DISC0001"), "QUEUED");
+	harness_expect_status(cmd(c, "DISCARD", NULL), "OK");
 	expect_error(cmd(c, "TICKET.GET", "1", NULL), "NOTFOUND ticket 1: no such ticket");
 	/* NOPERM at queueing (a partner writing a member) aborts too. */
-	expect_status(cmd(p, "MULTI", NULL), "OK");
+	harness_expect_status(cmd(p, "MULTI", NULL), "OK");
 	r = cmd(p, "MEMBER.SET", "151335488", "TIER", "gold", "COUNTRY", "DE", NULL);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
 	ck_assert_str_eq(r->str, "NOPERM user workshop (partner) may not run MEMBER.SET");
@@ -360,8 +339,8 @@ START_TEST(test_multi_errors_as_redis)
 	expect_error(cmd(p, "EXEC", NULL),
 	             "EXECABORT Transaction discarded because of previous errors.");
 	/* QUIT is not queued: it closes the connection at once. */
-	expect_status(cmd(c, "MULTI", NULL), "OK");
-	expect_status(cmd(c, "QUIT", NULL), "OK");
+	harness_expect_status(cmd(c, "MULTI", NULL), "OK");
+	harness_expect_status(cmd(c, "QUIT", NULL), "OK");
 	ck_assert_ptr_null(redisCommand(c, "PING"));
 	redisFree(c);
 	redisFree(p);
@@ -371,11 +350,11 @@ END_TEST
 /* A transaction is bounded like a request: past 100000 commands it is refused whole. */
 START_TEST(test_multi_queue_is_bounded)
 {
-	redisContext *c = login("default", "admin-pw");
+	redisContext *c = harness_login(&d, "default", "admin-pw");
 	redisReply *r;
 	int queued = 0, refused = 0;
 
-	expect_status(cmd(c, "MULTI", NULL), "OK");
+	harness_expect_status(cmd(c, "MULTI", NULL), "OK");
 	for (int i = 0; i < 100001; i++)
 		ck_assert_int_eq(redisAppendCommand(c, "PING"), REDIS_OK);
 	for (int i = 0; i < 100001; i++) {
@@ -391,7 +370,7 @@ START_TEST(test_multi_queue_is_bounded)
 	ck_assert_int_eq(refused, 1);
 	expect_error(cmd(c, "EXEC", NULL),
 	             "EXECABORT Transaction discarded because of previous errors.");
-	expect_status(cmd(c, "PING", NULL), "PONG");
+	harness_expect_status(cmd(c, "PING", NULL), "PONG");
 	redisFree(c);
 }
 END_TEST
@@ -411,7 +390,8 @@ END_TEST
 
 START_TEST(test_client_commands)
 {
-	redisContext *c = login("default", "admin-pw"), *s = login("desk", "staff-pw");
+	redisContext *c = harness_login(&d, "default", "admin-pw"),
+	             *s = harness_login(&d, "desk", "staff-pw");
 	redisReply *r;
 	long long sid;
 	char id[24], buf[64];
@@ -425,9 +405,9 @@ START_TEST(test_client_commands)
 	freeReplyObject(r);
 	expect_error(cmd(s, "CLIENT", "SETNAME", "two words", NULL),
 	             "ERR Client names cannot contain spaces, newlines or special characters.");
-	expect_status(cmd(s, "CLIENT", "SETNAME", "desk-1", NULL), "OK");
-	expect_status(cmd(s, "CLIENT", "SETINFO", "LIB-NAME", "hiredis", NULL), "OK");
-	expect_status(cmd(s, "CLIENT", "SETINFO", "lib-ver", "0.14", NULL), "OK");
+	harness_expect_status(cmd(s, "CLIENT", "SETNAME", "desk-1", NULL), "OK");
+	harness_expect_status(cmd(s, "CLIENT", "SETINFO", "LIB-NAME", "hiredis", NULL), "OK");
+	harness_expect_status(cmd(s, "CLIENT", "SETINFO", "lib-ver", "0.14", NULL), "OK");
 	expect_error(cmd(s, "CLIENT", "SETINFO", "colour", "red", NULL),
 	             "ERR Unrecognized option 'colour'");
 	r = cmd(s, "CLIENT", "INFO", NULL);
@@ -725,11 +705,5 @@ static Suite *clients_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(clients_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return harness_run_suite(clients_suite());
 }

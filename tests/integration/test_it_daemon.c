@@ -1,6 +1,6 @@
 /*
  * Integration: the real repaird on a free loopback port, driven with hiredis
- * as partner software would (PROTOCOL.md), DOMAIN.md scenarios end to end.
+ * as partner software would (docs/protocol.md), docs/rules.md scenarios end to end.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -21,8 +21,7 @@ static redisContext *rc;
 
 static void start(const char *policy, const char *const *args)
 {
-	ck_assert_msg(daemon_start(&d, policy, args) == 0, "repaird did not start:\n%s",
-	              daemon_log(&d));
+	harness_start(&d, policy, args);
 	rc = daemon_connect(&d);
 }
 
@@ -39,38 +38,6 @@ static void teardown(void)
 	daemon_cleanup(&d);
 }
 
-static void expect_status(redisReply *r, const char *status)
-{
-	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "expected +%s, got type %d %s", status,
-	              r->type, r->str ? r->str : "");
-	ck_assert_str_eq(r->str, status);
-	freeReplyObject(r);
-}
-
-/* Assert an error reply that starts with prefix. */
-static void expect_error(redisReply *r, const char *prefix)
-{
-	ck_assert_msg(r->type == REDIS_REPLY_ERROR, "expected -%s..., got type %d %s", prefix,
-	              r->type, r->str ? r->str : "");
-	ck_assert_msg(strncmp(r->str, prefix, strlen(prefix)) == 0, "expected -%s..., got -%s",
-	              prefix, r->str);
-	freeReplyObject(r);
-}
-
-static void expect_field(redisReply *r, const char *name, const char *value)
-{
-	const char *v = field(r, name);
-
-	ck_assert_msg(v != NULL, "no field %s in reply", name);
-	ck_assert_msg(strcmp(v, value) == 0, "field %s: expected \"%s\", got \"%s\"", name, value,
-	              v);
-}
-
-static void set_clock(const char *t)
-{
-	expect_status(cmd(rc, "DEBUG.CLOCK", t, NULL), "OK");
-}
-
 static redisReply *open_received(const char *member, const char *product)
 {
 	redisReply *r = cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", product,
@@ -85,14 +52,15 @@ START_TEST(test_connection_commands)
 {
 	redisReply *r;
 
-	expect_status(cmd(rc, "PING", NULL), "PONG");
+	harness_expect_status(cmd(rc, "PING", NULL), "PONG");
 	r = cmd(rc, "ping", "hello", NULL);
 	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
 	ck_assert_str_eq(r->str, "hello");
 	freeReplyObject(r);
-	expect_error(cmd(rc, "FROB", "a", NULL),
-	             "ERR unknown command 'FROB', with args beginning with: 'a'");
-	expect_error(cmd(rc, "TICKET.GET", NULL), "ERR wrong number of arguments for 'TICKET.GET'");
+	harness_expect_error(cmd(rc, "FROB", "a", NULL),
+	                     "ERR unknown command 'FROB', with args beginning with: 'a'");
+	harness_expect_error(cmd(rc, "TICKET.GET", NULL),
+	                     "ERR wrong number of arguments for 'TICKET.GET'");
 	r = cmd(rc, "COMMAND", "DOCS", NULL);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 	freeReplyObject(r);
@@ -113,18 +81,18 @@ START_TEST(test_connection_commands)
 	r = cmd(rc, "CENTRE.LIST", NULL);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 	ck_assert_uint_eq(r->elements, 3);
-	expect_field(r->element[0], "id", "DE-PSC-TEST");
-	expect_field(r->element[0], "timezone", "Europe/Berlin");
+	harness_expect_field(r->element[0], "id", "DE-PSC-TEST");
+	harness_expect_field(r->element[0], "timezone", "Europe/Berlin");
 	freeReplyObject(r);
 	r = cmd(rc, "PRODUCT.GET", "EOS C70", NULL);
-	expect_field(r, "class", "video");
-	expect_field(r, "video", "1");
+	harness_expect_fields(r, "class", "video", "video", "1", NULL);
 	freeReplyObject(r);
-	expect_error(cmd(rc, "PRODUCT.GET", "EOS R5 Mk2", NULL), "NOTFOUND product \"EOS R5 Mk2\"");
+	harness_expect_error(cmd(rc, "PRODUCT.GET", "EOS R5 Mk2", NULL),
+	                     "NOTFOUND product \"EOS R5 Mk2\"");
 	r = cmd(rc, "PRODUCT.LIST", "CLASS", "video", "MATCH", "c300", NULL);
 	ck_assert_uint_ge(r->elements, 1);
 	freeReplyObject(r);
-	expect_status(cmd(rc, "QUIT", NULL), "OK");
+	harness_expect_status(cmd(rc, "QUIT", NULL), "OK");
 }
 END_TEST
 
@@ -132,48 +100,44 @@ START_TEST(test_booking_lifecycle)
 {
 	redisReply *r;
 
-	expect_status(cmd(rc, "MEMBER.SET", "151335488", "TIER", "platinum", "COUNTRY", "DE", NULL),
-	              "OK");
+	harness_expect_status(
+	        cmd(rc, "MEMBER.SET", "151335488", "TIER", "platinum", "COUNTRY", "DE", NULL),
+	        "OK");
 	r = cmd(rc, "MEMBER.GET", "151335488", NULL);
-	expect_field(r, "effective_tier", "platinum");
-	expect_field(r, "programme", "subscription");
+	harness_expect_fields(r, "effective_tier", "platinum", "programme", "subscription", NULL);
 	freeReplyObject(r);
-	set_clock("2026-11-24T09:00:00Z"); /* Tuesday 10:00 in Berlin */
+	harness_set_clock(rc, "2026-11-24T09:00:00Z"); /* Tuesday 10:00 in Berlin */
 	r = open_received("151335488", "EOS R5");
-	expect_field(r, "id", "1");
-	expect_field(r, "state", "received");
-	expect_field(r, "fast_track", "1");
-	expect_field(r, "reason", "fast-track");
-	expect_field(r, "target_days", "2");
-	expect_field(r, "deadline", "2026-11-26T09:00:00Z"); /* Thursday 10:00 */
-	expect_field(r, "loan_eligible", "1");
-	expect_field(r, "loan_reason", "booking");
-	expect_field(r, "met", "");
+	harness_expect_fields(r, "id", "1", "state", "received", "fast_track", "1", "reason",
+	                      "fast-track", "target_days", "2", NULL);
+	harness_expect_field(r, "deadline", "2026-11-26T09:00:00Z"); /* Thursday 10:00 */
+	harness_expect_fields(r, "loan_eligible", "1", "loan_reason", "booking", "met", "", NULL);
 	ck_assert_uint_eq(r->elements, 60);
 	ck_assert_str_eq(r->element[56]->str, "queued");
 	ck_assert_str_eq(r->element[58]->str, "priority");
 	freeReplyObject(r);
-	expect_field(r = cmd(rc, "TICKET.MOVE", "1", "diagnosing", NULL), "state", "diagnosing");
+	harness_expect_field(r = cmd(rc, "TICKET.MOVE", "1", "diagnosing", NULL), "state",
+	                     "diagnosing");
 	freeReplyObject(r);
-	set_clock("2026-11-24T12:00:00Z");
+	harness_set_clock(rc, "2026-11-24T12:00:00Z");
 	r = cmd(rc, "TICKET.MOVE", "1", "awaiting_parts", "ETA", "2026-11-25T10:00:00+01:00",
 	        "NOTE", "shutter unit", NULL);
-	expect_field(r, "at_risk", "0");
+	harness_expect_field(r, "at_risk", "0");
 	freeReplyObject(r);
 	r = cmd(rc, "LOAN.ISSUE", "1", "SERIAL", "LOAN0001", NULL);
-	expect_field(r, "loan_state", "issued");
+	harness_expect_field(r, "loan_state", "issued");
 	freeReplyObject(r);
-	set_clock("2026-11-25T10:00:00Z");
-	expect_field(r = cmd(rc, "TICKET.MOVE", "1", "in_repair", NULL), "state", "in_repair");
+	harness_set_clock(rc, "2026-11-25T10:00:00Z");
+	harness_expect_field(r = cmd(rc, "TICKET.MOVE", "1", "in_repair", NULL), "state",
+	                     "in_repair");
 	freeReplyObject(r);
 	r = cmd(rc, "TICKET.MOVE", "1", "ready", NULL);
-	expect_field(r, "met", "1");
-	expect_field(r, "ready_at", "2026-11-25T10:00:00Z");
+	harness_expect_fields(r, "met", "1", "ready_at", "2026-11-25T10:00:00Z", NULL);
 	freeReplyObject(r);
-	expect_field(r = cmd(rc, "LOAN.RETURN", "1", NULL), "loan_state", "returned");
+	harness_expect_field(r = cmd(rc, "LOAN.RETURN", "1", NULL), "loan_state", "returned");
 	freeReplyObject(r);
 	r = cmd(rc, "TICKET.MOVE", "1", "returned", NULL);
-	expect_field(r, "closed_at", "2026-11-25T10:00:00Z");
+	harness_expect_field(r, "closed_at", "2026-11-25T10:00:00Z");
 	freeReplyObject(r);
 	r = cmd(rc, "TICKET.HISTORY", "1", NULL);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
@@ -188,9 +152,7 @@ START_TEST(test_booking_lifecycle)
 	ck_assert_uint_eq(r->elements, 1);
 	freeReplyObject(r);
 	r = cmd(rc, "STATS", NULL);
-	expect_field(r, "met", "1");
-	expect_field(r, "met_pct", "100.0");
-	expect_field(r, "met_pct_platinum", "100.0");
+	harness_expect_fields(r, "met", "1", "met_pct", "100.0", "met_pct_platinum", "100.0", NULL);
 	freeReplyObject(r);
 }
 END_TEST
@@ -199,21 +161,18 @@ START_TEST(test_breach_and_loan_when_the_clock_passes)
 {
 	redisReply *r;
 
-	expect_status(cmd(rc, "MEMBER.SET", "2002", "TIER", "gold", "COUNTRY", "DE", NULL), "OK");
-	set_clock("2026-11-23T08:00:00Z"); /* Monday 09:00 */
+	harness_expect_status(cmd(rc, "MEMBER.SET", "2002", "TIER", "gold", "COUNTRY", "DE", NULL),
+	                      "OK");
+	harness_set_clock(rc, "2026-11-23T08:00:00Z"); /* Monday 09:00 */
 	freeReplyObject(open_received("2002", "EOS R5"));
-	set_clock("2026-11-25T13:00:00Z"); /* 22h of 24h used */
+	harness_set_clock(rc, "2026-11-25T13:00:00Z"); /* 22h of 24h used */
 	r = cmd(rc, "TICKET.GET", "1", NULL);
-	expect_field(r, "at_risk", "1");
-	expect_field(r, "breached", "0");
-	expect_field(r, "loan_eligible", "0");
+	harness_expect_fields(r, "at_risk", "1", "breached", "0", "loan_eligible", "0", NULL);
 	freeReplyObject(r);
-	set_clock("2026-11-26T09:00:00Z"); /* Thursday 10:00: past Wednesday 17:00 */
+	harness_set_clock(rc, "2026-11-26T09:00:00Z"); /* Thursday 10:00: past Wednesday 17:00 */
 	r = cmd(rc, "TICKET.GET", "1", NULL);
-	expect_field(r, "breached", "1");
-	expect_field(r, "loan_eligible", "1");
-	expect_field(r, "loan_reason", "breach");
-	expect_field(r, "remaining_seconds", "-3600");
+	harness_expect_fields(r, "breached", "1", "loan_eligible", "1", "loan_reason", "breach",
+	                      "remaining_seconds", "-3600", NULL);
 	freeReplyObject(r);
 	r = cmd(rc, "TICKET.LIST", "BREACHED", NULL);
 	ck_assert_uint_eq(r->elements, 1);
@@ -227,14 +186,15 @@ END_TEST
 
 START_TEST(test_fourth_item_is_refused)
 {
-	expect_status(cmd(rc, "MEMBER.SET", "3003", "TIER", "silver", "COUNTRY", "DE", NULL), "OK");
-	set_clock("2026-11-23T08:00:00Z");
+	harness_expect_status(
+	        cmd(rc, "MEMBER.SET", "3003", "TIER", "silver", "COUNTRY", "DE", NULL), "OK");
+	harness_set_clock(rc, "2026-11-23T08:00:00Z");
 	for (int i = 0; i < 3; i++)
 		freeReplyObject(open_received("3003", "EOS R5"));
-	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-	                 "AB1234", "SERVICE", "repair", "MEMBER", "3003", "REGISTERED", "yes",
-	                 "RECEIVED", "NOW", NULL),
-	             "LIMIT member 3003 has 3 Fast Track items in service (limit 3)");
+	harness_expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
+	                         "SERIAL", "AB1234", "SERVICE", "repair", "MEMBER", "3003",
+	                         "REGISTERED", "yes", "RECEIVED", "NOW", NULL),
+	                     "LIMIT member 3003 has 3 Fast Track items in service (limit 3)");
 	freeReplyObject(cmd(rc, "TICKET.MOVE", "2", "ready", NULL));
 	freeReplyObject(open_received("3003", "EOS R5")); /* a slot freed */
 }
@@ -242,54 +202,56 @@ END_TEST
 
 START_TEST(test_every_error_word)
 {
-	expect_error(cmd(rc, "NOSUCH", NULL), "ERR unknown command");
-	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-	                 "AB 12", "SERVICE", "repair", NULL),
-	             "INVALID serial \"AB 12\": letters and digits only");
-	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-	                 "AB1", "SERVICE", "repair", NULL),
-	             "INVALID serial \"AB1\": 4-32");
-	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-	                 "AB123", "SERVICE", "polish", NULL),
-	             "INVALID service \"polish\": one of repair, maintenance, upgrade");
-	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-	                 "AB123", "NOTE", "no service given", NULL),
-	             "ERR syntax error: TICKET.OPEN needs SERVICE");
-	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", NULL),
-	             "ERR wrong number of arguments for 'TICKET.OPEN' command");
-	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5", "SERIAL",
-	                 "AB123", "SERVICE", "repair", "COLOUR", "red", NULL),
-	             "ERR syntax error: unknown option \"COLOUR\"");
-	expect_error(cmd(rc, "MEMBER.SET", "UK013795RS", "TIER", "gold", "COUNTRY", "GB", NULL),
-	             "INVALID member \"UK013795RS\": alphanumeric membership numbers expired in "
-	             "April 2010");
-	expect_error(cmd(rc, "MEMBER.SET", "42", "TIER", "diamond", "COUNTRY", "GB", NULL),
-	             "INVALID tier \"diamond\"");
-	expect_error(cmd(rc, "MEMBER.SET", "42", "TIER", "gold", "COUNTRY", "UK", NULL),
-	             "INVALID country \"UK\"");
-	expect_error(cmd(rc, "MEMBER.GET", "42", NULL), "NOTFOUND member 42");
-	expect_error(cmd(rc, "TICKET.GET", "999", NULL), "NOTFOUND ticket 999");
-	expect_error(cmd(rc, "TICKET.LIST", "CENTRE", "XX-NOWHERE", NULL),
-	             "NOTFOUND centre \"XX-NOWHERE\"");
-	expect_error(cmd(rc, "TICKET.GET", "abc", NULL), "INVALID ticket \"abc\"");
-	expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "XX-NOWHERE", "PRODUCT", "EOS R5", "SERIAL",
-	                 "AB123", "SERVICE", "repair", NULL),
-	             "NOTFOUND centre \"XX-NOWHERE\"");
+	harness_expect_error(cmd(rc, "NOSUCH", NULL), "ERR unknown command");
+	harness_expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
+	                         "SERIAL", "AB 12", "SERVICE", "repair", NULL),
+	                     "INVALID serial \"AB 12\": letters and digits only");
+	harness_expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
+	                         "SERIAL", "AB1", "SERVICE", "repair", NULL),
+	                     "INVALID serial \"AB1\": 4-32");
+	harness_expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
+	                         "SERIAL", "AB123", "SERVICE", "polish", NULL),
+	                     "INVALID service \"polish\": one of repair, maintenance, upgrade");
+	harness_expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
+	                         "SERIAL", "AB123", "NOTE", "no service given", NULL),
+	                     "ERR syntax error: TICKET.OPEN needs SERVICE");
+	harness_expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", NULL),
+	                     "ERR wrong number of arguments for 'TICKET.OPEN' command");
+	harness_expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
+	                         "SERIAL", "AB123", "SERVICE", "repair", "COLOUR", "red", NULL),
+	                     "ERR syntax error: unknown option \"COLOUR\"");
+	harness_expect_error(
+	        cmd(rc, "MEMBER.SET", "UK013795RS", "TIER", "gold", "COUNTRY", "GB", NULL),
+	        "INVALID member \"UK013795RS\": alphanumeric membership numbers expired in "
+	        "April 2010");
+	harness_expect_error(cmd(rc, "MEMBER.SET", "42", "TIER", "diamond", "COUNTRY", "GB", NULL),
+	                     "INVALID tier \"diamond\"");
+	harness_expect_error(cmd(rc, "MEMBER.SET", "42", "TIER", "gold", "COUNTRY", "UK", NULL),
+	                     "INVALID country \"UK\"");
+	harness_expect_error(cmd(rc, "MEMBER.GET", "42", NULL), "NOTFOUND member 42");
+	harness_expect_error(cmd(rc, "TICKET.GET", "999", NULL), "NOTFOUND ticket 999");
+	harness_expect_error(cmd(rc, "TICKET.LIST", "CENTRE", "XX-NOWHERE", NULL),
+	                     "NOTFOUND centre \"XX-NOWHERE\"");
+	harness_expect_error(cmd(rc, "TICKET.GET", "abc", NULL), "INVALID ticket \"abc\"");
+	harness_expect_error(cmd(rc, "TICKET.OPEN", "CENTRE", "XX-NOWHERE", "PRODUCT", "EOS R5",
+	                         "SERIAL", "AB123", "SERVICE", "repair", NULL),
+	                     "NOTFOUND centre \"XX-NOWHERE\"");
 	freeReplyObject(cmd(rc, "TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
 	                    "SERIAL", "AB123", "SERVICE", "repair", NULL));
-	expect_error(cmd(rc, "TICKET.MOVE", "1", "ready", NULL),
-	             "STATE ticket 1 is booked: cannot move to ready");
-	expect_error(cmd(rc, "TICKET.MOVE", "1", "received", "AT", "yesterday", NULL),
-	             "INVALID AT \"yesterday\"");
-	expect_error(cmd(rc, "LOAN.ISSUE", "1", NULL), "STATE ticket 1 is not loan-eligible");
-	expect_error(cmd(rc, "DEBUG.CLOCK", "2020-01-01T00:00:00Z", NULL),
-	             "INVALID time: the clock only moves forward");
-	/* With no users configured too: the one answer to bad credentials (PROTOCOL.md). */
-	expect_error(cmd(rc, "AUTH", "someone", "secret", NULL),
-	             "WRONGPASS invalid username-password pair or user is disabled.");
+	harness_expect_error(cmd(rc, "TICKET.MOVE", "1", "ready", NULL),
+	                     "STATE ticket 1 is booked: cannot move to ready");
+	harness_expect_error(cmd(rc, "TICKET.MOVE", "1", "received", "AT", "yesterday", NULL),
+	                     "INVALID AT \"yesterday\"");
+	harness_expect_error(cmd(rc, "LOAN.ISSUE", "1", NULL),
+	                     "STATE ticket 1 is not loan-eligible");
+	harness_expect_error(cmd(rc, "DEBUG.CLOCK", "2020-01-01T00:00:00Z", NULL),
+	                     "INVALID time: the clock only moves forward");
+	/* With no users configured too: the one answer to bad credentials (docs/protocol.md). */
+	harness_expect_error(cmd(rc, "AUTH", "someone", "secret", NULL),
+	                     "WRONGPASS invalid username-password pair or user is disabled.");
 	/* Nothing above changed anything but the one booking. */
 	freeReplyObject(cmd(rc, "TICKET.GET", "1", NULL));
-	expect_error(cmd(rc, "TICKET.GET", "2", NULL), "NOTFOUND");
+	harness_expect_error(cmd(rc, "TICKET.GET", "2", NULL), "NOTFOUND");
 }
 END_TEST
 
@@ -315,7 +277,7 @@ START_TEST(test_pipelining_1000)
 			ck_assert_str_eq(r->str, msg);
 		} else {
 			snprintf(msg, sizeof msg, "%d", i / 2 + 1);
-			expect_field(r, "id", msg);
+			harness_expect_field(r, "id", msg);
 		}
 		freeReplyObject(r);
 	}
@@ -343,7 +305,7 @@ START_TEST(test_200_concurrent_clients)
 	for (int i = 0; i < 200; i++) {
 		snprintf(id, sizeof id, "%d", 200 - i);
 		r = cmd(cs[i], "TICKET.GET", id, NULL);
-		expect_field(r, "id", id);
+		harness_expect_field(r, "id", id);
 		freeReplyObject(r);
 		redisFree(cs[i]);
 	}
@@ -359,7 +321,7 @@ START_TEST(test_half_request_then_vanish)
 
 	ck_assert_int_eq(write(fd, "*3\r\n$4\r\nPING", 12), 12);
 	close(fd);
-	expect_status(cmd(rc, "PING", NULL), "PONG");
+	harness_expect_status(cmd(rc, "PING", NULL), "PONG");
 }
 END_TEST
 
@@ -378,7 +340,7 @@ START_TEST(test_protocol_error_closes)
 	harness_read_all(fd, buf, sizeof buf);
 	ck_assert_str_eq(buf, "+PONG\r\n+OK\r\n");
 	close(fd);
-	expect_status(cmd(rc, "PING", NULL), "PONG");
+	harness_expect_status(cmd(rc, "PING", NULL), "PONG");
 }
 END_TEST
 
@@ -399,10 +361,11 @@ START_TEST(test_reload_good_and_bad)
 {
 	redisReply *r;
 
-	expect_status(cmd(rc, "MEMBER.SET", "7", "TIER", "red", "COUNTRY", "DE", NULL), "OK");
-	set_clock("2026-11-23T08:00:00Z");
+	harness_expect_status(cmd(rc, "MEMBER.SET", "7", "TIER", "red", "COUNTRY", "DE", NULL),
+	                      "OK");
+	harness_set_clock(rc, "2026-11-23T08:00:00Z");
 	r = open_received("7", "EOS R5");
-	expect_field(r, "target_days", "10");
+	harness_expect_field(r, "target_days", "10");
 	freeReplyObject(r);
 	/* A bad config: refused with file:line:column, the old one stays. */
 	daemon_write_config(&d, "policy: {standard_days: many}", NULL);
@@ -413,17 +376,17 @@ START_TEST(test_reload_good_and_bad)
 	freeReplyObject(r);
 	kill(d.pid, SIGHUP);
 	ck_assert_msg(daemon_log_wait(&d, "reload refused", 5000), "%s", daemon_log(&d));
-	expect_status(cmd(rc, "PING", NULL), "PONG");
+	harness_expect_status(cmd(rc, "PING", NULL), "PONG");
 	/* A good one: open tickets are recomputed, used time stays used. */
 	daemon_write_config(&d, "policy: {standard_days: 12}", NULL);
 	kill(d.pid, SIGHUP);
 	ck_assert_msg(daemon_log_wait(&d, "configuration reloaded", 5000), "%s", daemon_log(&d));
 	r = cmd(rc, "TICKET.GET", "1", NULL);
-	expect_field(r, "target_days", "12");
+	harness_expect_field(r, "target_days", "12");
 	freeReplyObject(r);
 	daemon_write_config(&d, "policy: {standard_days: 11}", NULL);
-	expect_status(cmd(rc, "CONFIG.RELOAD", NULL), "OK");
-	expect_field(r = cmd(rc, "TICKET.GET", "1", NULL), "target_days", "11");
+	harness_expect_status(cmd(rc, "CONFIG.RELOAD", NULL), "OK");
+	harness_expect_field(r = cmd(rc, "TICKET.GET", "1", NULL), "target_days", "11");
 	freeReplyObject(r);
 }
 END_TEST
@@ -460,14 +423,14 @@ START_TEST(test_max_clients_busy)
 	start("server: {max_clients: 3}", NULL);
 	extra[0] = daemon_connect(&d);
 	extra[1] = daemon_connect(&d);
-	expect_status(cmd(extra[1], "PING", NULL), "PONG");
+	harness_expect_status(cmd(extra[1], "PING", NULL), "PONG");
 	fd = harness_raw_connect(d.port);
 	harness_read_all(fd, buf, sizeof buf);
 	ck_assert_str_eq(buf, "-BUSY max number of clients reached\r\n");
 	close(fd);
 	redisFree(extra[0]);
 	redisFree(extra[1]);
-	expect_status(cmd(rc, "PING", NULL), "PONG");
+	harness_expect_status(cmd(rc, "PING", NULL), "PONG");
 }
 END_TEST
 
@@ -482,20 +445,21 @@ START_TEST(test_real_timer_breach_on_time)
 		const char *args[] = {"--real-clock", NULL};
 		start(NULL, args);
 	}
-	expect_status(cmd(rc, "MEMBER.SET", "9", "TIER", "platinum", "COUNTRY", "DE", NULL), "OK");
+	harness_expect_status(cmd(rc, "MEMBER.SET", "9", "TIER", "platinum", "COUNTRY", "DE", NULL),
+	                      "OK");
 	/* Platinum: 2 one-minute days. Received 118 s ago: due in 2 s. */
 	now = time(NULL) - 118;
 	strftime(received, sizeof received, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	r = cmd(rc, "TICKET.OPEN", "CENTRE", "XX-PSC-ALWAYS", "PRODUCT", "EOS R5", "SERIAL",
 	        "AB1234", "SERVICE", "repair", "MEMBER", "9", "REGISTERED", "yes", "RECEIVED",
 	        received, NULL);
-	expect_field(r, "breached", "0");
+	harness_expect_field(r, "breached", "0");
 	freeReplyObject(r);
 	/* No request moves the daemon: its own timer must notice, within 2 s of the due time. */
 	ck_assert_msg(daemon_log_wait(&d, "ticket.breached", 4000), "no breach on time:\n%s",
 	              daemon_log(&d));
 	r = cmd(rc, "TICKET.GET", "1", NULL);
-	expect_field(r, "breached", "1");
+	harness_expect_field(r, "breached", "1");
 	freeReplyObject(r);
 }
 END_TEST
@@ -534,14 +498,15 @@ START_TEST(test_arity_of_every_command)
 		if (arity == 1 || arity == -1)
 			continue; /* the name alone is enough */
 		snprintf(expect, sizeof expect, "ERR wrong number of arguments for '");
-		expect_error(cmd(rc, name, NULL), expect);
+		harness_expect_error(cmd(rc, name, NULL), expect);
 		if (arity > 1) {
 			/* One word too many. */
 			const char *words[12] = {0};
 			for (long long k = 0; k <= arity && k < 11; k++)
 				words[k] = "1";
 			words[0] = name;
-			expect_error(redisCommandArgv(rc, (int)arity + 1, words, NULL), expect);
+			harness_expect_error(redisCommandArgv(rc, (int)arity + 1, words, NULL),
+			                     expect);
 		}
 	}
 	freeReplyObject(table);
@@ -567,12 +532,12 @@ START_TEST(test_backpressure_on_a_client_that_does_not_read)
 		sent += (size_t)n;
 	}
 	ck_assert_uint_gt(sent, 4u << 20);
-	expect_status(cmd(rc, "PING", NULL), "PONG");
+	harness_expect_status(cmd(rc, "PING", NULL), "PONG");
 	r = cmd(rc, "INFO", "clients", NULL);
 	ck_assert_msg(strstr(r->str, "paused_clients:1") != NULL, "%s", r->str);
 	freeReplyObject(r);
 	close(fd);
-	expect_status(cmd(rc, "PING", NULL), "PONG");
+	harness_expect_status(cmd(rc, "PING", NULL), "PONG");
 }
 END_TEST
 

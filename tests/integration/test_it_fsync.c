@@ -19,7 +19,8 @@
 #include "harness.h"
 
 static struct daemon d;
-static pid_t tracer;
+static pid_t tracer; /* strace */
+static pid_t traced; /* the repaird it runs: a tracer's death detaches it, never kills it */
 
 static bool strace_usable(void)
 {
@@ -64,8 +65,20 @@ static void spawn_injected(const char *when)
 			if (r)
 				freeReplyObject(r);
 			redisFree(c);
-			if (up)
+			if (up) {
+				redisContext *q = redisConnect("127.0.0.1", d.port);
+				redisReply *info =
+				        q && !q->err ? redisCommand(q, "INFO server") : NULL;
+				const char *p =
+				        info && info->str ? strstr(info->str, "process_id:") : NULL;
+				traced = p ? (pid_t)atoi(p + strlen("process_id:")) : 0;
+				if (info)
+					freeReplyObject(info);
+				if (q)
+					redisFree(q);
+				ck_assert_msg(traced > 0, "no process_id in INFO server");
 				return;
+			}
 		} else if (c) {
 			redisFree(c);
 		}
@@ -74,13 +87,26 @@ static void spawn_injected(const char *when)
 	ck_abort_msg("repaird under strace did not answer:\n%s", daemon_log(&d));
 }
 
-static void teardown(void)
+/* Kill the traced repaird first (kill -9), then its tracer; reap what is ours. */
+static void kill_traced(void)
 {
+	if (traced > 0) {
+		kill(traced, SIGKILL);
+		/* Not our child: wait until it is gone (its port closes). */
+		for (int i = 0; i < 200 && kill(traced, 0) == 0; i++)
+			usleep(20000);
+		traced = 0;
+	}
 	if (tracer > 0) {
 		kill(tracer, SIGKILL);
 		waitpid(tracer, NULL, 0);
 		tracer = 0;
 	}
+}
+
+static void teardown(void)
+{
+	kill_traced();
 	daemon_cleanup(&d);
 }
 
@@ -143,19 +169,7 @@ START_TEST(test_failed_fdatasync_rewrites_the_journal_from_memory)
 	redisFree(c);
 	/* Whatever the old file lost, the new one holds everything: restart and look. */
 	sleep(2); /* one more everysec tick: the last tickets are synced */
-	kill(tracer, SIGKILL);
-	waitpid(tracer, NULL, 0);
-	tracer = 0;
-	/* The traced daemon dies with its tracer; wait until the port is free. */
-	for (int i = 0; i < 100; i++) {
-		redisContext *probe = redisConnect("127.0.0.1", d.port);
-		bool gone = !probe || probe->err;
-		if (probe)
-			redisFree(probe);
-		if (gone)
-			break;
-		usleep(50000);
-	}
+	kill_traced();
 	ck_assert_int_eq(daemon_spawn(&d, NULL), 0);
 	c = daemon_connect(&d);
 	for (int id = 1; id <= 8; id++) {
@@ -186,6 +200,7 @@ START_TEST(test_fdatasync_that_keeps_failing_exits_ioerr)
 	for (int i = 0; i < 200; i++) {
 		if (waitpid(tracer, &status, WNOHANG) == tracer) {
 			tracer = 0;
+			traced = 0; /* strace exits after its tracee */
 			break;
 		}
 		usleep(50000);
@@ -214,11 +229,5 @@ static Suite *fsync_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(fsync_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return harness_run_suite(fsync_suite());
 }

@@ -15,16 +15,6 @@
 
 #include "harness.h"
 
-/* sha256 of "admin-pw" (the older form; the daemon still reads it). */
-#define HASH_ADMIN "f6302296b934fd23629ef2252a746c1f2b57a7d0446f069232a007fe0a1f046e"
-
-static const char *auth_yaml =
-        "access:\n"
-        "  tcp_auth: on\n"
-        "  unix_user: boss\n"
-        "  users:\n"
-        "    - {name: boss, password: \"sha256:" HASH_ADMIN "\", role: admin, centres: \"*\"}\n";
-
 static struct daemon d;
 
 static void teardown(void)
@@ -78,7 +68,7 @@ START_TEST(test_parallel_connections_share_the_wait)
 	int fds[CONNS];
 	size_t checked;
 
-	ck_assert_int_eq(daemon_start(&d, auth_yaml, NULL), 0);
+	ck_assert_int_eq(daemon_start(&d, HARNESS_AUTH_YAML, NULL), 0);
 	fail_three_times();
 	/* Twenty connections, five guesses each, all at once. */
 	for (int i = 0; i < CONNS; i++) {
@@ -107,7 +97,7 @@ START_TEST(test_right_password_waits_out_the_source)
 	char buf[256];
 	int fd, fd2;
 
-	ck_assert_int_eq(daemon_start(&d, auth_yaml, NULL), 0);
+	ck_assert_int_eq(daemon_start(&d, HARNESS_AUTH_YAML, NULL), 0);
 	fail_three_times();
 	fd = harness_raw_connect(d.port);
 	send_line(fd, "AUTH boss guess\r\n"); /* the 4th: the source waits 1 s */

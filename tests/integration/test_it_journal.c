@@ -21,8 +21,7 @@ static redisContext *rc;
 
 static void start(const char *policy, const char *const *args)
 {
-	ck_assert_msg(daemon_start(&d, policy, args) == 0, "repaird did not start:\n%s",
-	              daemon_log(&d));
+	harness_start(&d, policy, args);
 	rc = daemon_connect(&d);
 }
 

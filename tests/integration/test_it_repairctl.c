@@ -2,7 +2,8 @@
  * Integration: the real repairctl (REPAIRCTL_BIN) against the real repaird
  * (harness.c), over the unix socket and TCP: every subcommand, the table and
  * the JSON forms (JSON checked by a small validator), every exit code that can
- * be produced today, a CSV import with good and bad rows, the daemon absent.
+ * be produced today, the daemon absent. The member commands and the CSV
+ * import: test_it_repairctl_members.c.
  */
 #include <check.h>
 #include <ctype.h>
@@ -31,38 +32,12 @@ static redisContext *rc;
 
 static void setup(void)
 {
-	ck_assert_msg(getenv("REPAIRCTL_BIN") != NULL || access("build/repairctl", X_OK) == 0,
-	              "set REPAIRCTL_BIN to the repairctl binary");
-	ck_assert_msg(daemon_start(&d, NULL, NULL) == 0, "repaird did not start:\n%s",
-	              daemon_log(&d));
-	rc = daemon_connect(&d);
-	ctl_run_begin(&d);
+	ctl_fixture_start(&d, &rc);
 }
 
 static void teardown(void)
 {
-	ctl_run_end();
-	if (rc)
-		redisFree(rc);
-	rc = NULL;
-	daemon_cleanup(&d);
-}
-
-static void set_clock(const char *t)
-{
-	redisReply *r = cmd(rc, "DEBUG.CLOCK", t, NULL);
-
-	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "DEBUG.CLOCK %s: %s", t, r->str);
-	freeReplyObject(r);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
+	ctl_fixture_stop(&d, &rc);
 }
 
 /* A Platinum member of a subscription country: Fast Track, 2 days, a loan at booking. */
@@ -120,7 +95,7 @@ START_TEST(test_ping_over_unix_socket_and_tcp)
 	snprintf(conf, sizeof conf, "%s/.config/repairctl.conf", d.dir);
 	snprintf(text, sizeof text, "# workstation\nhost = 127.0.0.1\nport = %d\ncolour = never\n",
 	         d.port);
-	write_file(conf, text);
+	harness_write_file(conf, text);
 	o = ctl_raw(NULL, "ping", NULL);
 	expect_exit(o, 0);
 	expect_in(o->out, port);
@@ -130,17 +105,17 @@ START_TEST(test_ping_over_unix_socket_and_tcp)
 	expect_in(o->out, d.sock);
 
 	/* A bad settings file: EX_CONFIG with file:line. */
-	write_file(conf, "port = 7878\nsokcet = /tmp/x\n");
+	harness_write_file(conf, "port = 7878\nsokcet = /tmp/x\n");
 	o = ctl_raw(NULL, "ping", NULL);
 	expect_exit(o, 78);
 	expect_in(o->err, "repairctl.conf:2: sokcet: unknown key");
 }
 END_TEST
 
-START_TEST(test_book_and_follow_a_repair)
+/* Member 151335488 (Platinum) set, ticket 1 booked, then received. */
+static void book_and_receive(void)
 {
 	struct out *o;
-	redisReply *r;
 
 	/* member set: human and JSON forms. */
 	o = ctl("member", "set", "151335488", "--tier", "platinum", "--country", "DE", "--name",
@@ -186,6 +161,12 @@ START_TEST(test_book_and_follow_a_repair)
 	ck_assert_str_eq(jget(o->out, "loan_eligible"), "true");
 	ck_assert_str_eq(jget(o->out, "met"), "null");
 	ck_assert_str_eq(jget(o->out, "closed_at"), "null");
+}
+
+/* Ticket 1, received, through parts, repair, a loan, ready and returned. */
+static void follow_to_return(void)
+{
+	struct out *o;
 
 	/* Parts ordered, due after the deadline: at risk at once. Local time for --eta. */
 	o = ctl("ticket", "move", "1", "awaiting_parts", "--eta", "2026-12-04 12:00", "--note",
@@ -224,6 +205,13 @@ START_TEST(test_book_and_follow_a_repair)
 	o = ctl("ticket", "return", "1", NULL);
 	expect_exit(o, 0);
 	expect_in(o->out, "returned");
+}
+
+/* Ticket 1, returned: the lists, the history, the daemon agree. */
+static void check_closed(void)
+{
+	struct out *o;
+	redisReply *r;
 
 	/* Closed tickets are listed with --closed or --all only. */
 	o = ctl("--json", "ticket", "list", NULL);
@@ -258,8 +246,13 @@ START_TEST(test_book_and_follow_a_repair)
 	ck_assert_str_eq(field(r, "loan_state"), "returned");
 	ck_assert_str_eq(field(r, "met"), "1");
 	freeReplyObject(r);
+}
 
-	/* stats and info, both forms. */
+/* One ticket closed in time: stats and info, both forms. */
+static void check_stats_and_info(void)
+{
+	struct out *o;
+
 	o = ctl("stats", "--centre", "DE-PSC-TEST", NULL);
 	expect_exit(o, 0);
 	/* A table: the counts, then the share met per tier with a bar. */
@@ -291,6 +284,14 @@ START_TEST(test_book_and_follow_a_repair)
 	expect_in(o->out, "\"tickets_total\": 1");
 	expect_in(o->out, "\"repaird_version\": \"");
 }
+
+START_TEST(test_book_and_follow_a_repair)
+{
+	book_and_receive();
+	follow_to_return();
+	check_closed();
+	check_stats_and_info();
+}
 END_TEST
 
 START_TEST(test_remaining_time_and_breach)
@@ -305,7 +306,7 @@ START_TEST(test_remaining_time_and_breach)
 	expect_in(o->out, "2d left");
 
 	/* Tuesday 13:00 Berlin: 12 of 16 business hours used, 4 left: at risk. */
-	set_clock("2026-11-24T12:00:00Z");
+	harness_set_clock(rc, "2026-11-24T12:00:00Z");
 	o = ctl("ticket", "list", NULL);
 	expect_exit(o, 0);
 	expect_in(o->out, "4h left");
@@ -313,7 +314,7 @@ START_TEST(test_remaining_time_and_breach)
 	ck_assert_int_eq(count_in(o->out, "\"id\": "), 1);
 
 	/* Wednesday 13:00: the deadline (Tuesday 17:00) passed 4 business hours ago. */
-	set_clock("2026-11-25T12:00:00Z");
+	harness_set_clock(rc, "2026-11-25T12:00:00Z");
 	o = ctl("ticket", "list", "--breached", NULL);
 	expect_exit(o, 0);
 	expect_in(o->out, "BREACHED 4h ago");
@@ -322,7 +323,7 @@ START_TEST(test_remaining_time_and_breach)
 	ck_assert_str_eq(jget(o->out, "breached"), "true");
 	ck_assert_str_eq(jget(o->out, "remaining_seconds"), "-14400");
 	/* Thursday 15:00: Wednesday's 8 business hours and 6 of Thursday's late. */
-	set_clock("2026-11-26T14:00:00Z");
+	harness_set_clock(rc, "2026-11-26T14:00:00Z");
 	o = ctl("ticket", "show", "1", NULL);
 	expect_in(o->out, "BREACHED 1d 6h ago");
 
@@ -345,7 +346,7 @@ START_TEST(test_times_in_local_form)
 	struct out *o;
 
 	platinum_member("151335488");
-	set_clock("2026-11-23T12:00:00Z"); /* receipts may not lie in the future */
+	harness_set_clock(rc, "2026-11-23T12:00:00Z"); /* receipts may not lie in the future */
 	/* TZ=Europe/Berlin in the client: 09:30 local is 08:30Z. */
 	o = ctl("--json", "ticket", "open", "--centre", "DE-PSC-TEST", "--product", "EOS R5",
 	        "--serial", "0001", "--service", "repair", "--received", "2026-11-23 09:30", NULL);
@@ -369,13 +370,9 @@ START_TEST(test_times_in_local_form)
 }
 END_TEST
 
-START_TEST(test_exit_codes)
+static void exits_64(void)
 {
 	struct out *o;
-	char pwfile[256];
-
-	platinum_member("151335488");
-	open_received();
 
 	/* 64: the command line is wrong. */
 	expect_exit(ctl(NULL), 64);
@@ -402,6 +399,11 @@ START_TEST(test_exit_codes)
 	expect_exit(o, 64);
 	expect_in(o->err, "never on the command line");
 	expect_exit(ctl("ping", "--password=x", NULL), 64);
+}
+
+static void exits_65(void)
+{
+	struct out *o;
 
 	/* 65: repaird refused the data; its message as is. */
 	o = ctl("ticket", "show", "99", NULL);
@@ -422,6 +424,11 @@ START_TEST(test_exit_codes)
 	expect_exit(ctl("member", "show", "999", NULL), 65);
 	expect_exit(ctl("info", "nosuchsection", NULL), 65);
 	expect_exit(ctl("stats", "--since", "yesterday", NULL), 65);
+}
+
+static void exits_69(void)
+{
+	struct out *o;
 
 	/* 69: nobody at that address, with the hint how to start repaird. */
 	{
@@ -433,6 +440,12 @@ START_TEST(test_exit_codes)
 		expect_in(o->err, "systemctl start repaird");
 		expect_in(o->err, "make run");
 	}
+}
+
+static void exits_77(void)
+{
+	struct out *o;
+	char pwfile[256];
 
 	/*
 	 * 77: NOAUTH / WRONGPASS / NOPERM cannot come from repaird until users
@@ -441,7 +454,7 @@ START_TEST(test_exit_codes)
 	 * while the daemon has no users is refused, and that is 77 too.
 	 */
 	snprintf(pwfile, sizeof pwfile, "%s/pw", d.dir);
-	write_file(pwfile, "secret\n");
+	harness_write_file(pwfile, "secret\n");
 	o = ctl("--user", "anna", "--password-file", pwfile, "ping", NULL);
 	expect_exit(o, 77);
 	expect_in(o->err, "AUTH as anna");
@@ -450,6 +463,16 @@ START_TEST(test_exit_codes)
 		const char *args[] = {"-s", d.sock, "-u", "anna", "ping", NULL};
 		expect_exit(run_argv(NULL, env, false, args), 77);
 	}
+}
+
+START_TEST(test_exit_codes)
+{
+	platinum_member("151335488");
+	open_received();
+	exits_64();
+	exits_65();
+	exits_69();
+	exits_77();
 }
 END_TEST
 
@@ -473,155 +496,6 @@ START_TEST(test_daemon_absent)
 	o = ctl_raw(NULL, "member", "show", "1", NULL);
 	expect_exit(o, 69);
 	expect_in(o->err, "/run/repaird/repaird.sock");
-}
-END_TEST
-
-START_TEST(test_member_commands)
-{
-	struct out *o;
-
-	o = ctl("--json", "member", "set", "1234567", "--tier", "gold", "--country", "EE",
-	        "--programme", "free", "--expires", "2027-12-31", "--name", "Kask \"Photo\"", NULL);
-	expect_exit(o, 0);
-	expect_json(o->out, '{');
-	ck_assert_str_eq(jget(o->out, "tier"), "\"gold\"");
-	ck_assert_str_eq(jget(o->out, "effective_tier"), "\"silver\""); /* Estonia: Silver only */
-	ck_assert_str_eq(jget(o->out, "expires"), "\"2027-12-31\"");
-	expect_in(o->out, "\"name\": \"Kask \\\"Photo\\\"\"");
-	o = ctl("member", "show", "1234567", NULL);
-	expect_exit(o, 0);
-	expect_in(o->out, "gold (served as silver)");
-	expect_in(o->out, "2027-12-31");
-	o = ctl("member", "set", "1234567", "--tier", "bronze", "--country", "EE", NULL);
-	expect_exit(o, 65);
-	expect_in(o->err, "INVALID tier \"bronze\"");
-	expect_exit(ctl("member", "set", "1234567", "--country", "EE", NULL), 64);
-	o = ctl("member", "delete", "1234567", NULL);
-	expect_exit(o, 0);
-	expect_in(o->out, "deleted");
-	o = ctl("--json", "member", "delete", "1234567", NULL);
-	expect_exit(o, 65);
-	expect_in(o->err, "no such member");
-	expect_exit(ctl("member", "show", "1234567", NULL), 65);
-}
-END_TEST
-
-START_TEST(test_member_import_good_and_bad_rows)
-{
-	char path[256];
-	struct out *o;
-	redisReply *r;
-
-	snprintf(path, sizeof path, "%s/members.csv", d.dir);
-	write_file(path, "number,tier,country,programme,expires,name\r\n" /* 1: header */
-	                 "100001,gold,DE,,,\"M\xc3\xbcller, Anna\"\r\n"   /* 2: good */
-	                 "100002,bronze,DE\r\n"                           /* 3: bad tier */
-	                 "UK013795RS,gold,DE\r\n"                         /* 4: old number */
-	                 "\r\n"                                           /* 5: blank */
-	                 "100003,silver,ZA,free,2027-12-31,\"Say \"\"cheese\"\"\r\n" /* 6-7: good */
-	                 "Studio\"\r\n"
-	                 "100004,gold\r\n"                                /* 8: 2 fields */
-	                 "100005,gold,DE,x\"y\r\n"                        /* 9: stray quote */
-	                 "100006,platinum,XX\r\n"                         /* 10: no country */
-	                 "100007,platinum,DE,subscription,2028-01-31\r\n" /* 11: good */
-	                 "100008,red,ZA,,,\"never closed\r\n");           /* 12: open quote */
-	o = ctl("member", "import", path, NULL);
-	expect_exit(o, 65);
-	expect_in(o->out, "imported 3 members");
-	expect_in(o->out, "6 bad rows");
-	{
-		static const int bad[] = {3, 4, 8, 9, 10, 12};
-		const char *prev = o->err;
-		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-			char loc[300];
-			const char *at;
-			snprintf(loc, sizeof loc, "%s:%d: ", path, bad[i]);
-			at = strstr(o->err, loc);
-			ck_assert_msg(at != NULL, "no %s in:\n%s", loc, o->err);
-			ck_assert_msg(at >= prev, "bad rows out of line order:\n%s", o->err);
-			prev = at;
-		}
-	}
-	expect_in(o->err, "INVALID tier \"bronze\"");
-	expect_in(o->err, "April 2010");
-	expect_in(o->err, "INVALID country \"XX\"");
-	ck_assert_int_eq(count_in(o->err, path), 6); /* good lines are not mentioned */
-
-	/* Good rows imported, bad ones not: ask the daemon directly. */
-	r = cmd(rc, "MEMBER.GET", "100001", NULL);
-	ck_assert_str_eq(field(r, "tier"), "gold");
-	ck_assert_str_eq(field(r, "name"), "M\xc3\xbcller, Anna");
-	freeReplyObject(r);
-	r = cmd(rc, "MEMBER.GET", "100003", NULL);
-	ck_assert_str_eq(field(r, "programme"), "free");
-	ck_assert_str_eq(field(r, "expires"), "2027-12-31");
-	ck_assert_str_eq(field(r, "name"), "Say \"cheese\"\nStudio");
-	freeReplyObject(r);
-	r = cmd(rc, "MEMBER.GET", "100007", NULL);
-	ck_assert_str_eq(field(r, "tier"), "platinum");
-	freeReplyObject(r);
-	{
-		static const char *const refused[] = {"100002", "100004", "100005", "100006",
-		                                      "100008"};
-		for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-			r = cmd(rc, "MEMBER.GET", refused[i], NULL);
-			ck_assert_msg(r->type == REDIS_REPLY_ERROR, "member %s was imported",
-			              refused[i]);
-			freeReplyObject(r);
-		}
-	}
-
-	/* The JSON summary lists the same errors. */
-	o = ctl("--json", "member", "import", path, NULL);
-	expect_exit(o, 65);
-	expect_json(o->out, '{');
-	ck_assert_str_eq(jget(o->out, "imported"), "3");
-	ck_assert_str_eq(jget(o->out, "bad"), "6");
-	ck_assert_str_eq(jget(o->out, "rows"), "9");
-	expect_in(o->out, "{\"line\": 3, \"error\": \"INVALID tier");
-
-	/* No header, positional columns, from standard input: all good, exit 0. */
-	o = ctl_in("200001,platinum,DE\n200002,gold,ZA,free,,Bo\n", "member", "import", "-", NULL);
-	expect_exit(o, 0);
-	expect_in(o->out, "imported 2 members");
-	ck_assert_str_eq(o->err, "");
-	/* A header in another order. */
-	o = ctl_in("country,number,tier\nDE,200003,silver\n", "member", "import", "-", NULL);
-	expect_exit(o, 0);
-	r = cmd(rc, "MEMBER.GET", "200003", NULL);
-	ck_assert_str_eq(field(r, "tier"), "silver");
-	freeReplyObject(r);
-	/* A header with an unknown column: nothing imported. */
-	o = ctl_in("number,tier,colour\n1,gold,red\n", "member", "import", "-", NULL);
-	expect_exit(o, 65);
-	expect_in(o->err, "unknown column \"colour\"");
-	/* No such file. */
-	expect_exit(ctl("member", "import", "/nonexistent/members.csv", NULL), 66);
-}
-END_TEST
-
-START_TEST(test_member_import_is_pipelined)
-{
-	char path[256];
-	struct out *o;
-	redisReply *r;
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/many.csv", d.dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	for (int i = 0; i < 5000; i++)
-		fprintf(f, "%d,%s,DE\n", 500000 + i, i == 4321 ? "gilded" : "gold");
-	fclose(f);
-	o = ctl("member", "import", path, NULL);
-	expect_exit(o, 65);
-	expect_in(o->out, "imported 4999 members");
-	expect_in(o->err, ":4322: INVALID tier \"gilded\"");
-	r = cmd(rc, "INFO", "tickets", NULL);
-	expect_in(r->str, "members:4999");
-	freeReplyObject(r);
-	/* Not a terminal: no progress line. */
-	expect_not_in(o->err, "importing");
 }
 END_TEST
 
@@ -690,7 +564,7 @@ START_TEST(test_colour_only_when_asked_and_allowed)
 	expect_not_in(o->out, "\033[");
 	/* colour = always in the settings file forces it... */
 	snprintf(conf, sizeof conf, "%s/colour.conf", d.dir);
-	write_file(conf, "colour = always\n");
+	harness_write_file(conf, "colour = always\n");
 	o = ctl("--config", conf, "ticket", "list", NULL);
 	expect_in(o->out, "\033[");
 	/* ...but never past NO_COLOR, --no-color, or --json. */
@@ -810,9 +684,6 @@ static Suite *repairctl_suite(void)
 	tcase_add_test(tc, test_times_in_local_form);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_daemon_absent);
-	tcase_add_test(tc, test_member_commands);
-	tcase_add_test(tc, test_member_import_good_and_bad_rows);
-	tcase_add_test(tc, test_member_import_is_pipelined);
 	tcase_add_test(tc, test_reference_data_and_help);
 	tcase_add_test(tc, test_colour_only_when_asked_and_allowed);
 	tcase_add_test(tc, test_terminal_safe_output);
@@ -823,11 +694,5 @@ static Suite *repairctl_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(repairctl_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return harness_run_suite(repairctl_suite());
 }

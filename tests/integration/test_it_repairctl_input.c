@@ -18,27 +18,12 @@ static redisContext *rc;
 
 static void setup(void)
 {
-	ck_assert_msg(daemon_start(&d, NULL, NULL) == 0, "repaird did not start:\n%s",
-	              daemon_log(&d));
-	rc = daemon_connect(&d);
-	ctl_run_begin(&d);
+	ctl_fixture_start(&d, &rc);
 }
 
 static void teardown(void)
 {
-	ctl_run_end();
-	if (rc)
-		redisFree(rc);
-	rc = NULL;
-	daemon_cleanup(&d);
-}
-
-static void set_clock(const char *t)
-{
-	redisReply *r = cmd(rc, "DEBUG.CLOCK", t, NULL);
-
-	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "DEBUG.CLOCK %s: %s", t, r->str);
-	freeReplyObject(r);
+	ctl_fixture_stop(&d, &rc);
 }
 
 /* Ids, tiers, services and states in any case; a product name but for case and blanks. */
@@ -137,7 +122,7 @@ START_TEST(test_typed_time_is_the_centres)
 	static const char *const zones[][2] = {{"TZ=UTC", "0003"}, {"TZ=America/New_York", "0004"}};
 	struct out *o;
 
-	set_clock("2026-11-23T16:00:00Z");
+	harness_set_clock(rc, "2026-11-23T16:00:00Z");
 	for (size_t i = 0; i < 2; i++) {
 		const char *env[] = {zones[i][0], NULL};
 		o = ctl_env(env, "--json", "ticket", "open", "--centre", "DE-PSC-TEST", "--product",
@@ -191,11 +176,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return harness_run_suite(suite());
 }

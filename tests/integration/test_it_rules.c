@@ -22,8 +22,7 @@ static redisContext *rc;
 
 static void start(const char *policy)
 {
-	ck_assert_msg(daemon_start(&d, policy, NULL) == 0, "repaird did not start:\n%s",
-	              daemon_log(&d));
+	harness_start(&d, policy, NULL);
 	rc = daemon_connect(&d);
 }
 
@@ -40,40 +39,10 @@ static void teardown(void)
 	daemon_cleanup(&d);
 }
 
-static void expect_status(redisReply *r, const char *status)
-{
-	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "expected +%s, got type %d %s", status,
-	              r->type, r->str ? r->str : "");
-	ck_assert_str_eq(r->str, status);
-	freeReplyObject(r);
-}
-
-static void expect_error(redisReply *r, const char *prefix)
-{
-	ck_assert_msg(r->type == REDIS_REPLY_ERROR, "expected -%s..., got type %d %s", prefix,
-	              r->type, r->str ? r->str : "");
-	ck_assert_msg(strncmp(r->str, prefix, strlen(prefix)) == 0, "expected -%s..., got -%s",
-	              prefix, r->str);
-	freeReplyObject(r);
-}
-
-static void expect_field(const redisReply *r, const char *name, const char *value)
-{
-	const char *v = field(r, name);
-
-	ck_assert_msg(v != NULL, "no field %s in reply", name);
-	ck_assert_msg(strcmp(v, value) == 0, "field %s: expected \"%s\", got \"%s\"", name, value,
-	              v);
-}
-
-static void set_clock(const char *t)
-{
-	expect_status(cmd(rc, "DEBUG.CLOCK", t, NULL), "OK");
-}
-
 static void member_set(const char *number, const char *tier, const char *country)
 {
-	expect_status(cmd(rc, "MEMBER.SET", number, "TIER", tier, "COUNTRY", country, NULL), "OK");
+	harness_expect_status(cmd(rc, "MEMBER.SET", number, "TIER", tier, "COUNTRY", country, NULL),
+	                      "OK");
 }
 
 /* TICKET.OPEN at DE-PSC-TEST; received NULL: booked. */
@@ -111,8 +80,7 @@ static void expect_in_service(const char *member, const char *n, const char *que
 {
 	redisReply *r = cmd(rc, "MEMBER.GET", member, NULL);
 
-	expect_field(r, "in_service", n);
-	expect_field(r, "queued", queued);
+	harness_expect_fields(r, "in_service", n, "queued", queued, NULL);
 	freeReplyObject(r);
 }
 
@@ -123,7 +91,7 @@ START_TEST(bug_reopened_ticket_breaks_three_items_rule)
 {
 	redisReply *r;
 
-	set_clock("2026-11-23T09:00:00Z");
+	harness_set_clock(rc, "2026-11-23T09:00:00Z");
 	member_set("3001", "gold", "DE");
 	open_ok("3001", "NOW");
 	freeReplyObject(move("1", "ready"));
@@ -131,11 +99,8 @@ START_TEST(bug_reopened_ticket_breaks_three_items_rule)
 		open_ok("3001", "NOW");
 	expect_in_service("3001", "3", "0");
 	r = move("1", "in_repair");
-	expect_field(r, "state", "in_repair");
-	expect_field(r, "fast_track", "0");
-	expect_field(r, "reason", "in-service-limit");
-	expect_field(r, "target_days", "10");
-	expect_field(r, "queued", "0");
+	harness_expect_fields(r, "state", "in_repair", "fast_track", "0", "reason",
+	                      "in-service-limit", "target_days", "10", "queued", "0", NULL);
 	freeReplyObject(r);
 	expect_in_service("3001", "3", "0");
 }
@@ -147,24 +112,21 @@ START_TEST(test_reopened_ticket_queued_then_promoted)
 
 	teardown();
 	start("policy: {over_limit: queue}\n" EMEA);
-	set_clock("2026-11-23T09:00:00Z");
+	harness_set_clock(rc, "2026-11-23T09:00:00Z");
 	member_set("3002", "gold", "DE");
 	open_ok("3002", "NOW");
 	freeReplyObject(move("1", "ready"));
 	for (int i = 0; i < 3; i++)
 		open_ok("3002", "NOW");
 	r = move("1", "in_repair"); /* never refused: the item is in the centre */
-	expect_field(r, "fast_track", "0");
-	expect_field(r, "reason", "in-service-limit");
-	expect_field(r, "queued", "1");
+	harness_expect_fields(r, "fast_track", "0", "reason", "in-service-limit", "queued", "1",
+	                      NULL);
 	freeReplyObject(r);
 	expect_in_service("3002", "3", "1");
-	set_clock("2026-11-23T10:00:00Z");
+	harness_set_clock(rc, "2026-11-23T10:00:00Z");
 	freeReplyObject(move("2", "ready"));
 	r = cmd(rc, "TICKET.GET", "1", NULL);
-	expect_field(r, "fast_track", "1");
-	expect_field(r, "reason", "fast-track");
-	expect_field(r, "queued", "0");
+	harness_expect_fields(r, "fast_track", "1", "reason", "fast-track", "queued", "0", NULL);
 	freeReplyObject(r);
 	expect_in_service("3002", "3", "0");
 }
@@ -176,22 +138,18 @@ START_TEST(test_member_outside_emea)
 {
 	redisReply *r;
 
-	set_clock("2026-11-23T09:00:00Z");
+	harness_set_clock(rc, "2026-11-23T09:00:00Z");
 	member_set("4001", "platinum", "US");
 	r = cmd(rc, "MEMBER.GET", "4001", NULL);
 	ck_assert_uint_eq(r->elements, 20);
 	ck_assert_str_eq(r->element[16]->str, "queued");
 	ck_assert_str_eq(r->element[18]->str, "emea"); /* appended last */
-	expect_field(r, "emea", "0");
-	expect_field(r, "country", "US");
+	harness_expect_fields(r, "emea", "0", "country", "US", NULL);
 	freeReplyObject(r);
 	r = open_ticket("4001", "NOW");
-	expect_field(r, "fast_track", "0");
-	expect_field(r, "reason", "outside-emea");
-	expect_field(r, "priority", "1");
-	expect_field(r, "loan_eligible", "0");
-	expect_field(r, "target_days", "10");
-	/* The ticket's fields end with queued, priority (PROTOCOL.md). */
+	harness_expect_fields(r, "fast_track", "0", "reason", "outside-emea", "priority", "1",
+	                      "loan_eligible", "0", "target_days", "10", NULL);
+	/* The ticket's fields end with queued, priority (docs/protocol.md). */
 	ck_assert_uint_eq(r->elements, 60);
 	ck_assert_str_eq(r->element[56]->str, "queued");
 	ck_assert_str_eq(r->element[58]->str, "priority");
@@ -200,11 +158,10 @@ START_TEST(test_member_outside_emea)
 	/* An EMEA member: emea 1, Fast Track, not marked. */
 	member_set("4002", "platinum", "DE");
 	r = cmd(rc, "MEMBER.GET", "4002", NULL);
-	expect_field(r, "emea", "1");
+	harness_expect_field(r, "emea", "1");
 	freeReplyObject(r);
 	r = open_ticket("4002", "NOW");
-	expect_field(r, "fast_track", "1");
-	expect_field(r, "priority", "0");
+	harness_expect_fields(r, "fast_track", "1", "priority", "0", NULL);
 	freeReplyObject(r);
 	/* Priority is journaled: it survives a restart. */
 	redisFree(rc);
@@ -213,8 +170,7 @@ START_TEST(test_member_outside_emea)
 	ck_assert_msg(daemon_spawn(&d, NULL) == 0, "restart:\n%s", daemon_log(&d));
 	rc = daemon_connect(&d);
 	r = cmd(rc, "TICKET.GET", "1", NULL);
-	expect_field(r, "reason", "outside-emea");
-	expect_field(r, "priority", "1");
+	harness_expect_fields(r, "reason", "outside-emea", "priority", "1", NULL);
 	freeReplyObject(r);
 }
 END_TEST
@@ -226,17 +182,16 @@ START_TEST(test_member_country_codes)
 	/* Any officially assigned ISO 3166-1 code; a wrong one is named. */
 	member_set("4101", "gold", "JP");
 	member_set("4102", "gold", "SK");
-	expect_error(cmd(rc, "MEMBER.SET", "4103", "TIER", "gold", "COUNTRY", "ZZ", NULL),
-	             "INVALID country \"ZZ\"");
-	expect_error(cmd(rc, "MEMBER.SET", "4103", "TIER", "gold", "COUNTRY", "UK", NULL),
-	             "INVALID country \"UK\"");
+	harness_expect_error(cmd(rc, "MEMBER.SET", "4103", "TIER", "gold", "COUNTRY", "ZZ", NULL),
+	                     "INVALID country \"ZZ\"");
+	harness_expect_error(cmd(rc, "MEMBER.SET", "4103", "TIER", "gold", "COUNTRY", "UK", NULL),
+	                     "INVALID country \"UK\"");
 	/* SK: in EMEA, not in the country table: the default (free) programme. */
 	r = cmd(rc, "MEMBER.GET", "4102", NULL);
-	expect_field(r, "emea", "1");
-	expect_field(r, "programme", "free");
+	harness_expect_fields(r, "emea", "1", "programme", "free", NULL);
 	freeReplyObject(r);
 	r = cmd(rc, "MEMBER.GET", "4101", NULL);
-	expect_field(r, "emea", "0");
+	harness_expect_field(r, "emea", "0");
 	freeReplyObject(r);
 }
 END_TEST
@@ -245,23 +200,20 @@ START_TEST(test_free_member_at_subscription_psc)
 {
 	redisReply *r;
 
-	set_clock("2026-11-23T09:00:00Z");
+	harness_set_clock(rc, "2026-11-23T09:00:00Z");
 	member_set("4201", "gold", "ZA"); /* free programme, at a German (subscription) PSC */
 	r = open_ticket("4201", "NOW");
-	expect_field(r, "programme", "free");
-	expect_field(r, "fast_track", "1");
-	expect_field(r, "target_days", "3");
+	harness_expect_fields(r, "programme", "free", "fast_track", "1", "target_days", "3", NULL);
 	freeReplyObject(r);
 	/* The free programme's loan rule: a forecast miss makes Gold loan-eligible at once. */
 	r = cmd(rc, "TICKET.MOVE", "1", "awaiting_parts", "ETA", "2026-12-10T12:00:00Z", NULL);
-	expect_field(r, "loan_eligible", "1");
-	expect_field(r, "loan_reason", "forecast");
+	harness_expect_fields(r, "loan_eligible", "1", "loan_reason", "forecast", NULL);
 	freeReplyObject(r);
 	/* A subscription Gold member with the same facts is owed nothing yet. */
 	member_set("4202", "gold", "DE");
 	freeReplyObject(open_ticket("4202", "NOW"));
 	r = cmd(rc, "TICKET.MOVE", "2", "awaiting_parts", "ETA", "2026-12-10T12:00:00Z", NULL);
-	expect_field(r, "loan_eligible", "0");
+	harness_expect_field(r, "loan_eligible", "0");
 	freeReplyObject(r);
 }
 END_TEST
@@ -272,18 +224,18 @@ START_TEST(test_expiry_in_centre_timezone)
 {
 	redisReply *r;
 
-	set_clock("2027-02-02T12:00:00Z");
-	expect_status(cmd(rc, "MEMBER.SET", "5001", "TIER", "gold", "COUNTRY", "DE", "EXPIRES",
-	                  "2027-02-02", NULL),
-	              "OK");
-	set_clock("2027-02-02T22:59:00Z"); /* 23:59 in Berlin: the last minute of validity */
+	harness_set_clock(rc, "2027-02-02T12:00:00Z");
+	harness_expect_status(cmd(rc, "MEMBER.SET", "5001", "TIER", "gold", "COUNTRY", "DE",
+	                          "EXPIRES", "2027-02-02", NULL),
+	                      "OK");
+	harness_set_clock(
+	        rc, "2027-02-02T22:59:00Z"); /* 23:59 in Berlin: the last minute of validity */
 	r = open_ticket("5001", NULL);
-	expect_field(r, "reason", "fast-track");
+	harness_expect_field(r, "reason", "fast-track");
 	freeReplyObject(r);
-	set_clock("2027-02-02T23:30:00Z"); /* 00:30 on 3 February in Berlin */
+	harness_set_clock(rc, "2027-02-02T23:30:00Z"); /* 00:30 on 3 February in Berlin */
 	r = open_ticket("5001", NULL);
-	expect_field(r, "fast_track", "0");
-	expect_field(r, "reason", "membership-expired");
+	harness_expect_fields(r, "fast_track", "0", "reason", "membership-expired", NULL);
 	freeReplyObject(r);
 }
 END_TEST
@@ -294,7 +246,7 @@ START_TEST(test_history_effective_time_order)
 {
 	redisReply *r;
 
-	set_clock("2026-11-23T11:00:00Z");
+	harness_set_clock(rc, "2026-11-23T11:00:00Z");
 	member_set("6001", "gold", "DE");
 	open_ok("6001", "2026-11-23T08:30:00Z"); /* recorded at 11:00, received at 08:30 */
 	r = cmd(rc, "TICKET.HISTORY", "1", NULL);
@@ -321,11 +273,12 @@ START_TEST(test_auth_without_users_is_wrongpass)
 	double secs;
 
 	for (int i = 0; i < 3; i++)
-		expect_error(cmd(rc, "AUTH", "default", "guess", NULL),
-		             "WRONGPASS invalid username-password pair or user is disabled.");
+		harness_expect_error(
+		        cmd(rc, "AUTH", "default", "guess", NULL),
+		        "WRONGPASS invalid username-password pair or user is disabled.");
 	/* The same delay rules as with users: the fourth failure in a minute waits. */
 	gettimeofday(&a, NULL);
-	expect_error(cmd(rc, "AUTH", "admin", "guess", NULL), "WRONGPASS");
+	harness_expect_error(cmd(rc, "AUTH", "admin", "guess", NULL), "WRONGPASS");
 	gettimeofday(&b, NULL);
 	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_usec - a.tv_usec) / 1e6;
 	ck_assert_msg(secs >= 0.9, "the fourth failure answered after %.2f s", secs);
@@ -338,15 +291,13 @@ START_TEST(test_catalogue)
 {
 	redisReply *r = cmd(rc, "PRODUCT.GET", "EOS C700 FF PL", NULL);
 
-	expect_field(r, "class", "video");
-	expect_field(r, "fast_track", "1");
-	expect_field(r, "video", "1");
+	harness_expect_fields(r, "class", "video", "fast_track", "1", "video", "1", NULL);
 	freeReplyObject(r);
 	r = cmd(rc, "PRODUCT.GET", "XA75", NULL);
-	expect_field(r, "video", "1");
+	harness_expect_field(r, "video", "1");
 	freeReplyObject(r);
 	r = cmd(rc, "PRODUCT.GET", "EOS 5D Mark II", NULL);
-	expect_field(r, "fast_track", "0");
+	harness_expect_field(r, "fast_track", "0");
 	freeReplyObject(r);
 	r = cmd(rc, "PRODUCT.LIST", "FASTTRACK", NULL);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
@@ -362,23 +313,20 @@ START_TEST(test_booking_loan_kept_when_fast_track_lost_on_arrival)
 {
 	redisReply *r;
 
-	set_clock("2026-11-23T09:00:00Z");
+	harness_set_clock(rc, "2026-11-23T09:00:00Z");
 	member_set("8001", "platinum", "DE");
 	r = open_ticket("8001", NULL);
-	expect_field(r, "state", "booked");
-	expect_field(r, "loan_eligible", "1");
-	expect_field(r, "loan_reason", "booking");
+	harness_expect_fields(r, "state", "booked", "loan_eligible", "1", "loan_reason", "booking",
+	                      NULL);
 	freeReplyObject(r);
 	for (int i = 0; i < 3; i++)
 		open_ok("8001", "NOW");
 	r = move("1", "received");
-	expect_field(r, "fast_track", "0");
-	expect_field(r, "reason", "in-service-limit");
-	expect_field(r, "loan_eligible", "1");
-	expect_field(r, "loan_reason", "booking");
+	harness_expect_fields(r, "fast_track", "0", "reason", "in-service-limit", "loan_eligible",
+	                      "1", "loan_reason", "booking", NULL);
 	freeReplyObject(r);
 	r = cmd(rc, "LOAN.ISSUE", "1", "SERIAL", "LOAN0001", NULL);
-	expect_field(r, "loan_state", "issued");
+	harness_expect_field(r, "loan_state", "issued");
 	freeReplyObject(r);
 }
 END_TEST
@@ -405,11 +353,5 @@ static Suite *rules_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(rules_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return harness_run_suite(rules_suite());
 }

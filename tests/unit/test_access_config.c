@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "password.h"
+#include "unit.h"
 
 #define HASH "sha256:f6302296b934fd23629ef2252a746c1f2b57a7d0446f069232a007fe0a1f046e"
 
@@ -133,16 +134,10 @@ int main(void)
 {
 	Suite *s = suite_create("access-config");
 	TCase *tc = tcase_create("access-config");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_users_parse);
 	tcase_add_test(tc, test_access_errors);
 	tcase_add_test(tc, test_scrypt_password);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(s);
 }

@@ -4,6 +4,7 @@
  */
 #include "calendar.h"
 #include "timeutil.h"
+#include "unit.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -105,7 +106,7 @@ static int64_t day_total(const struct calendar *cal, int y, int m, int d, int of
 	return calendar_between(cal, midnight, midnight + SECS_PER_DAY);
 }
 
-/* ---- DOMAIN.md's example ----------------------------------------------- */
+/* ---- docs/rules.md's example ----------------------------------------------- */
 
 START_TEST(test_domain_example)
 {
@@ -756,11 +757,5 @@ static Suite *calendar_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(calendar_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(calendar_suite());
 }

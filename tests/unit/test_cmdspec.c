@@ -1,5 +1,6 @@
 /* Unit tests for cmdspec: usage lines read as Redis 7's COMMAND DOCS argument tree. */
 #include "cmdspec.h"
+#include "unit.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -197,11 +198,5 @@ static Suite *cmdspec_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cmdspec_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(cmdspec_suite());
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "unit.h"
 
 static char tmpdir[64];
 
@@ -621,11 +622,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(config_suite());
 }

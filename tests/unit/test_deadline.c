@@ -1,5 +1,6 @@
 /* Unit tests for deadline: the indexed min-heap, by example and against a naive reference. */
 #include "deadline.h"
+#include "unit.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -375,11 +376,5 @@ static Suite *deadline_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(deadline_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(deadline_suite());
 }

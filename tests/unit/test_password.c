@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "password.h"
+#include "unit.h"
 
 /* RFC 7914, section 12: scrypt("password", "NaCl", N=1024, r=8, p=16, 64 bytes), as PHC. */
 #define RFC7914                                                                                    \
@@ -99,8 +100,6 @@ int main(void)
 {
 	Suite *s = suite_create("password");
 	TCase *tc = tcase_create("password");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_rfc7914_vector);
@@ -108,9 +107,5 @@ int main(void)
 	tcase_add_test(tc, test_legacy_sha256);
 	tcase_add_test(tc, test_malformed_never_verify);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(s);
 }

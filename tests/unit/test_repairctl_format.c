@@ -4,6 +4,7 @@
  * format.c is compiled in here directly.
  */
 #include "../../client/format.c"
+#include "unit.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -63,28 +64,35 @@ END_TEST
 
 START_TEST(test_json_typed_values)
 {
+	static const struct {
+		enum json_kind kind;
+		const char *in, *want;
+	} cases[] = {
+	        {JSON_INT, "42", "42"},
+	        {JSON_INT, "-3600", "-3600"},
+	        {JSON_INT, "0", "0"},
+	        {JSON_INT, "", "null"},
+	        /* Not a JSON number: a string rather than broken JSON. */
+	        {JSON_INT, "007", "\"007\""},
+	        {JSON_INT, "12a", "\"12a\""},
+	        {JSON_INT, "-", "\"-\""},
+	        {JSON_BOOL, "1", "true"},
+	        {JSON_BOOL, "0", "false"},
+	        {JSON_BOOL, "", "null"},
+	        {JSON_BOOL, "yes", "\"yes\""},
+	        {JSON_FLOAT, "66.7", "66.7"},
+	        {JSON_FLOAT, "100", "100"},
+	        {JSON_FLOAT, "0.0", "0.0"},
+	        {JSON_FLOAT, "1.", "\"1.\""},
+	        {JSON_FLOAT, ".5", "\".5\""},
+	        {JSON_STRING, "151335488", "\"151335488\""},
+	        {JSON_STRING, "", "null"},
+	};
 	struct sbuf b;
 
 	sbuf_init(&b);
-	ck_assert_str_eq(json_val(&b, JSON_INT, "42"), "42");
-	ck_assert_str_eq(json_val(&b, JSON_INT, "-3600"), "-3600");
-	ck_assert_str_eq(json_val(&b, JSON_INT, "0"), "0");
-	ck_assert_str_eq(json_val(&b, JSON_INT, ""), "null");
-	/* Not a JSON number: a string rather than broken JSON. */
-	ck_assert_str_eq(json_val(&b, JSON_INT, "007"), "\"007\"");
-	ck_assert_str_eq(json_val(&b, JSON_INT, "12a"), "\"12a\"");
-	ck_assert_str_eq(json_val(&b, JSON_INT, "-"), "\"-\"");
-	ck_assert_str_eq(json_val(&b, JSON_BOOL, "1"), "true");
-	ck_assert_str_eq(json_val(&b, JSON_BOOL, "0"), "false");
-	ck_assert_str_eq(json_val(&b, JSON_BOOL, ""), "null");
-	ck_assert_str_eq(json_val(&b, JSON_BOOL, "yes"), "\"yes\"");
-	ck_assert_str_eq(json_val(&b, JSON_FLOAT, "66.7"), "66.7");
-	ck_assert_str_eq(json_val(&b, JSON_FLOAT, "100"), "100");
-	ck_assert_str_eq(json_val(&b, JSON_FLOAT, "0.0"), "0.0");
-	ck_assert_str_eq(json_val(&b, JSON_FLOAT, "1."), "\"1.\"");
-	ck_assert_str_eq(json_val(&b, JSON_FLOAT, ".5"), "\".5\"");
-	ck_assert_str_eq(json_val(&b, JSON_STRING, "151335488"), "\"151335488\"");
-	ck_assert_str_eq(json_val(&b, JSON_STRING, ""), "null");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_str_eq(json_val(&b, cases[i].kind, cases[i].in), cases[i].want);
 	sbuf_free(&b);
 }
 END_TEST
@@ -109,30 +117,30 @@ END_TEST
 
 START_TEST(test_duration)
 {
+#define DAY (8 * 3600)
+	static const struct {
+		int64_t seconds, day;
+		const char *want;
+	} cases[] = {
+	        {DAY + 3 * 3600, DAY, "1d 3h"},
+	        {2 * DAY, DAY, "2d"},
+	        {2 * DAY + 59 * 60, DAY, "2d 59m"}, /* the minutes stay */
+	        {DAY + 7 * 3600 + 59 * 60 + 59, DAY, "1d 7h 59m"},
+	        {4 * 3600 + 20 * 60, DAY, "4h 20m"},
+	        {4 * 3600, DAY, "4h"},
+	        {15 * 60 + 59, DAY, "15m"},
+	        {30, DAY, "0m"},
+	        {-(4 * 3600), DAY, "4h"}, /* the magnitude */
+	        /* A 7.5-hour working day. */
+	        {27000 + 3600, 27000, "1d 1h"},
+	};
+#undef DAY
 	char buf[32];
-	const int64_t day = 8 * 3600;
 
-	fmt_duration(buf, sizeof buf, day + 3 * 3600, day);
-	ck_assert_str_eq(buf, "1d 3h");
-	fmt_duration(buf, sizeof buf, 2 * day, day);
-	ck_assert_str_eq(buf, "2d");
-	fmt_duration(buf, sizeof buf, 2 * day + 59 * 60, day); /* the minutes stay */
-	ck_assert_str_eq(buf, "2d 59m");
-	fmt_duration(buf, sizeof buf, day + 7 * 3600 + 59 * 60 + 59, day);
-	ck_assert_str_eq(buf, "1d 7h 59m");
-	fmt_duration(buf, sizeof buf, 4 * 3600 + 20 * 60, day);
-	ck_assert_str_eq(buf, "4h 20m");
-	fmt_duration(buf, sizeof buf, 4 * 3600, day);
-	ck_assert_str_eq(buf, "4h");
-	fmt_duration(buf, sizeof buf, 15 * 60 + 59, day);
-	ck_assert_str_eq(buf, "15m");
-	fmt_duration(buf, sizeof buf, 30, day);
-	ck_assert_str_eq(buf, "0m");
-	fmt_duration(buf, sizeof buf, -(4 * 3600), day); /* the magnitude */
-	ck_assert_str_eq(buf, "4h");
-	/* A 7.5-hour working day. */
-	fmt_duration(buf, sizeof buf, 27000 + 3600, 27000);
-	ck_assert_str_eq(buf, "1d 1h");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		fmt_duration(buf, sizeof buf, cases[i].seconds, cases[i].day);
+		ck_assert_str_eq(buf, cases[i].want);
+	}
 }
 END_TEST
 
@@ -540,11 +548,5 @@ static Suite *format_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(format_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(format_suite());
 }

@@ -7,6 +7,7 @@
 #include "../../client/format.c"
 #include "../../client/settings.c"
 #include "../../client/cli.c"
+#include "unit.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -312,11 +313,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return unit_run_suite(suite());
 }

@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "journal.h"
 #include "timeutil.h"
+#include "unit.h"
 
 static char tmpdir[64];
 static struct config *cfg;
@@ -142,7 +143,7 @@ START_TEST(test_outside_emea_standard_priority_no_loan)
 	ck_assert_uint_eq(engine_member_get(eng, 500)->in_service, 0);
 	ck_assert_str_eq(field_of(t, "reason", &f), "outside-emea");
 	ck_assert_str_eq(field_of(t, "priority", &f), "1");
-	/* priority is the last field of a ticket (PROTOCOL.md). */
+	/* priority is the last field of a ticket (docs/protocol.md). */
 	ck_assert_str_eq(ticket_field_names[TICKET_NFIELDS - 1], "priority");
 	ck_assert_str_eq(ticket_field_names[TICKET_NFIELDS - 2], "queued");
 	/* An EMEA member is not marked. */
@@ -538,11 +539,5 @@ static Suite *rules_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(rules_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(rules_suite());
 }

@@ -1,5 +1,6 @@
 /* Unit tests for strpool: interning and the string arena. */
 #include "strpool.h"
+#include "unit.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -257,11 +258,5 @@ static Suite *strpool_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(strpool_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(strpool_suite());
 }

@@ -1,5 +1,6 @@
 /* Unit tests for timeutil: civil dates and the wire formats. */
 #include "timeutil.h"
+#include "unit.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -426,11 +427,5 @@ static Suite *timeutil_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(timeutil_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(timeutil_suite());
 }

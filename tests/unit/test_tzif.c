@@ -7,6 +7,7 @@
  */
 #include "timeutil.h"
 #include "tzif.h"
+#include "unit.h"
 
 #include <check.h>
 #include <stdint.h>
@@ -76,6 +77,17 @@ static void compare_with_libc(const struct tzif *z, const char *tz)
 		ck_assert_int_eq(changes, 6); /* the test sees what it claims to */
 }
 
+/* TZ back as it was (saved: strdup'd, or NULL for unset), and freed. */
+static void tz_restore(char *saved)
+{
+	if (saved)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+}
+
 START_TEST(test_system_zones_match_libc)
 {
 	static unsigned char buf[1 << 16];
@@ -93,12 +105,7 @@ START_TEST(test_system_zones_match_libc)
 		compare_with_libc(&z, zones[i]);
 		tzif_free(&z);
 	}
-	if (saved)
-		setenv("TZ", saved, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(saved);
+	tz_restore(saved);
 }
 END_TEST
 
@@ -233,12 +240,7 @@ START_TEST(test_footer_rules_match_libc)
 		compare_with_libc(&z, rules[i]);
 		tzif_free(&z);
 	}
-	if (saved)
-		setenv("TZ", saved, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(saved);
+	tz_restore(saved);
 }
 END_TEST
 
@@ -387,11 +389,5 @@ static Suite *tzif_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(tzif_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run_suite(tzif_suite());
 }
