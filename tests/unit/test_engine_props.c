@@ -1,0 +1,150 @@
+/*
+ * Unit tests: the engine under random operations, its invariants and the
+ * three-items rule checked after every one of them.
+ */
+#include "engine_fixture.h"
+
+/* ---- property test -------------------------------------------------------------- */
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/*
+ * The three-items rule at every moment (DOMAIN.md): each member's in_service
+ * equals its Fast Track tickets between receipt and ready, within the limit.
+ * Counted here from the tickets, independently of the engine's bookkeeping.
+ */
+static void assert_slots(int64_t now)
+{
+	uint32_t count[8] = {0};
+	int limit = engine_config(eng)->in_service_limit;
+
+	for (uint64_t id = 1; id <= engine_ticket_count(eng); id++) {
+		const struct ticket *t = engine_ticket_get(eng, id);
+		if (t->fast_track && t->member != 0 && t->state >= TSTATE_RECEIVED &&
+		    t->state <= TSTATE_IN_REPAIR)
+			count[t->member]++;
+	}
+	for (uint64_t m = 1; m < 8; m++) {
+		const struct member *mm = engine_member_any(eng, m);
+		uint32_t in = mm ? mm->in_service : 0;
+		ck_assert_msg(in == count[m],
+		              "member %" PRIu64 ": in_service %u, %u Fast Track in service", m, in,
+		              count[m]);
+		ck_assert_msg(in <= (uint32_t)limit, "member %" PRIu64 ": %u in service, limit %d",
+		              m, in, limit);
+	}
+	assert_invariants(now);
+}
+
+/* A reload to one of two limits, so that the limit moves under open tickets. */
+static void reload(int64_t now, unsigned variant)
+{
+	static const char *const policies[] = {
+	        "policy: {over_limit: queue}\n",
+	        "policy: {over_limit: queue, in_service_limit: 2}\n",
+	        "policy: {over_limit: standard}\n",
+	        "policy: {over_limit: standard, in_service_limit: 2}\n"};
+	struct config *next = make_config(policies[variant % 4], "2026-11-11, 2026-12-24");
+	struct engine_error err;
+
+	ck_assert_int_eq(engine_set_config(eng, next, now, &err), 0);
+	config_free(cfg);
+	cfg = next;
+}
+
+START_TEST(test_random_operations_keep_invariants)
+{
+	static const char *const products[] = {"EOS R5", "EOS C70", "EOS R50"};
+	static const enum tier tiers[] = {TIER_RED, TIER_SILVER, TIER_GOLD, TIER_PLATINUM};
+	static const char *const countries[] = {"DE", "ZA", "EE"};
+	int64_t now = cet(11, 2, 8, 0);
+	uint64_t last_seq = 0;
+	size_t seen = 0;
+
+	teardown();
+	setup_with(_i == 0 ? "policy: {over_limit: queue}\n" : "policy: {over_limit: standard}\n",
+	           "2026-11-11, 2026-12-24");
+	rng_state += (uint64_t)_i;
+	for (uint64_t m = 1; m <= 5; m++)
+		member(m, tiers[rnd() % 4], countries[rnd() % 3], -1);
+	for (int step = 0; step < 4000; step++) {
+		unsigned op = (unsigned)(rnd() % 20);
+		struct engine_error err;
+		const struct ticket *t;
+
+		now += (int64_t)(rnd() % (6 * H));
+		if (op < 6 || engine_ticket_count(eng) == 0) {
+			struct ticket_open in = {.centre =
+			                                 rnd() % 4 ? "DE-PSC-TEST" : "DE-ASP-TEST",
+			                         .product = products[rnd() % 3],
+			                         .serial = "SN0001",
+			                         .service = (enum service)(rnd() % 3),
+			                         .member = rnd() % 6,
+			                         .registered = rnd() % 5 != 0,
+			                         .received = rnd() % 2,
+			                         .received_at = now - (int64_t)(rnd() % H),
+			                         .who = "prop"};
+			engine_ticket_open(eng, &in, now, &t, &err);
+		} else if (op < 17) {
+			/* Every move, reopening and cancelling included; promotions follow. */
+			struct ticket_move mv = {
+			        .id = 1 + rnd() % engine_ticket_count(eng),
+			        .to = (enum ticket_state)(1 + rnd() % (TSTATE_COUNT - 1)),
+			        .who = "prop"};
+			if (mv.to == TSTATE_AWAITING_PARTS && rnd() % 2)
+				mv.eta = now + (int64_t)(rnd() % (10 * 24 * H));
+			engine_ticket_move(eng, &mv, now, &t, &err);
+		} else if (op == 17) {
+			reload(now, (unsigned)(rnd() % 4) + (_i == 0 ? 0 : 2));
+		} else if (op == 18) {
+			uint64_t m = 1 + rnd() % 5;
+			if (rnd() % 4 == 0)
+				engine_member_del(eng, m, now);
+			else
+				member(m, tiers[rnd() % 4], countries[rnd() % 3], -1);
+		} else {
+			engine_advance(eng, now);
+		}
+		assert_slots(now);
+		/* Take the events as the shell's log would, checking the sequence. */
+		for (; seen < nemitted(); seen++) {
+			const struct event *evs;
+			engine_emitted(eng, &evs);
+			ck_assert_uint_gt(evs[seen].seq, last_seq);
+			last_seq = evs[seen].seq;
+		}
+		if (seen > 1000) {
+			engine_clear_changes(eng); /* what a journal commit does */
+			seen = 0;
+		}
+		if (engine_outbox_count(eng) > 500)
+			engine_outbox_drop(eng, engine_outbox_count(eng) / 2);
+	}
+	assert_invariants(now);
+	ck_assert_uint_eq(last_seq, engine_last_seq(eng));
+}
+END_TEST
+
+static Suite *engine_props_suite(void)
+{
+	Suite *s = suite_create("engine props");
+	TCase *tc = tcase_create("properties");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_random_operations_keep_invariants, 0, 2);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return unit_run_suite(engine_props_suite());
+}
