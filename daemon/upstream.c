@@ -598,3 +598,8 @@ void upstream_stats(const struct upstream *up, struct upstream_stats *st)
 	st->link_since = up->link_since;
 	snprintf(st->last_error, sizeof st->last_error, "%s", up->last_error);
 }
+
+void upstream_apply_retention(struct engine *eng, const struct config *cfg)
+{
+	engine_set_retention(eng, (size_t)cfg->redis_retain_events, cfg->redis_retain_seconds);
+}

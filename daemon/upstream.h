@@ -34,5 +34,9 @@ void upstream_free(struct upstream *up);
 /* New events were journaled (or the config changed): send what can go now. */
 void upstream_kick(struct upstream *up);
 void upstream_stats(const struct upstream *up, struct upstream_stats *st);
+/* The configured retention window (redis.retain_events, retain_seconds) into the engine. */
+struct engine;
+struct config;
+void upstream_apply_retention(struct engine *eng, const struct config *cfg);
 
 #endif
