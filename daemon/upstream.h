@@ -24,6 +24,9 @@ struct upstream;
 struct upstream_stats {
 	const char *link; /* "up", "connecting", "down", "disabled" */
 	uint64_t sent, confirmed, duplicates, errors, reconnects, in_flight;
+	uint64_t lost;               /* events found missing from their stream (known by seq) */
+	uint64_t resent;             /* of those, resent and confirmed */
+	uint64_t lost_beyond_window; /* losses reaching back past the retention window */
 	uint64_t delivered_upto;
 	int64_t link_since; /* real time of the last change of link state */
 	char last_error[160];
