@@ -1,7 +1,6 @@
 /* upstream: the outbox to Redis Streams over a hiredis async link. */
 #include "upstream.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +71,6 @@ static void send_pending(struct upstream *up);
 static void on_xadd(redisAsyncContext *ac, void *r, void *privdata);
 static void on_resend(redisAsyncContext *ac, void *r, void *privdata);
 static void send_xadd(struct upstream *up, const struct event *ev, redisCallbackFn *fn);
-static bool transient(const char *err);
 
 static int64_t now_real(void)
 {
@@ -102,6 +100,18 @@ static const struct config *cfg_of(const struct upstream *up)
 static bool wanted(const struct upstream *up, const struct event *ev)
 {
 	return cfg_of(up)->redis_enabled && (cfg_of(up)->redis_events & (1u << ev->type));
+}
+
+/* Errors that say "not now" rather than "not this event". */
+static bool transient(const char *err)
+{
+	static const char *const words[] = {"LOADING",  "BUSY",        "TRYAGAIN", "MASTERDOWN",
+	                                    "READONLY", "CLUSTERDOWN", "NOSCRIPT"};
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strncmp(err, words[i], strlen(words[i])) == 0)
+			return true;
+	return false;
 }
 
 /* ---- delivery bookkeeping ----------------------------------------------------------- */
@@ -222,7 +232,20 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 	link_down_later(up, ac->errstr[0] ? ac->errstr : "Redis closed the connection");
 }
 
-static void on_reply(redisAsyncContext *ac, void *r, void *privdata);
+/* AUTH or SELECT. */
+static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct upstream *up = ac->data;
+	redisReply *reply = r;
+
+	(void)privdata;
+	if (up == NULL || reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_msg(LOG_ERR, "Redis refused set-up: %s", reply->str);
+		link_down_later(up, reply->str);
+	}
+}
 
 /* How many events of the stream's centre repaird still retains with a sequence in (after, upto]. */
 static uint64_t retained_of(const struct upstream *up, const char *centre, uint64_t after,
@@ -609,33 +632,6 @@ static void send_pending(struct upstream *up)
 		up->sent_upto = ev->seq;
 	}
 	recompute_delivered(up);
-}
-
-/* Errors that say "not now" rather than "not this event". */
-static bool transient(const char *err)
-{
-	static const char *const words[] = {"LOADING",  "BUSY",        "TRYAGAIN", "MASTERDOWN",
-	                                    "READONLY", "CLUSTERDOWN", "NOSCRIPT"};
-
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (strncmp(err, words[i], strlen(words[i])) == 0)
-			return true;
-	return false;
-}
-
-/* AUTH or SELECT. */
-static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
-{
-	struct upstream *up = ac->data;
-	redisReply *reply = r;
-
-	(void)privdata;
-	if (up == NULL || reply == NULL)
-		return;
-	if (reply->type == REDIS_REPLY_ERROR) {
-		log_msg(LOG_ERR, "Redis refused set-up: %s", reply->str);
-		link_down_later(up, reply->str);
-	}
 }
 
 /*

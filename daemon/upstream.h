@@ -7,8 +7,15 @@
  * delivered), a cap on XADDs in flight, a reply timeout and a heartbeat.
  *
  * Only events already in the journal are sent; delivery is recorded in the
- * journal (JREC_DELIVERED) when Redis confirms. Events of types not sent to
- * Redis are delivered as soon as they are journaled.
+ * journal (JREC_DELIVERED, and the engine's per-stream delivered sequence)
+ * when Redis confirms. Events of types not sent to Redis are delivered as
+ * soon as they are journaled.
+ *
+ * On every connection each stream is looked at (its last entry) before
+ * anything is added to it; a stream that ends before what was delivered to
+ * it lost events (deleted, Redis emptied): logged, counted, and per
+ * redis.on_stream_lost the engine's retained events of it are resent, in
+ * order, before anything newer.
  *
  * Shell: sockets and timers.
  */
@@ -18,6 +25,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct config;
+struct engine;
 struct server;
 struct upstream;
 
@@ -38,8 +47,6 @@ void upstream_free(struct upstream *up);
 void upstream_kick(struct upstream *up);
 void upstream_stats(const struct upstream *up, struct upstream_stats *st);
 /* The configured retention window (redis.retain_events, retain_seconds) into the engine. */
-struct engine;
-struct config;
 void upstream_apply_retention(struct engine *eng, const struct config *cfg);
 
 #endif
