@@ -340,6 +340,29 @@ START_TEST(test_redis_restarted_empty_while_events_wait)
 }
 END_TEST
 
+/* The same, Redis restarted empty in the middle of a stream of bookings: XADDs in flight. */
+START_TEST(test_redis_restarted_empty_mid_send)
+{
+	static long long psc[600], asp[600];
+
+	start_all(NULL);
+	for (int i = 0; i < 240; i++)
+		book(i % 2 ? PSC : ASP, i);
+	redis_kill();
+	ck_assert(redis_try_start());
+	for (int i = 240; i < 480; i++)
+		book(i % 2 ? PSC : ASP, i);
+	wait_delivered();
+	ck_assert_uint_eq(tickets_of(PSC, psc, 600), 240);
+	ck_assert_uint_eq(tickets_of(ASP, asp, 600), 240);
+	WAIT_UNTIL(xlen(PSC_KEY) == 240 && xlen(ASP_KEY) == 240, 5000);
+	check_stream_tickets(PSC_KEY, PSC, psc, 240);
+	check_stream_tickets(ASP_KEY, ASP, asp, 240);
+	ck_assert_int_eq(info_num("lost"), info_num("resent"));
+	ck_assert_int_eq(info_num("errors"), 0);
+}
+END_TEST
+
 /* Deliver n events to PSC and 10 to ASP; then stop repaird with that state journaled. */
 static void deliver_then_stop(int n)
 {
@@ -492,6 +515,7 @@ static Suite *delivery_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_redis_restarted_empty_while_events_wait);
+	tcase_add_test(tc, test_redis_restarted_empty_mid_send);
 	tcase_add_test(tc, test_stream_deleted_while_repaird_down);
 	tcase_add_test(tc, test_on_stream_lost_skip);
 	tcase_add_test(tc, test_loss_beyond_the_retention_window);
