@@ -250,11 +250,13 @@ static void info_events(struct cmd_req *r, struct rbuf *b)
 {
 	struct server *srv = r->srv;
 	struct upstream_stats us;
+	struct engine_outbox_stats os;
 	int64_t oldest = 0;
 
 	upstream_stats(srv->up, &us);
-	if (engine_outbox_count(srv->eng) > 0)
-		oldest = server_now(srv) - engine_outbox_at(srv->eng, 0)->at;
+	engine_outbox_stats(srv->eng, &os);
+	if (os.waiting > 0)
+		oldest = server_now(srv) - os.oldest_at;
 	info_line(b, "link:%s", us.link);
 	info_line(b, "link_since:%lld", (long long)us.link_since);
 	info_line(b, "redis:%s:%d", srv->cfg->redis_host, srv->cfg->redis_port);
@@ -269,7 +271,20 @@ static void info_events(struct cmd_req *r, struct rbuf *b)
 	info_line(b, "last_error:%s", us.last_error);
 	info_u64(b, "events_emitted", srv->events_emitted);
 	info_u64(b, "last_seq", engine_last_seq(srv->eng));
-	info_line(b, "outbox_depth:%zu", engine_outbox_count(srv->eng));
+	info_line(b, "outbox_depth:%zu", os.waiting);
+	info_line(b, "outbox_event_bytes:%zu", os.event_size);
+	info_line(b, "outbox_bytes:%zu", os.bytes);
+	info_line(b, "retained:%zu", os.retained);
+	info_line(b, "retain_events:%ld", srv->cfg->redis_retain_events);
+	info_line(b, "retain_seconds:%ld", srv->cfg->redis_retain_seconds);
+	info_u64(b, "lost", us.lost);
+	info_u64(b, "resent", us.resent);
+	info_u64(b, "lost_beyond_window", us.lost_beyond_window);
+	for (size_t i = 0; i < engine_stream_count(srv->eng); i++) {
+		const char *centre;
+		uint64_t seq = engine_stream_at(srv->eng, i, &centre);
+		info_line(b, "stream_%s:delivered=%llu", centre, (unsigned long long)seq);
+	}
 }
 
 static void info_tickets(struct cmd_req *r, struct rbuf *b)

@@ -407,6 +407,8 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	if (srv->base == NULL)
 		fatalx("libevent: cannot create the event loop");
 	srv->eng = engine_new(srv->cfg);
+	/* Before replay, which fills the retention window. */
+	upstream_apply_retention(srv->eng, srv->cfg);
 	if (mkdir(srv->cfg->state_dir, 0750) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "state directory %s: %s", srv->cfg->state_dir,
 		         strerror(errno));

@@ -1,7 +1,6 @@
 /* upstream: the outbox to Redis Streams over a hiredis async link. */
 #include "upstream.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,18 +20,29 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 10000
 #define HEARTBEAT_MS   1000
-#define RETAINED       10000 /* delivered events kept to resend into a lost stream */
 
 enum link_state { LINK_DISABLED, LINK_DOWN, LINK_CONNECTING, LINK_UP };
 static const char *const link_names[] = {"disabled", "down", "connecting", "up"};
 
-struct centre_seq {
-	char id[CONFIG_ID_MAX + 1];
-	uint64_t seq; /* the last event confirmed in this centre's stream */
+enum stream_check { STREAM_UNCHECKED, STREAM_CHECKING, STREAM_CHECKED };
+
+/*
+ * A stream as this link sees it. Each connection looks at a stream's last
+ * entry before it adds anything to it: Redis may have lost it meanwhile.
+ */
+struct link_stream {
+	char centre[CONFIG_ID_MAX + 1];
+	enum stream_check check;
+	/* A loss being repaired: retained events in (resend_after, resend_upto] go first. */
+	bool resending;
+	uint64_t resend_after, resend_upto;
+	/* A loss under on_stream_lost: skip, already reported: the same again is not news. */
+	uint64_t skipped_top, skipped_upto;
 };
 
 struct upstream {
 	struct server *srv;
+	const struct config *cfg_applied; /* the config whose retention window the engine has */
 	redisAsyncContext *ac;
 	enum link_state state;
 	struct event *retry_ev, *connect_timeout_ev, *reply_timeout_ev, *heartbeat_ev, *kill_ev;
@@ -41,15 +51,16 @@ struct upstream {
 
 	uint64_t sent_upto;      /* every event up to here was sent (or needs no sending) */
 	uint64_t delivered_upto; /* every event up to here is confirmed */
-	uint64_t *inflight;      /* sequence numbers of XADDs awaiting a reply, oldest first */
-	size_t in_head, in_n;
+	size_t in_n;             /* commands awaiting a reply: checks, resends, XADDs */
+	uint64_t *newq;          /* sequence numbers of new XADDs awaiting a reply, oldest first */
+	size_t newq_head, newq_n;
+	size_t checks_out; /* stream checks awaiting a reply: no XADD goes out meanwhile */
 
-	struct event *retained; /* a ring of the last delivered events */
-	size_t ret_head, ret_n;
-	struct centre_seq *centres;
-	size_t ncentres;
+	struct link_stream *streams;
+	size_t nstreams;
 
 	uint64_t sent, confirmed, duplicates, errors, reconnects;
+	uint64_t lost, resent, lost_beyond_window;
 	int64_t link_since;
 	char last_error[160];
 	bool logged_down;
@@ -57,7 +68,9 @@ struct upstream {
 
 static void schedule_retry(struct upstream *up);
 static void send_pending(struct upstream *up);
-static void send_xadd(struct upstream *up, const struct event *ev);
+static void on_xadd(redisAsyncContext *ac, void *r, void *privdata);
+static void on_resend(redisAsyncContext *ac, void *r, void *privdata);
+static void send_xadd(struct upstream *up, const struct event *ev, redisCallbackFn *fn);
 
 static int64_t now_real(void)
 {
@@ -89,48 +102,39 @@ static bool wanted(const struct upstream *up, const struct event *ev)
 	return cfg_of(up)->redis_enabled && (cfg_of(up)->redis_events & (1u << ev->type));
 }
 
+/* Errors that say "not now" rather than "not this event". */
+static bool transient(const char *err)
+{
+	static const char *const words[] = {"LOADING",  "BUSY",        "TRYAGAIN", "MASTERDOWN",
+	                                    "READONLY", "CLUSTERDOWN", "NOSCRIPT"};
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strncmp(err, words[i], strlen(words[i])) == 0)
+			return true;
+	return false;
+}
+
 /* ---- delivery bookkeeping ----------------------------------------------------------- */
 
-static struct centre_seq *centre_entry(struct upstream *up, const char *id)
+static size_t link_stream(struct upstream *up, const char *centre)
 {
-	for (size_t i = 0; i < up->ncentres; i++)
-		if (strcmp(up->centres[i].id, id) == 0)
-			return &up->centres[i];
-	up->centres = xreallocarray(up->centres, up->ncentres + 1, sizeof *up->centres);
-	memset(&up->centres[up->ncentres], 0, sizeof *up->centres);
-	snprintf(up->centres[up->ncentres].id, sizeof up->centres[0].id, "%s", id);
-	return &up->centres[up->ncentres++];
+	for (size_t i = 0; i < up->nstreams; i++)
+		if (strcmp(up->streams[i].centre, centre) == 0)
+			return i;
+	up->streams = xreallocarray(up->streams, up->nstreams + 1, sizeof *up->streams);
+	memset(&up->streams[up->nstreams], 0, sizeof *up->streams);
+	snprintf(up->streams[up->nstreams].centre, sizeof up->streams[0].centre, "%s", centre);
+	return up->nstreams++;
 }
 
-static void retain(struct upstream *up, const struct event *ev)
-{
-	if (up->retained == NULL)
-		up->retained = xreallocarray(NULL, RETAINED, sizeof *up->retained);
-	up->retained[(up->ret_head + up->ret_n) % RETAINED] = *ev;
-	if (up->ret_n < RETAINED)
-		up->ret_n++;
-	else
-		up->ret_head = (up->ret_head + 1) % RETAINED;
-}
-
-/* Events up to `upto` are delivered: they leave the outbox, and the journal says so. */
+/* Events up to `upto` are delivered: into the retention window, and the journal says so. */
 static void advance_delivered(struct upstream *up, uint64_t upto)
 {
 	struct server *srv = up->srv;
-	struct engine *eng = srv->eng;
-	size_t n = 0;
 
 	if (upto <= up->delivered_upto)
 		return;
-	while (n < engine_outbox_count(eng) && engine_outbox_at(eng, n)->seq <= upto) {
-		const struct event *ev = engine_outbox_at(eng, n);
-		if (wanted(up, ev)) {
-			retain(up, ev);
-			centre_entry(up, engine_str(eng, ev->centre))->seq = ev->seq;
-		}
-		n++;
-	}
-	engine_outbox_drop(eng, n);
+	engine_outbox_drop(srv->eng, engine_outbox_after(srv->eng, upto));
 	up->delivered_upto = upto;
 	/* Goes out with the next commit: a delivery lost in a crash is only a resend. */
 	jfile_note_delivered(&srv->journal, upto);
@@ -138,9 +142,25 @@ static void advance_delivered(struct upstream *up, uint64_t upto)
 
 static void recompute_delivered(struct upstream *up)
 {
-	uint64_t upto = up->in_n ? up->inflight[up->in_head] - 1 : up->sent_upto;
+	advance_delivered(up, up->newq_n ? up->newq[up->newq_head] - 1 : up->sent_upto);
+}
 
-	advance_delivered(up, upto);
+/* A command whose reply we wait for went out: the reply timeout runs. */
+static void track(struct upstream *up)
+{
+	if (up->in_n++ == 0)
+		ms_timer(up->reply_timeout_ev, cfg_of(up)->redis_reply_timeout_ms);
+}
+
+/* Its reply came. */
+static void untrack(struct upstream *up)
+{
+	if (up->in_n > 0)
+		up->in_n--;
+	if (up->in_n > 0)
+		ms_timer(up->reply_timeout_ev, cfg_of(up)->redis_reply_timeout_ms);
+	else if (!up->ping_out)
+		evtimer_del(up->reply_timeout_ev);
 }
 
 /* ---- the connection ------------------------------------------------------------------ */
@@ -166,7 +186,14 @@ static void link_down(struct upstream *up, const char *why)
 	evtimer_del(up->reply_timeout_ev);
 	evtimer_del(up->heartbeat_ev);
 	up->in_n = 0;
+	up->newq_n = 0;
+	up->checks_out = 0;
 	up->ping_out = false;
+	/* The next connection looks at every stream again, and repairs what is still lost. */
+	for (size_t i = 0; i < up->nstreams; i++) {
+		up->streams[i].check = STREAM_UNCHECKED;
+		up->streams[i].resending = false;
+	}
 	/* What was in flight is sent again: a duplicate is refused by its ID. */
 	up->sent_upto = up->delivered_upto;
 	if (!up->logged_down) {
@@ -205,40 +232,151 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 	link_down_later(up, ac->errstr[0] ? ac->errstr : "Redis closed the connection");
 }
 
-static void on_reply(redisAsyncContext *ac, void *r, void *privdata);
-
-static void check_stream(redisAsyncContext *ac, void *r, void *privdata)
+/* AUTH or SELECT. */
+static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct upstream *up = ac->data;
 	redisReply *reply = r;
-	struct centre_seq *cs = privdata;
-	unsigned long long top = 0;
 
-	if (up == NULL || reply == NULL || reply->type == REDIS_REPLY_ERROR)
-		return; /* loading, say: no verdict */
-	if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
-	    reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements > 0)
-		top = strtoull(reply->element[0]->element[0]->str, NULL, 10);
-	if (top >= cs->seq)
+	(void)privdata;
+	if (up == NULL || reply == NULL)
 		return;
-	log_msg(LOG_ERR,
-	        "Redis stream %s:events:%s lost events: it ends at %llu, repaird delivered up "
-	        "to %" PRIu64 " (deleted, or Redis restarted without persistence); policy: %s",
-	        cfg_of(up)->redis_prefix, cs->id, top, cs->seq,
-	        cfg_of(up)->redis_resend_lost ? "resend what is retained" : "skip");
-	if (!cfg_of(up)->redis_resend_lost)
-		return;
-	/* Resend the retained events of that stream the stream no longer has. */
-	for (size_t i = 0; i < up->ret_n; i++) {
-		const struct event *ev = &up->retained[(up->ret_head + i) % RETAINED];
-		if (ev->seq > top && strcmp(engine_str(up->srv->eng, ev->centre), cs->id) == 0)
-			send_xadd(up, ev); /* its reply matches nothing in flight: ignored */
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_msg(LOG_ERR, "Redis refused set-up: %s", reply->str);
+		link_down_later(up, reply->str);
 	}
+}
+
+/* How many events of the stream's centre repaird still retains with a sequence in (after, upto]. */
+static uint64_t retained_of(const struct upstream *up, const char *centre, uint64_t after,
+                            uint64_t upto)
+{
+	const struct engine *eng = up->srv->eng;
+	size_t n = engine_retained_count(eng);
+	uint64_t count = 0;
+
+	for (size_t i = engine_retained_after(eng, after); i < n; i++) {
+		const struct event *ev = engine_retained_at(eng, i);
+		if (ev->seq > upto)
+			break;
+		if (wanted(up, ev) && strcmp(engine_str(eng, ev->centre), centre) == 0)
+			count++;
+	}
+	return count;
+}
+
+/*
+ * Its last entry is top, repaird delivered up to `delivered` into it: the
+ * events in between are gone from Redis. Say so, count them, and per
+ * on_stream_lost queue the retained ones for resending before anything newer.
+ */
+static void stream_lost(struct upstream *up, struct link_stream *ls, uint64_t top,
+                        uint64_t delivered)
+{
+	const struct config *cfg = cfg_of(up);
+	const struct engine *eng = up->srv->eng;
+	uint64_t oldest, known = retained_of(up, ls->centre, top, delivered);
+	bool resend = cfg->redis_resend_lost;
+
+	if (!resend && ls->skipped_top == top && ls->skipped_upto == delivered)
+		return; /* reported already, nothing newer went in since */
+	up->lost += known;
+	log_msg(LOG_ERR,
+	        "Redis stream %s:events:%s lost events: it ends at %" PRIu64
+	        ", repaird delivered up to %" PRIu64 " (deleted, or Redis restarted without "
+	        "persistence); missing: its events with seq %" PRIu64 "..%" PRIu64 ", %" PRIu64
+	        " of them retained; on_stream_lost: %s",
+	        cfg->redis_prefix, ls->centre, top, delivered, top + 1, delivered, known,
+	        resend ? "resend, before any newer event" : "skip, not resent");
+	/*
+	 * Events older than the window are not kept: whatever the stream had
+	 * among them is gone for good. The window only ever lost events when it
+	 * was full or limited by age.
+	 */
+	oldest = engine_retained_count(eng) ? engine_retained_at(eng, 0)->seq : delivered + 1;
+	if (oldest > top + 1 && (engine_retained_count(eng) >= (size_t)cfg->redis_retain_events ||
+	                         cfg->redis_retain_seconds > 0)) {
+		uint64_t upto = oldest - 1 < delivered ? oldest - 1 : delivered;
+		up->lost_beyond_window++;
+		log_msg(LOG_ERR,
+		        "Redis stream %s:events:%s: its events with seq %" PRIu64 "..%" PRIu64
+		        ", if any, are older than the retention window (redis.retain_events %ld, "
+		        "retain_seconds %ld) and cannot be resent",
+		        cfg->redis_prefix, ls->centre, top + 1, upto, cfg->redis_retain_events,
+		        cfg->redis_retain_seconds);
+	}
+	if (!resend) {
+		ls->skipped_top = top;
+		ls->skipped_upto = delivered;
+		return;
+	}
+	ls->skipped_top = ls->skipped_upto = 0;
+	ls->resending = known > 0;
+	ls->resend_after = top;
+	ls->resend_upto = delivered;
+}
+
+/* The reply to a stream's XREVRANGE + - COUNT 1: its last entry, or none. */
+static void on_check(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct upstream *up = ac->data;
+	redisReply *reply = r;
+	struct link_stream *ls;
+	unsigned long long top = 0;
+	uint64_t delivered;
+
+	if (up == NULL || reply == NULL)
+		return;
+	untrack(up);
+	if (up->checks_out > 0)
+		up->checks_out--;
+	ls = &up->streams[(size_t)(uintptr_t)privdata];
+	if (reply->type == REDIS_REPLY_ERROR) {
+		if (transient(reply->str)) {
+			/* Loading, say: no verdict yet, and nothing may go out before one. */
+			link_down_later(up, reply->str);
+			return;
+		}
+		/* Not a stream, say: its XADDs will be refused and counted as errors. */
+		log_msg(LOG_ERR, "Redis stream %s:events:%s cannot be read: %s",
+		        cfg_of(up)->redis_prefix, ls->centre, reply->str);
+	} else if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
+	           reply->element[0]->type == REDIS_REPLY_ARRAY &&
+	           reply->element[0]->elements > 0 &&
+	           reply->element[0]->element[0]->type == REDIS_REPLY_STRING) {
+		top = strtoull(reply->element[0]->element[0]->str, NULL, 10);
+	}
+	ls->check = STREAM_CHECKED;
+	delivered = engine_stream_delivered(up->srv->eng, ls->centre);
+	if (reply->type != REDIS_REPLY_ERROR && top < delivered)
+		stream_lost(up, ls, top, delivered);
+	if (up->checks_out == 0)
+		send_pending(up);
+}
+
+/* Ask for the stream's last entry; nothing is added to any stream until the answer. */
+static void send_check(struct upstream *up, size_t i)
+{
+	char key[160];
+	const char *argv[6];
+
+	snprintf(key, sizeof key, "%s:events:%s", cfg_of(up)->redis_prefix, up->streams[i].centre);
+	argv[0] = "XREVRANGE";
+	argv[1] = key;
+	argv[2] = "+";
+	argv[3] = "-";
+	argv[4] = "COUNT";
+	argv[5] = "1";
+	redisAsyncCommandArgv(up->ac, on_check, (void *)(uintptr_t)i, 6, argv, NULL);
+	up->streams[i].check = STREAM_CHECKING;
+	up->checks_out++;
+	track(up);
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
 {
 	struct upstream *up = ac->data;
+	struct engine *eng;
 
 	if (up == NULL)
 		return;
@@ -247,30 +385,29 @@ static void on_connect(const redisAsyncContext *ac, int status)
 		link_down_later(up, ac->errstr[0] ? ac->errstr : "cannot connect");
 		return;
 	}
+	eng = up->srv->eng;
 	evtimer_del(up->connect_timeout_ev);
 	set_state(up, LINK_UP);
 	up->backoff_ms = BACKOFF_MIN_MS;
 	if (up->logged_down || up->reconnects == 0)
 		log_msg(LOG_NOTICE, "Redis link up: %s:%d; %zu events in the outbox",
-		        cfg_of(up)->redis_host, cfg_of(up)->redis_port,
-		        engine_outbox_count(up->srv->eng));
+		        cfg_of(up)->redis_host, cfg_of(up)->redis_port, engine_outbox_count(eng));
 	up->logged_down = false;
 	up->reconnects++;
 	ms_timer(up->heartbeat_ev, HEARTBEAT_MS);
-	/* Did Redis lose what we delivered? Look at each stream's last entry. */
-	for (size_t i = 0; i < up->ncentres; i++) {
-		char key[160];
-		const char *argv[6];
-		snprintf(key, sizeof key, "%s:events:%s", cfg_of(up)->redis_prefix,
-		         up->centres[i].id);
-		argv[0] = "XREVRANGE";
-		argv[1] = key;
-		argv[2] = "+";
-		argv[3] = "-";
-		argv[4] = "COUNT";
-		argv[5] = "1";
-		redisAsyncCommandArgv(up->ac, check_stream, &up->centres[i], 6, argv, NULL);
+	/*
+	 * Did Redis lose what we delivered, while we ran or while we were down?
+	 * Every stream the engine delivered to is looked at before any XADD: an
+	 * XADD pipelined behind the check would set the stream's top, and the
+	 * resends that must come before it would then be refused.
+	 */
+	for (size_t i = 0; i < engine_stream_count(eng); i++) {
+		const char *centre;
+		engine_stream_at(eng, i, &centre);
+		link_stream(up, centre);
 	}
+	for (size_t i = 0; i < up->nstreams; i++)
+		send_check(up, i);
 	send_pending(up);
 }
 
@@ -370,7 +507,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 
 /* ---- sending ---------------------------------------------------------------------------- */
 
-static void send_xadd(struct upstream *up, const struct event *ev)
+static void send_xadd(struct upstream *up, const struct event *ev, redisCallbackFn *fn)
 {
 	struct engine *eng = up->srv->eng;
 	const struct config *cfg = cfg_of(up);
@@ -421,8 +558,39 @@ static void send_xadd(struct upstream *up, const struct event *ev)
 	argv[argc++] = at;
 	argv[argc++] = "seq";
 	argv[argc++] = seq;
-	redisAsyncCommandArgv(up->ac, on_reply, (void *)(uintptr_t)ev->seq, argc, argv, NULL);
+	redisAsyncCommandArgv(up->ac, fn, (void *)(uintptr_t)ev->seq, argc, argv, NULL);
+	track(up);
 	up->sent++;
+}
+
+/*
+ * The retained events of lost streams, in order, each stream's before
+ * anything newer goes to it (Redis refuses an ID below its stream's top).
+ * false while some are left (the in-flight cap).
+ */
+static bool send_resends(struct upstream *up)
+{
+	struct engine *eng = up->srv->eng;
+
+	for (size_t k = 0; k < up->nstreams; k++) {
+		struct link_stream *ls = &up->streams[k];
+		size_t n = engine_retained_count(eng);
+		for (size_t i = engine_retained_after(eng, ls->resend_after);
+		     ls->resending && i < n; i++) {
+			const struct event *ev = engine_retained_at(eng, i);
+			if (ev->seq > ls->resend_upto)
+				break;
+			if (wanted(up, ev) &&
+			    strcmp(engine_str(eng, ev->centre), ls->centre) == 0) {
+				if (up->in_n >= MAX_IN_FLIGHT)
+					return false;
+				send_xadd(up, ev, on_resend);
+			}
+			ls->resend_after = ev->seq;
+		}
+		ls->resending = false;
+	}
+	return true;
 }
 
 static void send_pending(struct upstream *up)
@@ -440,80 +608,99 @@ static void send_pending(struct upstream *up)
 	}
 	if (up->state != LINK_UP || up->ac == NULL)
 		return;
-	for (size_t i = 0; i < n && up->in_n < MAX_IN_FLIGHT; i++) {
+	/* Every stream checked, every loss resent, before anything newer. */
+	if (up->checks_out > 0 || !send_resends(up))
+		return;
+	/* From the first event not sent yet: the cost does not grow with the outbox. */
+	for (size_t i = engine_outbox_after(eng, up->sent_upto); i < n && up->in_n < MAX_IN_FLIGHT;
+	     i++) {
 		const struct event *ev = engine_outbox_at(eng, i);
-		if (ev->seq <= up->sent_upto)
-			continue;
 		if (ev->seq > journaled)
 			break; /* not durable yet: sending it could leave Redis ahead of us */
 		if (wanted(up, ev)) {
-			if (up->in_n == 0)
-				ms_timer(up->reply_timeout_ev, cfg_of(up)->redis_reply_timeout_ms);
-			up->inflight[(up->in_head + up->in_n) % MAX_IN_FLIGHT] = ev->seq;
-			up->in_n++;
-			send_xadd(up, ev);
+			size_t k = link_stream(up, engine_str(eng, ev->centre));
+			if (up->streams[k].check != STREAM_CHECKED) {
+				/* A stream new to this link: looked at first, like the others. */
+				if (up->streams[k].check == STREAM_UNCHECKED)
+					send_check(up, k);
+				break;
+			}
+			up->newq[(up->newq_head + up->newq_n) % MAX_IN_FLIGHT] = ev->seq;
+			up->newq_n++;
+			send_xadd(up, ev, on_xadd);
 		}
 		up->sent_upto = ev->seq;
 	}
 	recompute_delivered(up);
 }
 
-/* Errors that say "not now" rather than "not this event". */
-static bool transient(const char *err)
+/*
+ * An XADD's verdict: 1 in the stream now, 0 there before (a duplicate ID),
+ * -1 refused (counted, logged), -2 not now (the link is dropped; it goes
+ * again on the next connection).
+ */
+static int xadd_verdict(struct upstream *up, const redisReply *reply, uint64_t seq)
 {
-	static const char *const words[] = {"LOADING",  "BUSY",        "TRYAGAIN", "MASTERDOWN",
-	                                    "READONLY", "CLUSTERDOWN", "NOSCRIPT"};
-
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (strncmp(err, words[i], strlen(words[i])) == 0)
-			return true;
-	return false;
+	if (reply->type != REDIS_REPLY_ERROR)
+		return 1;
+	if (transient(reply->str)) {
+		/* Redis is loading, busy or read-only for now: not a verdict on the event. */
+		link_down_later(up, reply->str);
+		return -2;
+	}
+	if (strstr(reply->str, "equal or smaller") != NULL) {
+		up->duplicates++; /* sent before, and Redis has it: delivered */
+		return 0;
+	}
+	up->errors++;
+	snprintf(up->last_error, sizeof up->last_error, "XADD %" PRIu64 ": %s", seq, reply->str);
+	log_msg(LOG_ERR, "Redis refused event %" PRIu64 ": %s; it is skipped", seq, reply->str);
+	return -1;
 }
 
-static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
+/* A new event's XADD. */
+static void on_xadd(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct upstream *up = ac->data;
 	redisReply *reply = r;
 	uint64_t seq = (uint64_t)(uintptr_t)privdata;
+	struct engine *eng;
+	const struct event *ev;
+	int verdict;
 
 	if (up == NULL || reply == NULL)
 		return;
-	if (seq == 0) {
-		/* AUTH or SELECT. */
-		if (reply->type == REDIS_REPLY_ERROR) {
-			log_msg(LOG_ERR, "Redis refused set-up: %s", reply->str);
-			link_down_later(up, reply->str);
-		}
+	if (up->newq_n == 0 || up->newq[up->newq_head] != seq)
+		return; /* cannot be: replies come in order, and none from an older link */
+	verdict = xadd_verdict(up, reply, seq);
+	if (verdict == -2)
 		return;
-	}
-	if (up->in_n == 0 || up->inflight[up->in_head] != seq)
-		return; /* a reply from before a reconnect */
-	up->in_head = (up->in_head + 1) % MAX_IN_FLIGHT;
-	up->in_n--;
-	if (reply->type == REDIS_REPLY_ERROR && transient(reply->str)) {
-		/* Redis is loading, busy or read-only for now: not a verdict on the event. */
-		up->in_head = (up->in_head + MAX_IN_FLIGHT - 1) % MAX_IN_FLIGHT;
-		up->in_n++;
-		link_down_later(up, reply->str);
-		return;
-	}
-	if (reply->type == REDIS_REPLY_ERROR) {
-		if (strstr(reply->str, "equal or smaller") != NULL) {
-			up->duplicates++; /* sent before, and Redis has it: delivered */
-		} else {
-			up->errors++;
-			snprintf(up->last_error, sizeof up->last_error, "XADD %" PRIu64 ": %s", seq,
-			         reply->str);
-			log_msg(LOG_ERR, "Redis refused event %" PRIu64 ": %s; it is skipped", seq,
-			        reply->str);
-		}
-	} else {
+	untrack(up);
+	up->newq_head = (up->newq_head + 1) % MAX_IN_FLIGHT;
+	up->newq_n--;
+	eng = up->srv->eng;
+	/* Still in the outbox: only events before the oldest awaiting a reply have left it. */
+	ev = engine_outbox_at(eng, engine_outbox_after(eng, seq - 1));
+	if (verdict == 1)
 		up->confirmed++;
-	}
-	if (up->in_n > 0)
-		ms_timer(up->reply_timeout_ev, cfg_of(up)->redis_reply_timeout_ms);
-	else if (!up->ping_out)
-		evtimer_del(up->reply_timeout_ev);
+	if (verdict >= 0 && ev && ev->seq == seq)
+		engine_stream_set_delivered(eng, engine_str(eng, ev->centre), seq);
+	send_pending(up);
+}
+
+/* A retained event's XADD into the stream that lost it. */
+static void on_resend(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct upstream *up = ac->data;
+	redisReply *reply = r;
+
+	if (up == NULL || reply == NULL)
+		return;
+	if (xadd_verdict(up, reply, (uint64_t)(uintptr_t)privdata) == -2)
+		return;
+	untrack(up);
+	if (reply->type != REDIS_REPLY_ERROR)
+		up->resent++;
 	send_pending(up);
 }
 
@@ -524,7 +711,8 @@ struct upstream *upstream_new(struct server *srv)
 	struct upstream *up = xcalloc(1, sizeof *up);
 
 	up->srv = srv;
-	up->inflight = xreallocarray(NULL, MAX_IN_FLIGHT, sizeof *up->inflight);
+	up->newq = xreallocarray(NULL, MAX_IN_FLIGHT, sizeof *up->newq);
+	up->cfg_applied = srv->cfg;
 	up->retry_ev = evtimer_new(srv->base, on_retry, up);
 	up->connect_timeout_ev = evtimer_new(srv->base, on_connect_timeout, up);
 	up->reply_timeout_ev = evtimer_new(srv->base, on_reply_timeout, up);
@@ -562,9 +750,8 @@ void upstream_free(struct upstream *up)
 	event_free(up->reply_timeout_ev);
 	event_free(up->heartbeat_ev);
 	event_free(up->kill_ev);
-	free(up->inflight);
-	free(up->retained);
-	free(up->centres);
+	free(up->newq);
+	free(up->streams);
 	free(up);
 }
 
@@ -581,6 +768,11 @@ void upstream_kick(struct upstream *up)
 		set_state(up, LINK_DOWN);
 		do_connect(up);
 	}
+	if (up->cfg_applied != cfg_of(up)) {
+		/* A reload: the retention window may have changed. */
+		upstream_apply_retention(up->srv->eng, cfg_of(up));
+		up->cfg_applied = cfg_of(up);
+	}
 	send_pending(up);
 }
 
@@ -594,7 +786,15 @@ void upstream_stats(const struct upstream *up, struct upstream_stats *st)
 	st->errors = up->errors;
 	st->reconnects = up->reconnects;
 	st->in_flight = up->in_n;
+	st->lost = up->lost;
+	st->resent = up->resent;
+	st->lost_beyond_window = up->lost_beyond_window;
 	st->delivered_upto = up->delivered_upto;
 	st->link_since = up->link_since;
 	snprintf(st->last_error, sizeof st->last_error, "%s", up->last_error);
+}
+
+void upstream_apply_retention(struct engine *eng, const struct config *cfg)
+{
+	engine_set_retention(eng, (size_t)cfg->redis_retain_events, cfg->redis_retain_seconds);
 }

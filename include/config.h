@@ -113,7 +113,9 @@ struct config {
 	unsigned redis_events; /* bit per enum event_type */
 	int redis_connect_timeout_ms;
 	int redis_reply_timeout_ms;
-	bool redis_resend_lost; /* on_stream_lost: resend (true) or skip */
+	bool redis_resend_lost;    /* on_stream_lost: resend (true) or skip */
+	long redis_retain_events;  /* delivered events kept for resending into a lost stream */
+	long redis_retain_seconds; /* ... none older than this; 0 = no limit by age */
 
 	/* policy: */
 	int in_service_limit;

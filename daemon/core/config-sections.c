@@ -313,6 +313,10 @@ static const struct ckey redis_keys[] = {
         CK_TYPED("reply_timeout_ms", struct config, redis_reply_timeout_ms, CK_INT, 1, 600000, NULL,
                  0, false),
         CK_FUNC("on_stream_lost", redis_on_stream_lost, false),
+        CK_TYPED("retain_events", struct config, redis_retain_events, CK_LONG, 0, 10000000L, NULL,
+                 0, false),
+        CK_TYPED("retain_seconds", struct config, redis_retain_seconds, CK_LONG, 0,
+                 10L * 366 * 86400, NULL, 0, false),
 };
 const struct csection cfg_redis_section = {"redis", redis_keys, NKEYS(redis_keys), CK_DOTTED};
 

@@ -73,6 +73,8 @@ static void config_defaults(struct config *cfg)
 	cfg->redis_connect_timeout_ms = 2000;
 	cfg->redis_reply_timeout_ms = 5000;
 	cfg->redis_resend_lost = true;
+	cfg->redis_retain_events = 10000; /* as the engine keeps by default */
+	cfg->redis_retain_seconds = 0;
 	cfg->in_service_limit = 3;
 	cfg->over_limit = OVER_LIMIT_STANDARD;
 	cfg->at_risk_permille = 750;
