@@ -269,6 +269,16 @@ static void build_page(struct evbuffer *b, const struct metrics *m, const struct
 	upstream_stats(srv->up, &us);
 	head(b, "repaird_redis_link_up", "gauge", "1 while the link to Redis is up.");
 	add(b, "repaird_redis_link_up %d\n", strcmp(us.link, "up") == 0 ? 1 : 0);
+	head(b, "repaird_events_delivered_total", "counter", "Events Redis confirmed since start.");
+	add(b, "repaird_events_delivered_total %llu\n", (unsigned long long)us.confirmed);
+	head(b, "repaird_events_lost_total", "counter",
+	     "Events found missing from a Redis stream after delivery, since start.");
+	add(b, "repaird_events_lost_total %llu\n", (unsigned long long)us.lost);
+	head(b, "repaird_events_resent_total", "counter",
+	     "Lost events sent again from the retention window and confirmed, since start.");
+	add(b, "repaird_events_resent_total %llu\n", (unsigned long long)us.resent);
+	head(b, "repaird_events_retained", "gauge", "Delivered events kept for resending.");
+	add(b, "repaird_events_retained %zu\n", engine_retained_count(srv->eng));
 	head(b, "repaird_deadline_slices_total", "counter",
 	     "Times the due work stopped to let clients in, more being due.");
 	add(b, "repaird_deadline_slices_total %llu\n", (unsigned long long)srv->due_slices);

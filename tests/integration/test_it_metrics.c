@@ -181,6 +181,11 @@ START_TEST(test_metrics_match_the_commands)
 	/* fsync: always in the harness: one fdatasync per commit at least. */
 	ck_assert(sample(parsed, "repaird_journal_fsync_duration_seconds_count{}") >= 5);
 	ck_assert_int_eq((int)sample(parsed, "repaird_redis_link_up{}"), 0); /* redis off */
+	/* Redis off: nothing delivered, lost or kept for resending. */
+	ck_assert_int_eq((int)sample(parsed, "repaird_events_delivered_total{}"), 0);
+	ck_assert_int_eq((int)sample(parsed, "repaird_events_lost_total{}"), 0);
+	ck_assert_int_eq((int)sample(parsed, "repaird_events_resent_total{}"), 0);
+	ck_assert_int_eq((int)sample(parsed, "repaird_events_retained{}"), 0);
 	ck_assert_int_eq((int)sample(parsed, "repaird_up{}"), 1);
 	ck_assert_int_eq((int)sample(parsed, "repaird_ready{}"), 1);
 	ck_assert_int_eq((int)sample(parsed, "repaird_build_info{version=0.1.0}"), 1);
