@@ -68,7 +68,7 @@ size_t engine_archive_select(struct engine *e, int64_t cutoff)
 	engine_archive_cancel(e);
 	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
 		struct ticket *t = tix(e, id);
-		if (t == NULL || !is_closed(t) || t->closed_at >= cutoff)
+		if (t == NULL || !is_closed(t) || t->closed_at > cutoff)
 			continue;
 		if (e->narchiving == e->cap_archiving) {
 			e->cap_archiving = e->cap_archiving ? e->cap_archiving * 2 : 256;
