@@ -69,7 +69,8 @@ void archive_line(struct rbuf *b, const struct engine *e, const struct ticket *t
 			put(b, ",");
 		put_json_str(b, ticket_field_names[i]);
 		put(b, ":");
-		/* Values as TICKET.GET gives them; integers as numbers (not the serial), "" null. */
+		/* Values as TICKET.GET gives them; integers as numbers (not the serial), "" null.
+		 */
 		if (v[0] == '\0')
 			put(b, "null");
 		else if (is_integer(v) && strcmp(ticket_field_names[i], "serial") != 0)

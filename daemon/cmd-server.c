@@ -268,7 +268,8 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		engine_counts(srv->eng, &ec);
 		info_line(b, "tickets_total:%llu", (unsigned long long)ec.tickets);
 		info_line(b, "tickets_in_memory:%llu", (unsigned long long)ec.in_memory);
-		info_line(b, "tickets_archived:%llu", (unsigned long long)(ec.tickets - ec.in_memory));
+		info_line(b, "tickets_archived:%llu",
+		          (unsigned long long)(ec.tickets - ec.in_memory));
 		info_line(b, "tickets_open:%llu", (unsigned long long)ec.open);
 		info_line(b, "tickets_fast_track:%llu", (unsigned long long)ec.fast_track);
 		info_line(b, "tickets_at_risk:%llu", (unsigned long long)ec.at_risk);

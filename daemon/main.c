@@ -121,8 +121,8 @@ enum {
 struct cmdline {
 	const char *check_journal;
 	bool fix;
-	const char *archive;     /* --archive's argument */
-	const char *archive_id;  /* with a second argument: the id (archive is the directory) */
+	const char *archive;    /* --archive's argument */
+	const char *archive_id; /* with a second argument: the id (archive is the directory) */
 };
 
 /*

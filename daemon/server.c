@@ -393,7 +393,8 @@ static void compact_poll(struct server *srv)
 		snprintf(srv->journal_error, sizeof srv->journal_error, "%s", err);
 		log_msg(LOG_ERR, "journal compaction failed: %s; the old journal stays", err);
 	} else if (rc > 0) {
-		log_msg(LOG_NOTICE, "journal compacted: %llu bytes -> %llu bytes, %llu tickets archived",
+		log_msg(LOG_NOTICE,
+		        "journal compacted: %llu bytes -> %llu bytes, %llu tickets archived",
 		        (unsigned long long)before, (unsigned long long)srv->journal.size,
 		        (unsigned long long)srv->journal.archived);
 		/* The archived tickets' memory back to the system, not only to malloc. */

@@ -41,6 +41,8 @@ bool dheap_peek(const struct dheap *h, uint32_t *idx, int64_t *at);
  * No entry may have an index below delta.
  */
 void dheap_rebase(struct dheap *h, uint32_t delta);
+/* Give back the entries' memory beyond what n needs (after many left the heap). */
+void dheap_shrink(struct dheap *h);
 /* true when the heap property and the index agree everywhere (for tests). */
 bool dheap_valid(const struct dheap *h);
 

@@ -118,9 +118,9 @@ struct ticket {
 	unsigned unlisted : 1;
 	unsigned video : 1;
 	unsigned holds_slot : 1;
-	unsigned priority : 1; /* a member from outside EMEA: staff take it first */
-	unsigned dirty : 1;    /* changed since the journal last collected changes */
-	unsigned whole : 1;    /* the journal must write it whole (new, or history inserted) */
+	unsigned priority : 1;  /* a member from outside EMEA: staff take it first */
+	unsigned dirty : 1;     /* changed since the journal last collected changes */
+	unsigned whole : 1;     /* the journal must write it whole (new, or history inserted) */
 	unsigned archiving : 1; /* marked for the archive by the running compaction */
 	unsigned rearchive : 1; /* changed after it was marked: its archive line is stale */
 };

@@ -238,8 +238,8 @@ static const struct ckey retention_keys[] = {
         CK_TYPED("closed_days", struct config, retention_closed_days, CK_INT, 0, 36500, NULL, 0,
                  false),
 };
-const struct csection cfg_retention_section = {"retention", retention_keys,
-                                               NKEYS(retention_keys), CK_DOTTED};
+const struct csection cfg_retention_section = {"retention", retention_keys, NKEYS(retention_keys),
+                                               CK_DOTTED};
 
 void parse_retention(struct cfgp *p, yaml_node_t *n)
 {

@@ -206,3 +206,15 @@ void dheap_rebase(struct dheap *h, uint32_t delta)
 	/* Give the memory back: the part of pos for archived tickets. */
 	h->pos = xreallocarray(h->pos, h->npos, sizeof *h->pos);
 }
+
+void dheap_shrink(struct dheap *h)
+{
+	uint32_t cap = DHEAP_MINCAP;
+
+	while (cap <= h->n)
+		cap *= 2;
+	if (cap >= h->cap)
+		return;
+	h->a = xreallocarray(h->a, cap, sizeof *h->a);
+	h->cap = cap;
+}

@@ -72,8 +72,8 @@ size_t engine_archive_select(struct engine *e, int64_t cutoff)
 			continue;
 		if (e->narchiving == e->cap_archiving) {
 			e->cap_archiving = e->cap_archiving ? e->cap_archiving * 2 : 256;
-			e->archiving = xreallocarray(e->archiving, e->cap_archiving,
-			                             sizeof *e->archiving);
+			e->archiving =
+			        xreallocarray(e->archiving, e->cap_archiving, sizeof *e->archiving);
 		}
 		e->archiving[e->narchiving++] = id;
 		t->archiving = 1;
@@ -233,6 +233,18 @@ size_t engine_archive_remove(struct engine *e)
 		return 0;
 	pages_release(e);
 	arena_compact(e);
+	/*
+	 * Arrays sized by the busiest moment since the last archiving (the
+	 * heap, the change lists) go back to what is in use now.
+	 */
+	dheap_shrink(&e->heap);
+	if (e->nchanged_tickets == 0) {
+		free(e->changed_tickets);
+		free(e->changed_nhist);
+		e->changed_tickets = NULL;
+		e->changed_nhist = NULL;
+		e->cap_changed_tickets = 0;
+	}
 	return n;
 }
 

@@ -195,15 +195,16 @@ START_TEST(test_closed_tickets_leave_for_the_archive)
 	for (int i = 1; i <= NTICKETS; i++)
 		ck_assert_msg(seen[i] == (i % 3 != 0), "ticket %d archived: %d", i, seen[i]);
 	ck_assert_int_eq(
-	        harness_system("cat %s/state/archive/*.ndjson | python3 -c 'import json,sys\n"
-	                       "n=0\n"
-	                       "for l in sys.stdin:\n"
-	                       "  t=json.loads(l); n+=1\n"
-	                       "  assert t[\"state\"]==\"returned\" and t[\"serial\"].startswith(\"R\")\n"
-	                       "  assert t[\"history\"][-1][\"detail\"]==\"ready -> returned\", t\n"
-	                       "  assert isinstance(t[\"id\"], int) and t[\"received_at\"]\n"
-	                       "assert n==1000, n'",
-	                       d.dir),
+	        harness_system(
+	                "cat %s/state/archive/*.ndjson | python3 -c 'import json,sys\n"
+	                "n=0\n"
+	                "for l in sys.stdin:\n"
+	                "  t=json.loads(l); n+=1\n"
+	                "  assert t[\"state\"]==\"returned\" and t[\"serial\"].startswith(\"R\")\n"
+	                "  assert t[\"history\"][-1][\"detail\"]==\"ready -> returned\", t\n"
+	                "  assert isinstance(t[\"id\"], int) and t[\"received_at\"]\n"
+	                "assert n==1000, n'",
+	                d.dir),
 	        0);
 
 	r = cmd(rc, "TICKET.GET", "1", NULL);

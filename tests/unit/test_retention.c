@@ -180,7 +180,8 @@ START_TEST(test_remove_keeps_invariants)
 	ck_assert(!engine_ticket_archived(eng, 10001)); /* never issued */
 	ck_assert_str_eq(engine_ticket_get(eng, 9001)->serial, "012345678901");
 	/* Its strings survived the arena's copy. */
-	ck_assert_str_eq(engine_ticket_get(eng, 10000)->hist[0].detail, "booked: a note for the arena");
+	ck_assert_str_eq(engine_ticket_get(eng, 10000)->hist[0].detail,
+	                 "booked: a note for the arena");
 	/* The next id goes on after the archived ones, and deadlines still fall due. */
 	ck_assert_uint_eq(open_one(0, true, now), 10001);
 	engine_advance(eng, cet(12, 20, 12));
@@ -282,7 +283,8 @@ START_TEST(test_snapshot_without_archived_replays)
 		                         .who = "t"};
 		const struct ticket *t = NULL;
 		struct engine_error err;
-		ck_assert_msg(engine_ticket_open(e2, &in, now + 2 * H, &t, &err) == 0, "%s", err.msg);
+		ck_assert_msg(engine_ticket_open(e2, &in, now + 2 * H, &t, &err) == 0, "%s",
+		              err.msg);
 		last = t->id;
 	}
 	ck_assert_uint_eq(last, 5002);
