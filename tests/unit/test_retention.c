@@ -298,6 +298,37 @@ START_TEST(test_snapshot_without_archived_replays)
 }
 END_TEST
 
+/*
+ * A marked ticket that changes before the rename (a loan issued on a closed,
+ * loan-eligible ticket): its rearchive bit tells the shell to write its line
+ * again; unmarked tickets never get the bit.
+ */
+START_TEST(test_change_after_select_marks_rearchive)
+{
+	struct member_input mi = {.number = 4711, .tier = TIER_PLATINUM, .expires = -1};
+	struct engine_error err;
+	int64_t t0 = cet(11, 2, 10);
+	const struct ticket *t;
+	uint64_t id;
+
+	memcpy(mi.country, "DE", 3);
+	ck_assert_int_eq(engine_member_set(eng, &mi, t0, &err), 0);
+	id = open_one(4711, false, t0);
+	ck_assert(engine_ticket_get(eng, id)->loan_eligible);
+	move_ok(id, TSTATE_CANCELLED, t0 + H);
+	open_one(0, false, t0 + H);
+	ck_assert_uint_eq(engine_archive_select(eng, t0 + 2 * H), 1);
+	ck_assert(!engine_ticket_get(eng, id)->rearchive);
+	ck_assert_msg(engine_loan_issue(eng, id, NULL, NULL, "desk", t0 + 3 * H, &t, &err) == 0,
+	              "%s", err.msg);
+	ck_assert(t->archiving && t->rearchive);
+	ck_assert(!engine_ticket_get(eng, id + 1)->rearchive);
+	ck_assert_uint_eq(engine_archive_remove(eng), 1);
+	ck_assert(engine_ticket_archived(eng, id));
+	assert_invariants(t0 + 3 * H);
+}
+END_TEST
+
 /* STATS over a period whose tickets all stay in memory: the same before and after. */
 START_TEST(test_stats_within_retention_unchanged)
 {
@@ -337,6 +368,7 @@ static Suite *retention_suite(void)
 	tcase_add_test(tc, test_cancel_keeps_everything);
 	tcase_add_test(tc, test_snapshot_without_archived_replays);
 	tcase_add_test(tc, test_stats_within_retention_unchanged);
+	tcase_add_test(tc, test_change_after_select_marks_rearchive);
 	suite_add_tcase(s, tc);
 	return s;
 }
