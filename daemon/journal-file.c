@@ -404,6 +404,27 @@ static void compact_abandon(struct jfile *j)
 	j->compact_eng = NULL;
 }
 
+/*
+ * Before the switch: what is pending goes into the rewrite buffer now, so
+ * that no ticket about to leave memory has a change the journal has not
+ * seen; marked tickets that changed since the fork get their archive line
+ * again (the new journal ignores their deltas).
+ */
+static int compact_catch_up(struct jfile *j, struct engine *e, char *err, size_t errlen)
+{
+	uint64_t records;
+	const uint64_t *ids;
+	size_t n = engine_archive_marked(e, &ids);
+
+	if (jfile_commit(j, e, &records) < 0) {
+		snprintf(err, errlen, "compaction: %s", j->last_error);
+		return -1;
+	}
+	if (n > 0 && archive_write(j->dir, e, ids, n, true, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 int jfile_compact_poll(struct jfile *j, struct engine *e, char *err, size_t errlen)
 {
 	char tmp[4096];
@@ -428,23 +449,9 @@ int jfile_compact_poll(struct jfile *j, struct engine *e, char *err, size_t errl
 		compact_abandon(j);
 		return -1;
 	}
-	{
-		/*
-		 * What is pending goes into the rewrite buffer now, so that no
-		 * ticket about to leave memory has a change the journal has not
-		 * seen; marked tickets that changed since the fork get their
-		 * archive line again (the new journal ignores their deltas).
-		 */
-		uint64_t records;
-		const uint64_t *ids;
-		size_t n = engine_archive_marked(e, &ids);
-		if (jfile_commit(j, e, &records) < 0 ||
-		    (n > 0 && archive_write(j->dir, e, ids, n, true, err, errlen) < 0)) {
-			if (j->failed)
-				snprintf(err, errlen, "compaction: %s", j->last_error);
-			compact_abandon(j);
-			return -1;
-		}
+	if (compact_catch_up(j, e, err, errlen) < 0) {
+		compact_abandon(j);
+		return -1;
 	}
 	compact_tmp_path(j, tmp, sizeof tmp);
 	fd = open(tmp, O_WRONLY | O_APPEND | O_CLOEXEC);

@@ -97,7 +97,7 @@ int jfile_sync(struct jfile *j);
 /*
  * Start compaction: fork a child that writes a snapshot of e to journal.compact
  * and fsyncs it. With j->archive, the tickets closed before j->archive_cutoff
- * are marked first; the child appends them to the archive (fsync'ed, file and
+ * are marked first (at or before); the child appends them to the archive (fsync'ed, file and
  * directory) before it writes the snapshot, which leaves them out.
  * 0 started, -1 with the reason (one already runs, fork failed).
  */

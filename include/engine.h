@@ -229,6 +229,7 @@ int engine_loan_return(struct engine *e, uint64_t id, const char *note, const ch
                        int64_t now, const struct ticket **out, struct engine_error *err);
 
 const struct ticket *engine_ticket_get(const struct engine *e, uint64_t id);
+/* Every id issued (archived ones included): the next ticket gets this + 1. */
 uint64_t engine_ticket_count(const struct engine *e);
 
 /* A ticket's clock read at now (the ticket itself only changes on events). */
@@ -446,7 +447,7 @@ const char *engine_str(const struct engine *e, uint32_t id);
 /* ---- retention: closed tickets leave memory for the archive ---- */
 
 /*
- * Compaction takes tickets closed (returned or cancelled) before cutoff out
+ * Compaction takes tickets closed (returned or cancelled) at or before cutoff out
  * of memory and of the journal, into the archive the shell writes. In
  * three steps, so that nothing is lost if it stops half-way: select marks
  * them (the snapshot skips marked tickets); the shell writes their archive
