@@ -84,6 +84,26 @@ int engine_check(const struct engine *e, int64_t now, char *msg, size_t len)
 	}
 	if (check_slots(e, msg, len) < 0)
 		return -1;
+	/* Storage: each page's count of tickets in memory, and the total. */
+	{
+		uint64_t live = 0;
+		for (size_t p = 0; p < e->npages; p++) {
+			uint32_t n = 0;
+			for (size_t i = 0; e->pages[p] && i < PAGE_SIZE; i++)
+				n += e->pages[p][i].id != 0;
+			if (n != e->page_live[p]) {
+				snprintf(msg, len, "page %zu: %u tickets, counted %u", p, n,
+				         e->page_live[p]);
+				return -1;
+			}
+			live += n;
+		}
+		if (live != e->nlive) {
+			snprintf(msg, len, "%" PRIu64 " tickets in memory, counted %" PRIu64, live,
+			         e->nlive);
+			return -1;
+		}
+	}
 	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
 		const struct ticket *t = tix(e, id);
 		int64_t used;
