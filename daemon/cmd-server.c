@@ -296,6 +296,8 @@ static void info_tickets(struct cmd_req *r, struct rbuf *b)
 
 	engine_counts(srv->eng, &ec);
 	info_u64(b, "tickets_total", ec.tickets);
+	info_u64(b, "tickets_in_memory", ec.in_memory);
+	info_u64(b, "tickets_archived", ec.tickets - ec.in_memory);
 	info_u64(b, "tickets_open", ec.open);
 	info_u64(b, "tickets_fast_track", ec.fast_track);
 	info_u64(b, "tickets_at_risk", ec.at_risk);

@@ -19,6 +19,13 @@ static int get_ticket(struct cmd_req *r, const char *arg, const struct ticket **
 	if (cmd_parse_id(r, "ticket", arg, &id) < 0)
 		return -1;
 	*t = engine_ticket_get(r->srv->eng, id);
+	if (*t == NULL && engine_ticket_archived(r->srv->eng, id)) {
+		reply_errorf(r->out, "NOTFOUND",
+		             "ticket %llu: archived (closed more than retention.closed_days ago): "
+		             "see repaird --archive %llu",
+		             (unsigned long long)id, (unsigned long long)id);
+		return -1;
+	}
 	if (*t == NULL) {
 		reply_errorf(r->out, "NOTFOUND", "ticket %llu: no such ticket",
 		             (unsigned long long)id);

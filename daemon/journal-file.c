@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive.h"
 #include "journal.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -131,6 +132,7 @@ int jfile_open(struct jfile *j, const char *dir, enum fsync_policy fsync, struct
 	int64_t start = usec_now();
 
 	memset(j, 0, sizeof *j);
+	j->dir = xstrdup(dir);
 	n = strlen(dir) + sizeof "/journal";
 	j->path = xmalloc(n);
 	snprintf(j->path, n, "%s/journal", dir);
@@ -220,6 +222,8 @@ void jfile_close(struct jfile *j)
 	rbuf_free(&j->buf);
 	free(j->path);
 	j->path = NULL;
+	free(j->dir);
+	j->dir = NULL;
 }
 
 int jfile_note_config(struct jfile *j, uint32_t fingerprint)
@@ -312,6 +316,16 @@ static void compact_child(struct jfile *j, struct engine *e)
 	/* An orphaned child must not outlive the daemon and write on. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	compact_tmp_path(j, tmp, sizeof tmp);
+	{
+		/* The archive first, durable: the snapshot leaves its tickets out. */
+		const uint64_t *ids;
+		size_t n = engine_archive_marked(e, &ids);
+		char err[512];
+		if (n > 0 && archive_write(j->dir, e, ids, n, false, err, sizeof err) < 0) {
+			log_msg(LOG_ERR, "compaction: %s", err);
+			_exit(EX_IOERR);
+		}
+	}
 	rbuf_init(&snap);
 	journal_put_snapshot(&snap, e);
 	journal_put_u64(&snap, JREC_CONFIG, j->fingerprint);
@@ -347,9 +361,15 @@ int jfile_compact_start(struct jfile *j, struct engine *e, char *err, size_t err
 		return -1;
 	}
 	j->snapshot_records = 0;
+	j->archived = 0;
+	if (j->archive)
+		engine_archive_select(e, j->archive_cutoff);
+	j->compact_eng = e;
 	pid = fork();
 	if (pid < 0) {
 		snprintf(err, errlen, "fork: %s", strerror(errno));
+		engine_archive_cancel(e);
+		j->compact_eng = NULL;
 		return -1;
 	}
 	if (pid == 0)
@@ -359,11 +379,12 @@ int jfile_compact_start(struct jfile *j, struct engine *e, char *err, size_t err
 	j->rewrite.len = 0;
 	j->rewrite_records = 0;
 	/* header, members, tickets, outbox, delivered, clock, config */
-	j->snapshot_records = 5 + engine_ticket_count(e) + engine_outbox_count(e);
 	{
 		struct engine_counts c;
+		const uint64_t *ids;
 		engine_counts(e, &c);
-		j->snapshot_records += c.members;
+		j->snapshot_records = 5 + c.in_memory - engine_archive_marked(e, &ids) +
+		                      engine_outbox_count(e) + c.members;
 	}
 	return 0;
 }
@@ -377,9 +398,34 @@ static void compact_abandon(struct jfile *j)
 	j->compact_pid = 0;
 	j->rewrite.len = 0;
 	j->rewrite_records = 0;
+	/* The marked tickets stay: the old journal holds them (the archive may too). */
+	if (j->compact_eng)
+		engine_archive_cancel(j->compact_eng);
+	j->compact_eng = NULL;
 }
 
-int jfile_compact_poll(struct jfile *j, char *err, size_t errlen)
+/*
+ * Before the switch: what is pending goes into the rewrite buffer now, so
+ * that no ticket about to leave memory has a change the journal has not
+ * seen; marked tickets that changed since the fork get their archive line
+ * again (the new journal ignores their deltas).
+ */
+static int compact_catch_up(struct jfile *j, struct engine *e, char *err, size_t errlen)
+{
+	uint64_t records;
+	const uint64_t *ids;
+	size_t n = engine_archive_marked(e, &ids);
+
+	if (jfile_commit(j, e, &records) < 0) {
+		snprintf(err, errlen, "compaction: %s", j->last_error);
+		return -1;
+	}
+	if (n > 0 && archive_write(j->dir, e, ids, n, true, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+int jfile_compact_poll(struct jfile *j, struct engine *e, char *err, size_t errlen)
 {
 	char tmp[4096];
 	struct stat st;
@@ -400,6 +446,10 @@ int jfile_compact_poll(struct jfile *j, char *err, size_t errlen)
 		         got < 0             ? errno
 		         : WIFEXITED(status) ? WEXITSTATUS(status)
 		                             : WTERMSIG(status));
+		compact_abandon(j);
+		return -1;
+	}
+	if (compact_catch_up(j, e, err, errlen) < 0) {
 		compact_abandon(j);
 		return -1;
 	}
@@ -441,6 +491,10 @@ int jfile_compact_poll(struct jfile *j, char *err, size_t errlen)
 	j->records = j->snapshot_records + j->rewrite_records;
 	j->compactions++;
 	j->compact_pid = 0;
+	/* Only now, with the new journal in place, do the archived tickets leave memory. */
+	j->archived = engine_archive_remove(e);
+	j->archived_total += j->archived;
+	j->compact_eng = NULL;
 	/* The buffer held a whole compaction's worth of changes: give the memory back. */
 	rbuf_free(&j->rewrite);
 	rbuf_init(&j->rewrite);
@@ -505,7 +559,7 @@ int jfile_rewrite(struct jfile *j, struct engine *e, char *err, size_t errlen)
 	{
 		struct engine_counts c;
 		engine_counts(e, &c);
-		j->records = 5 + engine_ticket_count(e) + engine_outbox_count(e) + c.members;
+		j->records = 5 + c.in_memory + engine_outbox_count(e) + c.members;
 	}
 	rbuf_free(&snap);
 	j->unsynced = false;
@@ -523,7 +577,7 @@ int jfile_compact(struct jfile *j, struct engine *e, char *err, size_t errlen)
 
 	if (jfile_compact_start(j, e, err, errlen) < 0)
 		return -1;
-	while ((rc = jfile_compact_poll(j, err, errlen)) == 0)
+	while ((rc = jfile_compact_poll(j, e, err, errlen)) == 0)
 		usleep(1000);
 	return rc < 0 ? -1 : 0;
 }

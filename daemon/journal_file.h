@@ -58,6 +58,15 @@ struct jfile {
 	uint64_t rewrite_records;
 	uint64_t snapshot_records;
 	int64_t compact_started;
+
+	/* Retention (archive.h): with archive set, a compaction moves tickets closed
+	 * before archive_cutoff to the archive in dir, before its rename. */
+	char *dir; /* the state directory */
+	bool archive;
+	int64_t archive_cutoff;
+	struct engine *compact_eng; /* the engine whose tickets the running compaction marked */
+	uint64_t archived;          /* tickets the last compaction archived */
+	uint64_t archived_total;    /* since start */
 };
 
 /*
@@ -87,16 +96,22 @@ int jfile_sync(struct jfile *j);
 
 /*
  * Start compaction: fork a child that writes a snapshot of e to journal.compact
- * and fsyncs it. 0 started, -1 with the reason (one already runs, fork failed).
+ * and fsyncs it. With j->archive, the tickets closed before j->archive_cutoff
+ * are marked first (at or before); the child appends them to the archive (fsync'ed, file and
+ * directory) before it writes the snapshot, which leaves them out.
+ * 0 started, -1 with the reason (one already runs, fork failed).
  */
 int jfile_compact_start(struct jfile *j, struct engine *e, char *err, size_t errlen);
 /*
- * Check on a running compaction; when the child is done, append what was
- * written meanwhile, fsync, rename over the journal and fsync the directory.
- * A crash at any point leaves either the old or the new journal, complete.
+ * Check on a running compaction; when the child is done, commit what is
+ * pending, write the archive lines of marked tickets that changed meanwhile
+ * again, append what was written meanwhile, fsync, rename over the journal
+ * and fsync the directory; then the archived tickets leave memory. A crash
+ * at any point leaves either the old or the new journal, complete, and
+ * every archived ticket in the archive or the journal (or both).
  * Returns 0 still running (or none), 1 switched, -1 failed (old journal kept).
  */
-int jfile_compact_poll(struct jfile *j, char *err, size_t errlen);
+int jfile_compact_poll(struct jfile *j, struct engine *e, char *err, size_t errlen);
 /*
  * Write the whole state again from memory to a new journal (after a failed
  * fdatasync under everysec/no, whose pages the kernel may have dropped).

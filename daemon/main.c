@@ -11,6 +11,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "archive.h"
 #include "config.h"
 #include "journal_file.h"
 #include "log.h"
@@ -35,6 +36,10 @@ static void usage(FILE *f)
 	        "      --check-journal FILE [--fix]\n"
 	        "                           check a journal's records; with --fix cut it at the\n"
 	        "                           first damaged one (exit 0 ok, 65 damaged)\n"
+	        "      --archive [STATE_DIR] ID\n"
+	        "                           print archived ticket ID as JSON (the state directory\n"
+	        "                           from --state-dir or the configuration when not given;\n"
+	        "                           exit 0, 66 not archived, 65 not an id)\n"
 	        "      --listen HOST:PORT   listen on this TCP address instead of listen.tcp\n"
 	        "                           (repeatable)\n"
 	        "      --unix PATH          unix socket instead of listen.unix (\"\" for none)\n"
@@ -109,12 +114,15 @@ enum {
 	OPT_DEBUG_CLOCK,
 	OPT_CHECK_JOURNAL,
 	OPT_FIX,
+	OPT_ARCHIVE,
 };
 
 /* The command line's choices beyond the server's own overrides. */
 struct cmdline {
 	const char *check_journal;
 	bool fix;
+	const char *archive;    /* --archive's argument */
+	const char *archive_id; /* with a second argument: the id (archive is the directory) */
 };
 
 /* --log-level LEVEL into srv's overrides; -1 (said on stderr) when LEVEL is no level. */
@@ -157,6 +165,7 @@ static int parse_options(int argc, char **argv, struct server *srv, struct cmdli
 	        {"check-config", required_argument, NULL, 't'},
 	        {"check-journal", required_argument, NULL, OPT_CHECK_JOURNAL},
 	        {"fix", no_argument, NULL, OPT_FIX},
+	        {"archive", required_argument, NULL, OPT_ARCHIVE},
 	        {"listen", required_argument, NULL, OPT_LISTEN},
 	        {"unix", required_argument, NULL, OPT_UNIX},
 	        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
@@ -181,6 +190,9 @@ static int parse_options(int argc, char **argv, struct server *srv, struct cmdli
 			break;
 		case OPT_FIX:
 			cl->fix = true;
+			break;
+		case OPT_ARCHIVE:
+			cl->archive = optarg;
 			break;
 		case OPT_LISTEN:
 			srv->ov.listen =
@@ -215,6 +227,8 @@ static int parse_options(int argc, char **argv, struct server *srv, struct cmdli
 			return EX_USAGE;
 		}
 	}
+	if (cl->archive && optind + 1 == argc)
+		cl->archive_id = argv[optind++]; /* --archive STATE_DIR ID */
 	if (optind < argc) {
 		fprintf(stderr, "repaird: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
@@ -227,10 +241,33 @@ static int parse_options(int argc, char **argv, struct server *srv, struct cmdli
 	return -1;
 }
 
+/* `repaird --archive [STATE_DIR] ID`: the state directory given, or the configuration's. */
+static int archive_cmd(const struct server *srv, const struct cmdline *cl)
+{
+	struct config_errors errs = {0};
+	struct config *cfg;
+	int rc;
+
+	if (cl->archive_id)
+		return archive_lookup(cl->archive, cl->archive_id, stdout);
+	if (srv->ov.state_dir)
+		return archive_lookup(srv->ov.state_dir, cl->archive, stdout);
+	cfg = config_load(srv->config_path, &errs);
+	if (cfg == NULL) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		config_errors_free(&errs);
+		return EX_CONFIG;
+	}
+	rc = archive_lookup(cfg->state_dir, cl->archive, stdout);
+	config_free(cfg);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct server srv;
-	struct cmdline cl = {NULL, false};
+	struct cmdline cl = {NULL, false, NULL, NULL};
 	struct config_errors errs = {0};
 	char err[512];
 	int rc;
@@ -241,6 +278,8 @@ int main(int argc, char **argv)
 	rc = parse_options(argc, argv, &srv, &cl);
 	if (rc < 0 && cl.check_journal)
 		rc = jfile_check(cl.check_journal, cl.fix);
+	else if (rc < 0 && cl.archive)
+		rc = archive_cmd(&srv, &cl);
 	if (rc >= 0) {
 		free(srv.ov.listen);
 		return rc;

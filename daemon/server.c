@@ -6,6 +6,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,10 @@ static void on_libevent_log(int severity, const char *msg)
 
 int server_compact(struct server *srv, char *err, size_t errlen)
 {
+	/* Retention: closed tickets older than retention.closed_days go to the archive. */
+	srv->journal.archive = true;
+	srv->journal.archive_cutoff =
+	        server_now(srv) - (int64_t)srv->cfg->retention_closed_days * 86400;
 	if (jfile_compact_start(&srv->journal, srv->eng, err, errlen) < 0) {
 		snprintf(srv->journal_error, sizeof srv->journal_error, "%s", err);
 		return -1;
@@ -382,14 +387,19 @@ static void compact_poll(struct server *srv)
 {
 	uint64_t before = srv->journal.size;
 	char err[256];
-	int rc = jfile_compact_poll(&srv->journal, err, sizeof err);
+	int rc = jfile_compact_poll(&srv->journal, srv->eng, err, sizeof err);
 
 	if (rc < 0) {
 		snprintf(srv->journal_error, sizeof srv->journal_error, "%s", err);
 		log_msg(LOG_ERR, "journal compaction failed: %s; the old journal stays", err);
 	} else if (rc > 0) {
-		log_msg(LOG_NOTICE, "journal compacted: %llu bytes -> %llu bytes",
-		        (unsigned long long)before, (unsigned long long)srv->journal.size);
+		log_msg(LOG_NOTICE,
+		        "journal compacted: %llu bytes -> %llu bytes, %llu tickets archived",
+		        (unsigned long long)before, (unsigned long long)srv->journal.size,
+		        (unsigned long long)srv->journal.archived);
+		/* The archived tickets' memory back to the system, not only to malloc. */
+		if (srv->journal.archived > 0)
+			malloc_trim(0);
 	}
 }
 

@@ -153,6 +153,10 @@ struct config {
 	long journal_compact_min;  /* bytes: never compact a smaller journal */
 	int journal_compact_ratio; /* compact when the journal is this many times the live state */
 
+	/* retention: closed tickets older than this many days leave memory and the live
+	 * journal for the archive at compaction (0: at the next compaction). */
+	int retention_closed_days;
+
 	/* emea: the countries of the EMEA region, sorted; NULL when the key is absent. */
 	char (*emea)[3];
 	size_t nemea;

@@ -35,6 +35,14 @@ void dheap_remove(struct dheap *h, uint32_t idx);
 bool dheap_contains(const struct dheap *h, uint32_t idx);
 /* The earliest entry; false when empty. Ties: any order. */
 bool dheap_peek(const struct dheap *h, uint32_t *idx, int64_t *at);
+/*
+ * Every index dropped by delta (the tickets below it were archived and the
+ * engine renumbered the rest): the order stays, the index memory shrinks.
+ * No entry may have an index below delta.
+ */
+void dheap_rebase(struct dheap *h, uint32_t delta);
+/* Give back the entries' memory beyond what n needs (after many left the heap). */
+void dheap_shrink(struct dheap *h);
 /* true when the heap property and the index agree everywhere (for tests). */
 bool dheap_valid(const struct dheap *h);
 

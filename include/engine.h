@@ -118,9 +118,11 @@ struct ticket {
 	unsigned unlisted : 1;
 	unsigned video : 1;
 	unsigned holds_slot : 1;
-	unsigned priority : 1; /* a member from outside EMEA: staff take it first */
-	unsigned dirty : 1;    /* changed since the journal last collected changes */
-	unsigned whole : 1;    /* the journal must write it whole (new, or history inserted) */
+	unsigned priority : 1;  /* a member from outside EMEA: staff take it first */
+	unsigned dirty : 1;     /* changed since the journal last collected changes */
+	unsigned whole : 1;     /* the journal must write it whole (new, or history inserted) */
+	unsigned archiving : 1; /* marked for the archive by the running compaction */
+	unsigned rearchive : 1; /* changed after it was marked: its archive line is stale */
 };
 
 struct member {
@@ -227,6 +229,7 @@ int engine_loan_return(struct engine *e, uint64_t id, const char *note, const ch
                        int64_t now, const struct ticket **out, struct engine_error *err);
 
 const struct ticket *engine_ticket_get(const struct engine *e, uint64_t id);
+/* Every id issued (archived ones included): the next ticket gets this + 1. */
 uint64_t engine_ticket_count(const struct engine *e);
 
 /* A ticket's clock read at now (the ticket itself only changes on events). */
@@ -287,6 +290,7 @@ void engine_stats_in(const struct engine *e, const char *const *centres, size_t 
 struct engine_counts {
 	uint64_t tickets, open, at_risk, breached, fast_track, queued, loans_eligible, loans_issued,
 	        members, heap, events, history_bytes;
+	uint64_t in_memory; /* tickets is every id issued; archived ones are not in memory */
 };
 void engine_counts(const struct engine *e, struct engine_counts *c);
 
@@ -416,7 +420,7 @@ struct ticket_image {
 	const struct hist_image *hist;
 	uint32_t nhist;
 };
-/* 0, or -1 when the id would leave a gap (ids are dense and never reused). */
+/* 0, or -1 when the id would leave a gap (ids are dense and never reused) or was archived. */
 int engine_restore_ticket(struct engine *e, const struct ticket_image *img);
 void engine_restore_member(struct engine *e, const struct member *m);
 void engine_restore_event(struct engine *e, const struct event *ev, const char *centre,
@@ -439,6 +443,33 @@ void engine_restore_clock(struct engine *e, int64_t clock);
 void engine_restore_finish(struct engine *e);
 /* The text interned under id (for encoding), "" if none. */
 const char *engine_str(const struct engine *e, uint32_t id);
+
+/* ---- retention: closed tickets leave memory for the archive ---- */
+
+/*
+ * Compaction takes tickets closed (returned or cancelled) at or before cutoff out
+ * of memory and of the journal, into the archive the shell writes. In
+ * three steps, so that nothing is lost if it stops half-way: select marks
+ * them (the snapshot skips marked tickets); the shell writes their archive
+ * lines and the snapshot, then renames; only then does remove free them.
+ * cancel undoes select when the compaction failed. A marked ticket that
+ * changes meanwhile (a loan returned after closing) gets its rearchive bit:
+ * the shell writes its line again before the rename, and replay ignores
+ * delta records of archived tickets. Ids are never reused.
+ */
+size_t engine_archive_select(struct engine *e, int64_t cutoff);
+/* The marked tickets' ids, ascending. */
+size_t engine_archive_marked(const struct engine *e, const uint64_t **ids);
+void engine_archive_cancel(struct engine *e);
+/* Free the marked tickets (history, strings, slots; whole pages when empty). How many. */
+size_t engine_archive_remove(struct engine *e);
+/* true when id was issued and is no longer in memory: archived. */
+bool engine_ticket_archived(const struct engine *e, uint64_t id);
+/*
+ * Replay: ids up to n were issued (a snapshot that left archived tickets
+ * out says so first). Tickets then fill the gaps; the rest are archived.
+ */
+void engine_restore_ids(struct engine *e, uint64_t n);
 
 /* ---- self-check ---- */
 

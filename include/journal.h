@@ -40,7 +40,8 @@ enum jrec_type {
 	JREC_COMMIT = 8,  /* end of a batch: the clock and the event sequence reached (format 2) */
 	JREC_DELTA = 9,   /* a ticket's mutable fields and new history entries (format 2) */
 	JREC_STREAM = 10, /* the last event sequence delivered to a centre's stream (format 2) */
-	JREC_TYPE_MAX = JREC_STREAM
+	JREC_IDS = 11,    /* ticket ids up to this were issued: those left out were archived */
+	JREC_TYPE_MAX = JREC_IDS
 };
 
 #define JOURNAL_MAGIC       "repaird-journal"

@@ -5,7 +5,8 @@
  * ids and user names: each is stored once and named by a 32-bit id
  * (intern). Per-ticket strings (serials, notes) go to an arena in large
  * blocks, so each costs its bytes plus a NUL and no malloc header.
- * Nothing is ever freed before the pool itself: tickets are never deleted.
+ * The arena is freed as a whole; when tickets are archived the engine copies
+ * the strings still in use into a new arena (strarena_owns() tells them).
  *
  * Pure: no I/O, no clock.
  */
@@ -26,6 +27,8 @@ void strarena_init(struct strarena *a);
 void strarena_free(struct strarena *a);
 /* A stable copy of s[0..len) with a NUL after it. */
 const char *strarena_dup(struct strarena *a, const char *s, size_t len);
+
+#define STRARENA_BLOCK ((size_t)64 * 1024)
 
 struct strpool {
 	struct strarena arena;

@@ -232,6 +232,20 @@ void parse_journal(struct cfgp *p, yaml_node_t *n)
 	ckeys_parse(p, n, &cfg_journal_section, "journal", "journal", p->cfg, NULL);
 }
 
+/* ---- retention ------------------------------------------------------------ */
+
+static const struct ckey retention_keys[] = {
+        CK_TYPED("closed_days", struct config, retention_closed_days, CK_INT, 0, 36500, NULL, 0,
+                 false),
+};
+const struct csection cfg_retention_section = {"retention", retention_keys, NKEYS(retention_keys),
+                                               CK_DOTTED};
+
+void parse_retention(struct cfgp *p, yaml_node_t *n)
+{
+	ckeys_parse(p, n, &cfg_retention_section, "retention", "retention", p->cfg, NULL);
+}
+
 /* ---- limits, metrics ------------------------------------------------------ */
 
 static const struct ckey limits_keys[] = {

@@ -30,7 +30,7 @@ struct top_key {
 	int order;
 };
 
-enum { TOP_PRODUCTS = 6, TOP_CENTRES = 8, TOP_ACCESS = 9, TOP_COUNT = 13 };
+enum { TOP_PRODUCTS = 6, TOP_CENTRES = 8, TOP_ACCESS = 9, TOP_COUNT = 14 };
 
 static const struct top_key top_keys[TOP_COUNT] = {
         {"listen", parse_listen, 0},    {"server", parse_server, 1},
@@ -39,7 +39,7 @@ static const struct top_key top_keys[TOP_COUNT] = {
         {"products", load_products, 7}, {"countries", parse_countries, 6},
         {"centres", parse_centres, 8},  {"access", parse_access, 9},
         {"emea", parse_emea, 10},       {"limits", parse_limits, 11},
-        {"metrics", parse_metrics, 12},
+        {"metrics", parse_metrics, 12}, {"retention", parse_retention, 13},
 };
 
 static void config_defaults(struct config *cfg)
@@ -62,6 +62,7 @@ static void config_defaults(struct config *cfg)
 	cfg->tcp_auth = true;
 	cfg->unix_user = xstrdup("admin");
 	cfg->journal_compact_ratio = 2;
+	cfg->retention_closed_days = 730;
 	cfg->redis_enabled = true;
 	cfg->redis_host = xstrdup("127.0.0.1");
 	cfg->redis_port = 6379;

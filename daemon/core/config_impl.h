@@ -84,7 +84,8 @@ struct csection {
 extern const struct csection cfg_listen_section, cfg_tls_section, cfg_server_section,
         cfg_journal_section, cfg_redis_section, cfg_policy_section, cfg_calendar_section,
         cfg_country_section, cfg_centre_section, cfg_access_section, cfg_user_section,
-        cfg_product_section, cfg_limits_section, cfg_metrics_section;
+        cfg_product_section, cfg_limits_section, cfg_metrics_section,
+        cfg_retention_section;
 
 /* ---- config-node.c: errors, nodes, values, the table driver ---------------- */
 
@@ -128,6 +129,7 @@ void parse_listen(struct cfgp *p, yaml_node_t *n);
 void parse_server(struct cfgp *p, yaml_node_t *n);
 void parse_journal(struct cfgp *p, yaml_node_t *n);
 void parse_limits(struct cfgp *p, yaml_node_t *n);
+void parse_retention(struct cfgp *p, yaml_node_t *n);
 void parse_metrics(struct cfgp *p, yaml_node_t *n);
 void parse_redis(struct cfgp *p, yaml_node_t *n);
 void parse_policy(struct cfgp *p, yaml_node_t *n);

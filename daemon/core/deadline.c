@@ -185,3 +185,36 @@ bool dheap_valid(const struct dheap *h)
 	}
 	return true;
 }
+
+void dheap_rebase(struct dheap *h, uint32_t delta)
+{
+	if (delta == 0)
+		return;
+	for (uint32_t i = 0; i < h->n; i++) {
+		if (h->a[i].idx < delta)
+			fatalx("dheap: rebase by %u over index %u", delta, h->a[i].idx);
+		h->a[i].idx -= delta;
+	}
+	if (h->npos <= delta) {
+		free(h->pos);
+		h->pos = NULL;
+		h->npos = 0;
+		return;
+	}
+	memmove(h->pos, h->pos + delta, (size_t)(h->npos - delta) * sizeof *h->pos);
+	h->npos -= delta;
+	/* Give the memory back: the part of pos for archived tickets. */
+	h->pos = xreallocarray(h->pos, h->npos, sizeof *h->pos);
+}
+
+void dheap_shrink(struct dheap *h)
+{
+	uint32_t cap = DHEAP_MINCAP;
+
+	while (cap <= h->n)
+		cap *= 2;
+	if (cap >= h->cap)
+		return;
+	h->a = xreallocarray(h->a, cap, sizeof *h->a);
+	h->cap = cap;
+}

@@ -133,9 +133,10 @@ size_t engine_ticket_list(const struct engine *e, const struct ticket_filter *f,
 	}
 	if (f->centres)
 		nscope = centre_ids(e, f->centres, f->ncentres, scope, 256);
-	for (uint64_t id = f->after + 1; id <= e->ntickets && n < f->count; id++) {
+	for (uint64_t id = (f->after > e->id_base ? f->after : e->id_base) + 1;
+	     id <= e->ntickets && n < f->count; id++) {
 		const struct ticket *t = tix(e, id);
-		if (matches(t, f, centre, scope, nscope))
+		if (t && matches(t, f, centre, scope, nscope))
 			out[n++] = t;
 	}
 	return n;
@@ -179,9 +180,10 @@ void engine_stats_in(const struct engine *e, const char *const *centres, size_t 
 	memset(s, 0, sizeof *s);
 	if (centres)
 		nscope = centre_ids(e, centres, ncentres, scope, 256);
-	for (uint64_t id = 1; id <= e->ntickets; id++) {
+	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
 		const struct ticket *t = tix(e, id);
-		if (centres && !in_ids(scope, nscope, t->centre))
+		/* An archived ticket (NULL) closed before the retention period. */
+		if (t == NULL || (centres && !in_ids(scope, nscope, t->centre)))
 			continue;
 		stats_add(s, t, since, until);
 	}
@@ -197,9 +199,10 @@ void engine_counts(const struct engine *e, struct engine_counts *c)
 {
 	memset(c, 0, sizeof *c);
 	c->tickets = e->ntickets;
-	for (uint64_t id = 1; id <= e->ntickets; id++) {
+	c->in_memory = e->nlive;
+	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
 		const struct ticket *t = tix(e, id);
-		if (is_closed(t))
+		if (t == NULL || is_closed(t))
 			continue;
 		c->open++;
 		c->at_risk += t->at_risk;
@@ -218,11 +221,11 @@ void engine_counts(const struct engine *e, struct engine_counts *c)
 void engine_centre_counts(const struct engine *e, struct engine_centre_count *out, size_t n)
 {
 	memset(out, 0, n * sizeof *out);
-	for (uint64_t id = 1; id <= e->ntickets; id++) {
+	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
 		const struct ticket *t = tix(e, id);
 		const struct centre *c;
 		size_t i;
-		if (is_closed(t) || (c = centre_of(e, t)) == NULL)
+		if (t == NULL || is_closed(t) || (c = centre_of(e, t)) == NULL)
 			continue;
 		i = (size_t)(c - e->cfg->centres);
 		if (i >= n)

@@ -23,9 +23,12 @@ static int check_slots(const struct engine *e, char *msg, size_t len)
 	uint32_t *holding = xcalloc(e->memcap ? e->memcap : 1, sizeof *holding);
 	int rc = 0;
 
-	for (uint64_t id = 1; id <= e->ntickets && rc == 0; id++) {
+	for (uint64_t id = first_id(e); id <= e->ntickets && rc == 0; id++) {
 		const struct ticket *t = tix(e, id);
-		bool should = t->fast_track && t->member != 0 && in_service(t->state);
+		bool should;
+		if (t == NULL)
+			continue;
+		should = t->fast_track && t->member != 0 && in_service(t->state);
 		if (t->holds_slot != should) {
 			snprintf(msg, len, "ticket %" PRIu64 " (%s, %s) %s a slot", id,
 			         t->fast_track ? "Fast Track" : "standard",
@@ -81,9 +84,32 @@ int engine_check(const struct engine *e, int64_t now, char *msg, size_t len)
 	}
 	if (check_slots(e, msg, len) < 0)
 		return -1;
-	for (uint64_t id = 1; id <= e->ntickets; id++) {
+	/* Storage: each page's count of tickets in memory, and the total. */
+	{
+		uint64_t live = 0;
+		for (size_t p = 0; p < e->npages; p++) {
+			uint32_t n = 0;
+			for (size_t i = 0; e->pages[p] && i < PAGE_SIZE; i++)
+				n += e->pages[p][i].id != 0;
+			if (n != e->page_live[p]) {
+				snprintf(msg, len, "page %zu: %u tickets, counted %u", p, n,
+				         e->page_live[p]);
+				return -1;
+			}
+			live += n;
+		}
+		if (live != e->nlive) {
+			snprintf(msg, len, "%" PRIu64 " tickets in memory, counted %" PRIu64, live,
+			         e->nlive);
+			return -1;
+		}
+	}
+	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
 		const struct ticket *t = tix(e, id);
-		int64_t used = used_at(e, t, now);
+		int64_t used;
+		if (t == NULL)
+			continue;
+		used = used_at(e, t, now);
 		if (t->received_at && used > between(e, t, t->received_at, now)) {
 			snprintf(msg, len, "ticket %" PRIu64 ": used %" PRId64 "s > elapsed", id,
 			         used);
@@ -94,11 +120,11 @@ int engine_check(const struct engine *e, int64_t now, char *msg, size_t len)
 			return -1;
 		}
 		if (clock_runs(e, t) && (!t->at_risk || !t->breached) && t->deadline != 0 &&
-		    !dheap_contains(&e->heap, idx_of(t))) {
+		    !dheap_contains(&e->heap, idx_of(e, t))) {
 			snprintf(msg, len, "ticket %" PRIu64 ": running but not scheduled", id);
 			return -1;
 		}
-		if (!clock_runs(e, t) && dheap_contains(&e->heap, idx_of(t))) {
+		if (!clock_runs(e, t) && dheap_contains(&e->heap, idx_of(e, t))) {
 			snprintf(msg, len, "ticket %" PRIu64 ": scheduled while its clock stands",
 			         id);
 			return -1;
@@ -125,6 +151,8 @@ void engine_clear_changes(struct engine *e)
 {
 	for (size_t i = 0; i < e->nchanged_tickets; i++) {
 		struct ticket *t = tix(e, e->changed_tickets[i]);
+		if (t == NULL)
+			continue; /* archived since it changed */
 		t->dirty = 0;
 		t->whole = 0;
 	}
@@ -161,8 +189,7 @@ int64_t engine_clock(const struct engine *e)
 	return e->clock;
 }
 
-/* Capacity of a history array holding n entries (see hist_add). */
-static uint32_t hist_cap(uint32_t n)
+uint32_t eng_hist_cap(uint32_t n)
 {
 	uint32_t cap = 2;
 
@@ -179,12 +206,12 @@ int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 	uint32_t old_n;
 	uint64_t id = img->t.id;
 
-	if (id == 0 || id > e->ntickets + 1)
+	if (id == 0 || id > e->ntickets + 1 || id <= e->id_base)
 		return -1;
 	if (id == e->ntickets + 1)
 		t = eng_ticket_new(e);
-	else
-		t = tix(e, id);
+	else if ((t = tix(e, id)) == NULL)
+		t = eng_slot(e, id); /* a gap a snapshot left for archived tickets */
 	/*
 	 * A ticket is written whole after every change: reuse the strings of its
 	 * previous record, or replay would use memory per record, not per ticket.
@@ -192,7 +219,7 @@ int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 	old = t->hist;
 	old_n = t->nhist;
 	old_serial = t->serial;
-	e->history_bytes -= hist_cap(old_n) * sizeof *old;
+	e->history_bytes -= eng_hist_cap(old_n) * sizeof *old;
 	*t = img->t;
 	t->dirty = 0;
 	t->whole = 0;
@@ -321,8 +348,12 @@ void engine_restore_clock(struct engine *e, int64_t clock)
 
 void engine_restore_finish(struct engine *e)
 {
-	for (uint64_t id = 1; id <= e->ntickets; id++)
-		eng_schedule(e, tix(e, id));
+	eng_archive_release_restored(e);
+	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
+		struct ticket *t = tix(e, id);
+		if (t)
+			eng_schedule(e, t);
+	}
 	if (e->out_cap > 0)
 		eng_retention_trim(e); /* replay restores the clock without advancing */
 	engine_clear_changes(e);

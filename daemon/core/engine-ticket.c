@@ -134,19 +134,12 @@ static void slot_free(struct engine *e, struct ticket *t, int64_t at)
 
 struct ticket *eng_ticket_new(struct engine *e)
 {
-	uint64_t i = e->ntickets;
 	struct ticket *t;
 
-	if (i >= UINT32_MAX)
+	if (e->ntickets - e->id_base >= UINT32_MAX)
 		fatalx("ticket ids exhausted");
-	if ((i >> PAGE_SHIFT) >= e->npages) {
-		e->pages = xreallocarray(e->pages, e->npages + 1, sizeof *e->pages);
-		e->pages[e->npages++] = xcalloc(PAGE_SIZE, sizeof **e->pages);
-	}
 	e->ntickets++;
-	t = &e->pages[i >> PAGE_SHIFT][i & (PAGE_SIZE - 1)];
-	memset(t, 0, sizeof *t);
-	t->id = i + 1;
+	t = eng_slot(e, e->ntickets);
 	t->met = -1;
 	t->whole = 1; /* its first record is the whole ticket */
 	return t;
@@ -338,7 +331,9 @@ int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t n
 	const char *detail, *reason = NULL;
 
 	if (t == NULL) {
-		eng_set_err(err, ENGINE_NOTFOUND, "ticket %" PRIu64 ": no such ticket", in->id);
+		eng_set_err(err, ENGINE_NOTFOUND, "ticket %" PRIu64 ": %s", in->id,
+		            engine_ticket_archived(e, in->id) ? "archived, closed for good"
+		                                              : "no such ticket");
 		return -1;
 	}
 	from = (enum ticket_state)t->state;
@@ -445,7 +440,9 @@ static struct ticket *loan_ticket(struct engine *e, uint64_t id, struct engine_e
 	struct ticket *t = tix(e, id);
 
 	if (t == NULL)
-		eng_set_err(err, ENGINE_NOTFOUND, "ticket %" PRIu64 ": no such ticket", id);
+		eng_set_err(err, ENGINE_NOTFOUND, "ticket %" PRIu64 ": %s", id,
+		            engine_ticket_archived(e, id) ? "archived, closed for good"
+		                                          : "no such ticket");
 	return t;
 }
 
@@ -513,10 +510,10 @@ void eng_rebalance_slots(struct engine *e, int64_t now)
 {
 	uint32_t limit = (uint32_t)e->cfg->in_service_limit;
 
-	for (uint64_t id = e->ntickets; id >= 1; id--) {
+	for (uint64_t id = e->ntickets; id >= first_id(e); id--) {
 		struct ticket *t = tix(e, id);
 		struct member *m;
-		if (!t->holds_slot || (m = member_find(e, t->member)) == NULL ||
+		if (t == NULL || !t->holds_slot || (m = member_find(e, t->member)) == NULL ||
 		    m->in_service <= limit)
 			continue;
 		t->holds_slot = 0;

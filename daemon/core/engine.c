@@ -133,6 +133,8 @@ void eng_touch(struct engine *e, struct ticket *t)
 		e->changed_nhist[e->nchanged_tickets] = t->nhist;
 		e->changed_tickets[e->nchanged_tickets++] = t->id;
 	}
+	if (t->archiving)
+		t->rearchive = 1;
 	if (t->member)
 		touch_member(e, member_find(e, t->member));
 }
@@ -382,9 +384,9 @@ void eng_schedule(struct engine *e, struct ticket *t)
 			next = t->deadline + 1;
 	}
 	if (next == INT64_MAX)
-		dheap_remove(&e->heap, idx_of(t));
+		dheap_remove(&e->heap, idx_of(e, t));
 	else
-		dheap_set(&e->heap, idx_of(t), next);
+		dheap_set(&e->heap, idx_of(e, t), next);
 }
 
 /* Stop the clock at `at` (if it runs), folding the time since clock_since into used. */
@@ -503,10 +505,10 @@ bool engine_advance_max(struct engine *e, int64_t now, size_t max, size_t *done)
 	 * part of the heap (rescheduled past now or removed): exactly once.
 	 */
 	while (n < max && dheap_peek(&e->heap, &idx, &at) && at <= now) {
-		struct ticket *t = tix(e, (uint64_t)idx + 1);
+		struct ticket *t = tix_idx(e, idx);
 		process_due(e, t, now);
 		/* process_due always reschedules past now or removes; guard anyway. */
-		if (dheap_peek(&e->heap, &idx, &at) && at <= now && idx == idx_of(t))
+		if (dheap_peek(&e->heap, &idx, &at) && at <= now && idx == idx_of(e, t))
 			dheap_remove(&e->heap, idx);
 		n++;
 	}
@@ -549,11 +551,16 @@ void engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
-	for (uint64_t id = 1; id <= e->ntickets; id++)
-		free(tix(e, id)->hist);
+	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
+		struct ticket *t = tix(e, id);
+		if (t)
+			free(t->hist);
+	}
 	for (size_t i = 0; i < e->npages; i++)
 		free(e->pages[i]);
 	free(e->pages);
+	free(e->page_live);
+	free(e->archiving);
 	for (size_t i = 0; i < e->memcap; i++) {
 		free(e->members[i].name);
 		free(e->members[i].queued);
@@ -579,9 +586,9 @@ int engine_set_config(struct engine *e, const struct config *cfg, int64_t now,
                       struct engine_error *err)
 {
 	engine_advance(e, now);
-	for (uint64_t id = 1; id <= e->ntickets; id++) {
+	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
 		const struct ticket *t = tix(e, id);
-		if (!is_closed(t) && config_centre(cfg, engine_str(e, t->centre)) == NULL) {
+		if (t && !is_closed(t) && config_centre(cfg, engine_str(e, t->centre)) == NULL) {
 			eng_set_err(
 			        err, ENGINE_INVALID,
 			        "centre \"%s\" is missing from the new configuration but ticket "
@@ -591,19 +598,19 @@ int engine_set_config(struct engine *e, const struct config *cfg, int64_t now,
 		}
 	}
 	/* Fold the time used so far on the old calendar, then switch. */
-	for (uint64_t id = 1; id <= e->ntickets; id++) {
+	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
 		struct ticket *t = tix(e, id);
-		if (!is_closed(t))
+		if (t && !is_closed(t))
 			eng_clock_stop(e, t, now);
 	}
 	e->cfg = cfg;
 	eng_rebuild_centre_map(e);
 	eng_rebalance_slots(e, now);
-	for (uint64_t id = 1; id <= e->ntickets; id++) {
+	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
 		struct ticket *t = tix(e, id);
 		const struct centre *c;
 		const struct product *p;
-		if (is_closed(t))
+		if (t == NULL || is_closed(t))
 			continue;
 		c = centre_of(e, t);
 		p = config_product(cfg, engine_str(e, t->product));

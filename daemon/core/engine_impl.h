@@ -24,9 +24,23 @@ struct engine {
 	struct strpool strings; /* products, centre ids, user names */
 	struct strarena arena;  /* serials, notes, history details */
 
+	/*
+	 * Tickets by id in pages of PAGE_SIZE. Ids 1..ntickets were issued and
+	 * are never reused; ids up to id_base (a multiple of PAGE_SIZE) were all
+	 * archived, so ticket id i lives at index i - 1 - id_base, page
+	 * pages[index >> PAGE_SHIFT] (NULL once every ticket of a page was
+	 * archived). A slot whose id is 0 is an archived ticket. page_live
+	 * counts each page's tickets still in memory.
+	 */
 	struct ticket **pages;
+	uint32_t *page_live;
 	size_t npages;
-	uint64_t ntickets; /* ids are 1..ntickets; ticket id i lives at index i - 1 */
+	uint64_t ntickets;
+	uint64_t id_base;
+	uint64_t nlive; /* tickets in memory */
+	/* Marked by engine_archive_select(), removed by engine_archive_remove(). */
+	uint64_t *archiving;
+	size_t narchiving, cap_archiving;
 
 	const struct centre **centre_map; /* by interned centre id */
 	uint32_t ncentre_map;
@@ -81,16 +95,32 @@ extern const char *const eng_restore_reasons[ENG_NRESTORE_REASONS];
 static inline struct ticket *tix(const struct engine *e, uint64_t id)
 {
 	uint64_t i;
+	struct ticket *t;
 
-	if (id == 0 || id > e->ntickets)
+	if (id <= e->id_base || id > e->ntickets)
 		return NULL;
-	i = id - 1;
-	return &e->pages[i >> PAGE_SHIFT][i & (PAGE_SIZE - 1)];
+	i = id - 1 - e->id_base;
+	if (e->pages[i >> PAGE_SHIFT] == NULL)
+		return NULL;
+	t = &e->pages[i >> PAGE_SHIFT][i & (PAGE_SIZE - 1)];
+	return t->id != 0 ? t : NULL;
 }
 
-static inline uint32_t idx_of(const struct ticket *t)
+/* The ticket's index in the deadline heap: its place in the pages. */
+static inline uint32_t idx_of(const struct engine *e, const struct ticket *t)
 {
-	return (uint32_t)(t->id - 1);
+	return (uint32_t)(t->id - 1 - e->id_base);
+}
+
+static inline struct ticket *tix_idx(const struct engine *e, uint32_t idx)
+{
+	return tix(e, (uint64_t)idx + 1 + e->id_base);
+}
+
+/* The first id that may still be in memory. */
+static inline uint64_t first_id(const struct engine *e)
+{
+	return e->id_base + 1;
 }
 
 static inline const struct centre *centre_of(const struct engine *e, const struct ticket *t)
@@ -180,6 +210,12 @@ const char *eng_static_reason(struct engine *e, const char *reason);
 void eng_outbox_free(struct engine *e);
 /* engine-ticket.c: a new ticket (dense ids); the slots after a reload moved the limit. */
 struct ticket *eng_ticket_new(struct engine *e);
+/* engine-archive.c: the slot of ticket id (<= ntickets), its page allocated if need be. */
+struct ticket *eng_slot(struct engine *e, uint64_t id);
+/* After replay: free the pages the archived tickets left empty, move id_base. */
+void eng_archive_release_restored(struct engine *e);
+/* Capacity of a history array holding n entries (see eng_hist_add). */
+uint32_t eng_hist_cap(uint32_t n);
 void eng_rebalance_slots(struct engine *e, int64_t now);
 
 #endif

@@ -238,6 +238,10 @@ size_t journal_put_changes(struct rbuf *b, struct engine *e, uint64_t *last_seq)
 	count = engine_changed_tickets(e, &ids);
 	for (size_t i = 0; i < count; i++, n++) {
 		const struct ticket *t = engine_ticket_get(e, ids[i]);
+		if (t == NULL) {
+			n--; /* archived after it changed: the archive holds it */
+			continue;
+		}
 		if (t->whole)
 			journal_put_ticket(b, e, t);
 		else
@@ -277,8 +281,23 @@ void journal_put_snapshot(struct rbuf *b, const struct engine *e)
 
 	journal_put_header(b);
 	engine_each_member(e, put_member_cb, b);
-	for (uint64_t id = 1; id <= engine_ticket_count(e); id++)
-		journal_put_ticket(b, e, engine_ticket_get(e, id));
+	/*
+	 * Tickets archived or being archived are left out; the ids record first
+	 * keeps their ids issued (never reused). Only then: a journal without
+	 * archived tickets stays readable by a repaird that predates retention.
+	 */
+	for (uint64_t id = 1; id <= engine_ticket_count(e); id++) {
+		const struct ticket *t = engine_ticket_get(e, id);
+		if (t == NULL || t->archiving) {
+			journal_put_u64(b, JREC_IDS, engine_ticket_count(e));
+			break;
+		}
+	}
+	for (uint64_t id = 1; id <= engine_ticket_count(e); id++) {
+		const struct ticket *t = engine_ticket_get(e, id);
+		if (t != NULL && !t->archiving)
+			journal_put_ticket(b, e, t);
+	}
 	for (size_t i = 0; i < engine_stream_count(e); i++) {
 		const char *centre;
 		uint64_t seq = engine_stream_at(e, i, &centre);
@@ -522,6 +541,10 @@ static int apply_delta(struct engine *e, struct cursor *c, char *err, size_t err
 		snprintf(err, errlen, "malformed history in the delta of ticket %llu",
 		         (unsigned long long)t.id);
 		rc = -1;
+	} else if (engine_ticket_archived(e, t.id)) {
+		/* A ticket archived by a compaction that ran while it changed: its line in the
+		 * archive was written again with this change. */
+		rc = 0;
 	} else if ((rc = engine_restore_delta(e, &t, nhist, hist, nnew)) < 0) {
 		snprintf(err, errlen,
 		         "delta of ticket %llu does not follow its previous record (%u history "
@@ -661,6 +684,7 @@ int journal_apply(struct engine *e, const struct jrec *rec, char *err, size_t er
 	case JREC_DELIVERED:
 	case JREC_CLOCK:
 	case JREC_CONFIG:
+	case JREC_IDS:
 		v = get_u64(&c);
 		if (c.bad || c.left != 0) {
 			snprintf(err, errlen, "malformed record of type %d", rec->type);
@@ -670,6 +694,8 @@ int journal_apply(struct engine *e, const struct jrec *rec, char *err, size_t er
 			engine_restore_delivered(e, v);
 		else if (rec->type == JREC_CLOCK)
 			engine_restore_clock(e, (int64_t)v);
+		else if (rec->type == JREC_IDS)
+			engine_restore_ids(e, v);
 		return 0;
 	default:
 		snprintf(err, errlen, "unknown record type %d", rec->type);

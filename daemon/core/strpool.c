@@ -7,7 +7,6 @@
 
 #include "xmalloc.h"
 
-#define STRARENA_BLOCK   ((size_t)64 * 1024)
 #define STRPOOL_MINTABLE 64u
 
 /*

@@ -172,3 +172,83 @@ print("due work done in %.2f s; %d PINGs answered meanwhile, the worst after %.1
       % (time.monotonic() - t0, pings, worst * 1000))
 PY
 redis-cli -p "$rport" INFO | tr -d '\r' | grep -E '^(tickets_breached|due_slices):'
+
+# 6. Retention (BENCH_RETENTION=0 skips): with retention.closed_days: 0, rounds of
+#    opening and closing 100,000 tickets, a compaction after each; resident memory after
+#    each round against the start (target: within 20%; printed, not asserted).
+if [ "${BENCH_RETENTION:-1}" != 0 ]; then
+	RN=${BENCH_RETENTION_TICKETS:-100000}
+	echo "== retention: 4 rounds of $RN tickets opened, closed and archived (closed_days: 0)"
+	rport=$(free_port)
+	sed -e "s/^  fsync: .*/  fsync: everysec/" -e "s|^products: products.yaml|products: $PWD/conf/products.yaml|" \
+		-e "s/^  tcp_auth: on .*/  tcp_auth: off/" -e "s/^  closed_days: .*/  closed_days: 0/" \
+		-e "s/^  listen: \"127.0.0.1:9787\".*/  listen: off/" conf/repaird.yaml > "$tmp/repaird-retention.yaml"
+	"$REPAIRD" --config "$tmp/repaird-retention.yaml" --listen "127.0.0.1:$rport" --unix "" \
+		--state-dir "$tmp/retention" --log-level warning 2>>"$tmp/repaird.log" &
+	rpid=$!; pids+=("$rpid")
+	wait_ping "$rport"
+	start_kb=$(rss_kb "$rpid")
+	echo "start: RSS $start_kb kB"
+	for round in 1 2 3 4; do
+		total() { redis-cli -p "$rport" INFO tickets | tr -d '\r' | awk -F: '/^tickets_total:/ {print $2}'; }
+		first=$(( $(total) + 1 ))
+		redis-benchmark -p "$rport" -c 50 -n "$RN" -P 64 -r 100000000 -q \
+			TICKET.OPEN CENTRE DE-PSC-WILLICH PRODUCT "EOS R5" SERIAL SN__rand_int__ SERVICE repair RECEIVED NOW >/dev/null 2>&1
+		peak_kb=$(rss_kb "$rpid")
+		last=$(total) # redis-benchmark may send a few more than asked (whole pipelines)
+		# Ready, then returned: pipelined, a window of 5,000 requests in flight.
+		python3 - "$rport" "$first" "$last" <<'PY'
+import socket, sys
+port, first, last = (int(a) for a in sys.argv[1:])
+s = socket.create_connection(("127.0.0.1", port))
+def req(i, state):
+    return b"*3\r\n$11\r\nTICKET.MOVE\r\n$%d\r\n%d\r\n$%d\r\n%s\r\n" % (len(str(i)), i, len(state), state)
+reqs = [req(i, st) for i in range(first, last + 1) for st in (b"ready", b"returned")]
+buf, errors, done = b"", 0, 0
+for k in range(0, len(reqs), 5000):
+    batch = reqs[k:k + 5000]
+    s.sendall(b"".join(batch))
+    want = done + len(batch)
+    while done < want:
+        buf += s.recv(1 << 20)
+        # Each reply is an array of fields or an error line; count top-level replies.
+        while True:
+            if buf.startswith(b"-"):
+                end = buf.find(b"\r\n")
+                if end < 0: break
+                errors += 1; buf = buf[end + 2:]; done += 1
+            elif buf.startswith(b"*"):
+                head = buf.find(b"\r\n")
+                if head < 0: break
+                n, pos, ok = int(buf[1:head]), head + 2, True
+                for _ in range(n):
+                    h = buf.find(b"\r\n", pos)
+                    if h < 0: ok = False; break
+                    ln = int(buf[pos + 1:h])
+                    if ln < 0: pos = h + 2; continue
+                    if len(buf) < h + 2 + ln + 2: ok = False; break
+                    pos = h + 2 + ln + 2
+                if not ok: break
+                buf = buf[pos:]; done += 1
+            else:
+                break
+if errors:
+    print("moves: %d errors" % errors)
+PY
+		before=$(redis-cli -p "$rport" INFO persistence | tr -d '\r' | awk -F: '/^compactions:/ {print $2}')
+		redis-cli -p "$rport" JOURNAL.COMPACT >/dev/null
+		for _ in $(seq 1 600); do
+			now=$(redis-cli -p "$rport" INFO persistence | tr -d '\r' | awk -F: '/^compactions:/ {print $2}')
+			[ "$now" -gt "$before" ] && break
+			sleep 0.1
+		done
+		kb=$(rss_kb "$rpid")
+		mem=$(redis-cli -p "$rport" INFO tickets | tr -d '\r' | awk -F: '/^tickets_in_memory:/ {print $2}')
+		jsize=$(stat -c %s "$tmp/retention/journal")
+		awk -v r="$round" -v k="$kb" -v s="$start_kb" -v p="$peak_kb" -v m="$mem" -v j="$jsize" 'BEGIN {
+			printf "round %d: RSS %d kB after compaction (%+.1f%% vs start; %d kB with the round open), %d tickets in memory, journal %d bytes\n",
+				r, k, 100 * (k - s) / s, p, m, j }'
+	done
+	du -sh "$tmp/retention/archive" | awk '{print "archive: " $1}'
+	kill "$rpid"; wait "$rpid" 2>/dev/null || true
+fi
