@@ -145,26 +145,19 @@ struct ticket *eng_ticket_new(struct engine *e)
 	return t;
 }
 
-int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t now,
-                       const struct ticket **out, struct engine_error *err)
+/* The booking's own values: centre, serial, product (or UNLISTED), receipt time. */
+static int open_check(struct engine *e, const struct ticket_open *in, int64_t now,
+                      const struct centre **centre, const struct product **product,
+                      struct engine_error *err)
 {
-	const struct centre *centre;
-	const struct product *product;
-	const struct member *m = NULL;
-	struct policy_member pm;
-	struct policy_booking b;
-	struct policy_decision d;
-	struct ticket *t, probe;
 	char msg[160];
-	int64_t at = in->received ? in->received_at : now;
 
-	engine_advance(e, now);
 	if (policy_check_centre_id(in->centre, msg, sizeof msg) < 0) {
 		eng_set_err(err, ENGINE_INVALID, "%s", msg);
 		return -1;
 	}
-	centre = config_centre(e->cfg, in->centre);
-	if (centre == NULL) {
+	*centre = config_centre(e->cfg, in->centre);
+	if (*centre == NULL) {
 		eng_set_err(err, ENGINE_NOTFOUND, "centre \"%s\": no such centre (see CENTRE.LIST)",
 		            in->centre);
 		return -1;
@@ -173,8 +166,8 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 		eng_set_err(err, ENGINE_INVALID, "%s", msg);
 		return -1;
 	}
-	product = config_product(e->cfg, in->product);
-	if (product == NULL && !in->unlisted) {
+	*product = config_product(e->cfg, in->product);
+	if (*product == NULL && !in->unlisted) {
 		const char *near[3];
 		size_t n = config_product_suggest(e->cfg, in->product, near, 3);
 		char list[320] = "";
@@ -191,13 +184,22 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 		eng_set_err(err, ENGINE_INVALID, "received: a time not in the future");
 		return -1;
 	}
-	if (in->member != 0) {
-		m = engine_member_get(e, in->member);
-		if (m)
-			eng_member_policy_view(m, &pm);
-	}
+	return 0;
+}
+
+/* The Fast Track decision for the booking, with the member's snapshot (m: NULL for none). */
+static void open_decide(struct engine *e, const struct ticket_open *in, const struct centre *centre,
+                        const struct product *product, int64_t now, const struct member **m,
+                        struct policy_decision *d)
+{
+	struct policy_member pm;
+	struct policy_booking b;
+
+	*m = in->member != 0 ? engine_member_get(e, in->member) : NULL;
+	if (*m)
+		eng_member_policy_view(*m, &pm);
 	memset(&b, 0, sizeof b);
-	b.member = m ? &pm : NULL;
+	b.member = *m ? &pm : NULL;
 	b.product = product;
 	b.centre = centre;
 	b.service = in->service;
@@ -208,16 +210,16 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 	 */
 	if (calendar_local_date(&centre->cal, now, &b.today) != CAL_OK)
 		b.today = (int32_t)(now / SECS_PER_DAY);
-	policy_decide(e->cfg, &b, &d);
+	policy_decide(e->cfg, &b, d);
+}
 
-	/* The limit check needs the would-be ticket; a refusal must change nothing. */
-	memset(&probe, 0, sizeof probe);
-	probe.fast_track = d.fast_track;
-	probe.member = in->member;
-	if (in->received && slot_check(e, &probe, err) < 0)
-		return -1;
+/* A new booked ticket with the decision's snapshot, its opening in the history. */
+static struct ticket *open_new(struct engine *e, const struct ticket_open *in,
+                               const struct product *product, const struct member *m,
+                               const struct policy_decision *d, int64_t now, int64_t at)
+{
+	struct ticket *t = eng_ticket_new(e);
 
-	t = eng_ticket_new(e);
 	t->member = in->member;
 	t->created_at = now;
 	t->last_change = at < now ? at : now;
@@ -226,21 +228,47 @@ int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t n
 	t->centre = strpool_intern(&e->strings, in->centre);
 	if (t->centre >= e->ncentre_map)
 		eng_rebuild_centre_map(e);
-	t->tier = (int8_t)d.tier;
-	t->programme = (int8_t)(m ? (int)d.programme : -1);
+	t->tier = (int8_t)d->tier;
+	t->programme = (int8_t)(m ? (int)d->programme : -1);
 	t->pclass = (uint8_t)(product ? product->cls : PCLASS_OTHER);
 	t->video = product ? product->video : 0;
 	t->service = (uint8_t)in->service;
 	t->state = TSTATE_BOOKED;
-	t->fast_track = d.fast_track;
-	t->priority = d.priority;
-	t->reason = (uint8_t)d.reason;
-	t->target_days = (uint16_t)d.target_days;
+	t->fast_track = d->fast_track;
+	t->priority = d->priority;
+	t->reason = (uint8_t)d->reason;
+	t->target_days = (uint16_t)d->target_days;
 	t->registered = in->registered;
 	t->unlisted = product == NULL;
 	t->budget = eng_budget_for(e, t, t->target_days);
 	eng_hist_add(e, t, now, in->who, HIST_OPENED,
 	             in->note && *in->note ? eng_arena_text(e, "booked: %s", in->note) : "booked");
+	return t;
+}
+
+int engine_ticket_open(struct engine *e, const struct ticket_open *in, int64_t now,
+                       const struct ticket **out, struct engine_error *err)
+{
+	const struct centre *centre;
+	const struct product *product;
+	const struct member *m;
+	struct policy_decision d;
+	struct ticket *t, probe;
+	int64_t at = in->received ? in->received_at : now;
+
+	engine_advance(e, now);
+	if (open_check(e, in, now, &centre, &product, err) < 0)
+		return -1;
+	open_decide(e, in, centre, product, now, &m, &d);
+
+	/* The limit check needs the would-be ticket; a refusal must change nothing. */
+	memset(&probe, 0, sizeof probe);
+	probe.fast_track = d.fast_track;
+	probe.member = in->member;
+	if (in->received && slot_check(e, &probe, err) < 0)
+		return -1;
+
+	t = open_new(e, in, product, m, &d, now, at);
 	/* Received at once: the in-service check comes first, it may take Fast Track away. */
 	if (in->received) {
 		eng_hist_add(e, t, at, in->who, HIST_MOVED, "received");
@@ -320,24 +348,14 @@ static enum event_type event_for_state(enum ticket_state s)
 	}
 }
 
-int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t now,
-                       const struct ticket **out, struct engine_error *err)
+/* Whether the move may be made: the state machine, ETA, AT, and the slot at receipt. */
+static int move_check(struct engine *e, struct ticket *t, const struct ticket_move *in, int64_t at,
+                      int64_t now, struct engine_error *err)
 {
-	struct ticket *t = tix(e, in->id);
-	int64_t at = in->at ? in->at : now;
-	enum ticket_state from;
-	unsigned allowed;
+	enum ticket_state from = (enum ticket_state)t->state;
+	unsigned allowed = allowed_moves(from);
 	char list[256], ts[21];
-	const char *detail, *reason = NULL;
 
-	if (t == NULL) {
-		eng_set_err(err, ENGINE_NOTFOUND, "ticket %" PRIu64 ": %s", in->id,
-		            engine_ticket_archived(e, in->id) ? "archived, closed for good"
-		                                              : "no such ticket");
-		return -1;
-	}
-	from = (enum ticket_state)t->state;
-	allowed = allowed_moves(from);
 	if (!(allowed & (1u << in->to))) {
 		state_list(allowed, list, sizeof list);
 		eng_set_err(err, ENGINE_STATE,
@@ -362,12 +380,18 @@ int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t n
 	}
 	if (in->to == TSTATE_RECEIVED && slot_check(e, t, err) < 0)
 		return -1;
+	return 0;
+}
 
-	/* Handle what fell due before the move itself (a backdated move included). */
-	engine_advance(e, at);
-	eng_clock_stop(e, t, at);
-	t->state = (uint8_t)in->to;
-	t->last_change = at;
+/*
+ * What entering the new state does to the ticket's fields and the member's
+ * slots; returns the event's reason (NULL: the state's name).
+ */
+static const char *move_enter(struct engine *e, struct ticket *t, enum ticket_state from,
+                              const struct ticket_move *in, int64_t at)
+{
+	const char *reason = NULL;
+
 	switch (in->to) {
 	case TSTATE_RECEIVED:
 		t->received_at = at;
@@ -408,22 +432,55 @@ int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t n
 	}
 	if (in->to != TSTATE_AWAITING_PARTS)
 		t->eta = 0;
-	eng_clock_start(e, t, at);
+	return reason;
+}
+
+/* The history's words for a move: "from -> to", the parts ETA, the note. */
+static const char *move_detail(struct engine *e, enum ticket_state from,
+                               const struct ticket_move *in)
+{
+	char ts[21];
+
 	if (in->to == TSTATE_AWAITING_PARTS && in->eta) {
 		time_format(in->eta, ts);
-		detail = in->note && *in->note
-		                 ? eng_arena_text(e, "%s -> awaiting_parts, ETA %s: %s",
-		                                  ticket_state_names[from], ts, in->note)
-		                 : eng_arena_text(e, "%s -> awaiting_parts, ETA %s",
-		                                  ticket_state_names[from], ts);
-	} else {
-		detail = in->note && *in->note
-		                 ? eng_arena_text(e, "%s -> %s: %s", ticket_state_names[from],
-		                                  ticket_state_names[in->to], in->note)
-		                 : eng_arena_text(e, "%s -> %s", ticket_state_names[from],
-		                                  ticket_state_names[in->to]);
+		return in->note && *in->note
+		               ? eng_arena_text(e, "%s -> awaiting_parts, ETA %s: %s",
+		                                ticket_state_names[from], ts, in->note)
+		               : eng_arena_text(e, "%s -> awaiting_parts, ETA %s",
+		                                ticket_state_names[from], ts);
 	}
-	eng_hist_add(e, t, at, in->who, HIST_MOVED, detail);
+	return in->note && *in->note ? eng_arena_text(e, "%s -> %s: %s", ticket_state_names[from],
+	                                              ticket_state_names[in->to], in->note)
+	                             : eng_arena_text(e, "%s -> %s", ticket_state_names[from],
+	                                              ticket_state_names[in->to]);
+}
+
+int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t now,
+                       const struct ticket **out, struct engine_error *err)
+{
+	struct ticket *t = tix(e, in->id);
+	int64_t at = in->at ? in->at : now;
+	enum ticket_state from;
+	const char *reason;
+
+	if (t == NULL) {
+		eng_set_err(err, ENGINE_NOTFOUND, "ticket %" PRIu64 ": %s", in->id,
+		            engine_ticket_archived(e, in->id) ? "archived, closed for good"
+		                                              : "no such ticket");
+		return -1;
+	}
+	if (move_check(e, t, in, at, now, err) < 0)
+		return -1;
+	from = (enum ticket_state)t->state;
+
+	/* Handle what fell due before the move itself (a backdated move included). */
+	engine_advance(e, at);
+	eng_clock_stop(e, t, at);
+	t->state = (uint8_t)in->to;
+	t->last_change = at;
+	reason = move_enter(e, t, from, in, at);
+	eng_clock_start(e, t, at);
+	eng_hist_add(e, t, at, in->who, HIST_MOVED, move_detail(e, from, in));
 	eng_emit(e, t, event_for_state(in->to), at, reason ? reason : ticket_state_names[in->to]);
 	/* A forecast miss: the parts come after the deadline. */
 	if (in->to == TSTATE_AWAITING_PARTS && in->eta)
