@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-
+#include "ha.h"
 #include "password.h"
 #include "upstream.h"
 #include "log.h"
@@ -308,6 +308,8 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 		if (engine_next_due(srv->eng, &due))
 			time_format(due, ts);
 		info_line(b, "next_due:%s", engine_next_due(srv->eng, &due) ? ts : "");
+	} else if (strcasecmp(name, "Replication") == 0) {
+		ha_info(srv->ha, b);
 	} else if (strcasecmp(name, "Commandstats") == 0) {
 		const struct cmd_entry *e;
 		for (size_t i = 0; (e = cmd_at(i)) != NULL; i++) {
@@ -325,23 +327,24 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 
 static int info(struct cmd_req *r)
 {
-	static const char *const sections[] = {"Server", "Clients", "Persistence",
-	                                       "Events", "Tickets", "Commandstats"};
+	static const char *const sections[] = {"Server", "Clients",     "Persistence", "Events",
+	                                       "Tickets", "Replication", "Commandstats"};
+	const int nsections = (int)(sizeof sections / sizeof sections[0]);
 	struct rbuf b;
 	int want = -1;
 
 	if (r->argc == 2 && strcasecmp(r->argv[1], "all") != 0 &&
 	    strcasecmp(r->argv[1], "everything") != 0 && strcasecmp(r->argv[1], "default") != 0) {
-		want = domain_lookup(sections, 6, r->argv[1]);
+		want = domain_lookup(sections, nsections, r->argv[1]);
 		if (want < 0) {
 			char list[128];
 			reply_errorf(r->out, "INVALID", "INFO section: one of %s, all",
-			             domain_list(sections, 6, list, sizeof list));
+			             domain_list(sections, nsections, list, sizeof list));
 			return -1;
 		}
 	}
 	rbuf_init(&b);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < nsections; i++)
 		if (want < 0 || want == i)
 			info_section(r, &b, sections[i]);
 	reply_bulk(r->out, b.data, b.len);

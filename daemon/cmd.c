@@ -13,12 +13,14 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ha.h"
 #include "log.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
 static const struct cmd_entry *const families[] = {cmd_server_entries, cmd_ref_entries,
-                                                   cmd_member_entries, cmd_ticket_entries};
+                                                   cmd_member_entries, cmd_ticket_entries,
+                                                   cmd_ha_entries};
 
 size_t cmd_count(void)
 {
@@ -302,6 +304,10 @@ void cmd_dispatch(struct client *c, int argc, char **argv, size_t *argvlen)
 	}
 	if (access_check(&r, e) < 0) {
 		srv->cmd_stats[index].errors++;
+		return;
+	}
+	if ((e->flags & CMD_WRITE) && !ha_writable(srv->ha)) {
+		ha_reply_readonly(srv->ha, r.out); /* HA: a standby, or a leader without lease */
 		return;
 	}
 	if ((e->flags & CMD_WRITE) && srv->journal.failed) {

@@ -58,6 +58,7 @@ extern const struct cmd_entry cmd_server_entries[];
 extern const struct cmd_entry cmd_ref_entries[];
 extern const struct cmd_entry cmd_member_entries[];
 extern const struct cmd_entry cmd_ticket_entries[];
+extern const struct cmd_entry cmd_ha_entries[]; /* cmd-ha.c */
 
 /* The whole table, in a stable order (for COMMAND and INFO commandstats). */
 size_t cmd_count(void);

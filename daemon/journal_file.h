@@ -57,6 +57,10 @@ struct jfile {
 	uint64_t rewrite_records;
 	uint64_t snapshot_records;
 	int64_t compact_started;
+
+	/* HA (ha.c): when set, every batch jfile_commit() writes is copied here too. */
+	struct rbuf *tap;
+	uint64_t *tap_records;
 };
 
 /*
@@ -81,6 +85,12 @@ void jfile_note_delivered(struct jfile *j, uint64_t seq);
  * acknowledged; the records stay buffered for the next attempt).
  */
 int jfile_commit(struct jfile *j, struct engine *e, uint64_t *records_written);
+/*
+ * HA standby: records a leader shipped, already applied to e, go into this
+ * node's journal with the next commit (as they are: the same bytes).
+ */
+void jfile_append_batch(struct jfile *j, struct engine *e, const char *data, size_t len,
+                        uint64_t records);
 /* everysec: fdatasync if something was written since the last one. */
 int jfile_sync(struct jfile *j);
 

@@ -20,6 +20,7 @@
 
 #include "cmd.h"
 #include "conn.h"
+#include "ha.h"
 #include "listener.h"
 #include "log.h"
 #include "upstream.h"
@@ -91,6 +92,12 @@ static void arm_deadline(struct server *srv)
 
 void server_after_change(struct server *srv)
 {
+	/* HA: a standby's (or a lapsed leader's) state changes only by the leader's journal. */
+	if (!ha_writable(srv->ha)) {
+		evtimer_del(srv->deadline_ev);
+		event_active(srv->commit_ev, EV_TIMEOUT, 0);
+		return;
+	}
 	engine_advance(srv->eng, server_now(srv));
 	log_events(srv);
 	arm_deadline(srv);
@@ -122,8 +129,10 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	durable = jfile_commit(&srv->journal, srv->eng, &records) == 0;
-	if (durable)
-		upstream_kick(srv->up); /* journaled events may go to Redis now */
+	if (durable) {
+		ha_after_commit(srv->ha); /* HA: the batch to the journal stream */
+		upstream_kick(srv->up);   /* journaled events may go to Redis now */
+	}
 	if (!durable) {
 		if (srv->cfg->fsync == FSYNC_ALWAYS) {
 			/* Never acknowledged, never retried: systemd restarts us and replay is
@@ -351,6 +360,7 @@ int server_compact(struct server *srv, char *err, size_t errlen)
 	}
 	log_msg(LOG_NOTICE, "journal compaction started (process %d, journal %llu bytes)",
 	        srv->journal.compact_pid, (unsigned long long)srv->journal.size);
+	ha_snapshot_request(srv->ha); /* HA: the stream is trimmed at a snapshot too */
 	return 0;
 }
 
@@ -410,7 +420,8 @@ int server_start(struct server *srv, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	srv->up = upstream_new(srv);
+	if (!srv->cfg->ha_enabled)
+		srv->up = upstream_new(srv); /* HA: only the leader sends events (ha.c) */
 	srv->cmd_stats = xcalloc(cmd_count(), sizeof *srv->cmd_stats);
 	srv->commit_ev = event_new(srv->base, -1, 0, on_commit, srv);
 	srv->deadline_ev = evtimer_new(srv->base, on_deadline, srv);
@@ -424,6 +435,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	if (event_add(srv->sig_term, NULL) < 0 || event_add(srv->sig_int, NULL) < 0 ||
 	    event_add(srv->sig_hup, NULL) < 0 || event_add(srv->cron_ev, &second) < 0)
 		fatalx("libevent: cannot add the signal and cron events");
+	srv->ha = ha_start(srv); /* HA: bootstrap from Redis before the listeners open */
 	if (listener_open_all(srv, err, errlen) < 0)
 		return -1;
 	if (sd_watchdog_enabled(0, &usec) > 0)
@@ -445,6 +457,8 @@ void server_free(struct server *srv)
 	/* The Redis link's timers and socket live on the loop: gone before it. */
 	upstream_free(srv->up);
 	srv->up = NULL;
+	ha_free(srv->ha);
+	srv->ha = NULL;
 	if (srv->base) {
 		/* A start that failed half-way left some of these unmade. */
 		struct event *evs[] = {srv->commit_ev, srv->deadline_ev, srv->cron_ev,

@@ -143,6 +143,14 @@ struct config {
 	long journal_compact_min;  /* bytes: never compact a smaller journal */
 	int journal_compact_ratio; /* compact when the journal is this many times the live state */
 
+	/* ha: (high availability through Redis); ha_enabled false: role single. */
+	bool ha_enabled;
+	char *ha_node;      /* this node's unique name */
+	char *ha_advertise; /* host:port clients are sent to; NULL: the first listen.tcp */
+	int ha_lease_ms;
+	bool ha_sync; /* replies wait for Redis's copy of the batch */
+	int ha_wait_replicas;
+
 	/* emea: the countries of the EMEA region, sorted; NULL when the key is absent. */
 	char (*emea)[3];
 	size_t nemea;

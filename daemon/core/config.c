@@ -30,7 +30,7 @@ struct top_key {
 	int order;
 };
 
-enum { TOP_PRODUCTS = 6, TOP_CENTRES = 8, TOP_ACCESS = 9, TOP_COUNT = 11 };
+enum { TOP_PRODUCTS = 6, TOP_CENTRES = 8, TOP_ACCESS = 9, TOP_COUNT = 12 };
 
 static const struct top_key top_keys[TOP_COUNT] = {
         {"listen", parse_listen, 0},    {"server", parse_server, 1},
@@ -39,6 +39,7 @@ static const struct top_key top_keys[TOP_COUNT] = {
         {"products", load_products, 7}, {"countries", parse_countries, 6},
         {"centres", parse_centres, 8},  {"access", parse_access, 9},
         {"emea", parse_emea, 10},
+        {"ha", parse_ha, 11},
 };
 
 static void config_defaults(struct config *cfg)
@@ -68,6 +69,8 @@ static void config_defaults(struct config *cfg)
 	cfg->redis_connect_timeout_ms = 2000;
 	cfg->redis_reply_timeout_ms = 5000;
 	cfg->redis_resend_lost = true;
+	cfg->ha_lease_ms = 3000;
+	cfg->ha_sync = true;
 	cfg->in_service_limit = 3;
 	cfg->over_limit = OVER_LIMIT_STANDARD;
 	cfg->at_risk_permille = 750;
@@ -184,6 +187,8 @@ void config_free(struct config *cfg)
 		user_free(&cfg->users[i]);
 	free(cfg->users);
 	free(cfg->emea);
+	free(cfg->ha_node);
+	free(cfg->ha_advertise);
 	free(cfg);
 }
 
@@ -203,6 +208,7 @@ void config_key_each(void (*fn)(const char *section, const char *key, void *ctx)
 	        &cfg_journal_section,  &cfg_redis_section,   &cfg_policy_section,
 	        &cfg_calendar_section, &cfg_country_section, &cfg_centre_section,
 	        &cfg_access_section,   &cfg_user_section,    &cfg_product_section,
+	        &cfg_ha_section,
 	};
 
 	for (int i = 0; i < TOP_COUNT; i++)
