@@ -427,6 +427,17 @@ static bool apply_entry(struct ha *h, const redisReply *entry)
 		}
 		return false;
 	}
+	/*
+	 * A snapshot marker after a reship holds batches that never became
+	 * entries (Redis lost them, or the link was down): its count says so.
+	 */
+	if (entry_field(fields, "snapshot", NULL) != NULL && strtoull(n, NULL, 10) != h->records) {
+		log_msg(LOG_NOTICE, "ha: snapshot %s holds records this node lacks: loading it",
+		        entry->element[0]->str);
+		h->need_rebuild = true;
+		h->have_pos = false;
+		return false;
+	}
 	if (b != NULL) {
 		if (apply_records(srv->eng, b, blen, &nrec, err, sizeof err) < 0) {
 			log_msg(LOG_ERR, "ha: entry %s does not apply: %s; loading the snapshot",
