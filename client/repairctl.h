@@ -81,6 +81,7 @@ struct ctl {
 	redisContext *rc;
 	struct ctl_tls *tls; /* instead of rc with --tls: hiredis 0.14 has no TLS (conn.c) */
 	char endpoint[256];  /* "/run/repaird/repaird.sock" or "127.0.0.1:7878", for messages */
+	char redirect[256];  /* HA: the leader a READONLY named; connect there instead */
 
 	struct ctl_centre *centres; /* loaded on first need (tables in centre time) */
 	size_t ncentres;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_run.h"
 #include "harness.h"
 
 #define LEASE_MS 600
@@ -369,6 +370,29 @@ START_TEST(test_leader_killed_under_load_then_rejoins)
 	ck_assert_str_eq(r->str, want);
 	freeReplyObject(r);
 	redisFree(c);
+
+	/*
+	 * repairctl with the group: a dead address is skipped, the standby's
+	 * READONLY followed to the leader.
+	 */
+	{
+		char hosts[128];
+		struct out *o;
+		ctl_run_begin(&na);
+		snprintf(hosts, sizeof hosts, "127.0.0.1:%d,127.0.0.1:%d", harness_free_port(),
+		         na.port);
+		o = ctl_raw(NULL, "-H", hosts, "ticket", "open", "--centre", "DE-PSC-TEST",
+		            "--product", "EOS R5", "--serial", "CTL00001", "--service", "repair", NULL);
+		expect_exit(o, 0);
+		expect_in(o->err, "is a standby; sending it to the leader at");
+		expect_in(o->out, "ticket");
+		ctl_run_end();
+	}
+	WAIT_UNTIL(info_num(&na, "tickets", "tickets_total") ==
+	                   info_num(&nb, "tickets", "tickets_total"),
+	           3000);
+	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"),
+	                 info_num(&na, "tickets", "tickets_total"));
 }
 END_TEST
 
