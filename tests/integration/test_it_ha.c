@@ -439,6 +439,64 @@ START_TEST(test_frozen_leader_acknowledges_nothing_after_the_fence)
 }
 END_TEST
 
+/*
+ * sync: off, and a newer term fences the leader (here a takeover written by
+ * the test, as a node that is gone again would leave it): the change the
+ * leader had acknowledged but not got into the stream is discarded when it
+ * rebuilds, and ticket ids stay the same on every node.
+ */
+START_TEST(test_sync_off_unshipped_change_is_discarded)
+{
+	static const char fence[] =
+	        "local t = redis.call('INCR', KEYS[2]) + 1\n"
+	        "redis.call('SET', KEYS[2], t)\n"
+	        "local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)\n"
+	        "local n = '0'\n"
+	        "for i = 1, #top[1][2], 2 do if top[1][2][i] == 'n' then n = top[1][2][i + 1] end end\n"
+	        "redis.call('XADD', KEYS[3], t .. '-0', 'p', top[1][1], 'n', n, 'fence', 'node-x')\n"
+	        "redis.call('SET', KEYS[1], 'node-x ' .. t .. ' 127.0.0.1:1', 'PX', 1500)\n"
+	        "return t\n";
+	redisContext *c, *rc;
+	redisReply *r;
+	int leader_port;
+
+	node_start(&na, "node-a", "off");
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	node_start(&nb, "node-b", "off");
+	c = redisConnect("127.0.0.1", na.port);
+	ck_assert(opened(c, "SHIPPED1"));
+	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") == 1, 3000);
+	rc = redis_connect();
+	r = redisCommand(rc, "EVAL %s 3 ht:leader ht:term ht:journal", fence);
+	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+	freeReplyObject(r);
+	/*
+	 * Its lease still runs on its own clock (its next renewal is up to
+	 * lease_ms/3 away): sync: off acknowledges at once.
+	 */
+	r = open_ticket(c, "LOCAL001");
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	ck_assert_str_eq(field(r, "id"), "2");
+	freeReplyObject(r);
+	redisFree(c);
+	WAIT_UNTIL(is_role(&na, "standby") && info_num(&na, "tickets", "tickets_total") == 1, 3000);
+	ck_assert_str_eq(role_field(&na, "role"), "standby");
+	ck_assert_int_eq(info_num(&na, "tickets", "tickets_total"), 1);
+	/* node-x never comes back: one of them leads again and hands out id 2. */
+	WAIT_UNTIL(is_role(&na, "leader") || is_role(&nb, "leader"), 4000);
+	leader_port = is_role(&na, "leader") ? na.port : nb.port;
+	c = redisConnect("127.0.0.1", leader_port);
+	ck_assert(opened(c, "SECOND02"));
+	redisFree(c);
+	WAIT_UNTIL(strcmp(serial_of(&na, "2"), "SECOND02") == 0 &&
+	                   strcmp(serial_of(&nb, "2"), "SECOND02") == 0,
+	           3000);
+	ck_assert_str_eq(serial_of(&na, "2"), "SECOND02");
+	ck_assert_str_eq(serial_of(&nb, "2"), "SECOND02");
+	redisFree(rc);
+}
+END_TEST
+
 /* Redis restarted empty: the leader stores a fresh snapshot, the standby catches up. */
 START_TEST(test_redis_restarted_empty)
 {
@@ -548,6 +606,7 @@ static Suite *ha_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_leader_killed_under_load_then_rejoins);
 	tcase_add_test(tc, test_frozen_leader_acknowledges_nothing_after_the_fence);
+	tcase_add_test(tc, test_sync_off_unshipped_change_is_discarded);
 	tcase_add_test(tc, test_redis_restarted_empty);
 	tcase_add_test(tc, test_standby_bootstraps_from_snapshot_after_trim);
 	tcase_add_test(tc, test_single_without_ha);
