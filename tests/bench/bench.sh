@@ -106,3 +106,4 @@ start_repaird everysec "$tmp/load" "$rport"
 end=$(date +%s.%N)
 replay=$(redis-cli -p "$rport" INFO persistence | tr -d '\r' | awk -F: '/^replay_ms/ {print $2}')
 awk -v s="$start" -v e="$end" -v r="$replay" -v j="$jsize" 'BEGIN {printf "restart: journal %.0f MB, replay %d ms, ready (PING answered) after %.2f s\n", j / 1048576, r, e - s}'
+REPAIRD_BIN="$REPAIRD" tests/bench/bench-ha.sh
