@@ -487,7 +487,9 @@ static int tcp_open(struct ctl *c, struct timeval ct)
 {
 	bool tls = c->set.tls == 1;
 	int defport = c->set.port ? c->set.port : tls ? CTL_DEFAULT_TLS_PORT : CTL_DEFAULT_PORT;
-	const char *list = c->redirect[0] ? c->redirect : c->set.host ? c->set.host : CTL_DEFAULT_HOST;
+	const char *list = c->redirect[0] ? c->redirect
+	                   : c->set.host  ? c->set.host
+	                                  : CTL_DEFAULT_HOST;
 	char host[200];
 	int port, rc = EX_UNAVAILABLE;
 
@@ -499,8 +501,8 @@ static int tcp_open(struct ctl *c, struct timeval ct)
 			continue;
 		}
 		c->rc = redisConnectWithTimeout(host, port, ct);
-		if (c->rc == NULL || !c->rc->err || nth_server(list, i + 1, defport, host,
-		                                                sizeof host, &port) < 0)
+		if (c->rc == NULL || !c->rc->err ||
+		    nth_server(list, i + 1, defport, host, sizeof host, &port) < 0)
 			return 0; /* connected, or the last one: ctl_connect reports it */
 		fprintf(stderr, "repairctl: cannot connect to repaird at %s: %s; trying the next\n",
 		        c->endpoint, c->rc->errstr);

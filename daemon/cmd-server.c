@@ -327,7 +327,7 @@ static void info_section(struct cmd_req *r, struct rbuf *b, const char *name)
 
 static int info(struct cmd_req *r)
 {
-	static const char *const sections[] = {"Server", "Clients",     "Persistence", "Events",
+	static const char *const sections[] = {"Server",  "Clients",     "Persistence", "Events",
 	                                       "Tickets", "Replication", "Commandstats"};
 	const int nsections = (int)(sizeof sections / sizeof sections[0]);
 	struct rbuf b;

@@ -161,7 +161,8 @@ void client_drop_unconfirmed(struct server *srv)
 	for (; c; c = next) {
 		next = c->next;
 		if (c->ha_wait > ha_confirmed(srv->ha)) {
-			log_msg(LOG_INFO, "client %llu (%s): its change never reached Redis; closing",
+			log_msg(LOG_INFO,
+			        "client %llu (%s): its change never reached Redis; closing",
 			        (unsigned long long)c->id, c->peer);
 			client_free(c);
 		}

@@ -76,8 +76,9 @@ static void on_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
 static void link_connect(struct hlink *l)
 {
 	const struct config *cfg = l->h->srv->cfg;
-	redisAsyncContext *ac = cfg->redis_unix ? redisAsyncConnectUnix(cfg->redis_unix)
-	                                        : redisAsyncConnect(cfg->redis_host, cfg->redis_port);
+	redisAsyncContext *ac = cfg->redis_unix
+	                                ? redisAsyncConnectUnix(cfg->redis_unix)
+	                                : redisAsyncConnect(cfg->redis_host, cfg->redis_port);
 
 	if (ac == NULL || ac->err) {
 		char why[160];
@@ -122,7 +123,8 @@ static void on_link_kill(evutil_socket_t fd, short what, void *arg)
 	l->on_down(l->h, was_up);
 	if (!l->h->stopping) {
 		hlink_timer(l->retry_ev, l->backoff_ms);
-		l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
+		l->backoff_ms =
+		        l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : l->backoff_ms * 2;
 	}
 }
 

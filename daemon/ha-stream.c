@@ -107,13 +107,12 @@ static void on_wait(redisAsyncContext *ac, void *r, void *privdata)
 
 	if (h == NULL || reply == NULL || h->role != HA_LEADER)
 		return;
-	if (reply->type == REDIS_REPLY_INTEGER &&
-	    reply->integer >= h->srv->cfg->ha_wait_replicas) {
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer >= h->srv->cfg->ha_wait_replicas) {
 		confirm(h, batch);
 		return;
 	}
-	log_msg(LOG_WARNING, "ha: batch %" PRIu64 " reached %lld of %d replicas; waiting on",
-	        batch, reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1LL,
+	log_msg(LOG_WARNING, "ha: batch %" PRIu64 " reached %lld of %d replicas; waiting on", batch,
+	        reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1LL,
 	        h->srv->cfg->ha_wait_replicas);
 	if (hlink_ready(&h->cmd))
 		send_wait(h, batch);
@@ -124,7 +123,8 @@ static void shipping_failed(struct ha *h, const redisReply *reply, const char *w
 {
 	if (ha_fenced_error(reply)) {
 		char why[200];
-		snprintf(why, sizeof why, "Redis refused %s: a newer term wrote to the stream", what);
+		snprintf(why, sizeof why, "Redis refused %s: a newer term wrote to the stream",
+		         what);
 		ha_step_down(h, why);
 		return;
 	}
@@ -171,8 +171,7 @@ static void ship_batch(struct ha *h)
 	for (int i = 0; i < 8; i++)
 		argvlen[i] = strlen(argv[i]);
 	argvlen[8] = h->batch.len;
-	redisAsyncCommandArgv(h->cmd.ac, on_xadd, (void *)(uintptr_t)h->shipped, 9, argv,
-	                      argvlen);
+	redisAsyncCommandArgv(h->cmd.ac, on_xadd, (void *)(uintptr_t)h->shipped, 9, argv, argvlen);
 	if (h->srv->cfg->ha_wait_replicas > 0)
 		send_wait(h, h->shipped);
 }
@@ -295,7 +294,8 @@ static int apply_records(struct engine *e, const char *data, size_t len, uint64_
 static const redisReply *hash_field(const redisReply *r, const char *name)
 {
 	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2)
-		if (r->element[i]->type == REDIS_REPLY_STRING && strcmp(r->element[i]->str, name) == 0)
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[i]->str, name) == 0)
 			return r->element[i + 1];
 	return NULL;
 }
@@ -348,8 +348,8 @@ static void on_rebuild(redisAsyncContext *ac, void *r, void *privdata)
 	id = hash_field(reply->element[0], "id");
 	n = hash_field(reply->element[0], "n");
 	if (data == NULL || id == NULL || n == NULL) {
-		if (reply->element[1]->type == REDIS_REPLY_INTEGER && reply->element[1]->integer == 0 &&
-		    !h->bootstrapped) {
+		if (reply->element[1]->type == REDIS_REPLY_INTEGER &&
+		    reply->element[1]->integer == 0 && !h->bootstrapped) {
 			/* Redis holds nothing yet: the local journal is all there is. */
 			h->bootstrapped = true;
 			h->need_rebuild = false;
@@ -378,7 +378,8 @@ void ha_rebuild(struct ha *h)
 	redisAsyncCommandArgv(h->cmd.ac, on_rebuild, NULL, 5, argv, NULL);
 }
 
-/* ---- the standby's tail ----------------------------------------------------------------------- */
+/* ---- the standby's tail -----------------------------------------------------------------------
+ */
 
 static const char *entry_field(const redisReply *fields, const char *name, size_t *len)
 {
@@ -403,7 +404,8 @@ static bool apply_entry(struct ha *h, const redisReply *entry)
 	char err[256];
 
 	if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
-	    entry->element[0]->type != REDIS_REPLY_STRING || sid_parse(entry->element[0]->str, &id) < 0)
+	    entry->element[0]->type != REDIS_REPLY_STRING ||
+	    sid_parse(entry->element[0]->str, &id) < 0)
 		return false;
 	fields = entry->element[1];
 	p = entry_field(fields, "p", NULL);

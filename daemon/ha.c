@@ -113,14 +113,15 @@ static void on_renew(redisAsyncContext *ac, void *r, void *privdata)
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2 ||
 	    reply->element[0]->type != REDIS_REPLY_INTEGER) {
 		hlink_fail(&h->cmd, reply->type == REDIS_REPLY_ERROR ? reply->str
-		                                                      : "unexpected lease reply");
+		                                                     : "unexpected lease reply");
 		return;
 	}
 	if (reply->element[0]->integer == 0) {
 		char why[200];
 		snprintf(why, sizeof why, "the lease is held by another node (%s)",
-		         reply->element[1]->str && reply->element[1]->str[0] ? reply->element[1]->str
-		                                                             : "a newer term");
+		         reply->element[1]->str && reply->element[1]->str[0]
+		                 ? reply->element[1]->str
+		                 : "a newer term");
 		ha_step_down(h, why);
 		return;
 	}
@@ -281,8 +282,8 @@ static void on_poll(redisAsyncContext *ac, void *r, void *privdata)
 		if (e->type == REDIS_REPLY_ARRAY && e->elements == 2)
 			for (size_t i = 0; i + 1 < e->element[1]->elements; i += 2)
 				if (strcmp(e->element[1]->element[i]->str, "n") == 0)
-					h->top_records = strtoull(e->element[1]->element[i + 1]->str,
-					                          NULL, 10);
+					h->top_records = strtoull(
+					        e->element[1]->element[i + 1]->str, NULL, 10);
 	}
 }
 

@@ -51,20 +51,20 @@ struct ha {
 	int64_t missing_since; /* monotonic ms the lease was first seen gone; 0: present */
 
 	/* The lease (leader, or a standby taking over). */
-	bool taking_over;     /* fenced; becomes leader once the tail reached the fence */
+	bool taking_over; /* fenced; becomes leader once the tail reached the fence */
 	struct sid fence;
-	int64_t lease_until;  /* monotonic ms: writes allowed before this */
-	bool renew_out;       /* a renewal awaits its reply */
+	int64_t lease_until; /* monotonic ms: writes allowed before this */
+	bool renew_out;      /* a renewal awaits its reply */
 	int64_t renew_sent;
 	struct sid renew_last; /* the last entry we had shipped when the renewal left */
 	bool renewed;          /* the lease was confirmed since the command link came up */
 	bool poll_out;         /* a standby's look at the lease awaits its reply */
 
 	/* Stream position. */
-	bool have_pos;         /* the engine is exactly the stream up to `applied` */
-	struct sid applied;    /* standby: last entry applied; leader: last shipped */
-	uint64_t records;      /* records in the stream up to `applied` (cumulative) */
-	uint64_t top_records;  /* the leader's count, as last seen (a standby's lag) */
+	bool have_pos;        /* the engine is exactly the stream up to `applied` */
+	struct sid applied;   /* standby: last entry applied; leader: last shipped */
+	uint64_t records;     /* records in the stream up to `applied` (cumulative) */
+	uint64_t top_records; /* the leader's count, as last seen (a standby's lag) */
 	bool bootstrapped;
 	bool rebuild_out;
 	bool need_rebuild;
@@ -73,14 +73,14 @@ struct ha {
 	int64_t tail_sent;
 
 	/* Shipping (leader). */
-	struct rbuf batch;     /* jfile_commit's bytes (the journal's tap) */
+	struct rbuf batch; /* jfile_commit's bytes (the journal's tap) */
 	uint64_t batch_records;
-	uint64_t next_seq;     /* the next entry is <term>-<next_seq> */
-	uint64_t shipped;      /* batches handed over, numbered from 1 */
-	uint64_t confirmed;    /* batches Redis confirmed (and WAIT, with wait_replicas) */
+	uint64_t next_seq;       /* the next entry is <term>-<next_seq> */
+	uint64_t shipped;        /* batches handed over, numbered from 1 */
+	uint64_t confirmed;      /* batches Redis confirmed (and WAIT, with wait_replicas) */
 	uint64_t since_snapshot; /* batches since the last snapshot */
 	bool snapshot_due;
-	bool need_reship;      /* Redis may lack batches: a snapshot must cover them */
+	bool need_reship; /* Redis may lack batches: a snapshot must cover them */
 	bool snapshot_out;
 	uint64_t snapshot_covers; /* `shipped` when the snapshot in flight was taken */
 

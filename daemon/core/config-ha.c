@@ -21,9 +21,10 @@ static void ha_node(struct cfgp *p, yaml_node_t *v, const char *what, void *obj)
 	if (get_string(p, v, what, &cfg->ha_node) < 0)
 		return;
 	s = cfg->ha_node;
-	if (s[0] == '\0' || strlen(s) > 64 || strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	                                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                                                "0123456789._-") != strlen(s))
+	if (s[0] == '\0' || strlen(s) > 64 ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	              "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	              "0123456789._-") != strlen(s))
 		cerr_at(p, v, "ha.node: \"%s\" is not a name (1-64 of A-Z a-z 0-9 . _ -)", s);
 }
 
@@ -50,8 +51,7 @@ static const struct ckey ha_keys[] = {
         CK_FUNC("advertise", ha_advertise, false),
         CK_TYPED("lease_ms", struct config, ha_lease_ms, CK_INT, 150, 600000, NULL, 0, false),
         CK_TYPED("sync", struct config, ha_sync, CK_BOOL, 0, 0, NULL, 0, false),
-        CK_TYPED("wait_replicas", struct config, ha_wait_replicas, CK_INT, 0, 100, NULL, 0,
-                 false),
+        CK_TYPED("wait_replicas", struct config, ha_wait_replicas, CK_INT, 0, 100, NULL, 0, false),
 };
 const struct csection cfg_ha_section = {"ha", ha_keys, NKEYS(ha_keys), CK_DOTTED};
 
@@ -64,6 +64,7 @@ void parse_ha(struct cfgp *p, yaml_node_t *n)
 		cerr_at(p, n, "ha: missing key \"node\" (this node's unique name)");
 	/* The lease and the replicated journal live in Redis: without it there is no HA. */
 	if (!p->cfg->redis_enabled)
-		cerr_at(p, n, "ha: needs Redis (redis.enabled: true), which holds the lease and "
-		              "the journal stream");
+		cerr_at(p, n,
+		        "ha: needs Redis (redis.enabled: true), which holds the lease and "
+		        "the journal stream");
 }

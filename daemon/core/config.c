@@ -38,8 +38,7 @@ static const struct top_key top_keys[TOP_COUNT] = {
         {"policy", parse_policy, 4},    {"calendar", parse_calendar, 5},
         {"products", load_products, 7}, {"countries", parse_countries, 6},
         {"centres", parse_centres, 8},  {"access", parse_access, 9},
-        {"emea", parse_emea, 10},
-        {"ha", parse_ha, 11},
+        {"emea", parse_emea, 10},       {"ha", parse_ha, 11},
 };
 
 static void config_defaults(struct config *cfg)

@@ -349,8 +349,7 @@ START_TEST(test_leader_killed_under_load_then_rejoins)
 	ck_assert_int_eq(events_once(), info_num(&nb, "tickets", "tickets_total"));
 
 	/* The old leader returns: a standby holding exactly the leader's data. */
-	ck_assert_msg(daemon_spawn(&na, NULL) == 0, "node-a did not restart:\n%s",
-	              daemon_log(&na));
+	ck_assert_msg(daemon_spawn(&na, NULL) == 0, "node-a did not restart:\n%s", daemon_log(&na));
 	WAIT_UNTIL(strcmp(role_field(&na, "leader"), "node-b") == 0, 3000);
 	ck_assert_str_eq(role_field(&na, "role"), "standby");
 	ck_assert(opened(c, "AFTER00002"));
@@ -364,8 +363,9 @@ START_TEST(test_leader_killed_under_load_then_rejoins)
 	c = redisConnect("127.0.0.1", na.port);
 	r = open_ticket(c, "REFUSED0001");
 	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
-	snprintf(want, sizeof want, "READONLY this node is a standby; the leader is node-b at "
-	                            "127.0.0.1:%d",
+	snprintf(want, sizeof want,
+	         "READONLY this node is a standby; the leader is node-b at "
+	         "127.0.0.1:%d",
 	         nb.port);
 	ck_assert_str_eq(r->str, want);
 	freeReplyObject(r);
@@ -382,7 +382,8 @@ START_TEST(test_leader_killed_under_load_then_rejoins)
 		snprintf(hosts, sizeof hosts, "127.0.0.1:%d,127.0.0.1:%d", harness_free_port(),
 		         na.port);
 		o = ctl_raw(NULL, "-H", hosts, "ticket", "open", "--centre", "DE-PSC-TEST",
-		            "--product", "EOS R5", "--serial", "CTL00001", "--service", "repair", NULL);
+		            "--product", "EOS R5", "--serial", "CTL00001", "--service", "repair",
+		            NULL);
 		expect_exit(o, 0);
 		expect_in(o->err, "is a standby; sending it to the leader at");
 		expect_in(o->out, "ticket");
@@ -404,8 +405,8 @@ START_TEST(test_frozen_leader_acknowledges_nothing_after_the_fence)
 {
 	redisContext *ca, *cb;
 	redisReply *r;
-	const char *argv[] = {"TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
-	                      "SERIAL",      "FROZEN01", "SERVICE",   "repair"};
+	const char *argv[] = {"TICKET.OPEN", "CENTRE",   "DE-PSC-TEST", "PRODUCT", "EOS R5",
+	                      "SERIAL",      "FROZEN01", "SERVICE",     "repair"};
 
 	node_start(&na, "node-a", "on");
 	WAIT_UNTIL(is_role(&na, "leader"), 5000);
@@ -452,8 +453,10 @@ START_TEST(test_sync_off_unshipped_change_is_discarded)
 	        "redis.call('SET', KEYS[2], t)\n"
 	        "local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)\n"
 	        "local n = '0'\n"
-	        "for i = 1, #top[1][2], 2 do if top[1][2][i] == 'n' then n = top[1][2][i + 1] end end\n"
-	        "redis.call('XADD', KEYS[3], t .. '-0', 'p', top[1][1], 'n', n, 'fence', 'node-x')\n"
+	        "for i = 1, #top[1][2], 2 do if top[1][2][i] == 'n' then n = top[1][2][i + 1] end "
+	        "end\n"
+	        "redis.call('XADD', KEYS[3], t .. '-0', 'p', top[1][1], 'n', n, 'fence', "
+	        "'node-x')\n"
 	        "redis.call('SET', KEYS[1], 'node-x ' .. t .. ' 127.0.0.1:1', 'PX', 1500)\n"
 	        "return t\n";
 	redisContext *c, *rc;

@@ -180,8 +180,8 @@ START_TEST(test_ha_section)
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert(!cfg->ha_enabled);
 	config_free(cfg);
-	cfg = parse("products: products.yaml\nha: {node: west-1, advertise: \"10.0.0.5:7878\"}\n"
-	            CENTRE,
+	cfg = parse("products: products.yaml\nha: {node: west-1, advertise: "
+	            "\"10.0.0.5:7878\"}\n" CENTRE,
 	            &errs);
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert(cfg->ha_enabled);
@@ -200,14 +200,14 @@ START_TEST(test_ha_section)
 	ck_assert_int_eq(cfg->ha_wait_replicas, 1);
 	ck_assert_ptr_null(cfg->ha_advertise);
 	config_free(cfg);
-	expect_error("products: products.yaml\nha: {lease_ms: 600}\n" CENTRE, "t.yaml:2:5:",
-	             "ha: missing key \"node\"");
-	expect_error("products: products.yaml\nha: {node: \"two words\"}\n" CENTRE, "t.yaml:2:12:",
-	             "ha.node: \"two words\" is not a name");
+	expect_error("products: products.yaml\nha: {lease_ms: 600}\n" CENTRE,
+	             "t.yaml:2:5:", "ha: missing key \"node\"");
+	expect_error("products: products.yaml\nha: {node: \"two words\"}\n" CENTRE,
+	             "t.yaml:2:12:", "ha.node: \"two words\" is not a name");
 	expect_error("products: products.yaml\nha: {node: a, advertise: nowhere}\n" CENTRE,
 	             "t.yaml:2:26:", "ha.advertise: \"nowhere\" is not HOST:PORT");
-	expect_error("products: products.yaml\nha: {node: a, lease_ms: 10}\n" CENTRE, "t.yaml:2:25:",
-	             "ha.lease_ms");
+	expect_error("products: products.yaml\nha: {node: a, lease_ms: 10}\n" CENTRE,
+	             "t.yaml:2:25:", "ha.lease_ms");
 	expect_error("products: products.yaml\nredis: {enabled: false}\nha: {node: a}\n" CENTRE,
 	             "t.yaml:3:5:", "ha: needs Redis");
 }
