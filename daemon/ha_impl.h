@@ -40,6 +40,7 @@ struct ha {
 	struct server *srv;
 	enum ha_role role;
 	bool stopping;
+	bool released; /* stopping: the lease was let go */
 	struct hlink cmd, tail;
 	struct event *tick_ev;
 	char lease_value[256]; /* "<node> <term> <address>" while we hold it */

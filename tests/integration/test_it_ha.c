@@ -468,7 +468,8 @@ START_TEST(test_sync_off_unshipped_change_is_discarded)
 	node_start(&nb, "node-b", "off");
 	c = redisConnect("127.0.0.1", na.port);
 	ck_assert(opened(c, "SHIPPED1"));
-	/* Quiet first: the event delivered and its record shipped (else that XADD meets the fence). */
+	/* Quiet first: the event delivered and its record shipped (else that XADD meets the fence).
+	 */
 	WAIT_UNTIL(info_num(&na, "events", "outbox_depth") == 0 &&
 	                   info_num(&nb, "replication", "applied_records") ==
 	                           info_num(&na, "replication", "applied_records"),
@@ -589,6 +590,12 @@ START_TEST(test_standby_bootstraps_from_snapshot_after_trim)
 	ck_assert_int_eq(info_num(&nb, "replication", "rebuilds"), 1);
 	ck_assert_int_eq(info_num(&nb, "replication", "lag"), 0);
 	redisFree(c);
+
+	/* A leader that stops (SIGTERM) lets its lease go: the standby need not wait it out. */
+	ck_assert_int_eq(daemon_stop(&na), 0);
+	ck_assert(daemon_log_wait(&na, "lease of term 1 released", 1000));
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 2000);
+	ck_assert_str_eq(role_field(&nb, "role"), "leader");
 }
 END_TEST
 
