@@ -86,7 +86,8 @@ static void send_wait(struct ha *h, uint64_t batch)
 	const char *argv[3] = {"WAIT", n, ms};
 
 	snprintf(n, sizeof n, "%d", h->srv->cfg->ha_wait_replicas);
-	snprintf(ms, sizeof ms, "%d", h->srv->cfg->ha_lease_ms);
+	/* WAIT blocks the connection: the lease renewal behind it must not starve. */
+	snprintf(ms, sizeof ms, "%d", h->srv->cfg->ha_lease_ms / 6 + 1);
 	redisAsyncCommandArgv(h->cmd.ac, on_wait, (void *)(uintptr_t)batch, 3, argv, NULL);
 }
 
@@ -108,12 +109,18 @@ static void on_wait(redisAsyncContext *ac, void *r, void *privdata)
 	if (h == NULL || reply == NULL || h->role != HA_LEADER)
 		return;
 	if (reply->type == REDIS_REPLY_INTEGER && reply->integer >= h->srv->cfg->ha_wait_replicas) {
+		if (h->replicas_short)
+			log_msg(LOG_NOTICE, "ha: Redis replicas confirm the journal again");
+		h->replicas_short = false;
 		confirm(h, batch);
 		return;
 	}
-	log_msg(LOG_WARNING, "ha: batch %" PRIu64 " reached %lld of %d replicas; waiting on", batch,
-	        reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1LL,
-	        h->srv->cfg->ha_wait_replicas);
+	if (!h->replicas_short)
+		log_msg(LOG_WARNING,
+		        "ha: batch %" PRIu64 " reached %lld of %d replicas; replies wait for them",
+		        batch, reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1LL,
+		        h->srv->cfg->ha_wait_replicas);
+	h->replicas_short = true;
 	if (hlink_ready(&h->cmd))
 		send_wait(h, batch);
 }

@@ -84,6 +84,7 @@ struct ha {
 	bool need_reship; /* Redis may lack batches: a snapshot must cover them */
 	bool snapshot_out;
 	uint64_t snapshot_covers; /* `shipped` when the snapshot in flight was taken */
+	bool replicas_short;      /* WAIT found fewer than wait_replicas (logged once) */
 
 	/* Counters for INFO. */
 	uint64_t batches_applied, rebuilds, takeovers, stepdowns, snapshots, reships;

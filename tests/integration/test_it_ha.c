@@ -599,6 +599,63 @@ START_TEST(test_standby_bootstraps_from_snapshot_after_trim)
 }
 END_TEST
 
+/* wait_replicas: 1: a reply waits until a Redis replica holds the batch (WAIT). */
+START_TEST(test_wait_replicas_holds_replies)
+{
+	char port[16], master[16], yaml[512];
+	struct timeval tv = {1, 500000};
+	redisContext *c, *rc;
+	redisReply *r;
+	pid_t replica;
+	int replica_port = harness_free_port();
+
+	snprintf(port, sizeof port, "%d", replica_port);
+	snprintf(master, sizeof master, "%d", redis_port);
+	replica = fork();
+	ck_assert_int_ge(replica, 0);
+	if (replica == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(126);
+		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
+		       "--dir", redis_dir, "--appendonly", "no", "--save", "", "--replicaof",
+		       "127.0.0.1", master, (char *)NULL);
+		_exit(127);
+	}
+	rc = redis_connect();
+	WAIT_UNTIL(
+	        (r = redisCommand(rc, "INFO replication")) &&
+	                (strstr(r->str, "connected_slaves:1") != NULL || (freeReplyObject(r), 0)),
+	        10000);
+	ck_assert_ptr_nonnull(strstr(r->str, "connected_slaves:1"));
+	freeReplyObject(r);
+	snprintf(yaml, sizeof yaml,
+	         "redis: {host: 127.0.0.1, port: %d, prefix: ht, connect_timeout_ms: 500, "
+	         "reply_timeout_ms: 1000}\n"
+	         "ha: {node: node-a, lease_ms: %d, sync: on, wait_replicas: 1}\n",
+	         redis_port, LEASE_MS);
+	daemon_prepare(&na, yaml);
+	ck_assert_int_eq(daemon_spawn(&na, NULL), 0);
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	c = redisConnect("127.0.0.1", na.port);
+	ck_assert(opened(c, "REPLICA1"));
+	/* The replica gone: the change is made and journaled, its reply held. */
+	kill(replica, SIGKILL);
+	waitpid(replica, NULL, 0);
+	redisSetTimeout(c, tv);
+	r = open_ticket(c, "REPLICA2");
+	ck_assert_msg(r == NULL, "answered without a replica: %s",
+	              r && r->type == REDIS_REPLY_ERROR ? r->str : "a ticket");
+	redisFree(c);
+	ck_assert_str_eq(serial_of(&na, "2"), "REPLICA2");
+	ck_assert(daemon_log_wait(&na, "reached 0 of 1 replicas", 1000));
+	/* WAIT blocks the link only briefly: the lease renewals behind it went through. */
+	ck_assert_str_eq(role_field(&na, "role"), "leader");
+	ck_assert_str_eq(role_field(&na, "leader"), "node-a");
+	redisFree(rc);
+}
+END_TEST
+
 /* Without ha: nothing changes: ROLE says single and writes are taken. */
 START_TEST(test_single_without_ha)
 {
@@ -625,6 +682,7 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_sync_off_unshipped_change_is_discarded);
 	tcase_add_test(tc, test_redis_restarted_empty);
 	tcase_add_test(tc, test_standby_bootstraps_from_snapshot_after_trim);
+	tcase_add_test(tc, test_wait_replicas_holds_replies);
 	tcase_add_test(tc, test_single_without_ha);
 	suite_add_tcase(s, tc);
 	return s;
