@@ -628,7 +628,7 @@ int ctl_unexpected(const char *what, const redisReply *r)
  * HA: a write reached a standby, which names the leader ("READONLY ... the
  * leader is NAME at HOST:PORT"): connect there. true when it did.
  */
-static bool follow_leader(struct ctl *c, const redisReply *r)
+bool ctl_follow_leader(struct ctl *c, const redisReply *r)
 {
 	const char *at = strstr(r->str, " at ");
 	char saved[sizeof c->endpoint];
@@ -656,7 +656,7 @@ int ctl_call(struct ctl *c, const struct args *a, redisReply **out)
 	if ((rc = ctl_append(c, a)) != 0 || (rc = ctl_read(c, &r)) != 0)
 		return rc;
 	/* Once: a leader that sends us on again is not followed. */
-	if (r->type == REDIS_REPLY_ERROR && follow_leader(c, r)) {
+	if (r->type == REDIS_REPLY_ERROR && ctl_follow_leader(c, r)) {
 		freeReplyObject(r);
 		if ((rc = ctl_append(c, a)) != 0 || (rc = ctl_read(c, &r)) != 0)
 			return rc;

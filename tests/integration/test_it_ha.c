@@ -387,6 +387,12 @@ START_TEST(test_leader_killed_under_load_then_rejoins)
 		expect_exit(o, 0);
 		expect_in(o->err, "is a standby; sending it to the leader at");
 		expect_in(o->out, "ticket");
+		snprintf(hosts, sizeof hosts, "127.0.0.1:%d", na.port);
+		o = ctl_raw(NULL, "-H", hosts, "member", "set", "151335488", "--tier", "gold",
+		            "--country", "DE", NULL);
+		expect_exit(o, 0);
+		expect_in(o->err, "is a standby; sending it to the leader at");
+		expect_in(o->out, "gold");
 		ctl_run_end();
 	}
 	WAIT_UNTIL(info_num(&na, "tickets", "tickets_total") ==
