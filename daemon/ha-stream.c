@@ -356,12 +356,18 @@ static void on_rebuild(redisAsyncContext *ac, void *r, void *privdata)
 	n = hash_field(reply->element[0], "n");
 	if (data == NULL || id == NULL || n == NULL) {
 		if (reply->element[1]->type == REDIS_REPLY_INTEGER &&
-		    reply->element[1]->integer == 0 && !h->bootstrapped) {
-			/* Redis holds nothing yet: the local journal is all there is. */
+		    reply->element[1]->integer == 0) {
+			/*
+			 * Redis holds nothing (a first start, or it lost everything and
+			 * no leader re-shipped): the local journal is all there is.
+			 */
+			log_msg(LOG_NOTICE,
+			        "ha: Redis holds no journal%s; going on from the local one",
+			        h->bootstrapped ? " any more" : " yet");
 			h->bootstrapped = true;
 			h->need_rebuild = false;
-			log_msg(LOG_NOTICE, "ha: Redis holds no journal yet; starting from the "
-			                    "local one");
+			h->have_pos = false;
+			h->applied = (struct sid){0, 0};
 		}
 		/* Otherwise a leader is about to store its first snapshot: the tick asks again. */
 		return;

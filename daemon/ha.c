@@ -263,6 +263,9 @@ static void on_poll(redisAsyncContext *ac, void *r, void *privdata)
 			h->term = term;
 		}
 		h->missing_since = 0;
+		/* A leader lives but we hold no position in its stream: load its snapshot. */
+		if (h->bootstrapped && !h->have_pos && !h->rebuild_out)
+			h->need_rebuild = true;
 	} else {
 		int64_t now = ha_now_ms();
 		/*

@@ -555,6 +555,46 @@ START_TEST(test_redis_restarted_empty)
 }
 END_TEST
 
+/*
+ * Redis restarted empty while the leader is dead too: the standby is all
+ * there is. It takes over with what it had applied and stores it in Redis.
+ */
+START_TEST(test_leader_and_redis_lost_together)
+{
+	redisContext *c, *rc;
+	redisReply *r;
+
+	node_start(&na, "node-a", "on");
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	node_start(&nb, "node-b", "on");
+	c = redisConnect("127.0.0.1", na.port);
+	for (int i = 0; i < 3; i++) {
+		char serial[16];
+		snprintf(serial, sizeof serial, "KEPT%04d", i);
+		ck_assert(opened(c, serial));
+	}
+	redisFree(c);
+	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") == 3, 3000);
+	daemon_kill9(&na);
+	redis_kill9();
+	ck_assert(redis_try_start());
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 4000);
+	ck_assert_str_eq(role_field(&nb, "role"), "leader");
+	c = redisConnect("127.0.0.1", nb.port);
+	ck_assert(opened(c, "NEWER001"));
+	redisFree(c);
+	ck_assert_str_eq(serial_of(&nb, "3"), "KEPT0002");
+	ck_assert_str_eq(serial_of(&nb, "4"), "NEWER001");
+	rc = redis_connect();
+	WAIT_UNTIL((r = redisCommand(rc, "EXISTS ht:snapshot")) &&
+	                   (r->integer == 1 || (freeReplyObject(r), 0)),
+	           3000);
+	ck_assert_int_eq(r->integer, 1);
+	freeReplyObject(r);
+	redisFree(rc);
+}
+END_TEST
+
 /* JOURNAL.COMPACT stores a snapshot and trims the stream; a new standby starts from it. */
 START_TEST(test_standby_bootstraps_from_snapshot_after_trim)
 {
@@ -687,6 +727,7 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_frozen_leader_acknowledges_nothing_after_the_fence);
 	tcase_add_test(tc, test_sync_off_unshipped_change_is_discarded);
 	tcase_add_test(tc, test_redis_restarted_empty);
+	tcase_add_test(tc, test_leader_and_redis_lost_together);
 	tcase_add_test(tc, test_standby_bootstraps_from_snapshot_after_trim);
 	tcase_add_test(tc, test_wait_replicas_holds_replies);
 	tcase_add_test(tc, test_single_without_ha);
