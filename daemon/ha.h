@@ -62,8 +62,8 @@ bool ha_ready(const struct ha *h);
 void ha_after_commit(struct ha *h);
 /*
  * The batch number that replies of a write committed just now must wait
- * for (sync: on), and the highest batch Redis has confirmed. 0 and
- * UINT64_MAX-free answers for a single node or sync: off: nothing waits.
+ * for (sync: on), and the highest batch Redis has confirmed. A single node,
+ * a standby and sync: off answer 0 to the first: nothing waits.
  */
 uint64_t ha_batch_to_wait(const struct ha *h);
 uint64_t ha_confirmed(const struct ha *h);
