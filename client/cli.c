@@ -50,7 +50,10 @@ static const struct opt_def opt_table[] = {
         {"socket", NULL, 's', K_STR, F(socket), NULL, "PATH", true,
          "repaird's unix socket (default " CTL_DEFAULT_SOCKET ")", 0},
         {"host", NULL, 'H', K_STR, F(host), NULL, "HOST", true,
-         "connect over TCP instead (default port 7878)", 0},
+         "connect over TCP instead (default port 7878); HA: a list\n"
+         "HOST[:PORT],HOST[:PORT] is tried in turn, and a write\n"
+         "a standby refuses goes to the leader it names",
+         0},
         {"port", NULL, 'p', K_PORT, F(port), NULL, "PORT", true,
          "TCP port (default host 127.0.0.1)", 0},
         {"user", NULL, 'u', K_STR, F(user), NULL, "NAME", true,

@@ -451,6 +451,67 @@ static int auth(struct ctl *c)
 	return 0;
 }
 
+/*
+ * The n-th server of a -H list "host[:port],host[:port]" (HA: the nodes of a
+ * group), with port when it names none. 0, or -1 past the end.
+ */
+static int nth_server(const char *list, int n, int port, char *host, size_t hostlen, int *out)
+{
+	const char *p = list, *end, *colon;
+	size_t len;
+
+	for (; n > 0 && p; n--)
+		p = (p = strchr(p, ',')) ? p + 1 : NULL;
+	if (p == NULL)
+		return -1;
+	end = strchr(p, ',');
+	len = end ? (size_t)(end - p) : strlen(p);
+	colon = memrchr(p, ':', len);
+	/* A bare IPv6 address has colons too: a port only after "]" or when it is the only one. */
+	if (colon && (p[0] == '[' ? colon[-1] == ']' : memchr(p, ':', len) == colon)) {
+		*out = atoi(colon + 1);
+		len = (size_t)(colon - p);
+	} else {
+		*out = port;
+	}
+	if (len >= 2 && p[0] == '[' && p[len - 1] == ']') {
+		p++;
+		len -= 2;
+	}
+	snprintf(host, hostlen, "%.*s", (int)len, p);
+	return 0;
+}
+
+/* TCP (or TLS): the first server of the list that takes the connection. */
+static int tcp_open(struct ctl *c, struct timeval ct)
+{
+	bool tls = c->set.tls == 1;
+	int defport = c->set.port ? c->set.port : tls ? CTL_DEFAULT_TLS_PORT : CTL_DEFAULT_PORT;
+	const char *list = c->redirect[0] ? c->redirect
+	                   : c->set.host  ? c->set.host
+	                                  : CTL_DEFAULT_HOST;
+	char host[200];
+	int port, rc = EX_UNAVAILABLE;
+
+	for (int i = 0; nth_server(list, i, defport, host, sizeof host, &port) == 0; i++) {
+		snprintf(c->endpoint, sizeof c->endpoint, "%s:%d", host, port);
+		if (tls) {
+			if ((rc = tls_open(c, host, port)) == 0)
+				return 0;
+			continue;
+		}
+		c->rc = redisConnectWithTimeout(host, port, ct);
+		if (c->rc == NULL || !c->rc->err ||
+		    nth_server(list, i + 1, defport, host, sizeof host, &port) < 0)
+			return 0; /* connected, or the last one: ctl_connect reports it */
+		fprintf(stderr, "repairctl: cannot connect to repaird at %s: %s; trying the next\n",
+		        c->endpoint, c->rc->errstr);
+		redisFree(c->rc);
+		c->rc = NULL;
+	}
+	return rc;
+}
+
 int ctl_connect(struct ctl *c)
 {
 	struct timeval ct = {CONNECT_TIMEOUT_SEC, 0}, rt = {REPLY_TIMEOUT_SEC, 0};
@@ -460,18 +521,11 @@ int ctl_connect(struct ctl *c)
 
 	if (c->rc || c->tls)
 		return 0;
-	if (tls || c->set.host || c->set.port) {
-		const char *host = c->set.host ? c->set.host : CTL_DEFAULT_HOST;
-		int port = c->set.port ? c->set.port
-		           : tls       ? CTL_DEFAULT_TLS_PORT
-		                       : CTL_DEFAULT_PORT;
-		snprintf(c->endpoint, sizeof c->endpoint, "%s:%d", host, port);
-		if (tls) {
-			if ((rc = tls_open(c, host, port)) != 0)
-				return rc;
+	if (tls || c->set.host || c->set.port || c->redirect[0]) {
+		if ((rc = tcp_open(c, ct)) != 0)
+			return rc;
+		if (tls)
 			return c->set.user ? auth(c) : 0;
-		}
-		c->rc = redisConnectWithTimeout(host, port, ct);
 	} else {
 		sock = c->set.socket ? c->set.socket : CTL_DEFAULT_SOCKET;
 		snprintf(c->endpoint, sizeof c->endpoint, "%s", sock);
@@ -570,6 +624,29 @@ int ctl_unexpected(const char *what, const redisReply *r)
 	return EX_SOFTWARE;
 }
 
+/*
+ * HA: a write reached a standby, which names the leader ("READONLY ... the
+ * leader is NAME at HOST:PORT"): connect there. true when it did.
+ */
+bool ctl_follow_leader(struct ctl *c, const redisReply *r)
+{
+	const char *at = strstr(r->str, " at ");
+	char saved[sizeof c->endpoint];
+
+	if (strncmp(r->str, "READONLY ", 9) != 0 || at == NULL || c->redirect[0])
+		return false;
+	snprintf(saved, sizeof saved, "%s", c->endpoint);
+	snprintf(c->redirect, sizeof c->redirect, "%s", at + 4);
+	fprintf(stderr, "repairctl: %s is a standby; sending it to the leader at %s\n", saved,
+	        c->redirect);
+	if (c->rc)
+		redisFree(c->rc);
+	c->rc = NULL;
+	tls_free(c->tls);
+	c->tls = NULL;
+	return ctl_connect(c) == 0;
+}
+
 int ctl_call(struct ctl *c, const struct args *a, redisReply **out)
 {
 	redisReply *r;
@@ -578,6 +655,12 @@ int ctl_call(struct ctl *c, const struct args *a, redisReply **out)
 	*out = NULL;
 	if ((rc = ctl_append(c, a)) != 0 || (rc = ctl_read(c, &r)) != 0)
 		return rc;
+	/* Once: a leader that sends us on again is not followed. */
+	if (r->type == REDIS_REPLY_ERROR && ctl_follow_leader(c, r)) {
+		freeReplyObject(r);
+		if ((rc = ctl_append(c, a)) != 0 || (rc = ctl_read(c, &r)) != 0)
+			return rc;
+	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		rc = ctl_error(c, r);
 		freeReplyObject(r);

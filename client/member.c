@@ -60,8 +60,18 @@ static int member_set(struct ctl *c, const struct subcmd *sc, int argc, char **a
 	member_set_args(&set, argv[first], &m);
 	args_init(&get, "MEMBER.GET");
 	args_add(&get, argv[first]);
-	if ((rc = ctl_append(c, &set)) == 0 && (rc = ctl_append(c, &get)) == 0 &&
-	    (rc = ctl_read(c, &s)) == 0 && (rc = ctl_read(c, &g)) == 0) {
+	for (int tries = 0; tries < 2; tries++) {
+		if ((rc = ctl_append(c, &set)) != 0 || (rc = ctl_append(c, &get)) != 0 ||
+		    (rc = ctl_read(c, &s)) != 0 || (rc = ctl_read(c, &g)) != 0)
+			break;
+		/* HA: a standby refused the change: once more at the leader. */
+		if (tries > 0 || s->type != REDIS_REPLY_ERROR || !ctl_follow_leader(c, s))
+			break;
+		freeReplyObject(s);
+		freeReplyObject(g);
+		s = g = NULL;
+	}
+	if (rc == 0) {
 		if (s->type == REDIS_REPLY_ERROR)
 			rc = ctl_error(c, s);
 		else if (g->type == REDIS_REPLY_ERROR)

@@ -81,6 +81,7 @@ struct ctl {
 	redisContext *rc;
 	struct ctl_tls *tls; /* instead of rc with --tls: hiredis 0.14 has no TLS (conn.c) */
 	char endpoint[256];  /* "/run/repaird/repaird.sock" or "127.0.0.1:7878", for messages */
+	char redirect[256];  /* HA: the leader a READONLY named; connect there instead */
 
 	struct ctl_centre *centres; /* loaded on first need (tables in centre time) */
 	size_t ncentres;
@@ -133,6 +134,11 @@ int ctl_connect(struct ctl *c);
  * Send a command and read its reply. 0 with *out set (never an error reply),
  * or an exit code after the daemon's message was shown on stderr.
  */
+/*
+ * HA: r is a standby's READONLY naming the leader: reconnect there (once per
+ * run). true when connected; the caller sends its command again.
+ */
+bool ctl_follow_leader(struct ctl *c, const redisReply *r);
 int ctl_call(struct ctl *c, const struct args *a, redisReply **out);
 /* Pipelining: queue a command; read replies in order (error replies are returned as such). */
 int ctl_append(struct ctl *c, const struct args *a);

@@ -11,13 +11,13 @@
 #include <strings.h>
 
 #include "cmd.h"
+#include "ha.h"
 #include "log.h"
 #include "xmalloc.h"
 
 const char *cmd_node_role(const struct server *srv)
 {
-	(void)srv; /* one node on its own: always the master, until high availability */
-	return "master";
+	return ha_role(srv->ha); /* "master" for a leader or a node alone, else "replica" */
 }
 
 /* Redis's rule for names and library names: printable, no spaces. */

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-
+#include "ha.h"
 #include "password.h"
 #include "upstream.h"
 #include "log.h"
@@ -326,29 +326,35 @@ static void info_commandstats(struct cmd_req *r, struct rbuf *b)
 	}
 }
 
+static void info_replication(struct cmd_req *r, struct rbuf *b)
+{
+	ha_info(r->srv->ha, b);
+}
+
 static int info(struct cmd_req *r)
 {
-	static const char *const sections[] = {"Server", "Clients", "Persistence",
-	                                       "Events", "Tickets", "Commandstats"};
+	static const char *const sections[] = {"Server",  "Clients",     "Persistence", "Events",
+	                                       "Tickets", "Replication", "Commandstats"};
+	enum { NSECTIONS = sizeof sections / sizeof sections[0] };
 	/* In the order of sections[]. */
-	static void (*const section_fns[])(struct cmd_req *, struct rbuf *) = {
-	        info_server, info_clients, info_persistence,
-	        info_events, info_tickets, info_commandstats};
+	static void (*const section_fns[NSECTIONS])(struct cmd_req *, struct rbuf *) = {
+	        info_server,  info_clients,     info_persistence, info_events,
+	        info_tickets, info_replication, info_commandstats};
 	struct rbuf b;
 	int want = -1;
 
 	if (r->argc == 2 && strcasecmp(r->argv[1], "all") != 0 &&
 	    strcasecmp(r->argv[1], "everything") != 0 && strcasecmp(r->argv[1], "default") != 0) {
-		want = domain_lookup(sections, 6, r->argv[1]);
+		want = domain_lookup(sections, NSECTIONS, r->argv[1]);
 		if (want < 0) {
 			char list[128];
 			reply_errorf(r->out, "INVALID", "INFO section: one of %s, all",
-			             domain_list(sections, 6, list, sizeof list));
+			             domain_list(sections, NSECTIONS, list, sizeof list));
 			return -1;
 		}
 	}
 	rbuf_init(&b);
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < NSECTIONS; i++) {
 		if (want >= 0 && want != i)
 			continue;
 		if (b.len > 0)

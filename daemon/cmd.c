@@ -13,14 +13,15 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ha.h"
 #include "log.h"
 #include "metrics.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
 static const struct cmd_entry *const families[] = {
-        cmd_server_entries, cmd_client_entries, cmd_multi_entries, cmd_command_entries,
-        cmd_ref_entries,    cmd_member_entries, cmd_ticket_entries};
+        cmd_server_entries, cmd_client_entries, cmd_multi_entries,  cmd_command_entries,
+        cmd_ref_entries,    cmd_member_entries, cmd_ticket_entries, cmd_ha_entries};
 
 size_t cmd_count(void)
 {
@@ -336,6 +337,10 @@ static void execute(struct cmd_req *r, const struct cmd_entry *e, size_t index)
 	int64_t start;
 	int rc;
 
+	if ((e->flags & CMD_WRITE) && !ha_writable(srv->ha)) {
+		ha_reply_readonly(srv->ha, r->out); /* HA: a standby, or a leader without lease */
+		return;
+	}
 	if ((e->flags & CMD_WRITE) && srv->journal.failed) {
 		reply_errorf(r->out, "IOERR",
 		             "the change could not be made durable (%s); it was not applied",

@@ -72,6 +72,7 @@ extern const struct cmd_entry cmd_ticket_entries[];
 extern const struct cmd_entry cmd_client_entries[];
 extern const struct cmd_entry cmd_multi_entries[];
 extern const struct cmd_entry cmd_command_entries[];
+extern const struct cmd_entry cmd_ha_entries[]; /* cmd-ha.c */
 
 /* The whole table, in a stable order (for COMMAND and INFO commandstats). */
 size_t cmd_count(void);

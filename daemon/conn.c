@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "cmd.h"
+#include "ha.h"
 #include "listener.h"
 #include "log.h"
 #include "server.h"
@@ -132,8 +133,14 @@ void client_release_pending(struct server *srv, bool durable)
 		struct client *c = list;
 		list = c->next_pending;
 		c->next_pending = NULL;
-		if ((!durable && c->wrote) || c->delayed) {
-			/* Its change is not on disk (or it failed AUTH): hold its replies. */
+		if (durable && c->wrote) {
+			/* HA, sync: on: on disk here, and now on its way to Redis too. */
+			c->ha_wait = ha_batch_to_wait(srv->ha);
+			c->wrote = false;
+		}
+		if ((!durable && c->wrote) || c->delayed || c->ha_wait > ha_confirmed(srv->ha)) {
+			/* Its change is not on disk (or not in Redis, or it failed AUTH): hold its
+			 * replies. */
 			c->next_pending = held;
 			held = c;
 			continue;
@@ -146,6 +153,21 @@ void client_release_pending(struct server *srv, bool durable)
 }
 
 /* ---- closing -------------------------------------------------------------------------- */
+
+void client_drop_unconfirmed(struct server *srv)
+{
+	struct client *c = srv->clients, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (c->ha_wait > ha_confirmed(srv->ha)) {
+			log_msg(LOG_INFO,
+			        "client %llu (%s): its change never reached Redis; closing",
+			        (unsigned long long)c->id, c->peer);
+			client_free(c);
+		}
+	}
+}
 
 void client_free(struct client *c)
 {

@@ -62,6 +62,7 @@ struct client {
 	bool wrote;              /* changed state since the last commit: its replies wait for it */
 	bool delayed;            /* a failed AUTH: replies held for a while (slows guessing) */
 	bool awaiting_due;       /* DEBUG.CLOCK: replies held until the due work is done */
+	uint64_t ha_wait;        /* HA, sync: on: replies wait until Redis confirmed this batch */
 	char *user;              /* after a successful AUTH */
 	struct event *delay_ev;  /* ends the AUTH delay */
 	int64_t last_active; /* the last complete request or the connect (real time): idle timeout
@@ -101,6 +102,11 @@ void client_due_done(struct server *srv);
  * that are delayed; these stay on the list for the next commit.
  */
 void client_release_pending(struct server *srv, bool durable);
+/*
+ * HA: a leader stepped down. Close every client whose replies wait for a
+ * batch Redis never confirmed: it gets no answer rather than a false one.
+ */
+void client_drop_unconfirmed(struct server *srv);
 /* Stopping: no more reading; each client closes once its output has drained. */
 void client_close_all(struct server *srv);
 /* Once a second: close clients idle longer than idle_timeout, or too slow with a request. */

@@ -242,6 +242,15 @@ void jfile_note_delivered(struct jfile *j, uint64_t seq)
 	j->buf_records++;
 }
 
+void jfile_append_batch(struct jfile *j, struct engine *e, const char *data, size_t len,
+                        uint64_t records)
+{
+	rbuf_append(&j->buf, data, len);
+	j->buf_records += records;
+	/* Their events are in these bytes: the next commit must not write them again. */
+	j->last_seq = engine_last_seq(e);
+}
+
 /* ---- commit ---------------------------------------------------------------------------- */
 
 int jfile_sync(struct jfile *j)
@@ -278,6 +287,10 @@ int jfile_commit(struct jfile *j, struct engine *e, uint64_t *records_written)
 	}
 	j->size += j->buf.len;
 	j->unsynced = true;
+	if (j->tap) {
+		rbuf_append(j->tap, j->buf.data, j->buf.len);
+		*j->tap_records += j->buf_records;
+	}
 	if (j->compact_pid > 0) {
 		rbuf_append(&j->rewrite, j->buf.data, j->buf.len);
 		j->rewrite_records += j->buf_records;

@@ -67,6 +67,9 @@ struct jfile {
 	struct engine *compact_eng; /* the engine whose tickets the running compaction marked */
 	uint64_t archived;          /* tickets the last compaction archived */
 	uint64_t archived_total;    /* since start */
+	/* HA (ha.c): when set, every batch jfile_commit() writes is copied here too. */
+	struct rbuf *tap;
+	uint64_t *tap_records;
 };
 
 /*
@@ -91,6 +94,12 @@ void jfile_note_delivered(struct jfile *j, uint64_t seq);
  * acknowledged; the records stay buffered for the next attempt).
  */
 int jfile_commit(struct jfile *j, struct engine *e, uint64_t *records_written);
+/*
+ * HA standby: records a leader shipped, already applied to e, go into this
+ * node's journal with the next commit (as they are: the same bytes).
+ */
+void jfile_append_batch(struct jfile *j, struct engine *e, const char *data, size_t len,
+                        uint64_t records);
 /* everysec: fdatasync if something was written since the last one. */
 int jfile_sync(struct jfile *j);
 

@@ -21,6 +21,7 @@
 
 #include "cmd.h"
 #include "conn.h"
+#include "ha.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -101,8 +102,15 @@ static void arm_deadline(struct server *srv)
 void server_after_change(struct server *srv)
 {
 	size_t done;
-	bool more = engine_advance_max(srv->eng, server_now(srv), SERVER_DUE_SLICE, &done);
+	bool more;
 
+	/* HA: a standby's (or a lapsed leader's) state changes only by the leader's journal. */
+	if (!ha_writable(srv->ha)) {
+		evtimer_del(srv->deadline_ev);
+		event_active(srv->commit_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	more = engine_advance_max(srv->eng, server_now(srv), SERVER_DUE_SLICE, &done);
 	srv->due_processed += done;
 	if (more)
 		srv->due_slices++; /* another slice follows */
@@ -143,8 +151,10 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
 	durable = jfile_commit(&srv->journal, srv->eng, &records) == 0;
 	if (srv->journal.fsyncs != fsyncs)
 		metrics_observe_fsync(srv->metrics, srv->journal.last_fsync_usec);
-	if (durable)
-		upstream_kick(srv->up); /* journaled events may go to Redis now */
+	if (durable) {
+		ha_after_commit(srv->ha); /* HA: the batch to the journal stream */
+		upstream_kick(srv->up);   /* journaled events may go to Redis now */
+	}
 	if (!durable) {
 		if (srv->cfg->fsync == FSYNC_ALWAYS) {
 			/* Never acknowledged, never retried: systemd restarts us and replay is
@@ -379,6 +389,7 @@ int server_compact(struct server *srv, char *err, size_t errlen)
 	}
 	log_msg(LOG_NOTICE, "journal compaction started (process %d, journal %llu bytes)",
 	        srv->journal.compact_pid, (unsigned long long)srv->journal.size);
+	ha_snapshot_request(srv->ha); /* HA: the stream is trimmed at a snapshot too */
 	return 0;
 }
 
@@ -445,7 +456,8 @@ int server_start(struct server *srv, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	srv->up = upstream_new(srv);
+	if (!srv->cfg->ha_enabled)
+		srv->up = upstream_new(srv); /* HA: only the leader sends events (ha.c) */
 	srv->cmd_stats = xcalloc(cmd_count(), sizeof *srv->cmd_stats);
 	srv->metrics = metrics_new(cmd_count());
 	srv->commit_ev = event_new(srv->base, -1, 0, on_commit, srv);
@@ -460,6 +472,7 @@ int server_start(struct server *srv, char *err, size_t errlen)
 	if (event_add(srv->sig_term, NULL) < 0 || event_add(srv->sig_int, NULL) < 0 ||
 	    event_add(srv->sig_hup, NULL) < 0 || event_add(srv->cron_ev, &second) < 0)
 		fatalx("libevent: cannot add the signal and cron events");
+	srv->ha = ha_start(srv); /* HA: bootstrap from Redis before the listeners open */
 	if (listener_open_all(srv, err, errlen) < 0 ||
 	    metrics_listen(srv->metrics, srv, err, errlen) < 0)
 		return -1;
@@ -478,6 +491,10 @@ bool server_ready(const struct server *srv, char *why, size_t len)
 		reason = srv->stopping ? "stopping" : "starting";
 	else if (srv->journal.failed || srv->journal.sync_failed)
 		reason = "the journal cannot be written";
+	else if (!ha_ready(srv->ha))
+		reason = ha_writable(srv->ha) ? "not ready for its HA role"
+		                              : "an HA standby that is not caught up, or a leader "
+		                                "without its lease";
 	if (reason && why)
 		snprintf(why, len, "%s", reason);
 	return reason == NULL;
@@ -498,6 +515,8 @@ void server_free(struct server *srv)
 	/* The Redis link's timers and socket live on the loop: gone before it. */
 	upstream_free(srv->up);
 	srv->up = NULL;
+	ha_free(srv->ha);
+	srv->ha = NULL;
 	if (srv->base) {
 		/* A start that failed half-way left some of these unmade. */
 		struct event *evs[] = {srv->commit_ev, srv->deadline_ev, srv->cron_ev,

@@ -62,8 +62,9 @@ struct server {
 	struct config *cfg;
 	struct engine *eng;
 	struct jfile journal;
-	struct upstream *up; /* the Redis link */
+	struct upstream *up; /* the Redis link (NULL on an HA standby) */
 	struct metrics *metrics;
+	struct ha *ha; /* high availability (ha.c); NULL without ha: */
 
 	bool debug_clock;
 	int64_t debug_now;

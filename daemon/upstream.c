@@ -779,6 +779,10 @@ void upstream_kick(struct upstream *up)
 void upstream_stats(const struct upstream *up, struct upstream_stats *st)
 {
 	memset(st, 0, sizeof *st);
+	if (up == NULL) { /* an HA standby: the leader sends the events */
+		st->link = "standby";
+		return;
+	}
 	st->link = link_names[up->state];
 	st->sent = up->sent;
 	st->confirmed = up->confirmed;

@@ -156,6 +156,13 @@ struct config {
 	/* retention: closed tickets older than this many days leave memory and the live
 	 * journal for the archive at compaction (0: at the next compaction). */
 	int retention_closed_days;
+	/* ha: (high availability through Redis); ha_enabled false: role single. */
+	bool ha_enabled;
+	char *ha_node;      /* this node's unique name */
+	char *ha_advertise; /* host:port clients are sent to; NULL: the first listen.tcp */
+	int ha_lease_ms;
+	bool ha_sync; /* replies wait for Redis's copy of the batch */
+	int ha_wait_replicas;
 
 	/* emea: the countries of the EMEA region, sorted; NULL when the key is absent. */
 	char (*emea)[3];

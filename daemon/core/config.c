@@ -30,7 +30,7 @@ struct top_key {
 	int order;
 };
 
-enum { TOP_PRODUCTS = 6, TOP_CENTRES = 8, TOP_ACCESS = 9, TOP_COUNT = 14 };
+enum { TOP_PRODUCTS = 6, TOP_CENTRES = 8, TOP_ACCESS = 9, TOP_COUNT = 15 };
 
 static const struct top_key top_keys[TOP_COUNT] = {
         {"listen", parse_listen, 0},    {"server", parse_server, 1},
@@ -40,6 +40,7 @@ static const struct top_key top_keys[TOP_COUNT] = {
         {"centres", parse_centres, 8},  {"access", parse_access, 9},
         {"emea", parse_emea, 10},       {"limits", parse_limits, 11},
         {"metrics", parse_metrics, 12}, {"retention", parse_retention, 13},
+        {"ha", parse_ha, 14},
 };
 
 static void config_defaults(struct config *cfg)
@@ -76,6 +77,8 @@ static void config_defaults(struct config *cfg)
 	cfg->redis_resend_lost = true;
 	cfg->redis_retain_events = 10000; /* as the engine keeps by default */
 	cfg->redis_retain_seconds = 0;
+	cfg->ha_lease_ms = 3000;
+	cfg->ha_sync = true;
 	cfg->in_service_limit = 3;
 	cfg->over_limit = OVER_LIMIT_STANDARD;
 	cfg->at_risk_permille = 750;
@@ -193,6 +196,8 @@ void config_free(struct config *cfg)
 		user_free(&cfg->users[i]);
 	free(cfg->users);
 	free(cfg->emea);
+	free(cfg->ha_node);
+	free(cfg->ha_advertise);
 	free(cfg);
 }
 
@@ -212,7 +217,8 @@ void config_key_each(void (*fn)(const char *section, const char *key, void *ctx)
 	        &cfg_journal_section,  &cfg_redis_section,   &cfg_policy_section,
 	        &cfg_calendar_section, &cfg_country_section, &cfg_centre_section,
 	        &cfg_access_section,   &cfg_user_section,    &cfg_product_section,
-	        &cfg_limits_section,   &cfg_metrics_section,
+	        &cfg_limits_section,   &cfg_metrics_section, &cfg_retention_section,
+	        &cfg_ha_section,
 	};
 
 	for (int i = 0; i < TOP_COUNT; i++)

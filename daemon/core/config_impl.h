@@ -85,7 +85,7 @@ extern const struct csection cfg_listen_section, cfg_tls_section, cfg_server_sec
         cfg_journal_section, cfg_redis_section, cfg_policy_section, cfg_calendar_section,
         cfg_country_section, cfg_centre_section, cfg_access_section, cfg_user_section,
         cfg_product_section, cfg_limits_section, cfg_metrics_section,
-        cfg_retention_section;
+        cfg_retention_section, cfg_ha_section;
 
 /* ---- config-node.c: errors, nodes, values, the table driver ---------------- */
 
@@ -136,6 +136,7 @@ void parse_policy(struct cfgp *p, yaml_node_t *n);
 void parse_calendar(struct cfgp *p, yaml_node_t *n);
 void parse_countries(struct cfgp *p, yaml_node_t *n);
 void parse_emea(struct cfgp *p, yaml_node_t *n);
+void parse_ha(struct cfgp *p, yaml_node_t *n); /* config-ha.c */
 void parse_centres(struct cfgp *p, yaml_node_t *n); /* config-centres.c */
 void centre_free(struct centre *c);
 void parse_access(struct cfgp *p, yaml_node_t *n); /* config-access.c */

@@ -252,3 +252,7 @@ PY
 	du -sh "$tmp/retention/archive" | awk '{print "archive: " $1}'
 	kill "$rpid"; wait "$rpid" 2>/dev/null || true
 fi
+
+# 7. High availability (tests/bench/bench-ha.sh): TICKET.OPEN on an HA leader with sync: on
+#    against a single node, and the failover time.
+if [ "${BENCH_HA:-1}" != 0 ]; then REPAIRD_BIN="$REPAIRD" tests/bench/bench-ha.sh; fi

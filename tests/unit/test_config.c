@@ -172,6 +172,48 @@ START_TEST(test_production_data)
 }
 END_TEST
 
+/* ha: off by default; node required, names and addresses checked, Redis needed. */
+START_TEST(test_ha_section)
+{
+	struct config_errors errs = {0};
+	struct config *cfg = parse("products: products.yaml\n" CENTRE, &errs);
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert(!cfg->ha_enabled);
+	config_free(cfg);
+	cfg = parse("products: products.yaml\nha: {node: west-1, advertise: "
+	            "\"10.0.0.5:7878\"}\n" CENTRE,
+	            &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert(cfg->ha_enabled);
+	ck_assert_str_eq(cfg->ha_node, "west-1");
+	ck_assert_str_eq(cfg->ha_advertise, "10.0.0.5:7878");
+	ck_assert_int_eq(cfg->ha_lease_ms, 3000);
+	ck_assert(cfg->ha_sync);
+	ck_assert_int_eq(cfg->ha_wait_replicas, 0);
+	config_free(cfg);
+	cfg = parse("products: products.yaml\nha: {node: b, lease_ms: 600, sync: off, "
+	            "wait_replicas: 1}\n" CENTRE,
+	            &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(cfg->ha_lease_ms, 600);
+	ck_assert(!cfg->ha_sync);
+	ck_assert_int_eq(cfg->ha_wait_replicas, 1);
+	ck_assert_ptr_null(cfg->ha_advertise);
+	config_free(cfg);
+	expect_error("products: products.yaml\nha: {lease_ms: 600}\n" CENTRE,
+	             "t.yaml:2:5:", "ha: missing key \"node\"");
+	expect_error("products: products.yaml\nha: {node: \"two words\"}\n" CENTRE,
+	             "t.yaml:2:12:", "ha.node: \"two words\" is not a name");
+	expect_error("products: products.yaml\nha: {node: a, advertise: nowhere}\n" CENTRE,
+	             "t.yaml:2:26:", "ha.advertise: \"nowhere\" is not HOST:PORT");
+	expect_error("products: products.yaml\nha: {node: a, lease_ms: 10}\n" CENTRE,
+	             "t.yaml:2:25:", "ha.lease_ms");
+	expect_error("products: products.yaml\nredis: {enabled: false}\nha: {node: a}\n" CENTRE,
+	             "t.yaml:3:5:", "ha: needs Redis");
+}
+END_TEST
+
 START_TEST(test_minimal_and_defaults)
 {
 	struct config_errors errs = {0};
@@ -613,6 +655,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_product_suggest);
 	tcase_add_test(tc, test_products_not_a_regular_file);
 	tcase_add_test(tc, test_emea);
+	tcase_add_test(tc, test_ha_section);
 	tcase_add_test(tc, test_man_page_names_every_key);
 	tcase_add_test(tc, test_zone_names);
 	tcase_add_test(tc, test_zone_dir_from_tzdir);

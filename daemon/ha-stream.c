@@ -1,0 +1,535 @@
+/*
+ * ha-stream: the journal stream <prefix>:journal. The leader appends each
+ * commit batch as an entry <term>-<n> with fields p (the entry before it),
+ * n (records in the stream so far) and b (the batch's record bytes); a fence
+ * entry has `fence <node>` instead of b, a snapshot marker `snapshot 1`.
+ * A standby applies entries in order; an entry whose p is not the last one
+ * it applied means it missed some (trimmed, or Redis lost them): it loads
+ * the snapshot (<prefix>:snapshot: data, id, n) and goes on from its id.
+ *
+ * Batches are opaque here: the core's journal_next()/journal_apply() read
+ * them, exactly as replay at start does.
+ */
+#include "ha_impl.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <event2/event.h>
+
+#include "journal.h"
+#include "journal_file.h"
+#include "log.h"
+#include "server.h"
+#include "xmalloc.h"
+
+/* A snapshot every this many batches keeps the stream (and a bootstrap) short. */
+#define SNAPSHOT_EVERY 10000
+
+/* KEYS: journal, snapshot. ARGV: marker id, previous id, records, snapshot bytes. */
+static const char snapshot_script[] =
+        "redis.call('XADD', KEYS[1], ARGV[1], 'p', ARGV[2], 'n', ARGV[3], 'snapshot', '1')\n"
+        "redis.call('HSET', KEYS[2], 'data', ARGV[4], 'id', ARGV[1], 'n', ARGV[3])\n"
+        "redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])\n"
+        "return 1\n";
+
+/* ---- entry IDs ------------------------------------------------------------------------ */
+
+int sid_parse(const char *s, struct sid *out)
+{
+	char *end;
+
+	out->ms = strtoull(s, &end, 10);
+	if (*end != '-')
+		return -1;
+	out->seq = strtoull(end + 1, &end, 10);
+	return *end == '\0' ? 0 : -1;
+}
+
+int sid_cmp(struct sid a, struct sid b)
+{
+	if (a.ms != b.ms)
+		return a.ms < b.ms ? -1 : 1;
+	if (a.seq != b.seq)
+		return a.seq < b.seq ? -1 : 1;
+	return 0;
+}
+
+void sid_format(struct sid id, char *out, size_t len)
+{
+	if (id.ms == 0 && id.seq == 0)
+		snprintf(out, len, "none");
+	else
+		snprintf(out, len, "%" PRIu64 "-%" PRIu64, id.ms, id.seq);
+}
+
+static struct ha *ha_of(const redisAsyncContext *ac)
+{
+	return ac->data ? ((struct hlink *)ac->data)->h : NULL;
+}
+
+bool ha_fenced_error(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_ERROR && strstr(r->str, "equal or smaller") != NULL;
+}
+
+/* ---- the leader: shipping ------------------------------------------------------------------ */
+
+static void on_wait(redisAsyncContext *ac, void *r, void *privdata);
+
+static void send_wait(struct ha *h, uint64_t batch)
+{
+	char n[16], ms[16];
+	const char *argv[3] = {"WAIT", n, ms};
+
+	snprintf(n, sizeof n, "%d", h->srv->cfg->ha_wait_replicas);
+	/* WAIT blocks the connection: the lease renewal behind it must not starve. */
+	snprintf(ms, sizeof ms, "%d", h->srv->cfg->ha_lease_ms / 6 + 1);
+	redisAsyncCommandArgv(h->cmd.ac, on_wait, (void *)(uintptr_t)batch, 3, argv, NULL);
+}
+
+static void confirm(struct ha *h, uint64_t batch)
+{
+	if (batch <= h->confirmed)
+		return;
+	h->confirmed = batch;
+	/* The held replies go out with the next commit's release. */
+	event_active(h->srv->commit_ev, EV_TIMEOUT, 0);
+}
+
+static void on_wait(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct ha *h = ha_of(ac);
+	redisReply *reply = r;
+	uint64_t batch = (uint64_t)(uintptr_t)privdata;
+
+	if (h == NULL || reply == NULL || h->role != HA_LEADER)
+		return;
+	if (reply->type == REDIS_REPLY_INTEGER && reply->integer >= h->srv->cfg->ha_wait_replicas) {
+		if (h->replicas_short)
+			log_msg(LOG_NOTICE, "ha: Redis replicas confirm the journal again");
+		h->replicas_short = false;
+		confirm(h, batch);
+		return;
+	}
+	if (!h->replicas_short)
+		log_msg(LOG_WARNING,
+		        "ha: batch %" PRIu64 " reached %lld of %d replicas; replies wait for them",
+		        batch, reply->type == REDIS_REPLY_INTEGER ? reply->integer : -1LL,
+		        h->srv->cfg->ha_wait_replicas);
+	h->replicas_short = true;
+	if (hlink_ready(&h->cmd))
+		send_wait(h, batch);
+}
+
+/* Errors other than the fence: the link is not to be trusted with what followed. */
+static void shipping_failed(struct ha *h, const redisReply *reply, const char *what)
+{
+	if (ha_fenced_error(reply)) {
+		char why[200];
+		snprintf(why, sizeof why, "Redis refused %s: a newer term wrote to the stream",
+		         what);
+		ha_step_down(h, why);
+		return;
+	}
+	h->need_reship = true;
+	hlink_fail(&h->cmd, reply->str);
+}
+
+static void on_xadd(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct ha *h = ha_of(ac);
+	redisReply *reply = r;
+
+	if (h == NULL || reply == NULL || h->role != HA_LEADER)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		shipping_failed(h, reply, "a journal batch");
+		return;
+	}
+	if (h->srv->cfg->ha_wait_replicas == 0)
+		confirm(h, (uint64_t)(uintptr_t)privdata);
+}
+
+static void ship_batch(struct ha *h)
+{
+	char key[160], id[48], prev[48], n[24];
+	const char *argv[9];
+	size_t argvlen[9];
+
+	ha_key(h, "journal", key, sizeof key);
+	sid_format(h->applied, prev, sizeof prev);
+	h->applied.ms = h->term;
+	h->applied.seq = h->next_seq++;
+	sid_format(h->applied, id, sizeof id);
+	snprintf(n, sizeof n, "%" PRIu64, h->records);
+	argv[0] = "XADD";
+	argv[1] = key;
+	argv[2] = id;
+	argv[3] = "p";
+	argv[4] = prev;
+	argv[5] = "n";
+	argv[6] = n;
+	argv[7] = "b";
+	argv[8] = h->batch.data;
+	for (int i = 0; i < 8; i++)
+		argvlen[i] = strlen(argv[i]);
+	argvlen[8] = h->batch.len;
+	redisAsyncCommandArgv(h->cmd.ac, on_xadd, (void *)(uintptr_t)h->shipped, 9, argv, argvlen);
+	if (h->srv->cfg->ha_wait_replicas > 0)
+		send_wait(h, h->shipped);
+}
+
+static void on_snapshot(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct ha *h = ha_of(ac);
+	redisReply *reply = r;
+
+	(void)privdata;
+	if (h == NULL || reply == NULL || h->role != HA_LEADER)
+		return;
+	h->snapshot_out = false;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		shipping_failed(h, reply, "the snapshot");
+		return;
+	}
+	h->snapshots++;
+	/* Everything shipped before it is in the snapshot, whatever became of its XADD. */
+	if (h->srv->cfg->ha_wait_replicas == 0)
+		confirm(h, h->snapshot_covers);
+	else
+		send_wait(h, h->snapshot_covers);
+}
+
+void ha_ship_snapshot(struct ha *h)
+{
+	char kj[160], ks[160], id[48], prev[48], n[24];
+	const char *argv[9];
+	size_t argvlen[9];
+	struct rbuf snap;
+
+	rbuf_init(&snap);
+	journal_put_snapshot(&snap, h->srv->eng);
+	ha_key(h, "journal", kj, sizeof kj);
+	ha_key(h, "snapshot", ks, sizeof ks);
+	sid_format(h->applied, prev, sizeof prev);
+	h->applied.ms = h->term;
+	h->applied.seq = h->next_seq++;
+	sid_format(h->applied, id, sizeof id);
+	snprintf(n, sizeof n, "%" PRIu64, h->records);
+	argv[0] = "EVAL";
+	argv[1] = snapshot_script;
+	argv[2] = "2";
+	argv[3] = kj;
+	argv[4] = ks;
+	argv[5] = id;
+	argv[6] = prev;
+	argv[7] = n;
+	argv[8] = snap.data ? snap.data : "";
+	for (int i = 0; i < 8; i++)
+		argvlen[i] = strlen(argv[i]);
+	argvlen[8] = snap.len;
+	redisAsyncCommandArgv(h->cmd.ac, on_snapshot, NULL, 9, argv, argvlen);
+	rbuf_free(&snap);
+	h->snapshot_out = true;
+	h->snapshot_covers = h->shipped;
+	h->snapshot_due = false;
+	h->need_reship = false;
+	h->since_snapshot = 0;
+	log_msg(LOG_INFO, "ha: snapshot stored at %s (%" PRIu64 " records in the stream)", id,
+	        h->records);
+}
+
+void ha_after_commit(struct ha *h)
+{
+	if (h == NULL)
+		return;
+	if (h->role != HA_LEADER) {
+		h->batch.len = 0;
+		h->batch_records = 0;
+		return;
+	}
+	if (h->batch.len > 0) {
+		h->shipped++;
+		h->records += h->batch_records;
+		/* With the link down or in doubt, the next snapshot covers this batch. */
+		if (hlink_ready(&h->cmd) && !h->need_reship)
+			ship_batch(h);
+		else
+			h->need_reship = true;
+		h->batch.len = 0;
+		h->batch_records = 0;
+		if (++h->since_snapshot >= SNAPSHOT_EVERY)
+			h->snapshot_due = true;
+		if (h->batch.cap > (4u << 20)) {
+			rbuf_free(&h->batch);
+			rbuf_init(&h->batch);
+		}
+	}
+	/* A reship waits until the lease is confirmed on this connection. */
+	if ((h->snapshot_due || (h->need_reship && h->renewed)) && !h->snapshot_out &&
+	    hlink_ready(&h->cmd))
+		ha_ship_snapshot(h);
+}
+
+/* ---- rebuilding from the snapshot ---------------------------------------------------------- */
+
+/* Apply a batch's records to e. 0, or -1 with the reason. */
+static int apply_records(struct engine *e, const char *data, size_t len, uint64_t *n, char *err,
+                         size_t errlen)
+{
+	size_t off = 0;
+	struct jrec rec;
+	enum jnext st;
+
+	*n = 0;
+	while ((st = journal_next((const unsigned char *)data, len, &off, &rec)) == JNEXT_OK) {
+		if (journal_apply(e, &rec, err, errlen) < 0)
+			return -1;
+		(*n)++;
+	}
+	if (st != JNEXT_END) {
+		snprintf(err, errlen, "a damaged record at offset %zu", off);
+		return -1;
+	}
+	return 0;
+}
+
+static const redisReply *hash_field(const redisReply *r, const char *name)
+{
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2)
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[i]->str, name) == 0)
+			return r->element[i + 1];
+	return NULL;
+}
+
+/* Replace the engine by the snapshot's; the local journal is written again from it. */
+static int load_snapshot(struct ha *h, const redisReply *data, const char *id, uint64_t records)
+{
+	struct server *srv = h->srv;
+	struct engine *e = engine_new(srv->cfg), *old;
+	char err[256];
+	uint64_t n;
+
+	if (sid_parse(id, &h->applied) < 0 ||
+	    apply_records(e, data->str, data->len, &n, err, sizeof err) < 0) {
+		log_msg(LOG_ERR, "ha: the snapshot at %s does not load: %s", id, err);
+		engine_free(e);
+		return -1;
+	}
+	engine_restore_finish(e);
+	old = srv->eng;
+	srv->eng = e;
+	engine_free(old);
+	srv->logged_seq = engine_last_seq(e);
+	if (jfile_rewrite(&srv->journal, e, err, sizeof err) < 0) {
+		log_msg(LOG_ERR, "ha: local journal: %s; exiting", err);
+		exit(EX_IOERR);
+	}
+	h->records = records;
+	h->have_pos = true;
+	h->rebuilds++;
+	h->tail_gen++; /* an XREAD still out reads from before the snapshot */
+	log_msg(LOG_NOTICE, "ha: loaded the snapshot at %s (%llu tickets); following the stream",
+	        id, (unsigned long long)engine_ticket_count(e));
+	return 0;
+}
+
+static void on_rebuild(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct ha *h = ha_of(ac);
+	redisReply *reply = r;
+	const redisReply *data, *id, *n;
+
+	(void)privdata;
+	if (h == NULL || reply == NULL)
+		return;
+	h->rebuild_out = false;
+	if (h->role != HA_STANDBY || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
+		return;
+	data = hash_field(reply->element[0], "data");
+	id = hash_field(reply->element[0], "id");
+	n = hash_field(reply->element[0], "n");
+	if (data == NULL || id == NULL || n == NULL) {
+		if (reply->element[1]->type == REDIS_REPLY_INTEGER &&
+		    reply->element[1]->integer == 0) {
+			/*
+			 * Redis holds nothing (a first start, or it lost everything and
+			 * no leader re-shipped): the local journal is all there is.
+			 */
+			log_msg(LOG_NOTICE,
+			        "ha: Redis holds no journal%s; going on from the local one",
+			        h->bootstrapped ? " any more" : " yet");
+			h->bootstrapped = true;
+			h->need_rebuild = false;
+			h->have_pos = false;
+			h->applied = (struct sid){0, 0};
+		}
+		/* Otherwise a leader is about to store its first snapshot: the tick asks again. */
+		return;
+	}
+	if (load_snapshot(h, data, id->str, strtoull(n->str, NULL, 10)) < 0)
+		return;
+	h->bootstrapped = true;
+	h->need_rebuild = false;
+	ha_tail_next(h);
+}
+
+void ha_rebuild(struct ha *h)
+{
+	char ks[160], kj[160];
+	const char *script = "return {redis.call('HGETALL', KEYS[1]), redis.call('XLEN', KEYS[2])}";
+	const char *argv[5] = {"EVAL", script, "2", ks, kj};
+
+	ha_key(h, "snapshot", ks, sizeof ks);
+	ha_key(h, "journal", kj, sizeof kj);
+	h->rebuild_out = true;
+	redisAsyncCommandArgv(h->cmd.ac, on_rebuild, NULL, 5, argv, NULL);
+}
+
+/* ---- the standby's tail -----------------------------------------------------------------------
+ */
+
+static const char *entry_field(const redisReply *fields, const char *name, size_t *len)
+{
+	for (size_t i = 0; i + 1 < fields->elements; i += 2)
+		if (strcmp(fields->element[i]->str, name) == 0) {
+			if (len)
+				*len = fields->element[i + 1]->len;
+			return fields->element[i + 1]->str;
+		}
+	return NULL;
+}
+
+/* One entry. false: stop reading (a gap, a bad batch, or we lead now). */
+static bool apply_entry(struct ha *h, const redisReply *entry)
+{
+	struct server *srv = h->srv;
+	struct sid id, prev = {0, 0};
+	const redisReply *fields;
+	const char *p, *b, *n;
+	size_t blen = 0;
+	uint64_t nrec = 0;
+	char err[256];
+
+	if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
+	    entry->element[0]->type != REDIS_REPLY_STRING ||
+	    sid_parse(entry->element[0]->str, &id) < 0)
+		return false;
+	fields = entry->element[1];
+	p = entry_field(fields, "p", NULL);
+	n = entry_field(fields, "n", NULL);
+	b = entry_field(fields, "b", &blen);
+	if (p == NULL || n == NULL || (strcmp(p, "none") != 0 && sid_parse(p, &prev) < 0))
+		return false;
+	/* Our own genesis fence (Redis was empty) follows nothing; anything else must follow us. */
+	if (!(h->have_pos || (h->taking_over && sid_cmp(id, h->fence) == 0 && prev.ms == 0)) ||
+	    sid_cmp(prev, h->applied) != 0) {
+		char a[48];
+		sid_format(h->applied, a, sizeof a);
+		log_msg(LOG_NOTICE, "ha: entry %s follows %s, not %s: loading the snapshot",
+		        entry->element[0]->str, p, h->have_pos ? a : "a known entry");
+		h->need_rebuild = true;
+		h->have_pos = false;
+		if (h->taking_over) {
+			/* We cannot reach our fence in order: let the lease go. */
+			h->taking_over = false;
+			h->lease_until = 0;
+		}
+		return false;
+	}
+	/*
+	 * A snapshot marker after a reship holds batches that never became
+	 * entries (Redis lost them, or the link was down): its count says so.
+	 */
+	if (entry_field(fields, "snapshot", NULL) != NULL && strtoull(n, NULL, 10) != h->records) {
+		log_msg(LOG_NOTICE, "ha: snapshot %s holds records this node lacks: loading it",
+		        entry->element[0]->str);
+		h->need_rebuild = true;
+		h->have_pos = false;
+		return false;
+	}
+	if (b != NULL) {
+		if (apply_records(srv->eng, b, blen, &nrec, err, sizeof err) < 0) {
+			log_msg(LOG_ERR, "ha: entry %s does not apply: %s; loading the snapshot",
+			        entry->element[0]->str, err);
+			h->need_rebuild = true;
+			h->have_pos = false;
+			return false;
+		}
+		jfile_append_batch(&srv->journal, srv->eng, b, blen, nrec);
+		event_active(srv->commit_ev, EV_TIMEOUT, 0);
+		h->batches_applied++;
+	}
+	h->applied = id;
+	h->have_pos = true;
+	h->records = strtoull(n, NULL, 10);
+	if (h->records > h->top_records)
+		h->top_records = h->records;
+	if (h->taking_over && sid_cmp(id, h->fence) == 0) {
+		ha_become_leader(h);
+		return false;
+	}
+	return true;
+}
+
+static void on_tail(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct ha *h = ha_of(ac);
+	redisReply *reply = r;
+	const redisReply *entries;
+
+	(void)privdata;
+	if (h == NULL || reply == NULL)
+		return;
+	h->tail_out = false;
+	if ((uint64_t)(uintptr_t)privdata != h->tail_gen || h->role != HA_STANDBY ||
+	    (!h->have_pos && !h->taking_over)) {
+		ha_tail_next(h);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		hlink_fail(&h->tail, reply->str);
+		return;
+	}
+	/* XREAD: [[key, [[id, [field, value, ...]], ...]]], or nil after BLOCK. */
+	if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 1 &&
+	    reply->element[0]->elements == 2) {
+		entries = reply->element[0]->element[1];
+		for (size_t i = 0; i < entries->elements; i++)
+			if (!apply_entry(h, entries->element[i]))
+				return;
+	}
+	ha_tail_next(h);
+}
+
+void ha_tail_next(struct ha *h)
+{
+	char key[160], from[48], block[16];
+	const char *argv[8];
+
+	if (h->tail_out || h->role != HA_STANDBY || !hlink_ready(&h->tail) || h->need_rebuild ||
+	    !h->bootstrapped || (!h->have_pos && !h->taking_over))
+		return;
+	ha_key(h, "journal", key, sizeof key);
+	if (h->have_pos)
+		sid_format(h->applied, from, sizeof from);
+	else
+		snprintf(from, sizeof from, "0-0");
+	snprintf(block, sizeof block, "%d", h->srv->cfg->ha_lease_ms);
+	argv[0] = "XREAD";
+	argv[1] = "COUNT";
+	argv[2] = "256";
+	argv[3] = "BLOCK";
+	argv[4] = block;
+	argv[5] = "STREAMS";
+	argv[6] = key;
+	argv[7] = from;
+	h->tail_out = true;
+	h->tail_sent = ha_now_ms();
+	redisAsyncCommandArgv(h->tail.ac, on_tail, (void *)(uintptr_t)h->tail_gen, 8, argv, NULL);
+}
