@@ -33,56 +33,63 @@ static bool strace_usable(void)
 }
 
 /*
+ * The pid of the repaird answering on our own unix socket (so surely ours, not
+ * another suite's daemon on a reused port), or 0 while none answers.
+ */
+static pid_t own_daemon_pid(void)
+{
+	redisContext *c = redisConnectUnix(d.sock);
+	redisReply *info = c && !c->err ? redisCommand(c, "INFO server") : NULL;
+	const char *p = info && info->str ? strstr(info->str, "process_id:") : NULL;
+	pid_t pid = p ? (pid_t)atoi(p + strlen("process_id:")) : 0;
+
+	if (info)
+		freeReplyObject(info);
+	if (c)
+		redisFree(c);
+	return pid;
+}
+
+/*
  * Start repaird (already configured in d by daemon_start) under strace with
  * fdatasync failing as `when` says (strace's syntax: "1" the first call only,
- * "1+" every call). Returns once PING answers.
+ * "1+" every call). Returns once it answers on its unix socket. A port that
+ * another process took meanwhile makes it exit: then again on a new port.
  */
 static void spawn_injected(const char *when)
 {
 	char listen[64], state[192], inject[96], trace[256];
 	const char *bin = getenv("REPAIRD_BIN");
 
-	snprintf(listen, sizeof listen, "127.0.0.1:%d", d.port);
 	snprintf(state, sizeof state, "%s/state", d.dir);
 	snprintf(inject, sizeof inject, "inject=fdatasync:error=EIO:when=%s", when);
 	snprintf(trace, sizeof trace, "%s/strace.txt", d.dir);
-	tracer = fork();
-	ck_assert_int_ge(tracer, 0);
-	if (tracer == 0) {
-		FILE *log = freopen(d.log, "a", stderr);
-		(void)log;
-		execl("/usr/bin/strace", "strace", "-f", "-o", trace, "-e", "trace=fdatasync", "-e",
-		      inject, bin ? bin : "build/repaird", "--config", d.config, "--listen", listen,
-		      "--unix", d.sock, "--state-dir", state, "--debug-clock=2026-11-23T07:00:00Z",
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		redisContext *c = redisConnect("127.0.0.1", d.port);
-		if (c && !c->err) {
-			redisReply *r = redisCommand(c, "PING");
-			bool up = r && r->type == REDIS_REPLY_STATUS;
-			if (r)
-				freeReplyObject(r);
-			redisFree(c);
-			if (up) {
-				redisContext *q = redisConnect("127.0.0.1", d.port);
-				redisReply *info =
-				        q && !q->err ? redisCommand(q, "INFO server") : NULL;
-				const char *p =
-				        info && info->str ? strstr(info->str, "process_id:") : NULL;
-				traced = p ? (pid_t)atoi(p + strlen("process_id:")) : 0;
-				if (info)
-					freeReplyObject(info);
-				if (q)
-					redisFree(q);
-				ck_assert_msg(traced > 0, "no process_id in INFO server");
-				return;
-			}
-		} else if (c) {
-			redisFree(c);
+	for (int attempt = 0; attempt < 5; attempt++) {
+		snprintf(listen, sizeof listen, "127.0.0.1:%d", d.port);
+		tracer = fork();
+		ck_assert_int_ge(tracer, 0);
+		if (tracer == 0) {
+			FILE *log = freopen(d.log, "a", stderr);
+			(void)log;
+			execl("/usr/bin/strace", "strace", "-f", "-o", trace, "-e",
+			      "trace=fdatasync", "-e", inject, bin ? bin : "build/repaird",
+			      "--config", d.config, "--listen", listen, "--unix", d.sock,
+			      "--state-dir", state, "--debug-clock=2026-11-23T07:00:00Z",
+			      (char *)NULL);
+			_exit(127);
 		}
-		usleep(50000);
+		for (int i = 0; i < 200; i++) {
+			if ((traced = own_daemon_pid()) > 0)
+				return;
+			if (waitpid(tracer, NULL, WNOHANG) == tracer) {
+				tracer = 0; /* it did not start (the port, most likely) */
+				break;
+			}
+			usleep(50000);
+		}
+		if (tracer > 0)
+			break;
+		d.port = harness_free_port();
 	}
 	ck_abort_msg("repaird under strace did not answer:\n%s", daemon_log(&d));
 }
