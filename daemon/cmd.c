@@ -434,14 +434,7 @@ void cmd_reply_engine_error(struct cmd_req *r, const struct engine_error *err)
 
 void cmd_reply_ticket(struct cmd_req *r, const struct ticket *t)
 {
-	struct ticket_fields f;
-
-	engine_ticket_fields(r->srv->eng, t, r->now, &f);
-	reply_record(r->out, r->c->resp, TICKET_NFIELDS);
-	for (int i = 0; i < TICKET_NFIELDS; i++) {
-		reply_bulk_str(r->out, ticket_field_names[i]);
-		reply_bulk_str(r->out, f.v[i]);
-	}
+	engine_ticket_reply(r->srv->eng, t, r->now, r->c->resp, r->out);
 }
 
 int cmd_parse_time(struct cmd_req *r, const char *what, const char *s, int64_t *out)

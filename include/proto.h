@@ -83,6 +83,16 @@ struct rbuf {
 void rbuf_init(struct rbuf *b);
 void rbuf_free(struct rbuf *b);
 void rbuf_append(struct rbuf *b, const void *data, size_t len);
+/*
+ * Room for len more bytes at the returned pointer; the caller writes up to
+ * len bytes there and adds what it wrote to b->len. For a reply assembled
+ * in one go from a known upper bound, instead of growing by small steps.
+ */
+char *rbuf_reserve(struct rbuf *b, size_t len);
+/* Most bytes a bulk string adds to its data: "$", 20 digits, CRLF, CRLF. */
+#define RESP_BULK_OVERHEAD 25
+/* Writes the bulk string "$len\r\n" s "\r\n" at d (room: len + RESP_BULK_OVERHEAD). */
+size_t resp_put_bulk(char *d, const char *s, size_t len);
 
 void reply_ok(struct rbuf *b);                    /* +OK */
 void reply_simple(struct rbuf *b, const char *s); /* +s (CR/LF replaced by spaces) */

@@ -563,7 +563,7 @@ void rbuf_free(struct rbuf *b)
 	rbuf_init(b);
 }
 
-static char *rbuf_reserve(struct rbuf *b, size_t len)
+char *rbuf_reserve(struct rbuf *b, size_t len)
 {
 	if (len > SIZE_MAX - b->len)
 		fatalx("rbuf: reply too large");
@@ -681,16 +681,42 @@ static void rbuf_header(struct rbuf *b, char c, unsigned long long n)
 	b->len += 1 + (sizeof tmp - k) + 2;
 }
 
+size_t resp_put_bulk(char *d, const char *s, size_t len)
+{
+	size_t n = 1;
+
+	d[0] = '$';
+	/* Reply values are short: one or two digits without a loop or a division. */
+	if (len < 10) {
+		d[n++] = (char)('0' + len);
+	} else if (len < 100) {
+		d[n++] = (char)('0' + len / 10);
+		d[n++] = (char)('0' + len % 10);
+	} else {
+		char tmp[24];
+		size_t k = sizeof tmp, v = len;
+		do {
+			tmp[--k] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		memcpy(d + n, tmp + k, sizeof tmp - k);
+		n += sizeof tmp - k;
+	}
+	d[n++] = '\r';
+	d[n++] = '\n';
+	if (len > 0)
+		memcpy(d + n, s, len);
+	n += len;
+	d[n++] = '\r';
+	d[n++] = '\n';
+	return n;
+}
+
 void reply_bulk(struct rbuf *b, const char *s, size_t len)
 {
-	char *d;
-
-	rbuf_header(b, '$', len);
-	d = rbuf_reserve(b, len + 2);
-	if (len > 0)
-		memcpy(d, s, len);
-	memcpy(d + len, "\r\n", 2);
-	b->len += len + 2;
+	if (len > SIZE_MAX - RESP_BULK_OVERHEAD)
+		fatalx("rbuf: reply too large");
+	b->len += resp_put_bulk(rbuf_reserve(b, len + RESP_BULK_OVERHEAD), s, len);
 }
 
 /* NULL is "not set", which this protocol sends as an empty bulk string. */
