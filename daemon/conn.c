@@ -165,6 +165,8 @@ void client_free(struct client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->nclients--;
+	if (c->awaiting_due)
+		srv->nawaiting_due--;
 	if (c->is_unix)
 		srv->nclients_unix--;
 	log_msg(LOG_DEBUG, "client %llu (%s) closed", (unsigned long long)c->id, c->peer);
@@ -272,6 +274,8 @@ void client_delay(struct client *c, int64_t ms)
 
 void client_await_due(struct client *c)
 {
+	if (!c->awaiting_due)
+		c->srv->nawaiting_due++;
 	c->awaiting_due = true;
 	c->delayed = true;
 	read_enable(c, false);
@@ -279,6 +283,10 @@ void client_await_due(struct client *c)
 
 void client_due_done(struct server *srv)
 {
+	/* Called after every change: the walk is only for a DEBUG.CLOCK waiting. */
+	if (srv->nawaiting_due == 0)
+		return;
+	srv->nawaiting_due = 0;
 	for (struct client *c = srv->clients; c; c = c->next)
 		if (c->awaiting_due) {
 			c->awaiting_due = false;

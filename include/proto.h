@@ -31,6 +31,17 @@ struct proto_parser {
 	int argv_cap;
 	char **argv; /* each NUL-terminated, binary-safe with argvlen */
 	size_t *argvlen;
+	size_t *argoff; /* where argv[i] is in the arena; SIZE_MAX: its own allocation */
+
+	/*
+	 * Small arguments (the usual ones) are stored one after another in
+	 * the arena, reused from request to request: no allocation per
+	 * argument. A bulk over PROTO_ARENA_ARG bytes gets its own buffer.
+	 */
+	char *arena;
+	size_t arena_len;
+	size_t arena_cap;
+	int bulk_arena; /* the current bulk goes to the arena */
 
 	/* Parser state. */
 	int state;                /* internal */
