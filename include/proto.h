@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct proto_limits {
 	long long max_multibulk; /* elements in one request (Redis: 1024*1024) */
@@ -93,7 +94,20 @@ struct rbuf {
 
 void rbuf_init(struct rbuf *b);
 void rbuf_free(struct rbuf *b);
-void rbuf_append(struct rbuf *b, const void *data, size_t len);
+void rbuf_append_slow(struct rbuf *b, const void *data, size_t len);
+/*
+ * Append len bytes. Inline for the common case of room left: the journal
+ * encodes a record a few bytes at a time, and replies end in small pieces.
+ */
+static inline void rbuf_append(struct rbuf *b, const void *data, size_t len)
+{
+	if (len != 0 && b->cap - b->len >= len) {
+		memcpy(b->data + b->len, data, len);
+		b->len += len;
+		return;
+	}
+	rbuf_append_slow(b, data, len);
+}
 /*
  * Room for len more bytes at the returned pointer; the caller writes up to
  * len bytes there and adds what it wrote to b->len. For a reply assembled

@@ -640,7 +640,7 @@ char *rbuf_reserve(struct rbuf *b, size_t len)
 	return b->data + b->len;
 }
 
-void rbuf_append(struct rbuf *b, const void *data, size_t len)
+void rbuf_append_slow(struct rbuf *b, const void *data, size_t len)
 {
 	if (len == 0)
 		return;
