@@ -28,18 +28,18 @@ static const char *fmt_time(char *buf, int64_t t)
 /* The decimal of v without printf (a reply has a dozen of these). */
 static const char *fmt_i64(char *buf, int64_t v)
 {
-	char tmp[24];
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	size_t k = sizeof tmp, n = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, w = u;
+	size_t n = v < 0 ? 1 : 0;
 
+	do
+		n++;
+	while ((w /= 10) != 0);
+	buf[0] = '-'; /* overwritten by the last digit when v >= 0 */
+	buf[n] = '\0';
 	do {
-		tmp[--k] = (char)('0' + u % 10);
+		buf[--n] = (char)('0' + u % 10);
 		u /= 10;
 	} while (u);
-	if (v < 0)
-		buf[n++] = '-';
-	memcpy(buf + n, tmp + k, sizeof tmp - k);
-	buf[n + sizeof tmp - k] = '\0';
 	return buf;
 }
 
@@ -51,6 +51,7 @@ void engine_ticket_fields(const struct engine *e, const struct ticket *t, int64_
 	int i = 0;
 
 	engine_ticket_clock(e, t, now, &clk);
+	/* cppcheck-suppress uninitvar ; f->buf is only written here (fmt_i64, fmt_time) */
 	f->v[i] = fmt_i64(f->buf[i], (int64_t)t->id), i++;
 	f->v[i] = t->member ? fmt_i64(f->buf[i], (int64_t)t->member) : "", i++;
 	f->v[i++] = tier_name((enum tier)t->tier);
@@ -91,7 +92,10 @@ void engine_ticket_fields(const struct engine *e, const struct ticket *t, int64_
  * The field names as bulk strings, encoded once by the compiler; the test
  * of engine_ticket_reply compares them with ticket_field_names.
  */
-#define ENC(len, name) {"$" #len "\r\n" name "\r\n", sizeof("$" #len "\r\n" name "\r\n") - 1}
+#define ENC(len, name)                                                                             \
+	{                                                                                          \
+		"$" #len "\r\n" name "\r\n", sizeof("$" #len "\r\n" name "\r\n") - 1               \
+	}
 static const struct {
 	const char *s;
 	size_t n;

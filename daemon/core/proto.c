@@ -39,7 +39,7 @@ const struct proto_limits proto_default_limits = {
 #define PROTO_ARGV_FIRST   1024 /* most argv slots reserved on a declared count */
 #define PROTO_ARGV_KEEP    1024 /* argv slots kept between requests */
 #define PROTO_INLINE_KEEP  ((size_t)4096)
-#define PROTO_ARENA_ARG    ((size_t)1024)      /* bulks up to this go to the arena */
+#define PROTO_ARENA_ARG    ((size_t)1024) /* bulks up to this go to the arena */
 #define PROTO_ARENA_FIRST  ((size_t)1024)
 #define PROTO_ARENA_KEEP   ((size_t)16 * 1024) /* arena bytes kept between requests */
 

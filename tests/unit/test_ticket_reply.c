@@ -29,10 +29,9 @@ static int64_t cet(int m, int d, int hh, int mm)
 
 static struct config *make_config(const char *policy)
 {
-	static const char *head =
-	        "products: products.yaml\n"
-	        "countries:\n"
-	        "  DE: {name: Germany, programme: subscription}\n";
+	static const char *head = "products: products.yaml\n"
+	                          "countries:\n"
+	                          "  DE: {name: Germany, programme: subscription}\n";
 	static const char *centres =
 	        "centres:\n"
 	        "  - {id: DE-PSC-TEST, type: psc, country: DE, timezone: Europe/Berlin,\n"
@@ -166,8 +165,8 @@ START_TEST(test_reply_same_bytes_through_changes)
 	                 0);
 	ck_assert_str_eq(field(t, cet(11, 23, 15, 0), "loan_state", buf), "issued");
 	check_same(t, cet(11, 23, 15, 0));
-	ck_assert_int_eq(engine_loan_return(eng, t->id, NULL, "test", cet(11, 23, 16, 0), &out, &err),
-	                 0);
+	ck_assert_int_eq(
+	        engine_loan_return(eng, t->id, NULL, "test", cet(11, 23, 16, 0), &out, &err), 0);
 	ck_assert_str_eq(field(t, cet(11, 23, 16, 0), "loan_state", buf), "returned");
 	check_same(t, cet(11, 23, 16, 0));
 
