@@ -96,8 +96,8 @@ static void client_release(struct client *c)
 		 * Not under TLS: those bytes must go through the encryption.
 		 */
 		if (evbuffer_get_length(out) == 0 && !c->is_tls) {
-			ssize_t n = send(bufferevent_getfd(c->bev), c->pending.data, c->pending.len,
-			                 MSG_NOSIGNAL);
+			/* write(2), as libevent's own writes: SIGPIPE is ignored (server.c). */
+			ssize_t n = write(bufferevent_getfd(c->bev), c->pending.data, c->pending.len);
 			if (n > 0)
 				sent = (size_t)n;
 			else if (n < 0 && errno != EAGAIN && errno != EINTR)
