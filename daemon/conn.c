@@ -97,7 +97,8 @@ static void client_release(struct client *c)
 		 */
 		if (evbuffer_get_length(out) == 0 && !c->is_tls) {
 			/* write(2), as libevent's own writes: SIGPIPE is ignored (server.c). */
-			ssize_t n = write(bufferevent_getfd(c->bev), c->pending.data, c->pending.len);
+			ssize_t n =
+			        write(bufferevent_getfd(c->bev), c->pending.data, c->pending.len);
 			if (n > 0)
 				sent = (size_t)n;
 			else if (n < 0 && errno != EAGAIN && errno != EINTR)
