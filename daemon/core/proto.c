@@ -490,6 +490,36 @@ static void feed_bulk_crlf(struct proto_parser *p, char c)
 	p->state = p->multibulk_left > 0 ? ST_BULK_DOLLAR : ST_DONE;
 }
 
+/*
+ * A whole small bulk ("$N\r\n", N bytes, "\r\n") already in the input, at the
+ * start of its header: taken in one step. Anything else (split input, bad
+ * bytes, a big bulk) returns 0 and goes byte by byte, so errors and their
+ * words stay those of the general path.
+ */
+static size_t fast_bulk(struct proto_parser *p, const struct proto_limits *lim, const char *s,
+                        size_t n)
+{
+	size_t i = 1, end;
+	long long v;
+
+	if (n < 4 || s[0] != '$' || p->line_len != 0 || p->saw_cr)
+		return 0;
+	while (i < n && i < 21 && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i + 1 >= n || s[i] != '\r' || s[i + 1] != '\n' || !parse_ll(s + 1, i - 1, &v) ||
+	    v > lim->max_bulk || (size_t)v > PROTO_ARENA_ARG)
+		return 0;
+	end = i + 2 + (size_t)v;
+	if (end + 2 > n || s[end] != '\r' || s[end + 1] != '\n')
+		return 0;
+	arena_reserve(p, (size_t)v + 1);
+	memcpy(p->arena + p->arena_len, s + i + 2, (size_t)v);
+	push_arena_arg(p, (size_t)v);
+	p->multibulk_left--;
+	p->state = p->multibulk_left > 0 ? ST_BULK_DOLLAR : ST_DONE;
+	return end + 2;
+}
+
 /* ---- the parser ------------------------------------------------------------ */
 
 void proto_init(struct proto_parser *p)
@@ -586,9 +616,14 @@ enum proto_status proto_feed(struct proto_parser *p, const struct proto_limits *
 		case ST_MB_COUNT:
 			feed_mb_count(p, lim, buf[pos++]);
 			break;
-		case ST_BULK_DOLLAR:
-			feed_bulk_dollar(p, buf[pos++]);
+		case ST_BULK_DOLLAR: {
+			size_t k = fast_bulk(p, lim, buf + pos, len - pos);
+			if (k > 0)
+				pos += k;
+			else
+				feed_bulk_dollar(p, buf[pos++]);
 			break;
+		}
 		case ST_BULK_LEN:
 			feed_bulk_len(p, lim, buf[pos++]);
 			break;
