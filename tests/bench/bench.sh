@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPAIRD=${REPAIRD_BIN:-build/repaird}
-N=${BENCH_REQUESTS:-20000}
+N=${BENCH_REQUESTS:-100000}
 LOAD=${BENCH_TICKETS:-1000000}
 tmp=$(mktemp -d /tmp/repaird-bench-XXXXXX)
 pids=()
@@ -36,6 +36,8 @@ start_repaird() { # fsync policy, state dir, port[, redis port, events]
 	sed -e "s/^  fsync: .*/  fsync: $1/" conf/repaird.yaml > "$conf"
 	sed -i "s|^products: products.yaml|products: $PWD/conf/products.yaml|" "$conf"
 	sed -i "s/^  tcp_auth: on .*/  tcp_auth: off/" "$conf" # loopback only
+	# Its own metrics port: a fixed one may be taken on a shared machine.
+	sed -i "/^metrics:/,/^[a-z]/ s/^  listen: .*/  listen: \"127.0.0.1:$(free_port)\"/" "$conf"
 	sed -i "/^redis:/,/^[a-z]/ s/^  port: .*/  port: ${4:-$(free_port)}/" "$conf"
 	if [ -n "${5:-}" ]; then sed -i "s/^  events: \[.*/  events: $5/" "$conf"; fi
 	"$REPAIRD" --config "$conf" --listen "127.0.0.1:$3" --unix "" \
@@ -162,6 +164,7 @@ echo "== ${DUE:=200000} deadlines falling due in one instant: another client's w
 rport=$(free_port)
 sed -e "s/^  fsync: .*/  fsync: everysec/" -e "s|^products: products.yaml|products: $PWD/conf/products.yaml|" \
 	-e "s/^  tcp_auth: on .*/  tcp_auth: off/" conf/repaird.yaml > "$tmp/repaird-due.yaml"
+sed -i "/^metrics:/,/^[a-z]/ s/^  listen: .*/  listen: \"127.0.0.1:$(free_port)\"/" "$tmp/repaird-due.yaml"
 "$REPAIRD" --config "$tmp/repaird-due.yaml" --listen "127.0.0.1:$rport" --unix "" \
 	--state-dir "$tmp/due" --log-level warning --debug-clock=2026-11-23T08:00:00Z 2>>"$tmp/repaird.log" &
 rpid=$!; pids+=("$rpid")
