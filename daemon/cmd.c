@@ -52,17 +52,23 @@ struct cmd_index {
 	size_t mask;                      /* slots - 1 */
 	size_t *slot;                     /* table index + 1; 0: empty */
 	const struct cmd_entry **entries; /* by table index */
+	size_t *lens;                     /* strlen of each entry's name, by table index */
 };
 
-/* FNV-1a over the name folded to lower case (ASCII: command names are). */
-static size_t name_hash(const char *name)
+/*
+ * FNV-1a over the name folded to lower case (ASCII: command names are); the
+ * name's length comes with it, so a probe compares lengths before bytes.
+ */
+static size_t name_hash(const char *name, size_t *len)
 {
 	uint32_t h = 2166136261u;
+	const unsigned char *p;
 
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+	for (p = (const unsigned char *)name; *p; p++) {
 		unsigned char ch = *p >= 'A' && *p <= 'Z' ? (unsigned char)(*p + 32) : *p;
 		h = (h ^ ch) * 16777619u;
 	}
+	*len = (size_t)(p - (const unsigned char *)name);
 	return h;
 }
 
@@ -76,8 +82,9 @@ static struct cmd_index *index_build(void)
 	ix->mask = slots - 1;
 	ix->slot = xcalloc(slots, sizeof *ix->slot);
 	ix->entries = xcalloc(n, sizeof *ix->entries);
+	ix->lens = xcalloc(n, sizeof *ix->lens);
 	for (size_t i = 0; i < n; i++) {
-		size_t at = name_hash(cmd_at(i)->name) & ix->mask;
+		size_t at = name_hash(cmd_at(i)->name, &ix->lens[i]) & ix->mask;
 		ix->entries[i] = cmd_at(i);
 		while (ix->slot[at] != 0)
 			at = (at + 1) & ix->mask;
@@ -92,20 +99,23 @@ void cmd_index_free(struct cmd_index *ix)
 		return;
 	free(ix->slot);
 	free(ix->entries);
+	free(ix->lens);
 	free(ix);
 }
 
 const struct cmd_entry *cmd_lookup(struct server *srv, const char *name, size_t *index)
 {
 	struct cmd_index *ix;
+	size_t len;
 
 	if (srv->cmd_index == NULL)
 		srv->cmd_index = index_build();
 	ix = srv->cmd_index;
-	for (size_t at = name_hash(name) & ix->mask; ix->slot[at] != 0; at = (at + 1) & ix->mask) {
+	for (size_t at = name_hash(name, &len) & ix->mask; ix->slot[at] != 0;
+	     at = (at + 1) & ix->mask) {
 		size_t i = ix->slot[at] - 1;
 		const struct cmd_entry *e = ix->entries[i];
-		if (strcasecmp(e->name, name) != 0)
+		if (ix->lens[i] != len || strcasecmp(e->name, name) != 0)
 			continue;
 		/* DEBUG.CLOCK does not exist without --debug-clock. */
 		if ((e->flags & CMD_DEBUG) && !srv->debug_clock)
@@ -149,8 +159,10 @@ static bool cross_protocol(struct client *c, int argc, char **argv, size_t *argv
 {
 	char esc[80];
 
-	if (strcasecmp(argv[0], "POST") != 0 && strcasecmp(argv[0], "Host:") != 0 &&
-	    !(strcasecmp(argv[0], "GET") == 0 && argc > 1 && argv[1][0] == '/'))
+	/* Every request passes here: the length decides before any comparison. */
+	if (!(argvlen[0] == 4 && strcasecmp(argv[0], "POST") == 0) &&
+	    !(argvlen[0] == 5 && strcasecmp(argv[0], "Host:") == 0) &&
+	    !(argvlen[0] == 3 && strcasecmp(argv[0], "GET") == 0 && argc > 1 && argv[1][0] == '/'))
 		return false;
 	log_msg(LOG_WARNING,
 	        "possible cross-protocol attack: client %llu (%s) sent \"%s\" (HTTP?); closing",
@@ -439,14 +451,7 @@ void cmd_reply_engine_error(struct cmd_req *r, const struct engine_error *err)
 
 void cmd_reply_ticket(struct cmd_req *r, const struct ticket *t)
 {
-	struct ticket_fields f;
-
-	engine_ticket_fields(r->srv->eng, t, r->now, &f);
-	reply_record(r->out, r->c->resp, TICKET_NFIELDS);
-	for (int i = 0; i < TICKET_NFIELDS; i++) {
-		reply_bulk_str(r->out, ticket_field_names[i]);
-		reply_bulk_str(r->out, f.v[i]);
-	}
+	engine_ticket_reply(r->srv->eng, t, r->now, r->c->resp, r->out);
 }
 
 int cmd_parse_time(struct cmd_req *r, const char *what, const char *s, int64_t *out)
@@ -524,9 +529,14 @@ int cmd_parse_options(struct cmd_req *r, int first, struct cmd_opt *opts, size_t
 
 	for (int i = first; i < r->argc; i++) {
 		struct cmd_opt *o = NULL;
+		/* The first letter (either case) rules out most names before strcasecmp. */
+		unsigned char c0 = (unsigned char)(r->argv[i][0] | 0x20);
 		for (size_t k = 0; k < nopts; k++)
-			if (strcasecmp(opts[k].name, r->argv[i]) == 0)
+			if ((unsigned char)(opts[k].name[0] | 0x20) == c0 &&
+			    strcasecmp(opts[k].name, r->argv[i]) == 0) {
 				o = &opts[k];
+				break;
+			}
 		if (o == NULL) {
 			size_t n = 0;
 			list[0] = '\0';

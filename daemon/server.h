@@ -72,6 +72,7 @@ struct server {
 	struct listener *listeners;
 	struct client *clients;
 	size_t nclients;         /* all, the unix socket's included */
+	size_t nawaiting_due;    /* clients with awaiting_due (conn.c): most writes skip the walk */
 	size_t nclients_unix;    /* on the unix socket: slots apart from max_clients */
 	struct client *pending;  /* clients with replies to release after the commit */
 	struct event *commit_ev; /* runs once per loop iteration when there is work */

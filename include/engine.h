@@ -247,10 +247,20 @@ extern const char *const ticket_field_names[TICKET_NFIELDS];
 /* The ticket's reply values in PROTOCOL.md's order; "" stands for "not set". */
 struct ticket_fields {
 	const char *v[TICKET_NFIELDS];
+	size_t len[TICKET_NFIELDS]; /* strlen(v[i]) */
 	char buf[TICKET_NFIELDS][24];
 };
 void engine_ticket_fields(const struct engine *e, const struct ticket *t, int64_t now,
                           struct ticket_fields *f);
+struct rbuf;
+/*
+ * The ticket's reply (PROTOCOL.md): a record (RESP2 flat array, RESP3 map)
+ * of the TICKET_NFIELDS field names and values, written in one go (one
+ * reservation, no printf): the hot path of TICKET.GET/OPEN/MOVE. Byte for
+ * byte what reply_record and reply_bulk_str of engine_ticket_fields give.
+ */
+void engine_ticket_reply(const struct engine *e, const struct ticket *t, int64_t now, int resp,
+                         struct rbuf *out);
 
 const char *engine_str(const struct engine *e, uint32_t id); /* an interned string */
 

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct proto_limits {
 	long long max_multibulk; /* elements in one request (Redis: 1024*1024) */
@@ -31,6 +32,17 @@ struct proto_parser {
 	int argv_cap;
 	char **argv; /* each NUL-terminated, binary-safe with argvlen */
 	size_t *argvlen;
+	size_t *argoff; /* where argv[i] is in the arena; SIZE_MAX: its own allocation */
+
+	/*
+	 * Small arguments (the usual ones) are stored one after another in
+	 * the arena, reused from request to request: no allocation per
+	 * argument. A bulk over PROTO_ARENA_ARG bytes gets its own buffer.
+	 */
+	char *arena;
+	size_t arena_len;
+	size_t arena_cap;
+	int bulk_arena; /* the current bulk goes to the arena */
 
 	/* Parser state. */
 	int state;                /* internal */
@@ -82,7 +94,30 @@ struct rbuf {
 
 void rbuf_init(struct rbuf *b);
 void rbuf_free(struct rbuf *b);
-void rbuf_append(struct rbuf *b, const void *data, size_t len);
+void rbuf_append_slow(struct rbuf *b, const void *data, size_t len);
+/*
+ * Append len bytes. Inline for the common case of room left: the journal
+ * encodes a record a few bytes at a time, and replies end in small pieces.
+ */
+static inline void rbuf_append(struct rbuf *b, const void *data, size_t len)
+{
+	if (len != 0 && b->cap - b->len >= len) {
+		memcpy(b->data + b->len, data, len);
+		b->len += len;
+		return;
+	}
+	rbuf_append_slow(b, data, len);
+}
+/*
+ * Room for len more bytes at the returned pointer; the caller writes up to
+ * len bytes there and adds what it wrote to b->len. For a reply assembled
+ * in one go from a known upper bound, instead of growing by small steps.
+ */
+char *rbuf_reserve(struct rbuf *b, size_t len);
+/* Most bytes a bulk string adds to its data: "$", 20 digits, CRLF, CRLF. */
+#define RESP_BULK_OVERHEAD 25
+/* Writes the bulk string "$len\r\n" s "\r\n" at d (room: len + RESP_BULK_OVERHEAD). */
+size_t resp_put_bulk(char *d, const char *s, size_t len);
 
 void reply_ok(struct rbuf *b);                    /* +OK */
 void reply_simple(struct rbuf *b, const char *s); /* +s (CR/LF replaced by spaces) */

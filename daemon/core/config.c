@@ -205,8 +205,11 @@ const struct country *config_country(const struct config *cfg, const char *code)
 {
 	struct country key;
 
+	size_t n = strnlen(code, sizeof key.code - 1);
+
+	/* Not snprintf: this runs several times for every ticket opened. */
 	memset(&key, 0, sizeof key);
-	snprintf(key.code, sizeof key.code, "%s", code);
+	memcpy(key.code, code, n);
 	return bsearch(&key, cfg->countries, cfg->ncountries, sizeof *cfg->countries, country_cmp);
 }
 

@@ -12,7 +12,10 @@
  *
  * Memory is only ever allocated for bytes that have arrived: a declared bulk
  * length is checked, then the buffer doubles as data comes, never past the
- * declared length; argv grows likewise as elements come.
+ * declared length; argv grows likewise as elements come. The one exception
+ * is small: a bulk of at most PROTO_ARENA_ARG bytes gets its room in the
+ * parser's arena at its header, so that the usual request's arguments cost
+ * no allocation at all (the arena is kept from request to request).
  */
 #include "proto.h"
 #include "text.h"
@@ -37,6 +40,9 @@ const struct proto_limits proto_default_limits = {
 #define PROTO_ARGV_FIRST   1024 /* most argv slots reserved on a declared count */
 #define PROTO_ARGV_KEEP    1024 /* argv slots kept between requests */
 #define PROTO_INLINE_KEEP  ((size_t)4096)
+#define PROTO_ARENA_ARG    ((size_t)1024) /* bulks up to this go to the arena */
+#define PROTO_ARENA_FIRST  ((size_t)1024)
+#define PROTO_ARENA_KEEP   ((size_t)16 * 1024) /* arena bytes kept between requests */
 
 enum proto_state {
 	ST_START,       /* before the first byte of a request */
@@ -77,11 +83,26 @@ static void argv_reserve(struct proto_parser *p, int want)
 		return;
 	p->argv = xreallocarray(p->argv, (size_t)want, sizeof *p->argv);
 	p->argvlen = xreallocarray(p->argvlen, (size_t)want, sizeof *p->argvlen);
+	p->argoff = xreallocarray(p->argoff, (size_t)want, sizeof *p->argoff);
 	p->argv_cap = want;
 }
 
-/* Append an argument; takes ownership of s (len bytes, NUL-terminated). */
-static void push_arg(struct proto_parser *p, char *s, size_t len)
+/* Room for need more arena bytes; the arguments already there follow a move. */
+static void arena_reserve(struct proto_parser *p, size_t need)
+{
+	char *old = p->arena;
+
+	if (need > SIZE_MAX - p->arena_len)
+		fatalx("proto: request too large");
+	grow(&p->arena, &p->arena_cap, p->arena_len + need, PROTO_ARENA_FIRST, SIZE_MAX);
+	if (p->arena == old)
+		return;
+	for (int i = 0; i < p->argc; i++)
+		if (p->argoff[i] != SIZE_MAX)
+			p->argv[i] = p->arena + p->argoff[i];
+}
+
+static void push_slot(struct proto_parser *p, char *s, size_t off, size_t len)
 {
 	if (p->argc == p->argv_cap) {
 		if (p->argv_cap > INT_MAX / 2)
@@ -90,8 +111,25 @@ static void push_arg(struct proto_parser *p, char *s, size_t len)
 	}
 	p->argv[p->argc] = s;
 	p->argvlen[p->argc] = len;
+	p->argoff[p->argc] = off;
 	p->argc++;
 	p->args_bytes += len;
+}
+
+/* Append an argument; takes ownership of s (len bytes, NUL-terminated). */
+static void push_arg(struct proto_parser *p, char *s, size_t len)
+{
+	push_slot(p, s, SIZE_MAX, len);
+}
+
+/* Append the argument of len bytes (and its NUL) already at the arena's end. */
+static void push_arena_arg(struct proto_parser *p, size_t len)
+{
+	size_t off = p->arena_len;
+
+	p->arena[off + len] = '\0';
+	p->arena_len += len + 1;
+	push_slot(p, p->arena + off, off, len);
 }
 
 /* Redis's string2ll: optional '-', no '+', no leading zeros, no spaces. */
@@ -260,7 +298,9 @@ static int inline_split(struct proto_parser *p)
 		start = i;
 		if (scan_arg(p->inl, n, &i, &len) < 0)
 			return -1;
-		push_arg(p, xstrndup(p->inl + start, len), len);
+		arena_reserve(p, len + 1);
+		memcpy(p->arena + p->arena_len, p->inl + start, len);
+		push_arena_arg(p, len);
 	}
 }
 
@@ -364,6 +404,10 @@ static void feed_bulk_len(struct proto_parser *p, const struct proto_limits *lim
 	p->line_len = 0;
 	p->bulk_len = v;
 	p->bulk_have = 0;
+	/* A small bulk's room (checked, and small) is taken now, once. */
+	p->bulk_arena = (size_t)v <= PROTO_ARENA_ARG;
+	if (p->bulk_arena)
+		arena_reserve(p, (size_t)v + 1);
 	p->state = ST_BULK_DATA;
 }
 
@@ -372,6 +416,14 @@ static size_t feed_bulk_data(struct proto_parser *p, const char *s, size_t n)
 	size_t want = (size_t)p->bulk_len - p->bulk_have;
 	size_t take = n < want ? n : want;
 
+	if (p->bulk_arena) {
+		if (take > 0)
+			memcpy(p->arena + p->arena_len + p->bulk_have, s, take);
+		p->bulk_have += take;
+		if (p->bulk_have == (size_t)p->bulk_len)
+			p->state = ST_BULK_CR;
+		return take;
+	}
 	/* Room for what has arrived (and the NUL), never past the declared length. */
 	grow(&p->bulk, &p->bulk_cap, p->bulk_have + take + 1, PROTO_BULK_FIRST,
 	     (size_t)p->bulk_len + 1);
@@ -393,15 +445,50 @@ static void feed_bulk_crlf(struct proto_parser *p, char c)
 		p->state = ST_BULK_LF;
 		return;
 	}
-	/* The buffer is exactly the declared length + 1: it becomes the argument. */
-	p->bulk[p->bulk_have] = '\0';
-	push_arg(p, p->bulk, p->bulk_have);
-	p->bulk = NULL;
-	p->bulk_cap = 0;
+	if (p->bulk_arena) {
+		push_arena_arg(p, p->bulk_have);
+		p->bulk_arena = 0;
+	} else {
+		/* The buffer is exactly the declared length + 1: it becomes the argument. */
+		p->bulk[p->bulk_have] = '\0';
+		push_arg(p, p->bulk, p->bulk_have);
+		p->bulk = NULL;
+		p->bulk_cap = 0;
+	}
 	p->bulk_have = 0;
 	p->bulk_len = -1;
 	p->multibulk_left--;
 	p->state = p->multibulk_left > 0 ? ST_BULK_DOLLAR : ST_DONE;
+}
+
+/*
+ * A whole small bulk ("$N\r\n", N bytes, "\r\n") already in the input, at the
+ * start of its header: taken in one step. Anything else (split input, bad
+ * bytes, a big bulk) returns 0 and goes byte by byte, so errors and their
+ * words stay those of the general path.
+ */
+static size_t fast_bulk(struct proto_parser *p, const struct proto_limits *lim, const char *s,
+                        size_t n)
+{
+	size_t i = 1, end;
+	long long v;
+
+	if (n < 4 || s[0] != '$' || p->line_len != 0 || p->saw_cr)
+		return 0;
+	while (i < n && i < 21 && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i + 1 >= n || s[i] != '\r' || s[i + 1] != '\n' || !parse_ll(s + 1, i - 1, &v) ||
+	    v > lim->max_bulk || (size_t)v > PROTO_ARENA_ARG)
+		return 0;
+	end = i + 2 + (size_t)v;
+	if (end + 2 > n || s[end] != '\r' || s[end + 1] != '\n')
+		return 0;
+	arena_reserve(p, (size_t)v + 1);
+	memcpy(p->arena + p->arena_len, s + i + 2, (size_t)v);
+	push_arena_arg(p, (size_t)v);
+	p->multibulk_left--;
+	p->state = p->multibulk_left > 0 ? ST_BULK_DOLLAR : ST_DONE;
+	return end + 2;
 }
 
 /* ---- the parser ------------------------------------------------------------ */
@@ -418,6 +505,8 @@ void proto_free(struct proto_parser *p)
 	proto_reset_request(p);
 	free(p->argv);
 	free(p->argvlen);
+	free(p->argoff);
+	free(p->arena);
 	free(p->inl);
 	proto_init(p);
 }
@@ -425,16 +514,26 @@ void proto_free(struct proto_parser *p)
 void proto_reset_request(struct proto_parser *p)
 {
 	for (int i = 0; i < p->argc; i++)
-		free(p->argv[i]);
+		if (p->argoff[i] == SIZE_MAX)
+			free(p->argv[i]);
 	p->argc = 0;
 	p->args_bytes = 0;
+	p->arena_len = 0;
+	p->bulk_arena = 0;
 	/* Keep small buffers for the next request, not what one big request needed. */
 	if (p->argv_cap > PROTO_ARGV_KEEP) {
 		free(p->argv);
 		free(p->argvlen);
+		free(p->argoff);
 		p->argv = NULL;
 		p->argvlen = NULL;
+		p->argoff = NULL;
 		p->argv_cap = 0;
+	}
+	if (p->arena_cap > PROTO_ARENA_KEEP) {
+		free(p->arena);
+		p->arena = NULL;
+		p->arena_cap = 0;
 	}
 	if (p->inl_cap > PROTO_INLINE_KEEP) {
 		free(p->inl);
@@ -488,9 +587,14 @@ enum proto_status proto_feed(struct proto_parser *p, const struct proto_limits *
 		case ST_MB_COUNT:
 			feed_mb_count(p, lim, buf[pos++]);
 			break;
-		case ST_BULK_DOLLAR:
-			feed_bulk_dollar(p, buf[pos++]);
+		case ST_BULK_DOLLAR: {
+			size_t k = fast_bulk(p, lim, buf + pos, len - pos);
+			if (k > 0)
+				pos += k;
+			else
+				feed_bulk_dollar(p, buf[pos++]);
 			break;
+		}
 		case ST_BULK_LEN:
 			feed_bulk_len(p, lim, buf[pos++]);
 			break;
@@ -534,7 +638,7 @@ void rbuf_free(struct rbuf *b)
 	rbuf_init(b);
 }
 
-static char *rbuf_reserve(struct rbuf *b, size_t len)
+char *rbuf_reserve(struct rbuf *b, size_t len)
 {
 	if (len > SIZE_MAX - b->len)
 		fatalx("rbuf: reply too large");
@@ -542,7 +646,7 @@ static char *rbuf_reserve(struct rbuf *b, size_t len)
 	return b->data + b->len;
 }
 
-void rbuf_append(struct rbuf *b, const void *data, size_t len)
+void rbuf_append_slow(struct rbuf *b, const void *data, size_t len)
 {
 	if (len == 0)
 		return;
@@ -652,16 +756,42 @@ static void rbuf_header(struct rbuf *b, char c, unsigned long long n)
 	b->len += 1 + (sizeof tmp - k) + 2;
 }
 
+size_t resp_put_bulk(char *d, const char *s, size_t len)
+{
+	size_t n = 1;
+
+	d[0] = '$';
+	/* Reply values are short: one or two digits without a loop or a division. */
+	if (len < 10) {
+		d[n++] = (char)('0' + len);
+	} else if (len < 100) {
+		d[n++] = (char)('0' + len / 10);
+		d[n++] = (char)('0' + len % 10);
+	} else {
+		char tmp[24];
+		size_t k = sizeof tmp, v = len;
+		do {
+			tmp[--k] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		memcpy(d + n, tmp + k, sizeof tmp - k);
+		n += sizeof tmp - k;
+	}
+	d[n++] = '\r';
+	d[n++] = '\n';
+	if (len > 0)
+		memcpy(d + n, s, len);
+	n += len;
+	d[n++] = '\r';
+	d[n++] = '\n';
+	return n;
+}
+
 void reply_bulk(struct rbuf *b, const char *s, size_t len)
 {
-	char *d;
-
-	rbuf_header(b, '$', len);
-	d = rbuf_reserve(b, len + 2);
-	if (len > 0)
-		memcpy(d, s, len);
-	memcpy(d + len, "\r\n", 2);
-	b->len += len + 2;
+	if (len > SIZE_MAX - RESP_BULK_OVERHEAD)
+		fatalx("rbuf: reply too large");
+	b->len += resp_put_bulk(rbuf_reserve(b, len + RESP_BULK_OVERHEAD), s, len);
 }
 
 /* NULL is "not set", which this protocol sends as an empty bulk string. */

@@ -2,8 +2,10 @@
 # make bench: repaird and redis-server side by side on loopback, in the same run.
 #  1. TICKET.OPEN vs HSET (a hash of the same fields), fsync always vs appendfsync always
 #  2. TICKET.GET vs HGETALL
-#     each with 50 clients, without pipelining and with -P 16; prints throughput and ratio
-#  3. TICKET.MOVE vs HSET (tests/bench/loadgen.c: valid ticket ids, which redis-benchmark
+#     each with 50 clients, without pipelining and with -P 16; prints throughput, p50 and
+#     p99 latency of both, and the throughput ratio. The hash holds the same fields and
+#     values as a real TICKET.GET reply (taken from the daemon, empty values included).
+#  3. TICKET.MOVE vs HSET of the fields a move changes (tests/bench/loadgen.c: valid ticket ids, which redis-benchmark
 #     cannot produce), the same way
 #  4. 1,000,000 tickets: resident memory per ticket, and the restart (journal replay) time
 #  5. 200,000 deadlines falling due at once (--debug-clock): the worst PING latency of
@@ -12,12 +14,12 @@
 # then again with every event type kept for Redis, once with a Redis that takes them (up)
 # and once with none (away: every event waits in the outbox). 4 runs with the
 # configuration, then with every event waiting (BENCH_LOAD_AWAY=0 skips that; BENCH_TICKETS=0
-# skips 4).
+# skips 4). BENCH_QUICK=1 runs only 1-3 with the configured events (for iteration).
 # Absolute numbers on a shared machine are noise; the ratios are the point.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPAIRD=${REPAIRD_BIN:-build/repaird}
-N=${BENCH_REQUESTS:-20000}
+N=${BENCH_REQUESTS:-100000}
 LOAD=${BENCH_TICKETS:-1000000}
 tmp=$(mktemp -d /tmp/repaird-bench-XXXXXX)
 pids=()
@@ -25,7 +27,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_ping() { for _ in $(seq 1 200); do redis-cli -p "$1" PING >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "no PING on $1" >&2; return 1; }
+wait_ping() { for _ in $(seq 1 600); do redis-cli -p "$1" PING >/dev/null 2>&1 && return 0; sleep 0.05; done; echo "no PING on $1" >&2; return 1; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 all_events="[ticket.opened, ticket.received, ticket.state, ticket.at_risk, ticket.breached, ticket.ready, ticket.closed, ticket.promoted, loan.eligible, loan.issued, loan.returned]"
@@ -34,6 +36,8 @@ start_repaird() { # fsync policy, state dir, port[, redis port, events]
 	sed -e "s/^  fsync: .*/  fsync: $1/" conf/repaird.yaml > "$conf"
 	sed -i "s|^products: products.yaml|products: $PWD/conf/products.yaml|" "$conf"
 	sed -i "s/^  tcp_auth: on .*/  tcp_auth: off/" "$conf" # loopback only
+	# Its own metrics port: a fixed one may be taken on a shared machine.
+	sed -i "/^metrics:/,/^[a-z]/ s/^  listen: .*/  listen: \"127.0.0.1:$(free_port)\"/" "$conf"
 	sed -i "/^redis:/,/^[a-z]/ s/^  port: .*/  port: ${4:-$(free_port)}/" "$conf"
 	if [ -n "${5:-}" ]; then sed -i "s/^  events: \[.*/  events: $5/" "$conf"; fi
 	"$REPAIRD" --config "$conf" --listen "127.0.0.1:$3" --unix "" \
@@ -57,49 +61,71 @@ wait_ping "$eport"
 
 # One of the products and centres of the production data, a serial that is letters and digits.
 open_args=(TICKET.OPEN CENTRE DE-PSC-WILLICH PRODUCT "EOS R5" SERIAL SN__rand_int__ SERVICE repair MEMBER 151335488 REGISTERED yes RECEIVED NOW)
-hset_args=(HSET ticket:__rand_int__ centre DE-PSC-WILLICH product "EOS R5" serial SN__rand_int__ service repair member 151335488 registered yes state received)
 
+# Each prints "<requests/s> <p50 ms> <p99 ms>".
 rps() { # port, pipeline, args...
 	local port=$1 p=$2; shift 2
-	redis-benchmark -p "$port" -c 50 -n "$N" -P "$p" -r 100000000 -q "$@" 2>/dev/null |
-		tr '\r' '\n' | awk '/requests per second/ {for (i = 1; i <= NF; i++) if ($(i+1) == "requests") v = $i} END {print v + 0}'
+	redis-benchmark -p "$port" -c 50 -n "$N" -P "$p" -r 100000000 --csv "$@" 2>/dev/null |
+		awk -F'","' 'NR == 2 {print $2 + 0, $5 + 0, $7 + 0}'
 }
 lg() { # port, pipeline, id range, args...
 	local port=$1 p=$2 range=$3; shift 3
-	"$tmp/loadgen" "$port" 50 "$p" "$N" "$range" "$@" | awk '{print $1}'
+	"$tmp/loadgen" "$port" 50 "$p" "$N" "$range" "$@" | awk '{print $1, $3, $4; if ($2 > 0) print "loadgen: " $2 " error replies" > "/dev/stderr"}'
 }
-report() { # label, repaird rps, redis rps
-	awk -v l="$1" -v a="$2" -v b="$3" 'BEGIN {printf "%-44s repaird %10.0f/s   redis %10.0f/s   ratio %5.2f\n", l, a, b, (b > 0 ? a / b : 0)}'
+report() { # label, repaird "rps p50 p99", redis "rps p50 p99"
+	echo "$1 $2 $3" | awk '{l = $1; gsub(/_/, " ", l); printf "%-28s repaird %8.0f/s p50 %6.2f p99 %6.2f ms | redis %8.0f/s p50 %6.2f p99 %6.2f ms | ratio %5.2f\n", l, $2, $3, $4, $5, $6, $7, ($5 > 0 ? $2 / $5 : 0)}'
 }
+# A ticket's reply as field/value words (redis-cli --raw: one per line, empty values kept).
+ticket_fields() { redis-cli -p "$1" --raw TICKET.GET "$2" | tr -d '\r'; }
 
 throughput() { # label, redis port for events ("" = away), events ("" = the configuration's)
-	local label=$1 state="$tmp/state-$RANDOM"
+	local label=$1 state="$tmp/state-$RANDOM" fields before after hset_open hset_move
 	rport=$(free_port)
 	start_repaird always "$state" "$rport" "$2" "$3"
 	redis-cli -p "$rport" MEMBER.SET 151335488 TIER platinum COUNTRY DE >/dev/null
+	# Redis holds what TICKET.GET replies: the same 30 fields and values, as one hash.
+	redis-cli -p "$rport" "${open_args[@]/__rand_int__/000000000001}" >/dev/null
+	mapfile -t fields < <(ticket_fields "$rport" 1)
+	redis-cli -p "$sport" DEL ticket:1 >/dev/null
+	redis-cli -p "$sport" HSET ticket:1 "${fields[@]}" >/dev/null
+	hset_open=(HSET ticket:__rand_int__ "${fields[@]}")
+	# A move's pair sets the fields a move changes (a ticket's reply before and after).
+	redis-cli -p "$rport" TICKET.OPEN CENTRE DE-PSC-WILLICH PRODUCT "EOS R5" SERIAL SNMOVE SERVICE repair MEMBER 151335488 REGISTERED yes RECEIVED NOW >/dev/null
+	mapfile -t before < <(ticket_fields "$rport" 2)
+	redis-cli -p "$rport" TICKET.MOVE 2 awaiting_parts >/dev/null
+	mapfile -t after < <(ticket_fields "$rport" 2)
+	hset_move=(HSET ticket:__id__)
+	for ((i = 0; i < ${#after[@]}; i += 2)); do
+		if [ "${before[i+1]}" != "${after[i+1]}" ]; then hset_move+=("${after[i]}" "${after[i+1]}"); fi
+	done
 	echo "== $label: throughput (50 clients, $N requests; fsync always / appendfsync always)"
+	echo "   HSET for OPEN/GET: $(( ${#fields[@]} / 2 )) fields; for MOVE: ${hset_move[*]:2}"
 	for p in 1 16; do
-		a=$(rps "$rport" "$p" "${open_args[@]}")
-		b=$(rps "$sport" "$p" "${hset_args[@]}")
-		report "TICKET.OPEN vs HSET, -P $p" "$a" "$b"
+		report "TICKET.OPEN_vs_HSET,_-P_$p" "$(rps "$rport" "$p" "${open_args[@]}")" \
+			"$(rps "$sport" "$p" "${hset_open[@]}")"
 	done
-	# Every ticket opened above moves between two work states, in turn.
+	# Every ticket opened above moves, -P 1 to one work state, -P 16 to another; on the
+	# Redis side each id has a hash of the same 30 fields first (an update, not a new key).
 	tickets=$(redis-cli -p "$rport" INFO tickets | tr -d '\r' | awk -F: '/^tickets_total/ {print $2}')
+	"$tmp/loadgen" "$sport" 50 16 "$tickets" "$tickets" HSET ticket:__id__ "${fields[@]}" >/dev/null
 	for p in 1 16; do
-		a=$(lg "$rport" "$p" "$tickets" TICKET.MOVE __id__ awaiting_parts)
-		b=$(lg "$sport" "$p" "$tickets" HSET ticket:__id__ state awaiting_parts)
-		report "TICKET.MOVE vs HSET, -P $p" "$a" "$b"
+		to=$([ "$p" = 1 ] && echo in_repair || echo awaiting_parts)
+		report "TICKET.MOVE_vs_HSET,_-P_$p" "$(lg "$rport" "$p" "$tickets" TICKET.MOVE __id__ "$to")" \
+			"$(lg "$sport" "$p" "$tickets" "${hset_move[@]}")"
 	done
-	redis-cli -p "$sport" HSET ticket:1 centre DE-PSC-WILLICH product "EOS R5" serial SN1 service repair member 151335488 registered yes state received >/dev/null
 	for p in 1 16; do
-		a=$(rps "$rport" "$p" TICKET.GET 1)
-		b=$(rps "$sport" "$p" HGETALL ticket:1)
-		report "TICKET.GET vs HGETALL, -P $p" "$a" "$b"
+		report "TICKET.GET_vs_HGETALL,_-P_$p" "$(rps "$rport" "$p" TICKET.GET 1)" \
+			"$(rps "$sport" "$p" HGETALL ticket:1)"
 	done
 	redis-cli -p "$rport" INFO events | tr -d '\r' | awk -F: '/^(link|outbox_depth|last_seq):/ {printf "%s %s  ", $1, $2} END {print ""}'
 	kill "$rpid"; wait "$rpid" 2>/dev/null || true
 }
 
+if [ "${BENCH_QUICK:-0}" != 0 ]; then
+	# Quick mode for iteration: one scenario, no million tickets, no deadlines.
+	throughput "configured events, redis away" "" ""
+	exit 0
+fi
 throughput "configured events, redis away" "" ""
 throughput "every event kept, redis up" "$eport" "$all_events"
 throughput "every event kept, redis away" "" "$all_events"
@@ -138,6 +164,7 @@ echo "== ${DUE:=200000} deadlines falling due in one instant: another client's w
 rport=$(free_port)
 sed -e "s/^  fsync: .*/  fsync: everysec/" -e "s|^products: products.yaml|products: $PWD/conf/products.yaml|" \
 	-e "s/^  tcp_auth: on .*/  tcp_auth: off/" conf/repaird.yaml > "$tmp/repaird-due.yaml"
+sed -i "/^metrics:/,/^[a-z]/ s/^  listen: .*/  listen: \"127.0.0.1:$(free_port)\"/" "$tmp/repaird-due.yaml"
 "$REPAIRD" --config "$tmp/repaird-due.yaml" --listen "127.0.0.1:$rport" --unix "" \
 	--state-dir "$tmp/due" --log-level warning --debug-clock=2026-11-23T08:00:00Z 2>>"$tmp/repaird.log" &
 rpid=$!; pids+=("$rpid")

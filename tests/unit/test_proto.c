@@ -210,6 +210,39 @@ START_TEST(test_multibulk)
 }
 END_TEST
 
+/*
+ * Small arguments share the parser's arena, which moves as it grows: every
+ * argument stays intact through the moves, beside a bulk too big for the
+ * arena (its own buffer), and in the next requests, which reuse the arena.
+ */
+START_TEST(test_arena_args_survive_growth)
+{
+	struct text in = {NULL, 0, 0}, want = {NULL, 0, 0};
+	char arg[1600];
+
+	text_add(&in, "", 0);
+	text_add(&want, "", 0);
+	text_fmt(&in, "*42\r\n");
+	text_fmt(&want, "R42");
+	for (int i = 0; i < 42; i++) {
+		size_t len = i == 20 ? 1500 : 100; /* one over the arena's argument size */
+		memset(arg, 'a' + i % 26, len);
+		arg[0] = (char)('0' + i % 10);
+		text_fmt(&in, "$%zu\r\n", len);
+		text_add(&in, arg, len);
+		text_add(&in, "\r\n", 2);
+		text_fmt(&want, " %zu:", len);
+		text_add(&want, arg, len);
+	}
+	text_add(&want, "\n", 1);
+	text_fmt(&in, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING a \"b c\"\r\n");
+	text_fmt(&want, "R2 3:GET 1:k\nR3 4:PING 1:a 3:b c\nend 0\n");
+	expect_lim(NULL, in.s, in.len, want.s);
+	free(in.s);
+	free(want.s);
+}
+END_TEST
+
 START_TEST(test_binary_bulk)
 {
 	expect(S("*2\r\n$3\r\nGET\r\n$8\r\na\0\r\nb\r\n\n\r\n"),
@@ -714,6 +747,7 @@ static Suite *proto_suite(void)
 	tc = tcase_create("valid");
 	tcase_add_test(tc, test_multibulk);
 	tcase_add_test(tc, test_binary_bulk);
+	tcase_add_test(tc, test_arena_args_survive_growth);
 	tcase_add_test(tc, test_inline);
 	tcase_add_test(tc, test_inline_quotes);
 	tcase_add_test(tc, test_skipped);
