@@ -12,7 +12,9 @@ N=${BENCH_REQUESTS:-20000}
 LEASE=${BENCH_LEASE_MS:-1000}
 tmp=$(mktemp -d /tmp/repaird-bench-ha-XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+# Only our own jobs still running: a pid of ours that already exited may belong to
+# someone else by now (pids wrap quickly on a busy machine).
+cleanup() { for p in $(jobs -pr); do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }

@@ -12,7 +12,9 @@ REPAIRD=${REPAIRD_BIN:-build/repaird}
 TICKETS=${FAIR_TICKETS:-10000}
 tmp=$(mktemp -d /tmp/repaird-fair-XXXXXX)
 pids=()
-cleanup() { [ -n "${KEEP:-}" ] && { echo "kept $tmp"; return; }; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+# Only our own jobs still running: a pid of ours that already exited may belong to
+# someone else by now (pids wrap quickly on a busy machine).
+cleanup() { [ -n "${KEEP:-}" ] && { echo "kept $tmp"; return; }; for p in $(jobs -pr); do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
