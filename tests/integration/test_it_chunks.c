@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -75,10 +76,11 @@ static size_t read_idle(int fd, char *buf, size_t cap, size_t want, int idle_ms)
 	return n;
 }
 
-/* The daemon with n tickets, opened in one pipeline; rc connected. */
-static void start_with_tickets(int n)
+/* The daemon (policy_yaml as harness_start) with n tickets, opened in one pipeline; rc connected.
+ */
+static void start_policy_tickets(const char *policy_yaml, int n)
 {
-	harness_start(&d, NULL, NULL);
+	harness_start(&d, policy_yaml, NULL);
 	rc = daemon_connect(&d);
 	for (int i = 0; i < n; i++)
 		redisAppendCommand(rc,
@@ -92,6 +94,11 @@ static void start_with_tickets(int n)
 		              r->str ? r->str : "?");
 		freeReplyObject(r);
 	}
+}
+
+static void start_with_tickets(int n)
+{
+	start_policy_tickets(NULL, n);
 }
 
 /* A raw connection, after HELLO 3 when resp is 3 (its reply read and dropped). */
@@ -329,6 +336,93 @@ START_TEST(test_order_write_exec_quit)
 }
 END_TEST
 
+static int unix_connect(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_lt(strlen(d.sock), sizeof sun.sun_path);
+	memcpy(sun.sun_path, d.sock, strlen(d.sock) + 1);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	return fd;
+}
+
+/* INFO persistence's compactions, or -1 while one runs. */
+static long long compactions(void)
+{
+	redisReply *r = cmd(rc, "INFO", "persistence", NULL);
+	const char *p = strstr(r->str, "compactions:");
+	long long v = p ? atoll(p + strlen("compactions:")) : -1;
+	bool running = strstr(r->str, "compacting:1") != NULL;
+
+	freeReplyObject(r);
+	return running ? -1 : v;
+}
+
+/*
+ * Tickets archived (retention) while a list waits for its reader: each is a
+ * null in its place, the element count stays right, the others come in order.
+ */
+START_TEST(test_archived_meanwhile_is_null)
+{
+	char *got = malloc(BIG);
+	size_t glen, nnull = 0;
+	int fd;
+	redisReader *rd = redisReaderCreate();
+	redisReply *list;
+
+	ck_assert_ptr_nonnull(got);
+	start_policy_tickets("retention: {closed_days: 0}\n", NTICKETS);
+	for (int i = 1; i <= NTICKETS; i++) {
+		if (i % 3 == 0)
+			continue;
+		redisAppendCommand(rc, "TICKET.MOVE %d ready", i);
+		redisAppendCommand(rc, "TICKET.MOVE %d returned", i);
+	}
+	for (int i = 1; i <= NTICKETS; i++) {
+		for (int k = 0; k < 2 && i % 3 != 0; k++) {
+			redisReply *r;
+			ck_assert_int_eq(redisGetReply(rc, (void **)&r), REDIS_OK);
+			ck_assert_msg(r->type != REDIS_REPLY_ERROR, "%s", r->str);
+			freeReplyObject(r);
+		}
+	}
+	/* The unix socket: the kernel holds only a couple of hundred KB of it unread. */
+	fd = unix_connect();
+	send_all(fd, "TICKET.LIST ALL COUNT 10000\r\n");
+	usleep(300 * 1000);
+	freeReplyObject(cmd(rc, "JOURNAL.COMPACT", NULL));
+	WAIT_UNTIL(compactions() == 1, 20000);
+	ck_assert_int_eq(compactions(), 1);
+	glen = read_idle(fd, got, BIG, BIG, 1500);
+	close(fd);
+	ck_assert_int_eq(redisReaderFeed(rd, got, glen), REDIS_OK);
+	ck_assert_int_eq(redisReaderGetReply(rd, (void **)&list), REDIS_OK);
+	ck_assert_ptr_nonnull(list);
+	ck_assert_int_eq(list->type, REDIS_REPLY_ARRAY);
+	ck_assert_uint_eq(list->elements, NTICKETS);
+	for (size_t k = 0; k < list->elements; k++) {
+		redisReply *t = list->element[k];
+		char want[24];
+		if (t->type == REDIS_REPLY_NIL) {
+			ck_assert_msg((k + 1) % 3 != 0, "open ticket %zu a null", k + 1);
+			nnull++;
+			continue;
+		}
+		snprintf(want, sizeof want, "%zu", k + 1);
+		ck_assert_int_eq(t->type, REDIS_REPLY_ARRAY);
+		ck_assert_str_eq(t->element[1]->str, want);
+	}
+	fprintf(stderr, "chunks: %zu of %d tickets archived while their list waited\n", nnull,
+	        NTICKETS);
+	ck_assert_uint_gt(nnull, 0);
+	freeReplyObject(list);
+	redisReaderFree(rd);
+	free(got);
+}
+END_TEST
+
 static Suite *chunks_suite(void)
 {
 	Suite *s = suite_create("chunks");
@@ -341,6 +435,7 @@ static Suite *chunks_suite(void)
 	tcase_add_test(tc, test_reader_gets_every_ticket_in_order);
 	tcase_add_test(tc, test_leaving_mid_list);
 	tcase_add_test(tc, test_order_write_exec_quit);
+	tcase_add_test(tc, test_archived_meanwhile_is_null);
 	suite_add_tcase(s, tc);
 	return s;
 }
