@@ -388,8 +388,9 @@ static bool mid_request(const struct proto_parser *p)
  * May the client's next request run now? Not while closing, nor while a
  * failed AUTH holds it (else a pipeline of guesses would all be tried at
  * once), nor once its unsent replies pass the soft limit: one request's
- * reply at a time can overshoot it, never a pipeline's. on_write() or
- * client_release() resumes it when the output drains.
+ * reply at a time can overshoot it, never a pipeline's (a long list only
+ * by a piece: client_reply_more), nor while a reply in pieces is under way.
+ * on_write() or client_release() resumes it when the output drains.
  */
 static bool may_run(struct client *c)
 {
