@@ -11,6 +11,13 @@
 
 #define LIST_DEFAULT 100
 #define LIST_MAX     10000
+/*
+ * A longer list goes out in pieces of at most this many tickets or about
+ * LIST_PIECE_BYTES (conn.h, struct client_more): one TICKET.LIST COUNT 10000
+ * is ~7.5 MB, and 16 clients asking at once must not hold 16 of them.
+ */
+#define LIST_PIECE       256
+#define LIST_PIECE_BYTES ((size_t)256 << 10)
 
 static int get_ticket(struct cmd_req *r, const char *arg, const struct ticket **t)
 {
@@ -152,6 +159,68 @@ static int ticket_move(struct cmd_req *r)
 	return 0;
 }
 
+/* The rest of a long TICKET.LIST: the ids it matched, the next to write. */
+struct list_more {
+	uint64_t *ids;
+	size_t n, next;
+	int resp; /* the connection's, at the request */
+};
+
+/*
+ * The next piece. Each ticket is written as it is now, not as it was at the
+ * request (a long list is not a snapshot); one archived meanwhile is a null,
+ * so the element count given in the header stays right (docs/protocol.md).
+ */
+static bool list_step(struct client *c, void *state, struct rbuf *out)
+{
+	struct list_more *m = state;
+	const struct engine *eng = c->srv->eng;
+	int64_t now = server_now(c->srv);
+	size_t start = out->len, end = m->n - m->next > LIST_PIECE ? m->next + LIST_PIECE : m->n;
+
+	for (; m->next < end && out->len - start < LIST_PIECE_BYTES; m->next++) {
+		const struct ticket *t = engine_ticket_get(eng, m->ids[m->next]);
+		if (t != NULL)
+			engine_ticket_reply(eng, t, now, m->resp, out);
+		else if (m->resp >= 3)
+			rbuf_append(out, "_\r\n", 3);
+		else
+			rbuf_append(out, "*-1\r\n", 5);
+	}
+	return m->next == m->n;
+}
+
+static void list_drop(void *state)
+{
+	struct list_more *m = state;
+
+	free(m->ids);
+	free(m);
+}
+
+/* The n tickets of out as a reply: whole when short (or inside EXEC), else in pieces. */
+static void list_reply(struct cmd_req *r, const struct ticket **out, size_t n)
+{
+	struct list_more *m;
+
+	reply_array(r->out, (long long)n);
+	if (n <= LIST_PIECE || r->in_exec) {
+		for (size_t i = 0; i < n; i++)
+			cmd_reply_ticket(r, out[i]);
+		return;
+	}
+	m = xcalloc(1, sizeof *m);
+	m->ids = xreallocarray(NULL, n, sizeof *m->ids);
+	for (size_t i = 0; i < n; i++)
+		m->ids[i] = out[i]->id;
+	m->n = n;
+	m->resp = r->c->resp;
+	if (list_step(r->c, m, r->out))
+		list_drop(m);
+	else
+		client_reply_more(r->c, list_step, list_drop, m);
+}
+
 static int ticket_list(struct cmd_req *r)
 {
 	enum { CENTRE, MEMBER, STATE, OPEN, CLOSED, ALL, ATRISK, BREACHED, AFTER, COUNT };
@@ -212,9 +281,7 @@ static int ticket_list(struct cmd_req *r)
 	}
 	out = xreallocarray(NULL, f.count, sizeof *out);
 	n = engine_ticket_list(r->srv->eng, &f, out);
-	reply_array(r->out, (long long)n);
-	for (size_t i = 0; i < n; i++)
-		cmd_reply_ticket(r, out[i]);
+	list_reply(r, out, n);
 	free(out);
 	return 0;
 }

@@ -423,7 +423,8 @@ void cmd_run_queued(struct client *c, int argc, char **argv, size_t *argvlen)
 	                    .argv = argv,
 	                    .argvlen = argvlen,
 	                    .now = server_now(c->srv),
-	                    .out = client_reply_buf(c)};
+	                    .out = client_reply_buf(c),
+	                    .in_exec = true};
 	const struct cmd_entry *e;
 	size_t index = 0;
 

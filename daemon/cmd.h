@@ -46,6 +46,7 @@ struct cmd_req {
 	int64_t now;
 	struct rbuf *out;
 	const struct user *user; /* whom the request acts for; NULL: unrestricted */
+	bool in_exec; /* run by EXEC: its reply goes whole into EXEC's, never in pieces */
 };
 
 struct cmd_entry {

@@ -80,6 +80,44 @@ void client_close_after_reply(struct client *c)
 	client_reply_buf(c);
 }
 
+void client_reply_more(struct client *c,
+                       bool (*step)(struct client *c, void *state, struct rbuf *out),
+                       void (*drop)(void *state), void *state)
+{
+	c->more.step = step;
+	c->more.drop = drop;
+	c->more.state = state;
+}
+
+static void more_drop(struct client *c)
+{
+	if (c->more.step == NULL)
+		return;
+	c->more.drop(c->more.state);
+	c->more.step = NULL;
+	c->more.drop = NULL;
+	c->more.state = NULL;
+}
+
+/*
+ * The next piece of a reply in pieces, when the client has taken most of the
+ * last one. Returns true once the reply is whole (or there was none). Else
+ * the client stays paused, and what drains its output comes back here:
+ * client_release() after the commit, or on_write(), each through
+ * client_process() once the output is under CLIENT_OUTPUT_RESUME.
+ */
+static bool more_run(struct client *c)
+{
+	if (c->more.step == NULL)
+		return true;
+	if (c->closing || output_len(c) > CLIENT_OUTPUT_RESUME)
+		return false;
+	if (!c->more.step(c, c->more.state, client_reply_buf(c)))
+		return false;
+	more_drop(c);
+	return true;
+}
+
 /* The commit is done: the client's replies go to its socket. */
 static void client_release(struct client *c)
 {
@@ -218,6 +256,7 @@ void client_free(struct client *c)
 	free(c->lib_name);
 	free(c->lib_ver);
 	cmd_multi_free(c->multi);
+	more_drop(c);
 	free(c);
 }
 
@@ -349,14 +388,16 @@ static bool mid_request(const struct proto_parser *p)
  * May the client's next request run now? Not while closing, nor while a
  * failed AUTH holds it (else a pipeline of guesses would all be tried at
  * once), nor once its unsent replies pass the soft limit: one request's
- * reply at a time can overshoot it, never a pipeline's. on_write() or
- * client_release() resumes it when the output drains.
+ * reply at a time can overshoot it, never a pipeline's (a long list only
+ * by a piece: client_reply_more), nor while a reply in pieces is under way.
+ * on_write() or client_release() resumes it when the output drains.
  */
 static bool may_run(struct client *c)
 {
 	if (c->closing || c->delayed || c->read_paused)
 		return false;
-	if (output_len(c) > CLIENT_OUTPUT_PAUSE) {
+	/* A reply in pieces under way: nothing more from it until it is whole. */
+	if (output_len(c) > CLIENT_OUTPUT_PAUSE || c->more.step != NULL) {
 		c->read_paused = true;
 		read_enable(c, false);
 		return false;
@@ -371,6 +412,14 @@ static void client_process(struct client *c)
 	int done = 0;
 	char err[128];
 
+	if (!more_run(c)) {
+		/* Not read meanwhile: a client that sends and never reads gets nowhere. */
+		if (!c->closing && !c->read_paused) {
+			c->read_paused = true;
+			read_enable(c, false);
+		}
+		return;
+	}
 	while (done < CLIENT_MAX_REQUESTS_PER_EVENT && may_run(c)) {
 		struct evbuffer_iovec vec;
 		size_t used = 0;

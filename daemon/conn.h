@@ -31,6 +31,7 @@ struct bufferevent;
 struct event;
 struct sockaddr;
 struct cmd_multi;
+struct client;
 
 #define CLIENT_MAX_REQUESTS_PER_EVENT 16           /* fairness */
 #define CLIENT_OUTPUT_PAUSE           (1u << 20)   /* stop reading above this much unsent */
@@ -38,6 +39,21 @@ struct cmd_multi;
 #define CLIENT_OUTPUT_LIMIT           ((size_t)64 << 20) /* close a client whose unsent replies pass this */
 #define CLIENT_QUERY_LIMIT            ((size_t)64 << 20) /* bytes of one request in progress */
 /* limits.request_timeout_ms, limits.per_address, limits.unix_clients: in struct config. */
+
+/*
+ * A reply produced in pieces (a long TICKET.LIST, cmd-ticket.c): step()
+ * appends the next piece to out and returns true once the reply is whole;
+ * drop() frees state (done, or the client closed). conn.c runs one piece per
+ * loop turn, only while the client's unsent output is under
+ * CLIENT_OUTPUT_RESUME, so no reply is built more than a piece at a time and
+ * other clients run between pieces. The client's next requests wait until it
+ * is whole: replies stay in order.
+ */
+struct client_more {
+	bool (*step)(struct client *c, void *state, struct rbuf *out);
+	void (*drop)(void *state);
+	void *state; /* NULL step: no reply in pieces under way */
+};
 
 struct client {
 	struct server *srv;
@@ -74,6 +90,7 @@ struct client {
 	char *lib_name, *lib_ver;    /* CLIENT SETINFO */
 	const char *last_cmd;        /* the table's name of its last command (CLIENT LIST) */
 	struct cmd_multi *multi;     /* between MULTI and EXEC/DISCARD (cmd-multi.c); else NULL */
+	struct client_more more;     /* the rest of a reply produced in pieces */
 	struct client *next, *prev;  /* all clients */
 	struct client *next_pending; /* clients with replies to release */
 };
@@ -86,6 +103,13 @@ void client_free(struct client *c);
 /* Queue reply bytes for the client (released after this iteration's commit). */
 struct rbuf *client_reply_buf(struct client *c);
 void client_close_after_reply(struct client *c);
+/*
+ * The reply begun in the client's reply buffer goes on in pieces: conn.c
+ * calls step until it returns true (struct client_more), then drop.
+ */
+void client_reply_more(struct client *c,
+                       bool (*step)(struct client *c, void *state, struct rbuf *out),
+                       void (*drop)(void *state), void *state);
 /* Read nothing more from it (it is closing). */
 void client_stop_reading(struct client *c);
 /* Hold the client's replies (and stop reading it) for secs seconds. */
