@@ -41,6 +41,12 @@ struct calendar {
 	int64_t *midnight;   /* UTC instant of each local midnight, first_day.. (ndays + 1) */
 	int32_t first_day;   /* local date of midnight[0] */
 	size_t ndays;
+	/*
+	 * day_first[k]: the first interval ending after from + k days (UTC), so a lookup
+	 * starts a few intervals from its answer instead of searching the whole array.
+	 */
+	uint32_t *day_first;
+	size_t nbuckets;
 };
 
 enum {

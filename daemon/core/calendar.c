@@ -256,6 +256,27 @@ static void push_working_days(struct calendar *cal, const struct tzif *zone,
 	}
 }
 
+/* day_first[] for each UTC day of the window; one pass, as the intervals are sorted. */
+static int build_day_index(struct calendar *cal)
+{
+	size_t i = 0;
+
+	if (cal->n > UINT32_MAX)
+		return 0; /* no index: lookups search the whole array */
+	cal->nbuckets = (size_t)((cal->until - cal->from) / SECS_PER_DAY) + 1;
+	cal->day_first = malloc(cal->nbuckets * sizeof *cal->day_first);
+	if (cal->day_first == NULL)
+		return -1;
+	for (size_t k = 0; k < cal->nbuckets; k++) {
+		int64_t t = cal->from + (int64_t)k * SECS_PER_DAY;
+
+		while (i < cal->n && cal->end[i] <= t)
+			i++;
+		cal->day_first[k] = (uint32_t)i;
+	}
+	return 0;
+}
+
 int calendar_build(struct calendar *cal, const struct tzif *zone, const struct cal_week *week,
                    const int32_t *holidays, size_t nholidays, int first_year, int last_year,
                    int64_t day_seconds, char *err, size_t errlen)
@@ -328,6 +349,8 @@ int calendar_build(struct calendar *cal, const struct tzif *zone, const struct c
 		run += cal->end[i] - cal->start[i];
 	}
 	cal->day_seconds = day_seconds != 0 ? day_seconds : derive_day_seconds(day_len);
+	if (build_day_index(cal) < 0)
+		goto oom;
 	return 0;
 
 oom:
@@ -345,6 +368,7 @@ void calendar_free(struct calendar *cal)
 	free(cal->end);
 	free(cal->cum);
 	free(cal->midnight);
+	free(cal->day_first);
 	memset(cal, 0, sizeof *cal);
 }
 
@@ -354,6 +378,18 @@ void calendar_free(struct calendar *cal)
 static size_t first_ending_after(const struct calendar *cal, int64_t t)
 {
 	size_t lo = 0, hi = cal->n;
+
+	if (cal->day_first != NULL && t >= cal->from) {
+		size_t k = (size_t)((t - cal->from) / SECS_PER_DAY);
+
+		if (k < cal->nbuckets) {
+			/* At most the intervals ending within one day lie between. */
+			lo = cal->day_first[k];
+			while (lo < cal->n && cal->end[lo] <= t)
+				lo++;
+			return lo;
+		}
+	}
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -423,9 +459,24 @@ int calendar_add_business(const struct calendar *cal, int64_t t, int64_t seconds
 	if (seconds > total_seconds(cal) - have)
 		return CAL_ERANGE;
 	target = have + seconds;
-	/* The first interval whose end brings the total to the target. */
-	lo = 0;
-	hi = cal->n;
+	/*
+	 * The first interval whose end brings the total to the target: at or after
+	 * t's, and usually a few intervals on (a budget of days), so gallop from
+	 * there before the binary search.
+	 */
+	lo = first_ending_after(cal, t);
+	for (size_t step = 1;; step *= 2) {
+		hi = lo + step - 1;
+		if (hi >= cal->n) {
+			hi = cal->n;
+			break;
+		}
+		if (cal->cum[hi] + (cal->end[hi] - cal->start[hi]) >= target) {
+			hi++;
+			break;
+		}
+		lo = hi + 1;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 

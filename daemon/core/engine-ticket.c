@@ -451,8 +451,7 @@ static const char *move_detail(struct engine *e, enum ticket_state from,
 	}
 	return in->note && *in->note ? eng_arena_text(e, "%s -> %s: %s", ticket_state_names[from],
 	                                              ticket_state_names[in->to], in->note)
-	                             : eng_arena_text(e, "%s -> %s", ticket_state_names[from],
-	                                              ticket_state_names[in->to]);
+	                             : eng_move_text(e, from, in->to);
 }
 
 int engine_ticket_move(struct engine *e, const struct ticket_move *in, int64_t now,

@@ -291,6 +291,22 @@ const char *eng_arena_text(struct engine *e, const char *fmt, ...)
 	return strarena_dup(&e->arena, buf, (size_t)n);
 }
 
+const char *eng_move_text(struct engine *e, enum ticket_state from, enum ticket_state to)
+{
+	char **text = &e->move_text[from][to];
+
+	if (*text == NULL) {
+		size_t a = strlen(ticket_state_names[from]), b = strlen(ticket_state_names[to]);
+		char *p = xmalloc(a + b + 5);
+
+		memcpy(p, ticket_state_names[from], a);
+		memcpy(p + a, " -> ", 4);
+		memcpy(p + a + 4, ticket_state_names[to], b + 1);
+		*text = p;
+	}
+	return *text;
+}
+
 void eng_hist_add(struct engine *e, struct ticket *t, int64_t at, const char *who,
                   enum hist_what what, const char *detail)
 {
@@ -571,6 +587,9 @@ void engine_free(struct engine *e)
 	free(e->changed_tickets);
 	free(e->changed_nhist);
 	free(e->changed_members);
+	for (int i = 0; i < TSTATE_COUNT; i++)
+		for (int j = 0; j < TSTATE_COUNT; j++)
+			free(e->move_text[i][j]);
 	dheap_free(&e->heap);
 	strarena_free(&e->arena);
 	strpool_free(&e->strings);

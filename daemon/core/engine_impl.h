@@ -79,6 +79,13 @@ struct engine {
 	size_t nchanged_tickets, cap_changed_tickets;
 	uint64_t *changed_members;
 	size_t nchanged_members, cap_changed_members;
+
+	/*
+	 * "from -> to" for a move without note or ETA, made once (malloc, not the
+	 * arena: compaction leaves pointers outside it alone) and shared by every
+	 * history entry that says it.
+	 */
+	char *move_text[TSTATE_COUNT][TSTATE_COUNT];
 };
 
 struct eng_stream {
@@ -183,6 +190,7 @@ void eng_set_err(struct engine_error *err, enum engine_status st, const char *fm
         __attribute__((format(printf, 3, 4)));
 void eng_rebuild_centre_map(struct engine *e);
 void eng_touch(struct engine *e, struct ticket *t);
+const char *eng_move_text(struct engine *e, enum ticket_state from, enum ticket_state to);
 struct member *eng_member_add(struct engine *e, uint64_t number);
 void eng_member_policy_view(const struct member *m, struct policy_member *pm);
 void eng_queue_remove(struct member *m, uint64_t id);

@@ -44,7 +44,35 @@ int32_t days_from_civil(int y, int m, int d)
 	return (int32_t)(era * DAYS_PER_ERA + doe - EPOCH_SHIFT);
 }
 
+static void civil_from_days_wide(int32_t days, int *y, int *m, int *d);
+
+/* 0000-03-01 and 9999-12-31: the days the 32-bit path below covers. */
+#define FAST_FIRST_DAY (-EPOCH_SHIFT)
+#define FAST_LAST_DAY  2932896
+
 void civil_from_days(int32_t days, int *y, int *m, int *d)
+{
+	if (days >= FAST_FIRST_DAY && days <= FAST_LAST_DAY) {
+		/*
+		 * Neri and Schneider's Euclidean affine form of the same computation
+		 * (years from 0000-03-01): 32-bit multiplies instead of 64-bit divisions,
+		 * for every timestamp of every ticket reply.
+		 */
+		uint32_t n1 = 4 * (uint32_t)(days + EPOCH_SHIFT) + 3;
+		uint32_t c = n1 / 146097, nc = n1 % 146097 / 4;
+		uint64_t p2 = (uint64_t)2939745 * (4 * nc + 3);
+		uint32_t z = (uint32_t)(p2 >> 32), ny = (uint32_t)p2 / 2939745 / 4;
+		uint32_t n3 = 2141 * ny + 197913, mm = n3 >> 16, jan_feb = ny >= 306;
+
+		*y = (int)(100 * c + z + jan_feb);
+		*m = (int)(jan_feb ? mm - 12 : mm);
+		*d = (int)(n3 % 65536 / 2141 + 1);
+		return;
+	}
+	civil_from_days_wide(days, y, m, d);
+}
+
+static void civil_from_days_wide(int32_t days, int *y, int *m, int *d)
 {
 	int64_t z = (int64_t)days + EPOCH_SHIFT;
 	int64_t era = floor_div(z, DAYS_PER_ERA);

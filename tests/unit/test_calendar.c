@@ -715,6 +715,183 @@ START_TEST(test_build_restores_tz)
 }
 END_TEST
 
+/*
+ * The lookups (a day index, then a gallop) against the plain definitions,
+ * computed by walking every interval: random instants (interval edges and the
+ * window's ends included) and spans, in zones with DST switches, Saturday
+ * hours, split days and holidays.
+ */
+static int ref_is_open(const struct calendar *cal, int64_t t)
+{
+	for (size_t i = 0; i < cal->n; i++)
+		if (cal->start[i] <= t && t < cal->end[i])
+			return 1;
+	return 0;
+}
+
+static int ref_next_open(const struct calendar *cal, int64_t t, int64_t *out)
+{
+	if (t < cal->from)
+		return CAL_ERANGE;
+	for (size_t i = 0; i < cal->n; i++) {
+		if (cal->end[i] > t) {
+			*out = t > cal->start[i] ? t : cal->start[i];
+			return CAL_OK;
+		}
+	}
+	return CAL_ERANGE;
+}
+
+static int64_t ref_between(const struct calendar *cal, int64_t a, int64_t b)
+{
+	int64_t sum = 0;
+
+	if (a < cal->from)
+		a = cal->from;
+	if (b > cal->until)
+		b = cal->until;
+	for (size_t i = 0; i < cal->n; i++) {
+		int64_t s = a > cal->start[i] ? a : cal->start[i];
+		int64_t e = b < cal->end[i] ? b : cal->end[i];
+
+		if (e > s)
+			sum += e - s;
+	}
+	return sum;
+}
+
+static int ref_add(const struct calendar *cal, int64_t t, int64_t secs, int64_t *out)
+{
+	if (secs < 0)
+		return CAL_ERANGE;
+	if (secs == 0) {
+		*out = t;
+		return CAL_OK;
+	}
+	if (t < cal->from)
+		return CAL_ERANGE;
+	for (size_t i = 0; i < cal->n; i++) {
+		int64_t s = t > cal->start[i] ? t : cal->start[i];
+
+		if (cal->end[i] <= t)
+			continue;
+		if (secs <= cal->end[i] - s) {
+			*out = s + secs;
+			return CAL_OK;
+		}
+		secs -= cal->end[i] - s;
+	}
+	return CAL_ERANGE;
+}
+
+static uint64_t prop_rand(uint64_t *state)
+{
+	/* xorshift64*: deterministic, so a failure repeats */
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545F4914F6CDD1Dull;
+}
+
+/* An instant: anywhere around the window, or on (or next to) an interval's edge. */
+static int64_t prop_instant(const struct calendar *cal, uint64_t *rs)
+{
+	uint64_t r = prop_rand(rs);
+	size_t i = (size_t)(prop_rand(rs) % cal->n);
+	int64_t edge = (r & 1) ? cal->start[i] : cal->end[i];
+
+	switch ((r >> 1) % 6) {
+	case 0:
+		return edge;
+	case 1:
+		return edge - 1;
+	case 2:
+		return edge + 1;
+	case 3:
+		return (r >> 8 & 1) ? cal->from + (int64_t)(r >> 9 & 3) - 1
+		                    : cal->until + (int64_t)(r >> 9 & 3) - 2;
+	default: {
+		int64_t lo = cal->from - 2 * SECS_PER_DAY, hi = cal->until + 2 * SECS_PER_DAY;
+
+		return lo + (int64_t)(prop_rand(rs) % (uint64_t)(hi - lo));
+	}
+	}
+}
+
+static int64_t prop_span(uint64_t *rs)
+{
+	uint64_t r = prop_rand(rs);
+
+	switch (r % 5) {
+	case 0:
+		return (int64_t)(r >> 8) % 120; /* seconds */
+	case 1:
+		return (int64_t)(r >> 8) % H(10);
+	case 2:
+		return (int64_t)(r >> 8) % H(400); /* weeks of working days */
+	case 3:
+		return (int64_t)(r >> 8) % H(8000); /* past the window's end */
+	default:
+		return H((int64_t)(r >> 8) % 60);
+	}
+}
+
+static void check_against_reference(const struct calendar *cal, uint64_t seed, int rounds)
+{
+	uint64_t rs = seed;
+
+	for (int k = 0; k < rounds; k++) {
+		int64_t t = prop_instant(cal, &rs), u = prop_instant(cal, &rs);
+		int64_t secs = prop_span(&rs), got = INT64_MIN, want = INT64_MIN;
+		int rc, ref;
+
+		ck_assert_msg(calendar_is_open(cal, t) == ref_is_open(cal, t), "is_open %lld",
+		              (long long)t);
+		rc = calendar_next_open(cal, t, &got);
+		ref = ref_next_open(cal, t, &want);
+		ck_assert_msg(rc == ref && (rc != CAL_OK || got == want), "next_open %lld",
+		              (long long)t);
+		ck_assert_msg(calendar_between(cal, t, u) == ref_between(cal, t, u),
+		              "between %lld %lld", (long long)t, (long long)u);
+		ck_assert_msg(calendar_between(cal, u, t) == ref_between(cal, u, t),
+		              "between %lld %lld", (long long)u, (long long)t);
+		got = want = INT64_MIN;
+		rc = calendar_add_business(cal, t, secs, &got);
+		ref = ref_add(cal, t, secs, &want);
+		ck_assert_msg(rc == ref && (rc != CAL_OK || got == want),
+		              "add %lld + %lld: %d %lld, want %d %lld", (long long)t,
+		              (long long)secs, rc, (long long)got, ref, (long long)want);
+	}
+}
+
+START_TEST(test_lookups_match_reference)
+{
+	struct cal_week busy = busy_week(), ist = weekdays(HM(9, 0), HM(18, 0));
+	struct cal_week sunday_night = week_with_sunday_night();
+	int32_t hol[] = {days_from_civil(2026, 3, 31),  days_from_civil(2026, 10, 26),
+	                 days_from_civil(2026, 12, 24), days_from_civil(2026, 12, 25),
+	                 days_from_civil(2027, 1, 1),   days_from_civil(2027, 3, 29)};
+	int32_t ist_hol[] = {days_from_civil(2026, 4, 23), days_from_civil(2026, 5, 1),
+	                     days_from_civil(2026, 10, 29)};
+	struct calendar cal;
+
+	add_span(&ist, SAT, HM(10, 0), HM(14, 0));
+	build(&cal, "Europe/Berlin", &busy, hol, sizeof hol / sizeof hol[0], 2026, 2027);
+	check_against_reference(&cal, 0x9E3779B97F4A7C15ull, 20000);
+	calendar_free(&cal);
+	build(&cal, "Europe/Berlin", &sunday_night, NULL, 0, 2026, 2026);
+	check_against_reference(&cal, 42, 10000);
+	calendar_free(&cal);
+	build(&cal, "Europe/Istanbul", &ist, ist_hol, sizeof ist_hol / sizeof ist_hol[0], 2026,
+	      2027);
+	check_against_reference(&cal, 7, 20000);
+	calendar_free(&cal);
+	build(&cal, "America/New_York", &busy, hol, sizeof hol / sizeof hol[0], 2026, 2026);
+	check_against_reference(&cal, 2026, 10000);
+	calendar_free(&cal);
+}
+END_TEST
+
 static Suite *calendar_suite(void)
 {
 	Suite *s = suite_create("calendar");
@@ -742,6 +919,7 @@ static Suite *calendar_suite(void)
 	tcase_add_test(tc, test_between_add_round_trip);
 	tcase_add_test(tc, test_between_matches_brute_force);
 	tcase_add_test(tc, test_between_empty_and_clamped);
+	tcase_add_test(tc, test_lookups_match_reference);
 	tcase_add_test(tc, test_out_of_window);
 	tcase_add_test(tc, test_day_seconds);
 	suite_add_tcase(s, tc);

@@ -27,6 +27,33 @@ START_TEST(test_days_known_values)
 }
 END_TEST
 
+START_TEST(test_days_round_trip_all_years)
+{
+	/*
+	 * Every day of years -3 to 10003: 0000-03-01 to 9999-12-31 by the 32-bit path, the others
+	 * by the 64-bit one: a valid date that maps back to the same day, the next day's date
+	 * following it.
+	 */
+	int py = 0, pm = 0, pd = 0;
+	bool first = true;
+
+	for (int32_t days = days_from_civil(-3, 1, 1); days <= days_from_civil(10003, 12, 31);
+	     days++) {
+		int y, m, d;
+
+		civil_from_days(days, &y, &m, &d);
+		if (m < 1 || m > 12 || d < 1 || d > 31 || days_from_civil(y, m, d) != days)
+			ck_abort_msg("day %d -> %04d-%02d-%02d", (int)days, y, m, d);
+		if (!first && !(y == py && m == pm && d == pd + 1) &&
+		    !(y == py && m == pm + 1 && d == 1) && !(y == py + 1 && m == 1 && d == 1))
+			ck_abort_msg("day %d: %04d-%02d-%02d after %04d-%02d-%02d", (int)days, y, m,
+			             d, py, pm, pd);
+		py = y, pm = m, pd = d;
+		first = false;
+	}
+}
+END_TEST
+
 START_TEST(test_days_round_trip)
 {
 	/* Every day from 1582 to 2500: consecutive, and back to the same date. */
@@ -405,6 +432,7 @@ static Suite *timeutil_suite(void)
 
 	tcase_add_test(tc, test_days_known_values);
 	tcase_add_test(tc, test_days_round_trip);
+	tcase_add_test(tc, test_days_round_trip_all_years);
 	tcase_add_test(tc, test_days_round_trip_extremes);
 	tcase_add_test(tc, test_leap_years);
 	tcase_add_test(tc, test_civil_valid);
