@@ -9,13 +9,13 @@
  * heartbeat) suits event delivery, not a lease of a few seconds.
  */
 #include "ha_impl.h"
+#include "redis_async.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include <event2/event.h>
 #include <async.h>
-#include <adapters/libevent.h>
 
 #include "log.h"
 #include "server.h"
@@ -76,28 +76,17 @@ static void on_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
 static void link_connect(struct hlink *l)
 {
 	const struct config *cfg = l->h->srv->cfg;
-	redisAsyncContext *ac = cfg->redis_unix
-	                                ? redisAsyncConnectUnix(cfg->redis_unix)
-	                                : redisAsyncConnect(cfg->redis_host, cfg->redis_port);
+	char why[160];
+	redisAsyncContext *ac =
+	        redis_async_open(cfg, l->h->srv->base, l, on_link_connect, on_link_disconnect,
+	                         on_setup_reply, why, sizeof why);
 
-	if (ac == NULL || ac->err) {
-		char why[160];
-		snprintf(why, sizeof why, "connect: %s", ac ? ac->errstr : "out of memory");
-		if (ac)
-			redisAsyncFree(ac);
+	if (ac == NULL) {
 		hlink_fail(l, why);
 		return;
 	}
-	ac->data = l;
 	l->ac = ac;
-	redisLibeventAttach(ac, l->h->srv->base);
-	redisAsyncSetConnectCallback(ac, on_link_connect);
-	redisAsyncSetDisconnectCallback(ac, on_link_disconnect);
 	hlink_timer(l->timeout_ev, cfg->redis_connect_timeout_ms);
-	if (cfg->redis_password)
-		redisAsyncCommand(ac, on_setup_reply, NULL, "AUTH %s", cfg->redis_password);
-	if (cfg->redis_db)
-		redisAsyncCommand(ac, on_setup_reply, NULL, "SELECT %d", cfg->redis_db);
 }
 
 /* Deferred: free the context (its pending callbacks see no link), tell ha.c, retry later. */

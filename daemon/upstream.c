@@ -9,9 +9,9 @@
 
 #include <event2/event.h>
 #include <async.h>
-#include <adapters/libevent.h>
 
 #include "log.h"
+#include "redis_async.h"
 #include "server.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -414,31 +414,18 @@ static void on_connect(const redisAsyncContext *ac, int status)
 static void do_connect(struct upstream *up)
 {
 	const struct config *cfg = cfg_of(up);
-	redisAsyncContext *ac;
+	char why[160];
+	redisAsyncContext *ac = redis_async_open(cfg, up->srv->base, up, on_connect, on_disconnect,
+	                                         on_reply, why, sizeof why);
 
-	ac = cfg->redis_unix ? redisAsyncConnectUnix(cfg->redis_unix)
-	                     : redisAsyncConnect(cfg->redis_host, cfg->redis_port);
-	if (ac == NULL || ac->err) {
-		char why[160];
-		snprintf(why, sizeof why, "connect: %s", ac ? ac->errstr : "out of memory");
-		if (ac)
-			redisAsyncFree(ac);
+	if (ac == NULL) {
 		up->ac = NULL;
 		link_down(up, why);
 		return;
 	}
-	ac->data = up;
 	up->ac = ac;
-	redisLibeventAttach(ac, up->srv->base);
-	redisAsyncSetConnectCallback(ac, on_connect);
-	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	set_state(up, LINK_CONNECTING);
 	ms_timer(up->connect_timeout_ev, cfg->redis_connect_timeout_ms);
-	/* Queued now, sent once connected, before any XADD. */
-	if (cfg->redis_password)
-		redisAsyncCommand(ac, on_reply, NULL, "AUTH %s", cfg->redis_password);
-	if (cfg->redis_db)
-		redisAsyncCommand(ac, on_reply, NULL, "SELECT %d", cfg->redis_db);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
