@@ -624,3 +624,85 @@ redisContext *harness_login(const struct daemon *d, const char *user, const char
 	freeReplyObject(r);
 	return c;
 }
+
+/* ---- redis-server ------------------------------------------------------------------ */
+
+/* r's own redis-server answers PONG and has loaded (INFO loading:0). */
+static bool redis_is_up(const struct redis_server *r)
+{
+	redisContext *c = redisConnect("127.0.0.1", r->port);
+	char ours[48];
+	bool up = false;
+
+	snprintf(ours, sizeof ours, "process_id:%d\r\n", (int)r->pid);
+	if (c && !c->err) {
+		redisReply *info = redisCommand(c, "INFO");
+		up = info && info->type == REDIS_REPLY_STRING && strstr(info->str, ours) &&
+		     strstr(info->str, "loading:0");
+		if (info)
+			freeReplyObject(info);
+	}
+	if (c)
+		redisFree(c);
+	return up;
+}
+
+void harness_redis_start(struct redis_server *r, const char *const *extra)
+{
+	memset(r, 0, sizeof *r);
+	snprintf(r->dir, sizeof r->dir, "/tmp/repaird-redis-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(r->dir));
+	for (int attempt = 0; attempt < 5; attempt++) {
+		char port[16];
+		const char *argv[40];
+		int argc = 0;
+		bool up = false, exited = false;
+
+		r->port = harness_free_port();
+		snprintf(port, sizeof port, "%d", r->port);
+		argv[argc++] = "redis-server";
+		argv[argc++] = "--port";
+		argv[argc++] = port;
+		argv[argc++] = "--bind";
+		argv[argc++] = "127.0.0.1";
+		argv[argc++] = "--dir";
+		argv[argc++] = r->dir;
+		argv[argc++] = "--save";
+		argv[argc++] = "";
+		for (int i = 0; extra && extra[i] && argc < 39; i++)
+			argv[argc++] = extra[i];
+		argv[argc] = NULL;
+		r->pid = fork();
+		ck_assert_int_ge(r->pid, 0);
+		if (r->pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (freopen("/dev/null", "w", stdout) == NULL)
+				_exit(126);
+			execvp("redis-server", (char *const *)argv);
+			_exit(127);
+		}
+		WAIT_UNTIL((up = redis_is_up(r)) ||
+		                   (exited = waitpid(r->pid, NULL, WNOHANG) == r->pid),
+		           10000);
+		if (up)
+			return;
+		if (!exited) {
+			kill(r->pid, SIGKILL);
+			waitpid(r->pid, NULL, 0);
+		}
+		r->pid = 0; /* the port was taken, most likely: another one */
+	}
+	ck_abort_msg("redis-server would not start");
+}
+
+void harness_redis_stop(struct redis_server *r)
+{
+	if (r->pid > 0) {
+		kill(r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
+		r->pid = 0;
+	}
+	if (r->dir[0] && harness_system("rm -rf '%s'", r->dir) != 0)
+		fprintf(stderr, "could not remove %s\n", r->dir);
+	r->dir[0] = '\0';
+}

@@ -159,6 +159,25 @@ void harness_set_clock(redisContext *c, const char *t);
 /* A new connection to d, authenticated as user (the test fails if AUTH does not answer +OK). */
 redisContext *harness_login(const struct daemon *d, const char *user, const char *password);
 
+/* ---- redis-server ------------------------------------------------------------------ */
+
+/* A redis-server of the test's own, on a free loopback port, in a directory of its own. */
+struct redis_server {
+	pid_t pid;
+	int port;
+	char dir[128];
+};
+
+/*
+ * Start redis-server (extra: more "--name value" words, NULL-terminated, may
+ * be NULL; without any, no persistence) and wait until it answers PING as
+ * itself (its INFO process_id, not another process's on a reused port) and
+ * has finished loading. Another port is tried when the first was taken.
+ */
+void harness_redis_start(struct redis_server *r, const char *const *extra);
+/* kill -9, reap, and remove its directory. */
+void harness_redis_stop(struct redis_server *r);
+
 /* ---- access ---------------------------------------------------------------------- */
 
 /* sha256 of "admin-pw", "staff-pw", "partner-pw", "viewer-pw" (the older form; still read). */
