@@ -647,61 +647,75 @@ static bool redis_is_up(const struct redis_server *r)
 	return up;
 }
 
-void harness_redis_start(struct redis_server *r, const char *const *extra)
+void harness_redis_init(struct redis_server *r)
 {
 	memset(r, 0, sizeof *r);
 	snprintf(r->dir, sizeof r->dir, "/tmp/repaird-redis-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(r->dir));
-	for (int attempt = 0; attempt < 5; attempt++) {
-		char port[16];
-		const char *argv[40];
-		int argc = 0;
-		bool up = false, exited = false;
-
-		r->port = harness_free_port();
-		snprintf(port, sizeof port, "%d", r->port);
-		argv[argc++] = "redis-server";
-		argv[argc++] = "--port";
-		argv[argc++] = port;
-		argv[argc++] = "--bind";
-		argv[argc++] = "127.0.0.1";
-		argv[argc++] = "--dir";
-		argv[argc++] = r->dir;
-		argv[argc++] = "--save";
-		argv[argc++] = "";
-		for (int i = 0; extra && extra[i] && argc < 39; i++)
-			argv[argc++] = extra[i];
-		argv[argc] = NULL;
-		r->pid = fork();
-		ck_assert_int_ge(r->pid, 0);
-		if (r->pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (freopen("/dev/null", "w", stdout) == NULL)
-				_exit(126);
-			execvp("redis-server", (char *const *)argv);
-			_exit(127);
-		}
-		WAIT_UNTIL((up = redis_is_up(r)) ||
-		                   (exited = waitpid(r->pid, NULL, WNOHANG) == r->pid),
-		           10000);
-		if (up)
-			return;
-		if (!exited) {
-			kill(r->pid, SIGKILL);
-			waitpid(r->pid, NULL, 0);
-		}
-		r->pid = 0; /* the port was taken, most likely: another one */
-	}
-	ck_abort_msg("redis-server would not start");
+	r->port = harness_free_port();
 }
 
-void harness_redis_stop(struct redis_server *r)
+bool harness_redis_spawn(struct redis_server *r, const char *const *extra)
+{
+	char port[16];
+	const char *argv[40];
+	int argc = 0;
+	bool up = false, exited = false;
+
+	snprintf(port, sizeof port, "%d", r->port);
+	argv[argc++] = "redis-server";
+	argv[argc++] = "--port";
+	argv[argc++] = port;
+	argv[argc++] = "--bind";
+	argv[argc++] = "127.0.0.1";
+	argv[argc++] = "--dir";
+	argv[argc++] = r->dir;
+	argv[argc++] = "--save";
+	argv[argc++] = "";
+	for (int i = 0; extra && extra[i] && argc < 39; i++)
+		argv[argc++] = extra[i];
+	argv[argc] = NULL;
+	r->pid = fork();
+	ck_assert_int_ge(r->pid, 0);
+	if (r->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(126);
+		execvp("redis-server", (char *const *)argv);
+		_exit(127);
+	}
+	WAIT_UNTIL((up = redis_is_up(r)) || (exited = waitpid(r->pid, NULL, WNOHANG) == r->pid),
+	           10000);
+	if (up)
+		return true;
+	ck_assert_msg(exited, "redis-server on port %d did not answer within 10 s", r->port);
+	r->pid = 0;
+	return false;
+}
+
+void harness_redis_start(struct redis_server *r, const char *const *extra)
+{
+	harness_redis_init(r);
+	for (int attempt = 0; !harness_redis_spawn(r, extra); attempt++) {
+		ck_assert_msg(attempt < 5, "redis-server would not start");
+		r->port = harness_free_port();
+	}
+}
+
+void harness_redis_kill(struct redis_server *r)
 {
 	if (r->pid > 0) {
 		kill(r->pid, SIGKILL);
 		waitpid(r->pid, NULL, 0);
 		r->pid = 0;
 	}
+}
+
+void harness_redis_stop(struct redis_server *r)
+{
+	if (r->pid > 0)
+		kill(r->pid, SIGCONT); /* a test may have stopped it */
+	harness_redis_kill(r);
 	if (r->dir[0] && harness_system("rm -rf '%s'", r->dir) != 0)
 		fprintf(stderr, "could not remove %s\n", r->dir);
 	r->dir[0] = '\0';

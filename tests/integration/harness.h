@@ -168,13 +168,20 @@ struct redis_server {
 	char dir[128];
 };
 
+/* A directory and a free port for r; nothing started yet. */
+void harness_redis_init(struct redis_server *r);
 /*
- * Start redis-server (extra: more "--name value" words, NULL-terminated, may
- * be NULL; without any, no persistence) and wait until it answers PING as
- * itself (its INFO process_id, not another process's on a reused port) and
- * has finished loading. Another port is tried when the first was taken.
+ * Start redis-server on r's port and directory (extra: more "--name value"
+ * words, NULL-terminated, may be NULL; without any, no persistence) and wait
+ * until it answers as itself (its INFO process_id, not another process's on a
+ * reused port) and has finished loading. false when it exited at once (the
+ * port was taken): pick another port or give up.
  */
+bool harness_redis_spawn(struct redis_server *r, const char *const *extra);
+/* harness_redis_init(), then harness_redis_spawn() on another port while one is taken. */
 void harness_redis_start(struct redis_server *r, const char *const *extra);
+/* kill -9 and reap; directory and port stay, for a restart with harness_redis_spawn(). */
+void harness_redis_kill(struct redis_server *r);
 /* kill -9, reap, and remove its directory. */
 void harness_redis_stop(struct redis_server *r);
 

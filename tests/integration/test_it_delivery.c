@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,66 +27,22 @@
 
 static struct daemon d;
 static redisContext *rc;
-static pid_t redis_pid;
-static int redis_port;
-static char redis_dir[128];
+static struct redis_server rs; /* no persistence: a restart is an empty Redis */
 
-/* Our redis-server answers PONG on redis_port (not LOADING, and not another process's). */
-static bool redis_up(void)
-{
-	redisContext *c = redisConnect("127.0.0.1", redis_port);
-	char ours[48];
-	bool up = false;
-
-	snprintf(ours, sizeof ours, "process_id:%d\r\n", (int)redis_pid);
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "PING");
-		up = r && r->type == REDIS_REPLY_STATUS;
-		freeReplyObject(r);
-		r = up ? redisCommand(c, "INFO server") : NULL;
-		up = r && r->type == REDIS_REPLY_STRING && strstr(r->str, ours);
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return up;
-}
-
-/* Start redis-server, empty and without persistence; false when it exited (port taken). */
+/* Again on the same port and directory, empty; false when the port was taken meanwhile. */
 static bool redis_try_start(void)
 {
-	char port[16];
-	bool up = false, exited = false;
-
-	snprintf(port, sizeof port, "%d", redis_port);
-	redis_pid = fork();
-	ck_assert_int_ge(redis_pid, 0);
-	if (redis_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (freopen("/dev/null", "w", stdout) == NULL)
-			_exit(126);
-		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-		       "--dir", redis_dir, "--appendonly", "no", "--save", "", (char *)NULL);
-		_exit(127);
-	}
-	WAIT_UNTIL((up = redis_up()) || (exited = waitpid(redis_pid, NULL, WNOHANG) == redis_pid),
-	           10000);
-	if (exited)
-		redis_pid = 0;
-	ck_assert_msg(up || exited, "redis-server did not start");
-	return up;
+	return harness_redis_spawn(&rs, NULL);
 }
 
 static void redis_kill(void)
 {
-	kill(redis_pid, SIGKILL);
-	waitpid(redis_pid, NULL, 0);
-	redis_pid = 0;
+	harness_redis_kill(&rs);
 }
 
 static redisContext *redis_connect(void)
 {
-	redisContext *c = redisConnect("127.0.0.1", redis_port);
+	redisContext *c = redisConnect("127.0.0.1", rs.port);
 
 	ck_assert_msg(c && !c->err, "cannot connect to redis");
 	return c;
@@ -110,17 +65,11 @@ static char policy[512];
 static void start_all(const char *extra_redis)
 {
 
-	snprintf(redis_dir, sizeof redis_dir, "/tmp/repaird-redis-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(redis_dir));
-	redis_port = harness_free_port();
-	for (int attempt = 0; !redis_try_start(); attempt++) {
-		ck_assert_msg(attempt < 5, "redis-server would not start");
-		redis_port = harness_free_port();
-	}
+	harness_redis_start(&rs, NULL);
 	snprintf(policy, sizeof policy,
 	         "redis: {host: 127.0.0.1, port: %d, prefix: rt, connect_timeout_ms: 500, "
 	         "reply_timeout_ms: 2000, events: [ticket.opened]%s}",
-	         redis_port, extra_redis ? extra_redis : "");
+	         rs.port, extra_redis ? extra_redis : "");
 	ck_assert_msg(daemon_start(&d, policy, NULL) == 0, "repaird did not start:\n%s",
 	              daemon_log(&d));
 	rc = daemon_connect(&d);
@@ -128,17 +77,11 @@ static void start_all(const char *extra_redis)
 
 static void teardown(void)
 {
-	char command[256];
-
 	if (rc)
 		redisFree(rc);
 	rc = NULL;
 	daemon_cleanup(&d);
-	if (redis_pid > 0)
-		redis_kill();
-	snprintf(command, sizeof command, "rm -rf '%s'", redis_dir);
-	if (system(command) != 0)
-		fprintf(stderr, "could not remove %s\n", redis_dir);
+	harness_redis_stop(&rs);
 }
 
 static void book(const char *centre, int i)
@@ -195,7 +138,7 @@ static void commit_now(void)
 /* Entries in a stream (0 when there is none; -1 while Redis cannot answer). */
 static long long xlen(const char *key)
 {
-	redisContext *c = redisConnect("127.0.0.1", redis_port);
+	redisContext *c = redisConnect("127.0.0.1", rs.port);
 	redisReply *r = c && !c->err ? redisCommand(c, "XLEN %s", key) : NULL;
 	long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
 
@@ -495,7 +438,7 @@ START_TEST(test_loss_beyond_the_retention_window)
 	snprintf(policy, sizeof policy,
 	         "redis: {host: 127.0.0.1, port: %d, prefix: rt, connect_timeout_ms: 500, "
 	         "reply_timeout_ms: 2000, events: [ticket.opened], retain_events: 4}",
-	         redis_port);
+	         rs.port);
 	daemon_write_config(&d, policy, NULL);
 	{
 		redisReply *r = cmd(rc, "CONFIG.RELOAD", NULL);

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,75 +18,27 @@
 
 static struct daemon d;
 static redisContext *rc;
-static pid_t redis_pid;
-static int redis_port;
-static char redis_dir[128];
+static struct redis_server rs;
+/* Persistent, so that a restart finds what was delivered before it (its AOF). */
+static const char *const redis_aof[] = {"--appendonly", "yes", "--appendfsync", "always", NULL};
 
-/* Our redis-server answers PONG on redis_port (not LOADING, and not another process's). */
-static bool redis_up(void)
-{
-	redisContext *c = redisConnect("127.0.0.1", redis_port);
-	char ours[48];
-	bool up = false;
-
-	snprintf(ours, sizeof ours, "process_id:%d\r\n", (int)redis_pid);
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "PING");
-		up = r && r->type == REDIS_REPLY_STATUS;
-		freeReplyObject(r);
-		r = up ? redisCommand(c, "INFO server") : NULL;
-		up = r && r->type == REDIS_REPLY_STRING && strstr(r->str, ours);
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return up;
-}
-
-/* Start redis-server on redis_port; false when it exited (the port was taken). */
-static bool redis_try_start(void)
-{
-	char port[16];
-	bool up = false, exited = false;
-
-	snprintf(port, sizeof port, "%d", redis_port);
-	redis_pid = fork();
-	ck_assert_int_ge(redis_pid, 0);
-	if (redis_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (freopen("/dev/null", "w", stdout) == NULL)
-			_exit(126);
-		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-		       "--dir", redis_dir, "--appendonly", "yes", "--appendfsync", "always",
-		       "--save", "", (char *)NULL);
-		_exit(127);
-	}
-	WAIT_UNTIL((up = redis_up()) || (exited = waitpid(redis_pid, NULL, WNOHANG) == redis_pid),
-	           10000);
-	if (exited)
-		redis_pid = 0;
-	ck_assert_msg(up || exited, "redis-server did not start");
-	return up;
-}
-
-/* Again on the same port (repaird's config names it). */
+/* Again on the same port and directory (repaird's config names the port). */
 static void redis_start(void)
 {
-	ck_assert_msg(redis_try_start(), "redis-server exited at start");
+	ck_assert_msg(harness_redis_spawn(&rs, redis_aof), "redis-server exited at start");
 }
 
 static void redis_kill(int sig)
 {
-	kill(redis_pid, sig);
-	if (sig == SIGKILL) {
-		waitpid(redis_pid, NULL, 0);
-		redis_pid = 0;
-	}
+	if (sig == SIGKILL)
+		harness_redis_kill(&rs);
+	else
+		kill(rs.pid, sig);
 }
 
 static redisContext *redis_connect(void)
 {
-	redisContext *c = redisConnect("127.0.0.1", redis_port);
+	redisContext *c = redisConnect("127.0.0.1", rs.port);
 
 	ck_assert_msg(c && !c->err, "cannot connect to redis");
 	return c;
@@ -97,13 +48,11 @@ static void start_all(int with_redis)
 {
 	char policy[512];
 
-	snprintf(redis_dir, sizeof redis_dir, "/tmp/repaird-redis-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(redis_dir));
-	redis_port = harness_free_port();
+	harness_redis_init(&rs);
 	/* A port another process takes before redis-server binds it: try another. */
-	for (int attempt = 0; with_redis && !redis_try_start(); attempt++) {
+	for (int attempt = 0; with_redis && !harness_redis_spawn(&rs, redis_aof); attempt++) {
 		ck_assert_msg(attempt < 5, "redis-server would not start");
-		redis_port = harness_free_port();
+		rs.port = harness_free_port();
 	}
 	snprintf(policy, sizeof policy,
 	         "redis: {host: 127.0.0.1, port: %d, prefix: rt, connect_timeout_ms: 500, "
@@ -111,7 +60,7 @@ static void start_all(int with_redis)
 	         "        events: [ticket.opened, ticket.received, ticket.state, ticket.at_risk,\n"
 	         "                 ticket.breached, ticket.ready, ticket.closed, ticket.promoted,\n"
 	         "                 loan.eligible, loan.issued, loan.returned]}",
-	         redis_port);
+	         rs.port);
 	ck_assert_msg(daemon_start(&d, policy, NULL) == 0, "repaird did not start:\n%s",
 	              daemon_log(&d));
 	rc = daemon_connect(&d);
@@ -123,19 +72,11 @@ static void start_all(int with_redis)
 
 static void teardown(void)
 {
-	char command[256];
-
 	if (rc)
 		redisFree(rc);
 	rc = NULL;
 	daemon_cleanup(&d);
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGCONT);
-		redis_kill(SIGKILL);
-	}
-	snprintf(command, sizeof command, "rm -rf '%s'", redis_dir);
-	if (system(command) != 0)
-		fprintf(stderr, "could not remove %s\n", redis_dir);
+	harness_redis_stop(&rs);
 }
 
 static void book(const char *member, int i)

@@ -23,67 +23,24 @@
 #define LEASE_MS 600
 
 static struct daemon na, nb;
-static pid_t redis_pid;
-static int redis_port;
-static char redis_dir[128];
+static struct redis_server rs; /* no persistence: a restart is an empty Redis */
 
 /* ---- redis-server -------------------------------------------------------------------- */
 
-static bool redis_up(void)
-{
-	redisContext *c = redisConnect("127.0.0.1", redis_port);
-	char ours[48];
-	bool up = false;
-
-	snprintf(ours, sizeof ours, "process_id:%d\r\n", (int)redis_pid);
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "PING");
-		up = r && r->type == REDIS_REPLY_STATUS;
-		freeReplyObject(r);
-		r = up ? redisCommand(c, "INFO server") : NULL;
-		up = r && r->type == REDIS_REPLY_STRING && strstr(r->str, ours);
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return up;
-}
-
-/* Without persistence: a restart is an empty Redis. */
+/* Again on the same port and directory, empty; false when the port was taken meanwhile. */
 static bool redis_try_start(void)
 {
-	char port[16];
-	bool up = false, exited = false;
-
-	snprintf(port, sizeof port, "%d", redis_port);
-	redis_pid = fork();
-	ck_assert_int_ge(redis_pid, 0);
-	if (redis_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (freopen("/dev/null", "w", stdout) == NULL)
-			_exit(126);
-		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-		       "--dir", redis_dir, "--appendonly", "no", "--save", "", (char *)NULL);
-		_exit(127);
-	}
-	WAIT_UNTIL((up = redis_up()) || (exited = waitpid(redis_pid, NULL, WNOHANG) == redis_pid),
-	           10000);
-	if (exited)
-		redis_pid = 0;
-	ck_assert_msg(up || exited, "redis-server did not start");
-	return up;
+	return harness_redis_spawn(&rs, NULL);
 }
 
 static void redis_kill9(void)
 {
-	kill(redis_pid, SIGKILL);
-	waitpid(redis_pid, NULL, 0);
-	redis_pid = 0;
+	harness_redis_kill(&rs);
 }
 
 static redisContext *redis_connect(void)
 {
-	redisContext *c = redisConnect("127.0.0.1", redis_port);
+	redisContext *c = redisConnect("127.0.0.1", rs.port);
 
 	ck_assert_msg(c && !c->err, "cannot connect to redis");
 	return c;
@@ -91,28 +48,16 @@ static redisContext *redis_connect(void)
 
 static void setup(void)
 {
-	snprintf(redis_dir, sizeof redis_dir, "/tmp/repaird-redis-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(redis_dir));
-	redis_port = harness_free_port();
-	for (int attempt = 0; !redis_try_start(); attempt++) {
-		ck_assert_msg(attempt < 5, "redis-server would not start");
-		redis_port = harness_free_port();
-	}
+	harness_redis_start(&rs, NULL);
 }
 
 static void teardown(void)
 {
-	char command[256];
-
 	if (na.pid > 0)
 		kill(na.pid, SIGCONT);
 	daemon_cleanup(&na);
 	daemon_cleanup(&nb);
-	if (redis_pid > 0)
-		redis_kill9();
-	snprintf(command, sizeof command, "rm -rf '%s'", redis_dir);
-	if (system(command) != 0)
-		fprintf(stderr, "could not remove %s\n", redis_dir);
+	harness_redis_stop(&rs);
 }
 
 /* ---- nodes -------------------------------------------------------------------------------- */
@@ -125,7 +70,7 @@ static void node_prepare(struct daemon *d, const char *name, const char *sync)
 	         "redis: {host: 127.0.0.1, port: %d, prefix: ht, connect_timeout_ms: 500, "
 	         "reply_timeout_ms: 1000, events: [ticket.opened]}\n"
 	         "ha: {node: %s, lease_ms: %d, sync: %s}\n",
-	         redis_port, name, LEASE_MS, sync);
+	         rs.port, name, LEASE_MS, sync);
 	daemon_prepare(d, yaml);
 }
 
@@ -648,26 +593,15 @@ END_TEST
 /* wait_replicas: 1: a reply waits until a Redis replica holds the batch (WAIT). */
 START_TEST(test_wait_replicas_holds_replies)
 {
-	char port[16], master[16], yaml[512];
+	char master[16], yaml[512];
+	const char *const replica_args[] = {"--replicaof", "127.0.0.1", master, NULL};
+	struct redis_server replica;
 	struct timeval tv = {1, 500000};
 	redisContext *c, *rc;
 	redisReply *r;
-	pid_t replica;
-	int replica_port = harness_free_port();
 
-	snprintf(port, sizeof port, "%d", replica_port);
-	snprintf(master, sizeof master, "%d", redis_port);
-	replica = fork();
-	ck_assert_int_ge(replica, 0);
-	if (replica == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (freopen("/dev/null", "w", stdout) == NULL)
-			_exit(126);
-		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-		       "--dir", redis_dir, "--appendonly", "no", "--save", "", "--replicaof",
-		       "127.0.0.1", master, (char *)NULL);
-		_exit(127);
-	}
+	snprintf(master, sizeof master, "%d", rs.port);
+	harness_redis_start(&replica, replica_args);
 	rc = redis_connect();
 	WAIT_UNTIL(
 	        (r = redisCommand(rc, "INFO replication")) &&
@@ -679,15 +613,14 @@ START_TEST(test_wait_replicas_holds_replies)
 	         "redis: {host: 127.0.0.1, port: %d, prefix: ht, connect_timeout_ms: 500, "
 	         "reply_timeout_ms: 1000}\n"
 	         "ha: {node: node-a, lease_ms: %d, sync: on, wait_replicas: 1}\n",
-	         redis_port, LEASE_MS);
+	         rs.port, LEASE_MS);
 	daemon_prepare(&na, yaml);
 	ck_assert_int_eq(daemon_spawn(&na, NULL), 0);
 	WAIT_UNTIL(is_role(&na, "leader"), 5000);
 	c = redisConnect("127.0.0.1", na.port);
 	ck_assert(opened(c, "REPLICA1"));
 	/* The replica gone: the change is made and journaled, its reply held. */
-	kill(replica, SIGKILL);
-	waitpid(replica, NULL, 0);
+	harness_redis_stop(&replica);
 	redisSetTimeout(c, tv);
 	r = open_ticket(c, "REPLICA2");
 	ck_assert_msg(r == NULL, "answered without a replica: %s",

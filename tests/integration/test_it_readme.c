@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,9 +38,7 @@ struct step {
 };
 
 static struct daemon d;
-static pid_t redis_pid;
-static int redis_port;
-static char redis_dir[128];
+static struct redis_server rs; /* the Redis `make run`'s partner example reads from */
 static struct step steps[MAX_STEPS];
 static int nsteps;
 
@@ -214,7 +211,7 @@ static void write_redis_cli_wrapper(void)
 	        "  exec '%s' --no-raw -p %d \"$@\"\n"
 	        "fi\n"
 	        "exec '%s' --no-raw -p %d \"$@\"\n",
-	        real, d.port, real, redis_port);
+	        real, d.port, real, rs.port);
 	fclose(f);
 	ck_assert_int_eq(chmod(path, 0755), 0);
 }
@@ -254,49 +251,14 @@ static int run(const char *fmt, ...)
 
 /* ---- set-up ------------------------------------------------------------------------ */
 
-static void redis_start(void)
-{
-	char port[16];
-
-	snprintf(port, sizeof port, "%d", redis_port);
-	redis_pid = fork();
-	ck_assert_int_ge(redis_pid, 0);
-	if (redis_pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (freopen("/dev/null", "w", stdout) == NULL)
-			_exit(126);
-		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
-		       "--dir", redis_dir, "--save", "", "--appendonly", "no", (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		redisContext *c = redisConnect("127.0.0.1", redis_port);
-		int up = 0;
-		if (c && !c->err) {
-			redisReply *r = redisCommand(c, "PING");
-			up = r && r->type == REDIS_REPLY_STATUS;
-			freeReplyObject(r);
-		}
-		if (c)
-			redisFree(c);
-		if (up)
-			return;
-		usleep(50000);
-	}
-	ck_abort_msg("redis-server did not start");
-}
-
 /* conf/dev.yaml as `make run` uses it; only the addresses and the state directory differ. */
 static void setup(void)
 {
 	char redis_addr[32];
 	const char *args[] = {"--redis", redis_addr, "--real-clock", NULL};
 
-	snprintf(redis_dir, sizeof redis_dir, "/tmp/repaird-readme-redis-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(redis_dir));
-	redis_port = harness_free_port();
-	redis_start();
-	snprintf(redis_addr, sizeof redis_addr, "127.0.0.1:%d", redis_port);
+	harness_redis_start(&rs, NULL);
+	snprintf(redis_addr, sizeof redis_addr, "127.0.0.1:%d", rs.port);
 
 	memset(&d, 0, sizeof d);
 	snprintf(d.dir, sizeof d.dir, "/tmp/repaird-readme-XXXXXX");
@@ -316,18 +278,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[300];
-
 	daemon_stop(&d);
 	daemon_cleanup(&d);
-	if (redis_pid > 0) {
-		kill(redis_pid, SIGTERM);
-		waitpid(redis_pid, NULL, 0);
-		redis_pid = 0;
-	}
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", redis_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", redis_dir);
+	harness_redis_stop(&rs);
 }
 
 /* ---- tests ------------------------------------------------------------------------- */
@@ -498,7 +451,7 @@ START_TEST(test_protocol_doc_names_the_daemons_fields)
 	char path[256], names[MAX_NAMES][48];
 	char *doc;
 	redisContext *c = daemon_connect(&d);
-	redisContext *rc = redisConnect("127.0.0.1", redis_port);
+	redisContext *rc = redisConnect("127.0.0.1", rs.port);
 	redisReply *r;
 	int n;
 
