@@ -17,31 +17,46 @@ uint64_t engine_ticket_count(const struct engine *e)
 	return e->ntickets;
 }
 
-static const char *fmt_time(char *buf, int64_t t)
+/* An instant as its wire text in buf, or "" when not set; returns the length. */
+static size_t fmt_time(const char **v, char *buf, int64_t t)
 {
-	if (t == 0)
-		return "";
+	if (t == 0) {
+		*v = "";
+		return 0;
+	}
 	time_format(t, buf);
-	return buf;
+	*v = buf;
+	return 20; /* "YYYY-MM-DDTHH:MM:SSZ": time_format always writes all of it */
 }
 
-/* The decimal of v without printf (a reply has a dozen of these). */
-static const char *fmt_i64(char *buf, int64_t v)
+/* The decimal of v in buf without printf (a reply has a dozen of these); returns its length. */
+static size_t fmt_i64(const char **out, char *buf, int64_t v)
 {
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, w = u;
-	size_t n = v < 0 ? 1 : 0;
+	size_t n = v < 0 ? 1 : 0, len;
 
 	do
 		n++;
 	while ((w /= 10) != 0);
+	len = n;
 	buf[0] = '-'; /* overwritten by the last digit when v >= 0 */
 	buf[n] = '\0';
 	do {
 		buf[--n] = (char)('0' + u % 10);
 		u /= 10;
 	} while (u);
-	return buf;
+	*out = buf;
+	return len;
 }
+
+/*
+ * Lengths are taken where the value is made: the numbers and times know theirs,
+ * and the flags are literals the compiler measures; only names are measured here.
+ */
+#define SET_STR(s)  (f->v[i] = (s), f->len[i] = strlen(f->v[i]), i++)
+#define SET_FLAG(b) (f->v[i] = (b) ? "1" : "0", f->len[i] = 1, i++)
+#define SET_I64(x)  (f->len[i] = fmt_i64(&f->v[i], f->buf[i], (x)), i++)
+#define SET_TIME(x) (f->len[i] = fmt_time(&f->v[i], f->buf[i], (x)), i++)
 
 void engine_ticket_fields(const struct engine *e, const struct ticket *t, int64_t now,
                           struct ticket_fields *f)
@@ -52,41 +67,46 @@ void engine_ticket_fields(const struct engine *e, const struct ticket *t, int64_
 
 	engine_ticket_clock(e, t, now, &clk);
 	/* cppcheck-suppress uninitvar ; f->buf is only written here (fmt_i64, fmt_time) */
-	f->v[i] = fmt_i64(f->buf[i], (int64_t)t->id), i++;
-	f->v[i] = t->member ? fmt_i64(f->buf[i], (int64_t)t->member) : "", i++;
-	f->v[i++] = tier_name((enum tier)t->tier);
-	f->v[i++] = t->programme >= 0 ? programme_names[t->programme] : "";
-	f->v[i++] = engine_str(e, t->centre);
-	f->v[i++] = c ? centre_type_names[c->type] : "";
-	f->v[i++] = engine_str(e, t->product);
-	f->v[i++] = product_class_names[t->pclass];
-	f->v[i++] = t->serial;
-	f->v[i++] = service_names[t->service];
-	f->v[i++] = ticket_state_names[t->state];
-	f->v[i++] = t->fast_track ? "1" : "0";
-	f->v[i++] = ft_reason_names[t->reason];
-	f->v[i] = fmt_i64(f->buf[i], t->target_days), i++;
-	f->v[i] = fmt_time(f->buf[i], t->created_at), i++;
-	f->v[i] = fmt_time(f->buf[i], t->received_at), i++;
-	f->v[i] = fmt_time(f->buf[i], t->deadline), i++;
-	f->v[i] = fmt_i64(f->buf[i], clk.used), i++;
-	f->v[i] = fmt_i64(f->buf[i], clk.remaining), i++;
-	f->v[i++] = clk.paused ? "1" : "0";
-	f->v[i++] = t->at_risk ? "1" : "0";
-	f->v[i++] = t->breached ? "1" : "0";
-	f->v[i] = fmt_time(f->buf[i], t->ready_at), i++;
-	f->v[i] = fmt_time(f->buf[i], t->closed_at), i++;
-	f->v[i++] = t->met < 0 ? "" : t->met ? "1" : "0";
-	f->v[i++] = t->loan_eligible ? "1" : "0";
-	f->v[i++] = t->loan_eligible ? loan_reason_names[t->loan_reason] : "";
-	f->v[i++] = t->loan_state == LOAN_ISSUED     ? "issued"
-	            : t->loan_state == LOAN_RETURNED ? "returned"
-	                                             : "";
-	f->v[i++] = t->queued ? "1" : "0";
-	f->v[i++] = t->priority ? "1" : "0";
-	for (i = 0; i < TICKET_NFIELDS; i++)
-		f->len[i] = strlen(f->v[i]);
+	SET_I64((int64_t)t->id);
+	if (t->member)
+		SET_I64((int64_t)t->member);
+	else
+		SET_STR("");
+	SET_STR(tier_name((enum tier)t->tier));
+	SET_STR(t->programme >= 0 ? programme_names[t->programme] : "");
+	SET_STR(engine_str(e, t->centre));
+	SET_STR(c ? centre_type_names[c->type] : "");
+	SET_STR(engine_str(e, t->product));
+	SET_STR(product_class_names[t->pclass]);
+	SET_STR(t->serial);
+	SET_STR(service_names[t->service]);
+	SET_STR(ticket_state_names[t->state]);
+	SET_FLAG(t->fast_track);
+	SET_STR(ft_reason_names[t->reason]);
+	SET_I64(t->target_days);
+	SET_TIME(t->created_at);
+	SET_TIME(t->received_at);
+	SET_TIME(t->deadline);
+	SET_I64(clk.used);
+	SET_I64(clk.remaining);
+	SET_FLAG(clk.paused);
+	SET_FLAG(t->at_risk);
+	SET_FLAG(t->breached);
+	SET_TIME(t->ready_at);
+	SET_TIME(t->closed_at);
+	SET_STR(t->met < 0 ? "" : t->met ? "1" : "0");
+	SET_FLAG(t->loan_eligible);
+	SET_STR(t->loan_eligible ? loan_reason_names[t->loan_reason] : "");
+	SET_STR(t->loan_state == LOAN_ISSUED     ? "issued"
+	        : t->loan_state == LOAN_RETURNED ? "returned"
+	                                         : "");
+	SET_FLAG(t->queued);
+	SET_FLAG(t->priority);
 }
+#undef SET_STR
+#undef SET_FLAG
+#undef SET_I64
+#undef SET_TIME
 
 /*
  * The field names as bulk strings, encoded once by the compiler; the test
