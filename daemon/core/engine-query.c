@@ -41,10 +41,14 @@ static size_t fmt_i64(const char **out, char *buf, int64_t v)
 	len = n;
 	buf[0] = '-'; /* overwritten by the last digit when v >= 0 */
 	buf[n] = '\0';
-	do {
-		buf[--n] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
+	/* Two digits a division, from the right. */
+	while (u >= 10) {
+		n -= 2;
+		memcpy(buf + n, digit_pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (n > (v < 0 ? 1u : 0u))
+		buf[--n] = (char)('0' + u);
 	*out = buf;
 	return len;
 }

@@ -171,7 +171,7 @@ int date_parse(const char *s, int32_t *days)
 }
 
 /* "00" to "99": every field of a date or time is written two digits at a time. */
-static const char pairs[201] =
+const char digit_pairs[201] =
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
         "8081828384858687888990919293949596979899";
@@ -179,7 +179,7 @@ static const char pairs[201] =
 /* Writes v (0..99) as exactly two decimal digits. */
 static void put2(char *out, int v)
 {
-	memcpy(out, pairs + 2 * v, 2);
+	memcpy(out, digit_pairs + 2 * v, 2);
 }
 
 /* Years outside 0..9999 cannot be written in four digits: clamp, as no valid input reaches them. */
