@@ -25,6 +25,8 @@ bool civil_valid(int y, int m, int d);
 int date_parse(const char *s, int32_t *days);
 /* Writes "YYYY-MM-DD" (11 bytes with NUL). */
 void date_format(int32_t days, char out[11]);
+/* "00" "01" ... "99": decimals written two digits at a time (times, dates, reply numbers). */
+extern const char digit_pairs[201];
 
 /*
  * "2026-11-23T09:30:00Z" or "2026-11-23T10:30:00+01:00" (seconds optional,

@@ -170,13 +170,16 @@ int date_parse(const char *s, int32_t *days)
 	return 0;
 }
 
-/* Writes v as exactly n decimal digits (v >= 0, v < 10^n). */
-static void put_digits(char *out, int n, int v)
+/* "00" to "99": every field of a date or time is written two digits at a time. */
+const char digit_pairs[201] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+
+/* Writes v (0..99) as exactly two decimal digits. */
+static void put2(char *out, int v)
 {
-	for (int i = n - 1; i >= 0; i--) {
-		out[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
+	memcpy(out, digit_pairs + 2 * v, 2);
 }
 
 /* Years outside 0..9999 cannot be written in four digits: clamp, as no valid input reaches them. */
@@ -190,11 +193,13 @@ void date_format(int32_t days, char out[11])
 	int y, m, d;
 
 	civil_from_days(days, &y, &m, &d);
-	put_digits(out, 4, clamp_year(y));
+	y = clamp_year(y);
+	put2(out, y / 100);
+	put2(out + 2, y % 100);
 	out[4] = '-';
-	put_digits(out + 5, 2, m);
+	put2(out + 5, m);
 	out[7] = '-';
-	put_digits(out + 8, 2, d);
+	put2(out + 8, d);
 	out[10] = '\0';
 }
 
@@ -252,11 +257,11 @@ void time_format(int64_t t, char out[21])
 		days = INT32_MAX;
 	date_format((int32_t)days, out);
 	out[10] = 'T';
-	put_digits(out + 11, 2, secs / 3600);
+	put2(out + 11, secs / 3600);
 	out[13] = ':';
-	put_digits(out + 14, 2, secs / 60 % 60);
+	put2(out + 14, secs / 60 % 60);
 	out[16] = ':';
-	put_digits(out + 17, 2, secs % 60);
+	put2(out + 17, secs % 60);
 	out[19] = 'Z';
 	out[20] = '\0';
 }

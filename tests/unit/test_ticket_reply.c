@@ -92,9 +92,29 @@ static void reference(const struct ticket *t, int64_t now, int resp, struct rbuf
 	}
 }
 
+static const char *field(const struct ticket *t, int64_t now, const char *name, char *buf);
+
+/* The numbers of the reply are what printf makes of them (negative ones included). */
+static void check_numbers(const struct ticket *t, int64_t now)
+{
+	struct ticket_clock clk;
+	char want[32], buf[64];
+
+	engine_ticket_clock(eng, t, now, &clk);
+	snprintf(want, sizeof want, "%lld", (long long)clk.used);
+	ck_assert_str_eq(field(t, now, "used_seconds", buf), want);
+	snprintf(want, sizeof want, "%lld", (long long)clk.remaining);
+	ck_assert_str_eq(field(t, now, "remaining_seconds", buf), want);
+	snprintf(want, sizeof want, "%llu", (unsigned long long)t->id);
+	ck_assert_str_eq(field(t, now, "id", buf), want);
+	snprintf(want, sizeof want, "%d", (int)t->target_days);
+	ck_assert_str_eq(field(t, now, "target_days", buf), want);
+}
+
 /* Both encoders, after some bytes already in the buffer, under RESP2 and RESP3. */
 static void check_same(const struct ticket *t, int64_t now)
 {
+	check_numbers(t, now);
 	for (int resp = 2; resp <= 3; resp++) {
 		struct rbuf a, b;
 

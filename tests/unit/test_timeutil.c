@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int64_t utc(int y, int m, int d, int h, int mi)
 {
@@ -324,6 +325,53 @@ START_TEST(test_time_format)
 }
 END_TEST
 
+/* What the C library writes for t: the reference time_format must match byte for byte. */
+static void libc_format(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	ck_assert_ptr_nonnull(gmtime_r(&tt, &tm));
+	ck_assert_uint_eq(strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm), 20);
+}
+
+START_TEST(test_time_format_matches_libc)
+{
+	/* Every second of days at a year's, a leap day's and a century's edges ... */
+	static const int days[][3] = {
+	        {1970, 1, 1}, {2000, 3, 1}, {2027, 1, 1}, {2100, 3, 1}, {9999, 12, 31}};
+	char mine[21], want[32];
+	uint64_t x = 88172645463325252u;
+
+	for (size_t k = 0; k < sizeof days / sizeof days[0]; k++) {
+		int64_t day0 = utc(days[k][0], days[k][1], days[k][2], 0, 0);
+		/* ... and the second before each, across the boundary into it. */
+		for (int64_t t = day0 - 1; t < day0 + SECS_PER_DAY; t++) {
+			if (t < 0)
+				continue;
+			time_format(t, mine);
+			libc_format(t, want);
+			ck_assert_str_eq(mine, want);
+		}
+	}
+	/* Random instants from 1970 to 9999 (xorshift64: the same every run). */
+	for (int n = 0; n < 200000; n++) {
+		int64_t t;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		t = (int64_t)(x % (uint64_t)(utc(9999, 12, 31, 23, 59) + 60));
+		time_format(t, mine);
+		libc_format(t, want);
+		ck_assert_str_eq(mine, want);
+		date_format((int32_t)(t / SECS_PER_DAY), mine);
+		ck_assert_int_eq(memcmp(mine, want, 10), 0);
+		ck_assert_int_eq(mine[10], '\0');
+	}
+}
+END_TEST
+
 /* ---- durations and clock times ----------------------------------------- */
 
 START_TEST(test_duration_parse_ok)
@@ -446,6 +494,7 @@ static Suite *timeutil_suite(void)
 	tcase_add_test(tc, test_time_parse_ok);
 	tcase_add_test(tc, test_time_parse_errors);
 	tcase_add_test(tc, test_time_format);
+	tcase_add_test(tc, test_time_format_matches_libc);
 	tcase_add_test(tc, test_duration_parse_ok);
 	tcase_add_test(tc, test_duration_parse_errors);
 	tcase_add_test(tc, test_clock_parse);
