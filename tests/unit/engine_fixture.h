@@ -64,32 +64,16 @@ static const char *config_centres =
 
 FIXTURE struct config *make_config(const char *policy, const char *holidays)
 {
-	struct config_errors errs = {0};
 	char text[4096], centres[2048];
-	struct config *c;
 
 	snprintf(centres, sizeof centres, config_centres, holidays ? holidays : "");
 	snprintf(text, sizeof text, "%s%s%s", config_head, policy ? policy : "", centres);
-	c = config_parse("engine-test.yaml", text, strlen(text), tmpdir, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.msg[i]);
-	ck_assert_ptr_nonnull(c);
-	config_errors_free(&errs);
-	return c;
+	return unit_config("engine-test.yaml", text, tmpdir);
 }
 
 FIXTURE void setup_with(const char *policy, const char *holidays)
 {
-	char path[128];
-	FILE *f;
-
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/repaird-test-engine-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(path, sizeof path, "%s/products.yaml", tmpdir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(products_yaml, f);
-	fclose(f);
+	unit_tmpdir_with_products(tmpdir, sizeof tmpdir, "engine", products_yaml);
 	cfg = make_config(policy, holidays);
 	eng = engine_new(cfg);
 }
@@ -101,13 +85,9 @@ FIXTURE void setup(void)
 
 FIXTURE void teardown(void)
 {
-	char path[128];
-
 	engine_free(eng);
 	config_free(cfg);
-	snprintf(path, sizeof path, "%s/products.yaml", tmpdir);
-	unlink(path);
-	rmdir(tmpdir);
+	unit_tmpdir_remove(tmpdir);
 }
 
 FIXTURE void member(uint64_t number, enum tier tier, const char *country, int32_t expires)

@@ -14,6 +14,7 @@
 
 #include "engine.h"
 #include "timeutil.h"
+#include "unit.h"
 
 #define H 3600
 
@@ -27,8 +28,6 @@ static int64_t cet(int m, int d, int hh, int mm)
 
 static void setup(void)
 {
-	struct config_errors errs = {0};
-	char path[128];
 	const char *text =
 	        "products: products.yaml\n"
 	        "policy: {over_limit: queue}\n"
@@ -40,30 +39,18 @@ static void setup(void)
 	        "     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: "
 	        "\"09:00-17:00\",\n"
 	        "             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n";
-	FILE *f;
 
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/repaird-test-journal-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(path, sizeof path, "%s/products.yaml", tmpdir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("products:\n"
+	unit_tmpdir_with_products(tmpdir, sizeof tmpdir, "journal",
+	                          "products:\n"
 	      "  - {model: \"EOS R5\", class: body, fast_track: true}\n"
-	      "  - {model: \"EOS C70\", class: video, fast_track: true, video: true}\n",
-	      f);
-	fclose(f);
-	cfg = config_parse("journal-test.yaml", text, strlen(text), tmpdir, &errs);
-	ck_assert_ptr_nonnull(cfg);
+	      "  - {model: \"EOS C70\", class: video, fast_track: true, video: true}\n");
+	cfg = unit_config("journal-test.yaml", text, tmpdir);
 }
 
 static void teardown(void)
 {
-	char path[128];
-
 	config_free(cfg);
-	snprintf(path, sizeof path, "%s/products.yaml", tmpdir);
-	unlink(path);
-	rmdir(tmpdir);
+	unit_tmpdir_remove(tmpdir);
 }
 
 static void must(int rc, const struct engine_error *err)

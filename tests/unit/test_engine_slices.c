@@ -13,6 +13,7 @@
 
 #include "engine.h"
 #include "timeutil.h"
+#include "unit.h"
 
 #define H       3600
 #define NTICKET 600
@@ -36,34 +37,17 @@ static const char *config_text =
 
 static void setup(void)
 {
-	struct config_errors errs = {0};
-	char path[128];
-	FILE *f;
-
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/repaird-test-slices-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(path, sizeof path, "%s/products.yaml", tmpdir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("products:\n"
-	      "  - {model: \"EOS R5\", class: body, fast_track: true, video: false, points: 500}\n",
-	      f);
-	fclose(f);
-	cfg = config_parse("slices.yaml", config_text, strlen(config_text), tmpdir, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.msg[i]);
-	ck_assert_ptr_nonnull(cfg);
-	config_errors_free(&errs);
+	unit_tmpdir_with_products(tmpdir, sizeof tmpdir, "slices",
+	                          "products:\n"
+	                          "  - {model: \"EOS R5\", class: body, fast_track: true, video: "
+	                          "false, points: 500}\n");
+	cfg = unit_config("slices.yaml", config_text, tmpdir);
 }
 
 static void teardown(void)
 {
-	char path[128];
-
 	config_free(cfg);
-	snprintf(path, sizeof path, "%s/products.yaml", tmpdir);
-	unlink(path);
-	rmdir(tmpdir);
+	unit_tmpdir_remove(tmpdir);
 }
 
 /*

@@ -47,37 +47,20 @@ static const char *config_text =
 
 static void setup(void)
 {
-	struct config_errors errs = {0};
-	char path[128];
-	FILE *f;
-
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/repaird-test-rules-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(path, sizeof path, "%s/products.yaml", tmpdir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("products:\n"
-	      "  - {model: \"EOS R5\", class: body, fast_track: true, points: 500}\n"
-	      "  - {model: \"EOS C70\", class: video, fast_track: true, video: true}\n",
-	      f);
-	fclose(f);
-	cfg = config_parse("rules-test.yaml", config_text, strlen(config_text), tmpdir, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.msg[i]);
-	config_errors_free(&errs);
-	ck_assert_ptr_nonnull(cfg);
+	unit_tmpdir_with_products(
+	        tmpdir, sizeof tmpdir, "rules",
+	        "products:\n"
+	        "  - {model: \"EOS R5\", class: body, fast_track: true, points: 500}\n"
+	        "  - {model: \"EOS C70\", class: video, fast_track: true, video: true}\n");
+	cfg = unit_config("rules-test.yaml", config_text, tmpdir);
 	eng = engine_new(cfg);
 }
 
 static void teardown(void)
 {
-	char path[128];
-
 	engine_free(eng);
 	config_free(cfg);
-	snprintf(path, sizeof path, "%s/products.yaml", tmpdir);
-	unlink(path);
-	rmdir(tmpdir);
+	unit_tmpdir_remove(tmpdir);
 }
 
 static void member(uint64_t number, enum tier tier, const char *country, int32_t expires)

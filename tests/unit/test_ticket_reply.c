@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "proto.h"
 #include "timeutil.h"
+#include "unit.h"
 
 #define H 3600
 
@@ -37,46 +38,27 @@ static struct config *make_config(const char *policy)
 	        "  - {id: DE-PSC-TEST, type: psc, country: DE, timezone: Europe/Berlin,\n"
 	        "     hours: {mon: \"09:00-17:00\", tue: \"09:00-17:00\", wed: \"09:00-17:00\",\n"
 	        "             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n";
-	struct config_errors errs = {0};
 	char text[2048];
-	struct config *c;
 
 	snprintf(text, sizeof text, "%s%s%s", head, policy ? policy : "", centres);
-	c = config_parse("reply-test.yaml", text, strlen(text), tmpdir, &errs);
-	for (size_t i = 0; i < errs.n; i++)
-		fprintf(stderr, "%s\n", errs.msg[i]);
-	ck_assert_ptr_nonnull(c);
-	config_errors_free(&errs);
-	return c;
+	return unit_config("reply-test.yaml", text, tmpdir);
 }
 
 static void setup(void)
 {
-	char path[128];
-	FILE *f;
-
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/repaird-test-reply-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(path, sizeof path, "%s/products.yaml", tmpdir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs("products:\n"
-	      "  - {model: \"EOS R5\", class: body, fast_track: true, video: false, points: 500}\n",
-	      f);
-	fclose(f);
+	unit_tmpdir_with_products(tmpdir, sizeof tmpdir, "reply",
+	                          "products:\n"
+	                          "  - {model: \"EOS R5\", class: body, fast_track: true, video: "
+	                          "false, points: 500}\n");
 	cfg = make_config(NULL);
 	eng = engine_new(cfg);
 }
 
 static void teardown(void)
 {
-	char path[128];
-
 	engine_free(eng);
 	config_free(cfg);
-	snprintf(path, sizeof path, "%s/products.yaml", tmpdir);
-	unlink(path);
-	rmdir(tmpdir);
+	unit_tmpdir_remove(tmpdir);
 }
 
 /* The reference: the generic encoders, one call per header and value. */
