@@ -239,6 +239,38 @@ START_TEST(test_minimal_and_defaults)
 }
 END_TEST
 
+/* retention: and the events' retention window (issue 14): defaults, values, errors. */
+START_TEST(test_retention_keys)
+{
+	struct config_errors errs = {0};
+	struct config *cfg = parse("products: products.yaml\n" CENTRE, &errs);
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(cfg->retention_closed_days, 730);
+	ck_assert_int_eq(cfg->redis_retain_events, 10000);
+	ck_assert_int_eq(cfg->redis_retain_seconds, 0);
+	config_free(cfg);
+	cfg = parse("products: products.yaml\nretention: {closed_days: 0}\n"
+	            "redis: {retain_events: 15, retain_seconds: 86400}\n" CENTRE,
+	            &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(cfg->retention_closed_days, 0);
+	ck_assert_int_eq(cfg->redis_retain_events, 15);
+	ck_assert_int_eq(cfg->redis_retain_seconds, 86400);
+	config_free(cfg);
+	expect_error(
+	        "products: products.yaml\nretention: {closed_days: -1}\n" CENTRE,
+	        "t.yaml:2:26: ", "retention.closed_days: -1 is out of range (allowed: 0..36500)");
+	expect_error("products: products.yaml\nretention: {closed_days: forever}\n" CENTRE,
+	             "t.yaml:2:26: ", "\"forever\" is not an integer (allowed: 0..36500)");
+	expect_error(
+	        "products: products.yaml\nredis: {retain_events: -5}\n" CENTRE,
+	        "t.yaml:2:24: ", "redis.retain_events: -5 is out of range (allowed: 0..10000000)");
+	expect_error("products: products.yaml\nredis: {retain_seconds: 999999999999}\n" CENTRE,
+	             "t.yaml:2:25: ", "redis.retain_seconds: 999999999999 is out of range");
+}
+END_TEST
+
 /* limits: and metrics: (issues 14, 16): defaults, values, and the errors naming them. */
 START_TEST(test_limits_and_metrics)
 {
@@ -642,6 +674,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_production_data);
 	tcase_add_test(tc, test_minimal_and_defaults);
 	tcase_add_test(tc, test_limits_and_metrics);
+	tcase_add_test(tc, test_retention_keys);
 	tcase_add_test(tc, test_unknown_key);
 	tcase_add_test(tc, test_wrong_type);
 	tcase_add_test(tc, test_out_of_range);
