@@ -34,6 +34,8 @@ start_node() {
 		-e "s/^  tcp_auth: on .*/  tcp_auth: off/" \
 		-e "s/^  port: 6379/  port: $redis_port/" \
 		-e "s/^  prefix: repaird .*/  prefix: bench/" conf/repaird.yaml >"$cfg"
+	# Its own metrics port: a fixed one may be taken on a shared machine.
+	sed -i "/^metrics:/,/^[a-z]/ s/^  listen: .*/  listen: \"127.0.0.1:$(free_port)\"/" "$cfg"
 	printf '%s\n' "$3" >>"$cfg"
 	"$REPAIRD" --config "$cfg" --listen "127.0.0.1:$2" --unix "" --state-dir "$tmp/$1" \
 		--log-level warning 2>>"$tmp/repaird.log" &
