@@ -37,6 +37,7 @@ struct client;
 #define CLIENT_OUTPUT_PAUSE           (1u << 20)   /* stop reading above this much unsent */
 #define CLIENT_OUTPUT_RESUME          (256u << 10) /* resume below this */
 #define CLIENT_OUTPUT_LIMIT           ((size_t)64 << 20) /* close a client whose unsent replies pass this */
+#define CLIENT_READ_CHUNK             ((size_t)16 << 10) /* at most per read(2), as Redis */
 #define CLIENT_QUERY_LIMIT            ((size_t)64 << 20) /* bytes of one request in progress */
 /* limits.request_timeout_ms, limits.per_address, limits.unix_clients: in struct config. */
 
@@ -58,6 +59,7 @@ struct client_more {
 struct client {
 	struct server *srv;
 	struct bufferevent *bev;
+	struct event *rd;     /* plain TCP and unix: our own read event (conn.c: on_readable) */
 	struct event *resume; /* re-runs parsing when requests are left after a fair share */
 	struct proto_parser parser;
 	struct rbuf pending; /* replies waiting for the commit of this loop iteration */

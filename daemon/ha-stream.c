@@ -243,6 +243,39 @@ void ha_ship_snapshot(struct ha *h)
 	        h->records);
 }
 
+/*
+ * The batch jfile_commit() just wrote goes to the stream: called by the
+ * journal before its fdatasync (jfile.tap_ready), and flushed to the socket
+ * at once, so that Redis's round trip overlaps the local disk's instead of
+ * following it (sync: on waits for both). A batch whose fdatasync then
+ * fails is in the stream and never acknowledged: the node exits (fsync:
+ * always) and, back, rebuilds from the stream like any former leader.
+ */
+void ha_ship(void *arg)
+{
+	struct ha *h = arg;
+
+	if (h->role != HA_LEADER || h->batch.len == 0)
+		return;
+	h->shipped++;
+	h->records += h->batch_records;
+	/* With the link down or in doubt, the next snapshot covers this batch. */
+	if (hlink_ready(&h->cmd) && !h->need_reship) {
+		ship_batch(h);
+		redisAsyncHandleWrite(h->cmd.ac);
+	} else {
+		h->need_reship = true;
+	}
+	h->batch.len = 0;
+	h->batch_records = 0;
+	if (++h->since_snapshot >= SNAPSHOT_EVERY)
+		h->snapshot_due = true;
+	if (h->batch.cap > (4u << 20)) {
+		rbuf_free(&h->batch);
+		rbuf_init(&h->batch);
+	}
+}
+
 void ha_after_commit(struct ha *h)
 {
 	if (h == NULL)
@@ -252,23 +285,7 @@ void ha_after_commit(struct ha *h)
 		h->batch_records = 0;
 		return;
 	}
-	if (h->batch.len > 0) {
-		h->shipped++;
-		h->records += h->batch_records;
-		/* With the link down or in doubt, the next snapshot covers this batch. */
-		if (hlink_ready(&h->cmd) && !h->need_reship)
-			ship_batch(h);
-		else
-			h->need_reship = true;
-		h->batch.len = 0;
-		h->batch_records = 0;
-		if (++h->since_snapshot >= SNAPSHOT_EVERY)
-			h->snapshot_due = true;
-		if (h->batch.cap > (4u << 20)) {
-			rbuf_free(&h->batch);
-			rbuf_init(&h->batch);
-		}
-	}
+	ha_ship(h); /* nothing left unless the tap was set without tap_ready */
 	/* A reship waits until the lease is confirmed on this connection. */
 	if ((h->snapshot_due || (h->need_reship && h->renewed)) && !h->snapshot_out &&
 	    hlink_ready(&h->cmd))

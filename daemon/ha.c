@@ -354,6 +354,8 @@ void ha_become_leader(struct ha *h)
 	h->snapshot_due = true;
 	srv->journal.tap = &h->batch;
 	srv->journal.tap_records = &h->batch_records;
+	srv->journal.tap_ready = ha_ship;
+	srv->journal.tap_arg = h;
 	/* Applied records left the deadline heap as it was: build it for the timer. */
 	engine_restore_finish(srv->eng);
 	srv->logged_seq = engine_last_seq(srv->eng);

@@ -114,6 +114,8 @@ void sid_format(struct sid id, char *out, size_t len); /* "none" for {0, 0} */
 void ha_rebuild(struct ha *h);
 /* The standby's next XREAD BLOCK, when none is out. */
 void ha_tail_next(struct ha *h);
+/* jfile.tap_ready: the batch just written to the local journal, to the stream. */
+void ha_ship(void *arg);
 /* Store a snapshot of the engine at the next entry ID, then trim. */
 void ha_ship_snapshot(struct ha *h);
 /* An XADD or the snapshot script was refused: a newer term wrote. */
