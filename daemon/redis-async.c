@@ -5,14 +5,15 @@
 
 #include <adapters/libevent.h>
 
-redisAsyncContext *redis_async_open(const struct config *cfg, struct event_base *base, void *data,
+redisAsyncContext *redis_async_open(const struct config *cfg, const char *host, int port,
+                                    struct event_base *base, void *data,
                                     redisConnectCallback *on_connect,
                                     redisDisconnectCallback *on_disconnect,
                                     redisCallbackFn *on_setup, char *why, size_t whylen)
 {
-	redisAsyncContext *ac = cfg->redis_unix
-	                                ? redisAsyncConnectUnix(cfg->redis_unix)
-	                                : redisAsyncConnect(cfg->redis_host, cfg->redis_port);
+	redisAsyncContext *ac = host              ? redisAsyncConnect(host, port)
+	                        : cfg->redis_unix ? redisAsyncConnectUnix(cfg->redis_unix)
+	                                          : redisAsyncConnect(cfg->redis_host, cfg->redis_port);
 
 	if (ac == NULL || ac->err) {
 		snprintf(why, whylen, "connect: %s", ac ? ac->errstr : "out of memory");
