@@ -371,6 +371,119 @@ START_TEST(test_stale_sentinel_answer_is_checked)
 }
 END_TEST
 
+/*
+ * The primary demoted while repaird's connection to it stays up (here by hand:
+ * REPLICAOF swaps the two): its next XADD is refused with READONLY, and
+ * repaird goes through the sentinels again to the new primary. The first
+ * sentinel still names the old one, and is killed so as not to fight the
+ * swap; the second knows the new primary.
+ */
+START_TEST(test_demoted_primary_answers_readonly)
+{
+	char port[16], yaml[640];
+	const char *replica_args[] = {"--replicaof", "127.0.0.1", port, NULL};
+	redisReply *r;
+
+	harness_redis_start(&primary, NULL);
+	snprintf(port, sizeof port, "%d", primary.port);
+	harness_redis_start(&replica, replica_args);
+	sentinel_start(&sentinel, primary.port, 60000);
+	sentinel_start(&stale, replica.port, 60000); /* right once the two are swapped */
+	snprintf(yaml, sizeof yaml,
+	         "redis: {sentinels: [\"127.0.0.1:%d\", \"127.0.0.1:%d\"], master: %s, prefix: st, "
+	         "connect_timeout_ms: 500, reply_timeout_ms: 1000, events: [ticket.opened]}\n",
+	         sentinel.port, stale.port, MASTER);
+	ck_assert_msg(daemon_start(&d, yaml, NULL) == 0, "repaird did not start:\n%s",
+	              daemon_log(&d));
+	rc = daemon_connect(&d);
+	for (int i = 1; i <= 5; i++)
+		ck_assert(open_ticket(i));
+	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 10000);
+	check_stream(primary.port, 5);
+	r = redis_at(primary.port, "WAIT 1 5000", NULL); /* the replica has them all */
+	ck_assert_msg(r && r->type == REDIS_REPLY_INTEGER && r->integer == 1, "WAIT failed");
+	freeReplyObject(r);
+
+	harness_redis_kill(&sentinel);
+	freeReplyObject(redis_at(replica.port, "REPLICAOF NO ONE", NULL));
+	snprintf(port, sizeof port, "%d", replica.port);
+	freeReplyObject(redis_at(primary.port, "REPLICAOF 127.0.0.1 %s", port));
+	ck_assert_str_eq(role_of(primary.port), "slave");
+	for (int i = 6; i <= 10; i++)
+		ck_assert(open_ticket(i));
+	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 10000);
+	ck_assert_msg(info_num("events", "outbox_depth") == 0, "events not delivered:\n%s",
+	              log_tail());
+	check_stream(replica.port, 10);
+	ck_assert_msg(strstr(daemon_log(&d), "READONLY") != NULL, "no READONLY in the log:\n%s",
+	              log_tail());
+	ck_assert_int_eq(info_num("events", "errors"), 0);
+}
+END_TEST
+
+/*
+ * Asynchronous replication: the replica is stopped and its link cut while the
+ * primary takes (and acknowledges) more, then the primary dies and Sentinel promotes the
+ * replica, which lacks them. The events missing from the new primary's
+ * stream are found by the delivery check and resent, each once; the HA
+ * leader stores a fresh snapshot there (its link broke with batches
+ * unconfirmed, or the stream ends behind what it shipped), so the journal
+ * in Redis ends where the leader is.
+ */
+START_TEST(test_async_replication_loss_is_repaired)
+{
+	redisReply *r;
+	long long snapshots;
+
+	start_all("ha: {node: solo, lease_ms: 3000, sync: on}\n");
+	WAIT_UNTIL(open_ticket(1), 10000);
+	for (int i = 2; i <= 10; i++)
+		ck_assert(open_ticket(i));
+	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 10000);
+	r = redis_at(primary.port, "WAIT 1 5000", NULL);
+	ck_assert_msg(r && r->type == REDIS_REPLY_INTEGER && r->integer == 1, "WAIT failed");
+	freeReplyObject(r);
+
+	/* Stopped, and cut off: nothing more waits for it in a socket buffer. */
+	kill(replica.pid, SIGSTOP);
+	r = redis_at(primary.port, "CLIENT KILL TYPE replica", NULL);
+	ck_assert_msg(r && r->type == REDIS_REPLY_INTEGER && r->integer == 1,
+	              "CLIENT KILL TYPE replica: %s", r && r->str ? r->str : "?");
+	freeReplyObject(r);
+	for (int i = 11; i <= 20; i++)
+		ck_assert(open_ticket(i));
+	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 10000);
+	check_stream(primary.port, 20);
+	snapshots = info_num("replication", "snapshots");
+	harness_redis_kill(&primary);
+	kill(replica.pid, SIGCONT);
+	WAIT_UNTIL(sentinel_says(sentinel.port) == replica.port &&
+	                   strcmp(role_of(replica.port), "master") == 0,
+	           25000);
+	ck_assert_msg(sentinel_says(sentinel.port) == replica.port,
+	              "the sentinel did not promote the replica");
+
+	WAIT_UNTIL(open_ticket(21), 20000);
+	for (int i = 22; i <= 25; i++)
+		ck_assert(open_ticket(i));
+	WAIT_UNTIL(info_num("events", "outbox_depth") == 0 && info_num("events", "resent") >= 10,
+	           20000);
+	check_stream(replica.port, 25);
+	fprintf(stderr, "sentinel: after the loss: events lost %lld, resent %lld; snapshots %lld\n",
+	        info_num("events", "lost"), info_num("events", "resent"),
+	        info_num("replication", "snapshots"));
+	ck_assert_int_eq(info_num("events", "lost"), 10);
+	ck_assert_int_eq(info_num("events", "resent"), 10);
+	/* A fresh snapshot on the new primary, and its journal ends where the leader is. */
+	ck_assert_int_gt(info_num("replication", "snapshots"), snapshots);
+	r = redis_at(replica.port, "XREVRANGE %s + - COUNT 1", "st:journal");
+	ck_assert_msg(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1, "no journal");
+	ck_assert_str_eq(r->element[0]->element[0]->str, info_str("replication", "applied_id"));
+	freeReplyObject(r);
+	ck_assert_str_eq(info_str("replication", "role"), "leader");
+}
+END_TEST
+
 /* Without a sentinel that answers: the link stays down and says why; nothing is lost. */
 START_TEST(test_no_sentinel_answers)
 {
@@ -392,6 +505,29 @@ START_TEST(test_no_sentinel_answers)
 }
 END_TEST
 
+/* --redis HOST:PORT is that Redis, instead of the configured sentinels. */
+START_TEST(test_redis_option_overrides_sentinels)
+{
+	char yaml[512], addr[32];
+	const char *args[] = {"--redis", addr, NULL};
+
+	harness_redis_start(&primary, NULL);
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", primary.port);
+	snprintf(yaml, sizeof yaml,
+	         "redis: {sentinels: [\"127.0.0.1:%d\"], master: %s, prefix: st, "
+	         "connect_timeout_ms: 300, events: [ticket.opened]}\n",
+	         harness_free_port(), MASTER);
+	ck_assert_msg(daemon_start(&d, yaml, args) == 0, "repaird did not start:\n%s",
+	              daemon_log(&d));
+	rc = daemon_connect(&d);
+	for (int i = 1; i <= 3; i++)
+		ck_assert(open_ticket(i));
+	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 5000);
+	check_stream(primary.port, 3);
+	ck_assert_str_eq(info_str("events", "redis"), addr);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sentinel");
@@ -403,6 +539,9 @@ int main(void)
 	tcase_add_test(tc, test_ha_leader_follows_a_failover);
 	tcase_add_test(tc, test_stale_sentinel_answer_is_checked);
 	tcase_add_test(tc, test_no_sentinel_answers);
+	tcase_add_test(tc, test_redis_option_overrides_sentinels);
+	tcase_add_test(tc, test_demoted_primary_answers_readonly);
+	tcase_add_test(tc, test_async_replication_loss_is_repaired);
 	suite_add_tcase(s, tc);
 	return harness_run_suite(s);
 }
