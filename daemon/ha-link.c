@@ -114,12 +114,7 @@ static void link_open(struct hlink *l, const char *host, int port)
 	char why[160];
 	redisAsyncContext *ac;
 
-	if (host)
-		snprintf(l->addr, sizeof l->addr, "%s:%d", host, port);
-	else if (cfg->redis_unix)
-		snprintf(l->addr, sizeof l->addr, "%s", cfg->redis_unix);
-	else
-		snprintf(l->addr, sizeof l->addr, "%s:%d", cfg->redis_host, cfg->redis_port);
+	redis_async_where(cfg, host, port, l->addr, sizeof l->addr);
 	ac = redis_async_open(cfg, host, port, l->h->srv->base, l, on_link_connect,
 	                      on_link_disconnect, on_setup_reply, why, sizeof why);
 	if (ac == NULL) {

@@ -18,9 +18,9 @@ struct sentinel {
 	sentinel_done_fn *done;
 	void *arg;
 	struct config *const *cfgp; /* the server's: a reload replaces it */
-	redisAsyncContext *ac;    /* the sentinel being asked */
-	struct event *timeout_ev; /* its connection and answer */
-	struct event *step_ev;    /* the next sentinel, or the report: from the loop */
+	redisAsyncContext *ac;      /* the sentinel being asked */
+	struct event *timeout_ev;   /* its connection and answer */
+	struct event *step_ev;      /* the next sentinel, or the report: from the loop */
 	bool busy;
 	bool found;
 	size_t first; /* the sentinel that answered last: asked first */
@@ -193,7 +193,8 @@ static void on_step(evutil_socket_t fd, short what, void *arg)
 		s->done(s->arg, s->host, s->port, NULL);
 	} else if (s->asked >= (*s->cfgp)->nredis_sentinels || (*s->cfgp)->nredis_sentinels == 0) {
 		s->busy = false;
-		snprintf(why, sizeof why, "no sentinel gave the address of primary \"%s\" (last: %s)",
+		snprintf(why, sizeof why,
+		         "no sentinel gave the address of primary \"%s\" (last: %s)",
 		         (*s->cfgp)->redis_master, s->err);
 		s->done(s->arg, NULL, 0, why);
 	} else {

@@ -452,14 +452,9 @@ static void open_link(struct upstream *up, const char *host, int port)
 	char why[160];
 	redisAsyncContext *ac;
 
-	if (host)
-		snprintf(up->addr, sizeof up->addr, "%s:%d", host, port);
-	else if (cfg->redis_unix)
-		snprintf(up->addr, sizeof up->addr, "%s", cfg->redis_unix);
-	else
-		snprintf(up->addr, sizeof up->addr, "%s:%d", cfg->redis_host, cfg->redis_port);
-	ac = redis_async_open(cfg, host, port, up->srv->base, up, on_connect, on_disconnect, on_reply,
-	                      why, sizeof why);
+	redis_async_where(cfg, host, port, up->addr, sizeof up->addr);
+	ac = redis_async_open(cfg, host, port, up->srv->base, up, on_connect, on_disconnect,
+	                      on_reply, why, sizeof why);
 	if (ac == NULL) {
 		up->ac = NULL;
 		link_down(up, why);
@@ -473,13 +468,10 @@ static void open_link(struct upstream *up, const char *host, int port)
 /* The sentinels' answer (from the loop, outside any hiredis callback). */
 static void on_resolved(void *arg, const char *host, int port, const char *err)
 {
-	struct upstream *up = arg;
-
-	if (host == NULL) {
-		link_down(up, err);
-		return;
-	}
-	open_link(up, host, port);
+	if (host == NULL)
+		link_down(arg, err);
+	else
+		open_link(arg, host, port);
 }
 
 /* With sentinels, each connection first asks them where the primary is now. */

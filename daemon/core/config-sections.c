@@ -331,13 +331,15 @@ static void redis_sentinels(struct cfgp *p, yaml_node_t *v, const char *what, vo
 			        scalar(a));
 			continue;
 		}
-		cfg->redis_sentinels = xreallocarray(cfg->redis_sentinels, cfg->nredis_sentinels + 1,
-		                                     sizeof *cfg->redis_sentinels);
+		cfg->redis_sentinels =
+		        xreallocarray(cfg->redis_sentinels, cfg->nredis_sentinels + 1,
+		                      sizeof *cfg->redis_sentinels);
 		cfg->redis_sentinels[cfg->nredis_sentinels++] = xstrdup(scalar(a));
 	}
 	if (v->data.sequence.items.start == v->data.sequence.items.top)
-		cerr_at(p, v, "redis.sentinels: empty (allowed: a list of HOST:PORT, or no key "
-		              "for redis.host/port)");
+		cerr_at(p, v,
+		        "redis.sentinels: empty (allowed: a list of HOST:PORT, or no key "
+		        "for redis.host/port)");
 }
 
 static void redis_master(struct cfgp *p, yaml_node_t *v, const char *what, void *obj)
@@ -347,8 +349,9 @@ static void redis_master(struct cfgp *p, yaml_node_t *v, const char *what, void 
 	if (get_string(p, v, what, &cfg->redis_master) < 0)
 		return;
 	if (cfg->redis_master[0] == '\0' || strpbrk(cfg->redis_master, " \t\r\n") != NULL)
-		cerr_at(p, v, "redis.master: \"%s\" is not a name (allowed: a non-empty name "
-		              "without spaces, as in the sentinels' \"sentinel monitor\")",
+		cerr_at(p, v,
+		        "redis.master: \"%s\" is not a name (allowed: a non-empty name "
+		        "without spaces, as in the sentinels' \"sentinel monitor\")",
 		        cfg->redis_master);
 }
 
@@ -404,7 +407,8 @@ void parse_redis(struct cfgp *p, yaml_node_t *n)
 		for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++)
 			if (redis_given(at, direct[i]) != NULL)
 				cerr_at(p, redis_given(at, direct[i]),
-				        "redis.%s: not with redis.sentinels (the sentinels give the "
+				        "redis.%s: not with redis.sentinels (the sentinels give "
+				        "the "
 				        "primary's address; allowed: one of the two)",
 				        direct[i]);
 		if (master == NULL)

@@ -246,8 +246,8 @@ static long long fail_over(void)
 	long long t0 = dl.end_ms, took;
 
 	harness_redis_kill(&primary);
-	WAIT_UNTIL(sentinel_says(sentinel.port) == replica.port && strcmp(role_of(replica.port),
-	                                                                  "master") == 0,
+	WAIT_UNTIL(sentinel_says(sentinel.port) == replica.port &&
+	                   strcmp(role_of(replica.port), "master") == 0,
 	           20000);
 	ck_assert_msg(sentinel_says(sentinel.port) == replica.port,
 	              "the sentinel did not promote the replica");
@@ -325,7 +325,8 @@ START_TEST(test_ha_leader_follows_a_failover)
 	ck_assert_str_eq(info_str("replication", "role"), "leader");
 	{
 		redisReply *r = redis_at(replica.port, "GET %s", "st:leader");
-		ck_assert_msg(r && r->type == REDIS_REPLY_STRING && strncmp(r->str, "solo ", 5) == 0,
+		ck_assert_msg(r && r->type == REDIS_REPLY_STRING &&
+		                      strncmp(r->str, "solo ", 5) == 0,
 		              "the new primary has no lease of this node");
 		freeReplyObject(r);
 		r = redis_at(replica.port, "XLEN %s", "st:journal");
