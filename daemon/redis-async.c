@@ -5,8 +5,7 @@
 
 #include <adapters/libevent.h>
 
-void redis_async_where(const struct config *cfg, const char *host, int port, char *out,
-                       size_t len)
+void redis_async_where(const struct config *cfg, const char *host, int port, char *out, size_t len)
 {
 	if (host)
 		snprintf(out, len, "%s:%d", host, port);

@@ -28,7 +28,6 @@ redisAsyncContext *redis_async_open(const struct config *cfg, const char *host, 
                                     redisCallbackFn *on_setup, char *why, size_t whylen);
 
 /* Where redis_async_open() connects with host and port, for the log and INFO. */
-void redis_async_where(const struct config *cfg, const char *host, int port, char *out,
-                       size_t len);
+void redis_async_where(const struct config *cfg, const char *host, int port, char *out, size_t len);
 
 #endif
