@@ -184,6 +184,9 @@ static void on_takeover(redisAsyncContext *ac, void *r, void *privdata)
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
 		log_msg(LOG_ERR, "ha: taking over failed: %s",
 		        reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+		/* A demoted primary: reconnect (through the sentinels, when configured). */
+		if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "READONLY", 8) == 0)
+			hlink_fail(&h->cmd, reply->str);
 		return;
 	}
 	if (reply->element[0]->integer == -1) {

@@ -16,6 +16,7 @@
 #include "proto.h"
 
 struct event;
+struct sentinel;
 
 /* A stream entry ID, <ms>-<seq>; here <term>-<n>. {0, 0}: none (before any entry). */
 struct sid {
@@ -31,6 +32,8 @@ struct hlink {
 	bool logged_down;
 	int backoff_ms;
 	struct event *retry_ev, *timeout_ev, *kill_ev;
+	struct sentinel *sentinel; /* with redis.sentinels: asked before each connection */
+	char addr[300];            /* where it connects, for the log */
 	char last_error[160];
 	void (*on_up)(struct ha *h);
 	void (*on_down)(struct ha *h, bool was_up);

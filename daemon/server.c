@@ -198,6 +198,9 @@ static void apply_overrides(struct server *srv, struct config *cfg)
 		                        : xstrdup(ov->redis);
 		if (colon)
 			cfg->redis_port = atoi(colon + 1);
+		for (size_t i = 0; i < cfg->nredis_sentinels; i++) /* this address, not theirs */
+			free(cfg->redis_sentinels[i]);
+		cfg->nredis_sentinels = 0;
 	}
 	if (ov->log_level >= 0)
 		cfg->log_level = (enum log_level)ov->log_level;

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "redis_async.h"
+#include "sentinel.h"
 #include "server.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -44,6 +45,8 @@ struct upstream {
 	struct server *srv;
 	const struct config *cfg_applied; /* the config whose retention window the engine has */
 	redisAsyncContext *ac;
+	struct sentinel *sentinel; /* with redis.sentinels: asked before each connection */
+	char addr[300];            /* host:port of the connection, for the log and INFO */
 	enum link_state state;
 	struct event *retry_ev, *connect_timeout_ev, *reply_timeout_ev, *heartbeat_ev, *kill_ev;
 	int backoff_ms;
@@ -182,6 +185,7 @@ static void link_down(struct upstream *up, const char *why)
 		ac->data = NULL; /* its callbacks, called while it is freed, must do nothing */
 		redisAsyncFree(ac);
 	}
+	sentinel_cancel(up->sentinel);
 	evtimer_del(up->connect_timeout_ev);
 	evtimer_del(up->reply_timeout_ev);
 	evtimer_del(up->heartbeat_ev);
@@ -373,25 +377,17 @@ static void send_check(struct upstream *up, size_t i)
 	track(up);
 }
 
-static void on_connect(const redisAsyncContext *ac, int status)
+/* Connected, to the primary: look at the streams, then send. */
+static void link_up(struct upstream *up)
 {
-	struct upstream *up = ac->data;
-	struct engine *eng;
+	struct engine *eng = up->srv->eng;
 
-	if (up == NULL)
-		return;
-	if (status != REDIS_OK) {
-		up->ac = NULL; /* hiredis frees it */
-		link_down_later(up, ac->errstr[0] ? ac->errstr : "cannot connect");
-		return;
-	}
-	eng = up->srv->eng;
 	evtimer_del(up->connect_timeout_ev);
 	set_state(up, LINK_UP);
 	up->backoff_ms = BACKOFF_MIN_MS;
 	if (up->logged_down || up->reconnects == 0)
-		log_msg(LOG_NOTICE, "Redis link up: %s:%d; %zu events in the outbox",
-		        cfg_of(up)->redis_host, cfg_of(up)->redis_port, engine_outbox_count(eng));
+		log_msg(LOG_NOTICE, "Redis link up: %s; %zu events in the outbox", up->addr,
+		        engine_outbox_count(eng));
 	up->logged_down = false;
 	up->reconnects++;
 	ms_timer(up->heartbeat_ev, HEARTBEAT_MS);
@@ -411,13 +407,54 @@ static void on_connect(const redisAsyncContext *ac, int status)
 	send_pending(up);
 }
 
-static void do_connect(struct upstream *up)
+/* A primary the sentinels named may have been demoted since: it must say so itself. */
+static void on_role(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct upstream *up = ac->data;
+	char buf[200];
+	const char *err;
+
+	(void)privdata;
+	if (up == NULL || r == NULL)
+		return;
+	err = sentinel_role_error(r, buf, sizeof buf);
+	if (err != NULL) {
+		log_msg(LOG_WARNING, "Redis at %s: %s; asking the sentinels again", up->addr, err);
+		sentinel_stale(up->sentinel);
+		link_down_later(up, err);
+		return;
+	}
+	link_up(up);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+	struct upstream *up = ac->data;
+
+	if (up == NULL)
+		return;
+	if (status != REDIS_OK) {
+		up->ac = NULL; /* hiredis frees it */
+		link_down_later(up, ac->errstr[0] ? ac->errstr : "cannot connect");
+		return;
+	}
+	/* Nothing goes out before ROLE answers (the connect timeout still runs). */
+	if (cfg_of(up)->nredis_sentinels > 0)
+		redisAsyncCommand(up->ac, on_role, NULL, "ROLE");
+	else
+		link_up(up);
+}
+
+/* host NULL: the configured address. */
+static void open_link(struct upstream *up, const char *host, int port)
 {
 	const struct config *cfg = cfg_of(up);
 	char why[160];
-	redisAsyncContext *ac = redis_async_open(cfg, up->srv->base, up, on_connect, on_disconnect,
-	                                         on_reply, why, sizeof why);
+	redisAsyncContext *ac;
 
+	redis_async_where(cfg, host, port, up->addr, sizeof up->addr);
+	ac = redis_async_open(cfg, host, port, up->srv->base, up, on_connect, on_disconnect,
+	                      on_reply, why, sizeof why);
 	if (ac == NULL) {
 		up->ac = NULL;
 		link_down(up, why);
@@ -426,6 +463,26 @@ static void do_connect(struct upstream *up)
 	up->ac = ac;
 	set_state(up, LINK_CONNECTING);
 	ms_timer(up->connect_timeout_ev, cfg->redis_connect_timeout_ms);
+}
+
+/* The sentinels' answer (from the loop, outside any hiredis callback). */
+static void on_resolved(void *arg, const char *host, int port, const char *err)
+{
+	if (host == NULL)
+		link_down(arg, err);
+	else
+		open_link(arg, host, port);
+}
+
+/* With sentinels, each connection first asks them where the primary is now. */
+static void do_connect(struct upstream *up)
+{
+	if (cfg_of(up)->nredis_sentinels == 0) {
+		open_link(up, NULL, 0);
+		return;
+	}
+	set_state(up, LINK_CONNECTING);
+	sentinel_resolve(up->sentinel);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -705,6 +762,7 @@ struct upstream *upstream_new(struct server *srv)
 	up->reply_timeout_ev = evtimer_new(srv->base, on_reply_timeout, up);
 	up->heartbeat_ev = evtimer_new(srv->base, on_heartbeat, up);
 	up->kill_ev = event_new(srv->base, -1, 0, on_kill, up);
+	up->sentinel = sentinel_new(srv->base, &srv->cfg, on_resolved, up);
 	if (!up->retry_ev || !up->connect_timeout_ev || !up->reply_timeout_ev ||
 	    !up->heartbeat_ev || !up->kill_ev)
 		fatalx("libevent: cannot create the Redis link's timers");
@@ -737,6 +795,7 @@ void upstream_free(struct upstream *up)
 	event_free(up->reply_timeout_ev);
 	event_free(up->heartbeat_ev);
 	event_free(up->kill_ev);
+	sentinel_free(up->sentinel);
 	free(up->newq);
 	free(up->streams);
 	free(up);
@@ -782,6 +841,7 @@ void upstream_stats(const struct upstream *up, struct upstream_stats *st)
 	st->lost_beyond_window = up->lost_beyond_window;
 	st->delivered_upto = up->delivered_upto;
 	st->link_since = up->link_since;
+	snprintf(st->addr, sizeof st->addr, "%s", up->addr);
 	snprintf(st->last_error, sizeof st->last_error, "%s", up->last_error);
 }
 
