@@ -6,6 +6,8 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -582,6 +584,18 @@ static void client_setup_io(struct client *c, evutil_socket_t fd, const struct l
 	struct server *srv = c->srv;
 
 	evutil_make_socket_nonblocking(fd);
+	if (!c->is_unix) {
+		/*
+		 * As Redis: no Nagle delay for small replies behind unacknowledged
+		 * ones, and keepalive probes so that a peer gone without a FIN
+		 * (a machine switched off) is found and its slot freed.
+		 */
+		int one = 1;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
+		    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) < 0)
+			log_msg(LOG_DEBUG, "client %llu: setsockopt: %s", (unsigned long long)c->id,
+			        strerror(errno));
+	}
 	c->is_tls = l->tls != NULL;
 	c->bev = c->is_tls ? tls_bufferevent_new(srv->base, fd, l->tls)
 	                   : bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);

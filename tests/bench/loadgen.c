@@ -105,6 +105,26 @@ static void put_request(struct client *c, const struct load *l, size_t *cap)
 	}
 }
 
+/* The number after the type byte at buf[*off] into *n, *off past its line; false: not all there. */
+static bool line_num(const char *buf, size_t len, size_t *off, long *n)
+{
+	size_t i = *off + 1;
+	bool neg = i < len && buf[i] == '-';
+
+	*n = 0;
+	i += neg;
+	while (i < len && buf[i] >= '0' && buf[i] <= '9')
+		*n = *n * 10 + (buf[i++] - '0');
+	while (i < len && buf[i] != '\n')
+		i++;
+	if (i >= len)
+		return false;
+	*off = i + 1;
+	if (neg)
+		*n = -*n;
+	return true;
+}
+
 /*
  * The length of the first whole reply in buf, 0 if it is not all there yet,
  * -1 if it is not RESP. Aggregates are counted, not descended into: every
@@ -117,29 +137,25 @@ static long reply_len(const char *buf, size_t len, bool *err)
 
 	*err = len > 0 && buf[0] == '-';
 	while (need > 0) {
-		const char *nl;
+		char type;
 		long n;
 
 		if (off >= len)
 			return 0;
-		nl = memchr(buf + off, '\n', len - off);
-		if (nl == NULL)
+		type = buf[off];
+		if (!line_num(buf, len, &off, &n))
 			return 0;
 		need--;
-		n = strtol(buf + off + 1, NULL, 10);
-		switch (buf[off]) {
+		switch (type) {
 		case '*': case '~': case '>': case '%':
 			if (n > 0)
-				need += buf[off] == '%' ? 2 * n : n;
-			off = (size_t)(nl - buf) + 1;
+				need += type == '%' ? 2 * n : n;
 			break;
 		case '$': case '=': case '!':
-			off = (size_t)(nl - buf) + 1;
 			if (n >= 0)
 				off += (size_t)n + 2;
 			break;
 		case '+': case '-': case ':': case '_': case ',': case '#': case '(':
-			off = (size_t)(nl - buf) + 1;
 			break;
 		default:
 			return -1;
