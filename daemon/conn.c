@@ -126,38 +126,44 @@ static bool more_run(struct client *c)
 	return true;
 }
 
+/* Bytes of replies to the client's socket, or queued on its bufferevent. */
+static void send_replies(struct client *c, const char *data, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t sent = 0;
+
+	if (len == 0)
+		return;
+	/*
+	 * Write at once, as Redis does before it sleeps, instead of waiting
+	 * for the loop to report the socket writable: one round trip less.
+	 * Straight from our buffer: only what the socket does not take goes
+	 * to the bufferevent, so the usual reply costs no copy, and no
+	 * write event armed and disarmed (two epoll_ctl calls). On an error
+	 * all of it goes there, and the bufferevent reports the error.
+	 * Not under TLS: those bytes must go through the encryption.
+	 */
+	if (evbuffer_get_length(out) == 0 && !c->is_tls) {
+		/* write(2), as libevent's own writes: SIGPIPE is ignored (server.c). */
+		ssize_t n = write(bufferevent_getfd(c->bev), data, len);
+		if (n > 0)
+			sent = (size_t)n;
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			log_msg(LOG_DEBUG, "client %llu: write: %s", (unsigned long long)c->id,
+			        strerror(errno));
+	}
+	if (sent < len && evbuffer_add(out, data + sent, len - sent) < 0)
+		fatalx("libevent: out of memory queueing %zu bytes for client %llu", len - sent,
+		       (unsigned long long)c->id);
+}
+
 /* The commit is done: the client's replies go to its socket. */
 static void client_release(struct client *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
-	if (c->pending.len > 0) {
-		size_t sent = 0;
-		/*
-		 * Write at once, as Redis does before it sleeps, instead of waiting
-		 * for the loop to report the socket writable: one round trip less.
-		 * Straight from our buffer: only what the socket does not take goes
-		 * to the bufferevent, so the usual reply costs no copy, and no
-		 * write event armed and disarmed (two epoll_ctl calls). On an error
-		 * all of it goes there, and the bufferevent reports the error.
-		 * Not under TLS: those bytes must go through the encryption.
-		 */
-		if (evbuffer_get_length(out) == 0 && !c->is_tls) {
-			/* write(2), as libevent's own writes: SIGPIPE is ignored (server.c). */
-			ssize_t n =
-			        write(bufferevent_getfd(c->bev), c->pending.data, c->pending.len);
-			if (n > 0)
-				sent = (size_t)n;
-			else if (n < 0 && errno != EAGAIN && errno != EINTR)
-				log_msg(LOG_DEBUG, "client %llu: write: %s",
-				        (unsigned long long)c->id, strerror(errno));
-		}
-		if (sent < c->pending.len &&
-		    evbuffer_add(out, c->pending.data + sent, c->pending.len - sent) < 0)
-			fatalx("libevent: out of memory queueing %zu bytes for client %llu",
-			       c->pending.len - sent, (unsigned long long)c->id);
-		c->pending.len = 0;
-	}
+	send_replies(c, c->pending.data, c->pending.len);
+	c->pending.len = 0;
 	if (evbuffer_get_length(out) > CLIENT_OUTPUT_LIMIT) {
 		log_msg(LOG_WARNING, "client %llu (%s): %zu bytes of replies unread: closing",
 		        (unsigned long long)c->id, c->peer, evbuffer_get_length(out));
@@ -193,6 +199,7 @@ void client_release_pending(struct server *srv, bool durable)
 		if (durable && c->wrote) {
 			/* HA, sync: on: on disk here, and now on its way to Redis too. */
 			c->ha_wait = ha_batch_to_wait(srv->ha);
+			c->ha_mark = c->pending.len;
 			c->wrote = false;
 		}
 		if ((!durable && c->wrote) || c->delayed || c->ha_wait > ha_confirmed(srv->ha)) {
@@ -207,6 +214,44 @@ void client_release_pending(struct server *srv, bool durable)
 		client_release(c);
 	}
 	srv->pending = held;
+}
+
+/*
+ * HA, sync: on: Redis confirmed the batches up to ha_confirmed(). The
+ * replies they held go out now rather than with the next commit, whose own
+ * fdatasync would add to their wait. Only the bytes committed with the
+ * batch (up to ha_mark): whatever a held client asked since waits for its
+ * commit as usual, since a read may show changes not yet on disk.
+ */
+void client_release_confirmed(struct server *srv)
+{
+	uint64_t confirmed = ha_confirmed(srv->ha);
+	struct client **pp = &srv->pending;
+
+	while (*pp) {
+		struct client *c = *pp;
+		if (c->ha_wait == 0 || c->ha_wait > confirmed || c->delayed) {
+			pp = &c->next_pending;
+			continue;
+		}
+		c->ha_wait = 0;
+		if (c->wrote || c->ha_mark < c->pending.len) {
+			send_replies(c, c->pending.data, c->ha_mark);
+			memmove(c->pending.data, c->pending.data + c->ha_mark,
+			        c->pending.len - c->ha_mark);
+			c->pending.len -= c->ha_mark;
+			c->ha_mark = 0;
+			/* The rest goes with the next commit: make sure there is one. */
+			event_active(srv->commit_ev, EV_TIMEOUT, 0);
+			pp = &c->next_pending;
+			continue;
+		}
+		*pp = c->next_pending;
+		c->next_pending = NULL;
+		c->in_pending = false;
+		c->ha_mark = 0;
+		client_release(c); /* may free c: it is off the list already */
+	}
 }
 
 /* ---- closing -------------------------------------------------------------------------- */

@@ -81,6 +81,7 @@ struct client {
 	bool delayed;            /* a failed AUTH: replies held for a while (slows guessing) */
 	bool awaiting_due;       /* DEBUG.CLOCK: replies held until the due work is done */
 	uint64_t ha_wait;        /* HA, sync: on: replies wait until Redis confirmed this batch */
+	size_t ha_mark;          /* the bytes of pending committed with that batch */
 	char *user;              /* after a successful AUTH */
 	struct event *delay_ev;  /* ends the AUTH delay */
 	int64_t last_active; /* the last complete request or the connect (real time): idle timeout
@@ -128,6 +129,8 @@ void client_due_done(struct server *srv);
  * that are delayed; these stay on the list for the next commit.
  */
 void client_release_pending(struct server *srv, bool durable);
+/* HA, sync: on: Redis confirmed a batch; the replies it held go out (conn.c). */
+void client_release_confirmed(struct server *srv);
 /*
  * HA: a leader stepped down. Close every client whose replies wait for a
  * batch Redis never confirmed: it gets no answer rather than a false one.

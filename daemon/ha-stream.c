@@ -10,6 +10,7 @@
  * Batches are opaque here: the core's journal_next()/journal_apply() read
  * them, exactly as replay at start does.
  */
+#include "conn.h"
 #include "ha_impl.h"
 
 #include <inttypes.h>
@@ -96,8 +97,8 @@ static void confirm(struct ha *h, uint64_t batch)
 	if (batch <= h->confirmed)
 		return;
 	h->confirmed = batch;
-	/* The held replies go out with the next commit's release. */
-	event_active(h->srv->commit_ev, EV_TIMEOUT, 0);
+	/* The held replies go out now: on disk already, and now in Redis. */
+	client_release_confirmed(h->srv);
 }
 
 static void on_wait(redisAsyncContext *ac, void *r, void *privdata)

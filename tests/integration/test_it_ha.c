@@ -635,6 +635,76 @@ START_TEST(test_wait_replicas_holds_replies)
 }
 END_TEST
 
+/*
+ * sync: on, replies held for Redis (here: WAIT for a replica that is gone),
+ * with more requests pipelined behind the held write: nothing is answered
+ * before the write is confirmed, and once it is, every reply comes, in order
+ * (those asked after the write leave with the commit that follows).
+ */
+START_TEST(test_held_write_then_pipelined_reads)
+{
+	char master[16], yaml[512];
+	const char *const replica_args[] = {"--replicaof", "127.0.0.1", master, NULL};
+	struct redis_server replica;
+	struct timeval tv = {1, 0}, longer = {10, 0};
+	redisContext *c;
+	redisReply *r;
+	void *reply;
+
+	snprintf(master, sizeof master, "%d", rs.port);
+	snprintf(yaml, sizeof yaml,
+	         "redis: {host: 127.0.0.1, port: %d, prefix: ht, connect_timeout_ms: 500, "
+	         "reply_timeout_ms: 1000}\n"
+	         "ha: {node: node-a, lease_ms: %d, sync: on, wait_replicas: 1}\n",
+	         rs.port, LEASE_MS);
+	daemon_prepare(&na, yaml);
+	ck_assert_int_eq(daemon_spawn(&na, NULL), 0);
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	c = redisConnect("127.0.0.1", na.port);
+	ck_assert(c && !c->err);
+	redisSetTimeout(c, tv);
+	/* No replica: the write is made and journaled, its reply held, and all behind it. */
+	redisAppendCommand(c, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL HELD0001 SERVICE repair",
+	                   "EOS R5");
+	redisAppendCommand(c, "PING");
+	redisAppendCommand(c, "TICKET.GET 1");
+	ck_assert_int_eq(redisGetReply(c, &reply), REDIS_ERR);
+	redisFree(c);
+	/* A fresh connection, the same pipeline; then a replica comes and WAIT is answered. */
+	c = redisConnect("127.0.0.1", na.port);
+	ck_assert(c && !c->err);
+	redisSetTimeout(c, tv);
+	redisAppendCommand(c, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL HELD0002 SERVICE repair",
+	                   "EOS R5");
+	ck_assert_int_eq(redisBufferWrite(c, &(int){0}), REDIS_OK);
+	WAIT_UNTIL(strcmp(serial_of(&na, "2"), "HELD0002") == 0, 3000);
+	/* These arrive after the write's commit: they wait behind it, not with it. */
+	redisAppendCommand(c, "PING");
+	redisAppendCommand(c, "TICKET.GET 1");
+	ck_assert_int_eq(redisBufferWrite(c, &(int){0}), REDIS_OK);
+	usleep(200 * 1000);
+	harness_redis_start(&replica, replica_args);
+	redisSetTimeout(c, longer);
+	ck_assert_int_eq(redisGetReply(c, &reply), REDIS_OK);
+	r = reply;
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	ck_assert_str_eq(field(r, "serial"), "HELD0002");
+	freeReplyObject(r);
+	ck_assert_int_eq(redisGetReply(c, &reply), REDIS_OK);
+	r = reply;
+	ck_assert_int_eq(r->type, REDIS_REPLY_STATUS);
+	ck_assert_str_eq(r->str, "PONG");
+	freeReplyObject(r);
+	ck_assert_int_eq(redisGetReply(c, &reply), REDIS_OK);
+	r = reply;
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	ck_assert_str_eq(field(r, "serial"), "HELD0001");
+	freeReplyObject(r);
+	redisFree(c);
+	harness_redis_stop(&replica);
+}
+END_TEST
+
 /* Without ha: nothing changes: ROLE says single and writes are taken. */
 START_TEST(test_single_without_ha)
 {
@@ -663,6 +733,7 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_leader_and_redis_lost_together);
 	tcase_add_test(tc, test_standby_bootstraps_from_snapshot_after_trim);
 	tcase_add_test(tc, test_wait_replicas_holds_replies);
+	tcase_add_test(tc, test_held_write_then_pipelined_reads);
 	tcase_add_test(tc, test_single_without_ha);
 	suite_add_tcase(s, tc);
 	return s;
