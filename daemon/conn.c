@@ -55,7 +55,8 @@ static void read_enable(struct client *c, bool on)
 	if (c->rd)
 		rc = on ? event_add(c->rd, NULL) : event_del(c->rd);
 	else
-		rc = on ? bufferevent_enable(c->bev, EV_READ) : bufferevent_disable(c->bev, EV_READ);
+		rc = on ? bufferevent_enable(c->bev, EV_READ)
+		        : bufferevent_disable(c->bev, EV_READ);
 	if (rc < 0)
 		fatalx("libevent: cannot %s reading client %llu", on ? "resume" : "pause",
 		       (unsigned long long)c->id);
@@ -555,7 +556,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 	vec.iov_len = (size_t)n;
 	if (evbuffer_commit_space(in, &vec, 1) < 0)
-		fatalx("libevent: cannot commit the input of client %llu", (unsigned long long)c->id);
+		fatalx("libevent: cannot commit the input of client %llu",
+		       (unsigned long long)c->id);
 	client_process(c);
 }
 
@@ -661,8 +663,7 @@ static void client_setup_io(struct client *c, evutil_socket_t fd, const struct l
 		/* The bufferevent keeps the end of its input frozen for its own reads. */
 		c->rd = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_readable, c);
 		if (c->rd == NULL || evbuffer_unfreeze(bufferevent_get_input(c->bev), 0) < 0 ||
-		    event_add(c->rd, NULL) < 0 ||
-		    bufferevent_enable(c->bev, EV_WRITE) < 0)
+		    event_add(c->rd, NULL) < 0 || bufferevent_enable(c->bev, EV_WRITE) < 0)
 			fatalx("libevent: cannot start reading a client");
 	} else if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) < 0) {
 		fatalx("libevent: cannot start reading a client");

@@ -664,8 +664,9 @@ START_TEST(test_held_write_then_pipelined_reads)
 	ck_assert(c && !c->err);
 	redisSetTimeout(c, tv);
 	/* No replica: the write is made and journaled, its reply held, and all behind it. */
-	redisAppendCommand(c, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL HELD0001 SERVICE repair",
-	                   "EOS R5");
+	redisAppendCommand(
+	        c, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL HELD0001 SERVICE repair",
+	        "EOS R5");
 	redisAppendCommand(c, "PING");
 	redisAppendCommand(c, "TICKET.GET 1");
 	ck_assert_int_eq(redisGetReply(c, &reply), REDIS_ERR);
@@ -674,8 +675,9 @@ START_TEST(test_held_write_then_pipelined_reads)
 	c = redisConnect("127.0.0.1", na.port);
 	ck_assert(c && !c->err);
 	redisSetTimeout(c, tv);
-	redisAppendCommand(c, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL HELD0002 SERVICE repair",
-	                   "EOS R5");
+	redisAppendCommand(
+	        c, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL HELD0002 SERVICE repair",
+	        "EOS R5");
 	ck_assert_int_eq(redisBufferWrite(c, &(int){0}), REDIS_OK);
 	WAIT_UNTIL(strcmp(serial_of(&na, "2"), "HELD0002") == 0, 3000);
 	/* These arrive after the write's commit: they wait behind it, not with it. */
