@@ -371,6 +371,7 @@ void ha_step_down(struct ha *h, const char *why)
 	if (h->role != HA_LEADER && !h->taking_over)
 		return;
 	log_msg(LOG_WARNING, "ha: stepping down from term %" PRIu64 ": %s", h->term, why);
+	ha_snapshot_stop(h);
 	h->role = HA_STANDBY;
 	h->taking_over = false;
 	h->stepdowns++;
@@ -409,7 +410,9 @@ static void cmd_up(struct ha *h)
 static void cmd_down(struct ha *h, bool was_up)
 {
 	(void)was_up;
-	h->renew_out = h->poll_out = h->rebuild_out = h->snapshot_out = false;
+	h->renew_out = h->poll_out = false;
+	ha_rebuild_abort(h);
+	ha_snapshot_link_down(h);
 	if (h->role == HA_LEADER && h->confirmed < h->shipped)
 		h->need_reship = true;
 }
@@ -440,6 +443,7 @@ struct ha *ha_start(struct server *srv)
 	srv->ha = h;
 	h->role = HA_STANDBY;
 	rbuf_init(&h->batch);
+	ha_snapshot_init(h);
 	h->tick_ev = evtimer_new(srv->base, on_tick, h);
 	if (h->tick_ev == NULL)
 		fatalx("libevent: cannot create the HA timer");
@@ -495,6 +499,7 @@ void ha_free(struct ha *h)
 		return;
 	release_lease(h);
 	h->stopping = true;
+	ha_snapshot_free(h);
 	hlink_free(&h->cmd);
 	hlink_free(&h->tail);
 	if (h->tick_ev)
@@ -646,6 +651,12 @@ void ha_info(const struct ha *h, struct rbuf *b)
 	line(b, "batches_confirmed", "%" PRIu64, h->confirmed);
 	line(b, "batches_applied", "%" PRIu64, h->batches_applied);
 	line(b, "snapshots", "%" PRIu64, h->snapshots);
+	line(b, "snapshot_in_progress", "%d", h->snap.pid > 0 || h->snap.finish_out ? 1 : 0);
+	line(b, "snapshot_failures", "%" PRIu64, h->snap.failures);
+	line(b, "snapshot_chunks", "%" PRIu64, h->snap.last_chunks);
+	line(b, "snapshot_bytes", "%" PRIu64, h->snap.last_bytes);
+	line(b, "snapshot_last_ms", "%lld", (long long)h->snap.last_ms);
+	line(b, "snapshot_read_restarts", "%" PRIu64, h->snap.rb_restarts);
 	line(b, "rebuilds", "%" PRIu64, h->rebuilds);
 	line(b, "takeovers", "%" PRIu64, h->takeovers);
 	line(b, "stepdowns", "%" PRIu64, h->stepdowns);
