@@ -156,7 +156,7 @@ void ha_send_wait(struct ha *h, uint64_t batch);
 /* Redis refused something the leader shipped: step down (fenced) or reconnect and reship. */
 void ha_shipping_failed(struct ha *h, const redisReply *reply, const char *what);
 
-/* ---- ha-snapshot.c ---- */
+/* ---- ha-snapshot.c, ha-rebuild.c ---- */
 void ha_snapshot_init(struct ha *h);
 void ha_snapshot_free(struct ha *h);
 /*

@@ -3,10 +3,9 @@
  * redis-server (no persistence: a restart is an empty Redis) and two repaird
  * nodes on loopback with ha: {lease_ms: 600, sync: on}. The leader killed
  * under write load, frozen past its lease, restarted; Redis restarted
- * empty; a standby that joins after the stream was trimmed.
+ * empty. Snapshots: test_it_ha_snapshot.c.
  */
 #include <check.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -19,9 +18,8 @@
 #include <unistd.h>
 
 #include "ctl_run.h"
+#include "ha_nodes.h"
 #include "harness.h"
-
-#define LEASE_MS 600
 
 static struct daemon na, nb;
 static struct redis_server rs; /* no persistence: a restart is an empty Redis */
@@ -63,61 +61,11 @@ static void teardown(void)
 
 /* ---- nodes -------------------------------------------------------------------------------- */
 
-static void node_prepare(struct daemon *d, const char *name, const char *sync)
-{
-	char yaml[512];
-
-	snprintf(yaml, sizeof yaml,
-	         "redis: {host: 127.0.0.1, port: %d, prefix: ht, connect_timeout_ms: 500, "
-	         "reply_timeout_ms: 1000, events: [ticket.opened]}\n"
-	         "ha: {node: %s, lease_ms: %d, sync: %s}\n",
-	         rs.port, name, LEASE_MS, sync);
-	daemon_prepare(d, yaml);
-}
-
 static void node_start(struct daemon *d, const char *name, const char *sync)
 {
-	node_prepare(d, name, sync);
+	node_prepare(d, rs.port, name, sync);
 	ck_assert_msg(daemon_spawn(d, NULL) == 0, "node %s did not start:\n%s", name,
 	              daemon_log(d));
-}
-
-/* In the daemon's child before exec: snapshot chunks of this many bytes (an internal knob). */
-static void set_chunk_bytes(void *arg)
-{
-	setenv("REPAIRD_HA_SNAPSHOT_CHUNK_BYTES", arg, 1);
-}
-
-static void node_start_chunks(struct daemon *d, const char *name, const char *chunk_bytes)
-{
-	node_prepare(d, name, "on");
-	ck_assert_msg(daemon_spawn_with(d, NULL, set_chunk_bytes, (void *)chunk_bytes) == 0,
-	              "node %s did not start:\n%s", name, daemon_log(d));
-}
-
-/* A field of ROLE, or "" when the node does not answer (static buffer per field). */
-static const char *role_field(const struct daemon *d, const char *name)
-{
-	static char out[4][128];
-	static int slot;
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-	char *buf = out[slot++ % 4];
-
-	buf[0] = '\0';
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "ROLE");
-		const char *v = r ? field(r, name) : NULL;
-		snprintf(buf, 128, "%s", v ? v : "");
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return buf;
-}
-
-static bool is_role(const struct daemon *d, const char *role)
-{
-	return strcmp(role_field(d, "role"), role) == 0;
 }
 
 static long long ms_now(void)
@@ -126,62 +74,6 @@ static long long ms_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* TICKET.OPEN with this serial; the reply (the caller frees it), or NULL when no answer. */
-static redisReply *open_ticket(redisContext *c, const char *serial)
-{
-	const char *argv[] = {"TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
-	                      "SERIAL",      serial,   "SERVICE",     "repair"};
-
-	return redisCommandArgv(c, 9, argv, NULL);
-}
-
-static bool opened(redisContext *c, const char *serial)
-{
-	redisReply *r = open_ticket(c, serial);
-	bool ok = r && r->type == REDIS_REPLY_ARRAY;
-
-	freeReplyObject(r);
-	return ok;
-}
-
-/* The serial of ticket id on the node, or "" (static buffer). */
-static const char *serial_of(const struct daemon *d, const char *id)
-{
-	static char out[64];
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-
-	out[0] = '\0';
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "TICKET.GET %s", id);
-		const char *v = r && r->type == REDIS_REPLY_ARRAY ? field(r, "serial") : NULL;
-		snprintf(out, sizeof out, "%s", v ? v : "");
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return out;
-}
-
-/* A line of INFO as a number (-1 when absent). */
-static long long info_num(const struct daemon *d, const char *section, const char *key)
-{
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-	long long v = -1;
-	char want[64];
-
-	snprintf(want, sizeof want, "\r\n%s:", key);
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "INFO %s", section);
-		const char *at = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, want) : NULL;
-		if (at)
-			v = atoll(at + strlen(want));
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return v;
 }
 
 /*
@@ -554,322 +446,6 @@ START_TEST(test_leader_and_redis_lost_together)
 }
 END_TEST
 
-/* ---- snapshots --------------------------------------------------------------------------------
- */
-
-/* TICKET.OPEN n times, pipelined; every one must succeed. */
-static void open_many(redisContext *c, const char *prefix, int n)
-{
-	for (int done = 0; done < n;) {
-		int batch = n - done < 1000 ? n - done : 1000;
-		for (int i = 0; i < batch; i++) {
-			char serial[32];
-			const char *argv[] = {"TICKET.OPEN", "CENTRE",  "DE-PSC-TEST",
-			                      "PRODUCT",     "EOS R5",  "SERIAL",
-			                      serial,        "SERVICE", "repair"};
-			snprintf(serial, sizeof serial, "%s%07d", prefix, done + i);
-			ck_assert_int_eq(redisAppendCommandArgv(c, 9, argv, NULL), REDIS_OK);
-		}
-		for (int i = 0; i < batch; i++) {
-			redisReply *r = NULL;
-			ck_assert_int_eq(redisGetReply(c, (void **)&r), REDIS_OK);
-			ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "TICKET.OPEN refused: %s",
-			              r->type == REDIS_REPLY_ERROR ? r->str : "?");
-			freeReplyObject(r);
-		}
-		done += batch;
-	}
-}
-
-/* A field of the snapshot's hash in Redis, or "" (static buffer per call slot). */
-static const char *snapshot_field(redisContext *rc, const char *name)
-{
-	static char out[4][64];
-	static int slot;
-	char *buf = out[slot++ % 4];
-	redisReply *r = redisCommand(rc, "HGET ht:snapshot %s", name);
-
-	snprintf(buf, 64, "%s", r && r->type == REDIS_REPLY_STRING ? r->str : "");
-	freeReplyObject(r);
-	return buf;
-}
-
-static long long redis_num(redisContext *rc, const char *command, const char *arg)
-{
-	redisReply *r = redisCommand(rc, "%s %s", command, arg);
-	long long v;
-
-	ck_assert_ptr_nonnull(r);
-	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
-	v = r->integer;
-	freeReplyObject(r);
-	return v;
-}
-
-/* Keys of Redis matching pattern. */
-static long long keys_matching(redisContext *rc, const char *pattern)
-{
-	redisReply *r = redisCommand(rc, "KEYS %s", pattern);
-	long long n;
-
-	ck_assert_ptr_nonnull(r);
-	n = (long long)r->elements;
-	freeReplyObject(r);
-	return n;
-}
-
-/* Wait for the leader's next snapshot to be made current (JOURNAL.COMPACT asks for one). */
-static void compact_and_wait(const struct daemon *d)
-{
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-	long long before;
-	redisReply *r;
-
-	WAIT_UNTIL(info_num(d, "replication", "snapshot_in_progress") == 0, 10000);
-	before = info_num(d, "replication", "snapshots");
-	r = redisCommand(c, "JOURNAL.COMPACT");
-	ck_assert_int_ne(r->type, REDIS_REPLY_ERROR);
-	freeReplyObject(r);
-	WAIT_UNTIL(info_num(d, "replication", "snapshots") > before, 20000);
-	ck_assert_int_gt(info_num(d, "replication", "snapshots"), before);
-	redisFree(c);
-}
-
-/*
- * JOURNAL.COMPACT stores a snapshot in several chunks and trims the stream
- * at the entry it covers; a new standby starts from it.
- */
-START_TEST(test_standby_bootstraps_from_snapshot_after_trim)
-{
-	redisContext *c, *rc;
-	redisReply *r;
-	char name[64], key[128];
-	long long chunks;
-
-	node_start_chunks(&na, "node-a", "512");
-	WAIT_UNTIL(is_role(&na, "leader"), 5000);
-	c = redisConnect("127.0.0.1", na.port);
-	for (int i = 0; i < 20; i++) {
-		char serial[16];
-		snprintf(serial, sizeof serial, "TRIM%04d", i);
-		ck_assert(opened(c, serial));
-	}
-	compact_and_wait(&na);
-	ck_assert(opened(c, "AFTERSNAP"));
-	rc = redis_connect();
-	chunks = atoll(snapshot_field(rc, "chunks"));
-	ck_assert_int_ge(chunks, 3);
-	ck_assert_int_eq(info_num(&na, "replication", "snapshot_chunks"), chunks);
-	/* Trimmed: the stream starts at the entry the snapshot covers. */
-	r = redisCommand(rc, "XRANGE ht:journal - + COUNT 1");
-	ck_assert_uint_eq(r->elements, 1);
-	ck_assert_str_eq(r->element[0]->element[0]->str, snapshot_field(rc, "id"));
-	freeReplyObject(r);
-	ck_assert_int_lt(redis_num(rc, "XLEN", "ht:journal"), 10);
-	/* Its chunks, kept for good; the first snapshot's (at the fence) deleted. */
-	snprintf(name, sizeof name, "%s", snapshot_field(rc, "name"));
-	ck_assert_int_eq(keys_matching(rc, "ht:snapshot:*"), chunks);
-	snprintf(key, sizeof key, "ht:snapshot:%s:0", name);
-	ck_assert_int_eq(redis_num(rc, "PTTL", key), -1);
-	snprintf(key, sizeof key, "ht:snapshot:%s:%lld", name, chunks - 1);
-	ck_assert_int_eq(redis_num(rc, "PTTL", key), -1);
-	redisFree(rc);
-
-	node_start(&nb, "node-b", "on");
-	ck_assert_str_eq(role_field(&nb, "role"), "standby");
-	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") == 21, 3000);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"), 21);
-	ck_assert_str_eq(serial_of(&nb, "7"), "TRIM0006");
-	ck_assert_str_eq(serial_of(&nb, "21"), "AFTERSNAP");
-	ck_assert_int_eq(info_num(&nb, "replication", "rebuilds"), 1);
-	ck_assert_int_eq(info_num(&nb, "replication", "lag"), 0);
-	redisFree(c);
-
-	/* A leader that stops (SIGTERM) lets its lease go: the standby need not wait it out. */
-	ck_assert_int_eq(daemon_stop(&na), 0);
-	ck_assert(daemon_log_wait(&na, "lease of term 1 released", 1000));
-	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 2000);
-	ck_assert_str_eq(role_field(&nb, "role"), "leader");
-}
-END_TEST
-
-/*
- * A standby reading the snapshot chunk by chunk (frozen in the middle) while
- * the leader replaces it: it starts over with the new one and ends with the
- * leader's data.
- */
-START_TEST(test_snapshot_replaced_mid_read_starts_over)
-{
-	redisContext *c, *rc;
-	char first[64];
-
-	node_start_chunks(&na, "node-a", "16");
-	WAIT_UNTIL(is_role(&na, "leader"), 5000);
-	c = redisConnect("127.0.0.1", na.port);
-	open_many(c, "MID", 600);
-	compact_and_wait(&na);
-	rc = redis_connect();
-	snprintf(first, sizeof first, "%s", snapshot_field(rc, "name"));
-	ck_assert_int_gt(atoll(snapshot_field(rc, "chunks")), 1000);
-
-	node_prepare(&nb, "node-b", "on");
-	daemon_exec(&nb, NULL, NULL, NULL);
-	ck_assert_msg(daemon_log_wait(&nb, "ha: reading the snapshot at", 5000),
-	              "node-b did not read the snapshot:\n%s", daemon_log(&nb));
-	kill(nb.pid, SIGSTOP);
-	ck_assert(opened(c, "MIDNEW01"));
-	compact_and_wait(&na);
-	ck_assert_str_ne(snapshot_field(rc, "name"), first);
-	kill(nb.pid, SIGCONT);
-	ck_assert_int_eq(daemon_wait_ready(&nb), 0);
-	ck_assert_msg(daemon_log_wait(&nb, "was replaced while it was read", 5000),
-	              "node-b did not start over:\n%s", daemon_log(&nb));
-	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") == 601, 10000);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"), 601);
-	ck_assert_int_ge(info_num(&nb, "replication", "snapshot_read_restarts"), 1);
-	ck_assert_str_eq(serial_of(&nb, "600"), "MID0000599");
-	ck_assert_str_eq(serial_of(&nb, "601"), "MIDNEW01");
-	ck_assert_int_eq(info_num(&nb, "replication", "lag"), 0);
-	redisFree(rc);
-	redisFree(c);
-}
-END_TEST
-
-static long long usec_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/*
- * 50k tickets: the snapshot is written by a child process (small chunks make
- * it take a while) and the leader answers PING promptly all along.
- */
-START_TEST(test_leader_answers_while_snapshot_is_taken)
-{
-	redisContext *c, *p;
-	redisReply *r;
-	long long worst = 0, pings = 0, end;
-
-	node_start_chunks(&na, "node-a", "2048");
-	WAIT_UNTIL(is_role(&na, "leader"), 5000);
-	c = redisConnect("127.0.0.1", na.port);
-	open_many(c, "BIG", 50000);
-	WAIT_UNTIL(info_num(&na, "replication", "snapshot_in_progress") == 0, 10000);
-	p = redisConnect("127.0.0.1", na.port);
-	r = redisCommand(c, "JOURNAL.COMPACT");
-	ck_assert_int_ne(r->type, REDIS_REPLY_ERROR);
-	freeReplyObject(r);
-	ck_assert(daemon_log_wait(&na, "records; fork took", 2000));
-	end = usec_now() + 30 * 1000000LL;
-	while (info_num(&na, "replication", "snapshot_in_progress") == 1 && usec_now() < end) {
-		for (int i = 0; i < 20; i++) {
-			long long t0 = usec_now(), took;
-			r = redisCommand(p, "PING");
-			took = usec_now() - t0;
-			ck_assert_ptr_nonnull(r);
-			ck_assert_str_eq(r->str, "PONG");
-			freeReplyObject(r);
-			worst = took > worst ? took : worst;
-			pings++;
-		}
-	}
-	printf("snapshot of 50000 tickets in %lld chunks (%lld bytes, %lld ms in the child): "
-	       "%lld PINGs meanwhile, the slowest %lld us\n",
-	       info_num(&na, "replication", "snapshot_chunks"),
-	       info_num(&na, "replication", "snapshot_bytes"),
-	       info_num(&na, "replication", "snapshot_last_ms"), pings, worst);
-	ck_assert_int_ge(info_num(&na, "replication", "snapshots"), 2);
-	ck_assert_int_gt(info_num(&na, "replication", "snapshot_chunks"), 1000);
-	ck_assert_int_ge(pings, 100);
-	ck_assert_msg(worst < 250000, "a PING waited %lld us during the snapshot", worst);
-	redisFree(p);
-	redisFree(c);
-}
-END_TEST
-
-/* The pid of node's snapshot child ("repaird-hasnap"), or 0. */
-static pid_t snapshot_child_of(pid_t parent)
-{
-	DIR *dir = opendir("/proc");
-	struct dirent *de;
-	pid_t found = 0;
-
-	ck_assert_ptr_nonnull(dir);
-	while (found == 0 && (de = readdir(dir)) != NULL) {
-		char path[300], stat[256];
-		FILE *f;
-		int ppid = 0;
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
-		f = fopen(path, "r");
-		if (f == NULL)
-			continue;
-		if (fgets(stat, sizeof stat, f) && strstr(stat, "(repaird-hasnap)") &&
-		    sscanf(strchr(stat, ')') + 1, " %*c %d", &ppid) == 1 && ppid == parent)
-			found = atoi(de->d_name);
-		fclose(f);
-	}
-	closedir(dir);
-	return found;
-}
-
-/*
- * The snapshot child killed halfway: what it wrote never becomes current, is
- * deleted, and the next snapshot goes through.
- */
-START_TEST(test_crashed_snapshot_child_is_cleaned)
-{
-	redisContext *c, *rc;
-	redisReply *r;
-	char current[64], crashed[64] = "", key[128];
-	pid_t child = 0;
-
-	node_start_chunks(&na, "node-a", "16");
-	WAIT_UNTIL(is_role(&na, "leader"), 5000);
-	c = redisConnect("127.0.0.1", na.port);
-	open_many(c, "CRASH", 1500);
-	compact_and_wait(&na);
-	rc = redis_connect();
-	snprintf(current, sizeof current, "%s", snapshot_field(rc, "name"));
-	ck_assert(opened(c, "CRASHNEW"));
-	r = redisCommand(c, "JOURNAL.COMPACT");
-	freeReplyObject(r);
-	WAIT_UNTIL((child = snapshot_child_of(na.pid)) != 0, 5000);
-	ck_assert_int_ne(child, 0);
-	/* Its first chunks are in Redis, with a TTL: the name is the one that is not current. */
-	while (crashed[0] == '\0' && (r = redisCommand(rc, "KEYS ht:snapshot:*:0")) != NULL) {
-		for (size_t i = 0; i < r->elements; i++)
-			if (strstr(r->element[i]->str, current) == NULL)
-				sscanf(r->element[i]->str, "ht:snapshot:%63[^:]", crashed);
-		freeReplyObject(r);
-	}
-	snprintf(key, sizeof key, "ht:snapshot:%s:0", crashed);
-	ck_assert_int_gt(redis_num(rc, "PTTL", key), 0);
-	ck_assert_int_eq(kill(child, SIGKILL), 0);
-	WAIT_UNTIL(info_num(&na, "replication", "snapshot_failures") == 1, 3000);
-	ck_assert_int_eq(info_num(&na, "replication", "snapshot_failures"), 1);
-	ck_assert(daemon_log_wait(&na, "the snapshot process failed (signal 9)", 1000));
-	ck_assert_str_eq(snapshot_field(rc, "name"), current);
-	WAIT_UNTIL(redis_num(rc, "EXISTS", key) == 0, 3000);
-	snprintf(key, sizeof key, "ht:snapshot:%s:*", crashed);
-	ck_assert_int_eq(keys_matching(rc, key), 0);
-	/* It tries again (a lease later) and that one becomes current. */
-	WAIT_UNTIL(strcmp(snapshot_field(rc, "name"), current) != 0, 20000);
-	ck_assert_str_ne(snapshot_field(rc, "name"), current);
-	ck_assert_str_ne(snapshot_field(rc, "name"), crashed);
-	node_start(&nb, "node-b", "on");
-	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") == 1501, 10000);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"), 1501);
-	ck_assert_str_eq(serial_of(&nb, "1501"), "CRASHNEW");
-	redisFree(rc);
-	redisFree(c);
-}
-END_TEST
-
 /* wait_replicas: 1: a reply waits until a Redis replica holds the batch (WAIT). */
 START_TEST(test_wait_replicas_holds_replies)
 {
@@ -941,10 +517,6 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_sync_off_unshipped_change_is_discarded);
 	tcase_add_test(tc, test_redis_restarted_empty);
 	tcase_add_test(tc, test_leader_and_redis_lost_together);
-	tcase_add_test(tc, test_standby_bootstraps_from_snapshot_after_trim);
-	tcase_add_test(tc, test_snapshot_replaced_mid_read_starts_over);
-	tcase_add_test(tc, test_leader_answers_while_snapshot_is_taken);
-	tcase_add_test(tc, test_crashed_snapshot_child_is_cleaned);
 	tcase_add_test(tc, test_wait_replicas_holds_replies);
 	tcase_add_test(tc, test_single_without_ha);
 	suite_add_tcase(s, tc);
