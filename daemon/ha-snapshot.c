@@ -271,6 +271,7 @@ void ha_snapshot_hold_batch(struct ha *h)
 	s->hb[s->nhb].records = h->records;
 	s->hb[s->nhb].batch = h->shipped;
 	s->nhb++;
+	s->held_batches++;
 }
 
 static void on_cleanup(redisAsyncContext *ac, void *r, void *privdata)
@@ -501,7 +502,9 @@ static void on_child_poll(evutil_socket_t fd, short what, void *arg)
 	/* The stream may lack batches shipped since the fork: this one does not lead anywhere. */
 	if (h->role != HA_LEADER || s->spoiled || h->need_reship || !hlink_ready(&h->cmd)) {
 		log_msg(LOG_NOTICE, "ha: %s while the snapshot was written; abandoning it",
-		        h->role != HA_LEADER ? "no longer the leader" : "the Redis link failed");
+		        h->role != HA_LEADER ? "no longer the leader"
+		        : h->need_reship     ? "Redis lost batches"
+		                             : "the Redis link failed");
 		abandon(h, false);
 		return;
 	}
@@ -564,10 +567,13 @@ void ha_snapshot_link_down(struct ha *h)
 	if (s->pid > 0)
 		s->spoiled = true;
 	if (s->finish_out) {
-		/* Whether Redis ran it is unknown: its chunks expire unless it did. */
+		/*
+		 * Whether Redis ran it is unknown: its chunks expire unless it did,
+		 * and the next batch may follow a marker Redis never got.
+		 */
 		s->finish_out = false;
 		h->snapshot_out = false;
-		h->snapshot_due = true;
+		h->need_reship = true;
 	}
 	if (s->reship && h->role == HA_LEADER)
 		h->need_reship = true;

@@ -129,8 +129,12 @@ static void on_renew(redisAsyncContext *ac, void *r, void *privdata)
 	h->renewed = true;
 	if (reply->element[1]->str && reply->element[1]->str[0])
 		sid_parse(reply->element[1]->str, &top);
-	/* Redis processed our earlier XADDs first: a stream behind them lost data. */
-	if (h->role == HA_LEADER && sid_cmp(top, h->renew_last) < 0 && !h->need_reship) {
+	/*
+	 * Redis processed our earlier XADDs first: a stream behind them lost
+	 * data. Not while a reship snapshot is written: it covers all that.
+	 */
+	if (h->role == HA_LEADER && sid_cmp(top, h->renew_last) < 0 && !h->need_reship &&
+	    !ha_snapshot_holds(h)) {
 		char a[48], b[48];
 		sid_format(top, a, sizeof a);
 		sid_format(h->renew_last, b, sizeof b);
@@ -656,6 +660,7 @@ void ha_info(const struct ha *h, struct rbuf *b)
 	line(b, "snapshot_chunks", "%" PRIu64, h->snap.last_chunks);
 	line(b, "snapshot_bytes", "%" PRIu64, h->snap.last_bytes);
 	line(b, "snapshot_last_ms", "%lld", (long long)h->snap.last_ms);
+	line(b, "snapshot_held_batches", "%" PRIu64, h->snap.held_batches);
 	line(b, "snapshot_read_restarts", "%" PRIu64, h->snap.rb_restarts);
 	line(b, "rebuilds", "%" PRIu64, h->rebuilds);
 	line(b, "takeovers", "%" PRIu64, h->takeovers);

@@ -49,7 +49,7 @@ struct ha_snap {
 	} * hb;
 	size_t nhb, hbcap;
 	/* Counters for INFO. */
-	uint64_t failures, last_chunks, last_bytes;
+	uint64_t failures, last_chunks, last_bytes, held_batches;
 	int64_t last_ms;
 	/* A standby's rebuild. */
 	struct ha_rebuild *rb;

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,9 +59,10 @@ static void set_chunk_bytes(void *arg)
 	setenv("REPAIRD_HA_SNAPSHOT_CHUNK_BYTES", arg, 1);
 }
 
-static void node_start_chunks(struct daemon *d, const char *name, const char *chunk_bytes)
+static void node_start_chunks(struct daemon *d, const char *name, const char *sync,
+                              const char *chunk_bytes)
 {
-	node_prepare(d, rs.port, name, "on");
+	node_prepare(d, rs.port, name, sync);
 	ck_assert_msg(daemon_spawn_with(d, NULL, set_chunk_bytes, (void *)chunk_bytes) == 0,
 	              "node %s did not start:\n%s", name, daemon_log(d));
 }
@@ -128,18 +131,34 @@ static long long keys_matching(redisContext *rc, const char *pattern)
 	return n;
 }
 
+/* JOURNAL.COMPACT, again while it is refused because the previous local compaction runs. */
+static void journal_compact(redisContext *c)
+{
+	struct harness_deadline dl = harness_deadline_in(10000);
+	char error[256] = "";
+
+	do {
+		redisReply *r = redisCommand(c, "JOURNAL.COMPACT");
+		ck_assert_ptr_nonnull(r);
+		if (r->type != REDIS_REPLY_ERROR) {
+			freeReplyObject(r);
+			return;
+		}
+		snprintf(error, sizeof error, "%s", r->str);
+		freeReplyObject(r);
+	} while (harness_poll(&dl));
+	ck_abort_msg("JOURNAL.COMPACT refused: %s", error);
+}
+
 /* Wait for the leader's next snapshot to be made current (JOURNAL.COMPACT asks for one). */
 static void compact_and_wait(const struct daemon *d)
 {
 	redisContext *c = redisConnect("127.0.0.1", d->port);
 	long long before;
-	redisReply *r;
 
 	WAIT_UNTIL(info_num(d, "replication", "snapshot_in_progress") == 0, 10000);
 	before = info_num(d, "replication", "snapshots");
-	r = redisCommand(c, "JOURNAL.COMPACT");
-	ck_assert_int_ne(r->type, REDIS_REPLY_ERROR);
-	freeReplyObject(r);
+	journal_compact(c);
 	WAIT_UNTIL(info_num(d, "replication", "snapshots") > before, 20000);
 	ck_assert_int_gt(info_num(d, "replication", "snapshots"), before);
 	redisFree(c);
@@ -156,7 +175,7 @@ START_TEST(test_standby_bootstraps_from_snapshot_after_trim)
 	char name[64], key[128];
 	long long chunks;
 
-	node_start_chunks(&na, "node-a", "512");
+	node_start_chunks(&na, "node-a", "on", "512");
 	WAIT_UNTIL(is_role(&na, "leader"), 5000);
 	c = redisConnect("127.0.0.1", na.port);
 	for (int i = 0; i < 20; i++) {
@@ -213,7 +232,7 @@ START_TEST(test_snapshot_replaced_mid_read_starts_over)
 	redisContext *c, *rc;
 	char first[64];
 
-	node_start_chunks(&na, "node-a", "16");
+	node_start_chunks(&na, "node-a", "on", "16");
 	WAIT_UNTIL(is_role(&na, "leader"), 5000);
 	c = redisConnect("127.0.0.1", na.port);
 	open_many(c, "MID", 600);
@@ -263,15 +282,13 @@ START_TEST(test_leader_answers_while_snapshot_is_taken)
 	redisReply *r;
 	long long worst = 0, pings = 0, end;
 
-	node_start_chunks(&na, "node-a", "2048");
+	node_start_chunks(&na, "node-a", "on", "2048");
 	WAIT_UNTIL(is_role(&na, "leader"), 5000);
 	c = redisConnect("127.0.0.1", na.port);
 	open_many(c, "BIG", 50000);
 	WAIT_UNTIL(info_num(&na, "replication", "snapshot_in_progress") == 0, 10000);
 	p = redisConnect("127.0.0.1", na.port);
-	r = redisCommand(c, "JOURNAL.COMPACT");
-	ck_assert_int_ne(r->type, REDIS_REPLY_ERROR);
-	freeReplyObject(r);
+	journal_compact(c);
 	ck_assert(daemon_log_wait(&na, "records; fork took", 2000));
 	end = usec_now() + 30 * 1000000LL;
 	while (info_num(&na, "replication", "snapshot_in_progress") == 1 && usec_now() < end) {
@@ -338,7 +355,7 @@ START_TEST(test_crashed_snapshot_child_is_cleaned)
 	char current[64], crashed[64] = "", key[128];
 	pid_t child = 0;
 
-	node_start_chunks(&na, "node-a", "16");
+	node_start_chunks(&na, "node-a", "on", "16");
 	WAIT_UNTIL(is_role(&na, "leader"), 5000);
 	c = redisConnect("127.0.0.1", na.port);
 	open_many(c, "CRASH", 1500);
@@ -346,8 +363,7 @@ START_TEST(test_crashed_snapshot_child_is_cleaned)
 	rc = redis_connect();
 	snprintf(current, sizeof current, "%s", snapshot_field(rc, "name"));
 	ck_assert(opened(c, "CRASHNEW"));
-	r = redisCommand(c, "JOURNAL.COMPACT");
-	freeReplyObject(r);
+	journal_compact(c);
 	WAIT_UNTIL((child = snapshot_child_of(na.pid)) != 0, 5000);
 	ck_assert_int_ne(child, 0);
 	/* Its first chunks are in Redis, with a TTL: the name is the one that is not current. */
@@ -380,6 +396,104 @@ START_TEST(test_crashed_snapshot_child_is_cleaned)
 }
 END_TEST
 
+/*
+ * A writer in a child process: TICKET.OPEN with serials RS<n> on d until it
+ * is refused or gets no answer; each acknowledged "id serial" appended to path.
+ */
+static pid_t writer_start(const struct daemon *d, const char *path)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		redisContext *c = redisConnect("127.0.0.1", d->port);
+		FILE *f = fopen(path, "w");
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (int i = 0; c && !c->err && f && i < 100000; i++) {
+			char serial[32];
+			redisReply *r;
+			snprintf(serial, sizeof serial, "RS%06d", i);
+			r = open_ticket(c, serial);
+			if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+				break;
+			fprintf(f, "%s %s\n", field(r, "id"), serial);
+			fflush(f);
+			freeReplyObject(r);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Every acknowledged write in path is on d; how many there were. */
+static int acknowledged_on(const struct daemon *d, const char *path)
+{
+	char *text = harness_slurp(path);
+	char *save = NULL;
+	int n = 0;
+
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char id[32], serial[32];
+		ck_assert_int_eq(sscanf(line, "%31s %31s", id, serial), 2);
+		ck_assert_msg(strcmp(serial_of(d, id), serial) == 0,
+		              "acknowledged ticket %s (%s) is not on the node (%s)", id, serial,
+		              serial_of(d, id));
+		n++;
+	}
+	free(text);
+	return n;
+}
+
+/*
+ * Redis restarted empty under write load (sync: off, so that writes go on
+ * while the leader has no confirmation): the leader reships a snapshot,
+ * written slowly in small chunks, holds the batches it commits meanwhile and
+ * ships them after its marker. A standby started afterwards holds every
+ * acknowledged write, the leader's data exactly.
+ */
+START_TEST(test_reship_under_load_holds_batches)
+{
+	char acks[256];
+	redisContext *c;
+	long long before;
+	pid_t writer;
+
+	node_start_chunks(&na, "node-a", "off", "64");
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	c = redisConnect("127.0.0.1", na.port);
+	open_many(c, "RSBASE", 2000);
+	compact_and_wait(&na);
+	before = info_num(&na, "replication", "snapshots");
+	snprintf(acks, sizeof acks, "%s/acks", na.dir);
+	writer = writer_start(&na, acks);
+	WAIT_UNTIL(strlen(harness_file(acks)) > 200, 5000);
+	harness_redis_kill(&rs);
+	ck_assert(harness_redis_spawn(&rs, NULL));
+	ck_assert(daemon_log_wait(&na, "started for a reship", 5000));
+	WAIT_UNTIL(info_num(&na, "replication", "snapshots") > before, 10000);
+	if (info_num(&na, "replication", "snapshots") <= before)
+		fprintf(stderr, "%s\n", daemon_log(&na));
+	ck_assert_int_gt(info_num(&na, "replication", "snapshots"), before);
+	usleep(300 * 1000);
+	kill(writer, SIGKILL);
+	waitpid(writer, NULL, 0);
+	ck_assert_str_eq(role_field(&na, "role"), "leader");
+	ck_assert_int_gt(info_num(&na, "replication", "snapshot_held_batches"), 0);
+	ck_assert(opened(c, "RSLAST01"));
+	redisFree(c);
+
+	node_start(&nb, "node-b");
+	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") ==
+	                           info_num(&na, "tickets", "tickets_total") &&
+	                   info_num(&nb, "replication", "lag") == 0,
+	           10000);
+	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"),
+	                 info_num(&na, "tickets", "tickets_total"));
+	ck_assert_int_gt(acknowledged_on(&nb, acks), 100);
+	ck_assert_int_eq(acknowledged_on(&na, acks), acknowledged_on(&nb, acks));
+}
+END_TEST
+
 static Suite *ha_snapshot_suite(void)
 {
 	Suite *s = suite_create("ha_snapshot");
@@ -391,6 +505,7 @@ static Suite *ha_snapshot_suite(void)
 	tcase_add_test(tc, test_snapshot_replaced_mid_read_starts_over);
 	tcase_add_test(tc, test_leader_answers_while_snapshot_is_taken);
 	tcase_add_test(tc, test_crashed_snapshot_child_is_cleaned);
+	tcase_add_test(tc, test_reship_under_load_holds_batches);
 	suite_add_tcase(s, tc);
 	return s;
 }
