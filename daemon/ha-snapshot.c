@@ -389,6 +389,7 @@ static void on_finish(redisAsyncContext *ac, void *r, void *privdata)
 		if (s->reship)
 			h->need_reship = true;
 		drop_held(h);
+		delete_chunks(h, s->name);
 		ha_shipping_failed(h, reply, "the snapshot");
 		return;
 	}
@@ -583,14 +584,16 @@ void ha_snapshot_link_down(struct ha *h)
 void ha_snapshot_stop(struct ha *h)
 {
 	struct ha_snap *s = &h->snap;
+	bool busy = h->snapshot_out; /* a child runs, or the script is out */
 
 	if (s->pid > 0) {
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, NULL, 0);
 		child_gone(s);
-		if (!h->stopping)
-			delete_chunks(h, s->name);
 	}
+	/* After a script still out: it runs first, and is refused if we lost the term. */
+	if (busy && !h->stopping)
+		delete_chunks(h, s->name);
 	if (s->poll_ev)
 		evtimer_del(s->poll_ev);
 	s->finish_out = false;

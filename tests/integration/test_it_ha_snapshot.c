@@ -39,6 +39,8 @@ static void setup(void)
 
 static void teardown(void)
 {
+	if (na.pid > 0)
+		kill(na.pid, SIGCONT);
 	if (nb.pid > 0)
 		kill(nb.pid, SIGCONT);
 	daemon_cleanup(&na);
@@ -396,6 +398,81 @@ START_TEST(test_crashed_snapshot_child_is_cleaned)
 }
 END_TEST
 
+/* 'Z' once the process has exited and waits to be reaped; '\0' when it is gone. */
+static char process_state(pid_t pid)
+{
+	char path[64], stat[256] = "";
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return '\0';
+	if (fgets(stat, sizeof stat, f) == NULL || strchr(stat, ')') == NULL)
+		stat[0] = '\0';
+	fclose(f);
+	return stat[0] ? strchr(stat, ')')[2] : '\0';
+}
+
+/*
+ * Fencing: the leader frozen while its child writes the snapshot, and a
+ * newer term fences the stream meanwhile (as a node that took over would).
+ * Thawed, the leader's script is refused: the snapshot never becomes
+ * current, its chunks are deleted, the leader steps down.
+ */
+START_TEST(test_fenced_leader_never_makes_its_snapshot_current)
+{
+	static const char fence[] =
+	        "local t = redis.call('INCR', KEYS[2]) + 1\n"
+	        "redis.call('SET', KEYS[2], t)\n"
+	        "local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)\n"
+	        "local n = '0'\n"
+	        "for i = 1, #top[1][2], 2 do if top[1][2][i] == 'n' then n = top[1][2][i + 1] end "
+	        "end\n"
+	        "redis.call('XADD', KEYS[3], t .. '-0', 'p', top[1][1], 'n', n, 'fence', "
+	        "'node-x')\n"
+	        "redis.call('SET', KEYS[1], 'node-x ' .. t .. ' 127.0.0.1:1', 'PX', 60000)\n"
+	        "return t\n";
+	redisContext *c, *rc;
+	redisReply *r;
+	char current[64], key[128];
+	pid_t child = 0;
+
+	node_start_chunks(&na, "node-a", "on", "16");
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	c = redisConnect("127.0.0.1", na.port);
+	open_many(c, "FENCE", 1500);
+	compact_and_wait(&na);
+	rc = redis_connect();
+	snprintf(current, sizeof current, "%s", snapshot_field(rc, "name"));
+	ck_assert(opened(c, "FENCENEW"));
+	journal_compact(c);
+	WAIT_UNTIL((child = snapshot_child_of(na.pid)) != 0, 5000);
+	ck_assert_int_ne(child, 0);
+	kill(na.pid, SIGSTOP);
+	/* The child writes on, exits and waits for its frozen parent. */
+	WAIT_UNTIL(process_state(child) == 'Z', 20000);
+	ck_assert_int_eq(process_state(child), 'Z');
+	r = redisCommand(rc, "EVAL %s 3 ht:leader ht:term ht:journal", fence);
+	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+	freeReplyObject(r);
+	ck_assert_int_eq(keys_matching(rc, "ht:snapshot:*:0"), 2);
+	kill(na.pid, SIGCONT);
+	WAIT_UNTIL(is_role(&na, "standby"), 3000);
+	ck_assert_str_eq(role_field(&na, "role"), "standby");
+	ck_assert(daemon_log_wait(&na, "stepping down", 1000));
+	ck_assert_str_eq(snapshot_field(rc, "name"), current);
+	ck_assert_int_eq(info_num(&na, "replication", "snapshots"), 2);
+	/* Only the current snapshot's chunks are left. */
+	WAIT_UNTIL(keys_matching(rc, "ht:snapshot:*:0") == 1, 3000);
+	ck_assert_int_eq(keys_matching(rc, "ht:snapshot:*:0"), 1);
+	snprintf(key, sizeof key, "ht:snapshot:%s:0", current);
+	ck_assert_int_eq(redis_num(rc, "EXISTS", key), 1);
+	redisFree(rc);
+	redisFree(c);
+}
+END_TEST
+
 /*
  * A writer in a child process: TICKET.OPEN with serials RS<n> on d until it
  * is refused or gets no answer; each acknowledged "id serial" appended to path.
@@ -506,6 +583,7 @@ static Suite *ha_snapshot_suite(void)
 	tcase_add_test(tc, test_leader_answers_while_snapshot_is_taken);
 	tcase_add_test(tc, test_crashed_snapshot_child_is_cleaned);
 	tcase_add_test(tc, test_reship_under_load_holds_batches);
+	tcase_add_test(tc, test_fenced_leader_never_makes_its_snapshot_current);
 	suite_add_tcase(s, tc);
 	return s;
 }
