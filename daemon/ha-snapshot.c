@@ -335,7 +335,11 @@ static void on_held_xadd(redisAsyncContext *ac, void *r, void *privdata)
 		ha_confirm(h, (uint64_t)(uintptr_t)privdata);
 }
 
-/* After a reship's marker: the batches held meanwhile, as entries of about a chunk each. */
+/*
+ * After a reship's marker: the batches held meanwhile, one entry each as
+ * they would have been shipped (a standby's XREAD of 256 entries stays as
+ * big as ever).
+ */
 static void ship_held(struct ha *h)
 {
 	struct ha_snap *s = &h->snap;
@@ -347,10 +351,7 @@ static void ship_held(struct ha *h)
 		const char *argv[9] = {
 		        "XADD", key, id, "p", prev, "n", n, "b", s->held.data + start};
 		size_t lens[9];
-		uint64_t batch;
-		while (i + 1 < s->nhb && s->hb[i + 1].end - start <= s->chunk)
-			i++;
-		batch = s->hb[i].batch;
+		uint64_t batch = s->hb[i].batch;
 		sid_format(h->applied, prev, sizeof prev);
 		h->applied = (struct sid){h->term, h->next_seq++};
 		sid_format(h->applied, id, sizeof id);

@@ -1,6 +1,7 @@
 /*
  * ha_impl: what the files of the HA module share (ha.c: roles, lease,
- * takeover, status; ha-stream.c: shipping, the tail, snapshots, rebuild;
+ * takeover, status; ha-stream.c: shipping, the tail; ha-snapshot.c: the
+ * snapshot, written by a child process; ha-rebuild.c: a standby loading it;
  * ha-link.c: a Redis connection). Not part of the daemon's interface.
  */
 #ifndef REPAIRD_HA_IMPL_H
