@@ -487,6 +487,8 @@ static void on_child_poll(evutil_socket_t fd, short what, void *arg)
 		hlink_timer(s->poll_ev, POLL_MS);
 		return;
 	}
+	if (got < 0)
+		status = errno;
 	ok = got == s->pid && WIFEXITED(status) && WEXITSTATUS(status) == EX_OK && read_report(s);
 	child_gone(s);
 	s->last_ms = ha_now_ms() - s->started;
@@ -495,7 +497,7 @@ static void on_child_poll(evutil_socket_t fd, short what, void *arg)
 		        got < 0             ? "waitpid"
 		        : WIFEXITED(status) ? "exit"
 		                            : "signal",
-		        got < 0             ? errno
+		        got < 0             ? status
 		        : WIFEXITED(status) ? WEXITSTATUS(status)
 		                            : WTERMSIG(status));
 		abandon(h, true);
