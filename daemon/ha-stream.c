@@ -205,7 +205,10 @@ void ha_after_commit(struct ha *h)
 	if (h->batch.len > 0) {
 		h->shipped++;
 		h->records += h->batch_records;
-		/* With the link down or in doubt, the next snapshot covers this batch. */
+		/*
+		 * A reship snapshot being written: after its marker. With the link
+		 * down or in doubt, the next snapshot covers this batch.
+		 */
 		if (ha_snapshot_holds(h))
 			ha_snapshot_hold_batch(h);
 		else if (hlink_ready(&h->cmd) && !h->need_reship)
