@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -178,6 +179,8 @@ static _Noreturn void snapshot_child(const struct ha *h, int report_fd, pid_t pa
 	if (getppid() != parent)
 		_exit(EX_SOFTWARE);
 	prctl(PR_SET_NAME, "repaird-hasnap");
+	/* Background work: on a busy machine the leader's loop goes first. */
+	(void)setpriority(PRIO_PROCESS, 0, 10);
 	rbuf_init(&snap);
 	journal_put_snapshot(&snap, h->srv->eng);
 	c = child_connect(h);
