@@ -570,6 +570,7 @@ void ha_ship_snapshot(struct ha *h)
 void ha_snapshot_link_down(struct ha *h)
 {
 	struct ha_snap *s = &h->snap;
+	bool busy = s->pid > 0 || s->finish_out;
 
 	if (s->pid > 0)
 		s->spoiled = true;
@@ -582,7 +583,8 @@ void ha_snapshot_link_down(struct ha *h)
 		h->snapshot_out = false;
 		h->need_reship = true;
 	}
-	if (s->reship && h->role == HA_LEADER)
+	/* A reship in progress covered batches Redis lacks: the next one must. */
+	if (busy && s->reship && h->role == HA_LEADER)
 		h->need_reship = true;
 	drop_held(h);
 }
