@@ -129,8 +129,12 @@ static void on_renew(redisAsyncContext *ac, void *r, void *privdata)
 	h->renewed = true;
 	if (reply->element[1]->str && reply->element[1]->str[0])
 		sid_parse(reply->element[1]->str, &top);
-	/* Redis processed our earlier XADDs first: a stream behind them lost data. */
-	if (h->role == HA_LEADER && sid_cmp(top, h->renew_last) < 0 && !h->need_reship) {
+	/*
+	 * Redis processed our earlier XADDs first: a stream behind them lost
+	 * data. Not while a reship snapshot is written: it covers all that.
+	 */
+	if (h->role == HA_LEADER && sid_cmp(top, h->renew_last) < 0 && !h->need_reship &&
+	    !ha_snapshot_holds(h)) {
 		char a[48], b[48];
 		sid_format(top, a, sizeof a);
 		sid_format(h->renew_last, b, sizeof b);
@@ -376,6 +380,7 @@ void ha_step_down(struct ha *h, const char *why)
 	if (h->role != HA_LEADER && !h->taking_over)
 		return;
 	log_msg(LOG_WARNING, "ha: stepping down from term %" PRIu64 ": %s", h->term, why);
+	ha_snapshot_stop(h);
 	h->role = HA_STANDBY;
 	h->taking_over = false;
 	h->stepdowns++;
@@ -414,7 +419,9 @@ static void cmd_up(struct ha *h)
 static void cmd_down(struct ha *h, bool was_up)
 {
 	(void)was_up;
-	h->renew_out = h->poll_out = h->rebuild_out = h->snapshot_out = false;
+	h->renew_out = h->poll_out = false;
+	ha_rebuild_abort(h);
+	ha_snapshot_link_down(h);
 	if (h->role == HA_LEADER && h->confirmed < h->shipped)
 		h->need_reship = true;
 }
@@ -445,6 +452,7 @@ struct ha *ha_start(struct server *srv)
 	srv->ha = h;
 	h->role = HA_STANDBY;
 	rbuf_init(&h->batch);
+	ha_snapshot_init(h);
 	h->tick_ev = evtimer_new(srv->base, on_tick, h);
 	if (h->tick_ev == NULL)
 		fatalx("libevent: cannot create the HA timer");
@@ -500,6 +508,7 @@ void ha_free(struct ha *h)
 		return;
 	release_lease(h);
 	h->stopping = true;
+	ha_snapshot_free(h);
 	hlink_free(&h->cmd);
 	hlink_free(&h->tail);
 	if (h->tick_ev)
@@ -651,6 +660,13 @@ void ha_info(const struct ha *h, struct rbuf *b)
 	line(b, "batches_confirmed", "%" PRIu64, h->confirmed);
 	line(b, "batches_applied", "%" PRIu64, h->batches_applied);
 	line(b, "snapshots", "%" PRIu64, h->snapshots);
+	line(b, "snapshot_in_progress", "%d", h->snap.pid > 0 || h->snap.finish_out ? 1 : 0);
+	line(b, "snapshot_failures", "%" PRIu64, h->snap.failures);
+	line(b, "snapshot_chunks", "%" PRIu64, h->snap.last_chunks);
+	line(b, "snapshot_bytes", "%" PRIu64, h->snap.last_bytes);
+	line(b, "snapshot_last_ms", "%lld", (long long)h->snap.last_ms);
+	line(b, "snapshot_held_batches", "%" PRIu64, h->snap.held_batches);
+	line(b, "snapshot_read_restarts", "%" PRIu64, h->snap.rb_restarts);
 	line(b, "rebuilds", "%" PRIu64, h->rebuilds);
 	line(b, "takeovers", "%" PRIu64, h->takeovers);
 	line(b, "stepdowns", "%" PRIu64, h->stepdowns);
