@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -344,11 +345,34 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- leading and stepping down -------------------------------------------------------- */
 
+/*
+ * A standby's journal is a copy of what Redis holds (a node that comes back
+ * rebuilds from Redis), so it is fdatasync'ed once a second, not per batch
+ * applied: fsync: always is the leader's promise. A node that starts to lead
+ * syncs what it applied before it acknowledges anything.
+ */
+static void journal_policy(struct ha *h, bool leading)
+{
+	struct server *srv = h->srv;
+
+	if (leading) {
+		srv->journal.fsync = srv->cfg->fsync;
+		if (jfile_sync(&srv->journal) < 0) {
+			log_msg(LOG_ERR, "journal: %s; exiting before taking writes",
+			        srv->journal.last_error);
+			exit(EX_IOERR);
+		}
+	} else if (srv->cfg->fsync == FSYNC_ALWAYS) {
+		srv->journal.fsync = FSYNC_EVERYSEC;
+	}
+}
+
 void ha_become_leader(struct ha *h)
 {
 	struct server *srv = h->srv;
 
 	h->role = HA_LEADER;
+	journal_policy(h, true);
 	h->taking_over = false;
 	h->next_seq = 1;
 	/* Monotonic across terms: a client's ha_wait is compared with them. */
@@ -382,6 +406,7 @@ void ha_step_down(struct ha *h, const char *why)
 	log_msg(LOG_WARNING, "ha: stepping down from term %" PRIu64 ": %s", h->term, why);
 	ha_snapshot_stop(h);
 	h->role = HA_STANDBY;
+	journal_policy(h, false);
 	h->taking_over = false;
 	h->stepdowns++;
 	h->lease_until = 0;
@@ -451,6 +476,7 @@ struct ha *ha_start(struct server *srv)
 	h->srv = srv;
 	srv->ha = h;
 	h->role = HA_STANDBY;
+	journal_policy(h, false);
 	rbuf_init(&h->batch);
 	ha_snapshot_init(h);
 	h->tick_ev = evtimer_new(srv->base, on_tick, h);

@@ -353,8 +353,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 	if (srv->watchdog_usec > 0)
 		sd_notify(0, "WATCHDOG=1");
 	log_repeats_flush(0);
-	/* everysec: the fdatasync off the request path. */
-	if ((srv->cfg->fsync == FSYNC_EVERYSEC && jfile_sync(&srv->journal) < 0) ||
+	/* everysec (and an HA standby, ha.c): the fdatasync off the request path. */
+	if ((srv->journal.fsync == FSYNC_EVERYSEC && jfile_sync(&srv->journal) < 0) ||
 	    srv->journal.sync_failed)
 		journal_rewrite_or_exit(srv);
 	if (srv->journal.fsyncs != fsyncs)

@@ -563,6 +563,43 @@ START_TEST(test_held_write_then_pipelined_reads)
 }
 END_TEST
 
+/*
+ * A standby's journal is Redis's copy: it is fdatasync'ed about once a
+ * second, not once per batch it applies (fsync: always is the leader's).
+ */
+START_TEST(test_standby_syncs_once_a_second)
+{
+	redisContext *c;
+	long long applied0, fsyncs0, batches, fsyncs;
+	long long t0;
+	char serial[16];
+
+	node_start(&na, "node-a", "on");
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	node_start(&nb, "node-b", "on");
+	WAIT_UNTIL(is_role(&nb, "standby") && info_num(&nb, "replication", "lag") == 0, 5000);
+	applied0 = info_num(&nb, "replication", "batches_applied");
+	fsyncs0 = info_num(&nb, "persistence", "fsyncs");
+	fsyncs = info_num(&na, "persistence", "fsyncs");
+	c = redisConnect("127.0.0.1", na.port);
+	t0 = ms_now();
+	for (int i = 0; i < 60; i++) {
+		snprintf(serial, sizeof serial, "SYNC%04d", i);
+		ck_assert(opened(c, serial)); /* one batch each: each waits for its reply */
+	}
+	redisFree(c);
+	/* The leader synced each of them. */
+	ck_assert_int_ge(info_num(&na, "persistence", "fsyncs") - fsyncs, 60);
+	WAIT_UNTIL(info_num(&nb, "replication", "batches_applied") - applied0 >= 60, 5000);
+	batches = info_num(&nb, "replication", "batches_applied") - applied0;
+	fsyncs = info_num(&nb, "persistence", "fsyncs") - fsyncs0;
+	ck_assert_int_ge(batches, 60);
+	ck_assert_msg(fsyncs <= (ms_now() - t0) / 1000 + 2,
+	              "the standby synced %lld times for %lld batches in %lld ms", fsyncs, batches,
+	              ms_now() - t0);
+}
+END_TEST
+
 /* Without ha: nothing changes: ROLE says single and writes are taken. */
 START_TEST(test_single_without_ha)
 {
@@ -591,6 +628,7 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_leader_and_redis_lost_together);
 	tcase_add_test(tc, test_wait_replicas_holds_replies);
 	tcase_add_test(tc, test_held_write_then_pipelined_reads);
+	tcase_add_test(tc, test_standby_syncs_once_a_second);
 	tcase_add_test(tc, test_single_without_ha);
 	suite_add_tcase(s, tc);
 	return s;
