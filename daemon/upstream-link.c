@@ -7,7 +7,6 @@
 #include "upstream_impl.h"
 
 #include <stdio.h>
-#include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -16,7 +15,7 @@
 #include "log.h"
 #include "redis_async.h"
 #include "sentinel.h"
-#include "xmalloc.h"
+#include "xmalloc.h" /* fatalx() */
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 10000

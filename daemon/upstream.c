@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/event.h>
 #include <async.h>
 
 #include "log.h"

@@ -323,6 +323,11 @@ START_TEST(test_failover_longer_than_the_lease)
 	ck_assert_int_gt(acked, 10);
 	ck_assert_str_eq(role_field(lead, "role"), "leader");
 	ck_assert_int_eq(info_num(lead, "replication", "writable"), 1);
+	r = sh_redis_at(replica.port, "GET %s", "sh:leader");
+	ck_assert_msg(r && r->type == REDIS_REPLY_STRING &&
+	                      strncmp(r->str, lead == &na ? "node-a " : "node-b ", 7) == 0,
+	              "the new primary holds no lease of the leader");
+	freeReplyObject(r);
 	/* The other node is a standby with exactly the leader's data. */
 	WAIT_UNTIL(is_role(other, "standby") && info_num(other, "tickets", "tickets_total") ==
 	                                                info_num(lead, "tickets", "tickets_total"),
