@@ -232,6 +232,27 @@ static int check_acknowledged(const struct daemon *d, const char *path)
 	return n;
 }
 
+/* The ticket.opened events in the stream on port: each seq once, increasing; how many. */
+static long long events_once(int port)
+{
+	redisReply *r = sh_redis_at(port, "XRANGE %s - +", "sh:events:" CENTRE);
+	unsigned long long prev = 0;
+	long long n = 0;
+
+	ck_assert_msg(r && r->type == REDIS_REPLY_ARRAY, "XRANGE on port %d failed", port);
+	for (size_t i = 0; i < r->elements; i++) {
+		const char *seq = field(r->element[i]->element[1], "seq");
+		unsigned long long v;
+		ck_assert_ptr_nonnull(seq);
+		v = strtoull(seq, NULL, 10);
+		ck_assert_msg(v > prev, "event seq %llu after %llu: not exactly once", v, prev);
+		prev = v;
+		n++;
+	}
+	freeReplyObject(r);
+	return n;
+}
+
 /*
  * The primary dies and Sentinel (down-after 1500 ms) takes longer than the
  * lease to promote the replica. The leader, unable to renew, refuses writes
@@ -337,6 +358,10 @@ START_TEST(test_failover_longer_than_the_lease)
 	                 info_num(lead, "tickets", "tickets_total"));
 	ck_assert_int_eq(check_acknowledged(other, acks), acked);
 	ck_assert_str_eq(serial_of(other, id), "AFTER00001");
+	/* Events: what the dead primary took and the new one lacks is resent; none twice. */
+	WAIT_UNTIL(info_num(lead, "events", "outbox_depth") == 0, 10000);
+	ck_assert_int_eq(info_num(lead, "events", "outbox_depth"), 0);
+	ck_assert_int_eq(events_once(replica.port), info_num(lead, "tickets", "tickets_total"));
 }
 END_TEST
 
