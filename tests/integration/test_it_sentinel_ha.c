@@ -254,24 +254,11 @@ static long long events_once(int port)
 }
 
 /*
- * The primary dies and Sentinel (down-after 1500 ms) takes longer than the
- * lease to promote the replica. The leader, unable to renew, refuses writes
- * with READONLY once its lease ran out; after the promotion (and the old
- * primary back as a replica, for wait_replicas: 1) a node leads on the new
- * primary and takes writes again. Every write acknowledged before, during
- * and after is on the leader, and on the standby once it caught up.
+ * A primary, a replica, a sentinel that calls a silent primary down after
+ * 1500 ms (longer than the lease), node-a leading and node-b its standby.
  */
-START_TEST(test_failover_longer_than_the_lease)
+static void failover_setup(void)
 {
-	char acks[256], stop[256], port[16], id[32];
-	const char *back_args[] = {"--replicaof", "127.0.0.1", port, NULL};
-	long long killed, promoted, took;
-	struct daemon *lead, *other;
-	redisContext *c;
-	redisReply *r;
-	pid_t writer;
-	int acked;
-
 	redis_pair_start();
 	sh_sentinel_start(&sentinel, primary.port, 1500);
 	WAIT_UNTIL(sh_sentinel_knows_replica(sentinel.port), 15000);
@@ -282,6 +269,46 @@ START_TEST(test_failover_longer_than_the_lease)
 	node_start(&nb, "node-b", sentinel.port, 0);
 	WAIT_UNTIL(strcmp(role_field(&nb, "leader"), "node-a") == 0, 5000);
 	ck_assert_str_eq(role_field(&nb, "role"), "standby");
+}
+
+/* Wait until Sentinel promoted the replica; then the old primary returns as its replica. */
+static long long promotion(void)
+{
+	char port[16];
+	const char *back_args[] = {"--replicaof", "127.0.0.1", port, NULL};
+	long long at;
+
+	WAIT_UNTIL(sh_sentinel_says(sentinel.port) == replica.port &&
+	                   strcmp(sh_role_of(replica.port), "master") == 0,
+	           20000);
+	ck_assert_msg(sh_sentinel_says(sentinel.port) == replica.port,
+	              "the sentinel did not promote the replica");
+	at = ms_now();
+	/* As Sentinel would make it; wait_replicas: 1 needs a replica to confirm. */
+	snprintf(port, sizeof port, "%d", replica.port);
+	ck_assert_msg(harness_redis_spawn(&primary, back_args), "the old primary did not restart");
+	return at;
+}
+
+/*
+ * The primary dies and Sentinel (down-after 1500 ms) takes longer than the
+ * lease to promote the replica. The leader, unable to renew, refuses writes
+ * with READONLY once its lease ran out; after the promotion (and the old
+ * primary back as a replica, for wait_replicas: 1) a node leads on the new
+ * primary and takes writes again. Every write acknowledged before, during
+ * and after is on the leader, and on the standby once it caught up.
+ */
+START_TEST(test_failover_longer_than_the_lease)
+{
+	char acks[256], stop[256], id[32];
+	long long killed, promoted, took;
+	struct daemon *lead, *other;
+	redisContext *c;
+	redisReply *r;
+	pid_t writer;
+	int acked;
+
+	failover_setup();
 
 	snprintf(acks, sizeof acks, "%s/acks", na.dir);
 	snprintf(stop, sizeof stop, "%s/stop", na.dir);
@@ -304,15 +331,7 @@ START_TEST(test_failover_longer_than_the_lease)
 	ck_assert_int_eq(info_num(&na, "replication", "writable"), 0);
 	ck_assert_int_eq(sh_sentinel_says(sentinel.port), primary.port);
 
-	WAIT_UNTIL(sh_sentinel_says(sentinel.port) == replica.port &&
-	                   strcmp(sh_role_of(replica.port), "master") == 0,
-	           20000);
-	ck_assert_msg(sh_sentinel_says(sentinel.port) == replica.port,
-	              "the sentinel did not promote the replica");
-	promoted = ms_now();
-	/* The old primary comes back as a replica of the new one (as Sentinel would make it). */
-	snprintf(port, sizeof port, "%d", replica.port);
-	ck_assert_msg(harness_redis_spawn(&primary, back_args), "the old primary did not restart");
+	promoted = promotion();
 
 	/* Whichever node leads now takes writes. */
 	lead = NULL;
@@ -362,6 +381,56 @@ START_TEST(test_failover_longer_than_the_lease)
 	WAIT_UNTIL(info_num(lead, "events", "outbox_depth") == 0, 10000);
 	ck_assert_int_eq(info_num(lead, "events", "outbox_depth"), 0);
 	ck_assert_int_eq(events_once(replica.port), info_num(lead, "tickets", "tickets_total"));
+}
+END_TEST
+
+/*
+ * The same failover with the leader frozen (SIGSTOP) through it: node-b
+ * takes over on the new primary and takes writes, with every write node-a
+ * acknowledged. node-a, resumed, steps down and holds exactly node-b's data.
+ */
+START_TEST(test_standby_leads_on_the_promoted_primary)
+{
+	char acks[256], stop[256], id[32];
+	long long killed, promoted;
+	pid_t writer;
+	int acked;
+
+	failover_setup();
+	snprintf(acks, sizeof acks, "%s/acks", na.dir);
+	snprintf(stop, sizeof stop, "%s/stop", na.dir);
+	writer = writer_start(&na, acks, stop);
+	WAIT_UNTIL(strlen(harness_file(acks)) > 1000, 10000);
+	harness_redis_kill(&primary);
+	kill(na.pid, SIGSTOP);
+	killed = ms_now();
+	promoted = promotion();
+
+	WAIT_UNTIL(is_role(&nb, "leader") && opened_on(&nb, "AFTER00001", id, sizeof id), 20000);
+	ck_assert_msg(is_role(&nb, "leader"), "node-b did not take over:\n%s", log_tail(&nb));
+	fprintf(stderr,
+	        "sentinel-ha: replica promoted %lld ms after the kill; node-b took a write %lld ms "
+	        "after the promotion\n",
+	        promoted - killed, ms_now() - promoted);
+	kill(na.pid, SIGCONT);
+	WAIT_UNTIL(is_role(&na, "standby"), 10000);
+	ck_assert_msg(is_role(&na, "standby"), "node-a did not step down:\n%s", log_tail(&na));
+	harness_write_file(stop, "");
+	WAIT_UNTIL(waitpid(writer, NULL, WNOHANG) == writer, 10000);
+
+	acked = check_acknowledged(&nb, acks);
+	ck_assert_int_gt(acked, 10);
+	ck_assert(opened_on(&nb, "AFTER00002", NULL, 0));
+	WAIT_UNTIL(info_num(&na, "tickets", "tickets_total") ==
+	                   info_num(&nb, "tickets", "tickets_total"),
+	           10000);
+	ck_assert_int_eq(info_num(&na, "tickets", "tickets_total"),
+	                 info_num(&nb, "tickets", "tickets_total"));
+	ck_assert_int_eq(check_acknowledged(&na, acks), acked);
+	ck_assert_str_eq(serial_of(&na, id), "AFTER00001");
+	WAIT_UNTIL(info_num(&nb, "events", "outbox_depth") == 0, 10000);
+	ck_assert_int_eq(info_num(&nb, "events", "outbox_depth"), 0);
+	ck_assert_int_eq(events_once(replica.port), info_num(&nb, "tickets", "tickets_total"));
 }
 END_TEST
 
@@ -427,6 +496,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, test_failover_longer_than_the_lease);
+	tcase_add_test(tc, test_standby_leads_on_the_promoted_primary);
 	tcase_add_test(tc, test_takeover_meets_a_demoted_primary);
 	suite_add_tcase(s, tc);
 	return harness_run_suite(s);
