@@ -17,15 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+#include "sentinel_harness.h"
 
 #define CENTRE     "DE-PSC-TEST"
 #define STREAM_KEY "st:events:" CENTRE
-#define MASTER     "events-main"
+#define MASTER     SH_MASTER
 
 static struct daemon d;
 static redisContext *rc;
@@ -43,100 +42,6 @@ static void teardown(void)
 	harness_redis_stop(&primary);
 }
 
-/* A reply of the Redis on port to a command made by printf; NULL when it does not answer. */
-static redisReply *redis_at(int port, const char *fmt, const char *arg)
-{
-	redisContext *c = redisConnect("127.0.0.1", port);
-	redisReply *r = c && !c->err ? redisCommand(c, fmt, arg) : NULL;
-
-	if (c)
-		redisFree(c);
-	return r;
-}
-
-/* The port the sentinel on sport names for MASTER, 0 when none. */
-static int sentinel_says(int sport)
-{
-	redisReply *r = redis_at(sport, "SENTINEL get-master-addr-by-name %s", MASTER);
-	int port = 0;
-
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
-		port = atoi(r->element[1]->str);
-	freeReplyObject(r);
-	return port;
-}
-
-/* The sentinel knows a replica of MASTER that is connected (it can promote it). */
-static bool sentinel_knows_replica(int sport)
-{
-	redisReply *r = redis_at(sport, "SENTINEL replicas %s", MASTER);
-	bool ok = false;
-
-	for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-		const char *flags = field(r->element[i], "flags");
-		const char *link = field(r->element[i], "master-link-status");
-		if (flags && strcmp(flags, "slave") == 0 && link && strcmp(link, "ok") == 0)
-			ok = true;
-	}
-	freeReplyObject(r);
-	return ok;
-}
-
-/* "master" or "slave" from ROLE on port, "" when it does not answer (static buffer). */
-static const char *role_of(int port)
-{
-	static char out[16];
-	redisReply *r = redis_at(port, "ROLE", NULL);
-
-	out[0] = '\0';
-	if (r && r->type == REDIS_REPLY_ARRAY && r->elements > 0)
-		snprintf(out, sizeof out, "%s", r->element[0]->str);
-	freeReplyObject(r);
-	return out;
-}
-
-/*
- * A sentinel on s's port and directory, monitoring MASTER at port mport with
- * quorum 1; down_ms until it calls a silent primary down. Sentinel needs a
- * config file it can write.
- */
-static void sentinel_start(struct redis_server *s, int mport, int down_ms)
-{
-	char conf[192], text[512], pidtext[48];
-	int attempt = 0;
-
-	harness_redis_init(s);
-	for (;;) {
-		snprintf(conf, sizeof conf, "%s/sentinel.conf", s->dir);
-		snprintf(text, sizeof text,
-		         "port %d\nbind 127.0.0.1\ndir %s\n"
-		         "sentinel monitor %s 127.0.0.1 %d 1\n"
-		         "sentinel down-after-milliseconds %s %d\n"
-		         "sentinel failover-timeout %s 3000\n",
-		         s->port, s->dir, MASTER, mport, MASTER, down_ms, MASTER);
-		harness_write_file(conf, text);
-		s->pid = fork();
-		ck_assert_int_ge(s->pid, 0);
-		if (s->pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			if (freopen("/dev/null", "w", stdout) == NULL)
-				_exit(126);
-			execlp("redis-server", "redis-server", conf, "--sentinel", (char *)NULL);
-			_exit(127);
-		}
-		snprintf(pidtext, sizeof pidtext, "process_id:%d\r\n", (int)s->pid);
-		bool up = false, exited = false;
-		WAIT_UNTIL((exited = waitpid(s->pid, NULL, WNOHANG) == s->pid) ||
-		                   (up = sentinel_says(s->port) == mport),
-		           10000);
-		if (up)
-			return;
-		ck_assert_msg(exited && ++attempt < 5, "the sentinel on port %d did not start",
-		              s->port);
-		s->port = harness_free_port(); /* the port was taken meanwhile */
-	}
-}
-
 /* A primary, a replica of it, a sentinel that knows both; then repaird with extra yaml. */
 static void start_all(const char *extra_yaml)
 {
@@ -146,9 +51,9 @@ static void start_all(const char *extra_yaml)
 	harness_redis_start(&primary, NULL);
 	snprintf(port, sizeof port, "%d", primary.port);
 	harness_redis_start(&replica, replica_args);
-	sentinel_start(&sentinel, primary.port, 1000);
-	WAIT_UNTIL(sentinel_knows_replica(sentinel.port), 15000);
-	ck_assert_msg(sentinel_knows_replica(sentinel.port), "the sentinel found no replica");
+	sh_sentinel_start(&sentinel, primary.port, 1000);
+	WAIT_UNTIL(sh_sentinel_knows_replica(sentinel.port), 15000);
+	ck_assert_msg(sh_sentinel_knows_replica(sentinel.port), "the sentinel found no replica");
 	snprintf(yaml, sizeof yaml,
 	         "redis: {sentinels: [\"127.0.0.1:%d\"], master: %s, prefix: st, "
 	         "connect_timeout_ms: 500, reply_timeout_ms: 1000, events: [ticket.opened]}\n%s",
@@ -219,7 +124,7 @@ static const char *info_str(const char *section, const char *key)
  */
 static void check_stream(int port, long long n)
 {
-	redisReply *r = redis_at(port, "XRANGE %s - +", STREAM_KEY);
+	redisReply *r = sh_redis_at(port, "XRANGE %s - +", STREAM_KEY);
 	long long last = 0;
 
 	ck_assert_msg(r && r->type == REDIS_REPLY_ARRAY, "XRANGE on port %d failed", port);
@@ -246,10 +151,10 @@ static long long fail_over(void)
 	long long t0 = dl.end_ms, took;
 
 	harness_redis_kill(&primary);
-	WAIT_UNTIL(sentinel_says(sentinel.port) == replica.port &&
-	                   strcmp(role_of(replica.port), "master") == 0,
+	WAIT_UNTIL(sh_sentinel_says(sentinel.port) == replica.port &&
+	                   strcmp(sh_role_of(replica.port), "master") == 0,
 	           20000);
-	ck_assert_msg(sentinel_says(sentinel.port) == replica.port,
+	ck_assert_msg(sh_sentinel_says(sentinel.port) == replica.port,
 	              "the sentinel did not promote the replica");
 	dl = harness_deadline_in(0);
 	took = dl.end_ms - t0;
@@ -324,12 +229,12 @@ START_TEST(test_ha_leader_follows_a_failover)
 		              log_tail());
 	ck_assert_str_eq(info_str("replication", "role"), "leader");
 	{
-		redisReply *r = redis_at(replica.port, "GET %s", "st:leader");
+		redisReply *r = sh_redis_at(replica.port, "GET %s", "st:leader");
 		ck_assert_msg(r && r->type == REDIS_REPLY_STRING &&
 		                      strncmp(r->str, "solo ", 5) == 0,
 		              "the new primary has no lease of this node");
 		freeReplyObject(r);
-		r = redis_at(replica.port, "XLEN %s", "st:journal");
+		r = sh_redis_at(replica.port, "XLEN %s", "st:journal");
 		ck_assert_msg(r && r->type == REDIS_REPLY_INTEGER && r->integer > 0,
 		              "no journal on the new primary");
 		freeReplyObject(r);
@@ -351,9 +256,9 @@ START_TEST(test_stale_sentinel_answer_is_checked)
 	harness_redis_start(&primary, NULL);
 	snprintf(port, sizeof port, "%d", primary.port);
 	harness_redis_start(&replica, replica_args);
-	sentinel_start(&sentinel, primary.port, 1000);
+	sh_sentinel_start(&sentinel, primary.port, 1000);
 	/* Believes the replica is the primary; slow to call it down, so it does nothing. */
-	sentinel_start(&stale, replica.port, 60000);
+	sh_sentinel_start(&stale, replica.port, 60000);
 	snprintf(yaml, sizeof yaml,
 	         "redis: {sentinels: [\"127.0.0.1:%d\", \"127.0.0.1:%d\"], master: %s, prefix: st, "
 	         "connect_timeout_ms: 500, reply_timeout_ms: 1000, events: [ticket.opened]}\n",
@@ -388,8 +293,8 @@ START_TEST(test_demoted_primary_answers_readonly)
 	harness_redis_start(&primary, NULL);
 	snprintf(port, sizeof port, "%d", primary.port);
 	harness_redis_start(&replica, replica_args);
-	sentinel_start(&sentinel, primary.port, 60000);
-	sentinel_start(&stale, replica.port, 60000); /* right once the two are swapped */
+	sh_sentinel_start(&sentinel, primary.port, 60000);
+	sh_sentinel_start(&stale, replica.port, 60000); /* right once the two are swapped */
 	snprintf(yaml, sizeof yaml,
 	         "redis: {sentinels: [\"127.0.0.1:%d\", \"127.0.0.1:%d\"], master: %s, prefix: st, "
 	         "connect_timeout_ms: 500, reply_timeout_ms: 1000, events: [ticket.opened]}\n",
@@ -401,15 +306,15 @@ START_TEST(test_demoted_primary_answers_readonly)
 		ck_assert(open_ticket(i));
 	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 10000);
 	check_stream(primary.port, 5);
-	r = redis_at(primary.port, "WAIT 1 5000", NULL); /* the replica has them all */
+	r = sh_redis_at(primary.port, "WAIT 1 5000", NULL); /* the replica has them all */
 	ck_assert_msg(r && r->type == REDIS_REPLY_INTEGER && r->integer == 1, "WAIT failed");
 	freeReplyObject(r);
 
 	harness_redis_kill(&sentinel);
-	freeReplyObject(redis_at(replica.port, "REPLICAOF NO ONE", NULL));
+	freeReplyObject(sh_redis_at(replica.port, "REPLICAOF NO ONE", NULL));
 	snprintf(port, sizeof port, "%d", replica.port);
-	freeReplyObject(redis_at(primary.port, "REPLICAOF 127.0.0.1 %s", port));
-	ck_assert_str_eq(role_of(primary.port), "slave");
+	freeReplyObject(sh_redis_at(primary.port, "REPLICAOF 127.0.0.1 %s", port));
+	ck_assert_str_eq(sh_role_of(primary.port), "slave");
 	for (int i = 6; i <= 10; i++)
 		ck_assert(open_ticket(i));
 	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 10000);
@@ -441,13 +346,13 @@ START_TEST(test_async_replication_loss_is_repaired)
 	for (int i = 2; i <= 10; i++)
 		ck_assert(open_ticket(i));
 	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 10000);
-	r = redis_at(primary.port, "WAIT 1 5000", NULL);
+	r = sh_redis_at(primary.port, "WAIT 1 5000", NULL);
 	ck_assert_msg(r && r->type == REDIS_REPLY_INTEGER && r->integer == 1, "WAIT failed");
 	freeReplyObject(r);
 
 	/* Stopped, and cut off: nothing more waits for it in a socket buffer. */
 	kill(replica.pid, SIGSTOP);
-	r = redis_at(primary.port, "CLIENT KILL TYPE replica", NULL);
+	r = sh_redis_at(primary.port, "CLIENT KILL TYPE replica", NULL);
 	ck_assert_msg(r && r->type == REDIS_REPLY_INTEGER && r->integer == 1,
 	              "CLIENT KILL TYPE replica: %s", r && r->str ? r->str : "?");
 	freeReplyObject(r);
@@ -458,10 +363,10 @@ START_TEST(test_async_replication_loss_is_repaired)
 	snapshots = info_num("replication", "snapshots");
 	harness_redis_kill(&primary);
 	kill(replica.pid, SIGCONT);
-	WAIT_UNTIL(sentinel_says(sentinel.port) == replica.port &&
-	                   strcmp(role_of(replica.port), "master") == 0,
+	WAIT_UNTIL(sh_sentinel_says(sentinel.port) == replica.port &&
+	                   strcmp(sh_role_of(replica.port), "master") == 0,
 	           25000);
-	ck_assert_msg(sentinel_says(sentinel.port) == replica.port,
+	ck_assert_msg(sh_sentinel_says(sentinel.port) == replica.port,
 	              "the sentinel did not promote the replica");
 
 	WAIT_UNTIL(open_ticket(21), 20000);
@@ -477,7 +382,7 @@ START_TEST(test_async_replication_loss_is_repaired)
 	ck_assert_int_eq(info_num("events", "resent"), 10);
 	/* A fresh snapshot on the new primary, and its journal ends where the leader is. */
 	ck_assert_int_gt(info_num("replication", "snapshots"), snapshots);
-	r = redis_at(replica.port, "XREVRANGE %s + - COUNT 1", "st:journal");
+	r = sh_redis_at(replica.port, "XREVRANGE %s + - COUNT 1", "st:journal");
 	ck_assert_msg(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1, "no journal");
 	ck_assert_str_eq(r->element[0]->element[0]->str, info_str("replication", "applied_id"));
 	freeReplyObject(r);
