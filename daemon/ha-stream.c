@@ -12,7 +12,6 @@
  * Batches are opaque here: the core's journal_next()/journal_apply() read
  * them, exactly as replay at start does.
  */
-#include "conn.h"
 #include "ha_impl.h"
 
 #include <inttypes.h>
@@ -22,10 +21,12 @@
 
 #include <event2/event.h>
 
+#include "conn.h"
 #include "journal.h"
 #include "journal_file.h"
 #include "log.h"
 #include "server.h"
+#include "upstream.h"
 #include "xmalloc.h"
 
 /* A snapshot every this many batches keeps the stream (and a bootstrap) short. */
@@ -88,11 +89,27 @@ static void send_wait(struct ha *h, uint64_t batch)
 
 static void confirm(struct ha *h, uint64_t batch)
 {
+	size_t n = 0;
+
 	if (batch <= h->confirmed)
 		return;
 	h->confirmed = batch;
 	/* The held replies go out now: on disk already, and now in Redis. */
 	client_release_confirmed(h->srv);
+	/* And the events these batches journaled may go to their streams. */
+	while (n < h->nseqs && h->seqs[n].batch <= batch)
+		h->events_upto = h->seqs[n++].seq;
+	memmove(h->seqs, h->seqs + n, (h->nseqs - n) * sizeof *h->seqs);
+	h->nseqs -= n;
+	if (n > 0)
+		upstream_kick(h->srv->up);
+}
+
+uint64_t ha_events_upto(const struct ha *h)
+{
+	if (h == NULL)
+		return UINT64_MAX;
+	return h->role == HA_LEADER ? h->events_upto : 0;
 }
 
 static void on_wait(redisAsyncContext *ac, void *r, void *privdata)
@@ -210,6 +227,11 @@ void ha_ship(void *arg)
 		return;
 	h->shipped++;
 	h->records += h->batch_records;
+	if (h->nseqs == h->capseqs) {
+		h->capseqs = h->capseqs ? 2 * h->capseqs : 64;
+		h->seqs = xreallocarray(h->seqs, h->capseqs, sizeof *h->seqs);
+	}
+	h->seqs[h->nseqs++] = (struct ha_seq){h->shipped, h->srv->journal.last_seq};
 	/*
 	 * A reship snapshot being written: after its marker. With the link
 	 * down or in doubt, the next snapshot covers this batch.

@@ -377,6 +377,9 @@ void ha_become_leader(struct ha *h)
 	h->next_seq = 1;
 	/* Monotonic across terms: a client's ha_wait is compared with them. */
 	h->confirmed = h->shipped;
+	/* What it applied came from the stream: its events are confirmed. */
+	h->events_upto = engine_last_seq(srv->eng);
+	h->nseqs = 0;
 	h->since_snapshot = 0;
 	h->batch.len = 0;
 	h->batch_records = 0;
@@ -542,6 +545,7 @@ void ha_free(struct ha *h)
 	h->srv->journal.tap = NULL;
 	h->srv->journal.tap_records = NULL;
 	rbuf_free(&h->batch);
+	free(h->seqs);
 	free(h);
 }
 

@@ -67,6 +67,11 @@ void ha_after_commit(struct ha *h);
  */
 uint64_t ha_batch_to_wait(const struct ha *h);
 uint64_t ha_confirmed(const struct ha *h);
+/*
+ * Events up to this sequence number may go to Redis: all of them without
+ * HA, none on a standby, on a leader those of batches Redis confirmed.
+ */
+uint64_t ha_events_upto(const struct ha *h);
 /* JOURNAL.COMPACT: the leader also stores a snapshot in Redis and trims the stream. */
 void ha_snapshot_request(struct ha *h);
 

@@ -115,9 +115,20 @@ struct ha {
 	/* Shipping (leader). */
 	struct rbuf batch; /* jfile_commit's bytes (the journal's tap) */
 	uint64_t batch_records;
-	uint64_t next_seq;       /* the next entry is <term>-<next_seq> */
-	uint64_t shipped;        /* batches handed over, numbered from 1 */
-	uint64_t confirmed;      /* batches Redis confirmed (and WAIT, with wait_replicas) */
+	uint64_t next_seq;  /* the next entry is <term>-<next_seq> */
+	uint64_t shipped;   /* batches handed over, numbered from 1 */
+	uint64_t confirmed; /* batches Redis confirmed (and WAIT, with wait_replicas) */
+	/*
+	 * Events go to their streams only once the batch that journaled them is
+	 * confirmed: an event of a change a deposed leader made but never got
+	 * into the journal stream would be a phantom, and would take the stream
+	 * entry ID of the new leader's event of that sequence number.
+	 */
+	uint64_t events_upto; /* the event sequence confirmed batches reach */
+	struct ha_seq {
+		uint64_t batch, seq;
+	} * seqs; /* shipped batches not yet confirmed */
+	size_t nseqs, capseqs;
 	uint64_t since_snapshot; /* batches since the last snapshot */
 	bool snapshot_due;
 	bool need_reship;  /* Redis may lack batches: a snapshot must cover them */

@@ -8,6 +8,7 @@
 
 #include <async.h>
 
+#include "ha.h"
 #include "log.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -319,6 +320,7 @@ static void send_pending(struct upstream *up)
 {
 	struct engine *eng = up->srv->eng;
 	uint64_t journaled = up->srv->journal.last_seq;
+	uint64_t confirmed = ha_events_upto(up->srv->ha);
 	size_t n = engine_outbox_count(eng);
 
 	if (up->state == LINK_DISABLED) {
@@ -339,6 +341,8 @@ static void send_pending(struct upstream *up)
 		const struct event *ev = engine_outbox_at(eng, i);
 		if (ev->seq > journaled)
 			break; /* not durable yet: sending it could leave Redis ahead of us */
+		if (ev->seq > confirmed)
+			break; /* HA: its batch is not in the journal stream yet (ha.h) */
 		if (wanted(up, ev)) {
 			size_t k = link_stream(up, engine_str(eng, ev->centre));
 			if (up->streams[k].check != STREAM_CHECKED) {

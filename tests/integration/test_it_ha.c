@@ -491,6 +491,18 @@ START_TEST(test_wait_replicas_holds_replies)
 }
 END_TEST
 
+/* XLEN of a key in the test's Redis. */
+static long long stream_len(const char *key)
+{
+	redisContext *c = redis_connect();
+	redisReply *r = redisCommand(c, "XLEN %s", key);
+	long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+
+	freeReplyObject(r);
+	redisFree(c);
+	return n;
+}
+
 /*
  * sync: on, replies held for Redis (here: WAIT for a replica that is gone),
  * with more requests pipelined behind the held write: nothing is answered
@@ -510,7 +522,7 @@ START_TEST(test_held_write_then_pipelined_reads)
 	snprintf(master, sizeof master, "%d", rs.port);
 	snprintf(yaml, sizeof yaml,
 	         "redis: {host: 127.0.0.1, port: %d, prefix: ht, connect_timeout_ms: 500, "
-	         "reply_timeout_ms: 1000}\n"
+	         "reply_timeout_ms: 1000, events: [ticket.opened]}\n"
 	         "ha: {node: node-a, lease_ms: %d, sync: on, wait_replicas: 1}\n",
 	         rs.port, LEASE_MS);
 	daemon_prepare(&na, yaml);
@@ -541,6 +553,8 @@ START_TEST(test_held_write_then_pipelined_reads)
 	redisAppendCommand(c, "TICKET.GET 1");
 	ck_assert_int_eq(redisBufferWrite(c, &(int){0}), REDIS_OK);
 	usleep(200 * 1000);
+	/* Nor have their events gone to the stream: the batches are not confirmed. */
+	ck_assert_int_eq(stream_len("ht:events:DE-PSC-TEST"), 0);
 	harness_redis_start(&replica, replica_args);
 	redisSetTimeout(c, longer);
 	ck_assert_int_eq(redisGetReply(c, &reply), REDIS_OK);
@@ -559,6 +573,9 @@ START_TEST(test_held_write_then_pipelined_reads)
 	ck_assert_str_eq(field(r, "serial"), "HELD0001");
 	freeReplyObject(r);
 	redisFree(c);
+	/* Confirmed: both events, once each. */
+	WAIT_UNTIL(stream_len("ht:events:DE-PSC-TEST") == 2, 5000);
+	ck_assert_int_eq(stream_len("ht:events:DE-PSC-TEST"), 2);
 	harness_redis_stop(&replica);
 }
 END_TEST
