@@ -1,0 +1,458 @@
+/*
+ * Integration: network splits in a high-availability group (issue 18). One
+ * real redis-server, two repaird nodes with ha: {lease_ms: 600}, each
+ * reaching Redis through a proxy of its own (proxy.h) that the test cuts:
+ * a blackhole (nothing passes, nobody is told, the bytes arrive after the
+ * heal) or a drop (the connections open at the time stay dead for good).
+ * What the lease promises: a leader cut off acknowledges nothing after
+ * lease_ms, the standby takes over, the old leader rejoins as a standby with
+ * exactly the new leader's data, and no id means two tickets.
+ */
+#include <check.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "proxy.h"
+
+#define LEASE_MS 600
+
+static struct daemon na, nb;
+static struct redis_server rs;
+static struct proxy *pa, *pb; /* node-a's and node-b's way to Redis */
+static int metrics_b;         /* node-b's metrics port */
+
+static void setup(void)
+{
+	harness_redis_start(&rs, NULL);
+	pa = proxy_start(rs.port);
+	pb = proxy_start(rs.port);
+}
+
+static void teardown(void)
+{
+	daemon_cleanup(&na);
+	daemon_cleanup(&nb);
+	proxy_stop(pa);
+	proxy_stop(pb);
+	pa = pb = NULL;
+	harness_redis_stop(&rs);
+}
+
+/* ---- nodes -------------------------------------------------------------------------------- */
+
+/* A field of ROLE, or "" when the node does not answer (static buffer per field). */
+static const char *role_field(const struct daemon *d, const char *name)
+{
+	static char out[4][128];
+	static int slot;
+	redisContext *c = redisConnect("127.0.0.1", d->port);
+	char *buf = out[slot++ % 4];
+
+	buf[0] = '\0';
+	if (c && !c->err) {
+		redisReply *r = redisCommand(c, "ROLE");
+		const char *v = r ? field(r, name) : NULL;
+		snprintf(buf, 128, "%s", v ? v : "");
+		freeReplyObject(r);
+	}
+	if (c)
+		redisFree(c);
+	return buf;
+}
+
+static bool is_role(const struct daemon *d, const char *role)
+{
+	return strcmp(role_field(d, "role"), role) == 0;
+}
+
+static void node_start(struct daemon *d, const char *name, const struct proxy *p, const char *sync,
+                       bool metrics)
+{
+	char yaml[640], mline[64] = "";
+
+	if (metrics) {
+		metrics_b = harness_free_port();
+		snprintf(mline, sizeof mline, "metrics: {listen: \"127.0.0.1:%d\"}\n", metrics_b);
+	}
+	snprintf(yaml, sizeof yaml,
+	         "redis: {host: 127.0.0.1, port: %d, prefix: sp, connect_timeout_ms: 500, "
+	         "reply_timeout_ms: 1000, events: [ticket.opened]}\n"
+	         "ha: {node: %s, lease_ms: %d, sync: %s}\n%s",
+	         proxy_port(p), name, LEASE_MS, sync, mline);
+	daemon_prepare(d, yaml);
+	ck_assert_msg(daemon_spawn(d, NULL) == 0, "node %s did not start:\n%s", name,
+	              daemon_log(d));
+}
+
+/* node-a leads (sync as given), node-b follows it; both through their proxies. */
+static void group_start(const char *sync, bool metrics_on_b)
+{
+	node_start(&na, "node-a", pa, sync, false);
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	ck_assert_msg(is_role(&na, "leader"), "node-a does not lead:\n%s", daemon_log(&na));
+	node_start(&nb, "node-b", pb, sync, metrics_on_b);
+}
+
+static long long ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static redisContext *connect_to(const struct daemon *d, int timeout_ms)
+{
+	redisContext *c = redisConnect("127.0.0.1", d->port);
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+
+	ck_assert_msg(c && !c->err, "cannot connect to port %d", d->port);
+	redisSetTimeout(c, tv);
+	return c;
+}
+
+static const char *open_argv(const char *serial, const char **argv)
+{
+	static const char *const words[] = {"TICKET.OPEN", "CENTRE",  "DE-PSC-TEST",
+	                                    "PRODUCT",     "EOS R5",  "SERIAL",
+	                                    NULL,          "SERVICE", "repair"};
+	for (int i = 0; i < 9; i++)
+		argv[i] = words[i];
+	argv[6] = serial;
+	return serial;
+}
+
+/* TICKET.OPEN with this serial; the reply (the caller frees it), or NULL when no answer. */
+static redisReply *open_ticket(redisContext *c, const char *serial)
+{
+	const char *argv[9];
+
+	open_argv(serial, argv);
+	return redisCommandArgv(c, 9, argv, NULL);
+}
+
+/* ---- what the test saw acknowledged --------------------------------------------------------- */
+
+#define MAX_ACKS 256
+
+struct acks {
+	int n;
+	char id[MAX_ACKS][16], serial[MAX_ACKS][24];
+};
+
+/* A success reply (a ticket) is noted; true when it was one. */
+static bool note_ack(struct acks *a, const redisReply *r, const char *serial)
+{
+	const char *id;
+
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+		return false;
+	id = field(r, "id");
+	ck_assert_ptr_nonnull(id);
+	ck_assert_int_lt(a->n, MAX_ACKS);
+	snprintf(a->id[a->n], sizeof a->id[0], "%s", id);
+	snprintf(a->serial[a->n], sizeof a->serial[0], "%s", serial);
+	a->n++;
+	return true;
+}
+
+/* n tickets PREFIX000..: each must be acknowledged. */
+static void open_acked(const struct daemon *d, struct acks *a, const char *prefix, int n)
+{
+	redisContext *c = connect_to(d, 3000);
+
+	for (int i = 0; i < n; i++) {
+		char serial[24];
+		redisReply *r;
+		snprintf(serial, sizeof serial, "%s%03d", prefix, i);
+		r = open_ticket(c, serial);
+		ck_assert_msg(note_ack(a, r, serial), "%s refused: %s", serial,
+		              r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply");
+		freeReplyObject(r);
+	}
+	redisFree(c);
+}
+
+static long long info_num(const struct daemon *d, const char *section, const char *key)
+{
+	redisContext *c = redisConnect("127.0.0.1", d->port);
+	long long v = -1;
+	char want[64];
+
+	snprintf(want, sizeof want, "\r\n%s:", key);
+	if (c && !c->err) {
+		redisReply *r = redisCommand(c, "INFO %s", section);
+		const char *at = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, want) : NULL;
+		if (at)
+			v = atoll(at + strlen(want));
+		freeReplyObject(r);
+	}
+	if (c)
+		redisFree(c);
+	return v;
+}
+
+static long long tickets(const struct daemon *d)
+{
+	return info_num(d, "tickets", "tickets_total");
+}
+
+/* The serial of ticket id on the node, or "" (static buffer). */
+static const char *serial_of(redisContext *c, long long id)
+{
+	static char out[64];
+	redisReply *r = redisCommand(c, "TICKET.GET %lld", id);
+	const char *v = r && r->type == REDIS_REPLY_ARRAY ? field(r, "serial") : NULL;
+
+	snprintf(out, sizeof out, "%s", v ? v : "");
+	freeReplyObject(r);
+	return out;
+}
+
+/*
+ * The leader's tickets are 1..n, each serial once; every acknowledged ticket
+ * is among them under the id its client was given; the standby holds the
+ * same ids with the same serials.
+ */
+static void check_group(const struct daemon *leader, const struct daemon *standby,
+                        const struct acks *a)
+{
+	redisContext *cl = connect_to(leader, 3000), *cs = connect_to(standby, 3000);
+	long long n = tickets(leader);
+	static char seen[1024][24];
+
+	ck_assert_int_lt(n, 1024);
+	ck_assert_int_eq(tickets(standby), n);
+	for (long long id = 1; id <= n; id++) {
+		snprintf(seen[id], sizeof seen[id], "%s", serial_of(cl, id));
+		ck_assert_msg(seen[id][0], "ticket %lld missing on the leader", id);
+		for (long long j = 1; j < id; j++)
+			ck_assert_msg(strcmp(seen[j], seen[id]) != 0,
+			              "serial %s is ticket %lld and ticket %lld", seen[id], j, id);
+		ck_assert_str_eq(serial_of(cs, id), seen[id]);
+	}
+	for (int i = 0; i < a->n; i++) {
+		long long id = atoll(a->id[i]);
+		ck_assert_msg(id >= 1 && id <= n && strcmp(seen[id], a->serial[i]) == 0,
+		              "acknowledged ticket %s (%s) is %s on the leader", a->id[i],
+		              a->serial[i], id >= 1 && id <= n ? seen[id] : "absent");
+	}
+	redisFree(cl);
+	redisFree(cs);
+}
+
+/* Both nodes agree on who leads, hold the same tickets, and the standby lags by nothing. */
+static void wait_converged(const struct daemon *leader, const struct daemon *standby,
+                           const char *leader_name)
+{
+	WAIT_UNTIL(is_role(standby, "standby") &&
+	                   strcmp(role_field(standby, "leader"), leader_name) == 0 &&
+	                   tickets(standby) == tickets(leader) &&
+	                   info_num(standby, "replication", "ready") == 1,
+	           5000);
+	ck_assert_str_eq(role_field(standby, "role"), "standby");
+	ck_assert_str_eq(role_field(standby, "leader"), leader_name);
+	ck_assert_int_eq(tickets(standby), tickets(leader));
+	ck_assert_int_eq(info_num(standby, "replication", "ready"), 1);
+}
+
+/* ---- tests -------------------------------------------------------------------------------- */
+
+/*
+ * The leader's way to Redis blackholed (sync: on). Within lease_ms it stops
+ * acknowledging: a write after lease_ms gets READONLY. The standby takes
+ * over within lease_ms + 2 s. Healed, the old leader's late bytes reach
+ * Redis after the fence (refused), it steps down, rebuilds, and holds the
+ * new leader's tickets: every one acknowledged by either, once, same id.
+ */
+START_TEST(test_leader_blackholed_sync_on)
+{
+	struct acks a = {0};
+	long long cut, took;
+	redisContext *c;
+	redisReply *r;
+
+	group_start("on", false);
+	open_acked(&na, &a, "OLD", 20);
+
+	proxy_set(pa, PROXY_BLACKHOLE);
+	cut = ms_now();
+	sleep_ms(LEASE_MS + 100);
+	c = connect_to(&na, 2000);
+	r = open_ticket(c, "LATE0001");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_msg(r->type == REDIS_REPLY_ERROR, "a leader cut off for %lld ms acknowledged",
+	              ms_now() - cut);
+	ck_assert_str_eq(r->str, "READONLY this node could not renew its leader lease in time; "
+	                         "no writes until it does or another node takes over");
+	freeReplyObject(r);
+	redisFree(c);
+	ck_assert_int_eq(info_num(&na, "replication", "writable"), 0);
+
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
+	took = ms_now() - cut;
+	printf("leader blackholed: the standby leads after %lld ms\n", took);
+	ck_assert_str_eq(role_field(&nb, "role"), "leader");
+	ck_assert_msg(took <= LEASE_MS + 2000, "takeover after %lld ms", took);
+	open_acked(&nb, &a, "NEW", 10);
+
+	proxy_set(pa, PROXY_OPEN);
+	wait_converged(&nb, &na, "node-b");
+	ck_assert(daemon_log_wait(&na, "ha: stepping down", 1000));
+	ck_assert_int_eq(tickets(&nb), 30);
+	check_group(&nb, &na, &a);
+	/* The old leader's writes answer READONLY naming the new one. */
+	c = connect_to(&na, 2000);
+	r = open_ticket(c, "LATE0002");
+	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
+	ck_assert_msg(strstr(r->str, "READONLY this node is a standby; the leader is node-b"), "%s",
+	              r->str);
+	freeReplyObject(r);
+	redisFree(c);
+}
+END_TEST
+
+/*
+ * sync: on, writes in flight at the moment of the split (pipelined just
+ * before and just after it): each either gets no success, or is on the new
+ * leader with the id its client was given. None acknowledged and lost.
+ */
+START_TEST(test_writes_in_flight_at_the_split)
+{
+	struct acks a = {0};
+	const char *argv[9];
+	char serials[8][24];
+	int got_reply = 0;
+	redisContext *c;
+
+	group_start("on", false);
+	open_acked(&na, &a, "OLD", 5);
+	c = connect_to(&na, 4000);
+	for (int i = 0; i < 8; i++) {
+		snprintf(serials[i], sizeof serials[i], "FLIGHT%02d", i);
+		open_argv(serials[i], argv);
+		ck_assert_int_eq(redisAppendCommandArgv(c, 9, argv, NULL), REDIS_OK);
+		if (i == 3) {
+			/* Half of them out before the split, half after. */
+			int done = 0;
+			ck_assert_int_eq(redisBufferWrite(c, &done), REDIS_OK);
+			proxy_set(pa, PROXY_BLACKHOLE);
+		}
+	}
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
+	ck_assert_str_eq(role_field(&nb, "role"), "leader");
+	open_acked(&nb, &a, "NEW", 3);
+	proxy_set(pa, PROXY_OPEN);
+	/* The replies that come, until the old leader closes the connection (or 4 s pass). */
+	for (int i = 0; i < 8; i++) {
+		redisReply *r = NULL;
+		if (redisGetReply(c, (void **)&r) != REDIS_OK || r == NULL)
+			break;
+		got_reply++;
+		ck_assert_msg(r->type == REDIS_REPLY_ARRAY || (r->type == REDIS_REPLY_ERROR &&
+		                                               strncmp(r->str, "READONLY", 8) == 0),
+		              "reply %d: %s", i, r->type == REDIS_REPLY_ERROR ? r->str : "?");
+		note_ack(&a, r, serials[i]);
+		freeReplyObject(r);
+	}
+	printf("writes in flight at the split: %d replies, %d acknowledged in all\n", got_reply,
+	       a.n);
+	redisFree(c);
+	wait_converged(&nb, &na, "node-b");
+	check_group(&nb, &na, &a);
+}
+END_TEST
+
+/*
+ * sync: off, the leader blackholed: it goes on acknowledging until its
+ * lease runs out (never later than lease_ms after the split), and those
+ * changes are lost: the XADDs reach Redis after the fence and are refused,
+ * the old leader rebuilds without them, and the new leader hands their ids
+ * out again. This is the loss the README's table states for sync: off.
+ */
+START_TEST(test_sync_off_loses_what_the_cut_off_leader_acknowledged)
+{
+	struct acks before = {0}, lost = {0}, after = {0};
+	long long cut, last_ack = 0;
+	redisContext *c;
+
+	group_start("off", false);
+	open_acked(&na, &before, "OLD", 5);
+	WAIT_UNTIL(tickets(&nb) == 5, 3000);
+	c = connect_to(&na, 2000);
+	proxy_set(pa, PROXY_BLACKHOLE);
+	cut = ms_now();
+	for (int i = 0; i < 100 && ms_now() - cut < LEASE_MS + 300; i++) {
+		char serial[24];
+		redisReply *r;
+		snprintf(serial, sizeof serial, "LOST%03d", i);
+		r = open_ticket(c, serial);
+		if (note_ack(&lost, r, serial))
+			last_ack = ms_now() - cut;
+		else
+			ck_assert_msg(r && r->type == REDIS_REPLY_ERROR &&
+			                      strncmp(r->str, "READONLY", 8) == 0,
+			              "%s: %s", serial, r && r->str ? r->str : "no reply");
+		freeReplyObject(r);
+		sleep_ms(20);
+	}
+	redisFree(c);
+	printf("sync: off, leader blackholed: %d writes acknowledged, the last %lld ms after "
+	       "the split\n",
+	       lost.n, last_ack);
+	ck_assert_int_gt(lost.n, 0);
+	ck_assert_int_le(last_ack, LEASE_MS);
+
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
+	ck_assert_str_eq(role_field(&nb, "role"), "leader");
+	open_acked(&nb, &after, "NEW", lost.n);
+	proxy_set(pa, PROXY_OPEN);
+	wait_converged(&nb, &na, "node-b");
+	/* What was acknowledged before the split and by the new leader is there ... */
+	for (int i = 0; i < after.n; i++) {
+		ck_assert_int_lt(before.n, MAX_ACKS);
+		before.n++;
+		snprintf(before.id[before.n - 1], sizeof before.id[0], "%s", after.id[i]);
+		snprintf(before.serial[before.n - 1], sizeof before.serial[0], "%s",
+		         after.serial[i]);
+	}
+	check_group(&nb, &na, &before);
+	/* ... what the cut-off leader acknowledged is not, and its ids are other tickets now. */
+	ck_assert_int_eq(tickets(&nb), 5 + lost.n);
+	ck_assert_str_eq(lost.id[0], after.id[0]);
+	ck_assert_str_ne(lost.serial[0], after.serial[0]);
+}
+END_TEST
+
+static Suite *split_suite(void)
+{
+	Suite *s = suite_create("split");
+	TCase *tc = tcase_create("proxy");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_leader_blackholed_sync_on);
+	tcase_add_test(tc, test_writes_in_flight_at_the_split);
+	tcase_add_test(tc, test_sync_off_loses_what_the_cut_off_leader_acknowledged);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return harness_run_suite(split_suite());
+}
