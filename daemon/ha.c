@@ -239,6 +239,7 @@ static void try_takeover(struct ha *h)
 	argv[10] = advertise(h);
 	argv[11] = records;
 	h->poll_out = true;
+	h->poll_sent = ha_now_ms();
 	redisAsyncCommandArgv(h->cmd.ac, on_takeover, (void *)(intptr_t)ha_now_ms(), 12, argv,
 	                      NULL);
 }
@@ -300,6 +301,7 @@ static void send_poll(struct ha *h)
 	ha_key(h, "leader", kl, sizeof kl);
 	ha_key(h, "journal", kj, sizeof kj);
 	h->poll_out = true;
+	h->poll_sent = ha_now_ms();
 	redisAsyncCommandArgv(h->cmd.ac, on_poll, NULL, 5, argv, NULL);
 }
 
@@ -317,6 +319,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	/* hiredis 0.14 has no reply timeout: a renewal unanswered for a lease is a dead link. */
 	if (h->renew_out && now - h->renew_sent > lease)
 		hlink_fail(&h->cmd, "no reply to the lease renewal within lease_ms");
+	/*
+	 * The same for a standby's look at the lease: a connection that went
+	 * silent (a split TCP does not notice) would otherwise hold poll_out
+	 * forever, and the standby would never take over.
+	 */
+	if (h->poll_out && now - h->poll_sent > lease)
+		hlink_fail(&h->cmd, "no reply to the lease poll within lease_ms");
 	if (h->tail_out && now - h->tail_sent > 2 * lease + 2000)
 		hlink_fail(&h->tail, "no reply to XREAD in time");
 	if (!hlink_ready(&h->cmd))

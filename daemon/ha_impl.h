@@ -60,6 +60,7 @@ struct ha {
 	struct sid renew_last; /* the last entry we had shipped when the renewal left */
 	bool renewed;          /* the lease was confirmed since the command link came up */
 	bool poll_out;         /* a standby's look at the lease awaits its reply */
+	int64_t poll_sent;
 
 	/* Stream position. */
 	bool have_pos;        /* the engine is exactly the stream up to `applied` */

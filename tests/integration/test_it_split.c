@@ -438,6 +438,40 @@ START_TEST(test_sync_off_loses_what_the_cut_off_leader_acknowledged)
 }
 END_TEST
 
+/*
+ * The standby's connections dropped for good (a middlebox forgot them:
+ * bytes vanish, nobody is told), new ones work again; then the leader dies.
+ * The standby must notice its dead link, reconnect, and take over.
+ */
+START_TEST(test_standby_dead_link_then_leader_dies)
+{
+	struct acks a = {0};
+	long long killed, took;
+
+	group_start("on", false);
+	open_acked(&na, &a, "OLD", 5);
+	wait_converged(&na, &nb, "node-a");
+	proxy_set(pb, PROXY_DROP);
+	sleep_ms(LEASE_MS);
+	proxy_set(pb, PROXY_OPEN);
+	open_acked(&na, &a, "MID", 5);
+	daemon_kill9(&na);
+	killed = ms_now();
+	WAIT_UNTIL(is_role(&nb, "leader"), 3 * LEASE_MS + 4000);
+	took = ms_now() - killed;
+	printf("standby with a dead link: leads %lld ms after the leader died\n", took);
+	ck_assert_msg(is_role(&nb, "leader"), "the standby never took over:\n%s", daemon_log(&nb));
+	ck_assert_msg(took <= 3 * LEASE_MS + 2000, "takeover after %lld ms", took);
+	open_acked(&nb, &a, "NEW", 3);
+	ck_assert_int_eq(tickets(&nb), 13);
+	for (int i = 0; i < a.n; i++) {
+		redisContext *c = connect_to(&nb, 2000);
+		ck_assert_str_eq(serial_of(c, atoll(a.id[i])), a.serial[i]);
+		redisFree(c);
+	}
+}
+END_TEST
+
 static Suite *split_suite(void)
 {
 	Suite *s = suite_create("split");
@@ -448,6 +482,7 @@ static Suite *split_suite(void)
 	tcase_add_test(tc, test_leader_blackholed_sync_on);
 	tcase_add_test(tc, test_writes_in_flight_at_the_split);
 	tcase_add_test(tc, test_sync_off_loses_what_the_cut_off_leader_acknowledged);
+	tcase_add_test(tc, test_standby_dead_link_then_leader_dies);
 	suite_add_tcase(s, tc);
 	return s;
 }
