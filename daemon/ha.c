@@ -253,6 +253,7 @@ static void on_poll(redisAsyncContext *ac, void *r, void *privdata)
 	if (h == NULL || reply == NULL || h->role != HA_STANDBY || h->taking_over)
 		return;
 	h->poll_out = false;
+	h->heard = ha_now_ms();
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
 		return;
 	if (reply->element[0]->type == REDIS_REPLY_STRING) {
@@ -562,7 +563,9 @@ bool ha_ready(const struct ha *h)
 		return true;
 	if (h->role == HA_LEADER)
 		return ha_writable(h);
-	return h->bootstrapped && h->have_pos && hlink_ready(&h->tail);
+	/* Caught up as far as it knows: it must have heard from Redis within a lease. */
+	return h->bootstrapped && h->have_pos && hlink_ready(&h->tail) && h->heard > 0 &&
+	       ha_now_ms() - h->heard <= cfg_of(h)->ha_lease_ms;
 }
 
 uint64_t ha_batch_to_wait(const struct ha *h)

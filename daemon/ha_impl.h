@@ -61,6 +61,7 @@ struct ha {
 	bool renewed;          /* the lease was confirmed since the command link came up */
 	bool poll_out;         /* a standby's look at the lease awaits its reply */
 	int64_t poll_sent;
+	int64_t heard; /* monotonic ms of a standby's last answer from Redis; 0: none yet */
 
 	/* Stream position. */
 	bool have_pos;        /* the engine is exactly the stream up to `applied` */

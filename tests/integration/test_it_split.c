@@ -439,6 +439,48 @@ START_TEST(test_sync_off_loses_what_the_cut_off_leader_acknowledged)
 END_TEST
 
 /*
+ * The standby's way to Redis blackholed: the leader goes on taking writes;
+ * the standby says it is not ready (INFO replication, /readyz 503) and
+ * does not take over; healed, it catches up and is ready again.
+ */
+START_TEST(test_standby_blackholed)
+{
+	struct acks a = {0};
+	char req[128], buf[4096];
+	int fd;
+
+	group_start("on", true);
+	open_acked(&na, &a, "OLD", 5);
+	wait_converged(&na, &nb, "node-a");
+
+	proxy_set(pb, PROXY_BLACKHOLE);
+	open_acked(&na, &a, "MID", 20);
+	ck_assert_str_eq(role_field(&na, "role"), "leader");
+	/* Within a lease and a half, the standby knows it hears nothing. */
+	WAIT_UNTIL(info_num(&nb, "replication", "ready") == 0, 2 * LEASE_MS);
+	ck_assert_int_eq(info_num(&nb, "replication", "ready"), 0);
+	ck_assert_int_eq(tickets(&nb), 5);
+	fd = harness_raw_connect(metrics_b);
+	snprintf(req, sizeof req, "GET /readyz HTTP/1.0\r\n\r\n");
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	harness_read_all(fd, buf, sizeof buf);
+	close(fd);
+	ck_assert_msg(strncmp(buf, "HTTP/1.0 503", 12) == 0 ||
+	                      strncmp(buf, "HTTP/1.1 503", 12) == 0,
+	              "/readyz of a standby cut off: %.80s", buf);
+	/* It stays a standby: the lease is the leader's, whatever it cannot see. */
+	sleep_ms(2 * LEASE_MS);
+	ck_assert_str_eq(role_field(&nb, "role"), "standby");
+	ck_assert_str_eq(role_field(&na, "role"), "leader");
+
+	proxy_set(pb, PROXY_OPEN);
+	wait_converged(&na, &nb, "node-a");
+	ck_assert_int_eq(tickets(&nb), 25);
+	check_group(&na, &nb, &a);
+}
+END_TEST
+
+/*
  * The standby's connections dropped for good (a middlebox forgot them:
  * bytes vanish, nobody is told), new ones work again; then the leader dies.
  * The standby must notice its dead link, reconnect, and take over.
@@ -482,6 +524,7 @@ static Suite *split_suite(void)
 	tcase_add_test(tc, test_leader_blackholed_sync_on);
 	tcase_add_test(tc, test_writes_in_flight_at_the_split);
 	tcase_add_test(tc, test_sync_off_loses_what_the_cut_off_leader_acknowledged);
+	tcase_add_test(tc, test_standby_blackholed);
 	tcase_add_test(tc, test_standby_dead_link_then_leader_dies);
 	suite_add_tcase(s, tc);
 	return s;
