@@ -356,6 +356,10 @@ void ha_become_leader(struct ha *h)
 	h->next_seq = 1;
 	/* Monotonic across terms: a client's ha_wait is compared with them. */
 	h->confirmed = h->shipped;
+	/* Everything applied so far came from the stream. */
+	h->nmarks = h->marks_head = 0;
+	h->marked = h->shipped;
+	h->events_horizon = srv->journal.last_seq;
 	h->since_snapshot = 0;
 	h->batch.len = 0;
 	h->batch_records = 0;
@@ -512,6 +516,7 @@ void ha_free(struct ha *h)
 	h->srv->journal.tap = NULL;
 	h->srv->journal.tap_records = NULL;
 	rbuf_free(&h->batch);
+	free(h->marks);
 	free(h);
 }
 
@@ -573,6 +578,31 @@ uint64_t ha_batch_to_wait(const struct ha *h)
 	if (h == NULL || h->role != HA_LEADER || !h->srv->cfg->ha_sync)
 		return 0;
 	return h->shipped;
+}
+
+uint64_t ha_events_upto(struct ha *h, uint64_t journaled)
+{
+	if (h == NULL || h->role != HA_LEADER)
+		return journaled;
+	/* on_commit shipped, then the upstream asks: the new batch holds all journaled. */
+	if (h->shipped > h->marked) {
+		if (h->nmarks == h->marks_cap) {
+			h->marks_cap = h->marks_cap ? 2 * h->marks_cap : 64;
+			h->marks = xreallocarray(h->marks, h->marks_cap, sizeof *h->marks);
+		}
+		h->marks[h->nmarks++] = (struct batch_mark){h->shipped, journaled};
+		h->marked = h->shipped;
+	}
+	while (h->marks_head < h->nmarks && h->marks[h->marks_head].batch <= h->confirmed)
+		h->events_horizon = h->marks[h->marks_head++].seq;
+	if (h->marks_head == h->nmarks)
+		h->marks_head = h->nmarks = 0;
+	else if (h->marks_head > h->marks_cap / 2) {
+		h->nmarks -= h->marks_head;
+		memmove(h->marks, h->marks + h->marks_head, h->nmarks * sizeof *h->marks);
+		h->marks_head = 0;
+	}
+	return h->events_horizon < journaled ? h->events_horizon : journaled;
 }
 
 uint64_t ha_confirmed(const struct ha *h)

@@ -88,6 +88,20 @@ struct ha {
 	uint64_t snapshot_covers; /* `shipped` when the snapshot in flight was taken */
 	bool replicas_short;      /* WAIT found fewer than wait_replicas (logged once) */
 
+	/*
+	 * Events (leader): only those whose records Redis holds go out, else a
+	 * change lost in a failover leaves its event behind, and the new leader's
+	 * event of the same sequence number is refused as a duplicate. marks:
+	 * for each batch shipped and not yet confirmed, the last journal
+	 * sequence number it holds.
+	 */
+	struct batch_mark {
+		uint64_t batch, seq;
+	} * marks;
+	size_t nmarks, marks_head, marks_cap;
+	uint64_t marked;         /* the last batch with a mark */
+	uint64_t events_horizon; /* every record up to this sequence number is in Redis */
+
 	/* Counters for INFO. */
 	uint64_t batches_applied, rebuilds, takeovers, stepdowns, snapshots, reships;
 };

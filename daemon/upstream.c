@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <async.h>
 
+#include "ha.h"
 #include "log.h"
 #include "redis_async.h"
 #include "server.h"
@@ -583,7 +584,8 @@ static bool send_resends(struct upstream *up)
 static void send_pending(struct upstream *up)
 {
 	struct engine *eng = up->srv->eng;
-	uint64_t journaled = up->srv->journal.last_seq;
+	/* HA: a leader's events wait for Redis's copy of their records. */
+	uint64_t journaled = ha_events_upto(up->srv->ha, up->srv->journal.last_seq);
 	size_t n = engine_outbox_count(eng);
 
 	if (up->state == LINK_DISABLED) {

@@ -255,6 +255,42 @@ static void check_group(const struct daemon *leader, const struct daemon *standb
 	redisFree(cs);
 }
 
+/*
+ * Every event in the centre's stream names a ticket the leader holds, with
+ * that ticket's serial, and each sequence number is there once; how many.
+ */
+static long long check_events(const struct daemon *leader)
+{
+	redisContext *rc = redisConnect("127.0.0.1", rs.port), *c = connect_to(leader, 3000);
+	redisReply *r;
+	unsigned long long prev = 0;
+	long long n = 0;
+
+	ck_assert_msg(rc && !rc->err, "cannot connect to redis");
+	r = redisCommand(rc, "XRANGE sp:events:DE-PSC-TEST - +");
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	for (size_t i = 0; i < r->elements; i++) {
+		const redisReply *f = r->element[i]->element[1];
+		const char *seq = field(f, "seq"), *ticket = field(f, "ticket"),
+		           *serial = field(f, "serial");
+		unsigned long long sq;
+		ck_assert_ptr_nonnull(seq);
+		ck_assert_ptr_nonnull(ticket);
+		ck_assert_ptr_nonnull(serial);
+		sq = strtoull(seq, NULL, 10);
+		ck_assert_msg(sq > prev, "event seq %llu after %llu", sq, prev);
+		prev = sq;
+		ck_assert_msg(strcmp(serial_of(c, atoll(ticket)), serial) == 0,
+		              "event %s says ticket %s is %s; the leader's ticket %s is %s", seq,
+		              ticket, serial, ticket, serial_of(c, atoll(ticket)));
+		n++;
+	}
+	freeReplyObject(r);
+	redisFree(rc);
+	redisFree(c);
+	return n;
+}
+
 /* Both nodes agree on who leads, hold the same tickets, and the standby lags by nothing. */
 static void wait_converged(const struct daemon *leader, const struct daemon *standby,
                            const char *leader_name)
@@ -374,6 +410,46 @@ START_TEST(test_writes_in_flight_at_the_split)
 	redisFree(c);
 	wait_converged(&nb, &na, "node-b");
 	check_group(&nb, &na, &a);
+}
+END_TEST
+
+/*
+ * sync: on, one write sent to the leader just after its way to Redis was
+ * blackholed: never acknowledged, so it may be lost; but its event must
+ * not outlive it. The split heals before the new leader has sent any event:
+ * the old leader's late bytes reach Redis first.
+ */
+START_TEST(test_unacknowledged_write_leaves_no_event)
+{
+	struct acks a = {0};
+	const char *argv[9];
+	redisContext *c;
+	redisReply *r = NULL;
+
+	group_start("on", false);
+	open_acked(&na, &a, "OLD", 3);
+	WAIT_UNTIL(info_num(&na, "events", "outbox_depth") == 0, 3000);
+	c = connect_to(&na, 3000);
+	proxy_set(pa, PROXY_BLACKHOLE);
+	open_argv("GHOST001", argv);
+	ck_assert_int_eq(redisAppendCommandArgv(c, 9, argv, NULL), REDIS_OK);
+	{
+		int done = 0;
+		ck_assert_int_eq(redisBufferWrite(c, &done), REDIS_OK);
+	}
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
+	ck_assert_str_eq(role_field(&nb, "role"), "leader");
+	proxy_set(pa, PROXY_OPEN);
+	ck_assert_msg(redisGetReply(c, (void **)&r) != REDIS_OK || r == NULL ||
+	                      r->type == REDIS_REPLY_ERROR,
+	              "a write sent after the split was acknowledged");
+	freeReplyObject(r);
+	redisFree(c);
+	wait_converged(&nb, &na, "node-b");
+	open_acked(&nb, &a, "NEW", 2);
+	WAIT_UNTIL(info_num(&nb, "events", "outbox_depth") == 0, 3000);
+	check_group(&nb, &na, &a);
+	ck_assert_int_eq(check_events(&nb), tickets(&nb));
 }
 END_TEST
 
@@ -523,6 +599,7 @@ static Suite *split_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_leader_blackholed_sync_on);
 	tcase_add_test(tc, test_writes_in_flight_at_the_split);
+	tcase_add_test(tc, test_unacknowledged_write_leaves_no_event);
 	tcase_add_test(tc, test_sync_off_loses_what_the_cut_off_leader_acknowledged);
 	tcase_add_test(tc, test_standby_blackholed);
 	tcase_add_test(tc, test_standby_dead_link_then_leader_dies);
