@@ -170,6 +170,34 @@ static void send_renew(struct ha *h)
 	redisAsyncCommandArgv(h->cmd.ac, on_renew, NULL, 9, argv, NULL);
 }
 
+/*
+ * A new connection is first asked for a PING, and the lease is renewed on
+ * it only once that is answered: a node that reaches Redis but hears
+ * nothing back (a one-way split) would otherwise keep its lease alive in
+ * Redis with renewals it never learns succeeded, and leave the group
+ * without a leader for as long as the split lasts. The renewal's timeout
+ * covers the PING too.
+ */
+static void on_ping(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct ha *h = ac->data ? ((struct hlink *)ac->data)->h : NULL;
+
+	(void)privdata;
+	if (h == NULL || r == NULL)
+		return;
+	h->renew_out = false;
+	h->cmd_heard = true;
+	if ((h->role == HA_LEADER || h->taking_over) && hlink_ready(&h->cmd))
+		send_renew(h);
+}
+
+static void send_ping(struct ha *h)
+{
+	h->renew_out = true;
+	h->renew_sent = ha_now_ms();
+	redisAsyncCommand(h->cmd.ac, on_ping, NULL, "PING");
+}
+
 /* ---- a standby's look at the lease, and taking over ------------------------------------- */
 
 static void on_takeover(redisAsyncContext *ac, void *r, void *privdata)
@@ -336,8 +364,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (h->role == HA_LEADER || h->taking_over) {
-		if (!h->renew_out)
+		if (!h->renew_out && h->cmd_heard)
 			send_renew(h);
+		else if (!h->renew_out)
+			send_ping(h);
 	} else if (!h->poll_out) {
 		send_poll(h);
 	}
@@ -414,7 +444,7 @@ static void cmd_up(struct ha *h)
 	if (h->role == HA_LEADER) {
 		/* Batches in flight when the link broke may be lost: a snapshot covers them. */
 		h->need_reship = h->need_reship || h->confirmed < h->shipped;
-		send_renew(h);
+		send_ping(h);
 	} else if (!h->bootstrapped || h->need_rebuild) {
 		ha_rebuild(h);
 	}
@@ -424,6 +454,7 @@ static void cmd_down(struct ha *h, bool was_up)
 {
 	(void)was_up;
 	h->renew_out = h->poll_out = h->rebuild_out = h->snapshot_out = false;
+	h->cmd_heard = false;
 	if (h->role == HA_LEADER && h->confirmed < h->shipped)
 		h->need_reship = true;
 }

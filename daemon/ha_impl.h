@@ -59,6 +59,7 @@ struct ha {
 	int64_t renew_sent;
 	struct sid renew_last; /* the last entry we had shipped when the renewal left */
 	bool renewed;          /* the lease was confirmed since the command link came up */
+	bool cmd_heard;        /* the command link answered since it came up (see send_ping) */
 	bool poll_out;         /* a standby's look at the lease awaits its reply */
 	int64_t poll_sent;
 	int64_t heard; /* monotonic ms of a standby's last answer from Redis; 0: none yet */

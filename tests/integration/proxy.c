@@ -36,6 +36,7 @@ struct pconn {
 	int fd[2];         /* 0: the client (repaird), 1: the target (Redis) */
 	struct half to[2]; /* to[1]: client -> target, to[0]: target -> client */
 	bool dead;         /* dropped: read and discarded for good */
+	bool deaf;         /* what the target sends is discarded for good */
 };
 
 struct proxy {
@@ -111,6 +112,7 @@ static void accept_one(struct proxy *p)
 		conn_close(c, true);
 		return;
 	}
+	c->deaf = p->mode == PROXY_DEAF;
 	p->conns[slot] = c;
 }
 
@@ -120,7 +122,7 @@ static bool pump_read(struct pconn *c, int src)
 	struct half *h = &c->to[1 - src];
 	ssize_t n;
 
-	if (c->dead) {
+	if (c->dead || (c->deaf && src == 1)) {
 		char sink[4096];
 		n = read(c->fd[src], sink, sizeof sink);
 		return n > 0 || (n < 0 && errno == EAGAIN);
@@ -175,6 +177,8 @@ static void apply_mode(struct proxy *p)
 				p->conns[i] = NULL;
 			} else if (p->mode == PROXY_DROP) {
 				p->conns[i]->dead = true;
+			} else if (p->mode == PROXY_DEAF) {
+				p->conns[i]->deaf = true;
 			}
 		}
 		p->done_gen = p->want_gen;
@@ -204,8 +208,8 @@ static void poll_once(struct proxy *p)
 				short ev = 0;
 				if (c->fd[side] < 0)
 					continue;
-				if (c->dead)
-					ev = POLLIN;
+				if (c->dead || (c->deaf && side == 1))
+					ev = POLLIN | (c->deaf && c->to[1].len > 0 ? POLLOUT : 0);
 				else {
 					/* side reads into to[1 - side], writes out of to[side] */
 					if (c->to[1 - side].len == 0 && !c->to[1 - side].eof)

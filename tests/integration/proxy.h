@@ -10,13 +10,15 @@
  *   (a split shorter than TCP's retransmission timeout);
  * - drop: nothing passes and every byte is lost; the connections open during
  *   the drop stay dead for good (a middlebox that forgot them), only new ones
- *   work after the heal.
+ *   work after the heal;
+ * - deaf: what the node sends reaches Redis, Redis's answers are lost (a
+ *   one-way split); the connections open meanwhile stay deaf after the heal.
  * Every socket is close-on-exec: a daemon started meanwhile holds none of them.
  */
 #ifndef REPAIRD_PROXY_H
 #define REPAIRD_PROXY_H
 
-enum proxy_mode { PROXY_OPEN, PROXY_CUT, PROXY_BLACKHOLE, PROXY_DROP };
+enum proxy_mode { PROXY_OPEN, PROXY_CUT, PROXY_BLACKHOLE, PROXY_DROP, PROXY_DEAF };
 
 struct proxy;
 

@@ -368,6 +368,44 @@ START_TEST(test_leader_split_sync_on)
 END_TEST
 
 /*
+ * A one-way split: what the leader sends reaches Redis, the answers do not.
+ * Its lease renewals still land, but it hears none of them: it stops
+ * acknowledging after lease_ms, and the group must not stay without a
+ * leader: the standby takes over. Healed, the old leader rejoins.
+ */
+START_TEST(test_leader_deaf)
+{
+	struct acks a = {0};
+	long long cut, took;
+	redisContext *c;
+	redisReply *r;
+
+	group_start("on", false);
+	open_acked(&na, &a, "OLD", 5);
+	proxy_set(pa, PROXY_DEAF);
+	cut = ms_now();
+	sleep_ms(LEASE_MS + 100);
+	c = connect_to(&na, 2000);
+	r = open_ticket(c, "LATE0001");
+	ck_assert_msg(r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0,
+	              "a deaf leader answered a write: %s",
+	              r && r->type == REDIS_REPLY_ERROR ? r->str : "a ticket");
+	freeReplyObject(r);
+	redisFree(c);
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 4000);
+	took = ms_now() - cut;
+	printf("leader deaf: the standby leads after %lld ms\n", took);
+	ck_assert_msg(is_role(&nb, "leader"), "no leader %lld ms after the split:\n%s", took,
+	              daemon_log(&na));
+	ck_assert_msg(took <= LEASE_MS + 2000, "takeover after %lld ms", took);
+	open_acked(&nb, &a, "NEW", 5);
+	proxy_set(pa, PROXY_OPEN);
+	wait_converged(&nb, &na, "node-b");
+	check_group(&nb, &na, &a);
+}
+END_TEST
+
+/*
  * sync: on, writes in flight at the moment of the split (pipelined just
  * before and just after it): each either gets no success, or is on the new
  * leader with the id its client was given. None acknowledged and lost.
@@ -603,6 +641,7 @@ static Suite *split_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_leader_split_sync_on, 0, 3);
+	tcase_add_test(tc, test_leader_deaf);
 	tcase_add_test(tc, test_writes_in_flight_at_the_split);
 	tcase_add_test(tc, test_unacknowledged_write_leaves_no_event);
 	tcase_add_test(tc, test_sync_off_loses_what_the_cut_off_leader_acknowledged);
