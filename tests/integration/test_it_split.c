@@ -371,19 +371,28 @@ END_TEST
  * A one-way split: what the leader sends reaches Redis, the answers do not.
  * Its lease renewals still land, but it hears none of them: it stops
  * acknowledging after lease_ms, and the group must not stay without a
- * leader: the standby takes over. Healed, the old leader rejoins.
+ * leader: the standby takes over. A write it took just after the split is
+ * in the stream but never acknowledged: the new leader has it. Healed, the
+ * old leader rejoins.
  */
 START_TEST(test_leader_deaf)
 {
 	struct acks a = {0};
+	const char *argv[9];
 	long long cut, took;
-	redisContext *c;
+	redisContext *c, *inflight;
 	redisReply *r;
+	int done = 0;
 
 	group_start("on", false);
 	open_acked(&na, &a, "OLD", 5);
+	inflight = connect_to(&na, 3000);
 	proxy_set(pa, PROXY_DEAF);
 	cut = ms_now();
+	/* Taken while the lease holds: its XADD reaches Redis, the answer does not. */
+	open_argv("UNANSWERED", argv);
+	ck_assert_int_eq(redisAppendCommandArgv(inflight, 9, argv, NULL), REDIS_OK);
+	ck_assert_int_eq(redisBufferWrite(inflight, &done), REDIS_OK);
 	sleep_ms(LEASE_MS + 100);
 	c = connect_to(&na, 2000);
 	r = open_ticket(c, "LATE0001");
@@ -402,6 +411,17 @@ START_TEST(test_leader_deaf)
 	proxy_set(pa, PROXY_OPEN);
 	wait_converged(&nb, &na, "node-b");
 	check_group(&nb, &na, &a);
+	/* Never acknowledged (the old leader closes the connection), yet in the group. */
+	r = NULL;
+	ck_assert_msg(redisGetReply(inflight, (void **)&r) != REDIS_OK || r == NULL ||
+	                      r->type == REDIS_REPLY_ERROR,
+	              "the deaf leader acknowledged UNANSWERED");
+	freeReplyObject(r);
+	redisFree(inflight);
+	c = connect_to(&nb, 2000);
+	ck_assert_str_eq(serial_of(c, 6), "UNANSWERED");
+	redisFree(c);
+	ck_assert_int_eq(tickets(&nb), 11);
 }
 END_TEST
 
