@@ -209,6 +209,7 @@ static void on_takeover(redisAsyncContext *ac, void *r, void *privdata)
 	if (h == NULL || reply == NULL)
 		return;
 	h->poll_out = false;
+	h->cmd_heard = true;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
 		log_msg(LOG_ERR, "ha: taking over failed: %s",
 		        reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
@@ -281,6 +282,7 @@ static void on_poll(redisAsyncContext *ac, void *r, void *privdata)
 	if (h == NULL || reply == NULL || h->role != HA_STANDBY || h->taking_over)
 		return;
 	h->poll_out = false;
+	h->cmd_heard = true;
 	h->heard = ha_now_ms();
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
 		return;
