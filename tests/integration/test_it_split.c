@@ -653,6 +653,86 @@ START_TEST(test_standby_dead_link_then_leader_dies)
 }
 END_TEST
 
+/*
+ * A split shorter than the lease (half of it): nothing changes hands. The
+ * standby does not take over, and a write the leader took during the
+ * split is acknowledged once Redis answers again, and is on the standby.
+ */
+START_TEST(test_short_split_keeps_the_leader)
+{
+	struct acks a = {0};
+	const char *argv[9];
+	redisContext *c;
+	redisReply *r = NULL;
+	int done = 0;
+
+	group_start("on", false);
+	open_acked(&na, &a, "OLD", 3);
+	c = connect_to(&na, 3000);
+	proxy_set(pa, PROXY_BLACKHOLE);
+	open_argv("DURING01", argv);
+	ck_assert_int_eq(redisAppendCommandArgv(c, 9, argv, NULL), REDIS_OK);
+	ck_assert_int_eq(redisBufferWrite(c, &done), REDIS_OK);
+	sleep_ms(LEASE_MS / 2);
+	proxy_set(pa, PROXY_OPEN);
+	ck_assert_int_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+	ck_assert_msg(note_ack(&a, r, "DURING01"), "DURING01 after a short split: %s",
+	              r->type == REDIS_REPLY_ERROR ? r->str : "?");
+	freeReplyObject(r);
+	redisFree(c);
+	open_acked(&na, &a, "AFTER", 2);
+	wait_converged(&na, &nb, "node-a");
+	ck_assert_str_eq(role_field(&na, "role"), "leader");
+	ck_assert_str_eq(role_field(&na, "term"), "1");
+	ck_assert_int_eq(info_num(&nb, "replication", "takeovers"), 0);
+	check_group(&na, &nb, &a);
+}
+END_TEST
+
+/*
+ * Redis out of reach of both nodes for two leases, then back: one of them
+ * leads again (the old leader normally: it takes its lapsed lease back),
+ * the other follows it, and everything acknowledged, before or after, is
+ * there once.
+ */
+START_TEST(test_both_cut_off_then_healed)
+{
+	struct acks a = {0};
+	const struct daemon *leader, *standby;
+	redisContext *c;
+	redisReply *r;
+
+	group_start("on", false);
+	open_acked(&na, &a, "OLD", 5);
+	proxy_set(pa, PROXY_BLACKHOLE);
+	proxy_set(pb, PROXY_BLACKHOLE);
+	sleep_ms(2 * LEASE_MS);
+	c = connect_to(&na, 2000);
+	r = open_ticket(c, "NOLEASE1");
+	ck_assert_msg(r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0,
+	              "a leader without Redis for two leases answered: %s",
+	              r && r->type == REDIS_REPLY_ERROR ? r->str : "a ticket");
+	freeReplyObject(r);
+	redisFree(c);
+	ck_assert_str_ne(role_field(&nb, "role"), "leader");
+	proxy_set(pa, PROXY_OPEN);
+	proxy_set(pb, PROXY_OPEN);
+	WAIT_UNTIL(is_role(&na, "leader") != is_role(&nb, "leader") &&
+	                   info_num(is_role(&na, "leader") ? &na : &nb, "replication",
+	                            "writable") == 1,
+	           LEASE_MS + 4000);
+	ck_assert_msg(is_role(&na, "leader") != is_role(&nb, "leader"),
+	              "not exactly one leader: node-a %s, node-b %s", role_field(&na, "role"),
+	              role_field(&nb, "role"));
+	leader = is_role(&na, "leader") ? &na : &nb;
+	standby = leader == &na ? &nb : &na;
+	printf("both cut off, healed: %s leads\n", leader == &na ? "node-a" : "node-b");
+	open_acked(leader, &a, "NEW", 3);
+	wait_converged(leader, standby, leader == &na ? "node-a" : "node-b");
+	check_group(leader, standby, &a);
+}
+END_TEST
+
 static Suite *split_suite(void)
 {
 	Suite *s = suite_create("split");
@@ -666,6 +746,8 @@ static Suite *split_suite(void)
 	tcase_add_test(tc, test_unacknowledged_write_leaves_no_event);
 	tcase_add_test(tc, test_sync_off_loses_what_the_cut_off_leader_acknowledged);
 	tcase_add_test(tc, test_standby_blackholed);
+	tcase_add_test(tc, test_short_split_keeps_the_leader);
+	tcase_add_test(tc, test_both_cut_off_then_healed);
 	tcase_add_test(tc, test_standby_dead_link_then_leader_dies);
 	suite_add_tcase(s, tc);
 	return s;
