@@ -229,6 +229,7 @@ static void on_takeover(redisAsyncContext *ac, void *r, void *privdata)
 	snprintf(h->leader, sizeof h->leader, "%s", cfg_of(h)->ha_node);
 	snprintf(h->leader_addr, sizeof h->leader_addr, "%s", advertise(h));
 	h->lease_until = sent + cfg_of(h)->ha_lease_ms;
+	h->fence_at = ha_now_ms();
 	h->taking_over = true;
 	h->takeovers++;
 	log_msg(LOG_NOTICE, "ha: took the lease for term %" PRIu64 "; fence %s; catching up",
@@ -359,6 +360,15 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		hlink_fail(&h->cmd, "no reply to the lease poll within lease_ms");
 	if (h->tail_out && now - h->tail_sent > 2 * lease + 2000)
 		hlink_fail(&h->tail, "no reply to XREAD in time");
+	/*
+	 * Taking over, the fence is in the stream after our position: an XREAD
+	 * returns at once. One out for a third of a lease since then went to a
+	 * dead connection; waiting out the timeout above would delay the
+	 * takeover past lease_ms + 2 s.
+	 */
+	if (h->taking_over && h->tail_out && now - h->tail_sent > lease / 3 &&
+	    now - h->fence_at > lease / 3)
+		hlink_fail(&h->tail, "no reply to XREAD while taking over");
 	if (!hlink_ready(&h->cmd))
 		return;
 	if ((!h->bootstrapped || h->need_rebuild) && !h->rebuild_out && h->role == HA_STANDBY) {

@@ -54,6 +54,7 @@ struct ha {
 	/* The lease (leader, or a standby taking over). */
 	bool taking_over; /* fenced; becomes leader once the tail reached the fence */
 	struct sid fence;
+	int64_t fence_at;    /* monotonic ms the fence was written */
 	int64_t lease_until; /* monotonic ms: writes allowed before this */
 	bool renew_out;      /* a renewal awaits its reply */
 	int64_t renew_sent;
