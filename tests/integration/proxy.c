@@ -48,7 +48,6 @@ struct proxy {
 	enum proxy_mode want, mode; /* want: set by the test; mode: what the thread applies */
 	unsigned long want_gen, done_gen;
 	bool stop;
-	int accepted;
 	struct pconn *conns[PROXY_CONNS];
 };
 
@@ -90,9 +89,6 @@ static void accept_one(struct proxy *p)
 
 	if (fd < 0)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->accepted++;
-	pthread_mutex_unlock(&p->mu);
 	for (int i = 0; i < PROXY_CONNS && slot < 0; i++)
 		if (p->conns[i] == NULL)
 			slot = i;
@@ -323,16 +319,6 @@ void proxy_set(struct proxy *p, enum proxy_mode mode)
 	while (p->done_gen < gen)
 		pthread_cond_wait(&p->cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
-}
-
-int proxy_accepted(struct proxy *p)
-{
-	int n;
-
-	pthread_mutex_lock(&p->mu);
-	n = p->accepted;
-	pthread_mutex_unlock(&p->mu);
-	return n;
 }
 
 void proxy_stop(struct proxy *p)

@@ -13,7 +13,9 @@
  *   work after the heal;
  * - deaf: what the node sends reaches Redis, Redis's answers are lost (a
  *   one-way split); the connections open meanwhile stay deaf after the heal.
- * Every socket is close-on-exec: a daemon started meanwhile holds none of them.
+ * Every socket is close-on-exec: a daemon started meanwhile holds none of them
+ * (a child forked without exec would, and keep a cut connection open: write
+ * load comes from a thread).
  */
 #ifndef REPAIRD_PROXY_H
 #define REPAIRD_PROXY_H
@@ -28,8 +30,6 @@ struct proxy *proxy_start(int target_port);
 int proxy_port(const struct proxy *p);
 /* Switch the mode; returns once the forwarding thread works in it. PROXY_OPEN heals. */
 void proxy_set(struct proxy *p, enum proxy_mode mode);
-/* Connections accepted so far (for the test's own checks). */
-int proxy_accepted(struct proxy *p);
 /* Stop the thread and close everything (p may be NULL). */
 void proxy_stop(struct proxy *p);
 
