@@ -453,6 +453,7 @@ void ha_step_down(struct ha *h, const char *why)
 static void cmd_up(struct ha *h)
 {
 	h->renewed = false;
+	h->cmd_heard = false;
 	if (h->role == HA_LEADER) {
 		/* Batches in flight when the link broke may be lost: a snapshot covers them. */
 		h->need_reship = h->need_reship || h->confirmed < h->shipped;
@@ -466,7 +467,6 @@ static void cmd_down(struct ha *h, bool was_up)
 {
 	(void)was_up;
 	h->renew_out = h->poll_out = h->rebuild_out = h->snapshot_out = false;
-	h->cmd_heard = false;
 	if (h->role == HA_LEADER && h->confirmed < h->shipped)
 		h->need_reship = true;
 }
