@@ -659,6 +659,9 @@ START_TEST(test_sync_off_loses_what_the_cut_off_leader_acknowledged)
 	ck_assert_int_eq(tickets(&nb), 5 + lost.n);
 	ck_assert_str_eq(lost.id[0], after.id[0]);
 	ck_assert_str_ne(lost.serial[0], after.serial[0]);
+	/* Their events never went out: each event is of a ticket the leader holds. */
+	WAIT_UNTIL(info_num(&nb, "events", "outbox_depth") == 0, 3000);
+	ck_assert_int_eq(check_events(&nb), tickets(&nb));
 }
 END_TEST
 
