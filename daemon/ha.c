@@ -127,6 +127,7 @@ static void on_renew(redisAsyncContext *ac, void *r, void *privdata)
 	}
 	h->lease_until = h->renew_sent + cfg_of(h)->ha_lease_ms;
 	h->renewed = true;
+	h->cmd_heard = true;
 	if (reply->element[1]->str && reply->element[1]->str[0])
 		sid_parse(reply->element[1]->str, &top);
 	/* Redis processed our earlier XADDs first: a stream behind them lost data. */
@@ -171,12 +172,14 @@ static void send_renew(struct ha *h)
 }
 
 /*
- * A new connection is first asked for a PING, and the lease is renewed on
- * it only once that is answered: a node that reaches Redis but hears
- * nothing back (a one-way split) would otherwise keep its lease alive in
- * Redis with renewals it never learns succeeded, and leave the group
- * without a leader for as long as the split lasts. The renewal's timeout
- * covers the PING too.
+ * A node whose lease has lapsed asks a new connection for a PING first and
+ * renews on it only once that is answered: one that reaches Redis but
+ * hears nothing back (a one-way split) would otherwise keep its lease
+ * alive in Redis with renewals it never learns succeeded, and leave the
+ * group without a leader for as long as the split lasts. While the lease
+ * holds, the renewal goes first (cmd_up): its answer must come before any
+ * XADD's, to tell whether the stream lost what was shipped. The renewal's
+ * timeout covers the PING too.
  */
 static void on_ping(redisAsyncContext *ac, void *r, void *privdata)
 {
@@ -457,7 +460,13 @@ static void cmd_up(struct ha *h)
 	if (h->role == HA_LEADER) {
 		/* Batches in flight when the link broke may be lost: a snapshot covers them. */
 		h->need_reship = h->need_reship || h->confirmed < h->shipped;
-		send_ping(h);
+		if (ha_writable(h)) {
+			send_renew(h);
+		} else {
+			/* Nothing ships before the lease is back; then a snapshot covers it all. */
+			h->need_reship = true;
+			send_ping(h);
+		}
 	} else if (!h->bootstrapped || h->need_rebuild) {
 		ha_rebuild(h);
 	}

@@ -769,6 +769,80 @@ START_TEST(test_both_cut_off_then_healed)
 }
 END_TEST
 
+/* A line of INFO replication on d is exactly `line` (e.g. "redis_link:up"). */
+static bool info_line(const struct daemon *d, const char *line)
+{
+	redisContext *c = redisConnect("127.0.0.1", d->port);
+	char want[96];
+	bool found = false;
+
+	snprintf(want, sizeof want, "\r\n%s\r\n", line);
+	if (c && !c->err) {
+		redisReply *r = redisCommand(c, "INFO replication");
+		found = r && r->type == REDIS_REPLY_STRING && strstr(r->str, want) != NULL;
+		freeReplyObject(r);
+	}
+	if (c)
+		redisFree(c);
+	return found;
+}
+
+/*
+ * Redis lost everything (FLUSHALL) while the leader's connection was cut;
+ * the leader reconnects and, before Redis has answered anything on the new
+ * connection, ships a write. The first thing it asks there must still tell
+ * it that the stream lost what it had shipped: it stores a fresh snapshot,
+ * and a node that starts afterwards bootstraps every ticket from it.
+ */
+START_TEST(test_redis_emptied_while_the_leader_reconnects)
+{
+	struct acks a = {0};
+	redisContext *rc, *c;
+	redisReply *r;
+
+	node_start(&na, "node-a", pa, "on", false);
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	ck_assert_str_eq(harness_role_field(&na, "role"), "leader");
+	open_acked(&na, &a, "OLD", 3);
+	/* Quiet first: events delivered, and the records of their delivery in Redis. */
+	WAIT_UNTIL(harness_info_num(&na, "events", "outbox_depth") == 0 &&
+	                   harness_info_num(&na, "replication", "batches_confirmed") ==
+	                           harness_info_num(&na, "replication", "batches_shipped"),
+	           3000);
+	sleep_ms(100);
+	proxy_set(pa, PROXY_CUT);
+	rc = redisConnect("127.0.0.1", rs.port);
+	ck_assert_msg(rc && !rc->err, "cannot connect to redis");
+	r = redisCommand(rc, "FLUSHALL");
+	freeReplyObject(r);
+	/* Its next connection is made (the kernel completes it) but hears nothing yet. */
+	proxy_set(pa, PROXY_BLACKHOLE);
+	sleep_ms(100);
+	WAIT_UNTIL(info_line(&na, "redis_link:up"), 1000);
+	ck_assert(info_line(&na, "redis_link:up"));
+	c = connect_to(&na, 3000);
+	send_open(c, "LATE0001");
+	sleep_ms(50);
+	proxy_set(pa, PROXY_OPEN);
+	r = NULL;
+	ck_assert_int_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+	ck_assert_msg(note_ack(&a, r, "LATE0001"), "LATE0001: %s",
+	              r->type == REDIS_REPLY_ERROR ? r->str : "?");
+	freeReplyObject(r);
+	redisFree(c);
+	WAIT_UNTIL((r = redisCommand(rc, "HEXISTS sp:snapshot data")) &&
+	                   (r->integer == 1 || (freeReplyObject(r), 0)),
+	           3000);
+	ck_assert_msg(r->integer == 1, "no snapshot after Redis lost the stream:\n%s",
+	              daemon_log(&na));
+	freeReplyObject(r);
+	redisFree(rc);
+	node_start(&nb, "node-b", pb, "on", false);
+	WAIT_UNTIL(tickets(&nb) == 4, 3000);
+	check_group(&na, &nb, &a);
+}
+END_TEST
+
 static Suite *split_suite(void)
 {
 	Suite *s = suite_create("split");
@@ -785,6 +859,7 @@ static Suite *split_suite(void)
 	tcase_add_test(tc, test_standby_blackholed);
 	tcase_add_loop_test(tc, test_short_split_keeps_the_leader, 0, 2);
 	tcase_add_test(tc, test_both_cut_off_then_healed);
+	tcase_add_test(tc, test_redis_emptied_while_the_leader_reconnects);
 	tcase_add_test(tc, test_standby_dead_link_then_leader_dies);
 	suite_add_tcase(s, tc);
 	return s;
