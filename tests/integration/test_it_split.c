@@ -9,8 +9,6 @@
  * exactly the new leader's data, and no id means two tickets.
  */
 #include <check.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "group.h"
 #include "harness.h"
 #include "proxy.h"
 
@@ -48,11 +47,6 @@ static void teardown(void)
 
 /* ---- nodes -------------------------------------------------------------------------------- */
 
-static bool is_role(const struct daemon *d, const char *role)
-{
-	return strcmp(harness_role_field(d, "role"), role) == 0;
-}
-
 static void node_start(struct daemon *d, const char *name, const struct proxy *p, const char *sync,
                        bool metrics)
 {
@@ -76,212 +70,9 @@ static void node_start(struct daemon *d, const char *name, const struct proxy *p
 static void group_start(const char *sync, bool metrics_on_b)
 {
 	node_start(&na, "node-a", pa, sync, false);
-	WAIT_UNTIL(is_role(&na, "leader"), 5000);
-	ck_assert_msg(is_role(&na, "leader"), "node-a does not lead:\n%s", daemon_log(&na));
+	WAIT_UNTIL(grp_is_role(&na, "leader"), 5000);
+	ck_assert_msg(grp_is_role(&na, "leader"), "node-a does not lead:\n%s", daemon_log(&na));
 	node_start(&nb, "node-b", pb, sync, metrics_on_b);
-}
-
-static long long ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
-static redisContext *connect_to(const struct daemon *d, int timeout_ms)
-{
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-
-	ck_assert_msg(c && !c->err, "cannot connect to port %d", d->port);
-	redisSetTimeout(c, tv);
-	return c;
-}
-
-static const char *open_argv(const char *serial, const char **argv)
-{
-	static const char *const words[] = {"TICKET.OPEN", "CENTRE",  "DE-PSC-TEST",
-	                                    "PRODUCT",     "EOS R5",  "SERIAL",
-	                                    NULL,          "SERVICE", "repair"};
-	for (int i = 0; i < 9; i++)
-		argv[i] = words[i];
-	argv[6] = serial;
-	return serial;
-}
-
-/* TICKET.OPEN with this serial; the reply (the caller frees it), or NULL when no answer. */
-static redisReply *open_ticket(redisContext *c, const char *serial)
-{
-	const char *argv[9];
-
-	open_argv(serial, argv);
-	return redisCommandArgv(c, 9, argv, NULL);
-}
-
-/* TICKET.OPEN with this serial sent out now; the reply is left to read later. */
-static void send_open(redisContext *c, const char *serial)
-{
-	const char *argv[9];
-	int done = 0;
-
-	open_argv(serial, argv);
-	ck_assert_int_eq(redisAppendCommandArgv(c, 9, argv, NULL), REDIS_OK);
-	while (!done)
-		ck_assert_int_eq(redisBufferWrite(c, &done), REDIS_OK);
-}
-
-/* ---- what the test saw acknowledged --------------------------------------------------------- */
-
-#define MAX_ACKS 2048
-/* The writer stops short of it: room for the acknowledgements that follow. */
-#define WRITER_MAX (MAX_ACKS - 256)
-
-struct acks {
-	int n;
-	char id[MAX_ACKS][16], serial[MAX_ACKS][24];
-};
-
-/* A success reply (a ticket) is noted; true when it was one. */
-static bool note_ack(struct acks *a, const redisReply *r, const char *serial)
-{
-	const char *id;
-
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
-		return false;
-	id = field(r, "id");
-	ck_assert_ptr_nonnull(id);
-	ck_assert_int_lt(a->n, MAX_ACKS);
-	snprintf(a->id[a->n], sizeof a->id[0], "%s", id);
-	snprintf(a->serial[a->n], sizeof a->serial[0], "%s", serial);
-	a->n++;
-	return true;
-}
-
-/* n tickets PREFIX000..: each must be acknowledged. */
-static void open_acked(const struct daemon *d, struct acks *a, const char *prefix, int n)
-{
-	redisContext *c = connect_to(d, 3000);
-
-	for (int i = 0; i < n; i++) {
-		char serial[24];
-		redisReply *r;
-		snprintf(serial, sizeof serial, "%s%03d", prefix, i);
-		r = open_ticket(c, serial);
-		ck_assert_msg(note_ack(a, r, serial), "%s refused: %s", serial,
-		              r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply");
-		freeReplyObject(r);
-	}
-	redisFree(c);
-}
-
-static long long tickets(const struct daemon *d)
-{
-	return harness_info_num(d, "tickets", "tickets_total");
-}
-
-/* The serial of ticket id on the node, or "" (static buffer). */
-static const char *serial_of(redisContext *c, long long id)
-{
-	static char out[64];
-	redisReply *r = redisCommand(c, "TICKET.GET %lld", id);
-	const char *v = r && r->type == REDIS_REPLY_ARRAY ? field(r, "serial") : NULL;
-
-	snprintf(out, sizeof out, "%s", v ? v : "");
-	freeReplyObject(r);
-	return out;
-}
-
-/*
- * The leader's tickets are 1..n, each serial once; every acknowledged ticket
- * is among them under the id its client was given; the standby holds the
- * same ids with the same serials.
- */
-static void check_group(const struct daemon *leader, const struct daemon *standby,
-                        const struct acks *a)
-{
-	redisContext *cl = connect_to(leader, 3000), *cs = connect_to(standby, 3000);
-	long long n = tickets(leader);
-	static char seen[MAX_ACKS + 1][24];
-
-	ck_assert_int_le(n, MAX_ACKS);
-	/* The standby applies the leader's last writes a moment later. */
-	WAIT_UNTIL(tickets(standby) == n, 3000);
-	ck_assert_int_eq(tickets(standby), n);
-	for (long long id = 1; id <= n; id++) {
-		snprintf(seen[id], sizeof seen[id], "%s", serial_of(cl, id));
-		ck_assert_msg(seen[id][0], "ticket %lld missing on the leader", id);
-		for (long long j = 1; j < id; j++)
-			ck_assert_msg(strcmp(seen[j], seen[id]) != 0,
-			              "serial %s is ticket %lld and ticket %lld", seen[id], j, id);
-		ck_assert_str_eq(serial_of(cs, id), seen[id]);
-	}
-	for (int i = 0; i < a->n; i++) {
-		long long id = atoll(a->id[i]);
-		ck_assert_msg(id >= 1 && id <= n && strcmp(seen[id], a->serial[i]) == 0,
-		              "acknowledged ticket %s (%s) is %s on the leader", a->id[i],
-		              a->serial[i], id >= 1 && id <= n ? seen[id] : "absent");
-	}
-	redisFree(cl);
-	redisFree(cs);
-}
-
-/*
- * Every event in the centre's stream names a ticket the leader holds, with
- * that ticket's serial, and each sequence number is there once; how many.
- */
-static long long check_events(const struct daemon *leader)
-{
-	redisContext *rc = redisConnect("127.0.0.1", rs.port), *c = connect_to(leader, 3000);
-	redisReply *r;
-	unsigned long long prev = 0;
-	long long n = 0;
-
-	ck_assert_msg(rc && !rc->err, "cannot connect to redis");
-	r = redisCommand(rc, "XRANGE sp:events:DE-PSC-TEST - +");
-	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
-	for (size_t i = 0; i < r->elements; i++) {
-		const redisReply *f = r->element[i]->element[1];
-		const char *seq = field(f, "seq"), *ticket = field(f, "ticket"),
-		           *serial = field(f, "serial");
-		unsigned long long sq;
-		ck_assert_ptr_nonnull(seq);
-		ck_assert_ptr_nonnull(ticket);
-		ck_assert_ptr_nonnull(serial);
-		sq = strtoull(seq, NULL, 10);
-		ck_assert_msg(sq > prev, "event seq %llu after %llu", sq, prev);
-		prev = sq;
-		ck_assert_msg(strcmp(serial_of(c, atoll(ticket)), serial) == 0,
-		              "event %s says ticket %s is %s; the leader's ticket %s is %s", seq,
-		              ticket, serial, ticket, serial_of(c, atoll(ticket)));
-		n++;
-	}
-	freeReplyObject(r);
-	redisFree(rc);
-	redisFree(c);
-	return n;
-}
-
-/* Both nodes agree on who leads, hold the same tickets, and the standby lags by nothing. */
-static void wait_converged(const struct daemon *leader, const struct daemon *standby,
-                           const char *leader_name)
-{
-	WAIT_UNTIL(is_role(standby, "standby") &&
-	                   strcmp(harness_role_field(standby, "leader"), leader_name) == 0 &&
-	                   tickets(standby) == tickets(leader) &&
-	                   harness_info_num(standby, "replication", "ready") == 1,
-	           5000);
-	ck_assert_str_eq(harness_role_field(standby, "role"), "standby");
-	ck_assert_str_eq(harness_role_field(standby, "leader"), leader_name);
-	ck_assert_int_eq(tickets(standby), tickets(leader));
-	ck_assert_int_eq(harness_info_num(standby, "replication", "ready"), 1);
 }
 
 /* ---- tests -------------------------------------------------------------------------------- */
@@ -300,43 +91,43 @@ static const char *const split_names[] = {"blackholed", "cut", "dropped"};
 
 START_TEST(test_leader_split_sync_on)
 {
-	struct acks a = {0};
+	struct grp_acks a = {0};
 	long long cut, took;
 	redisContext *c;
 	redisReply *r;
 
 	group_start("on", false);
-	open_acked(&na, &a, "OLD", 20);
+	grp_open_acked(&na, &a, "OLD", 20);
 
 	proxy_set(pa, split_modes[_i]);
-	cut = ms_now();
-	sleep_ms(LEASE_MS + 100);
-	c = connect_to(&na, 2000);
-	r = open_ticket(c, "LATE0001");
+	cut = grp_ms_now();
+	grp_sleep_ms(LEASE_MS + 100);
+	c = grp_connect(&na, 2000);
+	r = grp_open(c, "LATE0001");
 	ck_assert_ptr_nonnull(r);
 	ck_assert_msg(r->type == REDIS_REPLY_ERROR, "a leader cut off for %lld ms acknowledged",
-	              ms_now() - cut);
+	              grp_ms_now() - cut);
 	ck_assert_str_eq(r->str, "READONLY this node could not renew its leader lease in time; "
 	                         "no writes until it does or another node takes over");
 	freeReplyObject(r);
 	redisFree(c);
 	ck_assert_int_eq(harness_info_num(&na, "replication", "writable"), 0);
 
-	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
-	took = ms_now() - cut;
+	WAIT_UNTIL(grp_is_role(&nb, "leader"), LEASE_MS + 3000);
+	took = grp_ms_now() - cut;
 	printf("leader %s: the standby leads after %lld ms\n", split_names[_i], took);
 	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
 	ck_assert_msg(took <= LEASE_MS + 2000, "takeover after %lld ms", took);
-	open_acked(&nb, &a, "NEW", 10);
+	grp_open_acked(&nb, &a, "NEW", 10);
 
 	proxy_set(pa, PROXY_OPEN);
-	wait_converged(&nb, &na, "node-b");
+	grp_wait_converged(&nb, &na, "node-b");
 	ck_assert(daemon_log_wait(&na, "ha: stepping down", 1000));
-	ck_assert_int_eq(tickets(&nb), 30);
-	check_group(&nb, &na, &a);
+	ck_assert_int_eq(grp_tickets(&nb), 30);
+	grp_check_same(&nb, &na, &a);
 	/* The old leader's writes answer READONLY naming the new one. */
-	c = connect_to(&na, 2000);
-	r = open_ticket(c, "LATE0002");
+	c = grp_connect(&na, 2000);
+	r = grp_open(c, "LATE0002");
 	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
 	ck_assert_msg(strstr(r->str, "READONLY this node is a standby; the leader is node-b"), "%s",
 	              r->str);
@@ -345,48 +136,6 @@ START_TEST(test_leader_split_sync_on)
 }
 END_TEST
 
-/* A writer thread: pipelines of 16 TICKET.OPEN to one node until one is not a success. */
-struct writer {
-	const struct daemon *d;
-	struct acks acks;
-	pthread_t thread;
-};
-
-static void *writer_main(void *arg)
-{
-	struct writer *w = arg;
-	redisContext *c = redisConnect("127.0.0.1", w->d->port);
-	struct timeval tv = {2, 0};
-	char serials[16][24];
-	int next = 0;
-
-	if (c == NULL || c->err)
-		return NULL;
-	redisSetTimeout(c, tv);
-	for (bool going = true; going && w->acks.n + 16 <= WRITER_MAX;) {
-		const char *argv[9];
-		for (int i = 0; i < 16; i++) {
-			snprintf(serials[i], sizeof serials[i], "LOAD%04d", next++);
-			open_argv(serials[i], argv);
-			redisAppendCommandArgv(c, 9, argv, NULL);
-		}
-		for (int i = 0; i < 16; i++) {
-			redisReply *r = NULL;
-			if (redisGetReply(c, (void **)&r) != REDIS_OK || r == NULL) {
-				going = false;
-				break;
-			}
-			/* Acknowledged or not, nothing else but a ticket counts. */
-			if (!note_ack(&w->acks, r, serials[i]))
-				going = false;
-			freeReplyObject(r);
-		}
-		sleep_ms(10);
-	}
-	redisFree(c);
-	return NULL;
-}
-
 /*
  * The leader blackholed under write load (pipelines of 16, sync: on): every
  * write acknowledged before, during or after the split is on the new
@@ -394,24 +143,23 @@ static void *writer_main(void *arg)
  */
 START_TEST(test_leader_split_under_load)
 {
-	struct writer *w = calloc(1, sizeof *w);
+	struct grp_writer *w = calloc(1, sizeof *w);
 
 	ck_assert_ptr_nonnull(w);
 	group_start("on", false);
-	w->d = &na;
-	ck_assert_int_eq(pthread_create(&w->thread, NULL, writer_main, w), 0);
-	sleep_ms(150);
+	grp_writer_start(w, &na);
+	grp_sleep_ms(150);
 	proxy_set(pa, PROXY_BLACKHOLE);
-	pthread_join(w->thread, NULL);
+	grp_writer_join(w);
 	printf("split under load: %d writes acknowledged by the old leader\n", w->acks.n);
 	ck_assert_int_gt(w->acks.n, 16);
-	ck_assert_msg(w->acks.n + 16 <= WRITER_MAX, "the writer stopped before the split");
-	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
+	ck_assert_msg(w->acks.n + 16 <= GRP_WRITER_MAX, "the writer stopped before the split");
+	WAIT_UNTIL(grp_is_role(&nb, "leader"), LEASE_MS + 3000);
 	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
-	open_acked(&nb, &w->acks, "NEW", 5);
+	grp_open_acked(&nb, &w->acks, "NEW", 5);
 	proxy_set(pa, PROXY_OPEN);
-	wait_converged(&nb, &na, "node-b");
-	check_group(&nb, &na, &w->acks);
+	grp_wait_converged(&nb, &na, "node-b");
+	grp_check_same(&nb, &na, &w->acks);
 	free(w);
 }
 END_TEST
@@ -426,36 +174,36 @@ END_TEST
  */
 START_TEST(test_leader_deaf)
 {
-	struct acks a = {0};
+	struct grp_acks a = {0};
 	long long cut, took;
 	redisContext *c, *inflight;
 	redisReply *r;
 
 	group_start("on", false);
-	open_acked(&na, &a, "OLD", 5);
-	inflight = connect_to(&na, 3000);
+	grp_open_acked(&na, &a, "OLD", 5);
+	inflight = grp_connect(&na, 3000);
 	proxy_set(pa, PROXY_DEAF);
-	cut = ms_now();
+	cut = grp_ms_now();
 	/* Taken while the lease holds: its XADD reaches Redis, the answer does not. */
-	send_open(inflight, "UNANSWERED");
-	sleep_ms(LEASE_MS + 100);
-	c = connect_to(&na, 2000);
-	r = open_ticket(c, "LATE0001");
+	grp_send_open(inflight, "UNANSWERED");
+	grp_sleep_ms(LEASE_MS + 100);
+	c = grp_connect(&na, 2000);
+	r = grp_open(c, "LATE0001");
 	ck_assert_msg(r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0,
 	              "a deaf leader answered a write: %s",
 	              r && r->type == REDIS_REPLY_ERROR ? r->str : "a ticket");
 	freeReplyObject(r);
 	redisFree(c);
-	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 4000);
-	took = ms_now() - cut;
+	WAIT_UNTIL(grp_is_role(&nb, "leader"), LEASE_MS + 4000);
+	took = grp_ms_now() - cut;
 	printf("leader deaf: the standby leads after %lld ms\n", took);
-	ck_assert_msg(is_role(&nb, "leader"), "no leader %lld ms after the split:\n%s", took,
+	ck_assert_msg(grp_is_role(&nb, "leader"), "no leader %lld ms after the split:\n%s", took,
 	              daemon_log(&na));
 	ck_assert_msg(took <= LEASE_MS + 2000, "takeover after %lld ms", took);
-	open_acked(&nb, &a, "NEW", 5);
+	grp_open_acked(&nb, &a, "NEW", 5);
 	proxy_set(pa, PROXY_OPEN);
-	wait_converged(&nb, &na, "node-b");
-	check_group(&nb, &na, &a);
+	grp_wait_converged(&nb, &na, "node-b");
+	grp_check_same(&nb, &na, &a);
 	/* Never acknowledged (the old leader closes the connection), yet in the group. */
 	r = NULL;
 	ck_assert_msg(redisGetReply(inflight, (void **)&r) != REDIS_OK || r == NULL ||
@@ -463,10 +211,10 @@ START_TEST(test_leader_deaf)
 	              "the deaf leader acknowledged UNANSWERED");
 	freeReplyObject(r);
 	redisFree(inflight);
-	c = connect_to(&nb, 2000);
-	ck_assert_str_eq(serial_of(c, 6), "UNANSWERED");
+	c = grp_connect(&nb, 2000);
+	ck_assert_str_eq(grp_serial_of(c, 6), "UNANSWERED");
 	redisFree(c);
-	ck_assert_int_eq(tickets(&nb), 11);
+	ck_assert_int_eq(grp_tickets(&nb), 11);
 }
 END_TEST
 
@@ -477,18 +225,18 @@ END_TEST
  */
 START_TEST(test_writes_in_flight_at_the_split)
 {
-	struct acks a = {0};
+	struct grp_acks a = {0};
 	const char *argv[9];
 	char serials[8][24];
 	int got_reply = 0;
 	redisContext *c;
 
 	group_start("on", false);
-	open_acked(&na, &a, "OLD", 5);
-	c = connect_to(&na, 4000);
+	grp_open_acked(&na, &a, "OLD", 5);
+	c = grp_connect(&na, 4000);
 	for (int i = 0; i < 8; i++) {
 		snprintf(serials[i], sizeof serials[i], "FLIGHT%02d", i);
-		open_argv(serials[i], argv);
+		grp_open_argv(serials[i], argv);
 		ck_assert_int_eq(redisAppendCommandArgv(c, 9, argv, NULL), REDIS_OK);
 		if (i == 3) {
 			/* Half of them out before the split, half after. */
@@ -497,9 +245,9 @@ START_TEST(test_writes_in_flight_at_the_split)
 			proxy_set(pa, PROXY_BLACKHOLE);
 		}
 	}
-	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
+	WAIT_UNTIL(grp_is_role(&nb, "leader"), LEASE_MS + 3000);
 	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
-	open_acked(&nb, &a, "NEW", 3);
+	grp_open_acked(&nb, &a, "NEW", 3);
 	proxy_set(pa, PROXY_OPEN);
 	/* The replies that come, until the old leader closes the connection (or 4 s pass). */
 	for (int i = 0; i < 8; i++) {
@@ -510,14 +258,14 @@ START_TEST(test_writes_in_flight_at_the_split)
 		ck_assert_msg(r->type == REDIS_REPLY_ARRAY || (r->type == REDIS_REPLY_ERROR &&
 		                                               strncmp(r->str, "READONLY", 8) == 0),
 		              "reply %d: %s", i, r->type == REDIS_REPLY_ERROR ? r->str : "?");
-		note_ack(&a, r, serials[i]);
+		grp_note_ack(&a, r, serials[i]);
 		freeReplyObject(r);
 	}
 	printf("writes in flight at the split: %d replies, %d acknowledged in all\n", got_reply,
 	       a.n);
 	redisFree(c);
-	wait_converged(&nb, &na, "node-b");
-	check_group(&nb, &na, &a);
+	grp_wait_converged(&nb, &na, "node-b");
+	grp_check_same(&nb, &na, &a);
 }
 END_TEST
 
@@ -529,17 +277,17 @@ END_TEST
  */
 START_TEST(test_unacknowledged_write_leaves_no_event)
 {
-	struct acks a = {0};
+	struct grp_acks a = {0};
 	redisContext *c;
 	redisReply *r = NULL;
 
 	group_start("on", false);
-	open_acked(&na, &a, "OLD", 3);
+	grp_open_acked(&na, &a, "OLD", 3);
 	WAIT_UNTIL(harness_info_num(&na, "events", "outbox_depth") == 0, 3000);
-	c = connect_to(&na, 3000);
+	c = grp_connect(&na, 3000);
 	proxy_set(pa, PROXY_BLACKHOLE);
-	send_open(c, "GHOST001");
-	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
+	grp_send_open(c, "GHOST001");
+	WAIT_UNTIL(grp_is_role(&nb, "leader"), LEASE_MS + 3000);
 	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
 	proxy_set(pa, PROXY_OPEN);
 	ck_assert_msg(redisGetReply(c, (void **)&r) != REDIS_OK || r == NULL ||
@@ -547,11 +295,11 @@ START_TEST(test_unacknowledged_write_leaves_no_event)
 	              "a write sent after the split was acknowledged");
 	freeReplyObject(r);
 	redisFree(c);
-	wait_converged(&nb, &na, "node-b");
-	open_acked(&nb, &a, "NEW", 2);
+	grp_wait_converged(&nb, &na, "node-b");
+	grp_open_acked(&nb, &a, "NEW", 2);
 	WAIT_UNTIL(harness_info_num(&nb, "events", "outbox_depth") == 0, 3000);
-	check_group(&nb, &na, &a);
-	ck_assert_int_eq(check_events(&nb), tickets(&nb));
+	grp_check_same(&nb, &na, &a);
+	ck_assert_int_eq(grp_check_events(rs.port, &nb), grp_tickets(&nb));
 }
 END_TEST
 
@@ -564,32 +312,32 @@ END_TEST
  */
 START_TEST(test_sync_off_loses_what_the_cut_off_leader_acknowledged)
 {
-	struct acks kept = {0}, lost = {0}; /* kept: before the split, and the new leader's */
+	struct grp_acks kept = {0}, lost = {0}; /* kept: before the split, and the new leader's */
 	long long cut, last_ack = 0;
 	redisContext *c;
 
 	group_start("off", false);
-	open_acked(&na, &kept, "OLD", 5);
-	WAIT_UNTIL(tickets(&nb) == 5, 3000);
-	ck_assert_int_eq(tickets(&nb), 5);
-	c = connect_to(&na, 2000);
+	grp_open_acked(&na, &kept, "OLD", 5);
+	WAIT_UNTIL(grp_tickets(&nb) == 5, 3000);
+	ck_assert_int_eq(grp_tickets(&nb), 5);
+	c = grp_connect(&na, 2000);
 	proxy_set(pa, PROXY_BLACKHOLE);
-	cut = ms_now();
-	for (int i = 0; i < 100 && ms_now() - cut < LEASE_MS + 300; i++) {
+	cut = grp_ms_now();
+	for (int i = 0; i < 100 && grp_ms_now() - cut < LEASE_MS + 300; i++) {
 		char serial[24];
 		redisReply *r;
 		/* When it was sent: the node took it no earlier (the reply may come later). */
-		long long sent = ms_now() - cut;
+		long long sent = grp_ms_now() - cut;
 		snprintf(serial, sizeof serial, "LOST%03d", i);
-		r = open_ticket(c, serial);
-		if (note_ack(&lost, r, serial))
+		r = grp_open(c, serial);
+		if (grp_note_ack(&lost, r, serial))
 			last_ack = sent;
 		else
 			ck_assert_msg(r && r->type == REDIS_REPLY_ERROR &&
 			                      strncmp(r->str, "READONLY", 8) == 0,
 			              "%s: %s", serial, r && r->str ? r->str : "no reply");
 		freeReplyObject(r);
-		sleep_ms(20);
+		grp_sleep_ms(20);
 	}
 	redisFree(c);
 	printf("sync: off, leader blackholed: %d writes acknowledged, the last sent %lld ms "
@@ -598,20 +346,20 @@ START_TEST(test_sync_off_loses_what_the_cut_off_leader_acknowledged)
 	ck_assert_int_gt(lost.n, 0);
 	ck_assert_int_le(last_ack, LEASE_MS);
 
-	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
+	WAIT_UNTIL(grp_is_role(&nb, "leader"), LEASE_MS + 3000);
 	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
-	open_acked(&nb, &kept, "NEW", lost.n);
+	grp_open_acked(&nb, &kept, "NEW", lost.n);
 	proxy_set(pa, PROXY_OPEN);
-	wait_converged(&nb, &na, "node-b");
+	grp_wait_converged(&nb, &na, "node-b");
 	/* What was acknowledged before the split and by the new leader is there ... */
-	check_group(&nb, &na, &kept);
+	grp_check_same(&nb, &na, &kept);
 	/* ... what the cut-off leader acknowledged is not, and its ids are other tickets now. */
-	ck_assert_int_eq(tickets(&nb), 5 + lost.n);
+	ck_assert_int_eq(grp_tickets(&nb), 5 + lost.n);
 	ck_assert_str_eq(lost.id[0], kept.id[5]);
 	ck_assert_str_ne(lost.serial[0], kept.serial[5]);
 	/* Their events never went out: each event is of a ticket the leader holds. */
 	WAIT_UNTIL(harness_info_num(&nb, "events", "outbox_depth") == 0, 3000);
-	ck_assert_int_eq(check_events(&nb), tickets(&nb));
+	ck_assert_int_eq(grp_check_events(rs.port, &nb), grp_tickets(&nb));
 }
 END_TEST
 
@@ -622,21 +370,21 @@ END_TEST
  */
 START_TEST(test_standby_blackholed)
 {
-	struct acks a = {0};
+	struct grp_acks a = {0};
 	char req[128], buf[4096];
 	int fd;
 
 	group_start("on", true);
-	open_acked(&na, &a, "OLD", 5);
-	wait_converged(&na, &nb, "node-a");
+	grp_open_acked(&na, &a, "OLD", 5);
+	grp_wait_converged(&na, &nb, "node-a");
 
 	proxy_set(pb, PROXY_BLACKHOLE);
-	open_acked(&na, &a, "MID", 20);
+	grp_open_acked(&na, &a, "MID", 20);
 	ck_assert_str_eq(harness_role_field(&na, "role"), "leader");
 	/* Within a lease (its last answer from Redis came before the split), it says so. */
 	WAIT_UNTIL(harness_info_num(&nb, "replication", "ready") == 0, LEASE_MS + 400);
 	ck_assert_int_eq(harness_info_num(&nb, "replication", "ready"), 0);
-	ck_assert_int_eq(tickets(&nb), 5);
+	ck_assert_int_eq(grp_tickets(&nb), 5);
 	fd = harness_raw_connect(metrics_b);
 	snprintf(req, sizeof req, "GET /readyz HTTP/1.0\r\n\r\n");
 	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
@@ -646,14 +394,14 @@ START_TEST(test_standby_blackholed)
 	                      strncmp(buf, "HTTP/1.1 503", 12) == 0,
 	              "/readyz of a standby cut off: %.80s", buf);
 	/* It stays a standby: the lease is the leader's, whatever it cannot see. */
-	sleep_ms(2 * LEASE_MS);
+	grp_sleep_ms(2 * LEASE_MS);
 	ck_assert_str_eq(harness_role_field(&nb, "role"), "standby");
 	ck_assert_str_eq(harness_role_field(&na, "role"), "leader");
 
 	proxy_set(pb, PROXY_OPEN);
-	wait_converged(&na, &nb, "node-a");
-	ck_assert_int_eq(tickets(&nb), 25);
-	check_group(&na, &nb, &a);
+	grp_wait_converged(&na, &nb, "node-a");
+	ck_assert_int_eq(grp_tickets(&nb), 25);
+	grp_check_same(&na, &nb, &a);
 }
 END_TEST
 
@@ -664,28 +412,29 @@ END_TEST
  */
 START_TEST(test_standby_dead_link_then_leader_dies)
 {
-	struct acks a = {0};
+	struct grp_acks a = {0};
 	long long killed, took;
 
 	group_start("on", false);
-	open_acked(&na, &a, "OLD", 5);
-	wait_converged(&na, &nb, "node-a");
+	grp_open_acked(&na, &a, "OLD", 5);
+	grp_wait_converged(&na, &nb, "node-a");
 	proxy_set(pb, PROXY_DROP);
-	sleep_ms(LEASE_MS);
+	grp_sleep_ms(LEASE_MS);
 	proxy_set(pb, PROXY_OPEN);
-	open_acked(&na, &a, "MID", 5);
+	grp_open_acked(&na, &a, "MID", 5);
 	daemon_kill9(&na);
-	killed = ms_now();
-	WAIT_UNTIL(is_role(&nb, "leader"), 3 * LEASE_MS + 4000);
-	took = ms_now() - killed;
+	killed = grp_ms_now();
+	WAIT_UNTIL(grp_is_role(&nb, "leader"), 3 * LEASE_MS + 4000);
+	took = grp_ms_now() - killed;
 	printf("standby with a dead link: leads %lld ms after the leader died\n", took);
-	ck_assert_msg(is_role(&nb, "leader"), "the standby never took over:\n%s", daemon_log(&nb));
+	ck_assert_msg(grp_is_role(&nb, "leader"), "the standby never took over:\n%s",
+	              daemon_log(&nb));
 	ck_assert_msg(took <= LEASE_MS + 2000, "takeover after %lld ms", took);
-	open_acked(&nb, &a, "NEW", 3);
-	ck_assert_int_eq(tickets(&nb), 13);
+	grp_open_acked(&nb, &a, "NEW", 3);
+	ck_assert_int_eq(grp_tickets(&nb), 13);
 	for (int i = 0; i < a.n; i++) {
-		redisContext *c = connect_to(&nb, 2000);
-		ck_assert_str_eq(serial_of(c, atoll(a.id[i])), a.serial[i]);
+		redisContext *c = grp_connect(&nb, 2000);
+		ck_assert_str_eq(grp_serial_of(c, atoll(a.id[i])), a.serial[i]);
 		redisFree(c);
 	}
 }
@@ -700,28 +449,28 @@ END_TEST
  */
 START_TEST(test_short_split_keeps_the_leader)
 {
-	struct acks a = {0};
+	struct grp_acks a = {0};
 	redisContext *c;
 	redisReply *r = NULL;
 
 	group_start("on", false);
-	open_acked(&na, &a, "OLD", 3);
-	c = connect_to(&na, 3000);
+	grp_open_acked(&na, &a, "OLD", 3);
+	c = grp_connect(&na, 3000);
 	proxy_set(pa, split_modes[_i]);
-	send_open(c, "DURING01");
-	sleep_ms(LEASE_MS / 3);
+	grp_send_open(c, "DURING01");
+	grp_sleep_ms(LEASE_MS / 3);
 	proxy_set(pa, PROXY_OPEN);
 	ck_assert_int_eq(redisGetReply(c, (void **)&r), REDIS_OK);
-	ck_assert_msg(note_ack(&a, r, "DURING01"), "DURING01 after a short split: %s",
+	ck_assert_msg(grp_note_ack(&a, r, "DURING01"), "DURING01 after a short split: %s",
 	              r->type == REDIS_REPLY_ERROR ? r->str : "?");
 	freeReplyObject(r);
 	redisFree(c);
-	open_acked(&na, &a, "AFTER", 2);
-	wait_converged(&na, &nb, "node-a");
+	grp_open_acked(&na, &a, "AFTER", 2);
+	grp_wait_converged(&na, &nb, "node-a");
 	ck_assert_str_eq(harness_role_field(&na, "role"), "leader");
 	ck_assert_str_eq(harness_role_field(&na, "term"), "1");
 	ck_assert_int_eq(harness_info_num(&nb, "replication", "takeovers"), 0);
-	check_group(&na, &nb, &a);
+	grp_check_same(&na, &nb, &a);
 }
 END_TEST
 
@@ -733,18 +482,18 @@ END_TEST
  */
 START_TEST(test_both_cut_off_then_healed)
 {
-	struct acks a = {0};
+	struct grp_acks a = {0};
 	const struct daemon *leader, *standby;
 	redisContext *c;
 	redisReply *r;
 
 	group_start("on", false);
-	open_acked(&na, &a, "OLD", 5);
+	grp_open_acked(&na, &a, "OLD", 5);
 	proxy_set(pa, PROXY_BLACKHOLE);
 	proxy_set(pb, PROXY_BLACKHOLE);
-	sleep_ms(2 * LEASE_MS);
-	c = connect_to(&na, 2000);
-	r = open_ticket(c, "NOLEASE1");
+	grp_sleep_ms(2 * LEASE_MS);
+	c = grp_connect(&na, 2000);
+	r = grp_open(c, "NOLEASE1");
 	ck_assert_msg(r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0,
 	              "a leader without Redis for two leases answered: %s",
 	              r && r->type == REDIS_REPLY_ERROR ? r->str : "a ticket");
@@ -753,39 +502,21 @@ START_TEST(test_both_cut_off_then_healed)
 	ck_assert_str_ne(harness_role_field(&nb, "role"), "leader");
 	proxy_set(pa, PROXY_OPEN);
 	proxy_set(pb, PROXY_OPEN);
-	WAIT_UNTIL(is_role(&na, "leader") != is_role(&nb, "leader") &&
-	                   harness_info_num(is_role(&na, "leader") ? &na : &nb, "replication",
+	WAIT_UNTIL(grp_is_role(&na, "leader") != grp_is_role(&nb, "leader") &&
+	                   harness_info_num(grp_is_role(&na, "leader") ? &na : &nb, "replication",
 	                                    "writable") == 1,
 	           LEASE_MS + 4000);
-	ck_assert_msg(is_role(&na, "leader") != is_role(&nb, "leader"),
+	ck_assert_msg(grp_is_role(&na, "leader") != grp_is_role(&nb, "leader"),
 	              "not exactly one leader: node-a %s, node-b %s",
 	              harness_role_field(&na, "role"), harness_role_field(&nb, "role"));
-	leader = is_role(&na, "leader") ? &na : &nb;
+	leader = grp_is_role(&na, "leader") ? &na : &nb;
 	standby = leader == &na ? &nb : &na;
 	printf("both cut off, healed: %s leads\n", leader == &na ? "node-a" : "node-b");
-	open_acked(leader, &a, "NEW", 3);
-	wait_converged(leader, standby, leader == &na ? "node-a" : "node-b");
-	check_group(leader, standby, &a);
+	grp_open_acked(leader, &a, "NEW", 3);
+	grp_wait_converged(leader, standby, leader == &na ? "node-a" : "node-b");
+	grp_check_same(leader, standby, &a);
 }
 END_TEST
-
-/* A line of INFO replication on d is exactly `line` (e.g. "redis_link:up"). */
-static bool info_line(const struct daemon *d, const char *line)
-{
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-	char want[96];
-	bool found = false;
-
-	snprintf(want, sizeof want, "\r\n%s\r\n", line);
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "INFO replication");
-		found = r && r->type == REDIS_REPLY_STRING && strstr(r->str, want) != NULL;
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return found;
-}
 
 /*
  * Redis lost everything (FLUSHALL) while the leader's connection was cut;
@@ -796,20 +527,20 @@ static bool info_line(const struct daemon *d, const char *line)
  */
 START_TEST(test_redis_emptied_while_the_leader_reconnects)
 {
-	struct acks a = {0};
+	struct grp_acks a = {0};
 	redisContext *rc, *c;
 	redisReply *r;
 
 	node_start(&na, "node-a", pa, "on", false);
-	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	WAIT_UNTIL(grp_is_role(&na, "leader"), 5000);
 	ck_assert_str_eq(harness_role_field(&na, "role"), "leader");
-	open_acked(&na, &a, "OLD", 3);
+	grp_open_acked(&na, &a, "OLD", 3);
 	/* Quiet first: events delivered, and the records of their delivery in Redis. */
 	WAIT_UNTIL(harness_info_num(&na, "events", "outbox_depth") == 0 &&
 	                   harness_info_num(&na, "replication", "batches_confirmed") ==
 	                           harness_info_num(&na, "replication", "batches_shipped"),
 	           3000);
-	sleep_ms(100);
+	grp_sleep_ms(100);
 	proxy_set(pa, PROXY_CUT);
 	rc = redisConnect("127.0.0.1", rs.port);
 	ck_assert_msg(rc && !rc->err, "cannot connect to redis");
@@ -817,16 +548,16 @@ START_TEST(test_redis_emptied_while_the_leader_reconnects)
 	freeReplyObject(r);
 	/* Its next connection is made (the kernel completes it) but hears nothing yet. */
 	proxy_set(pa, PROXY_BLACKHOLE);
-	sleep_ms(100);
-	WAIT_UNTIL(info_line(&na, "redis_link:up"), 1000);
-	ck_assert(info_line(&na, "redis_link:up"));
-	c = connect_to(&na, 3000);
-	send_open(c, "LATE0001");
-	sleep_ms(50);
+	grp_sleep_ms(100);
+	WAIT_UNTIL(grp_info_line(&na, "redis_link:up"), 1000);
+	ck_assert(grp_info_line(&na, "redis_link:up"));
+	c = grp_connect(&na, 3000);
+	grp_send_open(c, "LATE0001");
+	grp_sleep_ms(50);
 	proxy_set(pa, PROXY_OPEN);
 	r = NULL;
 	ck_assert_int_eq(redisGetReply(c, (void **)&r), REDIS_OK);
-	ck_assert_msg(note_ack(&a, r, "LATE0001"), "LATE0001: %s",
+	ck_assert_msg(grp_note_ack(&a, r, "LATE0001"), "LATE0001: %s",
 	              r->type == REDIS_REPLY_ERROR ? r->str : "?");
 	freeReplyObject(r);
 	redisFree(c);
@@ -838,8 +569,8 @@ START_TEST(test_redis_emptied_while_the_leader_reconnects)
 	freeReplyObject(r);
 	redisFree(rc);
 	node_start(&nb, "node-b", pb, "on", false);
-	WAIT_UNTIL(tickets(&nb) == 4, 3000);
-	check_group(&na, &nb, &a);
+	WAIT_UNTIL(grp_tickets(&nb) == 4, 3000);
+	grp_check_same(&na, &nb, &a);
 }
 END_TEST
 
