@@ -259,7 +259,12 @@ static void info_events(struct cmd_req *r, struct rbuf *b)
 		oldest = server_now(srv) - os.oldest_at;
 	info_line(b, "link:%s", us.link);
 	info_line(b, "link_since:%lld", (long long)us.link_since);
-	info_line(b, "redis:%s:%d", srv->cfg->redis_host, srv->cfg->redis_port);
+	if (us.addr[0]) /* where it connects: the sentinels' primary, or redis.host/port */
+		info_line(b, "redis:%s", us.addr);
+	else if (srv->cfg->nredis_sentinels > 0)
+		info_line(b, "redis:sentinels:%s", srv->cfg->redis_master);
+	else
+		info_line(b, "redis:%s:%d", srv->cfg->redis_host, srv->cfg->redis_port);
 	info_line(b, "outbox_oldest_age:%lld", (long long)oldest);
 	info_u64(b, "sent", us.sent);
 	info_u64(b, "confirmed", us.confirmed);

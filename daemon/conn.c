@@ -6,6 +6,8 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +50,14 @@ static size_t output_len(const struct client *c)
  */
 static void read_enable(struct client *c, bool on)
 {
-	if ((on ? bufferevent_enable(c->bev, EV_READ) : bufferevent_disable(c->bev, EV_READ)) < 0)
+	int rc;
+
+	if (c->rd)
+		rc = on ? event_add(c->rd, NULL) : event_del(c->rd);
+	else
+		rc = on ? bufferevent_enable(c->bev, EV_READ)
+		        : bufferevent_disable(c->bev, EV_READ);
+	if (rc < 0)
 		fatalx("libevent: cannot %s reading client %llu", on ? "resume" : "pause",
 		       (unsigned long long)c->id);
 }
@@ -118,38 +127,44 @@ static bool more_run(struct client *c)
 	return true;
 }
 
+/* Bytes of replies to the client's socket, or queued on its bufferevent. */
+static void send_replies(struct client *c, const char *data, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t sent = 0;
+
+	if (len == 0)
+		return;
+	/*
+	 * Write at once, as Redis does before it sleeps, instead of waiting
+	 * for the loop to report the socket writable: one round trip less.
+	 * Straight from our buffer: only what the socket does not take goes
+	 * to the bufferevent, so the usual reply costs no copy, and no
+	 * write event armed and disarmed (two epoll_ctl calls). On an error
+	 * all of it goes there, and the bufferevent reports the error.
+	 * Not under TLS: those bytes must go through the encryption.
+	 */
+	if (evbuffer_get_length(out) == 0 && !c->is_tls) {
+		/* write(2), as libevent's own writes: SIGPIPE is ignored (server.c). */
+		ssize_t n = write(bufferevent_getfd(c->bev), data, len);
+		if (n > 0)
+			sent = (size_t)n;
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			log_msg(LOG_DEBUG, "client %llu: write: %s", (unsigned long long)c->id,
+			        strerror(errno));
+	}
+	if (sent < len && evbuffer_add(out, data + sent, len - sent) < 0)
+		fatalx("libevent: out of memory queueing %zu bytes for client %llu", len - sent,
+		       (unsigned long long)c->id);
+}
+
 /* The commit is done: the client's replies go to its socket. */
 static void client_release(struct client *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
-	if (c->pending.len > 0) {
-		size_t sent = 0;
-		/*
-		 * Write at once, as Redis does before it sleeps, instead of waiting
-		 * for the loop to report the socket writable: one round trip less.
-		 * Straight from our buffer: only what the socket does not take goes
-		 * to the bufferevent, so the usual reply costs no copy, and no
-		 * write event armed and disarmed (two epoll_ctl calls). On an error
-		 * all of it goes there, and the bufferevent reports the error.
-		 * Not under TLS: those bytes must go through the encryption.
-		 */
-		if (evbuffer_get_length(out) == 0 && !c->is_tls) {
-			/* write(2), as libevent's own writes: SIGPIPE is ignored (server.c). */
-			ssize_t n =
-			        write(bufferevent_getfd(c->bev), c->pending.data, c->pending.len);
-			if (n > 0)
-				sent = (size_t)n;
-			else if (n < 0 && errno != EAGAIN && errno != EINTR)
-				log_msg(LOG_DEBUG, "client %llu: write: %s",
-				        (unsigned long long)c->id, strerror(errno));
-		}
-		if (sent < c->pending.len &&
-		    evbuffer_add(out, c->pending.data + sent, c->pending.len - sent) < 0)
-			fatalx("libevent: out of memory queueing %zu bytes for client %llu",
-			       c->pending.len - sent, (unsigned long long)c->id);
-		c->pending.len = 0;
-	}
+	send_replies(c, c->pending.data, c->pending.len);
+	c->pending.len = 0;
 	if (evbuffer_get_length(out) > CLIENT_OUTPUT_LIMIT) {
 		log_msg(LOG_WARNING, "client %llu (%s): %zu bytes of replies unread: closing",
 		        (unsigned long long)c->id, c->peer, evbuffer_get_length(out));
@@ -185,6 +200,7 @@ void client_release_pending(struct server *srv, bool durable)
 		if (durable && c->wrote) {
 			/* HA, sync: on: on disk here, and now on its way to Redis too. */
 			c->ha_wait = ha_batch_to_wait(srv->ha);
+			c->ha_mark = c->pending.len;
 			c->wrote = false;
 		}
 		if ((!durable && c->wrote) || c->delayed || c->ha_wait > ha_confirmed(srv->ha)) {
@@ -199,6 +215,44 @@ void client_release_pending(struct server *srv, bool durable)
 		client_release(c);
 	}
 	srv->pending = held;
+}
+
+/*
+ * HA, sync: on: Redis confirmed the batches up to ha_confirmed(). The
+ * replies they held go out now rather than with the next commit, whose own
+ * fdatasync would add to their wait. Only the bytes committed with the
+ * batch (up to ha_mark): whatever a held client asked since waits for its
+ * commit as usual, since a read may show changes not yet on disk.
+ */
+void client_release_confirmed(struct server *srv)
+{
+	uint64_t confirmed = ha_confirmed(srv->ha);
+	struct client **pp = &srv->pending;
+
+	while (*pp) {
+		struct client *c = *pp;
+		if (c->ha_wait == 0 || c->ha_wait > confirmed || c->delayed) {
+			pp = &c->next_pending;
+			continue;
+		}
+		c->ha_wait = 0;
+		if (c->wrote || c->ha_mark < c->pending.len) {
+			send_replies(c, c->pending.data, c->ha_mark);
+			memmove(c->pending.data, c->pending.data + c->ha_mark,
+			        c->pending.len - c->ha_mark);
+			c->pending.len -= c->ha_mark;
+			c->ha_mark = 0;
+			/* The rest goes with the next commit: make sure there is one. */
+			event_active(srv->commit_ev, EV_TIMEOUT, 0);
+			pp = &c->next_pending;
+			continue;
+		}
+		*pp = c->next_pending;
+		c->next_pending = NULL;
+		c->in_pending = false;
+		c->ha_mark = 0;
+		client_release(c); /* may free c: it is off the list already */
+	}
 }
 
 /* ---- closing -------------------------------------------------------------------------- */
@@ -243,6 +297,8 @@ void client_free(struct client *c)
 	log_msg(LOG_DEBUG, "client %llu (%s) closed", (unsigned long long)c->id, c->peer);
 	if (c->tls_ready)
 		tls_close_notify(c->bev);
+	if (c->rd)
+		event_free(c->rd);
 	bufferevent_free(c->bev);
 	event_free(c->resume);
 	proto_free(&c->parser);
@@ -472,6 +528,39 @@ static void on_read(struct bufferevent *bev, void *arg)
 	client_process(c);
 }
 
+/*
+ * Plain sockets are read here rather than by the bufferevent: libevent's
+ * evbuffer_read() asks the kernel how much is waiting (ioctl FIONREAD)
+ * before every read, one system call per request more than Redis makes,
+ * and reads at most 4 KB at a time. This reads straight into the input
+ * buffer, as much as CLIENT_READ_CHUNK; the bufferevent keeps the output.
+ */
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec vec;
+	ssize_t n;
+
+	(void)what;
+	if (evbuffer_reserve_space(in, CLIENT_READ_CHUNK, &vec, 1) < 1)
+		fatalx("libevent: out of memory reading client %llu", (unsigned long long)c->id);
+	n = read(fd, vec.iov_base, vec.iov_len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		log_msg(LOG_DEBUG, "client %llu (%s): %s", (unsigned long long)c->id, c->peer,
+		        n == 0 ? "end of input" : strerror(errno));
+		client_free(c);
+		return;
+	}
+	vec.iov_len = (size_t)n;
+	if (evbuffer_commit_space(in, &vec, 1) < 0)
+		fatalx("libevent: cannot commit the input of client %llu",
+		       (unsigned long long)c->id);
+	client_process(c);
+}
+
 static void on_write(struct bufferevent *bev, void *arg)
 {
 	struct client *c = arg;
@@ -542,6 +631,18 @@ static void client_setup_io(struct client *c, evutil_socket_t fd, const struct l
 	struct server *srv = c->srv;
 
 	evutil_make_socket_nonblocking(fd);
+	if (!c->is_unix) {
+		/*
+		 * As Redis: no Nagle delay for small replies behind unacknowledged
+		 * ones, and keepalive probes so that a peer gone without a FIN
+		 * (a machine switched off) is found and its slot freed.
+		 */
+		int one = 1;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
+		    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) < 0)
+			log_msg(LOG_DEBUG, "client %llu: setsockopt: %s", (unsigned long long)c->id,
+			        strerror(errno));
+	}
 	c->is_tls = l->tls != NULL;
 	c->bev = c->is_tls ? tls_bufferevent_new(srv->base, fd, l->tls)
 	                   : bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -558,8 +659,15 @@ static void client_setup_io(struct client *c, evutil_socket_t fd, const struct l
 	}
 	bufferevent_setcb(c->bev, on_read, on_write, on_client_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, CLIENT_OUTPUT_RESUME, 0);
-	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) < 0)
+	if (!c->is_tls) {
+		/* The bufferevent keeps the end of its input frozen for its own reads. */
+		c->rd = event_new(srv->base, fd, EV_READ | EV_PERSIST, on_readable, c);
+		if (c->rd == NULL || evbuffer_unfreeze(bufferevent_get_input(c->bev), 0) < 0 ||
+		    event_add(c->rd, NULL) < 0 || bufferevent_enable(c->bev, EV_WRITE) < 0)
+			fatalx("libevent: cannot start reading a client");
+	} else if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) < 0) {
 		fatalx("libevent: cannot start reading a client");
+	}
 }
 
 /* Its source without the port ("ADDRESS:PORT" -> "ADDRESS"), as auth_failures() sees it. */

@@ -37,6 +37,7 @@ struct client;
 #define CLIENT_OUTPUT_PAUSE           (1u << 20)   /* stop reading above this much unsent */
 #define CLIENT_OUTPUT_RESUME          (256u << 10) /* resume below this */
 #define CLIENT_OUTPUT_LIMIT           ((size_t)64 << 20) /* close a client whose unsent replies pass this */
+#define CLIENT_READ_CHUNK             ((size_t)16 << 10) /* at most per read(2), as Redis */
 #define CLIENT_QUERY_LIMIT            ((size_t)64 << 20) /* bytes of one request in progress */
 /* limits.request_timeout_ms, limits.per_address, limits.unix_clients: in struct config. */
 
@@ -58,6 +59,7 @@ struct client_more {
 struct client {
 	struct server *srv;
 	struct bufferevent *bev;
+	struct event *rd;     /* plain TCP and unix: our own read event (conn.c: on_readable) */
 	struct event *resume; /* re-runs parsing when requests are left after a fair share */
 	struct proto_parser parser;
 	struct rbuf pending; /* replies waiting for the commit of this loop iteration */
@@ -79,6 +81,7 @@ struct client {
 	bool delayed;            /* a failed AUTH: replies held for a while (slows guessing) */
 	bool awaiting_due;       /* DEBUG.CLOCK: replies held until the due work is done */
 	uint64_t ha_wait;        /* HA, sync: on: replies wait until Redis confirmed this batch */
+	size_t ha_mark;          /* the bytes of pending committed with that batch */
 	char *user;              /* after a successful AUTH */
 	struct event *delay_ev;  /* ends the AUTH delay */
 	int64_t last_active; /* the last complete request or the connect (real time): idle timeout
@@ -126,6 +129,8 @@ void client_due_done(struct server *srv);
  * that are delayed; these stay on the list for the next commit.
  */
 void client_release_pending(struct server *srv, bool durable);
+/* HA, sync: on: Redis confirmed a batch; the replies it held go out (conn.c). */
+void client_release_confirmed(struct server *srv);
 /*
  * HA: a leader stepped down. Close every client whose replies wait for a
  * batch Redis never confirmed: it gets no answer rather than a false one.

@@ -2,7 +2,9 @@
  * ha-link: one hiredis async connection of the HA module (ha.c has two: the
  * commands and lease link, and the blocking XREAD tail). Connect with a
  * timeout, reconnect with a short capped backoff (a failover waits for it),
- * AUTH and SELECT as redis: says. The teardown is deferred to the loop:
+ * AUTH and SELECT as redis: says. With redis.sentinels each connection first
+ * asks them where the primary is and then checks ROLE (sentinel.h): a link
+ * that dropped follows a Redis failover. The teardown is deferred to the loop:
  * hiredis must not free a context from inside its own callbacks.
  *
  * upstream.c keeps its own link: its reconnect policy (backoff up to 10 s,
@@ -18,6 +20,7 @@
 #include <async.h>
 
 #include "log.h"
+#include "sentinel.h"
 #include "server.h"
 #include "xmalloc.h"
 
@@ -32,6 +35,39 @@ void hlink_timer(struct event *ev, int64_t ms)
 		fatalx("libevent: cannot arm an HA timer");
 }
 
+/* Connected, to the primary. */
+static void link_up(struct hlink *l)
+{
+	evtimer_del(l->timeout_ev);
+	l->up = true;
+	l->backoff_ms = BACKOFF_MIN_MS;
+	if (l->logged_down)
+		log_msg(LOG_NOTICE, "ha: Redis %s link up again", l->name);
+	l->logged_down = false;
+	l->on_up(l->h);
+}
+
+/* A primary the sentinels named may have been demoted since: it must say so itself. */
+static void on_link_role(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct hlink *l = ac->data;
+	char buf[200];
+	const char *err;
+
+	(void)privdata;
+	if (l == NULL || r == NULL || l->failing)
+		return;
+	err = sentinel_role_error(r, buf, sizeof buf);
+	if (err != NULL) {
+		log_msg(LOG_WARNING, "ha: Redis %s link to %s: %s; asking the sentinels again",
+		        l->name, l->addr, err);
+		sentinel_stale(l->sentinel);
+		hlink_fail(l, err);
+		return;
+	}
+	link_up(l);
+}
+
 static void on_link_connect(const redisAsyncContext *ac, int status)
 {
 	struct hlink *l = ac->data;
@@ -43,13 +79,11 @@ static void on_link_connect(const redisAsyncContext *ac, int status)
 		hlink_fail(l, ac->errstr[0] ? ac->errstr : "cannot connect");
 		return;
 	}
-	evtimer_del(l->timeout_ev);
-	l->up = true;
-	l->backoff_ms = BACKOFF_MIN_MS;
-	if (l->logged_down)
-		log_msg(LOG_NOTICE, "ha: Redis %s link up again", l->name);
-	l->logged_down = false;
-	l->on_up(l->h);
+	/* Not up before ROLE answers (the connect timeout still runs). */
+	if (l->h->srv->cfg->nredis_sentinels > 0 && l->ac != NULL)
+		redisAsyncCommand(l->ac, on_link_role, NULL, "ROLE");
+	else
+		link_up(l);
 }
 
 static void on_link_disconnect(const redisAsyncContext *ac, int status)
@@ -73,20 +107,41 @@ static void on_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
 		hlink_fail(l, reply->str);
 }
 
-static void link_connect(struct hlink *l)
+/* host NULL: the configured address. */
+static void link_open(struct hlink *l, const char *host, int port)
 {
 	const struct config *cfg = l->h->srv->cfg;
 	char why[160];
-	redisAsyncContext *ac =
-	        redis_async_open(cfg, l->h->srv->base, l, on_link_connect, on_link_disconnect,
-	                         on_setup_reply, why, sizeof why);
+	redisAsyncContext *ac;
 
+	redis_async_where(cfg, host, port, l->addr, sizeof l->addr);
+	ac = redis_async_open(cfg, host, port, l->h->srv->base, l, on_link_connect,
+	                      on_link_disconnect, on_setup_reply, why, sizeof why);
 	if (ac == NULL) {
 		hlink_fail(l, why);
 		return;
 	}
 	l->ac = ac;
 	hlink_timer(l->timeout_ev, cfg->redis_connect_timeout_ms);
+}
+
+/* The sentinels' answer (from the loop, outside any hiredis callback). */
+static void on_link_resolved(void *arg, const char *host, int port, const char *err)
+{
+	struct hlink *l = arg;
+
+	if (host == NULL)
+		hlink_fail(l, err);
+	else
+		link_open(l, host, port);
+}
+
+static void link_connect(struct hlink *l)
+{
+	if (l->h->srv->cfg->nredis_sentinels > 0)
+		sentinel_resolve(l->sentinel);
+	else
+		link_open(l, NULL, 0);
 }
 
 /* Deferred: free the context (its pending callbacks see no link), tell ha.c, retry later. */
@@ -101,6 +156,7 @@ static void on_link_kill(evutil_socket_t fd, short what, void *arg)
 	l->ac = NULL;
 	l->up = false;
 	l->failing = false;
+	sentinel_cancel(l->sentinel);
 	if (ac) {
 		ac->data = NULL;
 		redisAsyncFree(ac);
@@ -154,6 +210,7 @@ void hlink_init(struct hlink *l, struct ha *h, const char *name, void (*on_up)(s
 	l->retry_ev = evtimer_new(base, on_link_retry, l);
 	l->timeout_ev = evtimer_new(base, on_link_timeout, l);
 	l->kill_ev = event_new(base, -1, 0, on_link_kill, l);
+	l->sentinel = sentinel_new(base, &h->srv->cfg, on_link_resolved, l);
 	if (!l->retry_ev || !l->timeout_ev || !l->kill_ev)
 		fatalx("libevent: cannot create the HA link's events");
 	link_connect(l);
@@ -173,6 +230,8 @@ void hlink_free(struct hlink *l)
 		event_free(l->timeout_ev);
 	if (l->kill_ev)
 		event_free(l->kill_ev);
+	sentinel_free(l->sentinel);
+	l->sentinel = NULL;
 	l->retry_ev = l->timeout_ev = l->kill_ev = NULL;
 }
 

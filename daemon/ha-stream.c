@@ -5,7 +5,9 @@
  * entry has `fence <node>` instead of b, a snapshot marker `snapshot 1`.
  * A standby applies entries in order; an entry whose p is not the last one
  * it applied means it missed some (trimmed, or Redis lost them): it loads
- * the snapshot (<prefix>:snapshot: data, id, n) and goes on from its id.
+ * the snapshot (ha-snapshot.c) and goes on from the entry it covers. A
+ * marker whose n is not the standby's count means the snapshot holds
+ * records the stream never got (a reship): it loads it too.
  *
  * Batches are opaque here: the core's journal_next()/journal_apply() read
  * them, exactly as replay at start does.
@@ -16,25 +18,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 
 #include <event2/event.h>
 
+#include "conn.h"
 #include "journal.h"
 #include "journal_file.h"
 #include "log.h"
 #include "server.h"
+#include "upstream.h"
 #include "xmalloc.h"
 
 /* A snapshot every this many batches keeps the stream (and a bootstrap) short. */
 #define SNAPSHOT_EVERY 10000
-
-/* KEYS: journal, snapshot. ARGV: marker id, previous id, records, snapshot bytes. */
-static const char snapshot_script[] =
-        "redis.call('XADD', KEYS[1], ARGV[1], 'p', ARGV[2], 'n', ARGV[3], 'snapshot', '1')\n"
-        "redis.call('HSET', KEYS[2], 'data', ARGV[4], 'id', ARGV[1], 'n', ARGV[3])\n"
-        "redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])\n"
-        "return 1\n";
 
 /* ---- entry IDs ------------------------------------------------------------------------ */
 
@@ -93,11 +89,27 @@ static void send_wait(struct ha *h, uint64_t batch)
 
 static void confirm(struct ha *h, uint64_t batch)
 {
+	size_t n = 0;
+
 	if (batch <= h->confirmed)
 		return;
 	h->confirmed = batch;
-	/* The held replies go out with the next commit's release. */
-	event_active(h->srv->commit_ev, EV_TIMEOUT, 0);
+	/* The held replies go out now: on disk already, and now in Redis. */
+	client_release_confirmed(h->srv);
+	/* And the events these batches journaled may go to their streams. */
+	while (n < h->nseqs && h->seqs[n].batch <= batch)
+		h->events_upto = h->seqs[n++].seq;
+	memmove(h->seqs, h->seqs + n, (h->nseqs - n) * sizeof *h->seqs);
+	h->nseqs -= n;
+	if (n > 0)
+		upstream_kick(h->srv->up);
+}
+
+uint64_t ha_events_upto(const struct ha *h)
+{
+	if (h == NULL)
+		return UINT64_MAX;
+	return h->role == HA_LEADER ? h->events_upto : 0;
 }
 
 static void on_wait(redisAsyncContext *ac, void *r, void *privdata)
@@ -183,64 +195,63 @@ static void ship_batch(struct ha *h)
 		send_wait(h, h->shipped);
 }
 
-static void on_snapshot(redisAsyncContext *ac, void *r, void *privdata)
+/* For ha-snapshot.c: its marker and the batches it held are confirmed as any batch. */
+void ha_confirm(struct ha *h, uint64_t batch)
 {
-	struct ha *h = ha_of(ac);
-	redisReply *reply = r;
-
-	(void)privdata;
-	if (h == NULL || reply == NULL || h->role != HA_LEADER)
-		return;
-	h->snapshot_out = false;
-	if (reply->type == REDIS_REPLY_ERROR) {
-		shipping_failed(h, reply, "the snapshot");
-		return;
-	}
-	h->snapshots++;
-	/* Everything shipped before it is in the snapshot, whatever became of its XADD. */
-	if (h->srv->cfg->ha_wait_replicas == 0)
-		confirm(h, h->snapshot_covers);
-	else
-		send_wait(h, h->snapshot_covers);
+	confirm(h, batch);
 }
 
-void ha_ship_snapshot(struct ha *h)
+void ha_send_wait(struct ha *h, uint64_t batch)
 {
-	char kj[160], ks[160], id[48], prev[48], n[24];
-	const char *argv[9];
-	size_t argvlen[9];
-	struct rbuf snap;
+	send_wait(h, batch);
+}
 
-	rbuf_init(&snap);
-	journal_put_snapshot(&snap, h->srv->eng);
-	ha_key(h, "journal", kj, sizeof kj);
-	ha_key(h, "snapshot", ks, sizeof ks);
-	sid_format(h->applied, prev, sizeof prev);
-	h->applied.ms = h->term;
-	h->applied.seq = h->next_seq++;
-	sid_format(h->applied, id, sizeof id);
-	snprintf(n, sizeof n, "%" PRIu64, h->records);
-	argv[0] = "EVAL";
-	argv[1] = snapshot_script;
-	argv[2] = "2";
-	argv[3] = kj;
-	argv[4] = ks;
-	argv[5] = id;
-	argv[6] = prev;
-	argv[7] = n;
-	argv[8] = snap.data ? snap.data : "";
-	for (int i = 0; i < 8; i++)
-		argvlen[i] = strlen(argv[i]);
-	argvlen[8] = snap.len;
-	redisAsyncCommandArgv(h->cmd.ac, on_snapshot, NULL, 9, argv, argvlen);
-	rbuf_free(&snap);
-	h->snapshot_out = true;
-	h->snapshot_covers = h->shipped;
-	h->snapshot_due = false;
-	h->need_reship = false;
-	h->since_snapshot = 0;
-	log_msg(LOG_INFO, "ha: snapshot stored at %s (%" PRIu64 " records in the stream)", id,
-	        h->records);
+void ha_shipping_failed(struct ha *h, const redisReply *reply, const char *what)
+{
+	shipping_failed(h, reply, what);
+}
+
+/*
+ * The batch jfile_commit() just wrote goes to the stream: called by the
+ * journal before its fdatasync (jfile.tap_ready), and flushed to the socket
+ * at once, so that Redis's round trip overlaps the local disk's instead of
+ * following it (sync: on waits for both). A batch whose fdatasync then
+ * fails is in the stream and never acknowledged: the node exits (fsync:
+ * always) and, back, rebuilds from the stream like any former leader.
+ */
+void ha_ship(void *arg)
+{
+	struct ha *h = arg;
+
+	if (h->role != HA_LEADER || h->batch.len == 0)
+		return;
+	h->shipped++;
+	h->records += h->batch_records;
+	if (h->nseqs == h->capseqs) {
+		h->capseqs = h->capseqs ? 2 * h->capseqs : 64;
+		h->seqs = xreallocarray(h->seqs, h->capseqs, sizeof *h->seqs);
+	}
+	h->seqs[h->nseqs++] = (struct ha_seq){h->shipped, h->srv->journal.last_seq};
+	/*
+	 * A reship snapshot being written: after its marker. With the link
+	 * down or in doubt, the next snapshot covers this batch.
+	 */
+	if (ha_snapshot_holds(h)) {
+		ha_snapshot_hold_batch(h);
+	} else if (hlink_ready(&h->cmd) && !h->need_reship) {
+		ship_batch(h);
+		redisAsyncHandleWrite(h->cmd.ac);
+	} else {
+		h->need_reship = true;
+	}
+	h->batch.len = 0;
+	h->batch_records = 0;
+	if (++h->since_snapshot >= SNAPSHOT_EVERY)
+		h->snapshot_due = true;
+	if (h->batch.cap > (4u << 20)) {
+		rbuf_free(&h->batch);
+		rbuf_init(&h->batch);
+	}
 }
 
 void ha_after_commit(struct ha *h)
@@ -252,30 +263,12 @@ void ha_after_commit(struct ha *h)
 		h->batch_records = 0;
 		return;
 	}
-	if (h->batch.len > 0) {
-		h->shipped++;
-		h->records += h->batch_records;
-		/* With the link down or in doubt, the next snapshot covers this batch. */
-		if (hlink_ready(&h->cmd) && !h->need_reship)
-			ship_batch(h);
-		else
-			h->need_reship = true;
-		h->batch.len = 0;
-		h->batch_records = 0;
-		if (++h->since_snapshot >= SNAPSHOT_EVERY)
-			h->snapshot_due = true;
-		if (h->batch.cap > (4u << 20)) {
-			rbuf_free(&h->batch);
-			rbuf_init(&h->batch);
-		}
-	}
+	ha_ship(h); /* nothing left unless the tap was set without tap_ready */
 	/* A reship waits until the lease is confirmed on this connection. */
 	if ((h->snapshot_due || (h->need_reship && h->renewed)) && !h->snapshot_out &&
 	    hlink_ready(&h->cmd))
 		ha_ship_snapshot(h);
 }
-
-/* ---- rebuilding from the snapshot ---------------------------------------------------------- */
 
 /* Apply a batch's records to e. 0, or -1 with the reason. */
 static int apply_records(struct engine *e, const char *data, size_t len, uint64_t *n, char *err,
@@ -296,99 +289,6 @@ static int apply_records(struct engine *e, const char *data, size_t len, uint64_
 		return -1;
 	}
 	return 0;
-}
-
-static const redisReply *hash_field(const redisReply *r, const char *name)
-{
-	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2)
-		if (r->element[i]->type == REDIS_REPLY_STRING &&
-		    strcmp(r->element[i]->str, name) == 0)
-			return r->element[i + 1];
-	return NULL;
-}
-
-/* Replace the engine by the snapshot's; the local journal is written again from it. */
-static int load_snapshot(struct ha *h, const redisReply *data, const char *id, uint64_t records)
-{
-	struct server *srv = h->srv;
-	struct engine *e = engine_new(srv->cfg), *old;
-	char err[256];
-	uint64_t n;
-
-	if (sid_parse(id, &h->applied) < 0 ||
-	    apply_records(e, data->str, data->len, &n, err, sizeof err) < 0) {
-		log_msg(LOG_ERR, "ha: the snapshot at %s does not load: %s", id, err);
-		engine_free(e);
-		return -1;
-	}
-	engine_restore_finish(e);
-	old = srv->eng;
-	srv->eng = e;
-	engine_free(old);
-	srv->logged_seq = engine_last_seq(e);
-	if (jfile_rewrite(&srv->journal, e, err, sizeof err) < 0) {
-		log_msg(LOG_ERR, "ha: local journal: %s; exiting", err);
-		exit(EX_IOERR);
-	}
-	h->records = records;
-	h->have_pos = true;
-	h->rebuilds++;
-	h->tail_gen++; /* an XREAD still out reads from before the snapshot */
-	log_msg(LOG_NOTICE, "ha: loaded the snapshot at %s (%llu tickets); following the stream",
-	        id, (unsigned long long)engine_ticket_count(e));
-	return 0;
-}
-
-static void on_rebuild(redisAsyncContext *ac, void *r, void *privdata)
-{
-	struct ha *h = ha_of(ac);
-	redisReply *reply = r;
-	const redisReply *data, *id, *n;
-
-	(void)privdata;
-	if (h == NULL || reply == NULL)
-		return;
-	h->rebuild_out = false;
-	if (h->role != HA_STANDBY || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
-		return;
-	data = hash_field(reply->element[0], "data");
-	id = hash_field(reply->element[0], "id");
-	n = hash_field(reply->element[0], "n");
-	if (data == NULL || id == NULL || n == NULL) {
-		if (reply->element[1]->type == REDIS_REPLY_INTEGER &&
-		    reply->element[1]->integer == 0) {
-			/*
-			 * Redis holds nothing (a first start, or it lost everything and
-			 * no leader re-shipped): the local journal is all there is.
-			 */
-			log_msg(LOG_NOTICE,
-			        "ha: Redis holds no journal%s; going on from the local one",
-			        h->bootstrapped ? " any more" : " yet");
-			h->bootstrapped = true;
-			h->need_rebuild = false;
-			h->have_pos = false;
-			h->applied = (struct sid){0, 0};
-		}
-		/* Otherwise a leader is about to store its first snapshot: the tick asks again. */
-		return;
-	}
-	if (load_snapshot(h, data, id->str, strtoull(n->str, NULL, 10)) < 0)
-		return;
-	h->bootstrapped = true;
-	h->need_rebuild = false;
-	ha_tail_next(h);
-}
-
-void ha_rebuild(struct ha *h)
-{
-	char ks[160], kj[160];
-	const char *script = "return {redis.call('HGETALL', KEYS[1]), redis.call('XLEN', KEYS[2])}";
-	const char *argv[5] = {"EVAL", script, "2", ks, kj};
-
-	ha_key(h, "snapshot", ks, sizeof ks);
-	ha_key(h, "journal", kj, sizeof kj);
-	h->rebuild_out = true;
-	redisAsyncCommandArgv(h->cmd.ac, on_rebuild, NULL, 5, argv, NULL);
 }
 
 /* ---- the standby's tail -----------------------------------------------------------------------

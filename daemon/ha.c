@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -130,8 +131,12 @@ static void on_renew(redisAsyncContext *ac, void *r, void *privdata)
 	h->cmd_heard = true;
 	if (reply->element[1]->str && reply->element[1]->str[0])
 		sid_parse(reply->element[1]->str, &top);
-	/* Redis processed our earlier XADDs first: a stream behind them lost data. */
-	if (h->role == HA_LEADER && sid_cmp(top, h->renew_last) < 0 && !h->need_reship) {
+	/*
+	 * Redis processed our earlier XADDs first: a stream behind them lost
+	 * data. Not while a reship snapshot is written: it covers all that.
+	 */
+	if (h->role == HA_LEADER && sid_cmp(top, h->renew_last) < 0 && !h->need_reship &&
+	    !ha_snapshot_holds(h)) {
 		char a[48], b[48];
 		sid_format(top, a, sizeof a);
 		sid_format(h->renew_last, b, sizeof b);
@@ -216,6 +221,9 @@ static void on_takeover(redisAsyncContext *ac, void *r, void *privdata)
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
 		log_msg(LOG_ERR, "ha: taking over failed: %s",
 		        reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+		/* A demoted primary: reconnect (through the sentinels, when configured). */
+		if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "READONLY", 8) == 0)
+			hlink_fail(&h->cmd, reply->str);
 		return;
 	}
 	if (reply->element[0]->integer == -1) {
@@ -392,19 +400,41 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- leading and stepping down -------------------------------------------------------- */
 
+/*
+ * A standby's journal is a copy of what Redis holds (a node that comes back
+ * rebuilds from Redis), so it is fdatasync'ed once a second, not per batch
+ * applied: fsync: always is the leader's promise. A node that starts to lead
+ * syncs what it applied before it acknowledges anything.
+ */
+static void journal_policy(struct ha *h, bool leading)
+{
+	struct server *srv = h->srv;
+
+	if (leading) {
+		srv->journal.fsync = srv->cfg->fsync;
+		if (jfile_sync(&srv->journal) < 0) {
+			log_msg(LOG_ERR, "journal: %s; exiting before taking writes",
+			        srv->journal.last_error);
+			exit(EX_IOERR);
+		}
+	} else if (srv->cfg->fsync == FSYNC_ALWAYS) {
+		srv->journal.fsync = FSYNC_EVERYSEC;
+	}
+}
+
 void ha_become_leader(struct ha *h)
 {
 	struct server *srv = h->srv;
 
 	h->role = HA_LEADER;
+	journal_policy(h, true);
 	h->taking_over = false;
 	h->next_seq = 1;
 	/* Monotonic across terms: a client's ha_wait is compared with them. */
 	h->confirmed = h->shipped;
-	/* Everything applied so far came from the stream. */
-	h->nmarks = h->marks_head = 0;
-	h->marked = h->shipped;
-	h->events_horizon = srv->journal.last_seq;
+	/* What it applied came from the stream: its events are confirmed. */
+	h->events_upto = engine_last_seq(srv->eng);
+	h->nseqs = 0;
 	h->since_snapshot = 0;
 	h->batch.len = 0;
 	h->batch_records = 0;
@@ -413,6 +443,8 @@ void ha_become_leader(struct ha *h)
 	h->snapshot_due = true;
 	srv->journal.tap = &h->batch;
 	srv->journal.tap_records = &h->batch_records;
+	srv->journal.tap_ready = ha_ship;
+	srv->journal.tap_arg = h;
 	/* Applied records left the deadline heap as it was: build it for the timer. */
 	engine_restore_finish(srv->eng);
 	srv->logged_seq = engine_last_seq(srv->eng);
@@ -430,7 +462,9 @@ void ha_step_down(struct ha *h, const char *why)
 	if (h->role != HA_LEADER && !h->taking_over)
 		return;
 	log_msg(LOG_WARNING, "ha: stepping down from term %" PRIu64 ": %s", h->term, why);
+	ha_snapshot_stop(h);
 	h->role = HA_STANDBY;
+	journal_policy(h, false);
 	h->taking_over = false;
 	h->stepdowns++;
 	h->lease_until = 0;
@@ -475,7 +509,9 @@ static void cmd_up(struct ha *h)
 static void cmd_down(struct ha *h, bool was_up)
 {
 	(void)was_up;
-	h->renew_out = h->poll_out = h->rebuild_out = h->snapshot_out = false;
+	h->renew_out = h->poll_out = false;
+	ha_rebuild_abort(h);
+	ha_snapshot_link_down(h);
 	if (h->role == HA_LEADER && h->confirmed < h->shipped)
 		h->need_reship = true;
 }
@@ -505,7 +541,9 @@ struct ha *ha_start(struct server *srv)
 	h->srv = srv;
 	srv->ha = h;
 	h->role = HA_STANDBY;
+	journal_policy(h, false);
 	rbuf_init(&h->batch);
+	ha_snapshot_init(h);
 	h->tick_ev = evtimer_new(srv->base, on_tick, h);
 	if (h->tick_ev == NULL)
 		fatalx("libevent: cannot create the HA timer");
@@ -561,6 +599,7 @@ void ha_free(struct ha *h)
 		return;
 	release_lease(h);
 	h->stopping = true;
+	ha_snapshot_free(h);
 	hlink_free(&h->cmd);
 	hlink_free(&h->tail);
 	if (h->tick_ev)
@@ -568,7 +607,7 @@ void ha_free(struct ha *h)
 	h->srv->journal.tap = NULL;
 	h->srv->journal.tap_records = NULL;
 	rbuf_free(&h->batch);
-	free(h->marks);
+	free(h->seqs);
 	free(h);
 }
 
@@ -630,31 +669,6 @@ uint64_t ha_batch_to_wait(const struct ha *h)
 	if (h == NULL || h->role != HA_LEADER || !h->srv->cfg->ha_sync)
 		return 0;
 	return h->shipped;
-}
-
-uint64_t ha_events_upto(struct ha *h, uint64_t journaled)
-{
-	if (h == NULL || h->role != HA_LEADER)
-		return journaled;
-	/* on_commit shipped, then the upstream asks: the new batch holds all journaled. */
-	if (h->shipped > h->marked) {
-		if (h->nmarks == h->marks_cap) {
-			h->marks_cap = h->marks_cap ? 2 * h->marks_cap : 64;
-			h->marks = xreallocarray(h->marks, h->marks_cap, sizeof *h->marks);
-		}
-		h->marks[h->nmarks++] = (struct batch_mark){h->shipped, journaled};
-		h->marked = h->shipped;
-	}
-	while (h->marks_head < h->nmarks && h->marks[h->marks_head].batch <= h->confirmed)
-		h->events_horizon = h->marks[h->marks_head++].seq;
-	if (h->marks_head == h->nmarks)
-		h->marks_head = h->nmarks = 0;
-	else if (h->marks_head > h->marks_cap / 2) {
-		h->nmarks -= h->marks_head;
-		memmove(h->marks, h->marks + h->marks_head, h->nmarks * sizeof *h->marks);
-		h->marks_head = 0;
-	}
-	return h->events_horizon < journaled ? h->events_horizon : journaled;
 }
 
 uint64_t ha_confirmed(const struct ha *h)
@@ -740,6 +754,13 @@ void ha_info(const struct ha *h, struct rbuf *b)
 	line(b, "batches_confirmed", "%" PRIu64, h->confirmed);
 	line(b, "batches_applied", "%" PRIu64, h->batches_applied);
 	line(b, "snapshots", "%" PRIu64, h->snapshots);
+	line(b, "snapshot_in_progress", "%d", h->snap.pid > 0 || h->snap.finish_out ? 1 : 0);
+	line(b, "snapshot_failures", "%" PRIu64, h->snap.failures);
+	line(b, "snapshot_chunks", "%" PRIu64, h->snap.last_chunks);
+	line(b, "snapshot_bytes", "%" PRIu64, h->snap.last_bytes);
+	line(b, "snapshot_last_ms", "%lld", (long long)h->snap.last_ms);
+	line(b, "snapshot_held_batches", "%" PRIu64, h->snap.held_batches);
+	line(b, "snapshot_read_restarts", "%" PRIu64, h->snap.rb_restarts);
 	line(b, "rebuilds", "%" PRIu64, h->rebuilds);
 	line(b, "takeovers", "%" PRIu64, h->takeovers);
 	line(b, "stepdowns", "%" PRIu64, h->stepdowns);

@@ -68,12 +68,10 @@ void ha_after_commit(struct ha *h);
 uint64_t ha_batch_to_wait(const struct ha *h);
 uint64_t ha_confirmed(const struct ha *h);
 /*
- * The highest event sequence number the upstream may send, given what the
- * local journal holds: a leader's events wait until Redis holds their
- * records (a change a failover loses must not leave its event behind).
- * Called each time the upstream sends, right after on_commit shipped.
+ * Events up to this sequence number may go to Redis: all of them without
+ * HA, none on a standby, on a leader those of batches Redis confirmed.
  */
-uint64_t ha_events_upto(struct ha *h, uint64_t journaled);
+uint64_t ha_events_upto(const struct ha *h);
 /* JOURNAL.COMPACT: the leader also stores a snapshot in Redis and trims the stream. */
 void ha_snapshot_request(struct ha *h);
 

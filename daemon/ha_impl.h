@@ -1,6 +1,7 @@
 /*
  * ha_impl: what the files of the HA module share (ha.c: roles, lease,
- * takeover, status; ha-stream.c: shipping, the tail, snapshots, rebuild;
+ * takeover, status; ha-stream.c: shipping, the tail; ha-snapshot.c: the
+ * snapshot, written by a child process; ha-rebuild.c: a standby loading it;
  * ha-link.c: a Redis connection). Not part of the daemon's interface.
  */
 #ifndef REPAIRD_HA_IMPL_H
@@ -8,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <hiredis.h>
 #include <async.h>
@@ -16,10 +18,45 @@
 #include "proto.h"
 
 struct event;
+struct sentinel;
 
 /* A stream entry ID, <ms>-<seq>; here <term>-<n>. {0, 0}: none (before any entry). */
 struct sid {
 	uint64_t ms, seq;
+};
+
+struct ha_rebuild; /* ha-snapshot.c: a standby's read of the snapshot, chunk by chunk */
+
+/* The leader's snapshot in progress, and what the last ones cost (ha-snapshot.c). */
+struct ha_snap {
+	size_t chunk;          /* bytes per chunk key (REPAIRD_HA_SNAPSHOT_CHUNK_BYTES for tests) */
+	pid_t pid;             /* the child writing the chunks; 0: none */
+	int report_fd;         /* the child's report (chunks, bytes); -1 */
+	struct event *poll_ev; /* waitpid(pid) while it runs */
+	struct sid name;       /* names its chunk keys: an ID never used for an entry */
+	struct sid pos;        /* the entry it covers (a reship: its marker, given at the end) */
+	uint64_t records;      /* records in the stream up to pos */
+	uint64_t covers;       /* `shipped` at the fork */
+	bool reship;           /* Redis may lack batches: those after the fork are held */
+	bool spoiled;          /* the command link went down while the child ran */
+	bool finish_out;       /* the script that makes it current awaits its reply */
+	uint64_t chunks, bytes; /* the child's report */
+	int64_t started, retry_at;
+	/* Batches committed during a reship snapshot: shipped after its marker. */
+	struct rbuf held;
+	struct ha_held {
+		size_t end;       /* in held */
+		uint64_t records; /* the stream's count after it */
+		uint64_t batch;   /* its number (what replies wait for) */
+	} * hb;
+	size_t nhb, hbcap;
+	/* Counters for INFO. */
+	uint64_t failures, last_chunks, last_bytes, held_batches;
+	int64_t last_ms;
+	/* A standby's rebuild. */
+	struct ha_rebuild *rb;
+	uint64_t rb_gen;      /* replies to an abandoned read are of no use */
+	uint64_t rb_restarts; /* the snapshot was replaced while it was read */
 };
 
 struct hlink {
@@ -31,6 +68,8 @@ struct hlink {
 	bool logged_down;
 	int backoff_ms;
 	struct event *retry_ev, *timeout_ev, *kill_ev;
+	struct sentinel *sentinel; /* with redis.sentinels: asked before each connection */
+	char addr[300];            /* where it connects, for the log */
 	char last_error[160];
 	void (*on_up)(struct ha *h);
 	void (*on_down)(struct ha *h, bool was_up);
@@ -80,29 +119,26 @@ struct ha {
 	/* Shipping (leader). */
 	struct rbuf batch; /* jfile_commit's bytes (the journal's tap) */
 	uint64_t batch_records;
-	uint64_t next_seq;       /* the next entry is <term>-<next_seq> */
-	uint64_t shipped;        /* batches handed over, numbered from 1 */
-	uint64_t confirmed;      /* batches Redis confirmed (and WAIT, with wait_replicas) */
+	uint64_t next_seq;  /* the next entry is <term>-<next_seq> */
+	uint64_t shipped;   /* batches handed over, numbered from 1 */
+	uint64_t confirmed; /* batches Redis confirmed (and WAIT, with wait_replicas) */
+	/*
+	 * Events go to their streams only once the batch that journaled them is
+	 * confirmed: an event of a change a deposed leader made but never got
+	 * into the journal stream would be a phantom, and would take the stream
+	 * entry ID of the new leader's event of that sequence number.
+	 */
+	uint64_t events_upto; /* the event sequence confirmed batches reach */
+	struct ha_seq {
+		uint64_t batch, seq;
+	} * seqs; /* shipped batches not yet confirmed */
+	size_t nseqs, capseqs;
 	uint64_t since_snapshot; /* batches since the last snapshot */
 	bool snapshot_due;
-	bool need_reship; /* Redis may lack batches: a snapshot must cover them */
-	bool snapshot_out;
-	uint64_t snapshot_covers; /* `shipped` when the snapshot in flight was taken */
-	bool replicas_short;      /* WAIT found fewer than wait_replicas (logged once) */
-
-	/*
-	 * Events (leader): only those whose records Redis holds go out, else a
-	 * change lost in a failover leaves its event behind, and the new leader's
-	 * event of the same sequence number is refused as a duplicate. marks:
-	 * for each batch shipped and not yet confirmed, the last journal
-	 * sequence number it holds.
-	 */
-	struct batch_mark {
-		uint64_t batch, seq;
-	} * marks;
-	size_t nmarks, marks_head, marks_cap;
-	uint64_t marked;         /* the last batch with a mark */
-	uint64_t events_horizon; /* every record up to this sequence number is in Redis */
+	bool need_reship;  /* Redis may lack batches: a snapshot must cover them */
+	bool snapshot_out; /* a snapshot is being taken or made current */
+	struct ha_snap snap;
+	bool replicas_short; /* WAIT found fewer than wait_replicas (logged once) */
 
 	/* Counters for INFO. */
 	uint64_t batches_applied, rebuilds, takeovers, stepdowns, snapshots, reships;
@@ -128,13 +164,38 @@ void ha_key(const struct ha *h, const char *name, char *out, size_t len);
 int sid_parse(const char *s, struct sid *out);
 int sid_cmp(struct sid a, struct sid b);
 void sid_format(struct sid id, char *out, size_t len); /* "none" for {0, 0} */
-/* Load the snapshot from Redis into a new engine (or find Redis empty). */
-void ha_rebuild(struct ha *h);
 /* The standby's next XREAD BLOCK, when none is out. */
 void ha_tail_next(struct ha *h);
-/* Store a snapshot of the engine at the next entry ID, then trim. */
-void ha_ship_snapshot(struct ha *h);
+/* jfile.tap_ready: the batch just written to the local journal, to the stream. */
+void ha_ship(void *arg);
 /* An XADD or the snapshot script was refused: a newer term wrote. */
 bool ha_fenced_error(const redisReply *r);
+/* Batches up to this one are in Redis (and its replicas, with wait_replicas). */
+void ha_confirm(struct ha *h, uint64_t batch);
+/* WAIT for wait_replicas, then confirm batch. */
+void ha_send_wait(struct ha *h, uint64_t batch);
+/* Redis refused something the leader shipped: step down (fenced) or reconnect and reship. */
+void ha_shipping_failed(struct ha *h, const redisReply *reply, const char *what);
+
+/* ---- ha-snapshot.c, ha-rebuild.c ---- */
+void ha_snapshot_init(struct ha *h);
+void ha_snapshot_free(struct ha *h);
+/*
+ * Leader: fork a child that writes a snapshot of the engine into Redis in
+ * chunks; once it exits, a fenced script makes it current and trims the
+ * stream. Does nothing while one is in progress.
+ */
+void ha_ship_snapshot(struct ha *h);
+/* A reship snapshot is in progress: the batch just committed is held until its marker. */
+bool ha_snapshot_holds(const struct ha *h);
+void ha_snapshot_hold_batch(struct ha *h);
+/* The command link went down: what is in progress cannot be trusted. */
+void ha_snapshot_link_down(struct ha *h);
+/* Stepping down or stopping: end the child, forget what was held. */
+void ha_snapshot_stop(struct ha *h);
+/* Standby: load the snapshot from Redis into a new engine (or find Redis empty). */
+void ha_rebuild(struct ha *h);
+/* Forget a rebuild in progress (its link went down). */
+void ha_rebuild_abort(struct ha *h);
 
 #endif

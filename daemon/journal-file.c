@@ -304,6 +304,8 @@ int jfile_commit(struct jfile *j, struct engine *e, uint64_t *records_written)
 		rbuf_free(&j->buf);
 		rbuf_init(&j->buf);
 	}
+	if (j->tap && j->tap_ready)
+		j->tap_ready(j->tap_arg);
 	/* Not durable without the fdatasync: the caller must not acknowledge. */
 	if (j->fsync == FSYNC_ALWAYS && jfile_sync(j) < 0)
 		return -1;

@@ -67,9 +67,15 @@ struct jfile {
 	struct engine *compact_eng; /* the engine whose tickets the running compaction marked */
 	uint64_t archived;          /* tickets the last compaction archived */
 	uint64_t archived_total;    /* since start */
-	/* HA (ha.c): when set, every batch jfile_commit() writes is copied here too. */
+	/*
+	 * HA (ha.c): when set, every batch jfile_commit() writes is copied here
+	 * too, and tap_ready(tap_arg) is called once it is written, before the
+	 * fdatasync: the batch travels to Redis while the disk works.
+	 */
 	struct rbuf *tap;
 	uint64_t *tap_records;
+	void (*tap_ready)(void *arg);
+	void *tap_arg;
 };
 
 /*

@@ -44,7 +44,7 @@ static void usage(FILE *f)
 	        "                           (repeatable)\n"
 	        "      --unix PATH          unix socket instead of listen.unix (\"\" for none)\n"
 	        "      --state-dir DIR      state directory instead of server.state_dir\n"
-	        "      --redis HOST:PORT    Redis instead of redis.host/redis.port\n"
+	        "      --redis HOST:PORT    Redis instead of redis.host/port (or sentinels)\n"
 	        "      --log-level LEVEL    debug, info, notice, warning or err\n"
 	        "      --debug-clock[=TIME] the clock moves only by DEBUG.CLOCK (tests, demos);\n"
 	        "                           starts at TIME (default: the real time)\n"

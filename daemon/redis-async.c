@@ -5,12 +5,24 @@
 
 #include <adapters/libevent.h>
 
-redisAsyncContext *redis_async_open(const struct config *cfg, struct event_base *base, void *data,
+void redis_async_where(const struct config *cfg, const char *host, int port, char *out, size_t len)
+{
+	if (host)
+		snprintf(out, len, "%s:%d", host, port);
+	else if (cfg->redis_unix)
+		snprintf(out, len, "%s", cfg->redis_unix);
+	else
+		snprintf(out, len, "%s:%d", cfg->redis_host, cfg->redis_port);
+}
+
+redisAsyncContext *redis_async_open(const struct config *cfg, const char *host, int port,
+                                    struct event_base *base, void *data,
                                     redisConnectCallback *on_connect,
                                     redisDisconnectCallback *on_disconnect,
                                     redisCallbackFn *on_setup, char *why, size_t whylen)
 {
-	redisAsyncContext *ac = cfg->redis_unix
+	redisAsyncContext *ac = host ? redisAsyncConnect(host, port)
+	                        : cfg->redis_unix
 	                                ? redisAsyncConnectUnix(cfg->redis_unix)
 	                                : redisAsyncConnect(cfg->redis_host, cfg->redis_port);
 

@@ -198,6 +198,9 @@ static void apply_overrides(struct server *srv, struct config *cfg)
 		                        : xstrdup(ov->redis);
 		if (colon)
 			cfg->redis_port = atoi(colon + 1);
+		for (size_t i = 0; i < cfg->nredis_sentinels; i++) /* this address, not theirs */
+			free(cfg->redis_sentinels[i]);
+		cfg->nredis_sentinels = 0;
 	}
 	if (ov->log_level >= 0)
 		cfg->log_level = (enum log_level)ov->log_level;
@@ -350,8 +353,8 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 	if (srv->watchdog_usec > 0)
 		sd_notify(0, "WATCHDOG=1");
 	log_repeats_flush(0);
-	/* everysec: the fdatasync off the request path. */
-	if ((srv->cfg->fsync == FSYNC_EVERYSEC && jfile_sync(&srv->journal) < 0) ||
+	/* everysec (and an HA standby, ha.c): the fdatasync off the request path. */
+	if ((srv->journal.fsync == FSYNC_EVERYSEC && jfile_sync(&srv->journal) < 0) ||
 	    srv->journal.sync_failed)
 		journal_rewrite_or_exit(srv);
 	if (srv->journal.fsyncs != fsyncs)

@@ -1,106 +1,27 @@
-/* upstream: the outbox to Redis Streams over a hiredis async link. */
-#include "upstream.h"
+/* upstream: the outbox to Redis Streams over the events link (upstream-link.c). */
+#include "upstream_impl.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <event2/event.h>
 #include <async.h>
 
 #include "ha.h"
 #include "log.h"
-#include "redis_async.h"
-#include "server.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
-#define MAX_IN_FLIGHT  1000
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 10000
-#define HEARTBEAT_MS   1000
-
-enum link_state { LINK_DISABLED, LINK_DOWN, LINK_CONNECTING, LINK_UP };
-static const char *const link_names[] = {"disabled", "down", "connecting", "up"};
-
-enum stream_check { STREAM_UNCHECKED, STREAM_CHECKING, STREAM_CHECKED };
-
-/*
- * A stream as this link sees it. Each connection looks at a stream's last
- * entry before it adds anything to it: Redis may have lost it meanwhile.
- */
-struct link_stream {
-	char centre[CONFIG_ID_MAX + 1];
-	enum stream_check check;
-	/* A loss being repaired: retained events in (resend_after, resend_upto] go first. */
-	bool resending;
-	uint64_t resend_after, resend_upto;
-	/* A loss under on_stream_lost: skip, already reported: the same again is not news. */
-	uint64_t skipped_top, skipped_upto;
-};
-
-struct upstream {
-	struct server *srv;
-	const struct config *cfg_applied; /* the config whose retention window the engine has */
-	redisAsyncContext *ac;
-	enum link_state state;
-	struct event *retry_ev, *connect_timeout_ev, *reply_timeout_ev, *heartbeat_ev, *kill_ev;
-	int backoff_ms;
-	bool ping_out;
-
-	uint64_t sent_upto;      /* every event up to here was sent (or needs no sending) */
-	uint64_t delivered_upto; /* every event up to here is confirmed */
-	size_t in_n;             /* commands awaiting a reply: checks, resends, XADDs */
-	uint64_t *newq;          /* sequence numbers of new XADDs awaiting a reply, oldest first */
-	size_t newq_head, newq_n;
-	size_t checks_out; /* stream checks awaiting a reply: no XADD goes out meanwhile */
-
-	struct link_stream *streams;
-	size_t nstreams;
-
-	uint64_t sent, confirmed, duplicates, errors, reconnects;
-	uint64_t lost, resent, lost_beyond_window;
-	int64_t link_since;
-	char last_error[160];
-	bool logged_down;
-};
-
-static void schedule_retry(struct upstream *up);
 static void send_pending(struct upstream *up);
 static void on_xadd(redisAsyncContext *ac, void *r, void *privdata);
 static void on_resend(redisAsyncContext *ac, void *r, void *privdata);
 static void send_xadd(struct upstream *up, const struct event *ev, redisCallbackFn *fn);
 
-static int64_t now_real(void)
-{
-	return (int64_t)time(NULL);
-}
-
-static void set_state(struct upstream *up, enum link_state st)
-{
-	if (up->state != st)
-		up->link_since = now_real();
-	up->state = st;
-}
-
-static void ms_timer(struct event *ev, int ms)
-{
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-
-	if (evtimer_add(ev, &tv) < 0)
-		fatalx("libevent: cannot arm a Redis link timer");
-}
-
-static const struct config *cfg_of(const struct upstream *up)
-{
-	return up->srv->cfg;
-}
-
 static bool wanted(const struct upstream *up, const struct event *ev)
 {
-	return cfg_of(up)->redis_enabled && (cfg_of(up)->redis_events & (1u << ev->type));
+	return upstream_cfg(up)->redis_enabled &&
+	       (upstream_cfg(up)->redis_events & (1u << ev->type));
 }
 
 /* Errors that say "not now" rather than "not this event". */
@@ -146,108 +67,6 @@ static void recompute_delivered(struct upstream *up)
 	advance_delivered(up, up->newq_n ? up->newq[up->newq_head] - 1 : up->sent_upto);
 }
 
-/* A command whose reply we wait for went out: the reply timeout runs. */
-static void track(struct upstream *up)
-{
-	if (up->in_n++ == 0)
-		ms_timer(up->reply_timeout_ev, cfg_of(up)->redis_reply_timeout_ms);
-}
-
-/* Its reply came. */
-static void untrack(struct upstream *up)
-{
-	if (up->in_n > 0)
-		up->in_n--;
-	if (up->in_n > 0)
-		ms_timer(up->reply_timeout_ev, cfg_of(up)->redis_reply_timeout_ms);
-	else if (!up->ping_out)
-		evtimer_del(up->reply_timeout_ev);
-}
-
-/* ---- the connection ------------------------------------------------------------------ */
-
-/* Drop the link (from outside hiredis's callbacks) and try again later. */
-static void link_down(struct upstream *up, const char *why)
-{
-	redisAsyncContext *ac = up->ac;
-	char reason[sizeof up->last_error];
-
-	if (up->state == LINK_DISABLED)
-		return;
-	/* why may be last_error itself: copy it through a buffer of our own. */
-	snprintf(reason, sizeof reason, "%s", why);
-	why = reason;
-	snprintf(up->last_error, sizeof up->last_error, "%s", reason);
-	up->ac = NULL;
-	if (ac) {
-		ac->data = NULL; /* its callbacks, called while it is freed, must do nothing */
-		redisAsyncFree(ac);
-	}
-	evtimer_del(up->connect_timeout_ev);
-	evtimer_del(up->reply_timeout_ev);
-	evtimer_del(up->heartbeat_ev);
-	up->in_n = 0;
-	up->newq_n = 0;
-	up->checks_out = 0;
-	up->ping_out = false;
-	/* The next connection looks at every stream again, and repairs what is still lost. */
-	for (size_t i = 0; i < up->nstreams; i++) {
-		up->streams[i].check = STREAM_UNCHECKED;
-		up->streams[i].resending = false;
-	}
-	/* What was in flight is sent again: a duplicate is refused by its ID. */
-	up->sent_upto = up->delivered_upto;
-	if (!up->logged_down) {
-		log_msg(LOG_WARNING, "Redis link down: %s; events wait in the outbox", why);
-		up->logged_down = true;
-	}
-	set_state(up, LINK_DOWN);
-	schedule_retry(up);
-}
-
-static void on_kill(evutil_socket_t fd, short what, void *arg)
-{
-	struct upstream *up = arg;
-
-	(void)fd;
-	(void)what;
-	link_down(up, up->last_error[0] ? up->last_error : "connection lost");
-}
-
-/* From inside a hiredis callback: the teardown must wait until it returns. */
-static void link_down_later(struct upstream *up, const char *why)
-{
-	snprintf(up->last_error, sizeof up->last_error, "%s", why);
-	event_active(up->kill_ev, EV_TIMEOUT, 0);
-}
-
-static void on_disconnect(const redisAsyncContext *ac, int status)
-{
-	struct upstream *up = ac->data;
-
-	(void)status;
-	if (up == NULL)
-		return;
-	/* hiredis frees the context after this callback: forget it now. */
-	up->ac = NULL;
-	link_down_later(up, ac->errstr[0] ? ac->errstr : "Redis closed the connection");
-}
-
-/* AUTH or SELECT. */
-static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
-{
-	struct upstream *up = ac->data;
-	redisReply *reply = r;
-
-	(void)privdata;
-	if (up == NULL || reply == NULL)
-		return;
-	if (reply->type == REDIS_REPLY_ERROR) {
-		log_msg(LOG_ERR, "Redis refused set-up: %s", reply->str);
-		link_down_later(up, reply->str);
-	}
-}
-
 /* How many events of the stream's centre repaird still retains with a sequence in (after, upto]. */
 static uint64_t retained_of(const struct upstream *up, const char *centre, uint64_t after,
                             uint64_t upto)
@@ -274,7 +93,7 @@ static uint64_t retained_of(const struct upstream *up, const char *centre, uint6
 static void stream_lost(struct upstream *up, struct link_stream *ls, uint64_t top,
                         uint64_t delivered)
 {
-	const struct config *cfg = cfg_of(up);
+	const struct config *cfg = upstream_cfg(up);
 	const struct engine *eng = up->srv->eng;
 	uint64_t oldest, known = retained_of(up, ls->centre, top, delivered);
 	bool resend = cfg->redis_resend_lost;
@@ -328,19 +147,19 @@ static void on_check(redisAsyncContext *ac, void *r, void *privdata)
 
 	if (up == NULL || reply == NULL)
 		return;
-	untrack(up);
+	uplink_untrack(up);
 	if (up->checks_out > 0)
 		up->checks_out--;
 	ls = &up->streams[(size_t)(uintptr_t)privdata];
 	if (reply->type == REDIS_REPLY_ERROR) {
 		if (transient(reply->str)) {
 			/* Loading, say: no verdict yet, and nothing may go out before one. */
-			link_down_later(up, reply->str);
+			uplink_down_later(up, reply->str);
 			return;
 		}
 		/* Not a stream, say: its XADDs will be refused and counted as errors. */
 		log_msg(LOG_ERR, "Redis stream %s:events:%s cannot be read: %s",
-		        cfg_of(up)->redis_prefix, ls->centre, reply->str);
+		        upstream_cfg(up)->redis_prefix, ls->centre, reply->str);
 	} else if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0 &&
 	           reply->element[0]->type == REDIS_REPLY_ARRAY &&
 	           reply->element[0]->elements > 0 &&
@@ -361,7 +180,8 @@ static void send_check(struct upstream *up, size_t i)
 	char key[160];
 	const char *argv[6];
 
-	snprintf(key, sizeof key, "%s:events:%s", cfg_of(up)->redis_prefix, up->streams[i].centre);
+	snprintf(key, sizeof key, "%s:events:%s", upstream_cfg(up)->redis_prefix,
+	         up->streams[i].centre);
 	argv[0] = "XREVRANGE";
 	argv[1] = key;
 	argv[2] = "+";
@@ -371,31 +191,14 @@ static void send_check(struct upstream *up, size_t i)
 	redisAsyncCommandArgv(up->ac, on_check, (void *)(uintptr_t)i, 6, argv, NULL);
 	up->streams[i].check = STREAM_CHECKING;
 	up->checks_out++;
-	track(up);
+	uplink_track(up);
 }
 
-static void on_connect(const redisAsyncContext *ac, int status)
+/* Connected, to the primary: look at the streams, then send. */
+void upstream_link_ready(struct upstream *up)
 {
-	struct upstream *up = ac->data;
-	struct engine *eng;
+	struct engine *eng = up->srv->eng;
 
-	if (up == NULL)
-		return;
-	if (status != REDIS_OK) {
-		up->ac = NULL; /* hiredis frees it */
-		link_down_later(up, ac->errstr[0] ? ac->errstr : "cannot connect");
-		return;
-	}
-	eng = up->srv->eng;
-	evtimer_del(up->connect_timeout_ev);
-	set_state(up, LINK_UP);
-	up->backoff_ms = BACKOFF_MIN_MS;
-	if (up->logged_down || up->reconnects == 0)
-		log_msg(LOG_NOTICE, "Redis link up: %s:%d; %zu events in the outbox",
-		        cfg_of(up)->redis_host, cfg_of(up)->redis_port, engine_outbox_count(eng));
-	up->logged_down = false;
-	up->reconnects++;
-	ms_timer(up->heartbeat_ev, HEARTBEAT_MS);
 	/*
 	 * Did Redis lose what we delivered, while we ran or while we were down?
 	 * Every stream the engine delivered to is looked at before any XADD: an
@@ -412,85 +215,17 @@ static void on_connect(const redisAsyncContext *ac, int status)
 	send_pending(up);
 }
 
-static void do_connect(struct upstream *up)
+void upstream_link_lost(struct upstream *up)
 {
-	const struct config *cfg = cfg_of(up);
-	char why[160];
-	redisAsyncContext *ac = redis_async_open(cfg, up->srv->base, up, on_connect, on_disconnect,
-	                                         on_reply, why, sizeof why);
-
-	if (ac == NULL) {
-		up->ac = NULL;
-		link_down(up, why);
-		return;
+	up->newq_n = 0;
+	up->checks_out = 0;
+	/* The next connection looks at every stream again, and repairs what is still lost. */
+	for (size_t i = 0; i < up->nstreams; i++) {
+		up->streams[i].check = STREAM_UNCHECKED;
+		up->streams[i].resending = false;
 	}
-	up->ac = ac;
-	set_state(up, LINK_CONNECTING);
-	ms_timer(up->connect_timeout_ev, cfg->redis_connect_timeout_ms);
-}
-
-static void on_retry(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	do_connect(arg);
-}
-
-static void schedule_retry(struct upstream *up)
-{
-	ms_timer(up->retry_ev, up->backoff_ms);
-	up->backoff_ms = up->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : up->backoff_ms * 2;
-}
-
-static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct upstream *up = arg;
-	char why[96];
-
-	(void)fd;
-	(void)what;
-	snprintf(why, sizeof why, "no connection within %d ms",
-	         cfg_of(up)->redis_connect_timeout_ms);
-	link_down(up, why);
-}
-
-static void on_reply_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct upstream *up = arg;
-	char why[96];
-
-	(void)fd;
-	(void)what;
-	snprintf(why, sizeof why, "no reply within %d ms", cfg_of(up)->redis_reply_timeout_ms);
-	link_down(up, why);
-}
-
-static void on_pong(redisAsyncContext *ac, void *r, void *privdata)
-{
-	struct upstream *up = ac->data;
-
-	(void)privdata;
-	if (up == NULL || r == NULL)
-		return;
-	up->ping_out = false;
-	if (up->in_n == 0)
-		evtimer_del(up->reply_timeout_ev);
-}
-
-static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
-{
-	struct upstream *up = arg;
-
-	(void)fd;
-	(void)what;
-	if (up->state != LINK_UP || up->ac == NULL)
-		return;
-	if (!up->ping_out && up->in_n == 0) {
-		up->ping_out = true;
-		redisAsyncCommand(up->ac, on_pong, NULL, "PING");
-		ms_timer(up->reply_timeout_ev, cfg_of(up)->redis_reply_timeout_ms);
-	}
-	ms_timer(up->heartbeat_ev, HEARTBEAT_MS);
+	/* What was in flight is sent again: a duplicate is refused by its ID. */
+	up->sent_upto = up->delivered_upto;
 }
 
 /* ---- sending ---------------------------------------------------------------------------- */
@@ -498,7 +233,7 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
 static void send_xadd(struct upstream *up, const struct event *ev, redisCallbackFn *fn)
 {
 	struct engine *eng = up->srv->eng;
-	const struct config *cfg = cfg_of(up);
+	const struct config *cfg = upstream_cfg(up);
 	char key[160], maxlen[24], id[32], ticket[24], member[24], seq[24], at[21], deadline[21];
 	const char *argv[32];
 	int argc = 0;
@@ -547,7 +282,7 @@ static void send_xadd(struct upstream *up, const struct event *ev, redisCallback
 	argv[argc++] = "seq";
 	argv[argc++] = seq;
 	redisAsyncCommandArgv(up->ac, fn, (void *)(uintptr_t)ev->seq, argc, argv, NULL);
-	track(up);
+	uplink_track(up);
 	up->sent++;
 }
 
@@ -584,8 +319,8 @@ static bool send_resends(struct upstream *up)
 static void send_pending(struct upstream *up)
 {
 	struct engine *eng = up->srv->eng;
-	/* HA: a leader's events wait for Redis's copy of their records. */
-	uint64_t journaled = ha_events_upto(up->srv->ha, up->srv->journal.last_seq);
+	uint64_t journaled = up->srv->journal.last_seq;
+	uint64_t confirmed = ha_events_upto(up->srv->ha);
 	size_t n = engine_outbox_count(eng);
 
 	if (up->state == LINK_DISABLED) {
@@ -606,6 +341,8 @@ static void send_pending(struct upstream *up)
 		const struct event *ev = engine_outbox_at(eng, i);
 		if (ev->seq > journaled)
 			break; /* not durable yet: sending it could leave Redis ahead of us */
+		if (ev->seq > confirmed)
+			break; /* HA: its batch is not in the journal stream yet (ha.h) */
 		if (wanted(up, ev)) {
 			size_t k = link_stream(up, engine_str(eng, ev->centre));
 			if (up->streams[k].check != STREAM_CHECKED) {
@@ -634,7 +371,7 @@ static int xadd_verdict(struct upstream *up, const redisReply *reply, uint64_t s
 		return 1;
 	if (transient(reply->str)) {
 		/* Redis is loading, busy or read-only for now: not a verdict on the event. */
-		link_down_later(up, reply->str);
+		uplink_down_later(up, reply->str);
 		return -2;
 	}
 	if (strstr(reply->str, "equal or smaller") != NULL) {
@@ -664,7 +401,7 @@ static void on_xadd(redisAsyncContext *ac, void *r, void *privdata)
 	verdict = xadd_verdict(up, reply, seq);
 	if (verdict == -2)
 		return;
-	untrack(up);
+	uplink_untrack(up);
 	up->newq_head = (up->newq_head + 1) % MAX_IN_FLIGHT;
 	up->newq_n--;
 	eng = up->srv->eng;
@@ -687,7 +424,7 @@ static void on_resend(redisAsyncContext *ac, void *r, void *privdata)
 		return;
 	if (xadd_verdict(up, reply, (uint64_t)(uintptr_t)privdata) == -2)
 		return;
-	untrack(up);
+	uplink_untrack(up);
 	if (reply->type != REDIS_REPLY_ERROR)
 		up->resent++;
 	send_pending(up);
@@ -702,22 +439,13 @@ struct upstream *upstream_new(struct server *srv)
 	up->srv = srv;
 	up->newq = xreallocarray(NULL, MAX_IN_FLIGHT, sizeof *up->newq);
 	up->cfg_applied = srv->cfg;
-	up->retry_ev = evtimer_new(srv->base, on_retry, up);
-	up->connect_timeout_ev = evtimer_new(srv->base, on_connect_timeout, up);
-	up->reply_timeout_ev = evtimer_new(srv->base, on_reply_timeout, up);
-	up->heartbeat_ev = evtimer_new(srv->base, on_heartbeat, up);
-	up->kill_ev = event_new(srv->base, -1, 0, on_kill, up);
-	if (!up->retry_ev || !up->connect_timeout_ev || !up->reply_timeout_ev ||
-	    !up->heartbeat_ev || !up->kill_ev)
-		fatalx("libevent: cannot create the Redis link's timers");
-	up->backoff_ms = BACKOFF_MIN_MS;
+	uplink_init(up);
 	up->delivered_upto = up->sent_upto = engine_outbox_count(srv->eng)
 	                                             ? engine_outbox_at(srv->eng, 0)->seq - 1
 	                                             : engine_last_seq(srv->eng);
-	up->link_since = now_real();
 	if (srv->cfg->redis_enabled) {
 		up->state = LINK_DOWN;
-		do_connect(up);
+		uplink_connect(up);
 	} else {
 		up->state = LINK_DISABLED;
 	}
@@ -728,17 +456,7 @@ void upstream_free(struct upstream *up)
 {
 	if (up == NULL)
 		return;
-	if (up->ac) {
-		redisAsyncContext *ac = up->ac;
-		up->ac = NULL;
-		ac->data = NULL;
-		redisAsyncFree(ac);
-	}
-	event_free(up->retry_ev);
-	event_free(up->connect_timeout_ev);
-	event_free(up->reply_timeout_ev);
-	event_free(up->heartbeat_ev);
-	event_free(up->kill_ev);
+	uplink_free(up);
 	free(up->newq);
 	free(up->streams);
 	free(up);
@@ -749,18 +467,16 @@ void upstream_kick(struct upstream *up)
 	if (up == NULL)
 		return;
 	/* Enabled or disabled by a reload. */
-	if (!cfg_of(up)->redis_enabled && up->state != LINK_DISABLED) {
-		link_down(up, "disabled in the configuration");
-		evtimer_del(up->retry_ev);
-		set_state(up, LINK_DISABLED);
-	} else if (cfg_of(up)->redis_enabled && up->state == LINK_DISABLED) {
-		set_state(up, LINK_DOWN);
-		do_connect(up);
+	if (!upstream_cfg(up)->redis_enabled && up->state != LINK_DISABLED) {
+		uplink_disable(up);
+	} else if (upstream_cfg(up)->redis_enabled && up->state == LINK_DISABLED) {
+		uplink_set_state(up, LINK_DOWN);
+		uplink_connect(up);
 	}
-	if (up->cfg_applied != cfg_of(up)) {
+	if (up->cfg_applied != upstream_cfg(up)) {
 		/* A reload: the retention window may have changed. */
-		upstream_apply_retention(up->srv->eng, cfg_of(up));
-		up->cfg_applied = cfg_of(up);
+		upstream_apply_retention(up->srv->eng, upstream_cfg(up));
+		up->cfg_applied = upstream_cfg(up);
 	}
 	send_pending(up);
 }
@@ -772,7 +488,7 @@ void upstream_stats(const struct upstream *up, struct upstream_stats *st)
 		st->link = "standby";
 		return;
 	}
-	st->link = link_names[up->state];
+	st->link = uplink_state_name(up->state);
 	st->sent = up->sent;
 	st->confirmed = up->confirmed;
 	st->duplicates = up->duplicates;
@@ -784,6 +500,7 @@ void upstream_stats(const struct upstream *up, struct upstream_stats *st)
 	st->lost_beyond_window = up->lost_beyond_window;
 	st->delivered_upto = up->delivered_upto;
 	st->link_since = up->link_since;
+	snprintf(st->addr, sizeof st->addr, "%s", up->addr);
 	snprintf(st->last_error, sizeof st->last_error, "%s", up->last_error);
 }
 

@@ -38,6 +38,7 @@ struct upstream_stats {
 	uint64_t lost_beyond_window; /* losses reaching back past the retention window */
 	uint64_t delivered_upto;
 	int64_t link_since; /* real time of the last change of link state */
+	char addr[300];     /* where the link connects (the sentinels' primary); "" standby */
 	char last_error[160];
 };
 

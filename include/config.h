@@ -106,6 +106,10 @@ struct config {
 	char *redis_host;
 	int redis_port;
 	char *redis_unix; /* NULL = TCP */
+	/* With sentinels, the primary's address comes from them, not host/port. */
+	char **redis_sentinels; /* "host:port" each; none: host/port or unix */
+	size_t nredis_sentinels;
+	char *redis_master; /* the name the sentinels know the primary by */
 	int redis_db;
 	char *redis_password; /* NULL = none */
 	char *redis_prefix;

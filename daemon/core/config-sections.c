@@ -311,6 +311,50 @@ static void redis_on_stream_lost(struct cfgp *p, yaml_node_t *v, const char *wha
 		((struct config *)obj)->redis_resend_lost = i == 1;
 }
 
+/* redis.sentinels: HOST:PORT each, asked in turn for the primary's address. */
+static void redis_sentinels(struct cfgp *p, yaml_node_t *v, const char *what, void *obj)
+{
+	struct config *cfg = obj;
+
+	if (expect(p, v, YAML_SEQUENCE_NODE, what) < 0)
+		return;
+	for (size_t i = 0; i < cfg->nredis_sentinels; i++)
+		free(cfg->redis_sentinels[i]);
+	cfg->nredis_sentinels = 0;
+	FOR_ITEMS(v, it)
+	{
+		yaml_node_t *a = node(p, *it);
+		if (expect(p, a, YAML_SCALAR_NODE, what) < 0)
+			continue;
+		if (!valid_listen_address(scalar(a)) || scalar(a)[0] == ':') {
+			cerr_at(p, a, "redis.sentinels: \"%s\" is not HOST:PORT (port 1..65535)",
+			        scalar(a));
+			continue;
+		}
+		cfg->redis_sentinels =
+		        xreallocarray(cfg->redis_sentinels, cfg->nredis_sentinels + 1,
+		                      sizeof *cfg->redis_sentinels);
+		cfg->redis_sentinels[cfg->nredis_sentinels++] = xstrdup(scalar(a));
+	}
+	if (v->data.sequence.items.start == v->data.sequence.items.top)
+		cerr_at(p, v,
+		        "redis.sentinels: empty (allowed: a list of HOST:PORT, or no key "
+		        "for redis.host/port)");
+}
+
+static void redis_master(struct cfgp *p, yaml_node_t *v, const char *what, void *obj)
+{
+	struct config *cfg = obj;
+
+	if (get_string(p, v, what, &cfg->redis_master) < 0)
+		return;
+	if (cfg->redis_master[0] == '\0' || strpbrk(cfg->redis_master, " \t\r\n") != NULL)
+		cerr_at(p, v,
+		        "redis.master: \"%s\" is not a name (allowed: a non-empty name "
+		        "without spaces, as in the sentinels' \"sentinel monitor\")",
+		        cfg->redis_master);
+}
+
 static const struct ckey redis_keys[] = {
         CK_TYPED("enabled", struct config, redis_enabled, CK_BOOL, 0, 0, NULL, 0, false),
         CK_TYPED("host", struct config, redis_host, CK_STRING, 0, 0, NULL, 0, false),
@@ -331,12 +375,49 @@ static const struct ckey redis_keys[] = {
                  0, false),
         CK_TYPED("retain_seconds", struct config, redis_retain_seconds, CK_LONG, 0,
                  10L * 366 * 86400, NULL, 0, false),
+        CK_FUNC("sentinels", redis_sentinels, false),
+        CK_FUNC("master", redis_master, false),
 };
+
+/* A redis key's node, as ckeys_parse left it in at[], or NULL when not given. */
+static yaml_node_t *redis_given(yaml_node_t *const *at, const char *name)
+{
+	for (int k = 0; k < NKEYS(redis_keys); k++)
+		if (strcmp(redis_keys[k].name, name) == 0)
+			return at[k];
+	return NULL;
+}
 const struct csection cfg_redis_section = {"redis", redis_keys, NKEYS(redis_keys), CK_DOTTED};
 
+/*
+ * With sentinels the primary's address is theirs to give: a host, port or
+ * unix socket beside them would be ignored, so it is refused, naming both.
+ */
 void parse_redis(struct cfgp *p, yaml_node_t *n)
 {
-	ckeys_parse(p, n, &cfg_redis_section, "redis", "redis", p->cfg, NULL);
+	static const char *const direct[] = {"host", "port", "unix"};
+	yaml_node_t *at[NKEYS(redis_keys)] = {0};
+	yaml_node_t *sentinels, *master;
+
+	if (ckeys_parse(p, n, &cfg_redis_section, "redis", "redis", p->cfg, at) < 0)
+		return;
+	sentinels = redis_given(at, "sentinels");
+	master = redis_given(at, "master");
+	if (sentinels != NULL) {
+		for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++)
+			if (redis_given(at, direct[i]) != NULL)
+				cerr_at(p, redis_given(at, direct[i]),
+				        "redis.%s: not with redis.sentinels (the sentinels give "
+				        "the "
+				        "primary's address; allowed: one of the two)",
+				        direct[i]);
+		if (master == NULL)
+			cerr_at(p, sentinels,
+			        "redis.sentinels: needs redis.master, the name the sentinels "
+			        "monitor the primary by");
+	} else if (master != NULL) {
+		cerr_at(p, master, "redis.master: only with redis.sentinels (a list of HOST:PORT)");
+	}
 }
 
 /* ---- policy ------------------------------------------------------------- */

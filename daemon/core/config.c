@@ -178,6 +178,10 @@ void config_free(struct config *cfg)
 	free(cfg->state_dir);
 	free(cfg->redis_host);
 	free(cfg->redis_unix);
+	for (size_t i = 0; i < cfg->nredis_sentinels; i++)
+		free(cfg->redis_sentinels[i]);
+	free(cfg->redis_sentinels);
+	free(cfg->redis_master);
 	free(cfg->redis_password);
 	free(cfg->redis_prefix);
 	for (size_t i = 0; i < cfg->ncountries; i++)

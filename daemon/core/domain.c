@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <ctype.h>
 #include <strings.h>
 
 const char *const tier_names[TIER_COUNT] = {
@@ -26,8 +27,11 @@ const char *const log_level_names[LOG_LEVEL_COUNT] = {"debug", "info", "notice",
 
 int domain_lookup(const char *const *table, int count, const char *name)
 {
+	/* The first letter (either case) rules out most names before strcasecmp: a hot path. */
+	int first = tolower((unsigned char)name[0]);
+
 	for (int i = 0; i < count; i++)
-		if (strcasecmp(table[i], name) == 0)
+		if (tolower((unsigned char)table[i][0]) == first && strcasecmp(table[i], name) == 0)
 			return i;
 	return -1;
 }

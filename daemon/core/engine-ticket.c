@@ -49,6 +49,7 @@ static void slot_take(struct engine *e, struct ticket *t, int64_t at)
 		m = eng_member_add(e, t->member); /* deleted meanwhile: keep counting its slots */
 	if (m->in_service < (uint32_t)e->cfg->in_service_limit) {
 		m->in_service++;
+		eng_member_touch(e, m);
 		t->holds_slot = 1;
 		return;
 	}
@@ -68,7 +69,7 @@ static void demote(struct engine *e, struct ticket *t, struct member *m, int64_t
 	t->budget = eng_budget_for(e, t, t->target_days);
 	if (e->cfg->over_limit == OVER_LIMIT_QUEUE) {
 		t->queued = 1;
-		eng_queue_push(m, t->id);
+		eng_queue_push(e, m, t->id);
 	}
 	eng_hist_add(e, t, at, NULL, HIST_LIMIT,
 	             t->queued ? "in-service limit reached: standard service, queued for a slot"
@@ -79,12 +80,13 @@ static void promote(struct engine *e, struct ticket *t, struct member *m, int64_
 {
 	const struct centre *c = centre_of(e, t);
 
-	eng_queue_remove(m, t->id);
+	eng_queue_remove(e, m, t->id);
 	t->queued = 0;
 	t->fast_track = 1;
 	t->reason = FT_OK;
 	t->holds_slot = 1;
 	m->in_service++;
+	eng_member_touch(e, m);
 	t->target_days = (uint16_t)policy_target_days(
 	        e->cfg, (enum tier)t->tier, (enum programme)t->programme, c ? c->country : NULL,
 	        config_product(e->cfg, engine_str(e, t->product)));
@@ -105,7 +107,7 @@ static void promote_waiting(struct engine *e, struct member *m, int64_t at)
 	while (m->nqueued > 0 && m->in_service < (uint32_t)e->cfg->in_service_limit) {
 		struct ticket *q = tix(e, m->queued[0]);
 		if (q == NULL || !in_service(q->state)) {
-			eng_queue_remove(m, m->queued[0]);
+			eng_queue_remove(e, m, m->queued[0]);
 			continue;
 		}
 		promote(e, q, m, at > q->last_change ? at : q->last_change);
@@ -120,13 +122,14 @@ static void slot_free(struct engine *e, struct ticket *t, int64_t at)
 	if (m == NULL)
 		return;
 	if (t->queued) {
-		eng_queue_remove(m, t->id);
+		eng_queue_remove(e, m, t->id);
 		t->queued = 0;
 	}
 	if (!t->holds_slot)
 		return;
 	t->holds_slot = 0;
 	m->in_service--;
+	eng_member_touch(e, m);
 	promote_waiting(e, m, at);
 }
 
@@ -574,6 +577,7 @@ void eng_rebalance_slots(struct engine *e, int64_t now)
 			continue;
 		t->holds_slot = 0;
 		m->in_service--;
+		eng_member_touch(e, m);
 		demote(e, t, m, now);
 	}
 	for (size_t i = 0; i < e->memcap; i++)

@@ -99,7 +99,7 @@ void eng_rebuild_centre_map(struct engine *e)
 
 /* ---- members -------------------------------------------------------------- */
 
-static void touch_member(struct engine *e, struct member *m)
+void eng_member_touch(struct engine *e, struct member *m)
 {
 	if (m == NULL || m->dirty)
 		return;
@@ -113,9 +113,8 @@ static void touch_member(struct engine *e, struct member *m)
 }
 
 /*
- * A ticket changed: the journal will write it (and its member's slots) at the
- * commit. Its history length now is what the journal already has: every
- * history entry goes through eng_hist_add(), which touches first.
+ * A ticket changed: the journal will write it at the commit. Its history length now is what the
+ * journal already has: every history entry goes through eng_hist_add(), which touches first.
  */
 void eng_touch(struct engine *e, struct ticket *t)
 {
@@ -135,8 +134,7 @@ void eng_touch(struct engine *e, struct ticket *t)
 	}
 	if (t->archiving)
 		t->rearchive = 1;
-	if (t->member)
-		touch_member(e, member_find(e, t->member));
+	/* Its member is journaled only when its slots change (eng_member_touch at each). */
 }
 
 struct member *eng_member_add(struct engine *e, uint64_t number)
@@ -219,7 +217,7 @@ int engine_member_set(struct engine *e, const struct member_input *in, int64_t n
 	free(m->name);
 	m->name = in->name ? xstrdup(in->name) : NULL;
 	m->present = true;
-	touch_member(e, m);
+	eng_member_touch(e, m);
 	return 0;
 }
 
@@ -234,7 +232,7 @@ int engine_member_del(struct engine *e, uint64_t number, int64_t now)
 	m->present = false;
 	free(m->name);
 	m->name = NULL;
-	touch_member(e, m);
+	eng_member_touch(e, m);
 	return 1;
 }
 
@@ -255,10 +253,11 @@ size_t engine_member_count(const struct engine *e)
 	return n;
 }
 
-void eng_queue_remove(struct member *m, uint64_t id)
+void eng_queue_remove(struct engine *e, struct member *m, uint64_t id)
 {
 	for (uint32_t i = 0; i < m->nqueued; i++) {
 		if (m->queued[i] == id) {
+			eng_member_touch(e, m);
 			memmove(&m->queued[i], &m->queued[i + 1],
 			        (m->nqueued - i - 1) * sizeof *m->queued);
 			m->nqueued--;
@@ -267,8 +266,9 @@ void eng_queue_remove(struct member *m, uint64_t id)
 	}
 }
 
-void eng_queue_push(struct member *m, uint64_t id)
+void eng_queue_push(struct engine *e, struct member *m, uint64_t id)
 {
+	eng_member_touch(e, m);
 	m->queued = xreallocarray(m->queued, m->nqueued + 1, sizeof *m->queued);
 	m->queued[m->nqueued++] = id;
 }

@@ -193,8 +193,11 @@ void eng_touch(struct engine *e, struct ticket *t);
 const char *eng_move_text(struct engine *e, enum ticket_state from, enum ticket_state to);
 struct member *eng_member_add(struct engine *e, uint64_t number);
 void eng_member_policy_view(const struct member *m, struct policy_member *pm);
-void eng_queue_remove(struct member *m, uint64_t id);
-void eng_queue_push(struct member *m, uint64_t id);
+/* The queue of a member's tickets waiting for a slot; both journal the member. */
+void eng_queue_remove(struct engine *e, struct member *m, uint64_t id);
+void eng_queue_push(struct engine *e, struct member *m, uint64_t id);
+/* The member's slots or queue changed: the journal writes it at the commit. */
+void eng_member_touch(struct engine *e, struct member *m);
 void eng_emit(struct engine *e, const struct ticket *t, enum event_type type, int64_t at,
               const char *reason);
 const char *eng_arena_text(struct engine *e, const char *fmt, ...)

@@ -48,12 +48,13 @@ start_repaird() { # fsync policy, state dir, port[, redis port, events]
 	pids+=("$rpid")
 	wait_ping "$3"
 }
-cc -std=c11 -D_GNU_SOURCE -O2 -isystem /usr/include/hiredis tests/bench/loadgen.c -o "$tmp/loadgen" -lhiredis -levent
+cc -std=c11 -D_GNU_SOURCE -O2 tests/bench/loadgen.c -o "$tmp/loadgen"
 
 sport=$(free_port); eport=$(free_port)
 redis-server --port "$sport" --bind 127.0.0.1 --dir "$tmp" --appendonly yes --appendfsync always \
 	--save "" --daemonize no --logfile "$tmp/redis.log" &
-pids+=("$!")
+spid=$!
+pids+=("$spid")
 wait_ping "$sport"
 # The Redis that takes repaird's events when it is "up": no persistence, its own process.
 redis-server --port "$eport" --bind 127.0.0.1 --dir "$tmp" --appendonly no --save "" \
@@ -64,18 +65,24 @@ wait_ping "$eport"
 # One of the products and centres of the production data, a serial that is letters and digits.
 open_args=(TICKET.OPEN CENTRE DE-PSC-WILLICH PRODUCT "EOS R5" SERIAL SN__rand_int__ SERVICE repair MEMBER 151335488 REGISTERED yes RECEIVED NOW)
 
-# Each prints "<requests/s> <p50 ms> <p99 ms>".
-rps() { # port, pipeline, args...
-	local port=$1 p=$2; shift 2
-	redis-benchmark -p "$port" -c 50 -n "$N" -P "$p" -r 100000000 --csv "$@" 2>/dev/null |
-		awk -F'","' 'NR == 2 {print $2 + 0, $5 + 0, $7 + 0}'
+# CPU time a server spent (ns, its main thread: /proc/PID/schedstat), for CPU per request:
+# unlike throughput, it hardly depends on what else runs on the machine.
+cpu_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
+# Each prints "<requests/s> <p50 ms> <p99 ms> <server CPU us per request>".
+rps() { # server pid, port, pipeline, args...
+	local pid=$1 port=$2 p=$3 c0 out; shift 3
+	c0=$(cpu_ns "$pid")
+	out=$(redis-benchmark -p "$port" -c 50 -n "$N" -P "$p" -r 100000000 --csv "$@" 2>/dev/null)
+	echo "$out" | awk -F'","' -v c0="$c0" -v c1="$(cpu_ns "$pid")" -v n="$N" 'NR == 2 {print $2 + 0, $5 + 0, $7 + 0, (c1 - c0) / 1000 / n}'
 }
-lg() { # port, pipeline, id range, args...
-	local port=$1 p=$2 range=$3; shift 3
-	"$tmp/loadgen" "$port" 50 "$p" "$N" "$range" "$@" | awk '{print $1, $3, $4; if ($2 > 0) print "loadgen: " $2 " error replies" > "/dev/stderr"}'
+lg() { # server pid, port, pipeline, id range, args...
+	local pid=$1 port=$2 p=$3 range=$4 c0 out; shift 4
+	c0=$(cpu_ns "$pid")
+	out=$("$tmp/loadgen" "$port" 50 "$p" "$N" "$range" "$@")
+	echo "$out" | awk -v c0="$c0" -v c1="$(cpu_ns "$pid")" -v n="$N" '{print $1, $3, $4, (c1 - c0) / 1000 / n; if ($2 > 0) print "loadgen: " $2 " error replies" > "/dev/stderr"}'
 }
-report() { # label, repaird "rps p50 p99", redis "rps p50 p99"
-	echo "$1 $2 $3" | awk '{l = $1; gsub(/_/, " ", l); printf "%-28s repaird %8.0f/s p50 %6.2f p99 %6.2f ms | redis %8.0f/s p50 %6.2f p99 %6.2f ms | ratio %5.2f\n", l, $2, $3, $4, $5, $6, $7, ($5 > 0 ? $2 / $5 : 0)}'
+report() { # label, repaird "rps p50 p99 cpu", redis "rps p50 p99 cpu"
+	echo "$1 $2 $3" | awk '{l = $1; gsub(/_/, " ", l); printf "%-28s repaird %7.0f/s p50 %5.2f p99 %5.2f ms %5.2f us cpu | redis %7.0f/s p50 %5.2f p99 %5.2f ms %5.2f us cpu | ratio %5.2f\n", l, $2, $3, $4, $5, $6, $7, $8, $9, ($6 > 0 ? $2 / $6 : 0)}'
 }
 # A ticket's reply as field/value words (redis-cli --raw: one per line, empty values kept).
 ticket_fields() { redis-cli -p "$1" --raw TICKET.GET "$2" | tr -d '\r'; }
@@ -103,8 +110,8 @@ throughput() { # label, redis port for events ("" = away), events ("" = the conf
 	echo "== $label: throughput (50 clients, $N requests; fsync always / appendfsync always)"
 	echo "   HSET for OPEN/GET: $(( ${#fields[@]} / 2 )) fields; for MOVE: ${hset_move[*]:2}"
 	for p in 1 16; do
-		report "TICKET.OPEN_vs_HSET,_-P_$p" "$(rps "$rport" "$p" "${open_args[@]}")" \
-			"$(rps "$sport" "$p" "${hset_open[@]}")"
+		report "TICKET.OPEN_vs_HSET,_-P_$p" "$(rps "$rpid" "$rport" "$p" "${open_args[@]}")" \
+			"$(rps "$spid" "$sport" "$p" "${hset_open[@]}")"
 	done
 	# Every ticket opened above moves, -P 1 to one work state, -P 16 to another; on the
 	# Redis side each id has a hash of the same 30 fields first (an update, not a new key).
@@ -112,12 +119,12 @@ throughput() { # label, redis port for events ("" = away), events ("" = the conf
 	"$tmp/loadgen" "$sport" 50 16 "$tickets" "$tickets" HSET ticket:__id__ "${fields[@]}" >/dev/null
 	for p in 1 16; do
 		to=$([ "$p" = 1 ] && echo in_repair || echo awaiting_parts)
-		report "TICKET.MOVE_vs_HSET,_-P_$p" "$(lg "$rport" "$p" "$tickets" TICKET.MOVE __id__ "$to")" \
-			"$(lg "$sport" "$p" "$tickets" "${hset_move[@]}")"
+		report "TICKET.MOVE_vs_HSET,_-P_$p" "$(lg "$rpid" "$rport" "$p" "$tickets" TICKET.MOVE __id__ "$to")" \
+			"$(lg "$spid" "$sport" "$p" "$tickets" "${hset_move[@]}")"
 	done
 	for p in 1 16; do
-		report "TICKET.GET_vs_HGETALL,_-P_$p" "$(rps "$rport" "$p" TICKET.GET 1)" \
-			"$(rps "$sport" "$p" HGETALL ticket:1)"
+		report "TICKET.GET_vs_HGETALL,_-P_$p" "$(rps "$rpid" "$rport" "$p" TICKET.GET 1)" \
+			"$(rps "$spid" "$sport" "$p" HGETALL ticket:1)"
 	done
 	redis-cli -p "$rport" INFO events | tr -d '\r' | awk -F: '/^(link|outbox_depth|last_seq):/ {printf "%s %s  ", $1, $2} END {print ""}'
 	kill "$rpid"; wait "$rpid" 2>/dev/null || true

@@ -3,7 +3,7 @@
  * redis-server (no persistence: a restart is an empty Redis) and two repaird
  * nodes on loopback with ha: {lease_ms: 600, sync: on}. The leader killed
  * under write load, frozen past its lease, restarted; Redis restarted
- * empty; a standby that joins after the stream was trimmed.
+ * empty. Snapshots: test_it_ha_snapshot.c.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -18,9 +18,8 @@
 #include <unistd.h>
 
 #include "ctl_run.h"
+#include "ha_nodes.h"
 #include "harness.h"
-
-#define LEASE_MS 600
 
 static struct daemon na, nb;
 static struct redis_server rs; /* no persistence: a restart is an empty Redis */
@@ -62,48 +61,11 @@ static void teardown(void)
 
 /* ---- nodes -------------------------------------------------------------------------------- */
 
-static void node_prepare(struct daemon *d, const char *name, const char *sync)
-{
-	char yaml[512];
-
-	snprintf(yaml, sizeof yaml,
-	         "redis: {host: 127.0.0.1, port: %d, prefix: ht, connect_timeout_ms: 500, "
-	         "reply_timeout_ms: 1000, events: [ticket.opened]}\n"
-	         "ha: {node: %s, lease_ms: %d, sync: %s}\n",
-	         rs.port, name, LEASE_MS, sync);
-	daemon_prepare(d, yaml);
-}
-
 static void node_start(struct daemon *d, const char *name, const char *sync)
 {
-	node_prepare(d, name, sync);
+	node_prepare(d, rs.port, name, sync);
 	ck_assert_msg(daemon_spawn(d, NULL) == 0, "node %s did not start:\n%s", name,
 	              daemon_log(d));
-}
-
-/* A field of ROLE, or "" when the node does not answer (static buffer per field). */
-static const char *role_field(const struct daemon *d, const char *name)
-{
-	static char out[4][128];
-	static int slot;
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-	char *buf = out[slot++ % 4];
-
-	buf[0] = '\0';
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "ROLE");
-		const char *v = r ? field(r, name) : NULL;
-		snprintf(buf, 128, "%s", v ? v : "");
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return buf;
-}
-
-static bool is_role(const struct daemon *d, const char *role)
-{
-	return strcmp(role_field(d, "role"), role) == 0;
 }
 
 static long long ms_now(void)
@@ -112,62 +74,6 @@ static long long ms_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* TICKET.OPEN with this serial; the reply (the caller frees it), or NULL when no answer. */
-static redisReply *open_ticket(redisContext *c, const char *serial)
-{
-	const char *argv[] = {"TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
-	                      "SERIAL",      serial,   "SERVICE",     "repair"};
-
-	return redisCommandArgv(c, 9, argv, NULL);
-}
-
-static bool opened(redisContext *c, const char *serial)
-{
-	redisReply *r = open_ticket(c, serial);
-	bool ok = r && r->type == REDIS_REPLY_ARRAY;
-
-	freeReplyObject(r);
-	return ok;
-}
-
-/* The serial of ticket id on the node, or "" (static buffer). */
-static const char *serial_of(const struct daemon *d, const char *id)
-{
-	static char out[64];
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-
-	out[0] = '\0';
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "TICKET.GET %s", id);
-		const char *v = r && r->type == REDIS_REPLY_ARRAY ? field(r, "serial") : NULL;
-		snprintf(out, sizeof out, "%s", v ? v : "");
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return out;
-}
-
-/* A line of INFO as a number (-1 when absent). */
-static long long info_num(const struct daemon *d, const char *section, const char *key)
-{
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-	long long v = -1;
-	char want[64];
-
-	snprintf(want, sizeof want, "\r\n%s:", key);
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "INFO %s", section);
-		const char *at = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, want) : NULL;
-		if (at)
-			v = atoll(at + strlen(want));
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return v;
 }
 
 /*
@@ -493,7 +399,7 @@ START_TEST(test_redis_restarted_empty)
 	ck_assert_str_eq(serial_of(&nb, "6"), "LATE0001");
 	/* Redis holds the state again: a snapshot. */
 	rc = redis_connect();
-	r = redisCommand(rc, "HEXISTS ht:snapshot data");
+	r = redisCommand(rc, "HEXISTS ht:snapshot chunks");
 	ck_assert_int_eq(r->integer, 1);
 	freeReplyObject(r);
 	redisFree(rc);
@@ -537,56 +443,6 @@ START_TEST(test_leader_and_redis_lost_together)
 	ck_assert_int_eq(r->integer, 1);
 	freeReplyObject(r);
 	redisFree(rc);
-}
-END_TEST
-
-/* JOURNAL.COMPACT stores a snapshot and trims the stream; a new standby starts from it. */
-START_TEST(test_standby_bootstraps_from_snapshot_after_trim)
-{
-	redisContext *c, *rc;
-	redisReply *r, *snap;
-
-	node_start(&na, "node-a", "on");
-	WAIT_UNTIL(is_role(&na, "leader"), 5000);
-	c = redisConnect("127.0.0.1", na.port);
-	for (int i = 0; i < 20; i++) {
-		char serial[16];
-		snprintf(serial, sizeof serial, "TRIM%04d", i);
-		ck_assert(opened(c, serial));
-	}
-	r = redisCommand(c, "JOURNAL.COMPACT");
-	ck_assert_int_ne(r->type, REDIS_REPLY_ERROR);
-	freeReplyObject(r);
-	ck_assert(opened(c, "AFTERSNAP"));
-	/* Trimmed: the stream starts at the snapshot's marker. */
-	rc = redis_connect();
-	r = redisCommand(rc, "XRANGE ht:journal - + COUNT 1");
-	ck_assert_uint_eq(r->elements, 1);
-	ck_assert_ptr_nonnull(field(r->element[0]->element[1], "snapshot"));
-	snap = redisCommand(rc, "HGET ht:snapshot id");
-	ck_assert_str_eq(snap->str, r->element[0]->element[0]->str);
-	freeReplyObject(snap);
-	freeReplyObject(r);
-	r = redisCommand(rc, "XLEN ht:journal");
-	ck_assert_int_lt(r->integer, 10);
-	freeReplyObject(r);
-	redisFree(rc);
-
-	node_start(&nb, "node-b", "on");
-	ck_assert_str_eq(role_field(&nb, "role"), "standby");
-	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") == 21, 3000);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"), 21);
-	ck_assert_str_eq(serial_of(&nb, "7"), "TRIM0006");
-	ck_assert_str_eq(serial_of(&nb, "21"), "AFTERSNAP");
-	ck_assert_int_eq(info_num(&nb, "replication", "rebuilds"), 1);
-	ck_assert_int_eq(info_num(&nb, "replication", "lag"), 0);
-	redisFree(c);
-
-	/* A leader that stops (SIGTERM) lets its lease go: the standby need not wait it out. */
-	ck_assert_int_eq(daemon_stop(&na), 0);
-	ck_assert(daemon_log_wait(&na, "lease of term 1 released", 1000));
-	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 2000);
-	ck_assert_str_eq(role_field(&nb, "role"), "leader");
 }
 END_TEST
 
@@ -635,6 +491,132 @@ START_TEST(test_wait_replicas_holds_replies)
 }
 END_TEST
 
+/* XLEN of a key in the test's Redis. */
+static long long stream_len(const char *key)
+{
+	redisContext *c = redis_connect();
+	redisReply *r = redisCommand(c, "XLEN %s", key);
+	long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+
+	freeReplyObject(r);
+	redisFree(c);
+	return n;
+}
+
+/*
+ * sync: on, replies held for Redis (here: WAIT for a replica that is gone),
+ * with more requests pipelined behind the held write: nothing is answered
+ * before the write is confirmed, and once it is, every reply comes, in order
+ * (those asked after the write leave with the commit that follows).
+ */
+START_TEST(test_held_write_then_pipelined_reads)
+{
+	char master[16], yaml[512];
+	const char *const replica_args[] = {"--replicaof", "127.0.0.1", master, NULL};
+	struct redis_server replica;
+	struct timeval tv = {1, 0}, longer = {10, 0};
+	redisContext *c;
+	redisReply *r;
+	void *reply;
+
+	snprintf(master, sizeof master, "%d", rs.port);
+	snprintf(yaml, sizeof yaml,
+	         "redis: {host: 127.0.0.1, port: %d, prefix: ht, connect_timeout_ms: 500, "
+	         "reply_timeout_ms: 1000, events: [ticket.opened]}\n"
+	         "ha: {node: node-a, lease_ms: %d, sync: on, wait_replicas: 1}\n",
+	         rs.port, LEASE_MS);
+	daemon_prepare(&na, yaml);
+	ck_assert_int_eq(daemon_spawn(&na, NULL), 0);
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	c = redisConnect("127.0.0.1", na.port);
+	ck_assert(c && !c->err);
+	redisSetTimeout(c, tv);
+	/* No replica: the write is made and journaled, its reply held, and all behind it. */
+	redisAppendCommand(
+	        c, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL HELD0001 SERVICE repair",
+	        "EOS R5");
+	redisAppendCommand(c, "PING");
+	redisAppendCommand(c, "TICKET.GET 1");
+	ck_assert_int_eq(redisGetReply(c, &reply), REDIS_ERR);
+	redisFree(c);
+	/* A fresh connection, the same pipeline; then a replica comes and WAIT is answered. */
+	c = redisConnect("127.0.0.1", na.port);
+	ck_assert(c && !c->err);
+	redisSetTimeout(c, tv);
+	redisAppendCommand(
+	        c, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL HELD0002 SERVICE repair",
+	        "EOS R5");
+	ck_assert_int_eq(redisBufferWrite(c, &(int){0}), REDIS_OK);
+	WAIT_UNTIL(strcmp(serial_of(&na, "2"), "HELD0002") == 0, 3000);
+	/* These arrive after the write's commit: they wait behind it, not with it. */
+	redisAppendCommand(c, "PING");
+	redisAppendCommand(c, "TICKET.GET 1");
+	ck_assert_int_eq(redisBufferWrite(c, &(int){0}), REDIS_OK);
+	usleep(200 * 1000);
+	/* Nor have their events gone to the stream: the batches are not confirmed. */
+	ck_assert_int_eq(stream_len("ht:events:DE-PSC-TEST"), 0);
+	harness_redis_start(&replica, replica_args);
+	redisSetTimeout(c, longer);
+	ck_assert_int_eq(redisGetReply(c, &reply), REDIS_OK);
+	r = reply;
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	ck_assert_str_eq(field(r, "serial"), "HELD0002");
+	freeReplyObject(r);
+	ck_assert_int_eq(redisGetReply(c, &reply), REDIS_OK);
+	r = reply;
+	ck_assert_int_eq(r->type, REDIS_REPLY_STATUS);
+	ck_assert_str_eq(r->str, "PONG");
+	freeReplyObject(r);
+	ck_assert_int_eq(redisGetReply(c, &reply), REDIS_OK);
+	r = reply;
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	ck_assert_str_eq(field(r, "serial"), "HELD0001");
+	freeReplyObject(r);
+	redisFree(c);
+	/* Confirmed: both events, once each. */
+	WAIT_UNTIL(stream_len("ht:events:DE-PSC-TEST") == 2, 5000);
+	ck_assert_int_eq(stream_len("ht:events:DE-PSC-TEST"), 2);
+	harness_redis_stop(&replica);
+}
+END_TEST
+
+/*
+ * A standby's journal is Redis's copy: it is fdatasync'ed about once a
+ * second, not once per batch it applies (fsync: always is the leader's).
+ */
+START_TEST(test_standby_syncs_once_a_second)
+{
+	redisContext *c;
+	long long applied0, fsyncs0, batches, fsyncs;
+	long long t0;
+	char serial[16];
+
+	node_start(&na, "node-a", "on");
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	node_start(&nb, "node-b", "on");
+	WAIT_UNTIL(is_role(&nb, "standby") && info_num(&nb, "replication", "lag") == 0, 5000);
+	applied0 = info_num(&nb, "replication", "batches_applied");
+	fsyncs0 = info_num(&nb, "persistence", "fsyncs");
+	fsyncs = info_num(&na, "persistence", "fsyncs");
+	c = redisConnect("127.0.0.1", na.port);
+	t0 = ms_now();
+	for (int i = 0; i < 60; i++) {
+		snprintf(serial, sizeof serial, "SYNC%04d", i);
+		ck_assert(opened(c, serial)); /* one batch each: each waits for its reply */
+	}
+	redisFree(c);
+	/* The leader synced each of them. */
+	ck_assert_int_ge(info_num(&na, "persistence", "fsyncs") - fsyncs, 60);
+	WAIT_UNTIL(info_num(&nb, "replication", "batches_applied") - applied0 >= 60, 5000);
+	batches = info_num(&nb, "replication", "batches_applied") - applied0;
+	fsyncs = info_num(&nb, "persistence", "fsyncs") - fsyncs0;
+	ck_assert_int_ge(batches, 60);
+	ck_assert_msg(fsyncs <= (ms_now() - t0) / 1000 + 2,
+	              "the standby synced %lld times for %lld batches in %lld ms", fsyncs, batches,
+	              ms_now() - t0);
+}
+END_TEST
+
 /* Without ha: nothing changes: ROLE says single and writes are taken. */
 START_TEST(test_single_without_ha)
 {
@@ -661,8 +643,9 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_sync_off_unshipped_change_is_discarded);
 	tcase_add_test(tc, test_redis_restarted_empty);
 	tcase_add_test(tc, test_leader_and_redis_lost_together);
-	tcase_add_test(tc, test_standby_bootstraps_from_snapshot_after_trim);
 	tcase_add_test(tc, test_wait_replicas_holds_replies);
+	tcase_add_test(tc, test_held_write_then_pipelined_reads);
+	tcase_add_test(tc, test_standby_syncs_once_a_second);
 	tcase_add_test(tc, test_single_without_ha);
 	suite_add_tcase(s, tc);
 	return s;

@@ -561,7 +561,7 @@ START_TEST(test_redis_emptied_while_the_leader_reconnects)
 	              r->type == REDIS_REPLY_ERROR ? r->str : "?");
 	freeReplyObject(r);
 	redisFree(c);
-	WAIT_UNTIL((r = redisCommand(rc, "HEXISTS sp:snapshot data")) &&
+	WAIT_UNTIL((r = redisCommand(rc, "EXISTS sp:snapshot")) &&
 	                   (r->integer == 1 || (freeReplyObject(r), 0)),
 	           3000);
 	ck_assert_msg(r->integer == 1, "no snapshot after Redis lost the stream:\n%s",

@@ -271,6 +271,53 @@ START_TEST(test_retention_keys)
 }
 END_TEST
 
+/* redis.sentinels and redis.master: values, and each bad value or pairing named. */
+START_TEST(test_redis_sentinels)
+{
+	struct config_errors errs = {0};
+	struct config *cfg = parse("products: products.yaml\n" CENTRE, &errs);
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(cfg->nredis_sentinels, 0);
+	ck_assert_ptr_null(cfg->redis_master);
+	config_free(cfg);
+	cfg = parse(
+	        "products: products.yaml\n"
+	        "redis: {sentinels: [\"10.0.0.7:26379\", \"[::1]:26380\"], master: ev}\n" CENTRE,
+	        &errs);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(cfg->nredis_sentinels, 2);
+	ck_assert_str_eq(cfg->redis_sentinels[0], "10.0.0.7:26379");
+	ck_assert_str_eq(cfg->redis_sentinels[1], "[::1]:26380");
+	ck_assert_str_eq(cfg->redis_master, "ev");
+	config_free(cfg);
+	expect_error(
+	        "products: products.yaml\nredis: {sentinels: [\"a:1\", nowhere], master: "
+	        "m}\n" CENTRE,
+	        "t.yaml:2:28: ", "redis.sentinels: \"nowhere\" is not HOST:PORT (port 1..65535)");
+	expect_error("products: products.yaml\nredis: {sentinels: [], master: m}\n" CENTRE,
+	             "t.yaml:2:20: ", "redis.sentinels: empty (allowed: a list of HOST:PORT");
+	expect_error("products: products.yaml\nredis: {sentinels: \"a:1\", master: m}\n" CENTRE,
+	             "t.yaml:2:20: ", "redis.sentinels");
+	expect_error("products: products.yaml\nredis: {sentinels: [\"a:1\"]}\n" CENTRE,
+	             "t.yaml:2:20: ", "redis.sentinels: needs redis.master");
+	expect_error("products: products.yaml\nredis: {master: m}\n" CENTRE,
+	             "t.yaml:2:17: ", "redis.master: only with redis.sentinels");
+	expect_error(
+	        "products: products.yaml\nredis: {master: \"\", sentinels: [\"a:1\"]}\n" CENTRE,
+	        "t.yaml:2:17: ", "redis.master: \"\" is not a name");
+	expect_error("products: products.yaml\n"
+	             "redis: {host: 10.0.0.9, sentinels: [\"a:1\"], master: m}\n" CENTRE,
+	             "t.yaml:2:15: ", "redis.host: not with redis.sentinels");
+	expect_error("products: products.yaml\n"
+	             "redis: {port: 6380, sentinels: [\"a:1\"], master: m}\n" CENTRE,
+	             "t.yaml:2:15: ", "redis.port: not with redis.sentinels");
+	expect_error("products: products.yaml\n"
+	             "redis: {unix: /run/redis.sock, sentinels: [\"a:1\"], master: m}\n" CENTRE,
+	             "t.yaml:2:15: ", "redis.unix: not with redis.sentinels");
+}
+END_TEST
+
 /* limits: and metrics: (issues 14, 16): defaults, values, and the errors naming them. */
 START_TEST(test_limits_and_metrics)
 {
@@ -675,6 +722,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_minimal_and_defaults);
 	tcase_add_test(tc, test_limits_and_metrics);
 	tcase_add_test(tc, test_retention_keys);
+	tcase_add_test(tc, test_redis_sentinels);
 	tcase_add_test(tc, test_unknown_key);
 	tcase_add_test(tc, test_wrong_type);
 	tcase_add_test(tc, test_out_of_range);

@@ -395,6 +395,45 @@ START_TEST(test_move_record_independent_of_history)
 }
 END_TEST
 
+/* Records of type t in b. */
+static int count_records(const struct rbuf *b, uint8_t type)
+{
+	size_t off = 0;
+	struct jrec rec;
+	int n = 0;
+
+	while (journal_next((const unsigned char *)b->data, b->len, &off, &rec) == JNEXT_OK)
+		n += rec.type == type;
+	return n;
+}
+
+/* A member's record is journaled when its slots change, not with every move of its tickets. */
+START_TEST(test_member_journaled_only_when_its_slots_change)
+{
+	struct engine *e = engine_new(cfg);
+	struct rbuf b;
+	uint64_t seq = 0;
+	int64_t at = cet(12, 1, 10, 0);
+
+	populate(e);
+	rbuf_init(&b);
+	journal_put_changes(&b, e, &seq);
+	/* Ticket 3 (member 2001) holds a slot: from repair to parts, it keeps it. */
+	b.len = 0;
+	scenario_move(e, 3, TSTATE_IN_REPAIR, at, NULL);
+	journal_put_changes(&b, e, &seq);
+	ck_assert_int_eq(count_records(&b, JREC_DELTA), 1);
+	ck_assert_int_eq(count_records(&b, JREC_MEMBER), 0);
+	/* Ready: the slot is freed, and the member's count must reach the journal. */
+	b.len = 0;
+	scenario_move(e, 3, TSTATE_READY, at + 60, NULL);
+	journal_put_changes(&b, e, &seq);
+	ck_assert_int_eq(count_records(&b, JREC_MEMBER), 1);
+	engine_free(e);
+	rbuf_free(&b);
+}
+END_TEST
+
 /* A delta that does not follow the ticket's previous record is refused, not misapplied. */
 START_TEST(test_delta_out_of_step_is_refused)
 {
@@ -798,6 +837,7 @@ static Suite *journal_suite(void)
 	tcase_add_test(tc, test_format_1_journal_replays);
 	tcase_add_test(tc, test_format_2_uses_deltas);
 	tcase_add_test(tc, test_move_record_independent_of_history);
+	tcase_add_test(tc, test_member_journaled_only_when_its_slots_change);
 	tcase_add_test(tc, test_delta_out_of_step_is_refused);
 	tcase_add_test(tc, test_redis_disabled_keeps_no_events);
 	tcase_add_test(tc, test_only_configured_types_wait);
