@@ -128,6 +128,7 @@ static void on_renew(redisAsyncContext *ac, void *r, void *privdata)
 	}
 	h->lease_until = h->renew_sent + cfg_of(h)->ha_lease_ms;
 	h->renewed = true;
+	h->cmd_heard = true;
 	if (reply->element[1]->str && reply->element[1]->str[0])
 		sid_parse(reply->element[1]->str, &top);
 	/*
@@ -175,6 +176,36 @@ static void send_renew(struct ha *h)
 	redisAsyncCommandArgv(h->cmd.ac, on_renew, NULL, 9, argv, NULL);
 }
 
+/*
+ * A node whose lease has lapsed asks a new connection for a PING first and
+ * renews on it only once that is answered: one that reaches Redis but
+ * hears nothing back (a one-way split) would otherwise keep its lease
+ * alive in Redis with renewals it never learns succeeded, and leave the
+ * group without a leader for as long as the split lasts. While the lease
+ * holds, the renewal goes first (cmd_up): its answer must come before any
+ * XADD's, to tell whether the stream lost what was shipped. The renewal's
+ * timeout covers the PING too.
+ */
+static void on_ping(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct ha *h = ac->data ? ((struct hlink *)ac->data)->h : NULL;
+
+	(void)privdata;
+	if (h == NULL || r == NULL)
+		return;
+	h->renew_out = false;
+	h->cmd_heard = true;
+	if ((h->role == HA_LEADER || h->taking_over) && hlink_ready(&h->cmd))
+		send_renew(h);
+}
+
+static void send_ping(struct ha *h)
+{
+	h->renew_out = true;
+	h->renew_sent = ha_now_ms();
+	redisAsyncCommand(h->cmd.ac, on_ping, NULL, "PING");
+}
+
 /* ---- a standby's look at the lease, and taking over ------------------------------------- */
 
 static void on_takeover(redisAsyncContext *ac, void *r, void *privdata)
@@ -186,6 +217,7 @@ static void on_takeover(redisAsyncContext *ac, void *r, void *privdata)
 	if (h == NULL || reply == NULL)
 		return;
 	h->poll_out = false;
+	h->cmd_heard = true;
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) {
 		log_msg(LOG_ERR, "ha: taking over failed: %s",
 		        reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
@@ -208,6 +240,7 @@ static void on_takeover(redisAsyncContext *ac, void *r, void *privdata)
 	snprintf(h->leader, sizeof h->leader, "%s", cfg_of(h)->ha_node);
 	snprintf(h->leader_addr, sizeof h->leader_addr, "%s", advertise(h));
 	h->lease_until = sent + cfg_of(h)->ha_lease_ms;
+	h->fence_at = ha_now_ms();
 	h->taking_over = true;
 	h->takeovers++;
 	log_msg(LOG_NOTICE, "ha: took the lease for term %" PRIu64 "; fence %s; catching up",
@@ -247,6 +280,7 @@ static void try_takeover(struct ha *h)
 	argv[10] = advertise(h);
 	argv[11] = records;
 	h->poll_out = true;
+	h->poll_sent = ha_now_ms();
 	redisAsyncCommandArgv(h->cmd.ac, on_takeover, (void *)(intptr_t)ha_now_ms(), 12, argv,
 	                      NULL);
 }
@@ -260,6 +294,8 @@ static void on_poll(redisAsyncContext *ac, void *r, void *privdata)
 	if (h == NULL || reply == NULL || h->role != HA_STANDBY || h->taking_over)
 		return;
 	h->poll_out = false;
+	h->cmd_heard = true;
+	h->heard = ha_now_ms();
 	if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
 		return;
 	if (reply->element[0]->type == REDIS_REPLY_STRING) {
@@ -308,6 +344,7 @@ static void send_poll(struct ha *h)
 	ha_key(h, "leader", kl, sizeof kl);
 	ha_key(h, "journal", kj, sizeof kj);
 	h->poll_out = true;
+	h->poll_sent = ha_now_ms();
 	redisAsyncCommandArgv(h->cmd.ac, on_poll, NULL, 5, argv, NULL);
 }
 
@@ -325,8 +362,24 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	/* hiredis 0.14 has no reply timeout: a renewal unanswered for a lease is a dead link. */
 	if (h->renew_out && now - h->renew_sent > lease)
 		hlink_fail(&h->cmd, "no reply to the lease renewal within lease_ms");
+	/*
+	 * The same for a standby's look at the lease: a connection that went
+	 * silent (a split TCP does not notice) would otherwise hold poll_out
+	 * forever, and the standby would never take over.
+	 */
+	if (h->poll_out && now - h->poll_sent > lease)
+		hlink_fail(&h->cmd, "no reply to the lease poll within lease_ms");
 	if (h->tail_out && now - h->tail_sent > 2 * lease + 2000)
 		hlink_fail(&h->tail, "no reply to XREAD in time");
+	/*
+	 * Taking over, the fence is in the stream after our position: an XREAD
+	 * returns at once. One out for a third of a lease since then went to a
+	 * dead connection; waiting out the timeout above would delay the
+	 * takeover past lease_ms + 2 s.
+	 */
+	if (h->taking_over && h->tail_out && now - h->tail_sent > lease / 3 &&
+	    now - h->fence_at > lease / 3)
+		hlink_fail(&h->tail, "no reply to XREAD while taking over");
 	if (!hlink_ready(&h->cmd))
 		return;
 	if ((!h->bootstrapped || h->need_rebuild) && !h->rebuild_out && h->role == HA_STANDBY) {
@@ -334,8 +387,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (h->role == HA_LEADER || h->taking_over) {
-		if (!h->renew_out)
+		if (!h->renew_out && h->cmd_heard)
 			send_renew(h);
+		else if (!h->renew_out)
+			send_ping(h);
 	} else if (!h->poll_out) {
 		send_poll(h);
 	}
@@ -435,10 +490,17 @@ void ha_step_down(struct ha *h, const char *why)
 static void cmd_up(struct ha *h)
 {
 	h->renewed = false;
+	h->cmd_heard = false;
 	if (h->role == HA_LEADER) {
 		/* Batches in flight when the link broke may be lost: a snapshot covers them. */
 		h->need_reship = h->need_reship || h->confirmed < h->shipped;
-		send_renew(h);
+		if (ha_writable(h)) {
+			send_renew(h);
+		} else {
+			/* Nothing ships before the lease is back; then a snapshot covers it all. */
+			h->need_reship = true;
+			send_ping(h);
+		}
 	} else if (!h->bootstrapped || h->need_rebuild) {
 		ha_rebuild(h);
 	}
@@ -597,7 +659,9 @@ bool ha_ready(const struct ha *h)
 		return true;
 	if (h->role == HA_LEADER)
 		return ha_writable(h);
-	return h->bootstrapped && h->have_pos && hlink_ready(&h->tail);
+	/* Caught up as far as it knows: it must have heard from Redis within a lease. */
+	return h->bootstrapped && h->have_pos && hlink_ready(&h->tail) && h->heard > 0 &&
+	       ha_now_ms() - h->heard <= cfg_of(h)->ha_lease_ms;
 }
 
 uint64_t ha_batch_to_wait(const struct ha *h)

@@ -93,12 +93,16 @@ struct ha {
 	/* The lease (leader, or a standby taking over). */
 	bool taking_over; /* fenced; becomes leader once the tail reached the fence */
 	struct sid fence;
+	int64_t fence_at;    /* monotonic ms the fence was written */
 	int64_t lease_until; /* monotonic ms: writes allowed before this */
 	bool renew_out;      /* a renewal awaits its reply */
 	int64_t renew_sent;
 	struct sid renew_last; /* the last entry we had shipped when the renewal left */
 	bool renewed;          /* the lease was confirmed since the command link came up */
+	bool cmd_heard;        /* the command link answered since it came up (see send_ping) */
 	bool poll_out;         /* a standby's look at the lease awaits its reply */
+	int64_t poll_sent;
+	int64_t heard; /* monotonic ms of a standby's last answer from Redis; 0: none yet */
 
 	/* Stream position. */
 	bool have_pos;        /* the engine is exactly the stream up to `applied` */

@@ -720,3 +720,41 @@ void harness_redis_stop(struct redis_server *r)
 		fprintf(stderr, "could not remove %s\n", r->dir);
 	r->dir[0] = '\0';
 }
+
+const char *harness_role_field(const struct daemon *d, const char *name)
+{
+	static char out[4][128];
+	static int slot;
+	redisContext *c = redisConnect("127.0.0.1", d->port);
+	char *buf = out[slot++ % 4];
+
+	buf[0] = '\0';
+	if (c && !c->err) {
+		redisReply *r = redisCommand(c, "ROLE");
+		const char *v = r ? field(r, name) : NULL;
+		snprintf(buf, 128, "%s", v ? v : "");
+		freeReplyObject(r);
+	}
+	if (c)
+		redisFree(c);
+	return buf;
+}
+
+long long harness_info_num(const struct daemon *d, const char *section, const char *key)
+{
+	redisContext *c = redisConnect("127.0.0.1", d->port);
+	long long v = -1;
+	char want[64];
+
+	snprintf(want, sizeof want, "\r\n%s:", key);
+	if (c && !c->err) {
+		redisReply *r = redisCommand(c, "INFO %s", section);
+		const char *at = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, want) : NULL;
+		if (at)
+			v = atoll(at + strlen(want));
+		freeReplyObject(r);
+	}
+	if (c)
+		redisFree(c);
+	return v;
+}

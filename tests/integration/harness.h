@@ -139,6 +139,13 @@ redisContext *daemon_connect(const struct daemon *d);
 redisReply *cmd(redisContext *c, const char *first, ...);
 /* The value of field `name` in a field/value array reply, or NULL. */
 const char *field(const redisReply *r, const char *name);
+/*
+ * Field `name` of ROLE on d over a new TCP connection, or "" when d does not
+ * answer (one of four static buffers, so that a few can be compared).
+ */
+const char *harness_role_field(const struct daemon *d, const char *name);
+/* The number on line `key:` of INFO section on d over a new TCP connection; -1 when absent. */
+long long harness_info_num(const struct daemon *d, const char *section, const char *key);
 /* The whole log written by the daemon so far (static buffer). */
 const char *daemon_log(const struct daemon *d);
 /* Wait up to ms for text to appear in the daemon's log; true when it is there. */
