@@ -165,6 +165,9 @@ static void client_release(struct client *c)
 
 	send_replies(c, c->pending.data, c->pending.len);
 	c->pending.len = 0;
+	/* Nothing held any more: no HA hold may outlive the bytes it was for. */
+	c->ha_wait = 0;
+	c->ha_mark = 0;
 	if (evbuffer_get_length(out) > CLIENT_OUTPUT_LIMIT) {
 		log_msg(LOG_WARNING, "client %llu (%s): %zu bytes of replies unread: closing",
 		        (unsigned long long)c->id, c->peer, evbuffer_get_length(out));
@@ -545,7 +548,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (evbuffer_reserve_space(in, CLIENT_READ_CHUNK, &vec, 1) < 1)
 		fatalx("libevent: out of memory reading client %llu", (unsigned long long)c->id);
-	n = read(fd, vec.iov_base, vec.iov_len);
+	/* The buffer may offer more than asked: a read at a time stays bounded. */
+	n = read(fd, vec.iov_base,
+	         vec.iov_len < CLIENT_READ_CHUNK ? vec.iov_len : CLIENT_READ_CHUNK);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {

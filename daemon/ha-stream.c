@@ -227,11 +227,20 @@ void ha_ship(void *arg)
 		return;
 	h->shipped++;
 	h->records += h->batch_records;
-	if (h->nseqs == h->capseqs) {
-		h->capseqs = h->capseqs ? 2 * h->capseqs : 64;
-		h->seqs = xreallocarray(h->seqs, h->capseqs, sizeof *h->seqs);
+	if (h->nseqs == HA_SEQS_MAX) {
+		/*
+		 * Redis confirms nothing for a long while (WAIT short of replicas, a
+		 * snapshot failing): the newest entry stands for the batches since,
+		 * whose events then wait for it. Bounded memory, the same order.
+		 */
+		h->seqs[h->nseqs - 1] = (struct ha_seq){h->shipped, h->srv->journal.last_seq};
+	} else {
+		if (h->nseqs == h->capseqs) {
+			h->capseqs = h->capseqs ? 2 * h->capseqs : 64;
+			h->seqs = xreallocarray(h->seqs, h->capseqs, sizeof *h->seqs);
+		}
+		h->seqs[h->nseqs++] = (struct ha_seq){h->shipped, h->srv->journal.last_seq};
 	}
-	h->seqs[h->nseqs++] = (struct ha_seq){h->shipped, h->srv->journal.last_seq};
 	/*
 	 * A reship snapshot being written: after its marker. With the link
 	 * down or in doubt, the next snapshot covers this batch.

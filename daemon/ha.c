@@ -411,8 +411,18 @@ static void journal_policy(struct ha *h, bool leading)
 	struct server *srv = h->srv;
 
 	if (leading) {
+		uint64_t records;
+		/*
+		 * Records applied from the stream but not written here yet (the
+		 * last entries before the fence) belong to the old term: they go
+		 * to this journal now, before the tap is set, and are not shipped
+		 * again under the new one.
+		 */
 		srv->journal.fsync = srv->cfg->fsync;
-		if (jfile_sync(&srv->journal) < 0) {
+		if (srv->journal.tap != NULL)
+			fatalx("ha: the journal tap is set before leading");
+		if (jfile_commit(&srv->journal, srv->eng, &records) < 0 ||
+		    jfile_sync(&srv->journal) < 0) {
 			log_msg(LOG_ERR, "journal: %s; exiting before taking writes",
 			        srv->journal.last_error);
 			exit(EX_IOERR);

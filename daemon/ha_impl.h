@@ -129,6 +129,7 @@ struct ha {
 	 * entry ID of the new leader's event of that sequence number.
 	 */
 	uint64_t events_upto; /* the event sequence confirmed batches reach */
+#define HA_SEQS_MAX 4096      /* entries of seqs at most: then the newest stands for those after */
 	struct ha_seq {
 		uint64_t batch, seq;
 	} * seqs; /* shipped batches not yet confirmed */

@@ -275,6 +275,21 @@ int jfile_sync(struct jfile *j)
 	return 0;
 }
 
+/* HA: the batch in j->buf is copied for the journal stream (ha.c), shipped by tap_ship(). */
+static void tap_copy(struct jfile *j)
+{
+	if (j->tap) {
+		rbuf_append(j->tap, j->buf.data, j->buf.len);
+		*j->tap_records += j->buf_records;
+	}
+}
+
+static void tap_ship(struct jfile *j)
+{
+	if (j->tap && j->tap_ready)
+		j->tap_ready(j->tap_arg);
+}
+
 int jfile_commit(struct jfile *j, struct engine *e, uint64_t *records_written)
 {
 	*records_written = 0;
@@ -287,10 +302,7 @@ int jfile_commit(struct jfile *j, struct engine *e, uint64_t *records_written)
 	}
 	j->size += j->buf.len;
 	j->unsynced = true;
-	if (j->tap) {
-		rbuf_append(j->tap, j->buf.data, j->buf.len);
-		*j->tap_records += j->buf_records;
-	}
+	tap_copy(j);
 	if (j->compact_pid > 0) {
 		rbuf_append(&j->rewrite, j->buf.data, j->buf.len);
 		j->rewrite_records += j->buf_records;
@@ -304,8 +316,7 @@ int jfile_commit(struct jfile *j, struct engine *e, uint64_t *records_written)
 		rbuf_free(&j->buf);
 		rbuf_init(&j->buf);
 	}
-	if (j->tap && j->tap_ready)
-		j->tap_ready(j->tap_arg);
+	tap_ship(j);
 	/* Not durable without the fdatasync: the caller must not acknowledge. */
 	if (j->fsync == FSYNC_ALWAYS && jfile_sync(j) < 0)
 		return -1;
@@ -538,8 +549,16 @@ int jfile_rewrite(struct jfile *j, struct engine *e, char *err, size_t errlen)
 		waitpid(j->compact_pid, NULL, 0);
 		compact_abandon(j);
 	}
-	/* Changes not yet written are in the engine already: the snapshot holds them. */
+	/*
+	 * Changes not yet written are in the engine already: the snapshot holds
+	 * them. The journal stream does not: they go there as a batch (with a
+	 * batch whose write failed, still in the buffer).
+	 */
 	j->buf_records += journal_put_changes(&j->buf, e, &j->last_seq);
+	if (j->buf.len > 0) {
+		tap_copy(j);
+		tap_ship(j);
+	}
 	j->buf.len = 0;
 	j->buf_records = 0;
 	compact_tmp_path(j, tmp, sizeof tmp);

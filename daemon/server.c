@@ -281,6 +281,9 @@ int server_reload(struct server *srv, char *err, size_t errlen)
 	}
 	config_free(srv->cfg);
 	srv->cfg = cfg;
+	/* journal.fsync takes effect now (an HA standby keeps its own, ha.c). */
+	if (srv->ha == NULL || ha_role_of(srv->ha) == HA_LEADER || srv->cfg->fsync != FSYNC_ALWAYS)
+		srv->journal.fsync = srv->cfg->fsync;
 	listener_tls_commit(srv, true);
 	jfile_note_config(&srv->journal, cfg->fingerprint);
 	upstream_kick(srv->up);

@@ -357,6 +357,26 @@ START_TEST(test_unix_socket)
 }
 END_TEST
 
+/* journal.fsync changed by a reload takes effect at once: no fdatasync per commit under no. */
+START_TEST(test_reload_changes_fsync)
+{
+	long long before;
+
+	before = harness_info_num(&d, "persistence", "fsyncs");
+	harness_expect_status(cmd(rc, "MEMBER.SET", "8", "TIER", "gold", "COUNTRY", "DE", NULL),
+	                      "OK");
+	ck_assert_int_gt(harness_info_num(&d, "persistence", "fsyncs"), before);
+	daemon_write_config(&d, "journal: {fsync: no}", NULL);
+	harness_expect_status(cmd(rc, "CONFIG.RELOAD", NULL), "OK");
+	before = harness_info_num(&d, "persistence", "fsyncs");
+	for (int i = 0; i < 5; i++)
+		harness_expect_status(cmd(rc, "MEMBER.SET", "8", "TIER", i % 2 ? "gold" : "silver",
+		                          "COUNTRY", "DE", NULL),
+		                      "OK");
+	ck_assert_int_eq(harness_info_num(&d, "persistence", "fsyncs"), before);
+}
+END_TEST
+
 START_TEST(test_reload_good_and_bad)
 {
 	redisReply *r;
@@ -601,6 +621,7 @@ static Suite *daemon_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_connection_commands);
+	tcase_add_test(tc, test_reload_changes_fsync);
 	tcase_add_test(tc, test_booking_lifecycle);
 	tcase_add_test(tc, test_breach_and_loan_when_the_clock_passes);
 	tcase_add_test(tc, test_fourth_item_is_refused);

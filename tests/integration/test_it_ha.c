@@ -524,7 +524,8 @@ START_TEST(test_held_write_then_pipelined_reads)
 	         "redis: {host: 127.0.0.1, port: %d, prefix: ht, connect_timeout_ms: 500, "
 	         "reply_timeout_ms: 1000, events: [ticket.opened]}\n"
 	         "ha: {node: node-a, lease_ms: %d, sync: on, wait_replicas: 1}\n",
-	         rs.port, LEASE_MS);
+	         rs.port,
+	         5 * LEASE_MS); /* the WAITs must not starve the renewals on a busy machine */
 	daemon_prepare(&na, yaml);
 	ck_assert_int_eq(daemon_spawn(&na, NULL), 0);
 	WAIT_UNTIL(is_role(&na, "leader"), 5000);
@@ -559,7 +560,8 @@ START_TEST(test_held_write_then_pipelined_reads)
 	redisSetTimeout(c, longer);
 	ck_assert_int_eq(redisGetReply(c, &reply), REDIS_OK);
 	r = reply;
-	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "the held write: %s",
+	              r->type == REDIS_REPLY_ERROR ? r->str : "not a ticket");
 	ck_assert_str_eq(field(r, "serial"), "HELD0002");
 	freeReplyObject(r);
 	ck_assert_int_eq(redisGetReply(c, &reply), REDIS_OK);
@@ -617,6 +619,67 @@ START_TEST(test_standby_syncs_once_a_second)
 }
 END_TEST
 
+/*
+ * A client whose batch Redis confirmed while its replies were held for
+ * another reason (a failed AUTH's delay) is released by a later commit; what
+ * it kept of the HA hold must not release its next replies before their own
+ * commit, nor bytes that are no reply. Other writers keep confirms coming.
+ */
+START_TEST(test_release_after_an_auth_delay)
+{
+	char acks[256];
+	struct timeval tv = {10, 0};
+	redisContext *x, *a;
+	redisReply *r;
+	void *reply;
+	pid_t writers[4];
+
+	node_start(&na, "node-a", "on");
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	/* Writers out of step with each other and with the client under test. */
+	for (int i = 0; i < 4; i++) {
+		snprintf(acks, sizeof acks, "%s/acks%d", na.dir, i);
+		writers[i] = writer_start(&na, acks);
+	}
+	/* The source's free failures used up: the next one is delayed. */
+	x = redisConnect("127.0.0.1", na.port);
+	for (int i = 0; i < 3; i++) {
+		r = redisCommand(x, "AUTH nobody wrong");
+		ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
+		freeReplyObject(r);
+	}
+	redisFree(x);
+	a = redisConnect("127.0.0.1", na.port);
+	redisSetTimeout(a, tv);
+	redisAppendCommand(
+	        a, "TICKET.OPEN CENTRE DE-PSC-TEST PRODUCT %s SERIAL DELAY001 SERVICE repair",
+	        "EOS R5");
+	redisAppendCommand(a, "AUTH nobody wrong");
+	ck_assert_int_eq(redisGetReply(a, &reply), REDIS_OK);
+	ck_assert_int_eq(((redisReply *)reply)->type, REDIS_REPLY_ARRAY);
+	freeReplyObject(reply);
+	ck_assert_int_eq(redisGetReply(a, &reply), REDIS_OK);
+	ck_assert_int_eq(((redisReply *)reply)->type, REDIS_REPLY_ERROR);
+	freeReplyObject(reply);
+	for (int i = 0; i < 500; i++) {
+		r = redisCommand(a, "MEMBER.SET 4242 TIER gold COUNTRY DE");
+		ck_assert_msg(r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "OK") == 0,
+		              "MEMBER.SET %d: %s", i,
+		              r ? (r->str ? r->str : "(not a status)") : a->errstr);
+		freeReplyObject(r);
+		r = redisCommand(a, "PING");
+		ck_assert_msg(r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0,
+		              "PING %d after MEMBER.SET: type %d", i, r ? r->type : -1);
+		freeReplyObject(r);
+	}
+	redisFree(a);
+	for (int i = 0; i < 4; i++) {
+		kill(writers[i], SIGKILL);
+		waitpid(writers[i], NULL, 0);
+	}
+}
+END_TEST
+
 /* Without ha: nothing changes: ROLE says single and writes are taken. */
 START_TEST(test_single_without_ha)
 {
@@ -646,6 +709,7 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_wait_replicas_holds_replies);
 	tcase_add_test(tc, test_held_write_then_pipelined_reads);
 	tcase_add_test(tc, test_standby_syncs_once_a_second);
+	tcase_add_test(tc, test_release_after_an_auth_delay);
 	tcase_add_test(tc, test_single_without_ha);
 	suite_add_tcase(s, tc);
 	return s;
