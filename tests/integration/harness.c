@@ -72,7 +72,7 @@ int harness_free_port(void)
 
 /* ---- waiting ------------------------------------------------------------------------ */
 
-static long long monotonic_ms(void)
+long long harness_ms_now(void)
 {
 	struct timespec ts;
 
@@ -82,13 +82,13 @@ static long long monotonic_ms(void)
 
 struct harness_deadline harness_deadline_in(int ms)
 {
-	struct harness_deadline dl = {monotonic_ms() + ms};
+	struct harness_deadline dl = {harness_ms_now() + ms};
 	return dl;
 }
 
 bool harness_poll(struct harness_deadline *dl)
 {
-	if (monotonic_ms() >= dl->end_ms)
+	if (harness_ms_now() >= dl->end_ms)
 		return false;
 	usleep(10000);
 	return true;
@@ -554,6 +554,14 @@ const char *daemon_log(const struct daemon *d)
 {
 	static char buf[65536];
 	return read_small(d->log, buf, sizeof buf);
+}
+
+const char *harness_log_tail(const struct daemon *d)
+{
+	const char *log = daemon_log(d);
+	size_t n = strlen(log);
+
+	return n > 1500 ? log + n - 1500 : log;
 }
 
 void harness_write_file(const char *path, const char *text)

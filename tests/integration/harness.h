@@ -43,6 +43,8 @@ struct harness_deadline {
 	long long end_ms; /* CLOCK_MONOTONIC */
 };
 
+/* CLOCK_MONOTONIC in ms: for timing a test's steps. */
+long long harness_ms_now(void);
 struct harness_deadline harness_deadline_in(int ms);
 /* false once the deadline has passed; otherwise waits one short step (10 ms), true. */
 bool harness_poll(struct harness_deadline *dl);
@@ -148,6 +150,8 @@ const char *harness_role_field(const struct daemon *d, const char *name);
 long long harness_info_num(const struct daemon *d, const char *section, const char *key);
 /* The whole log written by the daemon so far (static buffer). */
 const char *daemon_log(const struct daemon *d);
+/* The last 1500 bytes of daemon_log(), for a failure message (Check limits its length). */
+const char *harness_log_tail(const struct daemon *d);
 /* Wait up to ms for text to appear in the daemon's log; true when it is there. */
 bool daemon_log_wait(const struct daemon *d, const char *text, int ms);
 
