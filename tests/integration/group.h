@@ -2,7 +2,8 @@
  * group: what the suites with a group of HA nodes share (test_it_split):
  * talking to a node, opening tickets and keeping what was acknowledged, and
  * checking that the nodes hold the same tickets and Redis the right events.
- * Every ticket is a TICKET.OPEN in DE-PSC-TEST of an EOS R5 with a serial.
+ * Every ticket is a TICKET.OPEN in DE-PSC-TEST of an EOS R5 with a serial
+ * (open_argv(), open_ticket() and is_role() are in ha_nodes.h).
  */
 #ifndef REPAIRD_GROUP_H
 #define REPAIRD_GROUP_H

@@ -710,6 +710,14 @@ void harness_redis_start(struct redis_server *r, const char *const *extra)
 	}
 }
 
+redisContext *harness_redis_connect(const struct redis_server *r)
+{
+	redisContext *c = redisConnect("127.0.0.1", r->port);
+
+	ck_assert_msg(c && !c->err, "cannot connect to redis");
+	return c;
+}
+
 void harness_redis_kill(struct redis_server *r)
 {
 	if (r->pid > 0) {

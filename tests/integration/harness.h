@@ -191,6 +191,8 @@ void harness_redis_init(struct redis_server *r);
 bool harness_redis_spawn(struct redis_server *r, const char *const *extra);
 /* harness_redis_init(), then harness_redis_spawn() on another port while one is taken. */
 void harness_redis_start(struct redis_server *r, const char *const *extra);
+/* A connection to r (the test fails if it cannot connect). */
+redisContext *harness_redis_connect(const struct redis_server *r);
 /* kill -9 and reap; directory and port stay, for a restart with harness_redis_spawn(). */
 void harness_redis_kill(struct redis_server *r);
 /* kill -9, reap, and remove its directory. */

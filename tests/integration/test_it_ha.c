@@ -34,14 +34,6 @@ static void redis_kill9(void)
 	harness_redis_kill(&rs);
 }
 
-static redisContext *redis_connect(void)
-{
-	redisContext *c = redisConnect("127.0.0.1", rs.port);
-
-	ck_assert_msg(c && !c->err, "cannot connect to redis");
-	return c;
-}
-
 static void setup(void)
 {
 	harness_redis_start(&rs, NULL);
@@ -245,7 +237,7 @@ START_TEST(test_sync_off_unshipped_change_is_discarded)
 	                           harness_info_num(&na, "replication", "applied_records"),
 	           3000);
 	ck_assert_int_eq(harness_info_num(&nb, "tickets", "tickets_total"), 1);
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	r = redisCommand(rc, "EVAL %s 3 ht:leader ht:term ht:journal", fence);
 	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
 	freeReplyObject(r);
@@ -313,7 +305,7 @@ START_TEST(test_redis_restarted_empty)
 	ck_assert_str_eq(serial_of(&na, "3"), "EARLY002");
 	ck_assert_str_eq(serial_of(&nb, "6"), "LATE0001");
 	/* Redis holds the state again: a snapshot. */
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	r = redisCommand(rc, "HEXISTS ht:snapshot chunks");
 	ck_assert_int_eq(r->integer, 1);
 	freeReplyObject(r);
@@ -351,7 +343,7 @@ START_TEST(test_leader_and_redis_lost_together)
 	redisFree(c);
 	ck_assert_str_eq(serial_of(&nb, "3"), "KEPT0002");
 	ck_assert_str_eq(serial_of(&nb, "4"), "NEWER001");
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	WAIT_UNTIL((r = redisCommand(rc, "EXISTS ht:snapshot")) &&
 	                   (r->integer == 1 || (freeReplyObject(r), 0)),
 	           3000);
@@ -373,7 +365,7 @@ START_TEST(test_wait_replicas_holds_replies)
 
 	snprintf(master, sizeof master, "%d", rs.port);
 	harness_redis_start(&replica, replica_args);
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	WAIT_UNTIL(
 	        (r = redisCommand(rc, "INFO replication")) &&
 	                (strstr(r->str, "connected_slaves:1") != NULL || (freeReplyObject(r), 0)),
@@ -409,7 +401,7 @@ END_TEST
 /* XLEN of a key in the test's Redis. */
 static long long stream_len(const char *key)
 {
-	redisContext *c = redis_connect();
+	redisContext *c = harness_redis_connect(&rs);
 	redisReply *r = redisCommand(c, "XLEN %s", key);
 	long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
 

@@ -23,14 +23,6 @@
 static struct daemon na, nb;
 static struct redis_server rs;
 
-static redisContext *redis_connect(void)
-{
-	redisContext *c = redisConnect("127.0.0.1", rs.port);
-
-	ck_assert_msg(c && !c->err, "cannot connect to redis");
-	return c;
-}
-
 static void setup(void)
 {
 	harness_redis_start(&rs, NULL);
@@ -186,7 +178,7 @@ START_TEST(test_standby_bootstraps_from_snapshot_after_trim)
 	}
 	compact_and_wait(&na);
 	ck_assert(opened(c, "AFTERSNAP"));
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	chunks = atoll(snapshot_field(rc, "chunks"));
 	ck_assert_int_ge(chunks, 3);
 	ck_assert_int_eq(harness_info_num(&na, "replication", "snapshot_chunks"), chunks);
@@ -238,7 +230,7 @@ START_TEST(test_snapshot_replaced_mid_read_starts_over)
 	c = redisConnect("127.0.0.1", na.port);
 	open_many(c, "MID", 1500);
 	compact_and_wait(&na);
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	snprintf(first, sizeof first, "%s", snapshot_field(rc, "name"));
 	ck_assert_int_gt(atoll(snapshot_field(rc, "chunks")), 10000);
 
@@ -362,7 +354,7 @@ START_TEST(test_crashed_snapshot_child_is_cleaned)
 	c = redisConnect("127.0.0.1", na.port);
 	open_many(c, "CRASH", 1500);
 	compact_and_wait(&na);
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	snprintf(current, sizeof current, "%s", snapshot_field(rc, "name"));
 	ck_assert(opened(c, "CRASHNEW"));
 	journal_compact(c);
@@ -451,7 +443,7 @@ START_TEST(test_fenced_leader_never_makes_its_snapshot_current)
 	c = redisConnect("127.0.0.1", na.port);
 	open_many(c, "FENCE", 1500);
 	compact_and_wait(&na);
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	snprintf(current, sizeof current, "%s", snapshot_field(rc, "name"));
 	ck_assert(opened(c, "FENCENEW"));
 	journal_compact(c);
