@@ -144,3 +144,26 @@ long long events_once(int redis_port, const char *prefix)
 	redisFree(c);
 	return n;
 }
+
+void fence_as_node_x(redisContext *c, int px)
+{
+	static const char fence[] =
+	        "local t = redis.call('INCR', KEYS[2]) + 1\n"
+	        "redis.call('SET', KEYS[2], t)\n"
+	        "local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)\n"
+	        "local n = '0'\n"
+	        "for i = 1, #top[1][2], 2 do if top[1][2][i] == 'n' then n = top[1][2][i + 1] end "
+	        "end\n"
+	        "redis.call('XADD', KEYS[3], t .. '-0', 'p', top[1][1], 'n', n, 'fence', "
+	        "'node-x')\n"
+	        "redis.call('SET', KEYS[1], 'node-x ' .. t .. ' 127.0.0.1:1', 'PX', ARGV[1])\n"
+	        "return t\n";
+	char ms[16];
+	redisReply *r;
+
+	snprintf(ms, sizeof ms, "%d", px);
+	r = redisCommand(c, "EVAL %s 3 ht:leader ht:term ht:journal %s", fence, ms);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+	freeReplyObject(r);
+}

@@ -40,5 +40,12 @@ int check_acknowledged(const struct daemon *d, const char *path);
  * Redis on redis_port: each seq once, increasing; how many.
  */
 long long events_once(int redis_port, const char *prefix);
+/*
+ * A takeover by a rival, node-x, written straight into the Redis of c
+ * (prefix ht) as its script would: the next term, a fence record after the
+ * journal's last one, and node-x's lease for px ms. The test fails unless
+ * the script ran.
+ */
+void fence_as_node_x(redisContext *c, int px);
 
 #endif

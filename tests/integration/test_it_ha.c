@@ -210,17 +210,6 @@ END_TEST
  */
 START_TEST(test_sync_off_unshipped_change_is_discarded)
 {
-	static const char fence[] =
-	        "local t = redis.call('INCR', KEYS[2]) + 1\n"
-	        "redis.call('SET', KEYS[2], t)\n"
-	        "local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)\n"
-	        "local n = '0'\n"
-	        "for i = 1, #top[1][2], 2 do if top[1][2][i] == 'n' then n = top[1][2][i + 1] end "
-	        "end\n"
-	        "redis.call('XADD', KEYS[3], t .. '-0', 'p', top[1][1], 'n', n, 'fence', "
-	        "'node-x')\n"
-	        "redis.call('SET', KEYS[1], 'node-x ' .. t .. ' 127.0.0.1:1', 'PX', 1500)\n"
-	        "return t\n";
 	redisContext *c, *rc;
 	redisReply *r;
 	int leader_port;
@@ -238,9 +227,7 @@ START_TEST(test_sync_off_unshipped_change_is_discarded)
 	           3000);
 	ck_assert_int_eq(harness_info_num(&nb, "tickets", "tickets_total"), 1);
 	rc = harness_redis_connect(&rs);
-	r = redisCommand(rc, "EVAL %s 3 ht:leader ht:term ht:journal", fence);
-	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
-	freeReplyObject(r);
+	fence_as_node_x(rc, 1500);
 	/*
 	 * Its lease still runs on its own clock (its next renewal is up to
 	 * lease_ms/3 away): sync: off acknowledges at once.

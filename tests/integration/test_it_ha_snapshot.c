@@ -422,19 +422,7 @@ static char process_state(pid_t pid)
  */
 START_TEST(test_fenced_leader_never_makes_its_snapshot_current)
 {
-	static const char fence[] =
-	        "local t = redis.call('INCR', KEYS[2]) + 1\n"
-	        "redis.call('SET', KEYS[2], t)\n"
-	        "local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)\n"
-	        "local n = '0'\n"
-	        "for i = 1, #top[1][2], 2 do if top[1][2][i] == 'n' then n = top[1][2][i + 1] end "
-	        "end\n"
-	        "redis.call('XADD', KEYS[3], t .. '-0', 'p', top[1][1], 'n', n, 'fence', "
-	        "'node-x')\n"
-	        "redis.call('SET', KEYS[1], 'node-x ' .. t .. ' 127.0.0.1:1', 'PX', 60000)\n"
-	        "return t\n";
 	redisContext *c, *rc;
-	redisReply *r;
 	char current[64], key[128];
 	pid_t child = 0;
 
@@ -453,9 +441,7 @@ START_TEST(test_fenced_leader_never_makes_its_snapshot_current)
 	/* The child writes on, exits and waits for its frozen parent. */
 	WAIT_UNTIL(process_state(child) == 'Z', 20000);
 	ck_assert_int_eq(process_state(child), 'Z');
-	r = redisCommand(rc, "EVAL %s 3 ht:leader ht:term ht:journal", fence);
-	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
-	freeReplyObject(r);
+	fence_as_node_x(rc, 60000);
 	ck_assert_int_eq(keys_matching(rc, "ht:snapshot:*:0"), 2);
 	kill(na.pid, SIGCONT);
 	WAIT_UNTIL(is_role(&na, "standby"), 3000);
