@@ -10,19 +10,6 @@
 
 #include <check.h>
 
-bool grp_is_role(const struct daemon *d, const char *role)
-{
-	return strcmp(harness_role_field(d, "role"), role) == 0;
-}
-
-long long grp_ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void grp_sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -40,33 +27,13 @@ redisContext *grp_connect(const struct daemon *d, int timeout_ms)
 	return c;
 }
 
-const char *grp_open_argv(const char *serial, const char **argv)
-{
-	static const char *const words[] = {"TICKET.OPEN", "CENTRE",  "DE-PSC-TEST",
-	                                    "PRODUCT",     "EOS R5",  "SERIAL",
-	                                    NULL,          "SERVICE", "repair"};
-	for (int i = 0; i < 9; i++)
-		argv[i] = words[i];
-	argv[6] = serial;
-	return serial;
-}
-
-/* TICKET.OPEN with this serial; the reply (the caller frees it), or NULL when no answer. */
-redisReply *grp_open(redisContext *c, const char *serial)
-{
-	const char *argv[9];
-
-	grp_open_argv(serial, argv);
-	return redisCommandArgv(c, 9, argv, NULL);
-}
-
 /* TICKET.OPEN with this serial sent out now; the reply is left to read later. */
 void grp_send_open(redisContext *c, const char *serial)
 {
 	const char *argv[9];
 	int done = 0;
 
-	grp_open_argv(serial, argv);
+	open_argv(serial, argv);
 	ck_assert_int_eq(redisAppendCommandArgv(c, 9, argv, NULL), REDIS_OK);
 	while (!done)
 		ck_assert_int_eq(redisBufferWrite(c, &done), REDIS_OK);
@@ -99,7 +66,7 @@ void grp_open_acked(const struct daemon *d, struct grp_acks *a, const char *pref
 		char serial[24];
 		redisReply *r;
 		snprintf(serial, sizeof serial, "%s%03d", prefix, i);
-		r = grp_open(c, serial);
+		r = open_ticket(c, serial);
 		ck_assert_msg(grp_note_ack(a, r, serial), "%s refused: %s", serial,
 		              r && r->type == REDIS_REPLY_ERROR ? r->str : "no reply");
 		freeReplyObject(r);
@@ -198,7 +165,7 @@ long long grp_check_events(int redis_port, const struct daemon *leader)
 void grp_wait_converged(const struct daemon *leader, const struct daemon *standby,
                         const char *leader_name)
 {
-	WAIT_UNTIL(grp_is_role(standby, "standby") &&
+	WAIT_UNTIL(is_role(standby, "standby") &&
 	                   strcmp(harness_role_field(standby, "leader"), leader_name) == 0 &&
 	                   grp_tickets(standby) == grp_tickets(leader) &&
 	                   harness_info_num(standby, "replication", "ready") == 1,
@@ -224,7 +191,7 @@ static void *writer_main(void *arg)
 		const char *argv[9];
 		for (int i = 0; i < 16; i++) {
 			snprintf(serials[i], sizeof serials[i], "LOAD%04d", next++);
-			grp_open_argv(serials[i], argv);
+			open_argv(serials[i], argv);
 			redisAppendCommandArgv(c, 9, argv, NULL);
 		}
 		for (int i = 0; i < 16; i++) {

@@ -2,7 +2,8 @@
  * group: what the suites with a group of HA nodes share (test_it_split):
  * talking to a node, opening tickets and keeping what was acknowledged, and
  * checking that the nodes hold the same tickets and Redis the right events.
- * Every ticket is a TICKET.OPEN in DE-PSC-TEST of an EOS R5 with a serial.
+ * Every ticket is a TICKET.OPEN in DE-PSC-TEST of an EOS R5 with a serial
+ * (open_argv(), open_ticket() and is_role() are in ha_nodes.h).
  */
 #ifndef REPAIRD_GROUP_H
 #define REPAIRD_GROUP_H
@@ -10,20 +11,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "ha_nodes.h"
 #include "harness.h"
 
-/* ROLE's role field on d is role ("leader", "standby"). */
-bool grp_is_role(const struct daemon *d, const char *role);
-/* CLOCK_MONOTONIC in ms, and a sleep. */
-long long grp_ms_now(void);
+/* A sleep of ms milliseconds. */
 void grp_sleep_ms(int ms);
 /* A TCP connection to d with a reply timeout (the test fails if it cannot connect). */
 redisContext *grp_connect(const struct daemon *d, int timeout_ms);
 
-/* argv (9 words) of TICKET.OPEN with this serial; returns serial. */
-const char *grp_open_argv(const char *serial, const char **argv);
-/* TICKET.OPEN with this serial; the reply (the caller frees it), or NULL when no answer. */
-redisReply *grp_open(redisContext *c, const char *serial);
 /* TICKET.OPEN with this serial sent out now; the reply is left to read later. */
 void grp_send_open(redisContext *c, const char *serial);
 

@@ -1,9 +1,15 @@
 /* ha_nodes: what the HA suites share (ha_nodes.h). */
 #include "ha_nodes.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <check.h>
 
 void node_prepare(struct daemon *d, int redis_port, const char *name, const char *sync)
 {
@@ -17,37 +23,26 @@ void node_prepare(struct daemon *d, int redis_port, const char *name, const char
 	daemon_prepare(d, yaml);
 }
 
-/* A field of ROLE, or "" when the node does not answer (static buffer per field). */
-const char *role_field(const struct daemon *d, const char *name)
-{
-	static char out[4][128];
-	static int slot;
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-	char *buf = out[slot++ % 4];
-
-	buf[0] = '\0';
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "ROLE");
-		const char *v = r ? field(r, name) : NULL;
-		snprintf(buf, 128, "%s", v ? v : "");
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return buf;
-}
-
 bool is_role(const struct daemon *d, const char *role)
 {
-	return strcmp(role_field(d, "role"), role) == 0;
+	return strcmp(harness_role_field(d, "role"), role) == 0;
 }
 
-/* TICKET.OPEN with this serial; the reply (the caller frees it), or NULL when no answer. */
+void open_argv(const char *serial, const char **argv)
+{
+	static const char *const words[] = {"TICKET.OPEN", "CENTRE",  "DE-PSC-TEST",
+	                                    "PRODUCT",     "EOS R5",  "SERIAL",
+	                                    NULL,          "SERVICE", "repair"};
+	for (int i = 0; i < 9; i++)
+		argv[i] = words[i];
+	argv[6] = serial;
+}
+
 redisReply *open_ticket(redisContext *c, const char *serial)
 {
-	const char *argv[] = {"TICKET.OPEN", "CENTRE", "DE-PSC-TEST", "PRODUCT", "EOS R5",
-	                      "SERIAL",      serial,   "SERVICE",     "repair"};
+	const char *argv[9];
 
+	open_argv(serial, argv);
 	return redisCommandArgv(c, 9, argv, NULL);
 }
 
@@ -60,7 +55,6 @@ bool opened(redisContext *c, const char *serial)
 	return ok;
 }
 
-/* The serial of ticket id on the node, or "" (static buffer). */
 const char *serial_of(const struct daemon *d, const char *id)
 {
 	static char out[64];
@@ -78,22 +72,98 @@ const char *serial_of(const struct daemon *d, const char *id)
 	return out;
 }
 
-/* A line of INFO as a number (-1 when absent). */
-long long info_num(const struct daemon *d, const char *section, const char *key)
+pid_t writer_start(const struct daemon *d, const char *path, const char *stop)
 {
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-	long long v = -1;
-	char want[64];
+	pid_t pid = fork();
 
-	snprintf(want, sizeof want, "\r\n%s:", key);
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "INFO %s", section);
-		const char *at = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, want) : NULL;
-		if (at)
-			v = atoll(at + strlen(want));
-		freeReplyObject(r);
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		redisContext *c = redisConnect("127.0.0.1", d->port);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (int i = 0; c && !c->err && fd >= 0 && i < 100000 &&
+		                (stop == NULL || access(stop, F_OK) != 0);
+		     i++) {
+			char serial[32], line[96];
+			redisReply *r;
+			const char *id;
+			int n;
+			snprintf(serial, sizeof serial, "WR%06d", i);
+			r = open_ticket(c, serial);
+			if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+				_exit(0);
+			id = field(r, "id");
+			n = snprintf(line, sizeof line, "%s %s\n", id ? id : "?", serial);
+			if (write(fd, line, (size_t)n) != n)
+				_exit(1);
+			freeReplyObject(r);
+		}
+		_exit(0);
 	}
-	if (c)
-		redisFree(c);
-	return v;
+	return pid;
+}
+
+int check_acknowledged(const struct daemon *d, const char *path)
+{
+	char *text = harness_slurp(path);
+	char *save = NULL;
+	int n = 0;
+
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char id[32], serial[32];
+		ck_assert_int_eq(sscanf(line, "%31s %31s", id, serial), 2);
+		ck_assert_msg(strcmp(serial_of(d, id), serial) == 0,
+		              "acknowledged ticket %s (%s) is not on node %d (%s)", id, serial,
+		              d->port, serial_of(d, id));
+		n++;
+	}
+	free(text);
+	return n;
+}
+
+long long events_once(int redis_port, const char *prefix)
+{
+	redisContext *c = redisConnect("127.0.0.1", redis_port);
+	redisReply *r;
+	unsigned long long prev = 0;
+	long long n = 0;
+
+	ck_assert_msg(c && !c->err, "cannot connect to redis on port %d", redis_port);
+	r = redisCommand(c, "XRANGE %s:events:DE-PSC-TEST - +", prefix);
+	ck_assert_msg(r && r->type == REDIS_REPLY_ARRAY, "XRANGE on port %d failed", redis_port);
+	for (size_t i = 0; i < r->elements; i++) {
+		const char *seq = field(r->element[i]->element[1], "seq");
+		unsigned long long s;
+		ck_assert_ptr_nonnull(seq);
+		s = strtoull(seq, NULL, 10);
+		ck_assert_msg(s > prev, "event seq %llu after %llu: not exactly once", s, prev);
+		prev = s;
+		n++;
+	}
+	freeReplyObject(r);
+	redisFree(c);
+	return n;
+}
+
+void fence_as_node_x(redisContext *c, int px)
+{
+	static const char fence[] =
+	        "local t = redis.call('INCR', KEYS[2]) + 1\n"
+	        "redis.call('SET', KEYS[2], t)\n"
+	        "local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)\n"
+	        "local n = '0'\n"
+	        "for i = 1, #top[1][2], 2 do if top[1][2][i] == 'n' then n = top[1][2][i + 1] end "
+	        "end\n"
+	        "redis.call('XADD', KEYS[3], t .. '-0', 'p', top[1][1], 'n', n, 'fence', "
+	        "'node-x')\n"
+	        "redis.call('SET', KEYS[1], 'node-x ' .. t .. ' 127.0.0.1:1', 'PX', ARGV[1])\n"
+	        "return t\n";
+	char ms[16];
+	redisReply *r;
+
+	snprintf(ms, sizeof ms, "%d", px);
+	r = redisCommand(c, "EVAL %s 3 ht:leader ht:term ht:journal %s", fence, ms);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+	freeReplyObject(r);
 }

@@ -72,7 +72,7 @@ int harness_free_port(void)
 
 /* ---- waiting ------------------------------------------------------------------------ */
 
-static long long monotonic_ms(void)
+long long harness_ms_now(void)
 {
 	struct timespec ts;
 
@@ -82,13 +82,13 @@ static long long monotonic_ms(void)
 
 struct harness_deadline harness_deadline_in(int ms)
 {
-	struct harness_deadline dl = {monotonic_ms() + ms};
+	struct harness_deadline dl = {harness_ms_now() + ms};
 	return dl;
 }
 
 bool harness_poll(struct harness_deadline *dl)
 {
-	if (monotonic_ms() >= dl->end_ms)
+	if (harness_ms_now() >= dl->end_ms)
 		return false;
 	usleep(10000);
 	return true;
@@ -556,6 +556,14 @@ const char *daemon_log(const struct daemon *d)
 	return read_small(d->log, buf, sizeof buf);
 }
 
+const char *harness_log_tail(const struct daemon *d)
+{
+	const char *log = daemon_log(d);
+	size_t n = strlen(log);
+
+	return n > 1500 ? log + n - 1500 : log;
+}
+
 void harness_write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
@@ -700,6 +708,14 @@ void harness_redis_start(struct redis_server *r, const char *const *extra)
 		ck_assert_msg(attempt < 5, "redis-server would not start");
 		r->port = harness_free_port();
 	}
+}
+
+redisContext *harness_redis_connect(const struct redis_server *r)
+{
+	redisContext *c = redisConnect("127.0.0.1", r->port);
+
+	ck_assert_msg(c && !c->err, "cannot connect to redis");
+	return c;
 }
 
 void harness_redis_kill(struct redis_server *r)

@@ -43,6 +43,8 @@ struct harness_deadline {
 	long long end_ms; /* CLOCK_MONOTONIC */
 };
 
+/* CLOCK_MONOTONIC in ms: for timing a test's steps. */
+long long harness_ms_now(void);
 struct harness_deadline harness_deadline_in(int ms);
 /* false once the deadline has passed; otherwise waits one short step (10 ms), true. */
 bool harness_poll(struct harness_deadline *dl);
@@ -148,6 +150,8 @@ const char *harness_role_field(const struct daemon *d, const char *name);
 long long harness_info_num(const struct daemon *d, const char *section, const char *key);
 /* The whole log written by the daemon so far (static buffer). */
 const char *daemon_log(const struct daemon *d);
+/* The last 1500 bytes of daemon_log(), for a failure message (Check limits its length). */
+const char *harness_log_tail(const struct daemon *d);
 /* Wait up to ms for text to appear in the daemon's log; true when it is there. */
 bool daemon_log_wait(const struct daemon *d, const char *text, int ms);
 
@@ -187,6 +191,8 @@ void harness_redis_init(struct redis_server *r);
 bool harness_redis_spawn(struct redis_server *r, const char *const *extra);
 /* harness_redis_init(), then harness_redis_spawn() on another port while one is taken. */
 void harness_redis_start(struct redis_server *r, const char *const *extra);
+/* A connection to r (the test fails if it cannot connect). */
+redisContext *harness_redis_connect(const struct redis_server *r);
 /* kill -9 and reap; directory and port stay, for a restart with harness_redis_spawn(). */
 void harness_redis_kill(struct redis_server *r);
 /* kill -9, reap, and remove its directory. */

@@ -6,15 +6,12 @@
  * empty. Snapshots: test_it_ha_snapshot.c.
  */
 #include <check.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctl_run.h"
@@ -35,14 +32,6 @@ static bool redis_try_start(void)
 static void redis_kill9(void)
 {
 	harness_redis_kill(&rs);
-}
-
-static redisContext *redis_connect(void)
-{
-	redisContext *c = redisConnect("127.0.0.1", rs.port);
-
-	ck_assert_msg(c && !c->err, "cannot connect to redis");
-	return c;
 }
 
 static void setup(void)
@@ -68,91 +57,6 @@ static void node_start(struct daemon *d, const char *name, const char *sync)
 	              daemon_log(d));
 }
 
-static long long ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/*
- * A writer in a child process: TICKET.OPEN with serials WR<n> as fast as the
- * leader answers, each acknowledged "id serial" appended to path, until the
- * leader stops answering.
- */
-static pid_t writer_start(const struct daemon *d, const char *path)
-{
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		redisContext *c = redisConnect("127.0.0.1", d->port);
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (int i = 0; c && !c->err && fd >= 0 && i < 200000; i++) {
-			char serial[32], line[96];
-			redisReply *r;
-			const char *id;
-			int n;
-			snprintf(serial, sizeof serial, "WR%06d", i);
-			r = open_ticket(c, serial);
-			if (r == NULL || r->type != REDIS_REPLY_ARRAY)
-				_exit(0);
-			id = field(r, "id");
-			n = snprintf(line, sizeof line, "%s %s\n", id ? id : "?", serial);
-			if (write(fd, line, (size_t)n) != n)
-				_exit(1);
-			freeReplyObject(r);
-		}
-		_exit(0);
-	}
-	return pid;
-}
-
-/* Every acknowledged write in path is on d with its serial; how many there were. */
-static int check_acknowledged(const struct daemon *d, const char *path)
-{
-	char *text = harness_slurp(path);
-	char *save = NULL;
-	int n = 0;
-
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char id[32], serial[32];
-		ck_assert_int_eq(sscanf(line, "%31s %31s", id, serial), 2);
-		ck_assert_msg(strcmp(serial_of(d, id), serial) == 0,
-		              "acknowledged ticket %s (%s) is not on the new leader (%s)", id,
-		              serial, serial_of(d, id));
-		n++;
-	}
-	free(text);
-	return n;
-}
-
-/* The ticket.opened events of the centre's stream: each seq once, increasing; how many. */
-static long long events_once(void)
-{
-	redisContext *c = redis_connect();
-	redisReply *r = redisCommand(c, "XRANGE ht:events:DE-PSC-TEST - +");
-	unsigned long long prev = 0;
-	long long n = 0;
-
-	ck_assert_ptr_nonnull(r);
-	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
-	for (size_t i = 0; i < r->elements; i++) {
-		const char *seq = field(r->element[i]->element[1], "seq");
-		unsigned long long s;
-		ck_assert_ptr_nonnull(seq);
-		s = strtoull(seq, NULL, 10);
-		ck_assert_msg(s > prev, "event seq %llu after %llu: not exactly once", s, prev);
-		prev = s;
-		n++;
-	}
-	freeReplyObject(r);
-	redisFree(c);
-	return n;
-}
-
 /* ---- tests -------------------------------------------------------------------------------- */
 
 /*
@@ -172,43 +76,44 @@ START_TEST(test_leader_killed_under_load_then_rejoins)
 
 	node_start(&na, "node-a", "on");
 	WAIT_UNTIL(is_role(&na, "leader"), 5000);
-	ck_assert_str_eq(role_field(&na, "role"), "leader");
+	ck_assert_str_eq(harness_role_field(&na, "role"), "leader");
 	node_start(&nb, "node-b", "on");
-	ck_assert_str_eq(role_field(&nb, "role"), "standby");
-	WAIT_UNTIL(strcmp(role_field(&nb, "leader"), "node-a") == 0, 3000);
-	ck_assert_str_eq(role_field(&nb, "leader"), "node-a");
+	ck_assert_str_eq(harness_role_field(&nb, "role"), "standby");
+	WAIT_UNTIL(strcmp(harness_role_field(&nb, "leader"), "node-a") == 0, 3000);
+	ck_assert_str_eq(harness_role_field(&nb, "leader"), "node-a");
 
 	snprintf(acks, sizeof acks, "%s/acks", na.dir);
-	writer = writer_start(&na, acks);
+	writer = writer_start(&na, acks, NULL);
 	WAIT_UNTIL(strlen(harness_file(acks)) > 2000, 10000);
 	daemon_kill9(&na);
-	killed = ms_now();
+	killed = harness_ms_now();
 	waitpid(writer, NULL, 0);
 
 	c = redisConnect("127.0.0.1", nb.port);
 	ck_assert_ptr_nonnull(c);
 	WAIT_UNTIL(opened(c, "AFTER00001"), LEASE_MS + 4000);
-	took = ms_now() - killed;
+	took = harness_ms_now() - killed;
 	printf("failover: kill -9 to the first write accepted by the new leader: %lld ms\n", took);
 	ck_assert_msg(took <= LEASE_MS + 2000, "failover took %lld ms", took);
-	ck_assert_str_eq(role_field(&nb, "role"), "leader");
+	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
 	acked = check_acknowledged(&nb, acks);
 	ck_assert_int_gt(acked, 10);
 
 	/* Events: the new leader delivers what the old one had not; none twice. */
-	WAIT_UNTIL(info_num(&nb, "events", "outbox_depth") == 0, 5000);
-	ck_assert_int_eq(events_once(), info_num(&nb, "tickets", "tickets_total"));
+	WAIT_UNTIL(harness_info_num(&nb, "events", "outbox_depth") == 0, 5000);
+	ck_assert_int_eq(events_once(rs.port, "ht"),
+	                 harness_info_num(&nb, "tickets", "tickets_total"));
 
 	/* The old leader returns: a standby holding exactly the leader's data. */
 	ck_assert_msg(daemon_spawn(&na, NULL) == 0, "node-a did not restart:\n%s", daemon_log(&na));
-	WAIT_UNTIL(strcmp(role_field(&na, "leader"), "node-b") == 0, 3000);
-	ck_assert_str_eq(role_field(&na, "role"), "standby");
+	WAIT_UNTIL(strcmp(harness_role_field(&na, "leader"), "node-b") == 0, 3000);
+	ck_assert_str_eq(harness_role_field(&na, "role"), "standby");
 	ck_assert(opened(c, "AFTER00002"));
-	WAIT_UNTIL(info_num(&na, "tickets", "tickets_total") ==
-	                   info_num(&nb, "tickets", "tickets_total"),
+	WAIT_UNTIL(harness_info_num(&na, "tickets", "tickets_total") ==
+	                   harness_info_num(&nb, "tickets", "tickets_total"),
 	           3000);
-	ck_assert_int_eq(info_num(&na, "tickets", "tickets_total"),
-	                 info_num(&nb, "tickets", "tickets_total"));
+	ck_assert_int_eq(harness_info_num(&na, "tickets", "tickets_total"),
+	                 harness_info_num(&nb, "tickets", "tickets_total"));
 	ck_assert_int_eq(check_acknowledged(&na, acks), acked);
 	redisFree(c);
 	c = redisConnect("127.0.0.1", na.port);
@@ -246,11 +151,11 @@ START_TEST(test_leader_killed_under_load_then_rejoins)
 		expect_in(o->out, "gold");
 		ctl_run_end();
 	}
-	WAIT_UNTIL(info_num(&na, "tickets", "tickets_total") ==
-	                   info_num(&nb, "tickets", "tickets_total"),
+	WAIT_UNTIL(harness_info_num(&na, "tickets", "tickets_total") ==
+	                   harness_info_num(&nb, "tickets", "tickets_total"),
 	           3000);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"),
-	                 info_num(&na, "tickets", "tickets_total"));
+	ck_assert_int_eq(harness_info_num(&nb, "tickets", "tickets_total"),
+	                 harness_info_num(&na, "tickets", "tickets_total"));
 }
 END_TEST
 
@@ -272,7 +177,7 @@ START_TEST(test_frozen_leader_acknowledges_nothing_after_the_fence)
 	ck_assert(opened(ca, "BEFORE01"));
 	kill(na.pid, SIGSTOP);
 	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
-	ck_assert_str_eq(role_field(&nb, "role"), "leader");
+	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
 	cb = redisConnect("127.0.0.1", nb.port);
 	ck_assert(opened(cb, "NEWLEAD1"));
 	/* Sent while frozen: it waits in the socket until the thaw. */
@@ -285,12 +190,12 @@ START_TEST(test_frozen_leader_acknowledges_nothing_after_the_fence)
 		freeReplyObject(r);
 	}
 	WAIT_UNTIL(is_role(&na, "standby"), 3000);
-	ck_assert_str_eq(role_field(&na, "role"), "standby");
+	ck_assert_str_eq(harness_role_field(&na, "role"), "standby");
 	ck_assert(daemon_log_wait(&na, "stepping down", 1000));
 	/* Both hold the new leader's data, and nothing of the write it refused. */
-	WAIT_UNTIL(info_num(&na, "tickets", "tickets_total") == 2, 3000);
-	ck_assert_int_eq(info_num(&na, "tickets", "tickets_total"), 2);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"), 2);
+	WAIT_UNTIL(harness_info_num(&na, "tickets", "tickets_total") == 2, 3000);
+	ck_assert_int_eq(harness_info_num(&na, "tickets", "tickets_total"), 2);
+	ck_assert_int_eq(harness_info_num(&nb, "tickets", "tickets_total"), 2);
 	ck_assert_str_eq(serial_of(&na, "2"), "NEWLEAD1");
 	redisFree(ca);
 	redisFree(cb);
@@ -305,17 +210,6 @@ END_TEST
  */
 START_TEST(test_sync_off_unshipped_change_is_discarded)
 {
-	static const char fence[] =
-	        "local t = redis.call('INCR', KEYS[2]) + 1\n"
-	        "redis.call('SET', KEYS[2], t)\n"
-	        "local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)\n"
-	        "local n = '0'\n"
-	        "for i = 1, #top[1][2], 2 do if top[1][2][i] == 'n' then n = top[1][2][i + 1] end "
-	        "end\n"
-	        "redis.call('XADD', KEYS[3], t .. '-0', 'p', top[1][1], 'n', n, 'fence', "
-	        "'node-x')\n"
-	        "redis.call('SET', KEYS[1], 'node-x ' .. t .. ' 127.0.0.1:1', 'PX', 1500)\n"
-	        "return t\n";
 	redisContext *c, *rc;
 	redisReply *r;
 	int leader_port;
@@ -327,15 +221,13 @@ START_TEST(test_sync_off_unshipped_change_is_discarded)
 	ck_assert(opened(c, "SHIPPED1"));
 	/* Quiet first: the event delivered and its record shipped (else that XADD meets the fence).
 	 */
-	WAIT_UNTIL(info_num(&na, "events", "outbox_depth") == 0 &&
-	                   info_num(&nb, "replication", "applied_records") ==
-	                           info_num(&na, "replication", "applied_records"),
+	WAIT_UNTIL(harness_info_num(&na, "events", "outbox_depth") == 0 &&
+	                   harness_info_num(&nb, "replication", "applied_records") ==
+	                           harness_info_num(&na, "replication", "applied_records"),
 	           3000);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"), 1);
-	rc = redis_connect();
-	r = redisCommand(rc, "EVAL %s 3 ht:leader ht:term ht:journal", fence);
-	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
-	freeReplyObject(r);
+	ck_assert_int_eq(harness_info_num(&nb, "tickets", "tickets_total"), 1);
+	rc = harness_redis_connect(&rs);
+	fence_as_node_x(rc, 1500);
 	/*
 	 * Its lease still runs on its own clock (its next renewal is up to
 	 * lease_ms/3 away): sync: off acknowledges at once.
@@ -346,9 +238,11 @@ START_TEST(test_sync_off_unshipped_change_is_discarded)
 	ck_assert_str_eq(field(r, "id"), "2");
 	freeReplyObject(r);
 	redisFree(c);
-	WAIT_UNTIL(is_role(&na, "standby") && info_num(&na, "tickets", "tickets_total") == 1, 3000);
-	ck_assert_str_eq(role_field(&na, "role"), "standby");
-	ck_assert_int_eq(info_num(&na, "tickets", "tickets_total"), 1);
+	WAIT_UNTIL(is_role(&na, "standby") &&
+	                   harness_info_num(&na, "tickets", "tickets_total") == 1,
+	           3000);
+	ck_assert_str_eq(harness_role_field(&na, "role"), "standby");
+	ck_assert_int_eq(harness_info_num(&na, "tickets", "tickets_total"), 1);
 	/* node-x never comes back: one of them leads again and hands out id 2. */
 	WAIT_UNTIL(is_role(&na, "leader") || is_role(&nb, "leader"), 4000);
 	leader_port = is_role(&na, "leader") ? na.port : nb.port;
@@ -381,7 +275,7 @@ START_TEST(test_redis_restarted_empty)
 		ck_assert(opened(c, serial));
 	}
 	redisFree(c);
-	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") == 5, 3000);
+	WAIT_UNTIL(harness_info_num(&nb, "tickets", "tickets_total") == 5, 3000);
 	redis_kill9();
 	ck_assert(redis_try_start());
 	/* One of them leads again (the old leader normally: it retakes its lease). */
@@ -390,15 +284,15 @@ START_TEST(test_redis_restarted_empty)
 	c = redisConnect("127.0.0.1", leader_port);
 	WAIT_UNTIL(opened(c, "LATE0001"), 5000);
 	redisFree(c);
-	WAIT_UNTIL(info_num(&na, "tickets", "tickets_total") == 6 &&
-	                   info_num(&nb, "tickets", "tickets_total") == 6,
+	WAIT_UNTIL(harness_info_num(&na, "tickets", "tickets_total") == 6 &&
+	                   harness_info_num(&nb, "tickets", "tickets_total") == 6,
 	           5000);
-	ck_assert_int_eq(info_num(&na, "tickets", "tickets_total"), 6);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"), 6);
+	ck_assert_int_eq(harness_info_num(&na, "tickets", "tickets_total"), 6);
+	ck_assert_int_eq(harness_info_num(&nb, "tickets", "tickets_total"), 6);
 	ck_assert_str_eq(serial_of(&na, "3"), "EARLY002");
 	ck_assert_str_eq(serial_of(&nb, "6"), "LATE0001");
 	/* Redis holds the state again: a snapshot. */
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	r = redisCommand(rc, "HEXISTS ht:snapshot chunks");
 	ck_assert_int_eq(r->integer, 1);
 	freeReplyObject(r);
@@ -425,18 +319,18 @@ START_TEST(test_leader_and_redis_lost_together)
 		ck_assert(opened(c, serial));
 	}
 	redisFree(c);
-	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") == 3, 3000);
+	WAIT_UNTIL(harness_info_num(&nb, "tickets", "tickets_total") == 3, 3000);
 	daemon_kill9(&na);
 	redis_kill9();
 	ck_assert(redis_try_start());
 	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 4000);
-	ck_assert_str_eq(role_field(&nb, "role"), "leader");
+	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
 	c = redisConnect("127.0.0.1", nb.port);
 	ck_assert(opened(c, "NEWER001"));
 	redisFree(c);
 	ck_assert_str_eq(serial_of(&nb, "3"), "KEPT0002");
 	ck_assert_str_eq(serial_of(&nb, "4"), "NEWER001");
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	WAIT_UNTIL((r = redisCommand(rc, "EXISTS ht:snapshot")) &&
 	                   (r->integer == 1 || (freeReplyObject(r), 0)),
 	           3000);
@@ -458,7 +352,7 @@ START_TEST(test_wait_replicas_holds_replies)
 
 	snprintf(master, sizeof master, "%d", rs.port);
 	harness_redis_start(&replica, replica_args);
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	WAIT_UNTIL(
 	        (r = redisCommand(rc, "INFO replication")) &&
 	                (strstr(r->str, "connected_slaves:1") != NULL || (freeReplyObject(r), 0)),
@@ -485,8 +379,8 @@ START_TEST(test_wait_replicas_holds_replies)
 	ck_assert_str_eq(serial_of(&na, "2"), "REPLICA2");
 	ck_assert(daemon_log_wait(&na, "reached 0 of 1 replicas", 1000));
 	/* WAIT blocks the link only briefly: the lease renewals behind it went through. */
-	ck_assert_str_eq(role_field(&na, "role"), "leader");
-	ck_assert_str_eq(role_field(&na, "leader"), "node-a");
+	ck_assert_str_eq(harness_role_field(&na, "role"), "leader");
+	ck_assert_str_eq(harness_role_field(&na, "leader"), "node-a");
 	redisFree(rc);
 }
 END_TEST
@@ -494,7 +388,7 @@ END_TEST
 /* XLEN of a key in the test's Redis. */
 static long long stream_len(const char *key)
 {
-	redisContext *c = redis_connect();
+	redisContext *c = harness_redis_connect(&rs);
 	redisReply *r = redisCommand(c, "XLEN %s", key);
 	long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
 
@@ -596,26 +490,27 @@ START_TEST(test_standby_syncs_once_a_second)
 	node_start(&na, "node-a", "on");
 	WAIT_UNTIL(is_role(&na, "leader"), 5000);
 	node_start(&nb, "node-b", "on");
-	WAIT_UNTIL(is_role(&nb, "standby") && info_num(&nb, "replication", "lag") == 0, 5000);
-	applied0 = info_num(&nb, "replication", "batches_applied");
-	fsyncs0 = info_num(&nb, "persistence", "fsyncs");
-	fsyncs = info_num(&na, "persistence", "fsyncs");
+	WAIT_UNTIL(is_role(&nb, "standby") && harness_info_num(&nb, "replication", "lag") == 0,
+	           5000);
+	applied0 = harness_info_num(&nb, "replication", "batches_applied");
+	fsyncs0 = harness_info_num(&nb, "persistence", "fsyncs");
+	fsyncs = harness_info_num(&na, "persistence", "fsyncs");
 	c = redisConnect("127.0.0.1", na.port);
-	t0 = ms_now();
+	t0 = harness_ms_now();
 	for (int i = 0; i < 60; i++) {
 		snprintf(serial, sizeof serial, "SYNC%04d", i);
 		ck_assert(opened(c, serial)); /* one batch each: each waits for its reply */
 	}
 	redisFree(c);
 	/* The leader synced each of them. */
-	ck_assert_int_ge(info_num(&na, "persistence", "fsyncs") - fsyncs, 60);
-	WAIT_UNTIL(info_num(&nb, "replication", "batches_applied") - applied0 >= 60, 5000);
-	batches = info_num(&nb, "replication", "batches_applied") - applied0;
-	fsyncs = info_num(&nb, "persistence", "fsyncs") - fsyncs0;
+	ck_assert_int_ge(harness_info_num(&na, "persistence", "fsyncs") - fsyncs, 60);
+	WAIT_UNTIL(harness_info_num(&nb, "replication", "batches_applied") - applied0 >= 60, 5000);
+	batches = harness_info_num(&nb, "replication", "batches_applied") - applied0;
+	fsyncs = harness_info_num(&nb, "persistence", "fsyncs") - fsyncs0;
 	ck_assert_int_ge(batches, 60);
-	ck_assert_msg(fsyncs <= (ms_now() - t0) / 1000 + 2,
+	ck_assert_msg(fsyncs <= (harness_ms_now() - t0) / 1000 + 2,
 	              "the standby synced %lld times for %lld batches in %lld ms", fsyncs, batches,
-	              ms_now() - t0);
+	              harness_ms_now() - t0);
 }
 END_TEST
 
@@ -686,10 +581,10 @@ START_TEST(test_single_without_ha)
 	redisContext *c;
 
 	ck_assert_int_eq(daemon_start(&na, NULL, NULL), 0);
-	ck_assert_str_eq(role_field(&na, "role"), "single");
+	ck_assert_str_eq(harness_role_field(&na, "role"), "single");
 	c = daemon_connect(&na);
 	ck_assert(opened(c, "SINGLE01"));
-	ck_assert_int_eq(info_num(&na, "replication", "term"), -1);
+	ck_assert_int_eq(harness_info_num(&na, "replication", "term"), -1);
 	redisFree(c);
 }
 END_TEST

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,14 +22,6 @@
 
 static struct daemon na, nb;
 static struct redis_server rs;
-
-static redisContext *redis_connect(void)
-{
-	redisContext *c = redisConnect("127.0.0.1", rs.port);
-
-	ck_assert_msg(c && !c->err, "cannot connect to redis");
-	return c;
-}
 
 static void setup(void)
 {
@@ -158,11 +149,11 @@ static void compact_and_wait(const struct daemon *d)
 	redisContext *c = redisConnect("127.0.0.1", d->port);
 	long long before;
 
-	WAIT_UNTIL(info_num(d, "replication", "snapshot_in_progress") == 0, 10000);
-	before = info_num(d, "replication", "snapshots");
+	WAIT_UNTIL(harness_info_num(d, "replication", "snapshot_in_progress") == 0, 10000);
+	before = harness_info_num(d, "replication", "snapshots");
 	journal_compact(c);
-	WAIT_UNTIL(info_num(d, "replication", "snapshots") > before, 20000);
-	ck_assert_int_gt(info_num(d, "replication", "snapshots"), before);
+	WAIT_UNTIL(harness_info_num(d, "replication", "snapshots") > before, 20000);
+	ck_assert_int_gt(harness_info_num(d, "replication", "snapshots"), before);
 	redisFree(c);
 }
 
@@ -187,10 +178,10 @@ START_TEST(test_standby_bootstraps_from_snapshot_after_trim)
 	}
 	compact_and_wait(&na);
 	ck_assert(opened(c, "AFTERSNAP"));
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	chunks = atoll(snapshot_field(rc, "chunks"));
 	ck_assert_int_ge(chunks, 3);
-	ck_assert_int_eq(info_num(&na, "replication", "snapshot_chunks"), chunks);
+	ck_assert_int_eq(harness_info_num(&na, "replication", "snapshot_chunks"), chunks);
 	/* Trimmed: the stream starts at the entry the snapshot covers. */
 	r = redisCommand(rc, "XRANGE ht:journal - + COUNT 1");
 	ck_assert_uint_eq(r->elements, 1);
@@ -207,20 +198,20 @@ START_TEST(test_standby_bootstraps_from_snapshot_after_trim)
 	redisFree(rc);
 
 	node_start(&nb, "node-b");
-	ck_assert_str_eq(role_field(&nb, "role"), "standby");
-	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") == 21, 3000);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"), 21);
+	ck_assert_str_eq(harness_role_field(&nb, "role"), "standby");
+	WAIT_UNTIL(harness_info_num(&nb, "tickets", "tickets_total") == 21, 3000);
+	ck_assert_int_eq(harness_info_num(&nb, "tickets", "tickets_total"), 21);
 	ck_assert_str_eq(serial_of(&nb, "7"), "TRIM0006");
 	ck_assert_str_eq(serial_of(&nb, "21"), "AFTERSNAP");
-	ck_assert_int_eq(info_num(&nb, "replication", "rebuilds"), 1);
-	ck_assert_int_eq(info_num(&nb, "replication", "lag"), 0);
+	ck_assert_int_eq(harness_info_num(&nb, "replication", "rebuilds"), 1);
+	ck_assert_int_eq(harness_info_num(&nb, "replication", "lag"), 0);
 	redisFree(c);
 
 	/* A leader that stops (SIGTERM) lets its lease go: the standby need not wait it out. */
 	ck_assert_int_eq(daemon_stop(&na), 0);
 	ck_assert(daemon_log_wait(&na, "lease of term 1 released", 1000));
 	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 2000);
-	ck_assert_str_eq(role_field(&nb, "role"), "leader");
+	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
 }
 END_TEST
 
@@ -239,7 +230,7 @@ START_TEST(test_snapshot_replaced_mid_read_starts_over)
 	c = redisConnect("127.0.0.1", na.port);
 	open_many(c, "MID", 1500);
 	compact_and_wait(&na);
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	snprintf(first, sizeof first, "%s", snapshot_field(rc, "name"));
 	ck_assert_int_gt(atoll(snapshot_field(rc, "chunks")), 10000);
 
@@ -255,12 +246,12 @@ START_TEST(test_snapshot_replaced_mid_read_starts_over)
 	ck_assert_int_eq(daemon_wait_ready(&nb), 0);
 	ck_assert_msg(daemon_log_wait(&nb, "was replaced while it was read", 5000),
 	              "node-b did not start over:\n%s", daemon_log(&nb));
-	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") == 1501, 10000);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"), 1501);
-	ck_assert_int_ge(info_num(&nb, "replication", "snapshot_read_restarts"), 1);
+	WAIT_UNTIL(harness_info_num(&nb, "tickets", "tickets_total") == 1501, 10000);
+	ck_assert_int_eq(harness_info_num(&nb, "tickets", "tickets_total"), 1501);
+	ck_assert_int_ge(harness_info_num(&nb, "replication", "snapshot_read_restarts"), 1);
 	ck_assert_str_eq(serial_of(&nb, "1500"), "MID0001499");
 	ck_assert_str_eq(serial_of(&nb, "1501"), "MIDNEW01");
-	ck_assert_int_eq(info_num(&nb, "replication", "lag"), 0);
+	ck_assert_int_eq(harness_info_num(&nb, "replication", "lag"), 0);
 	redisFree(rc);
 	redisFree(c);
 }
@@ -288,12 +279,13 @@ START_TEST(test_leader_answers_while_snapshot_is_taken)
 	WAIT_UNTIL(is_role(&na, "leader"), 5000);
 	c = redisConnect("127.0.0.1", na.port);
 	open_many(c, "BIG", 50000);
-	WAIT_UNTIL(info_num(&na, "replication", "snapshot_in_progress") == 0, 10000);
+	WAIT_UNTIL(harness_info_num(&na, "replication", "snapshot_in_progress") == 0, 10000);
 	p = redisConnect("127.0.0.1", na.port);
 	journal_compact(c);
 	ck_assert(daemon_log_wait(&na, "records; fork took", 2000));
 	end = usec_now() + 30 * 1000000LL;
-	while (info_num(&na, "replication", "snapshot_in_progress") == 1 && usec_now() < end) {
+	while (harness_info_num(&na, "replication", "snapshot_in_progress") == 1 &&
+	       usec_now() < end) {
 		for (int i = 0; i < 20; i++) {
 			long long t0 = usec_now(), took;
 			r = redisCommand(p, "PING");
@@ -307,11 +299,11 @@ START_TEST(test_leader_answers_while_snapshot_is_taken)
 	}
 	printf("snapshot of 50000 tickets in %lld chunks (%lld bytes, %lld ms in the child): "
 	       "%lld PINGs meanwhile, the slowest %lld us\n",
-	       info_num(&na, "replication", "snapshot_chunks"),
-	       info_num(&na, "replication", "snapshot_bytes"),
-	       info_num(&na, "replication", "snapshot_last_ms"), pings, worst);
-	ck_assert_int_ge(info_num(&na, "replication", "snapshots"), 2);
-	ck_assert_int_gt(info_num(&na, "replication", "snapshot_chunks"), 1000);
+	       harness_info_num(&na, "replication", "snapshot_chunks"),
+	       harness_info_num(&na, "replication", "snapshot_bytes"),
+	       harness_info_num(&na, "replication", "snapshot_last_ms"), pings, worst);
+	ck_assert_int_ge(harness_info_num(&na, "replication", "snapshots"), 2);
+	ck_assert_int_gt(harness_info_num(&na, "replication", "snapshot_chunks"), 1000);
 	ck_assert_int_ge(pings, 100);
 	ck_assert_msg(worst < 500000, "a PING waited %lld us during the snapshot", worst);
 	redisFree(p);
@@ -362,7 +354,7 @@ START_TEST(test_crashed_snapshot_child_is_cleaned)
 	c = redisConnect("127.0.0.1", na.port);
 	open_many(c, "CRASH", 1500);
 	compact_and_wait(&na);
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	snprintf(current, sizeof current, "%s", snapshot_field(rc, "name"));
 	ck_assert(opened(c, "CRASHNEW"));
 	journal_compact(c);
@@ -386,8 +378,8 @@ START_TEST(test_crashed_snapshot_child_is_cleaned)
 	snprintf(key, sizeof key, "ht:snapshot:%s:0", crashed);
 	ck_assert_int_gt(redis_num(rc, "PTTL", key), 0);
 	ck_assert_int_eq(kill(child, SIGKILL), 0);
-	WAIT_UNTIL(info_num(&na, "replication", "snapshot_failures") == 1, 3000);
-	ck_assert_int_eq(info_num(&na, "replication", "snapshot_failures"), 1);
+	WAIT_UNTIL(harness_info_num(&na, "replication", "snapshot_failures") == 1, 3000);
+	ck_assert_int_eq(harness_info_num(&na, "replication", "snapshot_failures"), 1);
 	ck_assert(daemon_log_wait(&na, "the snapshot process failed (signal 9)", 1000));
 	ck_assert_str_eq(snapshot_field(rc, "name"), current);
 	WAIT_UNTIL(redis_num(rc, "EXISTS", key) == 0, 3000);
@@ -398,8 +390,8 @@ START_TEST(test_crashed_snapshot_child_is_cleaned)
 	ck_assert_str_ne(snapshot_field(rc, "name"), current);
 	ck_assert_str_ne(snapshot_field(rc, "name"), crashed);
 	node_start(&nb, "node-b");
-	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") == 1501, 10000);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"), 1501);
+	WAIT_UNTIL(harness_info_num(&nb, "tickets", "tickets_total") == 1501, 10000);
+	ck_assert_int_eq(harness_info_num(&nb, "tickets", "tickets_total"), 1501);
 	ck_assert_str_eq(serial_of(&nb, "1501"), "CRASHNEW");
 	redisFree(rc);
 	redisFree(c);
@@ -430,19 +422,7 @@ static char process_state(pid_t pid)
  */
 START_TEST(test_fenced_leader_never_makes_its_snapshot_current)
 {
-	static const char fence[] =
-	        "local t = redis.call('INCR', KEYS[2]) + 1\n"
-	        "redis.call('SET', KEYS[2], t)\n"
-	        "local top = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)\n"
-	        "local n = '0'\n"
-	        "for i = 1, #top[1][2], 2 do if top[1][2][i] == 'n' then n = top[1][2][i + 1] end "
-	        "end\n"
-	        "redis.call('XADD', KEYS[3], t .. '-0', 'p', top[1][1], 'n', n, 'fence', "
-	        "'node-x')\n"
-	        "redis.call('SET', KEYS[1], 'node-x ' .. t .. ' 127.0.0.1:1', 'PX', 60000)\n"
-	        "return t\n";
 	redisContext *c, *rc;
-	redisReply *r;
 	char current[64], key[128];
 	pid_t child = 0;
 
@@ -451,7 +431,7 @@ START_TEST(test_fenced_leader_never_makes_its_snapshot_current)
 	c = redisConnect("127.0.0.1", na.port);
 	open_many(c, "FENCE", 1500);
 	compact_and_wait(&na);
-	rc = redis_connect();
+	rc = harness_redis_connect(&rs);
 	snprintf(current, sizeof current, "%s", snapshot_field(rc, "name"));
 	ck_assert(opened(c, "FENCENEW"));
 	journal_compact(c);
@@ -461,16 +441,14 @@ START_TEST(test_fenced_leader_never_makes_its_snapshot_current)
 	/* The child writes on, exits and waits for its frozen parent. */
 	WAIT_UNTIL(process_state(child) == 'Z', 20000);
 	ck_assert_int_eq(process_state(child), 'Z');
-	r = redisCommand(rc, "EVAL %s 3 ht:leader ht:term ht:journal", fence);
-	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
-	freeReplyObject(r);
+	fence_as_node_x(rc, 60000);
 	ck_assert_int_eq(keys_matching(rc, "ht:snapshot:*:0"), 2);
 	kill(na.pid, SIGCONT);
 	WAIT_UNTIL(is_role(&na, "standby"), 3000);
-	ck_assert_str_eq(role_field(&na, "role"), "standby");
+	ck_assert_str_eq(harness_role_field(&na, "role"), "standby");
 	ck_assert(daemon_log_wait(&na, "stepping down", 1000));
 	ck_assert_str_eq(snapshot_field(rc, "name"), current);
-	ck_assert_int_eq(info_num(&na, "replication", "snapshots"), 2);
+	ck_assert_int_eq(harness_info_num(&na, "replication", "snapshots"), 2);
 	/* Only the current snapshot's chunks are left. */
 	WAIT_UNTIL(keys_matching(rc, "ht:snapshot:*:0") == 1, 3000);
 	ck_assert_int_eq(keys_matching(rc, "ht:snapshot:*:0"), 1);
@@ -480,54 +458,6 @@ START_TEST(test_fenced_leader_never_makes_its_snapshot_current)
 	redisFree(c);
 }
 END_TEST
-
-/*
- * A writer in a child process: TICKET.OPEN with serials RS<n> on d until it
- * is refused or gets no answer; each acknowledged "id serial" appended to path.
- */
-static pid_t writer_start(const struct daemon *d, const char *path)
-{
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		redisContext *c = redisConnect("127.0.0.1", d->port);
-		FILE *f = fopen(path, "w");
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (int i = 0; c && !c->err && f && i < 100000; i++) {
-			char serial[32];
-			redisReply *r;
-			snprintf(serial, sizeof serial, "RS%06d", i);
-			r = open_ticket(c, serial);
-			if (r == NULL || r->type != REDIS_REPLY_ARRAY)
-				break;
-			fprintf(f, "%s %s\n", field(r, "id"), serial);
-			fflush(f);
-			freeReplyObject(r);
-		}
-		_exit(0);
-	}
-	return pid;
-}
-
-/* Every acknowledged write in path is on d; how many there were. */
-static int acknowledged_on(const struct daemon *d, const char *path)
-{
-	char *text = harness_slurp(path);
-	char *save = NULL;
-	int n = 0;
-
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char id[32], serial[32];
-		ck_assert_int_eq(sscanf(line, "%31s %31s", id, serial), 2);
-		ck_assert_msg(strcmp(serial_of(d, id), serial) == 0,
-		              "acknowledged ticket %s (%s) is not on the node (%s)", id, serial,
-		              serial_of(d, id));
-		n++;
-	}
-	free(text);
-	return n;
-}
 
 /*
  * Redis restarted empty under write load (sync: off, so that writes go on
@@ -548,34 +478,34 @@ START_TEST(test_reship_under_load_holds_batches)
 	c = redisConnect("127.0.0.1", na.port);
 	open_many(c, "RSBASE", 2000);
 	compact_and_wait(&na);
-	before = info_num(&na, "replication", "snapshots");
+	before = harness_info_num(&na, "replication", "snapshots");
 	snprintf(acks, sizeof acks, "%s/acks", na.dir);
-	writer = writer_start(&na, acks);
+	writer = writer_start(&na, acks, NULL);
 	WAIT_UNTIL(strlen(harness_file(acks)) > 200, 5000);
 	harness_redis_kill(&rs);
 	ck_assert(harness_redis_spawn(&rs, NULL));
 	ck_assert(daemon_log_wait(&na, "started for a reship", 5000));
-	WAIT_UNTIL(info_num(&na, "replication", "snapshots") > before, 10000);
-	if (info_num(&na, "replication", "snapshots") <= before)
+	WAIT_UNTIL(harness_info_num(&na, "replication", "snapshots") > before, 10000);
+	if (harness_info_num(&na, "replication", "snapshots") <= before)
 		fprintf(stderr, "%s\n", daemon_log(&na));
-	ck_assert_int_gt(info_num(&na, "replication", "snapshots"), before);
+	ck_assert_int_gt(harness_info_num(&na, "replication", "snapshots"), before);
 	usleep(300 * 1000);
 	kill(writer, SIGKILL);
 	waitpid(writer, NULL, 0);
-	ck_assert_str_eq(role_field(&na, "role"), "leader");
-	ck_assert_int_gt(info_num(&na, "replication", "snapshot_held_batches"), 0);
+	ck_assert_str_eq(harness_role_field(&na, "role"), "leader");
+	ck_assert_int_gt(harness_info_num(&na, "replication", "snapshot_held_batches"), 0);
 	ck_assert(opened(c, "RSLAST01"));
 	redisFree(c);
 
 	node_start(&nb, "node-b");
-	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") ==
-	                           info_num(&na, "tickets", "tickets_total") &&
-	                   info_num(&nb, "replication", "lag") == 0,
+	WAIT_UNTIL(harness_info_num(&nb, "tickets", "tickets_total") ==
+	                           harness_info_num(&na, "tickets", "tickets_total") &&
+	                   harness_info_num(&nb, "replication", "lag") == 0,
 	           10000);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"),
-	                 info_num(&na, "tickets", "tickets_total"));
-	ck_assert_int_gt(acknowledged_on(&nb, acks), 100);
-	ck_assert_int_eq(acknowledged_on(&na, acks), acknowledged_on(&nb, acks));
+	ck_assert_int_eq(harness_info_num(&nb, "tickets", "tickets_total"),
+	                 harness_info_num(&na, "tickets", "tickets_total"));
+	ck_assert_int_gt(check_acknowledged(&nb, acks), 100);
+	ck_assert_int_eq(check_acknowledged(&na, acks), check_acknowledged(&nb, acks));
 }
 END_TEST
 

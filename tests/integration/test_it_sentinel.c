@@ -63,15 +63,6 @@ static void start_all(const char *extra_yaml)
 	rc = daemon_connect(&d);
 }
 
-/* The end of the daemon's log, for a failure message (Check limits its length). */
-static const char *log_tail(void)
-{
-	const char *log = daemon_log(&d);
-	size_t n = strlen(log);
-
-	return n > 1500 ? log + n - 1500 : log;
-}
-
 static bool open_ticket(int i)
 {
 	char serial[16];
@@ -186,7 +177,7 @@ START_TEST(test_events_follow_a_failover)
 		ck_assert(open_ticket(i));
 	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 20000);
 	ck_assert_msg(info_num("events", "outbox_depth") == 0, "events not delivered:\n%s",
-	              log_tail());
+	              harness_log_tail(&d));
 	check_stream(replica.port, 40);
 	snprintf(port, sizeof port, "127.0.0.1:%d", replica.port);
 	ck_assert_str_eq(info_str("events", "redis"), port);
@@ -226,7 +217,7 @@ START_TEST(test_ha_leader_follows_a_failover)
 	}
 	for (int i = 12; i <= 20; i++)
 		ck_assert_msg(open_ticket(i), "a write after the failover was refused:\n%s",
-		              log_tail());
+		              harness_log_tail(&d));
 	ck_assert_str_eq(info_str("replication", "role"), "leader");
 	{
 		redisReply *r = sh_redis_at(replica.port, "GET %s", "st:leader");
@@ -270,10 +261,10 @@ START_TEST(test_stale_sentinel_answer_is_checked)
 		ck_assert(open_ticket(i));
 	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 10000);
 	ck_assert_msg(info_num("events", "outbox_depth") == 0, "events not delivered:\n%s",
-	              log_tail());
+	              harness_log_tail(&d));
 	check_stream(primary.port, 5);
 	ck_assert_msg(strstr(daemon_log(&d), "not the primary (ROLE: slave of 127.0.0.1:") != NULL,
-	              "the stale answer was not noticed:\n%s", log_tail());
+	              "the stale answer was not noticed:\n%s", harness_log_tail(&d));
 }
 END_TEST
 
@@ -319,10 +310,10 @@ START_TEST(test_demoted_primary_answers_readonly)
 		ck_assert(open_ticket(i));
 	WAIT_UNTIL(info_num("events", "outbox_depth") == 0, 10000);
 	ck_assert_msg(info_num("events", "outbox_depth") == 0, "events not delivered:\n%s",
-	              log_tail());
+	              harness_log_tail(&d));
 	check_stream(replica.port, 10);
 	ck_assert_msg(strstr(daemon_log(&d), "READONLY") != NULL, "no READONLY in the log:\n%s",
-	              log_tail());
+	              harness_log_tail(&d));
 	ck_assert_int_eq(info_num("events", "errors"), 0);
 }
 END_TEST

@@ -12,22 +12,19 @@
  * the sentinels and takes over on the real one.
  */
 #include <check.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ha_nodes.h"
 #include "harness.h"
 #include "sentinel_harness.h"
 
-#define LEASE_MS 1000
-#define CENTRE   "DE-PSC-TEST"
+#define SH_LEASE_MS 1000
 
 static struct daemon na, nb;
 static struct redis_server primary, replica, sentinel, second;
@@ -42,14 +39,6 @@ static void teardown(void)
 	harness_redis_stop(&sentinel);
 	harness_redis_stop(&replica);
 	harness_redis_stop(&primary);
-}
-
-static long long ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -80,43 +69,10 @@ static void node_start(struct daemon *d, const char *name, int s1, int s2)
 	         "redis: {sentinels: [%s], master: %s, prefix: sh, connect_timeout_ms: 500, "
 	         "reply_timeout_ms: 1000, events: [ticket.opened]}\n"
 	         "ha: {node: %s, lease_ms: %d, sync: on, wait_replicas: 1}\n",
-	         list, SH_MASTER, name, LEASE_MS);
+	         list, SH_MASTER, name, SH_LEASE_MS);
 	daemon_prepare(d, yaml);
 	ck_assert_msg(daemon_spawn(d, NULL) == 0, "node %s did not start:\n%s", name,
 	              daemon_log(d));
-}
-
-/* A field of ROLE, or "" when the node does not answer (static buffer per field). */
-static const char *role_field(const struct daemon *d, const char *name)
-{
-	static char out[4][128];
-	static int slot;
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-	char *buf = out[slot++ % 4];
-
-	buf[0] = '\0';
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "ROLE");
-		const char *v = r ? field(r, name) : NULL;
-		snprintf(buf, 128, "%s", v ? v : "");
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return buf;
-}
-
-static bool is_role(const struct daemon *d, const char *role)
-{
-	return strcmp(role_field(d, "role"), role) == 0;
-}
-
-static redisReply *open_ticket(redisContext *c, const char *serial)
-{
-	const char *argv[] = {"TICKET.OPEN", "CENTRE", CENTRE,    "PRODUCT", "EOS R5",
-	                      "SERIAL",      serial,   "SERVICE", "repair"};
-
-	return redisCommandArgv(c, 9, argv, NULL);
 }
 
 /* TICKET.OPEN on a connection of its own: acknowledged (its id into id, when given). */
@@ -134,127 +90,6 @@ static bool opened_on(const struct daemon *d, const char *serial, char *id, size
 	return ok;
 }
 
-/* The serial of ticket id on the node, or "" (static buffer). */
-static const char *serial_of(const struct daemon *d, const char *id)
-{
-	static char out[64];
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-
-	out[0] = '\0';
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "TICKET.GET %s", id);
-		const char *v = r && r->type == REDIS_REPLY_ARRAY ? field(r, "serial") : NULL;
-		snprintf(out, sizeof out, "%s", v ? v : "");
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return out;
-}
-
-/* A line of INFO as a number (-1 when absent). */
-static long long info_num(const struct daemon *d, const char *section, const char *key)
-{
-	redisContext *c = redisConnect("127.0.0.1", d->port);
-	long long v = -1;
-	char want[64];
-
-	snprintf(want, sizeof want, "\r\n%s:", key);
-	if (c && !c->err) {
-		redisReply *r = redisCommand(c, "INFO %s", section);
-		const char *at = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, want) : NULL;
-		if (at)
-			v = atoll(at + strlen(want));
-		freeReplyObject(r);
-	}
-	if (c)
-		redisFree(c);
-	return v;
-}
-
-/* The end of a node's log, for a failure message (Check limits its length). */
-static const char *log_tail(const struct daemon *d)
-{
-	const char *log = daemon_log(d);
-	size_t n = strlen(log);
-
-	return n > 1500 ? log + n - 1500 : log;
-}
-
-/*
- * A writer in a child process: TICKET.OPEN with serials WR<n> on one
- * connection as fast as the node answers, each acknowledged "id serial"
- * appended to path, until a write is not acknowledged or stop exists.
- */
-static pid_t writer_start(const struct daemon *d, const char *path, const char *stop)
-{
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		redisContext *c = redisConnect("127.0.0.1", d->port);
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (int i = 0; c && !c->err && fd >= 0 && access(stop, F_OK) != 0; i++) {
-			char serial[32], line[96];
-			redisReply *r;
-			const char *id;
-			int n;
-			snprintf(serial, sizeof serial, "WR%06d", i);
-			r = open_ticket(c, serial);
-			if (r == NULL || r->type != REDIS_REPLY_ARRAY)
-				_exit(0);
-			id = field(r, "id");
-			n = snprintf(line, sizeof line, "%s %s\n", id ? id : "?", serial);
-			if (write(fd, line, (size_t)n) != n)
-				_exit(1);
-			freeReplyObject(r);
-		}
-		_exit(0);
-	}
-	return pid;
-}
-
-/* Every acknowledged write in path is on d with its serial; how many there were. */
-static int check_acknowledged(const struct daemon *d, const char *path)
-{
-	char *text = harness_slurp(path);
-	char *save = NULL;
-	int n = 0;
-
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char id[32], serial[32];
-		ck_assert_int_eq(sscanf(line, "%31s %31s", id, serial), 2);
-		ck_assert_msg(strcmp(serial_of(d, id), serial) == 0,
-		              "acknowledged ticket %s (%s) is not on node %d (%s)", id, serial,
-		              d->port, serial_of(d, id));
-		n++;
-	}
-	free(text);
-	return n;
-}
-
-/* The ticket.opened events in the stream on port: each seq once, increasing; how many. */
-static long long events_once(int port)
-{
-	redisReply *r = sh_redis_at(port, "XRANGE %s - +", "sh:events:" CENTRE);
-	unsigned long long prev = 0;
-	long long n = 0;
-
-	ck_assert_msg(r && r->type == REDIS_REPLY_ARRAY, "XRANGE on port %d failed", port);
-	for (size_t i = 0; i < r->elements; i++) {
-		const char *seq = field(r->element[i]->element[1], "seq");
-		unsigned long long v;
-		ck_assert_ptr_nonnull(seq);
-		v = strtoull(seq, NULL, 10);
-		ck_assert_msg(v > prev, "event seq %llu after %llu: not exactly once", v, prev);
-		prev = v;
-		n++;
-	}
-	freeReplyObject(r);
-	return n;
-}
-
 /*
  * A primary, a replica, a sentinel that calls a silent primary down after
  * 1500 ms (longer than the lease), node-a leading and node-b its standby.
@@ -267,10 +102,10 @@ static void failover_setup(void)
 	ck_assert_msg(sh_sentinel_knows_replica(sentinel.port), "the sentinel found no replica");
 	node_start(&na, "node-a", sentinel.port, 0);
 	WAIT_UNTIL(is_role(&na, "leader"), 5000);
-	ck_assert_str_eq(role_field(&na, "role"), "leader");
+	ck_assert_str_eq(harness_role_field(&na, "role"), "leader");
 	node_start(&nb, "node-b", sentinel.port, 0);
-	WAIT_UNTIL(strcmp(role_field(&nb, "leader"), "node-a") == 0, 5000);
-	ck_assert_str_eq(role_field(&nb, "role"), "standby");
+	WAIT_UNTIL(strcmp(harness_role_field(&nb, "leader"), "node-a") == 0, 5000);
+	ck_assert_str_eq(harness_role_field(&nb, "role"), "standby");
 }
 
 /* Wait until Sentinel promoted the replica; then the old primary returns as its replica. */
@@ -285,7 +120,7 @@ static long long promotion(void)
 	           20000);
 	ck_assert_msg(sh_sentinel_says(sentinel.port) == replica.port,
 	              "the sentinel did not promote the replica");
-	at = ms_now();
+	at = harness_ms_now();
 	/* As Sentinel would make it; wait_replicas: 1 needs a replica to confirm. */
 	snprintf(port, sizeof port, "%d", replica.port);
 	ck_assert_msg(harness_redis_spawn(&primary, back_args), "the old primary did not restart");
@@ -317,10 +152,10 @@ START_TEST(test_failover_longer_than_the_lease)
 	writer = writer_start(&na, acks, stop);
 	WAIT_UNTIL(strlen(harness_file(acks)) > 1000, 10000);
 	harness_redis_kill(&primary);
-	killed = ms_now();
+	killed = harness_ms_now();
 
 	/* Past the lease, and before Sentinel has promoted the replica. */
-	usleep((LEASE_MS + 200) * 1000);
+	usleep((SH_LEASE_MS + 200) * 1000);
 	c = redisConnect("127.0.0.1", na.port);
 	ck_assert_msg(c && !c->err, "node-a does not answer");
 	r = open_ticket(c, "LAPSED0001");
@@ -330,7 +165,7 @@ START_TEST(test_failover_longer_than_the_lease)
 	                         "writes until it does or another node takes over");
 	freeReplyObject(r);
 	redisFree(c);
-	ck_assert_int_eq(info_num(&na, "replication", "writable"), 0);
+	ck_assert_int_eq(harness_info_num(&na, "replication", "writable"), 0);
 	ck_assert_int_eq(sh_sentinel_says(sentinel.port), primary.port);
 
 	promoted = promotion();
@@ -343,8 +178,8 @@ START_TEST(test_failover_longer_than_the_lease)
 	                   opened_on(lead, "AFTER00001", id, sizeof id),
 	           20000);
 	ck_assert_msg(lead != NULL, "no leader after the failover:\nnode-a: %s\nnode-b: %s",
-	              log_tail(&na), log_tail(&nb));
-	took = ms_now() - promoted;
+	              harness_log_tail(&na), harness_log_tail(&nb));
+	took = harness_ms_now() - promoted;
 	ck_assert_str_eq(serial_of(lead, id), "AFTER00001");
 	other = lead == &na ? &nb : &na;
 	fprintf(stderr,
@@ -363,26 +198,28 @@ START_TEST(test_failover_longer_than_the_lease)
 
 	acked = check_acknowledged(lead, acks);
 	ck_assert_int_gt(acked, 10);
-	ck_assert_str_eq(role_field(lead, "role"), "leader");
-	ck_assert_int_eq(info_num(lead, "replication", "writable"), 1);
+	ck_assert_str_eq(harness_role_field(lead, "role"), "leader");
+	ck_assert_int_eq(harness_info_num(lead, "replication", "writable"), 1);
 	r = sh_redis_at(replica.port, "GET %s", "sh:leader");
 	ck_assert_msg(r && r->type == REDIS_REPLY_STRING &&
 	                      strncmp(r->str, lead == &na ? "node-a " : "node-b ", 7) == 0,
 	              "the new primary holds no lease of the leader");
 	freeReplyObject(r);
 	/* The other node is a standby with exactly the leader's data. */
-	WAIT_UNTIL(is_role(other, "standby") && info_num(other, "tickets", "tickets_total") ==
-	                                                info_num(lead, "tickets", "tickets_total"),
+	WAIT_UNTIL(is_role(other, "standby") &&
+	                   harness_info_num(other, "tickets", "tickets_total") ==
+	                           harness_info_num(lead, "tickets", "tickets_total"),
 	           10000);
-	ck_assert_str_eq(role_field(other, "role"), "standby");
-	ck_assert_int_eq(info_num(other, "tickets", "tickets_total"),
-	                 info_num(lead, "tickets", "tickets_total"));
+	ck_assert_str_eq(harness_role_field(other, "role"), "standby");
+	ck_assert_int_eq(harness_info_num(other, "tickets", "tickets_total"),
+	                 harness_info_num(lead, "tickets", "tickets_total"));
 	ck_assert_int_eq(check_acknowledged(other, acks), acked);
 	ck_assert_str_eq(serial_of(other, id), "AFTER00001");
 	/* Events: what the dead primary took and the new one lacks is resent; none twice. */
-	WAIT_UNTIL(info_num(lead, "events", "outbox_depth") == 0, 10000);
-	ck_assert_int_eq(info_num(lead, "events", "outbox_depth"), 0);
-	ck_assert_int_eq(events_once(replica.port), info_num(lead, "tickets", "tickets_total"));
+	WAIT_UNTIL(harness_info_num(lead, "events", "outbox_depth") == 0, 10000);
+	ck_assert_int_eq(harness_info_num(lead, "events", "outbox_depth"), 0);
+	ck_assert_int_eq(events_once(replica.port, "sh"),
+	                 harness_info_num(lead, "tickets", "tickets_total"));
 }
 END_TEST
 
@@ -405,34 +242,37 @@ START_TEST(test_standby_leads_on_the_promoted_primary)
 	WAIT_UNTIL(strlen(harness_file(acks)) > 1000, 10000);
 	harness_redis_kill(&primary);
 	kill(na.pid, SIGSTOP);
-	killed = ms_now();
+	killed = harness_ms_now();
 	promoted = promotion();
 
 	WAIT_UNTIL(is_role(&nb, "leader") && opened_on(&nb, "AFTER00001", id, sizeof id), 20000);
-	ck_assert_msg(is_role(&nb, "leader"), "node-b did not take over:\n%s", log_tail(&nb));
+	ck_assert_msg(is_role(&nb, "leader"), "node-b did not take over:\n%s",
+	              harness_log_tail(&nb));
 	fprintf(stderr,
 	        "sentinel-ha: replica promoted %lld ms after the kill; node-b took a write %lld ms "
 	        "after the promotion\n",
-	        promoted - killed, ms_now() - promoted);
+	        promoted - killed, harness_ms_now() - promoted);
 	kill(na.pid, SIGCONT);
 	WAIT_UNTIL(is_role(&na, "standby"), 10000);
-	ck_assert_msg(is_role(&na, "standby"), "node-a did not step down:\n%s", log_tail(&na));
+	ck_assert_msg(is_role(&na, "standby"), "node-a did not step down:\n%s",
+	              harness_log_tail(&na));
 	harness_write_file(stop, "");
 	WAIT_UNTIL(waitpid(writer, NULL, WNOHANG) == writer, 10000);
 
 	acked = check_acknowledged(&nb, acks);
 	ck_assert_int_gt(acked, 10);
 	ck_assert(opened_on(&nb, "AFTER00002", NULL, 0));
-	WAIT_UNTIL(info_num(&na, "tickets", "tickets_total") ==
-	                   info_num(&nb, "tickets", "tickets_total"),
+	WAIT_UNTIL(harness_info_num(&na, "tickets", "tickets_total") ==
+	                   harness_info_num(&nb, "tickets", "tickets_total"),
 	           10000);
-	ck_assert_int_eq(info_num(&na, "tickets", "tickets_total"),
-	                 info_num(&nb, "tickets", "tickets_total"));
+	ck_assert_int_eq(harness_info_num(&na, "tickets", "tickets_total"),
+	                 harness_info_num(&nb, "tickets", "tickets_total"));
 	ck_assert_int_eq(check_acknowledged(&na, acks), acked);
 	ck_assert_str_eq(serial_of(&na, id), "AFTER00001");
-	WAIT_UNTIL(info_num(&nb, "events", "outbox_depth") == 0, 10000);
-	ck_assert_int_eq(info_num(&nb, "events", "outbox_depth"), 0);
-	ck_assert_int_eq(events_once(replica.port), info_num(&nb, "tickets", "tickets_total"));
+	WAIT_UNTIL(harness_info_num(&nb, "events", "outbox_depth") == 0, 10000);
+	ck_assert_int_eq(harness_info_num(&nb, "events", "outbox_depth"), 0);
+	ck_assert_int_eq(events_once(replica.port, "sh"),
+	                 harness_info_num(&nb, "tickets", "tickets_total"));
 }
 END_TEST
 
@@ -453,17 +293,17 @@ START_TEST(test_takeover_meets_a_demoted_primary)
 	sh_sentinel_start(&second, replica.port, 60000); /* right once the two are swapped */
 	node_start(&na, "node-a", sentinel.port, second.port);
 	WAIT_UNTIL(is_role(&na, "leader"), 5000);
-	ck_assert_str_eq(role_field(&na, "role"), "leader");
+	ck_assert_str_eq(harness_role_field(&na, "role"), "leader");
 	node_start(&nb, "node-b", sentinel.port, second.port);
-	WAIT_UNTIL(strcmp(role_field(&nb, "leader"), "node-a") == 0, 5000);
-	ck_assert_str_eq(role_field(&nb, "role"), "standby");
+	WAIT_UNTIL(strcmp(harness_role_field(&nb, "leader"), "node-a") == 0, 5000);
+	ck_assert_str_eq(harness_role_field(&nb, "role"), "standby");
 	for (int i = 0; i < 5; i++) {
 		char serial[16];
 		snprintf(serial, sizeof serial, "BEFORE%04d", i);
 		ck_assert(opened_on(&na, serial, id[i], sizeof id[i]));
 	}
-	WAIT_UNTIL(info_num(&nb, "tickets", "tickets_total") == 5, 5000);
-	ck_assert_int_eq(info_num(&nb, "tickets", "tickets_total"), 5);
+	WAIT_UNTIL(harness_info_num(&nb, "tickets", "tickets_total") == 5, 5000);
+	ck_assert_int_eq(harness_info_num(&nb, "tickets", "tickets_total"), 5);
 
 	daemon_kill9(&na);
 	harness_redis_kill(&sentinel);
@@ -473,9 +313,10 @@ START_TEST(test_takeover_meets_a_demoted_primary)
 	ck_assert_str_eq(sh_role_of(primary.port), "slave");
 
 	WAIT_UNTIL(is_role(&nb, "leader") && opened_on(&nb, "AFTER00001", NULL, 0), 15000);
-	ck_assert_msg(is_role(&nb, "leader"), "node-b did not take over:\n%s", log_tail(&nb));
+	ck_assert_msg(is_role(&nb, "leader"), "node-b did not take over:\n%s",
+	              harness_log_tail(&nb));
 	ck_assert_msg(strstr(daemon_log(&nb), "ha: taking over failed: READONLY") != NULL,
-	              "the takeover never met the demoted primary:\n%s", log_tail(&nb));
+	              "the takeover never met the demoted primary:\n%s", harness_log_tail(&nb));
 	for (int i = 0; i < 5; i++) {
 		char serial[16];
 		snprintf(serial, sizeof serial, "BEFORE%04d", i);
@@ -486,7 +327,7 @@ START_TEST(test_takeover_meets_a_demoted_primary)
 	ck_assert_msg(r && r->type == REDIS_REPLY_STRING && strncmp(r->str, "node-b ", 7) == 0,
 	              "the new primary holds no lease of node-b");
 	freeReplyObject(r);
-	ck_assert_int_eq(info_num(&nb, "replication", "takeovers"), 1);
+	ck_assert_int_eq(harness_info_num(&nb, "replication", "takeovers"), 1);
 }
 END_TEST
 

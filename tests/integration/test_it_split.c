@@ -21,8 +21,6 @@
 #include "harness.h"
 #include "proxy.h"
 
-#define LEASE_MS 600
-
 static struct daemon na, nb;
 static struct redis_server rs;
 static struct proxy *pa, *pb; /* node-a's and node-b's way to Redis */
@@ -70,8 +68,8 @@ static void node_start(struct daemon *d, const char *name, const struct proxy *p
 static void group_start(const char *sync, bool metrics_on_b)
 {
 	node_start(&na, "node-a", pa, sync, false);
-	WAIT_UNTIL(grp_is_role(&na, "leader"), 5000);
-	ck_assert_msg(grp_is_role(&na, "leader"), "node-a does not lead:\n%s", daemon_log(&na));
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	ck_assert_msg(is_role(&na, "leader"), "node-a does not lead:\n%s", daemon_log(&na));
 	node_start(&nb, "node-b", pb, sync, metrics_on_b);
 }
 
@@ -100,21 +98,21 @@ START_TEST(test_leader_split_sync_on)
 	grp_open_acked(&na, &a, "OLD", 20);
 
 	proxy_set(pa, split_modes[_i]);
-	cut = grp_ms_now();
+	cut = harness_ms_now();
 	grp_sleep_ms(LEASE_MS + 100);
 	c = grp_connect(&na, 2000);
-	r = grp_open(c, "LATE0001");
+	r = open_ticket(c, "LATE0001");
 	ck_assert_ptr_nonnull(r);
 	ck_assert_msg(r->type == REDIS_REPLY_ERROR, "a leader cut off for %lld ms acknowledged",
-	              grp_ms_now() - cut);
+	              harness_ms_now() - cut);
 	ck_assert_str_eq(r->str, "READONLY this node could not renew its leader lease in time; "
 	                         "no writes until it does or another node takes over");
 	freeReplyObject(r);
 	redisFree(c);
 	ck_assert_int_eq(harness_info_num(&na, "replication", "writable"), 0);
 
-	WAIT_UNTIL(grp_is_role(&nb, "leader"), LEASE_MS + 3000);
-	took = grp_ms_now() - cut;
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
+	took = harness_ms_now() - cut;
 	printf("leader %s: the standby leads after %lld ms\n", split_names[_i], took);
 	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
 	ck_assert_msg(took <= LEASE_MS + 2000, "takeover after %lld ms", took);
@@ -127,7 +125,7 @@ START_TEST(test_leader_split_sync_on)
 	grp_check_same(&nb, &na, &a);
 	/* The old leader's writes answer READONLY naming the new one. */
 	c = grp_connect(&na, 2000);
-	r = grp_open(c, "LATE0002");
+	r = open_ticket(c, "LATE0002");
 	ck_assert_int_eq(r->type, REDIS_REPLY_ERROR);
 	ck_assert_msg(strstr(r->str, "READONLY this node is a standby; the leader is node-b"), "%s",
 	              r->str);
@@ -154,7 +152,7 @@ START_TEST(test_leader_split_under_load)
 	printf("split under load: %d writes acknowledged by the old leader\n", w->acks.n);
 	ck_assert_int_gt(w->acks.n, 16);
 	ck_assert_msg(w->acks.n + 16 <= GRP_WRITER_MAX, "the writer stopped before the split");
-	WAIT_UNTIL(grp_is_role(&nb, "leader"), LEASE_MS + 3000);
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
 	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
 	grp_open_acked(&nb, &w->acks, "NEW", 5);
 	proxy_set(pa, PROXY_OPEN);
@@ -183,21 +181,21 @@ START_TEST(test_leader_deaf)
 	grp_open_acked(&na, &a, "OLD", 5);
 	inflight = grp_connect(&na, 3000);
 	proxy_set(pa, PROXY_DEAF);
-	cut = grp_ms_now();
+	cut = harness_ms_now();
 	/* Taken while the lease holds: its XADD reaches Redis, the answer does not. */
 	grp_send_open(inflight, "UNANSWERED");
 	grp_sleep_ms(LEASE_MS + 100);
 	c = grp_connect(&na, 2000);
-	r = grp_open(c, "LATE0001");
+	r = open_ticket(c, "LATE0001");
 	ck_assert_msg(r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0,
 	              "a deaf leader answered a write: %s",
 	              r && r->type == REDIS_REPLY_ERROR ? r->str : "a ticket");
 	freeReplyObject(r);
 	redisFree(c);
-	WAIT_UNTIL(grp_is_role(&nb, "leader"), LEASE_MS + 4000);
-	took = grp_ms_now() - cut;
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 4000);
+	took = harness_ms_now() - cut;
 	printf("leader deaf: the standby leads after %lld ms\n", took);
-	ck_assert_msg(grp_is_role(&nb, "leader"), "no leader %lld ms after the split:\n%s", took,
+	ck_assert_msg(is_role(&nb, "leader"), "no leader %lld ms after the split:\n%s", took,
 	              daemon_log(&na));
 	ck_assert_msg(took <= LEASE_MS + 2000, "takeover after %lld ms", took);
 	grp_open_acked(&nb, &a, "NEW", 5);
@@ -236,7 +234,7 @@ START_TEST(test_writes_in_flight_at_the_split)
 	c = grp_connect(&na, 4000);
 	for (int i = 0; i < 8; i++) {
 		snprintf(serials[i], sizeof serials[i], "FLIGHT%02d", i);
-		grp_open_argv(serials[i], argv);
+		open_argv(serials[i], argv);
 		ck_assert_int_eq(redisAppendCommandArgv(c, 9, argv, NULL), REDIS_OK);
 		if (i == 3) {
 			/* Half of them out before the split, half after. */
@@ -245,7 +243,7 @@ START_TEST(test_writes_in_flight_at_the_split)
 			proxy_set(pa, PROXY_BLACKHOLE);
 		}
 	}
-	WAIT_UNTIL(grp_is_role(&nb, "leader"), LEASE_MS + 3000);
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
 	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
 	grp_open_acked(&nb, &a, "NEW", 3);
 	proxy_set(pa, PROXY_OPEN);
@@ -287,7 +285,7 @@ START_TEST(test_unacknowledged_write_leaves_no_event)
 	c = grp_connect(&na, 3000);
 	proxy_set(pa, PROXY_BLACKHOLE);
 	grp_send_open(c, "GHOST001");
-	WAIT_UNTIL(grp_is_role(&nb, "leader"), LEASE_MS + 3000);
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
 	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
 	proxy_set(pa, PROXY_OPEN);
 	ck_assert_msg(redisGetReply(c, (void **)&r) != REDIS_OK || r == NULL ||
@@ -322,14 +320,14 @@ START_TEST(test_sync_off_loses_what_the_cut_off_leader_acknowledged)
 	ck_assert_int_eq(grp_tickets(&nb), 5);
 	c = grp_connect(&na, 2000);
 	proxy_set(pa, PROXY_BLACKHOLE);
-	cut = grp_ms_now();
-	for (int i = 0; i < 100 && grp_ms_now() - cut < LEASE_MS + 300; i++) {
+	cut = harness_ms_now();
+	for (int i = 0; i < 100 && harness_ms_now() - cut < LEASE_MS + 300; i++) {
 		char serial[24];
 		redisReply *r;
 		/* When it was sent: the node took it no earlier (the reply may come later). */
-		long long sent = grp_ms_now() - cut;
+		long long sent = harness_ms_now() - cut;
 		snprintf(serial, sizeof serial, "LOST%03d", i);
-		r = grp_open(c, serial);
+		r = open_ticket(c, serial);
 		if (grp_note_ack(&lost, r, serial))
 			last_ack = sent;
 		else
@@ -346,7 +344,7 @@ START_TEST(test_sync_off_loses_what_the_cut_off_leader_acknowledged)
 	ck_assert_int_gt(lost.n, 0);
 	ck_assert_int_le(last_ack, LEASE_MS);
 
-	WAIT_UNTIL(grp_is_role(&nb, "leader"), LEASE_MS + 3000);
+	WAIT_UNTIL(is_role(&nb, "leader"), LEASE_MS + 3000);
 	ck_assert_str_eq(harness_role_field(&nb, "role"), "leader");
 	grp_open_acked(&nb, &kept, "NEW", lost.n);
 	proxy_set(pa, PROXY_OPEN);
@@ -423,12 +421,11 @@ START_TEST(test_standby_dead_link_then_leader_dies)
 	proxy_set(pb, PROXY_OPEN);
 	grp_open_acked(&na, &a, "MID", 5);
 	daemon_kill9(&na);
-	killed = grp_ms_now();
-	WAIT_UNTIL(grp_is_role(&nb, "leader"), 3 * LEASE_MS + 4000);
-	took = grp_ms_now() - killed;
+	killed = harness_ms_now();
+	WAIT_UNTIL(is_role(&nb, "leader"), 3 * LEASE_MS + 4000);
+	took = harness_ms_now() - killed;
 	printf("standby with a dead link: leads %lld ms after the leader died\n", took);
-	ck_assert_msg(grp_is_role(&nb, "leader"), "the standby never took over:\n%s",
-	              daemon_log(&nb));
+	ck_assert_msg(is_role(&nb, "leader"), "the standby never took over:\n%s", daemon_log(&nb));
 	ck_assert_msg(took <= LEASE_MS + 2000, "takeover after %lld ms", took);
 	grp_open_acked(&nb, &a, "NEW", 3);
 	ck_assert_int_eq(grp_tickets(&nb), 13);
@@ -493,7 +490,7 @@ START_TEST(test_both_cut_off_then_healed)
 	proxy_set(pb, PROXY_BLACKHOLE);
 	grp_sleep_ms(2 * LEASE_MS);
 	c = grp_connect(&na, 2000);
-	r = grp_open(c, "NOLEASE1");
+	r = open_ticket(c, "NOLEASE1");
 	ck_assert_msg(r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0,
 	              "a leader without Redis for two leases answered: %s",
 	              r && r->type == REDIS_REPLY_ERROR ? r->str : "a ticket");
@@ -502,14 +499,14 @@ START_TEST(test_both_cut_off_then_healed)
 	ck_assert_str_ne(harness_role_field(&nb, "role"), "leader");
 	proxy_set(pa, PROXY_OPEN);
 	proxy_set(pb, PROXY_OPEN);
-	WAIT_UNTIL(grp_is_role(&na, "leader") != grp_is_role(&nb, "leader") &&
-	                   harness_info_num(grp_is_role(&na, "leader") ? &na : &nb, "replication",
+	WAIT_UNTIL(is_role(&na, "leader") != is_role(&nb, "leader") &&
+	                   harness_info_num(is_role(&na, "leader") ? &na : &nb, "replication",
 	                                    "writable") == 1,
 	           LEASE_MS + 4000);
-	ck_assert_msg(grp_is_role(&na, "leader") != grp_is_role(&nb, "leader"),
+	ck_assert_msg(is_role(&na, "leader") != is_role(&nb, "leader"),
 	              "not exactly one leader: node-a %s, node-b %s",
 	              harness_role_field(&na, "role"), harness_role_field(&nb, "role"));
-	leader = grp_is_role(&na, "leader") ? &na : &nb;
+	leader = is_role(&na, "leader") ? &na : &nb;
 	standby = leader == &na ? &nb : &na;
 	printf("both cut off, healed: %s leads\n", leader == &na ? "node-a" : "node-b");
 	grp_open_acked(leader, &a, "NEW", 3);
@@ -532,7 +529,7 @@ START_TEST(test_redis_emptied_while_the_leader_reconnects)
 	redisReply *r;
 
 	node_start(&na, "node-a", pa, "on", false);
-	WAIT_UNTIL(grp_is_role(&na, "leader"), 5000);
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
 	ck_assert_str_eq(harness_role_field(&na, "role"), "leader");
 	grp_open_acked(&na, &a, "OLD", 3);
 	/* Quiet first: events delivered, and the records of their delivery in Redis. */
