@@ -534,7 +534,7 @@ START_TEST(test_release_after_an_auth_delay)
 	/* Writers out of step with each other and with the client under test. */
 	for (int i = 0; i < 4; i++) {
 		snprintf(acks, sizeof acks, "%s/acks%d", na.dir, i);
-		writers[i] = writer_start(&na, acks);
+		writers[i] = writer_start(&na, acks, NULL);
 	}
 	/* The source's free failures used up: the next one is delayed. */
 	x = redisConnect("127.0.0.1", na.port);
