@@ -247,6 +247,44 @@ struct config *server_load_config(struct server *srv, struct config_errors *errs
 	return cfg;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * The ha: section (and, with it, the Redis prefix its keys live under)
+ * is the node's identity in its group: a reload keeps the running values,
+ * with a warning, rather than change them under a lease. A restart applies
+ * them.
+ */
+static void keep_ha_settings(const struct config *old, struct config *cfg)
+{
+	bool changed = old->ha_enabled != cfg->ha_enabled ||
+	               !same_str(old->ha_node, cfg->ha_node) ||
+	               !same_str(old->ha_advertise, cfg->ha_advertise) ||
+	               old->ha_lease_ms != cfg->ha_lease_ms || old->ha_sync != cfg->ha_sync ||
+	               old->ha_wait_replicas != cfg->ha_wait_replicas ||
+	               (old->ha_enabled && !same_str(old->redis_prefix, cfg->redis_prefix));
+
+	if (!changed)
+		return;
+	log_msg(LOG_WARNING, "reload: the ha: section (and under it redis.prefix) changes only "
+	                     "with a restart; keeping the running values");
+	cfg->ha_enabled = old->ha_enabled;
+	free(cfg->ha_node);
+	cfg->ha_node = old->ha_node ? xstrdup(old->ha_node) : NULL;
+	free(cfg->ha_advertise);
+	cfg->ha_advertise = old->ha_advertise ? xstrdup(old->ha_advertise) : NULL;
+	cfg->ha_lease_ms = old->ha_lease_ms;
+	cfg->ha_sync = old->ha_sync;
+	cfg->ha_wait_replicas = old->ha_wait_replicas;
+	if (old->ha_enabled) {
+		free(cfg->redis_prefix);
+		cfg->redis_prefix = xstrdup(old->redis_prefix);
+	}
+}
+
 int server_reload(struct server *srv, char *err, size_t errlen)
 {
 	struct config_errors errs = {0};
@@ -265,6 +303,7 @@ int server_reload(struct server *srv, char *err, size_t errlen)
 		sd_notify(0, "READY=1\nSTATUS=Reload refused; serving with the old configuration");
 		return -1;
 	}
+	keep_ha_settings(srv->cfg, cfg);
 	if (listener_tls_prepare(srv, cfg, err, errlen) < 0) {
 		log_msg(LOG_ERR, "reload refused: %s", err);
 		config_free(cfg);

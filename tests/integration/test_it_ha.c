@@ -575,6 +575,35 @@ START_TEST(test_release_after_an_auth_delay)
 }
 END_TEST
 
+/* A reload keeps the running ha: settings (and prefix), with a warning; the rest reloads. */
+START_TEST(test_reload_keeps_ha_settings)
+{
+	char yaml[512];
+	redisContext *c;
+
+	node_start(&na, "node-a", "on");
+	WAIT_UNTIL(is_role(&na, "leader"), 5000);
+	snprintf(yaml, sizeof yaml,
+	         "redis: {host: 127.0.0.1, port: %d, prefix: other, connect_timeout_ms: 500, "
+	         "reply_timeout_ms: 1000, events: [ticket.opened]}\n"
+	         "ha: {node: renamed, lease_ms: %d, sync: off}\n"
+	         "policy: {standard_days: 12}\n",
+	         rs.port, 4 * LEASE_MS);
+	daemon_write_config(&na, yaml, NULL);
+	c = redisConnect("127.0.0.1", na.port);
+	harness_expect_status(cmd(c, "CONFIG.RELOAD", NULL), "OK");
+	ck_assert(daemon_log_wait(&na, "changes only with a restart", 2000));
+	ck_assert_str_eq(harness_role_field(&na, "role"), "leader");
+	ck_assert_str_eq(harness_role_field(&na, "leader"), "node-a");
+	/* Still shipping under the old prefix, and writes are taken. */
+	ck_assert(opened(c, "RELOAD01"));
+	WAIT_UNTIL(stream_len("ht:journal") > 1, 2000);
+	ck_assert_int_gt(stream_len("ht:journal"), 1);
+	ck_assert_int_le(stream_len("other:journal"), 0);
+	redisFree(c);
+}
+END_TEST
+
 /* Without ha: nothing changes: ROLE says single and writes are taken. */
 START_TEST(test_single_without_ha)
 {
@@ -605,6 +634,7 @@ static Suite *ha_suite(void)
 	tcase_add_test(tc, test_held_write_then_pipelined_reads);
 	tcase_add_test(tc, test_standby_syncs_once_a_second);
 	tcase_add_test(tc, test_release_after_an_auth_delay);
+	tcase_add_test(tc, test_reload_keeps_ha_settings);
 	tcase_add_test(tc, test_single_without_ha);
 	suite_add_tcase(s, tc);
 	return s;
