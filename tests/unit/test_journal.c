@@ -236,7 +236,7 @@ START_TEST(test_format_2_uses_deltas)
 	journal_put_header(&j.b);
 	scenario_run(live, &hooks);
 	while (journal_next((const unsigned char *)j.b.data, j.b.len, &off, &rec) == JNEXT_OK) {
-		deltas += rec.type == JREC_DELTA;
+		deltas += rec.type == JREC_DELTA_V;
 		tickets += rec.type == JREC_TICKET;
 	}
 	ck_assert_uint_eq(tickets, 5); /* one whole record per ticket: its opening */
@@ -250,7 +250,8 @@ START_TEST(test_format_2_uses_deltas)
 }
 END_TEST
 
-/* A move journals what changed: the same bytes whatever the length of the history. */
+/* A move journals what changed: the same bytes whatever the length of the history
+ * (but for the varint that counts it). */
 START_TEST(test_move_record_independent_of_history)
 {
 	struct engine *e = engine_new(cfg);
@@ -280,8 +281,12 @@ START_TEST(test_move_record_independent_of_history)
 		b.len = 0;
 		journal_put_changes(&b, e, &seq);
 	}
-	ck_assert_uint_eq(sizes[0], sizes[1]);
-	ck_assert_uint_lt(sizes[0], 300);
+	/* Only varints grow: the history's length (2 entries, then 200 more) and the time
+	 * the clock ran (200 more minutes). */
+	ck_assert_uint_ge(sizes[1], sizes[0]);
+	ck_assert_uint_le(sizes[1], sizes[0] + 2);
+	/* The move's whole batch, delta and commit: Redis's AOF entry for an HSET is ~60. */
+	ck_assert_uint_lt(sizes[1], 80);
 	engine_free(e);
 	rbuf_free(&b);
 }
@@ -314,7 +319,7 @@ START_TEST(test_member_journaled_only_when_its_slots_change)
 	b.len = 0;
 	scenario_move(e, 3, TSTATE_IN_REPAIR, at, NULL);
 	journal_put_changes(&b, e, &seq);
-	ck_assert_int_eq(count_records(&b, JREC_DELTA), 1);
+	ck_assert_int_eq(count_records(&b, JREC_DELTA_V), 1);
 	ck_assert_int_eq(count_records(&b, JREC_MEMBER), 0);
 	/* Ready: the slot is freed, and the member's count must reach the journal. */
 	b.len = 0;
@@ -344,7 +349,7 @@ START_TEST(test_delta_out_of_step_is_refused)
 	scenario_move(live, 3, TSTATE_DIAGNOSING, cet(12, 1, 10, 0), NULL);
 	journal_put_changes(&b, live, &seq);
 	while (journal_next((const unsigned char *)b.data, b.len, &off, &rec) == JNEXT_OK)
-		if (rec.type == JREC_DELTA) {
+		if (rec.type == JREC_DELTA_V) {
 			ck_assert_int_eq(journal_apply(copy, &rec, err, sizeof err), -1);
 			ck_assert_ptr_nonnull(strstr(err, "ticket 3"));
 			refused++;
