@@ -183,6 +183,21 @@ START_TEST(test_malformed_payload_is_refused)
 
 	ck_assert_int_eq(journal_apply(e, &rec, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "malformed"));
+	/* The varint records: cut short, and a varint that never ends. */
+	rec.type = JREC_DELTA_V;
+	ck_assert_int_eq(journal_apply(e, &rec, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "malformed"));
+	rec.type = JREC_COMMIT_V;
+	rec.len = 1;
+	ck_assert_int_eq(journal_apply(e, &rec, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "malformed"));
+	memset(payload, 0xff, sizeof payload);
+	rec.len = sizeof payload;
+	ck_assert_int_eq(journal_apply(e, &rec, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "malformed"));
+	rec.type = JREC_DELTA_V;
+	ck_assert_int_eq(journal_apply(e, &rec, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "malformed"));
 	rec.type = 99;
 	ck_assert_int_eq(journal_apply(e, &rec, err, sizeof err), -1);
 	engine_free(e);
