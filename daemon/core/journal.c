@@ -5,14 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "journal_impl.h"
 #include "xmalloc.h"
 
 /* ---- encoding ---------------------------------------------------------------------- */
-
-static void put_u8(struct rbuf *b, uint8_t v)
-{
-	rbuf_append(b, &v, 1);
-}
 
 static void put_u32(struct rbuf *b, uint32_t v)
 {
@@ -45,7 +41,7 @@ static void put_str(struct rbuf *b, const char *s)
 }
 
 /* Start a record: returns the offset of its length field. */
-static size_t rec_begin(struct rbuf *b, enum jrec_type type)
+size_t jr_rec_begin(struct rbuf *b, enum jrec_type type)
 {
 	size_t at = b->len;
 
@@ -54,7 +50,7 @@ static size_t rec_begin(struct rbuf *b, enum jrec_type type)
 	return at;
 }
 
-static void rec_end(struct rbuf *b, size_t at)
+void jr_rec_end(struct rbuf *b, size_t at)
 {
 	uint32_t len = (uint32_t)(b->len - at - JOURNAL_HEADER_SIZE - 1);
 	uint32_t crc = crc32c(0, b->data + at + JOURNAL_HEADER_SIZE, len + 1);
@@ -69,22 +65,22 @@ static void rec_end(struct rbuf *b, size_t at)
 
 void journal_put_header(struct rbuf *b)
 {
-	size_t at = rec_begin(b, JREC_HEADER);
+	size_t at = jr_rec_begin(b, JREC_HEADER);
 
 	put_str(b, JOURNAL_MAGIC);
 	put_u32(b, JOURNAL_VERSION);
-	rec_end(b, at);
+	jr_rec_end(b, at);
 }
 
 void journal_put_u64(struct rbuf *b, enum jrec_type type, uint64_t v)
 {
-	size_t at = rec_begin(b, type);
+	size_t at = jr_rec_begin(b, type);
 
 	put_u64(b, v);
-	rec_end(b, at);
+	jr_rec_end(b, at);
 }
 
-static uint32_t ticket_flags(const struct ticket *t)
+uint32_t jr_ticket_flags(const struct ticket *t)
 {
 	return (uint32_t)(t->fast_track | t->at_risk << 1 | t->breached << 2 | t->queued << 3 |
 	                  t->loan_eligible << 4 | t->registered << 5 | t->unlisted << 6 |
@@ -101,7 +97,7 @@ static void put_hist(struct rbuf *b, const struct engine *e, const struct hist *
 
 void journal_put_ticket(struct rbuf *b, const struct engine *e, const struct ticket *t)
 {
-	size_t at = rec_begin(b, JREC_TICKET);
+	size_t at = jr_rec_begin(b, JREC_TICKET);
 
 	put_u64(b, t->id);
 	put_u64(b, t->member);
@@ -125,71 +121,28 @@ void journal_put_ticket(struct rbuf *b, const struct engine *e, const struct tic
 	put_u8(b, t->loan_reason);
 	put_u8(b, t->loan_state);
 	put_u8(b, (uint8_t)t->met);
-	put_u32(b, ticket_flags(t));
+	put_u32(b, jr_ticket_flags(t));
 	put_str(b, t->serial);
 	put_str(b, engine_str(e, t->product));
 	put_str(b, engine_str(e, t->centre));
 	put_u32(b, t->nhist);
 	for (uint32_t i = 0; i < t->nhist; i++)
 		put_hist(b, e, &t->hist[i]);
-	rec_end(b, at);
-}
-
-/*
- * What a change can alter; the id, member, opening time, tier, programme,
- * product class, service and strings are fixed at opening.
- */
-void journal_put_delta(struct rbuf *b, const struct engine *e, const struct ticket *t,
-                       uint32_t nhist)
-{
-	size_t at = rec_begin(b, JREC_DELTA);
-
-	put_u64(b, t->id);
-	put_u32(b, nhist);
-	put_i64(b, t->received_at);
-	put_i64(b, t->ready_at);
-	put_i64(b, t->closed_at);
-	put_i64(b, t->last_change);
-	put_i64(b, t->clock_since);
-	put_i64(b, t->used);
-	put_i64(b, t->budget);
-	put_i64(b, t->deadline);
-	put_i64(b, t->eta);
-	put_u8(b, (uint8_t)t->target_days);
-	put_u8(b, (uint8_t)(t->target_days >> 8));
-	put_u8(b, t->state);
-	put_u8(b, t->reason);
-	put_u8(b, t->loan_reason);
-	put_u8(b, t->loan_state);
-	put_u8(b, (uint8_t)t->met);
-	put_u32(b, ticket_flags(t));
-	put_u32(b, t->nhist - nhist);
-	for (uint32_t i = nhist; i < t->nhist; i++)
-		put_hist(b, e, &t->hist[i]);
-	rec_end(b, at);
-}
-
-void journal_put_commit(struct rbuf *b, int64_t clock, uint64_t seq)
-{
-	size_t at = rec_begin(b, JREC_COMMIT);
-
-	put_i64(b, clock);
-	put_u64(b, seq);
-	rec_end(b, at);
+	jr_rec_end(b, at);
 }
 
 void journal_put_stream(struct rbuf *b, const char *centre, uint64_t seq)
 {
-	size_t at = rec_begin(b, JREC_STREAM);
+	size_t at = jr_rec_begin(b, JREC_STREAM);
 
 	put_str(b, centre);
 	put_u64(b, seq);
-	rec_end(b, at);
+	jr_rec_end(b, at);
 }
 
 void journal_put_member(struct rbuf *b, const struct member *m)
 {
-	size_t at = rec_begin(b, JREC_MEMBER);
+	size_t at = jr_rec_begin(b, JREC_MEMBER);
 
 	put_u64(b, m->number);
 	put_u8(b, (uint8_t)m->tier);
@@ -204,12 +157,12 @@ void journal_put_member(struct rbuf *b, const struct member *m)
 	put_u32(b, m->nqueued);
 	for (uint32_t i = 0; i < m->nqueued; i++)
 		put_u64(b, m->queued[i]);
-	rec_end(b, at);
+	jr_rec_end(b, at);
 }
 
 void journal_put_event(struct rbuf *b, const struct engine *e, const struct event *ev)
 {
-	size_t at = rec_begin(b, JREC_EVENT);
+	size_t at = jr_rec_begin(b, JREC_EVENT);
 
 	put_u64(b, ev->seq);
 	put_i64(b, ev->at);
@@ -224,7 +177,7 @@ void journal_put_event(struct rbuf *b, const struct engine *e, const struct even
 	put_str(b, ev->reason);
 	put_str(b, engine_str(e, ev->centre));
 	put_str(b, engine_str(e, ev->product));
-	rec_end(b, at);
+	jr_rec_end(b, at);
 }
 
 size_t journal_put_changes(struct rbuf *b, struct engine *e, uint64_t *last_seq)
@@ -349,22 +302,6 @@ enum jnext journal_next(const unsigned char *buf, size_t len, size_t *off, struc
 	return JNEXT_OK;
 }
 
-struct cursor {
-	const unsigned char *p;
-	size_t left;
-	int bad;
-};
-
-static uint8_t get_u8(struct cursor *c)
-{
-	if (c->left < 1) {
-		c->bad = 1;
-		return 0;
-	}
-	c->left--;
-	return *c->p++;
-}
-
 static uint32_t get_u32(struct cursor *c)
 {
 	uint32_t v;
@@ -483,6 +420,44 @@ static int apply_ticket(struct engine *e, struct cursor *c, char *err, size_t er
 	return rc;
 }
 
+void jr_set_flags(struct ticket *t, uint64_t flags)
+{
+	t->fast_track = flags & 1;
+	t->at_risk = (flags >> 1) & 1;
+	t->breached = (flags >> 2) & 1;
+	t->queued = (flags >> 3) & 1;
+	t->loan_eligible = (flags >> 4) & 1;
+	t->registered = (flags >> 5) & 1;
+	t->unlisted = (flags >> 6) & 1;
+	t->video = (flags >> 7) & 1;
+	t->holds_slot = (flags >> 8) & 1;
+	t->priority = (flags >> 9) & 1;
+}
+
+/* A decoded delta, both kinds: onto its ticket once the whole payload was read well. */
+int jr_restore_delta(struct engine *e, const struct cursor *c, const struct ticket *t,
+                     uint32_t nhist, const struct hist_image *hist, uint32_t nnew, char *err,
+                     size_t errlen)
+{
+	int rc;
+
+	if (c->bad || c->left != 0) {
+		snprintf(err, errlen, "malformed history in the delta of ticket %llu",
+		         (unsigned long long)t->id);
+		rc = -1;
+	} else if (engine_ticket_archived(e, t->id)) {
+		/* A ticket archived by a compaction that ran while it changed: its line in the
+		 * archive was written again with this change. */
+		rc = 0;
+	} else if ((rc = engine_restore_delta(e, t, nhist, hist, nnew)) < 0) {
+		snprintf(err, errlen,
+		         "delta of ticket %llu does not follow its previous record (%u history "
+		         "entries expected)",
+		         (unsigned long long)t->id, nhist);
+	}
+	return rc;
+}
+
 static int apply_delta(struct engine *e, struct cursor *c, char *err, size_t errlen)
 {
 	struct ticket t;
@@ -510,16 +485,7 @@ static int apply_delta(struct engine *e, struct cursor *c, char *err, size_t err
 	t.loan_state = get_u8(c);
 	t.met = (int8_t)get_u8(c);
 	flags = get_u32(c);
-	t.fast_track = flags & 1;
-	t.at_risk = (flags >> 1) & 1;
-	t.breached = (flags >> 2) & 1;
-	t.queued = (flags >> 3) & 1;
-	t.loan_eligible = (flags >> 4) & 1;
-	t.registered = (flags >> 5) & 1;
-	t.unlisted = (flags >> 6) & 1;
-	t.video = (flags >> 7) & 1;
-	t.holds_slot = (flags >> 8) & 1;
-	t.priority = (flags >> 9) & 1;
+	jr_set_flags(&t, flags);
 	nnew = get_u32(c);
 	if (c->bad || nnew > c->left / 13 || t.state >= TSTATE_COUNT ||
 	    t.reason >= FT_REASON_COUNT) {
@@ -537,20 +503,7 @@ static int apply_delta(struct engine *e, struct cursor *c, char *err, size_t err
 				c->bad = 1;
 		}
 	}
-	if (c->bad || c->left != 0) {
-		snprintf(err, errlen, "malformed history in the delta of ticket %llu",
-		         (unsigned long long)t.id);
-		rc = -1;
-	} else if (engine_ticket_archived(e, t.id)) {
-		/* A ticket archived by a compaction that ran while it changed: its line in the
-		 * archive was written again with this change. */
-		rc = 0;
-	} else if ((rc = engine_restore_delta(e, &t, nhist, hist, nnew)) < 0) {
-		snprintf(err, errlen,
-		         "delta of ticket %llu does not follow its previous record (%u history "
-		         "entries expected)",
-		         (unsigned long long)t.id, nhist);
-	}
+	rc = jr_restore_delta(e, c, &t, nhist, hist, nnew, err, errlen);
 	free(hist);
 	return rc;
 }
@@ -660,9 +613,12 @@ int journal_apply(struct engine *e, const struct jrec *rec, char *err, size_t er
 		return apply_event(e, &c, err, errlen);
 	case JREC_DELTA:
 		return apply_delta(e, &c, err, errlen);
-	case JREC_COMMIT: {
-		int64_t clock = get_i64(&c);
-		v = get_u64(&c);
+	case JREC_DELTA_V:
+		return jr_apply_delta_v(e, &c, err, errlen);
+	case JREC_COMMIT:
+	case JREC_COMMIT_V: {
+		int64_t clock = rec->type == JREC_COMMIT ? get_i64(&c) : jr_get_svar(&c);
+		v = rec->type == JREC_COMMIT ? get_u64(&c) : jr_get_uvar(&c);
 		if (c.bad || c.left != 0) {
 			snprintf(err, errlen, "malformed commit record");
 			return -1;

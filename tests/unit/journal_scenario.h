@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "journal.h"
 #include "timeutil.h"
 #include "unit.h"
 
@@ -40,10 +41,11 @@ static void setup(void)
 	        "\"09:00-17:00\",\n"
 	        "             thu: \"09:00-17:00\", fri: \"09:00-17:00\"}}\n";
 
-	unit_tmpdir_with_products(tmpdir, sizeof tmpdir, "journal",
-	                          "products:\n"
-	      "  - {model: \"EOS R5\", class: body, fast_track: true}\n"
-	      "  - {model: \"EOS C70\", class: video, fast_track: true, video: true}\n");
+	unit_tmpdir_with_products(
+	        tmpdir, sizeof tmpdir, "journal",
+	        "products:\n"
+	        "  - {model: \"EOS R5\", class: body, fast_track: true}\n"
+	        "  - {model: \"EOS C70\", class: video, fast_track: true, video: true}\n");
 	cfg = unit_config("journal-test.yaml", text, tmpdir);
 }
 
@@ -145,6 +147,115 @@ static void scenario_run(struct engine *e, const struct scenario_hooks *h)
 	scenario_move(e, 3, TSTATE_READY, cet(12, 11, 9, 0), NULL);
 	scenario_move(e, 5, TSTATE_CANCELLED, cet(12, 11, 9, 30), NULL);
 	h->commit(e, h->arg);
+}
+
+/* Hooks that journal the scenario as the daemon does (what made the fixtures). */
+struct journaling {
+	struct rbuf b;
+	uint64_t seq;
+};
+
+static void hook_commit(struct engine *e, void *arg)
+{
+	struct journaling *j = arg;
+
+	journal_put_changes(&j->b, e, &j->seq);
+}
+
+static void hook_deliver(struct engine *e, uint64_t upto, void *arg)
+{
+	struct journaling *j = arg;
+
+	engine_outbox_drop(e, engine_outbox_after(e, upto));
+	journal_put_u64(&j->b, JREC_DELIVERED, upto);
+}
+
+/* Every observable of two engines is the same. */
+static void assert_same(const struct engine *a, const struct engine *b, int64_t now)
+{
+	struct engine_counts ca, cb;
+
+	ck_assert_uint_eq(engine_ticket_count(a), engine_ticket_count(b));
+	for (uint64_t id = 1; id <= engine_ticket_count(a); id++) {
+		const struct ticket *ta = engine_ticket_get(a, id), *tb = engine_ticket_get(b, id);
+		struct ticket_fields fa, fb;
+		engine_ticket_fields(a, ta, now, &fa);
+		engine_ticket_fields(b, tb, now, &fb);
+		for (int i = 0; i < TICKET_NFIELDS; i++)
+			ck_assert_msg(strcmp(fa.v[i], fb.v[i]) == 0, "ticket %llu %s: %s vs %s",
+			              (unsigned long long)id, ticket_field_names[i], fa.v[i],
+			              fb.v[i]);
+		ck_assert_uint_eq(ta->nhist, tb->nhist);
+		for (uint32_t h = 0; h < ta->nhist; h++) {
+			ck_assert_int_eq(hist_at(&ta->hist[h]), hist_at(&tb->hist[h]));
+			ck_assert_int_eq(hist_kind(&ta->hist[h]), hist_kind(&tb->hist[h]));
+			ck_assert_str_eq(ta->hist[h].detail, tb->hist[h].detail);
+			ck_assert_str_eq(engine_str(a, hist_who(&ta->hist[h])),
+			                 engine_str(b, hist_who(&tb->hist[h])));
+		}
+		ck_assert_int_eq(ta->eta, tb->eta);
+		ck_assert_int_eq(ta->clock_since, tb->clock_since);
+	}
+	engine_counts(a, &ca);
+	engine_counts(b, &cb);
+	ck_assert_uint_eq(ca.members, cb.members);
+	ck_assert_uint_eq(ca.heap, cb.heap);
+	ck_assert_uint_eq(ca.queued, cb.queued);
+	ck_assert_uint_eq(engine_last_seq(a), engine_last_seq(b));
+	ck_assert_uint_eq(engine_outbox_count(a), engine_outbox_count(b));
+	for (size_t i = 0; i < engine_outbox_count(a); i++) {
+		const struct event *ea = engine_outbox_at(a, i), *eb = engine_outbox_at(b, i);
+		ck_assert_uint_eq(ea->seq, eb->seq);
+		ck_assert_int_eq(ea->type, eb->type);
+		ck_assert_int_eq(ea->at, eb->at);
+		ck_assert_str_eq(ea->reason, eb->reason);
+		ck_assert_str_eq(engine_str(a, ea->centre), engine_str(b, eb->centre));
+	}
+	{
+		static const uint64_t numbers[] = {151335488, 2001, 3003};
+		for (int i = 0; i < 3; i++) {
+			const struct member *ma = engine_member_any(a, numbers[i]);
+			const struct member *mb = engine_member_any(b, numbers[i]);
+			ck_assert_ptr_nonnull(ma);
+			ck_assert_ptr_nonnull(mb);
+			ck_assert_int_eq(ma->present, mb->present);
+			ck_assert_int_eq(ma->tier, mb->tier);
+			ck_assert_uint_eq(ma->in_service, mb->in_service);
+			ck_assert_uint_eq(ma->nqueued, mb->nqueued);
+			ck_assert_int_eq(ma->name == NULL, mb->name == NULL);
+			if (ma->name)
+				ck_assert_str_eq(ma->name, mb->name);
+		}
+	}
+}
+
+/* Replay buf into a fresh engine; returns it. */
+static struct engine *replay(const struct rbuf *buf)
+{
+	struct engine *e = engine_new(cfg);
+	size_t off = 0;
+	struct jrec rec;
+	char err[256];
+	enum jnext st;
+
+	while ((st = journal_next((const unsigned char *)buf->data, buf->len, &off, &rec)) ==
+	       JNEXT_OK)
+		ck_assert_msg(journal_apply(e, &rec, err, sizeof err) == 0, "apply: %s", err);
+	ck_assert_int_eq(st, JNEXT_END);
+	engine_restore_finish(e);
+	return e;
+}
+
+static void hook_nothing(struct engine *e, void *arg)
+{
+	(void)arg;
+	engine_clear_changes(e);
+}
+
+static void hook_drop(struct engine *e, uint64_t upto, void *arg)
+{
+	(void)arg;
+	engine_outbox_drop(e, engine_outbox_after(e, upto));
 }
 
 #endif

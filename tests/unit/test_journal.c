@@ -15,82 +15,6 @@
 #include "journal_v1_fixture.h"
 #include "timeutil.h"
 
-/* Every observable of two engines is the same. */
-static void assert_same(const struct engine *a, const struct engine *b, int64_t now)
-{
-	struct engine_counts ca, cb;
-
-	ck_assert_uint_eq(engine_ticket_count(a), engine_ticket_count(b));
-	for (uint64_t id = 1; id <= engine_ticket_count(a); id++) {
-		const struct ticket *ta = engine_ticket_get(a, id), *tb = engine_ticket_get(b, id);
-		struct ticket_fields fa, fb;
-		engine_ticket_fields(a, ta, now, &fa);
-		engine_ticket_fields(b, tb, now, &fb);
-		for (int i = 0; i < TICKET_NFIELDS; i++)
-			ck_assert_msg(strcmp(fa.v[i], fb.v[i]) == 0, "ticket %llu %s: %s vs %s",
-			              (unsigned long long)id, ticket_field_names[i], fa.v[i],
-			              fb.v[i]);
-		ck_assert_uint_eq(ta->nhist, tb->nhist);
-		for (uint32_t h = 0; h < ta->nhist; h++) {
-			ck_assert_int_eq(hist_at(&ta->hist[h]), hist_at(&tb->hist[h]));
-			ck_assert_int_eq(hist_kind(&ta->hist[h]), hist_kind(&tb->hist[h]));
-			ck_assert_str_eq(ta->hist[h].detail, tb->hist[h].detail);
-			ck_assert_str_eq(engine_str(a, hist_who(&ta->hist[h])),
-			                 engine_str(b, hist_who(&tb->hist[h])));
-		}
-		ck_assert_int_eq(ta->eta, tb->eta);
-		ck_assert_int_eq(ta->clock_since, tb->clock_since);
-	}
-	engine_counts(a, &ca);
-	engine_counts(b, &cb);
-	ck_assert_uint_eq(ca.members, cb.members);
-	ck_assert_uint_eq(ca.heap, cb.heap);
-	ck_assert_uint_eq(ca.queued, cb.queued);
-	ck_assert_uint_eq(engine_last_seq(a), engine_last_seq(b));
-	ck_assert_uint_eq(engine_outbox_count(a), engine_outbox_count(b));
-	for (size_t i = 0; i < engine_outbox_count(a); i++) {
-		const struct event *ea = engine_outbox_at(a, i), *eb = engine_outbox_at(b, i);
-		ck_assert_uint_eq(ea->seq, eb->seq);
-		ck_assert_int_eq(ea->type, eb->type);
-		ck_assert_int_eq(ea->at, eb->at);
-		ck_assert_str_eq(ea->reason, eb->reason);
-		ck_assert_str_eq(engine_str(a, ea->centre), engine_str(b, eb->centre));
-	}
-	{
-		static const uint64_t numbers[] = {151335488, 2001, 3003};
-		for (int i = 0; i < 3; i++) {
-			const struct member *ma = engine_member_any(a, numbers[i]);
-			const struct member *mb = engine_member_any(b, numbers[i]);
-			ck_assert_ptr_nonnull(ma);
-			ck_assert_ptr_nonnull(mb);
-			ck_assert_int_eq(ma->present, mb->present);
-			ck_assert_int_eq(ma->tier, mb->tier);
-			ck_assert_uint_eq(ma->in_service, mb->in_service);
-			ck_assert_uint_eq(ma->nqueued, mb->nqueued);
-			ck_assert_int_eq(ma->name == NULL, mb->name == NULL);
-			if (ma->name)
-				ck_assert_str_eq(ma->name, mb->name);
-		}
-	}
-}
-
-/* Replay buf into a fresh engine; returns it. */
-static struct engine *replay(const struct rbuf *buf)
-{
-	struct engine *e = engine_new(cfg);
-	size_t off = 0;
-	struct jrec rec;
-	char err[256];
-	enum jnext st;
-
-	while ((st = journal_next((const unsigned char *)buf->data, buf->len, &off, &rec)) ==
-	       JNEXT_OK)
-		ck_assert_msg(journal_apply(e, &rec, err, sizeof err) == 0, "apply: %s", err);
-	ck_assert_int_eq(st, JNEXT_END);
-	engine_restore_finish(e);
-	return e;
-}
-
 START_TEST(test_crc32c)
 {
 	/* The check value of CRC-32C (RFC 3720). */
@@ -259,6 +183,21 @@ START_TEST(test_malformed_payload_is_refused)
 
 	ck_assert_int_eq(journal_apply(e, &rec, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "malformed"));
+	/* The varint records: cut short, and a varint that never ends. */
+	rec.type = JREC_DELTA_V;
+	ck_assert_int_eq(journal_apply(e, &rec, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "malformed"));
+	rec.type = JREC_COMMIT_V;
+	rec.len = 1;
+	ck_assert_int_eq(journal_apply(e, &rec, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "malformed"));
+	memset(payload, 0xff, sizeof payload);
+	rec.len = sizeof payload;
+	ck_assert_int_eq(journal_apply(e, &rec, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "malformed"));
+	rec.type = JREC_DELTA_V;
+	ck_assert_int_eq(journal_apply(e, &rec, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "malformed"));
 	rec.type = 99;
 	ck_assert_int_eq(journal_apply(e, &rec, err, sizeof err), -1);
 	engine_free(e);
@@ -266,38 +205,6 @@ START_TEST(test_malformed_payload_is_refused)
 END_TEST
 
 /* ---- format 1, delta records, the outbox cursor, delivery state ---- */
-
-static void hook_nothing(struct engine *e, void *arg)
-{
-	(void)arg;
-	engine_clear_changes(e);
-}
-
-static void hook_drop(struct engine *e, uint64_t upto, void *arg)
-{
-	(void)arg;
-	engine_outbox_drop(e, engine_outbox_after(e, upto));
-}
-
-struct journaling {
-	struct rbuf b;
-	uint64_t seq;
-};
-
-static void hook_commit(struct engine *e, void *arg)
-{
-	struct journaling *j = arg;
-
-	journal_put_changes(&j->b, e, &j->seq);
-}
-
-static void hook_deliver(struct engine *e, uint64_t upto, void *arg)
-{
-	struct journaling *j = arg;
-
-	engine_outbox_drop(e, engine_outbox_after(e, upto));
-	journal_put_u64(&j->b, JREC_DELIVERED, upto);
-}
 
 /* A journal written before delta records (format 1) replays to today's state. */
 START_TEST(test_format_1_journal_replays)
@@ -344,7 +251,7 @@ START_TEST(test_format_2_uses_deltas)
 	journal_put_header(&j.b);
 	scenario_run(live, &hooks);
 	while (journal_next((const unsigned char *)j.b.data, j.b.len, &off, &rec) == JNEXT_OK) {
-		deltas += rec.type == JREC_DELTA;
+		deltas += rec.type == JREC_DELTA_V;
 		tickets += rec.type == JREC_TICKET;
 	}
 	ck_assert_uint_eq(tickets, 5); /* one whole record per ticket: its opening */
@@ -358,7 +265,8 @@ START_TEST(test_format_2_uses_deltas)
 }
 END_TEST
 
-/* A move journals what changed: the same bytes whatever the length of the history. */
+/* A move journals what changed: the same bytes whatever the length of the history
+ * (but for the varint that counts it). */
 START_TEST(test_move_record_independent_of_history)
 {
 	struct engine *e = engine_new(cfg);
@@ -388,8 +296,12 @@ START_TEST(test_move_record_independent_of_history)
 		b.len = 0;
 		journal_put_changes(&b, e, &seq);
 	}
-	ck_assert_uint_eq(sizes[0], sizes[1]);
-	ck_assert_uint_lt(sizes[0], 300);
+	/* Only varints grow: the history's length (2 entries, then 200 more) and the time
+	 * the clock ran (200 more minutes). */
+	ck_assert_uint_ge(sizes[1], sizes[0]);
+	ck_assert_uint_le(sizes[1], sizes[0] + 2);
+	/* The move's whole batch, delta and commit: Redis's AOF entry for an HSET is ~60. */
+	ck_assert_uint_lt(sizes[1], 80);
 	engine_free(e);
 	rbuf_free(&b);
 }
@@ -422,7 +334,7 @@ START_TEST(test_member_journaled_only_when_its_slots_change)
 	b.len = 0;
 	scenario_move(e, 3, TSTATE_IN_REPAIR, at, NULL);
 	journal_put_changes(&b, e, &seq);
-	ck_assert_int_eq(count_records(&b, JREC_DELTA), 1);
+	ck_assert_int_eq(count_records(&b, JREC_DELTA_V), 1);
 	ck_assert_int_eq(count_records(&b, JREC_MEMBER), 0);
 	/* Ready: the slot is freed, and the member's count must reach the journal. */
 	b.len = 0;
@@ -452,7 +364,7 @@ START_TEST(test_delta_out_of_step_is_refused)
 	scenario_move(live, 3, TSTATE_DIAGNOSING, cet(12, 1, 10, 0), NULL);
 	journal_put_changes(&b, live, &seq);
 	while (journal_next((const unsigned char *)b.data, b.len, &off, &rec) == JNEXT_OK)
-		if (rec.type == JREC_DELTA) {
+		if (rec.type == JREC_DELTA_V) {
 			ck_assert_int_eq(journal_apply(copy, &rec, err, sizeof err), -1);
 			ck_assert_ptr_nonnull(strstr(err, "ticket 3"));
 			refused++;

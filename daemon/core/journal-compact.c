@@ -1,0 +1,271 @@
+/*
+ * journal-compact: the varint records of format 3, JREC_DELTA_V and
+ * JREC_COMMIT_V (see include/journal.h), their encoding and decoding.
+ * Framing and the fixed-width records are journal.c's.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal.h"
+#include "journal_impl.h"
+#include "xmalloc.h"
+
+/* ---- encoding ---------------------------------------------------------------------- */
+
+/* Unsigned LEB128: seven bits a byte, low first, the high bit saying more follow. */
+static void put_uvar(struct rbuf *b, uint64_t v)
+{
+	unsigned char x[10];
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		x[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	x[n++] = (unsigned char)v;
+	rbuf_append(b, x, n);
+}
+
+/* Zigzag: small magnitudes of either sign in few bytes (0, -1, 1, -2 -> 0, 1, 2, 3). */
+static void put_svar(struct rbuf *b, int64_t v)
+{
+	uint64_t u = (uint64_t)v;
+
+	put_uvar(b, u << 1 ^ (v < 0 ? UINT64_MAX : 0));
+}
+
+/* Wrapping difference: any two int64 values round-trip through it. */
+static int64_t time_diff(int64_t v, int64_t base)
+{
+	return (int64_t)((uint64_t)v - (uint64_t)base);
+}
+
+static void put_vstr(struct rbuf *b, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	put_uvar(b, n);
+	rbuf_append(b, s ? s : "", n);
+}
+
+_Static_assert(TSTATE_COUNT <= 16, "a plain move's states share one byte");
+
+/* from and to when detail is exactly the plain move text "from -> to" (engine-ticket.c). */
+static int plain_move(const char *detail, unsigned *from, unsigned *to)
+{
+	const char *arrow = detail ? strstr(detail, " -> ") : NULL;
+
+	if (arrow == NULL)
+		return 0;
+	*from = *to = TSTATE_COUNT;
+	for (unsigned i = 0; i < TSTATE_COUNT; i++) {
+		size_t n = strlen(ticket_state_names[i]);
+		if (n == (size_t)(arrow - detail) && memcmp(detail, ticket_state_names[i], n) == 0)
+			*from = i;
+		if (strcmp(arrow + 4, ticket_state_names[i]) == 0)
+			*to = i;
+	}
+	return *from < TSTATE_COUNT && *to < TSTATE_COUNT;
+}
+
+/* The time fields of a delta, in the order of its presence bits. */
+enum { DV_RECEIVED, DV_READY, DV_CLOSED, DV_SINCE, DV_DEADLINE, DV_ETA, DV_TIMES };
+#define DV_USED       (1u << DV_TIMES)
+#define DV_BUDGET     (1u << (DV_TIMES + 1))
+#define DV_TARGET     (1u << (DV_TIMES + 2))
+#define DV_PLAIN_MOVE 0x80 /* with a history entry's kind: its detail is the plain move text */
+
+/*
+ * What a change can alter; the id, member, opening time, tier, programme,
+ * product class, service and strings are fixed at opening. Times are
+ * differences from last_change (a move's own time: 0, one byte); a bit per
+ * field says which are not 0, and those of 0 are left out.
+ */
+void journal_put_delta(struct rbuf *b, const struct engine *e, const struct ticket *t,
+                       uint32_t nhist)
+{
+	size_t at = jr_rec_begin(b, JREC_DELTA_V);
+	const int64_t times[DV_TIMES] = {t->received_at, t->ready_at, t->closed_at,
+	                                 t->clock_since, t->deadline, t->eta};
+	uint32_t present = (t->used ? DV_USED : 0) | (t->budget ? DV_BUDGET : 0) |
+	                   (t->target_days ? DV_TARGET : 0);
+
+	for (int i = 0; i < DV_TIMES; i++)
+		present |= times[i] ? 1u << i : 0;
+	put_uvar(b, t->id);
+	put_uvar(b, nhist);
+	put_svar(b, t->last_change);
+	put_uvar(b, present);
+	for (int i = 0; i < DV_TIMES; i++)
+		if (times[i])
+			put_svar(b, time_diff(times[i], t->last_change));
+	if (t->used)
+		put_svar(b, t->used);
+	if (t->budget)
+		put_svar(b, t->budget);
+	if (t->target_days)
+		put_uvar(b, t->target_days);
+	put_u8(b, t->state);
+	put_u8(b, t->reason);
+	put_u8(b, t->loan_reason);
+	put_u8(b, t->loan_state);
+	put_u8(b, (uint8_t)t->met);
+	put_uvar(b, jr_ticket_flags(t));
+	put_uvar(b, t->nhist - nhist);
+	for (uint32_t i = nhist; i < t->nhist; i++) {
+		const struct hist *h = &t->hist[i];
+		unsigned from, to;
+		int plain = plain_move(h->detail, &from, &to);
+		put_svar(b, time_diff(hist_at(h), t->last_change));
+		put_u8(b, (uint8_t)(hist_kind(h) | (plain ? DV_PLAIN_MOVE : 0)));
+		put_vstr(b, engine_str(e, hist_who(h)));
+		if (plain)
+			put_u8(b, (uint8_t)(from << 4 | to));
+		else
+			put_vstr(b, h->detail);
+	}
+	jr_rec_end(b, at);
+}
+
+void journal_put_commit(struct rbuf *b, int64_t clock, uint64_t seq)
+{
+	size_t at = jr_rec_begin(b, JREC_COMMIT_V);
+
+	put_svar(b, clock);
+	put_uvar(b, seq);
+	jr_rec_end(b, at);
+}
+
+/* ---- decoding ---------------------------------------------------------------------- */
+
+/* An unsigned LEB128 varint of at most 64 bits; longer or unterminated ones are bad. */
+uint64_t jr_get_uvar(struct cursor *c)
+{
+	uint64_t v = 0;
+
+	for (unsigned shift = 0; shift < 64; shift += 7) {
+		uint8_t x = get_u8(c);
+		if (c->bad || (shift == 63 && x > 1))
+			break;
+		v |= (uint64_t)(x & 0x7f) << shift;
+		if (!(x & 0x80))
+			return v;
+	}
+	c->bad = 1;
+	return 0;
+}
+
+int64_t jr_get_svar(struct cursor *c)
+{
+	uint64_t u = jr_get_uvar(c);
+
+	return (int64_t)(u >> 1 ^ (u & 1 ? UINT64_MAX : 0));
+}
+
+static int64_t time_add(int64_t base, int64_t diff)
+{
+	return (int64_t)((uint64_t)base + (uint64_t)diff);
+}
+
+/*
+ * A varint-length string, copied NUL-terminated to *out (room for the
+ * payload's bytes and a NUL for each string was made by the caller).
+ */
+static const char *get_vstr(struct cursor *c, char **out)
+{
+	uint64_t n = jr_get_uvar(c);
+	char *s = *out;
+
+	if (c->bad || n > c->left || memchr(c->p, '\0', (size_t)n) != NULL) {
+		c->bad = 1;
+		return "";
+	}
+	memcpy(s, c->p, (size_t)n);
+	s[n] = '\0';
+	*out += n + 1;
+	c->p += n;
+	c->left -= (size_t)n;
+	return s;
+}
+
+/* Room for a plain move's text rebuilt: two state names and " -> ". */
+#define MOVE_TEXT_MAX 64
+
+/* JREC_DELTA_V: see journal_put_delta(). */
+int jr_apply_delta_v(struct engine *e, struct cursor *c, char *err, size_t errlen)
+{
+	struct ticket t;
+	struct hist_image *hist = NULL;
+	char *text = NULL, *out;
+	uint64_t present, nhist, nnew, target = 0, flags;
+	int64_t times[DV_TIMES] = {0};
+	int rc;
+
+	memset(&t, 0, sizeof t);
+	t.id = jr_get_uvar(c);
+	nhist = jr_get_uvar(c);
+	t.last_change = jr_get_svar(c);
+	present = jr_get_uvar(c);
+	for (int i = 0; i < DV_TIMES; i++)
+		if (present & 1u << i)
+			times[i] = time_add(t.last_change, jr_get_svar(c));
+	t.used = present & DV_USED ? jr_get_svar(c) : 0;
+	t.budget = present & DV_BUDGET ? jr_get_svar(c) : 0;
+	if (present & DV_TARGET)
+		target = jr_get_uvar(c);
+	t.received_at = times[DV_RECEIVED];
+	t.ready_at = times[DV_READY];
+	t.closed_at = times[DV_CLOSED];
+	t.clock_since = times[DV_SINCE];
+	t.deadline = times[DV_DEADLINE];
+	t.eta = times[DV_ETA];
+	t.target_days = (uint16_t)target;
+	t.state = get_u8(c);
+	t.reason = get_u8(c);
+	t.loan_reason = get_u8(c);
+	t.loan_state = get_u8(c);
+	t.met = (int8_t)get_u8(c);
+	flags = jr_get_uvar(c);
+	jr_set_flags(&t, flags);
+	nnew = jr_get_uvar(c);
+	/* An entry takes at least 4 bytes: time, kind, who's length, detail. */
+	if (c->bad || nhist > UINT32_MAX || nnew > c->left / 4 || target > UINT16_MAX ||
+	    present >= DV_TARGET << 1 || flags >= 1u << 10 || t.state >= TSTATE_COUNT ||
+	    t.reason >= FT_REASON_COUNT) {
+		snprintf(err, errlen, "malformed delta record");
+		return -1;
+	}
+	if (nnew > 0) {
+		hist = xreallocarray(NULL, nnew, sizeof *hist);
+		out = text = xmalloc(c->left + nnew * (2 + MOVE_TEXT_MAX));
+		for (uint32_t i = 0; i < nnew && !c->bad; i++) {
+			uint8_t kind;
+			hist[i].at = time_add(t.last_change, jr_get_svar(c));
+			kind = get_u8(c);
+			hist[i].what = kind & (uint8_t)~DV_PLAIN_MOVE;
+			hist[i].who = get_vstr(c, &out);
+			if (kind & DV_PLAIN_MOVE) {
+				uint8_t states = get_u8(c);
+				if ((states >> 4) >= TSTATE_COUNT ||
+				    (states & 15) >= TSTATE_COUNT) {
+					c->bad = 1;
+					break;
+				}
+				hist[i].detail = out;
+				out += snprintf(out, MOVE_TEXT_MAX, "%s -> %s",
+				                ticket_state_names[states >> 4],
+				                ticket_state_names[states & 15]) +
+				       1;
+			} else {
+				hist[i].detail = get_vstr(c, &out);
+			}
+			if (hist[i].what >= HIST_WHAT_COUNT)
+				c->bad = 1;
+		}
+	}
+	rc = jr_restore_delta(e, c, &t, (uint32_t)nhist, hist, (uint32_t)nnew, err, errlen);
+	free(text);
+	free(hist);
+	return rc;
+}
