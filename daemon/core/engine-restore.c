@@ -198,6 +198,33 @@ uint32_t eng_hist_cap(uint32_t n)
 	return n ? cap : 0;
 }
 
+/*
+ * A restored history detail: a plain move's "from -> to" is the engine's
+ * shared text, as when the move was made (one copy for all, not one each);
+ * anything else a copy in the arena.
+ */
+static const char *restored_detail(struct engine *e, const char *detail)
+{
+	const char *arrow = strstr(detail, " -> ");
+
+	if (detail[0] == '\0')
+		return "";
+	if (arrow != NULL) {
+		int from = -1, to = -1;
+		for (int i = 0; i < TSTATE_COUNT; i++) {
+			size_t n = strlen(ticket_state_names[i]);
+			if ((size_t)(arrow - detail) == n &&
+			    memcmp(detail, ticket_state_names[i], n) == 0)
+				from = i;
+			if (strcmp(arrow + 4, ticket_state_names[i]) == 0)
+				to = i;
+		}
+		if (from >= 0 && to >= 0)
+			return eng_move_text(e, (enum ticket_state)from, (enum ticket_state)to);
+	}
+	return strarena_dup(&e->arena, detail, strlen(detail));
+}
+
 int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 {
 	struct ticket *t;
@@ -238,8 +265,8 @@ int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 		const char *detail = "";
 		if (i < old_n && strcmp(old[i].detail, h->detail) == 0)
 			detail = old[i].detail;
-		else if (h->detail[0])
-			detail = strarena_dup(&e->arena, h->detail, strlen(h->detail));
+		else
+			detail = restored_detail(e, h->detail);
 		eng_hist_add(e, t, h->at, h->who, (enum hist_what)h->what, detail);
 	}
 	t->dirty = 0;
@@ -328,8 +355,7 @@ int engine_restore_delta(struct engine *e, const struct ticket *img, uint32_t nh
 	t->dirty = 1; /* replay: not a change for the journal's list */
 	for (uint32_t i = 0; i < nnew; i++) {
 		const struct hist_image *h = &hist[i];
-		const char *detail =
-		        h->detail[0] ? strarena_dup(&e->arena, h->detail, strlen(h->detail)) : "";
+		const char *detail = restored_detail(e, h->detail);
 		eng_hist_add(e, t, h->at, h->who, (enum hist_what)h->what, detail);
 	}
 	/* Entries appended in the order they were made: replay puts them where they went. */

@@ -148,6 +148,31 @@ START_TEST(test_plain_move_record_is_small)
 }
 END_TEST
 
+/* A replayed plain move's text is the engine's one shared copy, as when it was made. */
+START_TEST(test_replayed_plain_moves_share_their_text)
+{
+	struct journaling j;
+	struct engine *live = journaled_day(&j), *copy;
+	const struct ticket *t;
+	int64_t at = cet(12, 1, 10, 0);
+	static const enum ticket_state to[] = {TSTATE_DIAGNOSING, TSTATE_IN_REPAIR,
+	                                       TSTATE_DIAGNOSING, TSTATE_IN_REPAIR};
+
+	for (int i = 0; i < 4; i++)
+		scenario_move(live, 3, to[i], at + 60 * i, NULL);
+	journal_put_changes(&j.b, live, &j.seq);
+	copy = replay(&j.b);
+	t = engine_ticket_get(copy, 3);
+	ck_assert_str_eq(t->hist[t->nhist - 1].detail, "diagnosing -> in_repair");
+	ck_assert_ptr_eq(t->hist[t->nhist - 1].detail, t->hist[t->nhist - 3].detail);
+	ck_assert_str_eq(t->hist[t->nhist - 2].detail, "in_repair -> diagnosing");
+	assert_same(live, copy, at + 3600);
+	engine_free(copy);
+	engine_free(live);
+	rbuf_free(&j.b);
+}
+END_TEST
+
 /* Details that are not the plain text, some much like it, come back as they were. */
 START_TEST(test_history_details_round_trip)
 {
@@ -366,6 +391,7 @@ static Suite *journal_delta_suite(void)
 	}
 	tcase_add_test(tc, test_format_2_journal_replays);
 	tcase_add_test(tc, test_plain_move_record_is_small);
+	tcase_add_test(tc, test_replayed_plain_moves_share_their_text);
 	tcase_add_test(tc, test_history_details_round_trip);
 	tcase_add_test(tc, test_extreme_values_round_trip);
 	tcase_add_test(tc, test_malformed_delta_is_refused);
