@@ -159,6 +159,12 @@ struct event {
 struct engine;
 
 struct engine *engine_new(const struct config *cfg);
+/*
+ * A history detail that is one of the engine's shared plain move texts
+ * ("from -> to"): true, with the two states. By address, not by comparing
+ * text: a note that reads the same is not one.
+ */
+bool engine_plain_move(const struct engine *e, const char *detail, unsigned *from, unsigned *to);
 void engine_free(struct engine *e);
 
 /*

@@ -291,20 +291,35 @@ const char *eng_arena_text(struct engine *e, const char *fmt, ...)
 	return strarena_dup(&e->arena, buf, (size_t)n);
 }
 
+/* Room for "from -> to": the two longest state names, the arrow, the NUL. */
+#define MOVE_TEXT_STRIDE 48
+
 const char *eng_move_text(struct engine *e, enum ticket_state from, enum ticket_state to)
 {
-	char **text = &e->move_text[from][to];
-
-	if (*text == NULL) {
-		size_t a = strlen(ticket_state_names[from]), b = strlen(ticket_state_names[to]);
-		char *p = xmalloc(a + b + 5);
-
-		memcpy(p, ticket_state_names[from], a);
-		memcpy(p + a, " -> ", 4);
-		memcpy(p + a + 4, ticket_state_names[to], b + 1);
-		*text = p;
+	if (e->move_texts == NULL) {
+		e->move_texts = xcalloc((size_t)TSTATE_COUNT * TSTATE_COUNT, MOVE_TEXT_STRIDE);
+		for (int i = 0; i < TSTATE_COUNT; i++)
+			for (int j = 0; j < TSTATE_COUNT; j++)
+				snprintf(e->move_texts + (i * TSTATE_COUNT + j) * MOVE_TEXT_STRIDE,
+				         MOVE_TEXT_STRIDE, "%s -> %s", ticket_state_names[i],
+				         ticket_state_names[j]);
 	}
-	return *text;
+	return e->move_texts + ((size_t)from * TSTATE_COUNT + to) * MOVE_TEXT_STRIDE;
+}
+
+bool engine_plain_move(const struct engine *e, const char *detail, unsigned *from, unsigned *to)
+{
+	size_t off;
+
+	if (e->move_texts == NULL || detail < e->move_texts ||
+	    detail >= e->move_texts + (size_t)TSTATE_COUNT * TSTATE_COUNT * MOVE_TEXT_STRIDE)
+		return false;
+	off = (size_t)(detail - e->move_texts);
+	if (off % MOVE_TEXT_STRIDE != 0)
+		return false;
+	*from = (unsigned)(off / MOVE_TEXT_STRIDE / TSTATE_COUNT);
+	*to = (unsigned)(off / MOVE_TEXT_STRIDE % TSTATE_COUNT);
+	return true;
 }
 
 void eng_hist_add(struct engine *e, struct ticket *t, int64_t at, const char *who,
@@ -587,9 +602,7 @@ void engine_free(struct engine *e)
 	free(e->changed_tickets);
 	free(e->changed_nhist);
 	free(e->changed_members);
-	for (int i = 0; i < TSTATE_COUNT; i++)
-		for (int j = 0; j < TSTATE_COUNT; j++)
-			free(e->move_text[i][j]);
+	free(e->move_texts);
 	dheap_free(&e->heap);
 	strarena_free(&e->arena);
 	strpool_free(&e->strings);

@@ -85,7 +85,12 @@ struct engine {
 	 * arena: compaction leaves pointers outside it alone) and shared by every
 	 * history entry that says it.
 	 */
-	char *move_text[TSTATE_COUNT][TSTATE_COUNT];
+	/*
+	 * The plain move texts "from -> to", one block of MOVE_TEXT_STRIDE bytes
+	 * each, [from][to]: history entries share them, and the journal knows one
+	 * by its address (engine_plain_move()).
+	 */
+	char *move_texts;
 };
 
 struct eng_stream {

@@ -51,24 +51,6 @@ static void put_vstr(struct rbuf *b, const char *s)
 
 _Static_assert(TSTATE_COUNT <= 16, "a plain move's states share one byte");
 
-/* from and to when detail is exactly the plain move text "from -> to" (engine-ticket.c). */
-static int plain_move(const char *detail, unsigned *from, unsigned *to)
-{
-	const char *arrow = detail ? strstr(detail, " -> ") : NULL;
-
-	if (arrow == NULL)
-		return 0;
-	*from = *to = TSTATE_COUNT;
-	for (unsigned i = 0; i < TSTATE_COUNT; i++) {
-		size_t n = strlen(ticket_state_names[i]);
-		if (n == (size_t)(arrow - detail) && memcmp(detail, ticket_state_names[i], n) == 0)
-			*from = i;
-		if (strcmp(arrow + 4, ticket_state_names[i]) == 0)
-			*to = i;
-	}
-	return *from < TSTATE_COUNT && *to < TSTATE_COUNT;
-}
-
 /* The time fields of a delta, in the order of its presence bits. */
 enum { DV_RECEIVED, DV_READY, DV_CLOSED, DV_SINCE, DV_DEADLINE, DV_ETA, DV_TIMES };
 #define DV_USED       (1u << DV_TIMES)
@@ -116,7 +98,7 @@ void journal_put_delta(struct rbuf *b, const struct engine *e, const struct tick
 	for (uint32_t i = nhist; i < t->nhist; i++) {
 		const struct hist *h = &t->hist[i];
 		unsigned from, to;
-		int plain = plain_move(h->detail, &from, &to);
+		bool plain = engine_plain_move(e, h->detail, &from, &to);
 		put_svar(b, time_diff(hist_at(h), t->last_change));
 		put_u8(b, (uint8_t)(hist_kind(h) | (plain ? DV_PLAIN_MOVE : 0)));
 		put_vstr(b, engine_str(e, hist_who(h)));
