@@ -83,8 +83,9 @@ $(LIBCORE): $(CORE_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# -pthread: the journal's zeros are written ahead by a thread (daemon/prealloc.h).
 $(REPAIRD): $(DAEMON_OBJS) $(LIBCORE)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(DAEMON_OBJS) $(LIBCORE) $(SHELL_LIBS) $(CORE_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $(DAEMON_OBJS) $(LIBCORE) $(SHELL_LIBS) $(CORE_LIBS) -lm
 
 $(REPAIRCTL): $(CLIENT_OBJS) $(LIBCORE)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLIENT_OBJS) $(LIBCORE) $(SHELL_LIBS) $(CORE_LIBS) -lm

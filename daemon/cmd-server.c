@@ -228,11 +228,16 @@ static void info_persistence(struct cmd_req *r, struct rbuf *b)
 {
 	struct server *srv = r->srv;
 	const struct jfile *j = &srv->journal;
+	uint64_t zeros;
 
 	info_line(b, "journal_file:%s", j->path ? j->path : "");
 	info_u64(b, "journal_size", j->size);
 	info_u64(b, "journal_records", j->records);
 	info_u64(b, "journal_live_size", j->live_size);
+	/* Zeros written ahead of the end (prealloc.h): commits overwrite them, the file keeps its
+	 * size. */
+	zeros = prealloc_zeroed_end(&j->pre);
+	info_u64(b, "journal_zeros_ahead", zeros > j->size ? zeros - j->size : 0);
 	info_line(b, "fsync:%s", fsync_policy_names[srv->cfg->fsync]);
 	info_u64(b, "fsyncs", j->fsyncs);
 	info_u64(b, "journal_rewrites", j->rewrites);

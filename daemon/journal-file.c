@@ -28,26 +28,31 @@ static int64_t usec_now(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* write() all of it; on failure undo a partial write so the file ends on a record. */
+/*
+ * Write all of it at the journal's end, over the zeros written ahead where
+ * there are (prealloc.h); on failure cut the file back to its last record.
+ */
 static int write_all(struct jfile *j, const char *data, size_t len)
 {
 	size_t done = 0;
 
+	prealloc_claim(&j->pre, j->size + len);
 	while (done < len) {
-		ssize_t n = write(j->fd, data + done, len - done);
+		ssize_t n = pwrite(j->fd, data + done, len - done, (off_t)(j->size + done));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			snprintf(j->last_error, sizeof j->last_error, "write %s: %s", j->path,
 			         n < 0 ? strerror(errno) : "no progress");
-			if (done > 0 && ftruncate(j->fd, (off_t)j->size) < 0)
+			prealloc_stop(&j->pre, j->size);
+			if (ftruncate(j->fd, (off_t)j->size) < 0)
 				log_msg(LOG_ERR, "cannot truncate %s back to %llu: %s", j->path,
 				        (unsigned long long)j->size, strerror(errno));
-			lseek(j->fd, (off_t)j->size, SEEK_SET);
 			return -1;
 		}
 		done += (size_t)n;
 	}
+	prealloc_wrote(&j->pre, j->size + len);
 	return 0;
 }
 
@@ -132,6 +137,7 @@ int jfile_open(struct jfile *j, const char *dir, enum fsync_policy fsync, struct
 	int64_t start = usec_now();
 
 	memset(j, 0, sizeof *j);
+	prealloc_init(&j->pre, 0);
 	j->dir = xstrdup(dir);
 	n = strlen(dir) + sizeof "/journal";
 	j->path = xmalloc(n);
@@ -180,13 +186,11 @@ int jfile_open(struct jfile *j, const char *dir, enum fsync_policy fsync, struct
 		j->size = s.good_end;
 		j->records = s.records;
 		j->fingerprint = s.fingerprint;
+		/* What follows the last record is zeros written ahead (a torn tail is cut). */
+		prealloc_init(&j->pre, s.stop == JNEXT_END ? (uint64_t)st.st_size : s.good_end);
 	}
 	engine_restore_finish(e);
 	j->last_seq = engine_last_seq(e);
-	if (lseek(j->fd, (off_t)j->size, SEEK_SET) < 0) {
-		snprintf(err, errlen, "journal %s: %s", j->path, strerror(errno));
-		return -1;
-	}
 	if (j->size == 0) {
 		journal_put_header(&j->buf);
 		j->buf_records++;
@@ -214,8 +218,19 @@ void jfile_close(struct jfile *j)
 		compact_abandon(j);
 	}
 	rbuf_free(&j->rewrite);
-	if (j->fd >= 0 && j->unsynced)
-		fdatasync(j->fd);
+	if (j->fd >= 0) {
+		/*
+		 * A stopped daemon leaves the journal exact: no zeros after its last
+		 * record. Only zeros it knows it wrote: after a replay that refused
+		 * the file, size is not where the records end.
+		 */
+		prealloc_stop(&j->pre, j->size);
+		if (j->pre.zeroed_end > j->size && ftruncate(j->fd, (off_t)j->size) < 0)
+			log_msg(LOG_WARNING, "cannot cut %s to %llu bytes: %s", j->path,
+			        (unsigned long long)j->size, strerror(errno));
+		if (j->unsynced)
+			fdatasync(j->fd);
+	}
 	if (j->fd > 0)
 		close(j->fd);
 	j->fd = -1;
@@ -321,6 +336,8 @@ int jfile_commit(struct jfile *j, struct engine *e, uint64_t *records_written)
 	if (j->fsync == FSYNC_ALWAYS && jfile_sync(j) < 0)
 		return -1;
 	j->failed = false;
+	/* After the fdatasync: the zeros for the next commits are written meanwhile. */
+	prealloc_ahead(&j->pre, j->fd, j->size, usec_now() / 1000);
 	return 0;
 }
 
@@ -480,7 +497,8 @@ int jfile_compact_poll(struct jfile *j, struct engine *e, char *err, size_t errl
 		return -1;
 	}
 	compact_tmp_path(j, tmp, sizeof tmp);
-	fd = open(tmp, O_WRONLY | O_APPEND | O_CLOEXEC);
+	/* Written at offsets, not appended: the file gets zeros written ahead of its end. */
+	fd = open(tmp, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "compaction: %s: %s", tmp, strerror(errno));
 		if (fd >= 0)
@@ -490,7 +508,8 @@ int jfile_compact_poll(struct jfile *j, struct engine *e, char *err, size_t errl
 	}
 	/* What the daemon wrote while the child worked, after the snapshot. */
 	while (done < j->rewrite.len) {
-		ssize_t n = write(fd, j->rewrite.data + done, j->rewrite.len - done);
+		ssize_t n = pwrite(fd, j->rewrite.data + done, j->rewrite.len - done,
+		                   st.st_size + (off_t)done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -510,6 +529,7 @@ int jfile_compact_poll(struct jfile *j, struct engine *e, char *err, size_t errl
 		compact_abandon(j);
 		return -1;
 	}
+	prealloc_stop(&j->pre, (uint64_t)st.st_size + j->rewrite.len); /* it wrote the old file */
 	close(j->fd);
 	j->fd = fd;
 	j->live_size = (uint64_t)st.st_size;
@@ -565,7 +585,7 @@ int jfile_rewrite(struct jfile *j, struct engine *e, char *err, size_t errlen)
 	rbuf_init(&snap);
 	journal_put_snapshot(&snap, e);
 	journal_put_u64(&snap, JREC_CONFIG, j->fingerprint);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		snprintf(err, errlen, "rewrite: %s: %s", tmp, strerror(errno));
 		rbuf_free(&snap);
@@ -587,6 +607,7 @@ int jfile_rewrite(struct jfile *j, struct engine *e, char *err, size_t errlen)
 		rbuf_free(&snap);
 		return -1;
 	}
+	prealloc_stop(&j->pre, snap.len); /* it wrote the old file */
 	close(j->fd);
 	j->fd = fd;
 	j->size = j->live_size = snap.len;
@@ -645,8 +666,12 @@ int jfile_check(const char *path, bool fix)
 	scan_records(map, (size_t)st.st_size, NULL, &s);
 	munmap(map, (size_t)st.st_size);
 	if (s.stop == JNEXT_END && s.err[0] == '\0') {
-		printf("%s: ok, %llu records, %lld bytes\n", path, (unsigned long long)s.records,
-		       (long long)st.st_size);
+		printf("%s: ok, %llu records, %zu bytes", path, (unsigned long long)s.records,
+		       s.good_end);
+		if ((size_t)st.st_size > s.good_end)
+			printf(" (then %lld bytes of zeros written ahead)",
+			       (long long)st.st_size - (long long)s.good_end);
+		printf("\n");
 		close(fd);
 		return EX_OK;
 	}

@@ -26,13 +26,15 @@
 
 #include "domain.h"
 #include "engine.h"
+#include "prealloc.h"
 #include "proto.h"
 
 struct jfile {
 	char *path;
 	int fd;
 	enum fsync_policy fsync;
-	uint64_t size;        /* bytes on disk (durable under always) */
+	uint64_t size;        /* bytes of records on disk (durable under always); zeros follow */
+	struct prealloc pre;  /* the zeros written ahead of size (prealloc.h) */
 	uint64_t records;     /* records in the file */
 	uint64_t last_seq;    /* events up to this sequence are in the journal */
 	uint32_t fingerprint; /* of the configuration last recorded */

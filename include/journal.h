@@ -89,7 +89,7 @@ void journal_put_snapshot(struct rbuf *b, const struct engine *e);
 
 enum jnext {
 	JNEXT_OK,      /* a whole record, CRC good */
-	JNEXT_END,     /* no bytes left */
+	JNEXT_END,     /* no bytes left, or only zeros (written ahead of the end) */
 	JNEXT_TORN,    /* the bytes left are a prefix of a record: a torn tail */
 	JNEXT_CORRUPT, /* a record whose CRC or framing is wrong, with bytes after it */
 };

@@ -273,6 +273,12 @@ static uint32_t get_u32_at(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* The journal's file ends in zeros written ahead of its last record (the shell's prealloc). */
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
 enum jnext journal_next(const unsigned char *buf, size_t len, size_t *off, struct jrec *rec)
 {
 	size_t left = len - *off;
@@ -281,6 +287,9 @@ enum jnext journal_next(const unsigned char *buf, size_t len, size_t *off, struc
 	size_t total;
 
 	if (left == 0)
+		return JNEXT_END;
+	/* No record starts with a zero length and type: zeros to the end are written ahead. */
+	if (p[0] == 0 && all_zero(p, left))
 		return JNEXT_END;
 	if (left < JOURNAL_HEADER_SIZE + 1 + 4)
 		return JNEXT_TORN;
@@ -293,8 +302,11 @@ enum jnext journal_next(const unsigned char *buf, size_t len, size_t *off, struc
 	crc = get_u32_at(p + JOURNAL_HEADER_SIZE + 1 + plen);
 	if (crc != crc32c(0, p + JOURNAL_HEADER_SIZE, (size_t)plen + 1) || p[4] == 0 ||
 	    p[4] > JREC_TYPE_MAX)
-		/* A bad last record is a torn write; one with records after it is damage. */
-		return total == left ? JNEXT_TORN : JNEXT_CORRUPT;
+		/*
+		 * A bad last record (nothing but the zeros written ahead after it) is a
+		 * torn write; one with records after it is damage.
+		 */
+		return all_zero(p + total, left - total) ? JNEXT_TORN : JNEXT_CORRUPT;
 	rec->type = p[4];
 	rec->payload = p + JOURNAL_HEADER_SIZE + 1;
 	rec->len = plen;

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -388,6 +390,79 @@ START_TEST(test_disk_full_under_everysec_answers_ioerr_and_resumes)
 }
 END_TEST
 
+static long long file_bytes(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/*
+ * The journal keeps zeros written ahead of its last record, so that a commit
+ * overwrites instead of growing the file (one write less per fdatasync): a
+ * kill -9 leaves them, and they are the end, not damage; a record torn over
+ * them is cut as any torn tail; a clean stop leaves the journal exact.
+ */
+START_TEST(test_zeros_written_ahead_of_the_journal)
+{
+	char path[256], serial[16];
+	long long logical;
+	int fd;
+
+	start(NULL, NULL);
+	snprintf(path, sizeof path, "%s/state/journal", d.dir);
+	for (int i = 0; i < 20; i++) {
+		snprintf(serial, sizeof serial, "ZA%04d", i);
+		ok(open_ticket(rc, serial, i % 2));
+	}
+	WAIT_UNTIL(harness_info_num(&d, "persistence", "journal_zeros_ahead") > 0, 5000);
+	logical = harness_info_num(&d, "persistence", "journal_size");
+	ck_assert_int_gt(harness_info_num(&d, "persistence", "journal_zeros_ahead"), 0);
+	ck_assert_int_gt(file_bytes(path), logical);
+	daemon_kill9(&d);
+	respawn(NULL);
+	ck_assert_msg(strstr(daemon_log(&d), "torn") == NULL, "%s", daemon_log(&d));
+	ck_assert_int_eq(harness_info_num(&d, "persistence", "journal_size"), logical);
+	ck_assert_int_eq(harness_info_num(&d, "tickets", "tickets_total"), 20);
+	ok(open_ticket(rc, "ZA0020", 1));
+	logical = harness_info_num(&d, "persistence", "journal_size");
+	ck_assert_int_gt(file_bytes(path), logical);
+	/* Half a record over the zeros, as a crash during its write would leave it. */
+	daemon_kill9(&d);
+	fd = open(path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pwrite(fd, "\x40\x00\x00\x00\x01garbage", 12, (off_t)logical), 12);
+	close(fd);
+	respawn(NULL);
+	ck_assert_ptr_nonnull(strstr(daemon_log(&d), "torn record"));
+	ck_assert_int_eq(harness_info_num(&d, "persistence", "journal_size"), logical);
+	{
+		redisReply *r = cmd(rc, "TICKET.GET", "21", NULL);
+		ck_assert_str_eq(field(r, "serial"), "ZA0020");
+		freeReplyObject(r);
+	}
+	/* A clean stop: the file is the records, no zeros after them. */
+	ok(open_ticket(rc, "ZA0021", 1));
+	WAIT_UNTIL(harness_info_num(&d, "persistence", "journal_zeros_ahead") > 0, 5000);
+	ck_assert_int_gt(harness_info_num(&d, "persistence", "journal_zeros_ahead"), 0);
+	stop();
+	{
+		char command[512];
+		const char *out;
+		snprintf(command, sizeof command, "%s --check-journal %s >%s/check.txt",
+		         getenv("REPAIRD_BIN"), path, d.dir);
+		ck_assert_int_eq(WEXITSTATUS(system(command)), 0);
+		snprintf(command, sizeof command, "%s/check.txt", d.dir);
+		out = harness_file(command);
+		ck_assert_msg(strstr(out, ": ok, ") != NULL && strstr(out, "zeros") == NULL, "%s",
+		              out);
+	}
+	respawn(NULL);
+	ck_assert_int_eq(harness_info_num(&d, "tickets", "tickets_total"), 22);
+	ck_assert_int_eq(file_bytes(path), harness_info_num(&d, "persistence", "journal_size"));
+}
+END_TEST
+
 START_TEST(test_torn_tail_is_cut_and_damage_refused)
 {
 	char path[256], command[512];
@@ -496,6 +571,7 @@ static Suite *journal_suite(void)
 	tcase_add_test(tc, test_disk_full_under_always_exits_and_loses_nothing);
 	tcase_add_test(tc, test_disk_full_under_everysec_answers_ioerr_and_resumes);
 	tcase_add_test(tc, test_torn_tail_is_cut_and_damage_refused);
+	tcase_add_test(tc, test_zeros_written_ahead_of_the_journal);
 	tcase_add_test(tc, test_fdatasync_before_the_reply);
 	suite_add_tcase(s, tc);
 	return s;

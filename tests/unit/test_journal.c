@@ -14,6 +14,7 @@
 #include "journal_scenario.h"
 #include "journal_v1_fixture.h"
 #include "timeutil.h"
+#include "xmalloc.h"
 
 START_TEST(test_crc32c)
 {
@@ -169,6 +170,63 @@ START_TEST(test_flipped_byte_in_the_middle)
 	while ((st = journal_next((const unsigned char *)b.data, b.len, &pos, &rec)) == JNEXT_OK)
 		;
 	ck_assert_int_eq(st, JNEXT_TORN);
+	engine_free(live);
+	rbuf_free(&b);
+}
+END_TEST
+
+/* The journal's file ends in zeros written ahead (daemon/prealloc.h): they end it, cleanly. */
+START_TEST(test_zeros_after_the_last_record_are_the_end)
+{
+	struct engine *live = engine_new(cfg);
+	struct rbuf b;
+	uint64_t seq = 0, n = 0, whole_records = 0;
+	size_t pos = 0, whole, last_start = 0;
+	struct jrec rec;
+	enum jnext st;
+	char *keep;
+
+	rbuf_init(&b);
+	journal_put_header(&b);
+	populate(live);
+	journal_put_changes(&b, live, &seq);
+	whole = b.len;
+	while (journal_next((const unsigned char *)b.data, whole, &pos, &rec) == JNEXT_OK) {
+		whole_records++;
+		if (pos < whole)
+			last_start = pos;
+	}
+	/* Whole records, then 64 KB of zeros: every record, then the end at the last one. */
+	memset(rbuf_reserve(&b, 65536), 0, 65536);
+	b.len += 65536;
+	pos = 0;
+	while ((st = journal_next((const unsigned char *)b.data, b.len, &pos, &rec)) == JNEXT_OK)
+		n++;
+	ck_assert_int_eq(st, JNEXT_END);
+	ck_assert_uint_eq(n, whole_records);
+	ck_assert_uint_eq(pos, whole);
+	/* A last record cut short, its rest zeros (a torn write over the zeros): torn, not damage.
+	 */
+	keep = xmalloc(whole);
+	memcpy(keep, b.data, whole);
+	for (size_t cut = last_start + 1; cut < whole; cut += 3) {
+		memcpy(b.data, keep, whole);
+		memset(b.data + cut, 0, whole - cut);
+		pos = 0;
+		while ((st = journal_next((const unsigned char *)b.data, b.len, &pos, &rec)) ==
+		       JNEXT_OK)
+			;
+		ck_assert_msg(st == JNEXT_TORN, "cut at %zu: %d", cut, st);
+		ck_assert_uint_eq(pos, last_start);
+	}
+	/* A byte after the zeros is not a tail of zeros: the bad record before it is damage. */
+	b.data[b.len - 1] = 1;
+	pos = 0;
+	while ((st = journal_next((const unsigned char *)b.data, b.len, &pos, &rec)) == JNEXT_OK)
+		;
+	ck_assert_int_eq(st, JNEXT_CORRUPT);
+	ck_assert_uint_eq(pos, last_start);
+	free(keep);
 	engine_free(live);
 	rbuf_free(&b);
 }
@@ -752,6 +810,7 @@ static Suite *journal_suite(void)
 	tcase_add_test(tc, test_delivered_and_sequence_survive);
 	tcase_add_test(tc, test_cut_at_every_byte_of_the_last_record);
 	tcase_add_test(tc, test_flipped_byte_in_the_middle);
+	tcase_add_test(tc, test_zeros_after_the_last_record_are_the_end);
 	tcase_add_test(tc, test_malformed_payload_is_refused);
 	tcase_add_test(tc, test_format_1_journal_replays);
 	tcase_add_test(tc, test_format_2_uses_deltas);
