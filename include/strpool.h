@@ -33,6 +33,7 @@ const char *strarena_dup(struct strarena *a, const char *s, size_t len);
 struct strpool {
 	struct strarena arena;
 	const char **strs; /* by id */
+	uint32_t *lens;    /* strlen of each, by id: replies write names without measuring them */
 	uint32_t n;
 	uint32_t *table;   /* open addressing: id + 1, 0 = empty */
 	uint32_t tablecap; /* power of two */
@@ -45,5 +46,7 @@ uint32_t strpool_intern(struct strpool *p, const char *s);
 /* The id of s, or UINT32_MAX when s was never interned. */
 uint32_t strpool_find(const struct strpool *p, const char *s);
 const char *strpool_str(const struct strpool *p, uint32_t id);
+/* strlen(strpool_str(p, id)), 0 for an id never given out. */
+size_t strpool_len(const struct strpool *p, uint32_t id);
 
 #endif

@@ -266,6 +266,32 @@ void time_format(int64_t t, char out[21])
 	out[20] = '\0';
 }
 
+void time_format_memo(int64_t t, char out[20], struct date_memo *m)
+{
+	int64_t days = floor_div(t, SECS_PER_DAY);
+	int secs = (int)(t - days * SECS_PER_DAY);
+
+	if (days < INT32_MIN)
+		days = INT32_MIN;
+	if (days > INT32_MAX)
+		days = INT32_MAX;
+	if (m->text[0] == '\0' || m->day != (int32_t)days) {
+		char date[11];
+
+		date_format((int32_t)days, date);
+		memcpy(m->text, date, sizeof m->text);
+		m->day = (int32_t)days;
+	}
+	memcpy(out, m->text, sizeof m->text);
+	out[10] = 'T';
+	put2(out + 11, secs / 3600);
+	out[13] = ':';
+	put2(out + 14, secs / 60 % 60);
+	out[16] = ':';
+	put2(out + 17, secs % 60);
+	out[19] = 'Z';
+}
+
 /*
  * Components <digits><unit>, units h, m, s, each at most once and in that
  * order, optionally separated by blanks: "8h", "7h30m", "1h 30m", "90s".

@@ -372,6 +372,62 @@ START_TEST(test_time_format_matches_libc)
 }
 END_TEST
 
+/* time_format_memo against time_format, with the memo's day checked at each step. */
+static void check_memo(int64_t t, struct date_memo *m, bool hit)
+{
+	char want[21], mine[21];
+	int32_t before = m->day;
+	bool was_empty = m->text[0] == '\0';
+
+	time_format(t, want);
+	memset(mine, '#', sizeof mine);
+	time_format_memo(t, mine, m);
+	ck_assert_msg(memcmp(mine, want, 20) == 0, "%lld: %.20s, want %s", (long long)t, mine, want);
+	ck_assert_int_eq(mine[20], '#'); /* 20 characters, no NUL */
+	ck_assert_int_eq(memcmp(m->text, want, 10), 0);
+	if (hit)
+		ck_assert_msg(!was_empty && m->day == before, "miss at %lld", (long long)t);
+	else
+		ck_assert(was_empty || m->day != before);
+}
+
+START_TEST(test_time_format_memo)
+{
+	struct date_memo m = {0};
+	int64_t leap = utc(2028, 2, 29, 0, 0);
+	uint64_t x = 2463534242u;
+
+	/* A zeroed memo is empty, though its day (0) is 1970-01-01's. */
+	check_memo(utc(1970, 1, 1, 12, 0), &m, false);
+	check_memo(utc(1970, 1, 1, 23, 59) + 59, &m, true);
+	/* The day boundary: the last second of a day, then the first of the next. */
+	check_memo(utc(2026, 12, 31, 23, 59) + 59, &m, false);
+	check_memo(utc(2026, 12, 31, 0, 0), &m, true);
+	check_memo(utc(2027, 1, 1, 0, 0), &m, false);
+	check_memo(utc(2027, 1, 1, 0, 0) - 1, &m, false);
+	/* Leap days, a century that is not a leap year, before the epoch. */
+	check_memo(leap - 1, &m, false);
+	check_memo(leap, &m, false);
+	check_memo(leap + SECS_PER_DAY - 1, &m, true);
+	check_memo(leap + SECS_PER_DAY, &m, false);
+	check_memo(utc(2100, 2, 28, 23, 59) + 60, &m, false);
+	check_memo(-1, &m, false);
+	check_memo(-SECS_PER_DAY, &m, true);
+	check_memo(-SECS_PER_DAY - 1, &m, false);
+	/* Instants a few hours apart over years: hits and misses mixed. */
+	check_memo(utc(2026, 1, 1, 0, 0), &m, false);
+	for (int64_t t = utc(2026, 1, 1, 0, 0); t < utc(2030, 1, 1, 0, 0);) {
+		int64_t day = t / SECS_PER_DAY;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		t += (int64_t)(x % 30000);
+		check_memo(t, &m, t / SECS_PER_DAY == day);
+	}
+}
+END_TEST
+
 /* ---- durations and clock times ----------------------------------------- */
 
 START_TEST(test_duration_parse_ok)
@@ -495,6 +551,7 @@ static Suite *timeutil_suite(void)
 	tcase_add_test(tc, test_time_parse_errors);
 	tcase_add_test(tc, test_time_format);
 	tcase_add_test(tc, test_time_format_matches_libc);
+	tcase_add_test(tc, test_time_format_memo);
 	tcase_add_test(tc, test_duration_parse_ok);
 	tcase_add_test(tc, test_duration_parse_errors);
 	tcase_add_test(tc, test_clock_parse);
