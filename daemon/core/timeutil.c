@@ -266,15 +266,17 @@ void time_format(int64_t t, char out[21])
 	out[20] = '\0';
 }
 
-void time_format_memo(int64_t t, char out[20], struct date_memo *m)
+void time_format_memo(int64_t t, char out[20], struct date_memo *memo, size_t n)
 {
 	int64_t days = floor_div(t, SECS_PER_DAY);
 	int secs = (int)(t - days * SECS_PER_DAY);
+	struct date_memo *m;
 
 	if (days < INT32_MIN)
 		days = INT32_MIN;
 	if (days > INT32_MAX)
 		days = INT32_MAX;
+	m = &memo[(uint32_t)days & (n - 1)];
 	if (m->text[0] == '\0' || m->day != (int32_t)days) {
 		char date[11];
 

@@ -330,6 +330,21 @@ START_TEST(test_reply_every_value)
 		x.state = v >> 5 ? TSTATE_AWAITING_CUSTOMER : TSTATE_IN_REPAIR; /* paused or not */
 		check_same(&x, now);
 	}
+	/* Numbers either side of each power of ten, and the extremes. */
+	for (uint64_t p10 = 1, k = 0; k < 20; k++, p10 *= 10) {
+		x = *t;
+		x.id = p10 - 1 - (k == 19 ? p10 / 2 : 0); /* ids stay under 2^63 */
+		x.member = p10;
+		x.used = -(int64_t)(p10 - 1);
+		x.budget = (int64_t)(p10 / 2);
+		check_same(&x, now);
+	}
+	x = *t;
+	x.id = INT64_MAX;
+	x.member = (uint64_t)INT64_MIN;
+	x.used = INT64_MAX;
+	x.budget = 0;
+	check_same(&x, now);
 	/* Names: an unknown centre (no type), the long model name, serials around 100 bytes. */
 	x = *t;
 	x.centre = 0xfffffff0u;
@@ -353,7 +368,7 @@ START_TEST(test_reply_every_value)
 		uint64_t a = xorshift(&r), b = xorshift(&r);
 
 		x = (a & 1) ? *t : *other;
-		x.id = (a >> 1 & 3) == 0 ? (b >> 3) : (b >> 40);
+		x.id = (a >> 1 & 3) == 0 ? (b >> 1) : (b >> 40);
 		x.member = (a >> 3 & 3) == 0 ? 0 : (a >> 3 & 3) == 1 ? (b >> 20) : b;
 		x.tier = (int8_t)((int)(a >> 5 & 7) - 1);
 		x.programme = (int8_t)((int)((a >> 8) % 3) - 1);
