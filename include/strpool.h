@@ -45,8 +45,16 @@ void strpool_free(struct strpool *p);
 uint32_t strpool_intern(struct strpool *p, const char *s);
 /* The id of s, or UINT32_MAX when s was never interned. */
 uint32_t strpool_find(const struct strpool *p, const char *s);
-const char *strpool_str(const struct strpool *p, uint32_t id);
+/* The string of id, NULL for an id never given out. Inline: every ticket reply asks. */
+static inline const char *strpool_str(const struct strpool *p, uint32_t id)
+{
+	return id < p->n ? p->strs[id] : NULL;
+}
+
 /* strlen(strpool_str(p, id)), 0 for an id never given out. */
-size_t strpool_len(const struct strpool *p, uint32_t id);
+static inline size_t strpool_len(const struct strpool *p, uint32_t id)
+{
+	return id < p->n ? p->lens[id] : 0;
+}
 
 #endif

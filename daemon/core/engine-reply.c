@@ -103,10 +103,6 @@ static const struct enc_pair state_pairs[TSTATE_COUNT] = {
         PAIR(5, "state", 8, "returned"),
         PAIR(5, "state", 9, "cancelled"),
 };
-static const struct enc_pair fast_track_pairs[2] = {
-        PAIR(10, "fast_track", 1, "0"),
-        PAIR(10, "fast_track", 1, "1"),
-};
 static const struct enc_pair reason_pairs[FT_REASON_COUNT] = {
         PAIR(6, "reason", 10, "fast-track"),
         PAIR(6, "reason", 12, "not-a-member"),
@@ -118,18 +114,6 @@ static const struct enc_pair reason_pairs[FT_REASON_COUNT] = {
         PAIR(6, "reason", 27, "service-not-fast-track-here"),
         PAIR(6, "reason", 16, "in-service-limit"),
         PAIR(6, "reason", 12, "outside-emea"),
-};
-static const struct enc_pair paused_pairs[2] = {
-        PAIR(6, "paused", 1, "0"),
-        PAIR(6, "paused", 1, "1"),
-};
-static const struct enc_pair at_risk_pairs[2] = {
-        PAIR(7, "at_risk", 1, "0"),
-        PAIR(7, "at_risk", 1, "1"),
-};
-static const struct enc_pair breached_pairs[2] = {
-        PAIR(8, "breached", 1, "0"),
-        PAIR(8, "breached", 1, "1"),
 };
 /* by met + 1: unset, missed, met */
 static const struct enc_pair met_pairs[3] = {
@@ -154,17 +138,37 @@ static const struct enc_pair loan_state_pairs[3] = {
         PAIR(10, "loan_state", 6, "issued"),
         PAIR(10, "loan_state", 8, "returned"),
 };
-static const struct enc_pair queued_pairs[2] = {
-        PAIR(6, "queued", 1, "0"),
-        PAIR(6, "queued", 1, "1"),
-};
-static const struct enc_pair priority_pairs[2] = {
-        PAIR(8, "priority", 1, "0"),
-        PAIR(8, "priority", 1, "1"),
-};
 
+
+/*
+ * Runs of flags: their names, each flag's "$1\r\n" and "0\r\n" in one block of a
+ * fixed length, copied whole; then each flag's digit is set at its offset.
+ */
+#define FLAG(nlen, name) "$" #nlen "\r\n" name "\r\n$1\r\n"
+#define FLAG_FAST_TRACK  FLAG(10, "fast_track")
+#define FLAG_PAUSED      FLAG(6, "paused")
+#define FLAG_AT_RISK     FLAG(7, "at_risk")
+#define FLAG_BREACHED    FLAG(8, "breached")
+#define FLAG_QUEUED      FLAG(6, "queued")
+#define FLAG_PRIORITY    FLAG(8, "priority")
+#define FLAGS_WIDTH      64
+static const char fast_track_flag[FLAGS_WIDTH] = FLAG_FAST_TRACK "0\r\n";
+static const char clock_flags[FLAGS_WIDTH] = FLAG_PAUSED "0\r\n" FLAG_AT_RISK "0\r\n" FLAG_BREACHED "0\r\n";
+static const char queue_flags[FLAGS_WIDTH] = FLAG_QUEUED "0\r\n" FLAG_PRIORITY "0\r\n";
+enum {
+	FAST_TRACK_LEN = sizeof(FLAG_FAST_TRACK "0\r\n") - 1,
+	FAST_TRACK_AT = sizeof(FLAG_FAST_TRACK) - 1,
+	CLOCK_FLAGS_LEN = sizeof(FLAG_PAUSED "0\r\n" FLAG_AT_RISK "0\r\n" FLAG_BREACHED "0\r\n") - 1,
+	PAUSED_AT = sizeof(FLAG_PAUSED) - 1,
+	AT_RISK_AT = sizeof(FLAG_PAUSED "0\r\n" FLAG_AT_RISK) - 1,
+	BREACHED_AT = sizeof(FLAG_PAUSED "0\r\n" FLAG_AT_RISK "0\r\n" FLAG_BREACHED) - 1,
+	QUEUE_FLAGS_LEN = sizeof(FLAG_QUEUED "0\r\n" FLAG_PRIORITY "0\r\n") - 1,
+	QUEUED_AT = sizeof(FLAG_QUEUED) - 1,
+	PRIORITY_AT = sizeof(FLAG_QUEUED "0\r\n" FLAG_PRIORITY) - 1,
+};
 #undef NAME
 #undef PAIR
+#undef FLAG
 
 /* The most bytes one field writes or overwrites, but for the length of a string value. */
 #define FIELD_ROOM (PAIR_WIDTH + RESP_BULK_OVERHEAD + 24)
@@ -272,6 +276,14 @@ static char *put_time(char *d, int64_t t, struct date_memo *dates)
 	return d + 27;
 }
 
+/* An interned name, "" for an id never given out (as engine_str). */
+static const char *interned(const struct engine *e, uint32_t id)
+{
+	const char *s = strpool_str(&e->strings, id);
+
+	return s ? s : "";
+}
+
 /* Index of v in a table whose last entry, [count], is the empty value. */
 static unsigned or_none(int v, unsigned count)
 {
@@ -301,15 +313,17 @@ void engine_ticket_reply(const struct engine *e, const struct ticket *t, int64_t
 		d = put_pair(d, &no_member_pair);
 	d = put_pair(d, &tier_pairs[or_none(t->tier, TIER_COUNT)]);
 	d = put_pair(d, &programme_pairs[or_none(t->programme, PROGRAMME_COUNT)]);
-	d = put_str(put_name(d, &name_centre), engine_str(e, t->centre), centre_len);
+	d = put_str(put_name(d, &name_centre), interned(e, t->centre), centre_len);
 	d = put_pair(d, &centre_type_pairs[c ? or_none(c->type, CENTRE_TYPE_COUNT)
 	                                     : CENTRE_TYPE_COUNT]);
-	d = put_str(put_name(d, &name_product), engine_str(e, t->product), product_len);
+	d = put_str(put_name(d, &name_product), interned(e, t->product), product_len);
 	d = put_pair(d, &pclass_pairs[t->pclass]);
 	d = put_str(put_name(d, &name_serial), t->serial, serial_len);
 	d = put_pair(d, &service_pairs[t->service]);
 	d = put_pair(d, &state_pairs[t->state]);
-	d = put_pair(d, &fast_track_pairs[t->fast_track]);
+	memcpy(d, fast_track_flag, FLAGS_WIDTH);
+	d[FAST_TRACK_AT] = (char)('0' + t->fast_track);
+	d += FAST_TRACK_LEN;
 	d = put_pair(d, &reason_pairs[t->reason]);
 	d = put_i64(put_name(d, &name_target_days), t->target_days);
 	d = put_time(put_name(d, &name_created_at), t->created_at, e->dates);
@@ -317,16 +331,20 @@ void engine_ticket_reply(const struct engine *e, const struct ticket *t, int64_t
 	d = put_time(put_name(d, &name_deadline), t->deadline, e->dates);
 	d = put_i64(put_name(d, &name_used), clk.used);
 	d = put_i64(put_name(d, &name_remaining), clk.remaining);
-	d = put_pair(d, &paused_pairs[clk.paused]);
-	d = put_pair(d, &at_risk_pairs[t->at_risk]);
-	d = put_pair(d, &breached_pairs[t->breached]);
+	memcpy(d, clock_flags, FLAGS_WIDTH);
+	d[PAUSED_AT] = (char)('0' + clk.paused);
+	d[AT_RISK_AT] = (char)('0' + t->at_risk);
+	d[BREACHED_AT] = (char)('0' + t->breached);
+	d += CLOCK_FLAGS_LEN;
 	d = put_time(put_name(d, &name_ready_at), t->ready_at, e->dates);
 	d = put_time(put_name(d, &name_closed_at), t->closed_at, e->dates);
 	d = put_pair(d, &met_pairs[t->met < 0 ? 0 : t->met ? 2 : 1]);
 	d = put_pair(d, &loan_eligible_pairs[t->loan_eligible]);
 	d = put_pair(d, &loan_reason_pairs[t->loan_eligible ? t->loan_reason : LOAN_REASON_COUNT]);
 	d = put_pair(d, &loan_state_pairs[t->loan_state <= LOAN_RETURNED ? t->loan_state : 0]);
-	d = put_pair(d, &queued_pairs[t->queued]);
-	d = put_pair(d, &priority_pairs[t->priority]);
+	memcpy(d, queue_flags, FLAGS_WIDTH);
+	d[QUEUED_AT] = (char)('0' + t->queued);
+	d[PRIORITY_AT] = (char)('0' + t->priority);
+	d += QUEUE_FLAGS_LEN;
 	out->len += (size_t)(d - start);
 }

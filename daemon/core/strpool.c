@@ -186,12 +186,3 @@ uint32_t strpool_find(const struct strpool *p, const char *s)
 	return p->table[i] != 0 ? p->table[i] - 1 : UINT32_MAX;
 }
 
-const char *strpool_str(const struct strpool *p, uint32_t id)
-{
-	return id < p->n ? p->strs[id] : NULL;
-}
-
-size_t strpool_len(const struct strpool *p, uint32_t id)
-{
-	return id < p->n ? p->lens[id] : 0;
-}
