@@ -262,6 +262,8 @@ static char *put_i64(char *d, int64_t v)
 	return end + 2;
 }
 
+#define TIME_BULK_LEN 27 /* "$20\r\n" "YYYY-MM-DDTHH:MM:SSZ" "\r\n" */
+
 /* An instant, "" when not set; its date from the engine's memo when it has the day. */
 static char *put_time(char *d, int64_t t, struct date_memo *dates)
 {
@@ -273,7 +275,7 @@ static char *put_time(char *d, int64_t t, struct date_memo *dates)
 	time_format_memo(t, d + 5, dates, ENGINE_DATES);
 	d[25] = '\r';
 	d[26] = '\n';
-	return d + 27;
+	return d + TIME_BULK_LEN;
 }
 
 /* An interned name, "" for an id never given out (as engine_str). */
@@ -298,7 +300,7 @@ void engine_ticket_reply(const struct engine *e, const struct ticket *t, int64_t
 	size_t product_len = strpool_len(&e->strings, t->product);
 	size_t serial_len = strlen(t->serial);
 	struct ticket_clock clk;
-	char *d, *start;
+	char *d, *start, *created;
 
 	engine_ticket_clock(e, t, now, &clk);
 	/* An upper bound of the whole record: one reservation, then plain stores. */
@@ -326,8 +328,16 @@ void engine_ticket_reply(const struct engine *e, const struct ticket *t, int64_t
 	d += FAST_TRACK_LEN;
 	d = put_pair(d, &reason_pairs[t->reason]);
 	d = put_i64(put_name(d, &name_target_days), t->target_days);
-	d = put_time(put_name(d, &name_created_at), t->created_at, e->dates);
-	d = put_time(put_name(d, &name_received_at), t->received_at, e->dates);
+	created = put_name(d, &name_created_at);
+	d = put_time(created, t->created_at, e->dates);
+	d = put_name(d, &name_received_at);
+	if (t->received_at == t->created_at && t->created_at != 0) {
+		/* Received when opened (a walk-in): the same 27 bytes again. */
+		memcpy(d, created, TIME_BULK_LEN);
+		d += TIME_BULK_LEN;
+	} else {
+		d = put_time(d, t->received_at, e->dates);
+	}
 	d = put_time(put_name(d, &name_deadline), t->deadline, e->dates);
 	d = put_i64(put_name(d, &name_used), clk.used);
 	d = put_i64(put_name(d, &name_remaining), clk.remaining);

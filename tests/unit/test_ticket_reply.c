@@ -330,6 +330,17 @@ START_TEST(test_reply_every_value)
 		x.state = v >> 5 ? TSTATE_AWAITING_CUSTOMER : TSTATE_IN_REPAIR; /* paused or not */
 		check_same(&x, now);
 	}
+	/* Received when opened, or neither set; received before opened. */
+	x = *t;
+	x.received_at = x.created_at;
+	check_same(&x, now);
+	x.created_at = x.received_at = 0;
+	check_same(&x, now);
+	x = *t;
+	x.received_at = x.created_at - 1;
+	check_same(&x, now);
+	x.received_at = 0;
+	check_same(&x, now);
 	/* Numbers either side of each power of ten, and the extremes. */
 	for (uint64_t p10 = 1, k = 0; k < 20; k++, p10 *= 10) {
 		x = *t;
