@@ -2,12 +2,14 @@
  * engine-reply: a ticket's reply (PROTOCOL.md), the hot path of TICKET.GET,
  * OPEN and MOVE, written straight from the ticket into one reservation.
  *
- * Every field whose value is one of a few names or flags is written as its
- * name and value together, encoded by the compiler ("$5\r\nstate\r\n$5\r\nready\r\n")
- * and copied with one fixed-size memcpy: no strlen, no length digits. Numbers
- * and times are written in place; centre and product names take their length
- * from the string pool. test_ticket_reply compares every value of every field
- * with the generic encoding of engine_ticket_fields.
+ * A field whose value is one of a few names is written as its name and value
+ * together, encoded by the compiler ("$5\r\nstate\r\n$5\r\nready\r\n") and
+ * copied with one fixed-size memcpy: no strlen, no length digits. Runs of
+ * flags are one block with their digits set in place. Numbers and times are
+ * written in place, a time's date from the engine's memo of recent days;
+ * centre and product names take their length from the string pool.
+ * test_ticket_reply compares every value of every field with the generic
+ * encoding of engine_ticket_fields, and one whole reply with its text.
  */
 #include <string.h>
 
@@ -58,14 +60,10 @@ static const struct enc_name name_id = NAME(2, "id"), name_member = NAME(6, "mem
 static const struct enc_pair no_member_pair = PAIR(6, "member", 0, "");
 /* [TIER_COUNT]: a non-member */
 static const struct enc_pair tier_pairs[TIER_COUNT + 1] = {
-        PAIR(4, "tier", 3, "red"),
-        PAIR(4, "tier", 6, "silver"),
-        PAIR(4, "tier", 4, "gold"),
-        PAIR(4, "tier", 8, "platinum"),
-        PAIR(4, "tier", 12, "enterprise-c"),
-        PAIR(4, "tier", 12, "enterprise-b"),
-        PAIR(4, "tier", 12, "enterprise-a"),
-        PAIR(4, "tier", 0, ""),
+        PAIR(4, "tier", 3, "red"),           PAIR(4, "tier", 6, "silver"),
+        PAIR(4, "tier", 4, "gold"),          PAIR(4, "tier", 8, "platinum"),
+        PAIR(4, "tier", 12, "enterprise-c"), PAIR(4, "tier", 12, "enterprise-b"),
+        PAIR(4, "tier", 12, "enterprise-a"), PAIR(4, "tier", 0, ""),
 };
 /* [PROGRAMME_COUNT]: a non-member */
 static const struct enc_pair programme_pairs[PROGRAMME_COUNT + 1] = {
@@ -81,10 +79,8 @@ static const struct enc_pair centre_type_pairs[CENTRE_TYPE_COUNT + 1] = {
         PAIR(11, "centre_type", 0, ""),
 };
 static const struct enc_pair pclass_pairs[PCLASS_COUNT] = {
-        PAIR(13, "product_class", 4, "body"),
-        PAIR(13, "product_class", 4, "lens"),
-        PAIR(13, "product_class", 5, "video"),
-        PAIR(13, "product_class", 5, "flash"),
+        PAIR(13, "product_class", 4, "body"),  PAIR(13, "product_class", 4, "lens"),
+        PAIR(13, "product_class", 5, "video"), PAIR(13, "product_class", 5, "flash"),
         PAIR(13, "product_class", 5, "other"),
 };
 static const struct enc_pair service_pairs[SERVICE_COUNT] = {
@@ -93,14 +89,10 @@ static const struct enc_pair service_pairs[SERVICE_COUNT] = {
         PAIR(7, "service", 7, "upgrade"),
 };
 static const struct enc_pair state_pairs[TSTATE_COUNT] = {
-        PAIR(5, "state", 6, "booked"),
-        PAIR(5, "state", 8, "received"),
-        PAIR(5, "state", 10, "diagnosing"),
-        PAIR(5, "state", 17, "awaiting_customer"),
-        PAIR(5, "state", 14, "awaiting_parts"),
-        PAIR(5, "state", 9, "in_repair"),
-        PAIR(5, "state", 5, "ready"),
-        PAIR(5, "state", 8, "returned"),
+        PAIR(5, "state", 6, "booked"),          PAIR(5, "state", 8, "received"),
+        PAIR(5, "state", 10, "diagnosing"),     PAIR(5, "state", 17, "awaiting_customer"),
+        PAIR(5, "state", 14, "awaiting_parts"), PAIR(5, "state", 9, "in_repair"),
+        PAIR(5, "state", 5, "ready"),           PAIR(5, "state", 8, "returned"),
         PAIR(5, "state", 9, "cancelled"),
 };
 static const struct enc_pair reason_pairs[FT_REASON_COUNT] = {
@@ -139,7 +131,6 @@ static const struct enc_pair loan_state_pairs[3] = {
         PAIR(10, "loan_state", 8, "returned"),
 };
 
-
 /*
  * Runs of flags: their names, each flag's "$1\r\n" and "0\r\n" in one block of a
  * fixed length, copied whole; then each flag's digit is set at its offset.
@@ -153,12 +144,14 @@ static const struct enc_pair loan_state_pairs[3] = {
 #define FLAG_PRIORITY    FLAG(8, "priority")
 #define FLAGS_WIDTH      64
 static const char fast_track_flag[FLAGS_WIDTH] = FLAG_FAST_TRACK "0\r\n";
-static const char clock_flags[FLAGS_WIDTH] = FLAG_PAUSED "0\r\n" FLAG_AT_RISK "0\r\n" FLAG_BREACHED "0\r\n";
+static const char clock_flags[FLAGS_WIDTH] =
+        FLAG_PAUSED "0\r\n" FLAG_AT_RISK "0\r\n" FLAG_BREACHED "0\r\n";
 static const char queue_flags[FLAGS_WIDTH] = FLAG_QUEUED "0\r\n" FLAG_PRIORITY "0\r\n";
 enum {
 	FAST_TRACK_LEN = sizeof(FLAG_FAST_TRACK "0\r\n") - 1,
 	FAST_TRACK_AT = sizeof(FLAG_FAST_TRACK) - 1,
-	CLOCK_FLAGS_LEN = sizeof(FLAG_PAUSED "0\r\n" FLAG_AT_RISK "0\r\n" FLAG_BREACHED "0\r\n") - 1,
+	CLOCK_FLAGS_LEN =
+	        sizeof(FLAG_PAUSED "0\r\n" FLAG_AT_RISK "0\r\n" FLAG_BREACHED "0\r\n") - 1,
 	PAUSED_AT = sizeof(FLAG_PAUSED) - 1,
 	AT_RISK_AT = sizeof(FLAG_PAUSED "0\r\n" FLAG_AT_RISK) - 1,
 	BREACHED_AT = sizeof(FLAG_PAUSED "0\r\n" FLAG_AT_RISK "0\r\n" FLAG_BREACHED) - 1,
@@ -316,8 +309,8 @@ void engine_ticket_reply(const struct engine *e, const struct ticket *t, int64_t
 	d = put_pair(d, &tier_pairs[or_none(t->tier, TIER_COUNT)]);
 	d = put_pair(d, &programme_pairs[or_none(t->programme, PROGRAMME_COUNT)]);
 	d = put_str(put_name(d, &name_centre), interned(e, t->centre), centre_len);
-	d = put_pair(d, &centre_type_pairs[c ? or_none(c->type, CENTRE_TYPE_COUNT)
-	                                     : CENTRE_TYPE_COUNT]);
+	d = put_pair(
+	        d, &centre_type_pairs[c ? or_none(c->type, CENTRE_TYPE_COUNT) : CENTRE_TYPE_COUNT]);
 	d = put_str(put_name(d, &name_product), interned(e, t->product), product_len);
 	d = put_pair(d, &pclass_pairs[t->pclass]);
 	d = put_str(put_name(d, &name_serial), t->serial, serial_len);

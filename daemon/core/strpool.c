@@ -185,4 +185,3 @@ uint32_t strpool_find(const struct strpool *p, const char *s)
 	i = strpool_probe(p, s, strpool_hash(s));
 	return p->table[i] != 0 ? p->table[i] - 1 : UINT32_MAX;
 }
-

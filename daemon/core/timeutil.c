@@ -246,7 +246,8 @@ int time_parse(const char *s, int64_t *t)
 	return 0;
 }
 
-/* "THH:MM:SSZ" of secs (0..86399) after midnight at out[10..19]: one division by 3600, one by 60. */
+/* "THH:MM:SSZ" of secs (0..86399) after midnight at out[10..19]: one division by 3600, one by 60.
+ */
 static void put_clock(char out[20], uint32_t secs)
 {
 	uint32_t hh = secs / 3600, rest = secs - hh * 3600, mm = rest / 60;

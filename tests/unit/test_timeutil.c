@@ -386,7 +386,8 @@ static void check_memo(int64_t t, struct date_memo *memo, size_t n, bool hit)
 	time_format(t, want);
 	memset(mine, '#', sizeof mine);
 	time_format_memo(t, mine, memo, n);
-	ck_assert_msg(memcmp(mine, want, 20) == 0, "%lld: %.20s, want %s", (long long)t, mine, want);
+	ck_assert_msg(memcmp(mine, want, 20) == 0, "%lld: %.20s, want %s", (long long)t, mine,
+	              want);
 	ck_assert_int_eq(mine[20], '#'); /* 20 characters, no NUL */
 	ck_assert_msg(had == hit, "%lld: %s", (long long)t, hit ? "a miss" : "a hit");
 	ck_assert_int_eq(m->day, (int32_t)day);
