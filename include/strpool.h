@@ -33,6 +33,7 @@ const char *strarena_dup(struct strarena *a, const char *s, size_t len);
 struct strpool {
 	struct strarena arena;
 	const char **strs; /* by id */
+	uint32_t *lens;    /* strlen of each, by id: replies write names without measuring them */
 	uint32_t n;
 	uint32_t *table;   /* open addressing: id + 1, 0 = empty */
 	uint32_t tablecap; /* power of two */
@@ -44,6 +45,16 @@ void strpool_free(struct strpool *p);
 uint32_t strpool_intern(struct strpool *p, const char *s);
 /* The id of s, or UINT32_MAX when s was never interned. */
 uint32_t strpool_find(const struct strpool *p, const char *s);
-const char *strpool_str(const struct strpool *p, uint32_t id);
+/* The string of id, NULL for an id never given out. Inline: every ticket reply asks. */
+static inline const char *strpool_str(const struct strpool *p, uint32_t id)
+{
+	return id < p->n ? p->strs[id] : NULL;
+}
+
+/* strlen(strpool_str(p, id)), 0 for an id never given out. */
+static inline size_t strpool_len(const struct strpool *p, uint32_t id)
+{
+	return id < p->n ? p->lens[id] : 0;
+}
 
 #endif

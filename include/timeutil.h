@@ -36,6 +36,18 @@ extern const char digit_pairs[201];
 int time_parse(const char *s, int64_t *t);
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with NUL). */
 void time_format(int64_t t, char out[21]);
+/*
+ * Dates already written, to skip the calendar for instants of a day seen
+ * before (a ticket's times are days apart at most, and so are the tickets
+ * replied to together). A day is kept in slot day % n of n (a power of two).
+ * A slot is empty while text[0] is NUL: zeroed memos are empty ones.
+ */
+struct date_memo {
+	int32_t day;
+	char text[10]; /* "YYYY-MM-DD" */
+};
+/* time_format's 20 characters, without the NUL, the date from memo when it has the day. */
+void time_format_memo(int64_t t, char out[20], struct date_memo *memo, size_t n);
 
 /* "8h", "7h30m", "45m", "90s", "1h 30m" -> seconds. 0 on success, -1 otherwise. */
 int duration_parse(const char *s, int64_t *secs);

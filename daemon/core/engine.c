@@ -575,6 +575,7 @@ struct engine *engine_new(const struct config *cfg)
 	dheap_init(&e->heap);
 	eng_rebuild_centre_map(e);
 	e->ret_max = ENGINE_RETAIN_EVENTS;
+	e->dates = xcalloc(ENGINE_DATES, sizeof *e->dates);
 	return e;
 }
 
@@ -603,6 +604,7 @@ void engine_free(struct engine *e)
 	free(e->changed_nhist);
 	free(e->changed_members);
 	free(e->move_texts);
+	free(e->dates);
 	dheap_free(&e->heap);
 	strarena_free(&e->arena);
 	strpool_free(&e->strings);

@@ -91,7 +91,11 @@ struct engine {
 	 * by its address (engine_plain_move()).
 	 */
 	char *move_texts;
+
+	/* ENGINE_DATES dates replies wrote: a cache, written through a const engine. */
+	struct date_memo *dates;
 };
+#define ENGINE_DATES 16 /* a power of two: 16 consecutive days */
 
 struct eng_stream {
 	uint32_t centre; /* interned centre id */

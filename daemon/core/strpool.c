@@ -91,6 +91,7 @@ void strpool_free(struct strpool *p)
 {
 	strarena_free(&p->arena);
 	free(p->strs);
+	free(p->lens);
 	free(p->table);
 	strpool_init(p);
 }
@@ -148,6 +149,7 @@ uint32_t strpool_intern(struct strpool *p, const char *s)
 {
 	uint32_t hash = strpool_hash(s);
 	uint32_t i = 0;
+	size_t len;
 
 	if (p->tablecap > 0) {
 		i = strpool_probe(p, s, hash);
@@ -159,9 +161,17 @@ uint32_t strpool_intern(struct strpool *p, const char *s)
 		strpool_grow(p);
 		i = strpool_probe(p, s, hash);
 	}
-	if (pow2_full(p->n))
-		p->strs = xreallocarray(p->strs, p->n ? (size_t)p->n * 2 : 1, sizeof *p->strs);
-	p->strs[p->n] = strarena_dup(&p->arena, s, strlen(s));
+	if (pow2_full(p->n)) {
+		size_t cap = p->n ? (size_t)p->n * 2 : 1;
+
+		p->strs = xreallocarray(p->strs, cap, sizeof *p->strs);
+		p->lens = xreallocarray(p->lens, cap, sizeof *p->lens);
+	}
+	len = strlen(s);
+	if (len > UINT32_MAX)
+		fatalx("strpool: string of %zu bytes", len);
+	p->strs[p->n] = strarena_dup(&p->arena, s, len);
+	p->lens[p->n] = (uint32_t)len;
 	p->table[i] = ++p->n;
 	return p->n - 1;
 }
@@ -174,9 +184,4 @@ uint32_t strpool_find(const struct strpool *p, const char *s)
 		return UINT32_MAX;
 	i = strpool_probe(p, s, strpool_hash(s));
 	return p->table[i] != 0 ? p->table[i] - 1 : UINT32_MAX;
-}
-
-const char *strpool_str(const struct strpool *p, uint32_t id)
-{
-	return id < p->n ? p->strs[id] : NULL;
 }

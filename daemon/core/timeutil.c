@@ -246,24 +246,55 @@ int time_parse(const char *s, int64_t *t)
 	return 0;
 }
 
+/* "THH:MM:SSZ" of secs (0..86399) after midnight at out[10..19]: one division by 3600, one by 60.
+ */
+static void put_clock(char out[20], uint32_t secs)
+{
+	uint32_t hh = secs / 3600, rest = secs - hh * 3600, mm = rest / 60;
+
+	out[10] = 'T';
+	put2(out + 11, (int)hh);
+	out[13] = ':';
+	put2(out + 14, (int)mm);
+	out[16] = ':';
+	put2(out + 17, (int)(rest - mm * 60));
+	out[19] = 'Z';
+}
+
 void time_format(int64_t t, char out[21])
 {
 	int64_t days = floor_div(t, SECS_PER_DAY);
-	int secs = (int)(t - days * SECS_PER_DAY);
+	uint32_t secs = (uint32_t)(t - days * SECS_PER_DAY);
 
 	if (days < INT32_MIN)
 		days = INT32_MIN;
 	if (days > INT32_MAX)
 		days = INT32_MAX;
 	date_format((int32_t)days, out);
-	out[10] = 'T';
-	put2(out + 11, secs / 3600);
-	out[13] = ':';
-	put2(out + 14, secs / 60 % 60);
-	out[16] = ':';
-	put2(out + 17, secs % 60);
-	out[19] = 'Z';
+	put_clock(out, secs);
 	out[20] = '\0';
+}
+
+void time_format_memo(int64_t t, char out[20], struct date_memo *memo, size_t n)
+{
+	int64_t days = floor_div(t, SECS_PER_DAY);
+	uint32_t secs = (uint32_t)(t - days * SECS_PER_DAY);
+	struct date_memo *m;
+
+	if (days < INT32_MIN)
+		days = INT32_MIN;
+	if (days > INT32_MAX)
+		days = INT32_MAX;
+	m = &memo[(uint32_t)days & (n - 1)];
+	if (m->text[0] == '\0' || m->day != (int32_t)days) {
+		char date[11];
+
+		date_format((int32_t)days, date);
+		memcpy(m->text, date, sizeof m->text);
+		m->day = (int32_t)days;
+	}
+	memcpy(out, m->text, sizeof m->text);
+	put_clock(out, secs);
 }
 
 /*

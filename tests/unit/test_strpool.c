@@ -74,6 +74,32 @@ START_TEST(test_find_unknown)
 }
 END_TEST
 
+/* Lengths come from the pool, not strlen, across the growth of its arrays. */
+START_TEST(test_intern_lengths)
+{
+	struct strpool p;
+	char buf[80];
+
+	strpool_init(&p);
+	ck_assert_uint_eq(strpool_len(&p, 0), 0);
+	for (int i = 0; i < 300; i++) {
+		/* "", "x", "xx", ... then repeats of earlier ones, which add nothing */
+		memset(buf, 'x', (size_t)(i % 70));
+		buf[i % 70] = '\0';
+		if (i >= 70)
+			snprintf(buf, sizeof buf, "name-%d%s", i, i % 3 ? "" : " with blanks");
+		strpool_intern(&p, buf);
+	}
+	for (uint32_t id = 0; id < p.n; id++)
+		ck_assert_uint_eq(strpool_len(&p, id), strlen(strpool_str(&p, id)));
+	ck_assert_uint_eq(strpool_len(&p, strpool_find(&p, "")), 0);
+	ck_assert_uint_eq(strpool_len(&p, strpool_find(&p, "name-99 with blanks")), 19);
+	ck_assert_uint_eq(strpool_len(&p, p.n), 0);
+	ck_assert_uint_eq(strpool_len(&p, UINT32_MAX), 0);
+	strpool_free(&p);
+}
+END_TEST
+
 #define MANY 100000
 
 START_TEST(test_intern_many)
@@ -245,6 +271,7 @@ static Suite *strpool_suite(void)
 	tcase_add_test(tc, test_intern_distinct_dense);
 	tcase_add_test(tc, test_find_unknown);
 	tcase_add_test(tc, test_intern_many);
+	tcase_add_test(tc, test_intern_lengths);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("arena");

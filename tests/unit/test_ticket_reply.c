@@ -4,7 +4,10 @@
  * (reply_record, then reply_bulk_str of each engine_ticket_fields value),
  * under RESP2 and RESP3, as the ticket changes in every way that changes its
  * reply: opened, moved, a loan issued and returned, the clock making it at
- * risk and breached, paused, and a reload that changes its targets.
+ * risk and breached, paused, and a reload that changes its targets; then
+ * copies of a ticket given every value of every field that takes one of a few,
+ * numbers either side of each power of ten, instants across days, years and
+ * leap days; and one reply spelt out in full.
  */
 #include <check.h>
 #include <stdio.h>
@@ -196,6 +199,282 @@ START_TEST(test_reply_same_bytes_through_changes)
 }
 END_TEST
 
+/* Two tickets to vary: a member's, and a non-member's with an unlisted long model name. */
+static void open_two(const struct ticket **member, const struct ticket **other)
+{
+	struct member_input in = {.number = 151335488, .tier = TIER_GOLD, .expires = -1};
+	char model[121];
+	struct ticket_open op = {.centre = "DE-PSC-TEST",
+	                         .product = "EOS R5",
+	                         .serial = "SN0001",
+	                         .service = SERVICE_REPAIR,
+	                         .member = 151335488,
+	                         .registered = true,
+	                         .received = true,
+	                         .received_at = cet(11, 23, 9, 0),
+	                         .who = "test"};
+	struct engine_error err = {0};
+
+	memcpy(in.country, "DE", 3);
+	ck_assert_int_eq(engine_member_set(eng, &in, cet(11, 1, 12, 0), &err), 0);
+	ck_assert_msg(engine_ticket_open(eng, &op, cet(11, 23, 9, 0), member, &err) == 0,
+	              "open: %s", err.msg);
+	memset(model, 'M', sizeof model - 1);
+	model[sizeof model - 1] = '\0';
+	op.product = model;
+	op.unlisted = true;
+	op.member = 0;
+	op.received = false;
+	op.service = SERVICE_MAINTENANCE;
+	ck_assert_msg(engine_ticket_open(eng, &op, cet(11, 24, 10, 0), other, &err) == 0,
+	              "open: %s", err.msg);
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Instants a ticket may hold: unset, around the epoch, year and leap-day edges, far off. */
+static int64_t some_instant(uint64_t *x)
+{
+	static const int64_t fixed[] = {0,
+	                                1,
+	                                -1,
+	                                -SECS_PER_DAY,
+	                                INT64_C(951782399),     /* 2000-02-28T23:59:59Z */
+	                                INT64_C(951782400),     /* 2000-02-29T00:00:00Z */
+	                                INT64_C(951868800),     /* 2000-03-01T00:00:00Z */
+	                                INT64_C(1798761599),    /* 2026-12-31T23:59:59Z */
+	                                INT64_C(1798761600),    /* 2027-01-01T00:00:00Z */
+	                                INT64_C(1835395200),    /* 2028-02-29T00:00:00Z */
+	                                INT64_C(4107542399),    /* 2100-02-28T23:59:59Z */
+	                                INT64_C(4107542400),    /* 2100-03-01T00:00:00Z */
+	                                INT64_C(253402300799)}; /* 9999-12-31T23:59:59Z */
+	uint64_t r = xorshift(x);
+
+	if (r % 3 == 0)
+		return fixed[(r >> 8) % (sizeof fixed / sizeof fixed[0])];
+	/* Within a few days of the last one often: the same day, the next, a year on. */
+	return INT64_C(1700000000) + (int64_t)((r >> 8) % (UINT64_C(400) * 86400 * 3));
+}
+
+/*
+ * Every value of every field that takes one of a few values, each alone, then
+ * all of them at random together with numbers and instants of every kind:
+ * the reply must equal the generic encoding of engine_ticket_fields.
+ */
+START_TEST(test_reply_every_value)
+{
+	const struct ticket *t, *other;
+	struct ticket x;
+	uint64_t r = 88172645463325252u;
+	int64_t now = cet(11, 25, 10, 0);
+
+	open_two(&t, &other);
+	check_same(t, now);
+	check_same(other, now);
+	for (int v = -1; v < TIER_COUNT; v++) {
+		x = *t;
+		x.tier = (int8_t)v;
+		check_same(&x, now);
+	}
+	for (int v = -1; v < PROGRAMME_COUNT; v++) {
+		x = *t;
+		x.programme = (int8_t)v;
+		check_same(&x, now);
+	}
+	for (int v = 0; v < PCLASS_COUNT; v++) {
+		x = *t;
+		x.pclass = (uint8_t)v;
+		check_same(&x, now);
+	}
+	for (int v = 0; v < SERVICE_COUNT; v++) {
+		x = *t;
+		x.service = (uint8_t)v;
+		check_same(&x, now);
+	}
+	for (int v = 0; v < TSTATE_COUNT; v++) {
+		x = *t;
+		x.state = (uint8_t)v;
+		check_same(&x, now);
+	}
+	for (int v = 0; v < FT_REASON_COUNT; v++) {
+		x = *t;
+		x.reason = (uint8_t)v;
+		check_same(&x, now);
+	}
+	for (int v = -1; v <= 1; v++) {
+		x = *t;
+		x.met = (int8_t)v;
+		check_same(&x, now);
+	}
+	for (int v = 0; v <= LOAN_RETURNED; v++) {
+		x = *t;
+		x.loan_state = (uint8_t)v;
+		check_same(&x, now);
+	}
+	for (int v = 0; v < 2 * LOAN_REASON_COUNT; v++) {
+		x = *t;
+		x.loan_eligible = (unsigned)(v & 1);
+		x.loan_reason = (uint8_t)(v / 2);
+		check_same(&x, now);
+	}
+	for (int v = 0; v < 64; v++) {
+		x = *t;
+		x.fast_track = (unsigned)(v & 1);
+		x.at_risk = (unsigned)(v >> 1 & 1);
+		x.breached = (unsigned)(v >> 2 & 1);
+		x.queued = (unsigned)(v >> 3 & 1);
+		x.priority = (unsigned)(v >> 4 & 1);
+		x.state = v >> 5 ? TSTATE_AWAITING_CUSTOMER : TSTATE_IN_REPAIR; /* paused or not */
+		check_same(&x, now);
+	}
+	/* Received when opened, or neither set; received before opened. */
+	x = *t;
+	x.received_at = x.created_at;
+	check_same(&x, now);
+	x.created_at = x.received_at = 0;
+	check_same(&x, now);
+	x = *t;
+	x.received_at = x.created_at - 1;
+	check_same(&x, now);
+	x.received_at = 0;
+	check_same(&x, now);
+	/* Numbers either side of each power of ten, and the extremes. */
+	for (uint64_t p10 = 1, k = 0; k < 20; k++, p10 *= 10) {
+		x = *t;
+		x.id = p10 - 1 - (k == 19 ? p10 / 2 : 0); /* ids stay under 2^63 */
+		x.member = p10;
+		x.used = -(int64_t)(p10 - 1);
+		x.budget = (int64_t)(p10 / 2);
+		check_same(&x, now);
+	}
+	x = *t;
+	x.id = INT64_MAX;
+	x.member = (uint64_t)INT64_MIN;
+	x.used = INT64_MAX / 2; /* the clock adds to it: room for that */
+	x.budget = 0;
+	check_same(&x, now);
+	/* Names: an unknown centre (no type), the long model name, serials around 100 bytes. */
+	x = *t;
+	x.centre = 0xfffffff0u;
+	check_same(&x, now);
+	x = *t;
+	x.product = other->product;
+	check_same(&x, now);
+	{
+		static char serial[130];
+		static const size_t lens[] = {0, 1, 9, 10, 99, 100, 129};
+
+		for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+			memset(serial, 'S', lens[k]);
+			serial[lens[k]] = '\0';
+			x = *t;
+			x.serial = serial;
+			check_same(&x, now);
+		}
+	}
+	for (int n = 0; n < 3000; n++) {
+		uint64_t a = xorshift(&r), b = xorshift(&r);
+
+		x = (a & 1) ? *t : *other;
+		x.id = (a >> 1 & 3) == 0 ? (b >> 1) : (b >> 40);
+		x.member = (a >> 3 & 3) == 0 ? 0 : (a >> 3 & 3) == 1 ? (b >> 20) : b;
+		x.tier = (int8_t)((int)(a >> 5 & 7) - 1);
+		x.programme = (int8_t)((int)((a >> 8) % 3) - 1);
+		x.pclass = (uint8_t)((a >> 10) % PCLASS_COUNT);
+		x.service = (uint8_t)((a >> 13) % SERVICE_COUNT);
+		x.state = (uint8_t)((a >> 15) % TSTATE_COUNT);
+		x.reason = (uint8_t)((a >> 19) % FT_REASON_COUNT);
+		x.met = (int8_t)((int)((a >> 23) % 3) - 1);
+		x.loan_state = (uint8_t)((a >> 25) % 3);
+		x.loan_reason = (uint8_t)((a >> 27) % LOAN_REASON_COUNT);
+		x.loan_eligible = (unsigned)(a >> 29 & 1);
+		x.fast_track = (unsigned)(a >> 30 & 1);
+		x.at_risk = (unsigned)(a >> 31 & 1);
+		x.breached = (unsigned)(a >> 32 & 1);
+		x.queued = (unsigned)(a >> 33 & 1);
+		x.priority = (unsigned)(a >> 34 & 1);
+		x.target_days = (uint16_t)(a >> 35);
+		x.created_at = some_instant(&r);
+		x.received_at =
+		        (a >> 51 & 1) ? x.created_at + (int64_t)(b % 200000) : some_instant(&r);
+		x.deadline = some_instant(&r);
+		x.ready_at = some_instant(&r);
+		x.closed_at = some_instant(&r);
+		/* used and remaining: either side of the budget, small and large */
+		x.used = (int64_t)(b % 5000000);
+		x.budget = (a >> 52 & 1) ? (int64_t)(b >> 30) : (int64_t)(b % 7000);
+		x.clock_since = x.created_at;
+		check_same(&x, x.created_at + (int64_t)(b % 100000));
+	}
+}
+END_TEST
+
+/*
+ * One reply spelt out: a change to how any value is written (not only a
+ * difference between the two encoders) fails here.
+ */
+START_TEST(test_reply_literal)
+{
+	const struct ticket *t, *other;
+	struct ticket x;
+	struct rbuf b;
+	static const char want[] =
+	        "*60\r\n$2\r\nid\r\n$1\r\n1\r\n$6\r\nmember\r\n$9\r\n151335488\r\n"
+	        "$4\r\ntier\r\n$4\r\ngold\r\n$9\r\nprogramme\r\n$12\r\nsubscription\r\n"
+	        "$6\r\ncentre\r\n$11\r\nDE-PSC-TEST\r\n$11\r\ncentre_type\r\n$3\r\npsc\r\n"
+	        "$7\r\nproduct\r\n$6\r\nEOS R5\r\n$13\r\nproduct_class\r\n$4\r\nbody\r\n"
+	        "$6\r\nserial\r\n$6\r\nSN0001\r\n$7\r\nservice\r\n$6\r\nrepair\r\n"
+	        "$5\r\nstate\r\n$9\r\nin_repair\r\n$10\r\nfast_track\r\n$1\r\n1\r\n"
+	        "$6\r\nreason\r\n$10\r\nfast-track\r\n$11\r\ntarget_days\r\n$3\r\n123\r\n"
+	        "$10\r\ncreated_at\r\n$20\r\n2028-02-29T23:59:59Z\r\n"
+	        "$11\r\nreceived_at\r\n$20\r\n2028-03-01T00:00:00Z\r\n"
+	        "$8\r\ndeadline\r\n$0\r\n\r\n"
+	        "$12\r\nused_seconds\r\n$5\r\n90000\r\n"
+	        "$17\r\nremaining_seconds\r\n$6\r\n-89999\r\n"
+	        "$6\r\npaused\r\n$1\r\n0\r\n$7\r\nat_risk\r\n$1\r\n1\r\n$8\r\nbreached\r\n$"
+	        "1\r\n1\r\n"
+	        "$8\r\nready_at\r\n$20\r\n1969-12-31T23:59:59Z\r\n"
+	        "$9\r\nclosed_at\r\n$20\r\n2100-03-01T00:00:00Z\r\n"
+	        "$3\r\nmet\r\n$1\r\n0\r\n$13\r\nloan_eligible\r\n$1\r\n1\r\n"
+	        "$11\r\nloan_reason\r\n$6\r\nbreach\r\n$10\r\nloan_state\r\n$8\r\nreturned\r\n"
+	        "$6\r\nqueued\r\n$1\r\n1\r\n$8\r\npriority\r\n$1\r\n0\r\n";
+
+	open_two(&t, &other);
+	x = *t;
+	x.state = TSTATE_IN_REPAIR;
+	x.target_days = 123;
+	x.created_at = INT64_C(1835481599); /* the last second of 2028-02-29 */
+	x.received_at = x.created_at + 1;
+	x.deadline = 0;
+	x.clock_since = x.received_at;
+	x.used = 90000;
+	x.budget = 1;
+	x.at_risk = 1;
+	x.breached = 1;
+	x.ready_at = -1;
+	x.closed_at = INT64_C(4107542400);
+	x.met = 0;
+	x.loan_eligible = 1;
+	x.loan_reason = LOAN_REASON_BREACH;
+	x.loan_state = LOAN_RETURNED;
+	x.queued = 1;
+	x.priority = 0;
+	rbuf_init(&b);
+	/* now == clock_since: nothing used since */
+	engine_ticket_reply(eng, &x, x.received_at, 2, &b);
+	ck_assert_msg(b.len == sizeof want - 1 && memcmp(b.data, want, b.len) == 0, "reply: %.*s",
+	              (int)b.len, b.data);
+	check_same(&x, x.received_at);
+	rbuf_free(&b);
+}
+END_TEST
+
 /* A long value (over 99 bytes) takes the general length path. */
 START_TEST(test_bulk_long_and_empty)
 {
@@ -224,6 +503,8 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_reply_same_bytes_through_changes);
 	tcase_add_test(tc, test_bulk_long_and_empty);
+	tcase_add_test(tc, test_reply_every_value);
+	tcase_add_test(tc, test_reply_literal);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -372,6 +372,95 @@ START_TEST(test_time_format_matches_libc)
 }
 END_TEST
 
+/*
+ * time_format_memo against time_format, with the slot of t's day checked:
+ * hit says whether it held the day before.
+ */
+static void check_memo(int64_t t, struct date_memo *memo, size_t n, bool hit)
+{
+	char want[21], mine[21];
+	int64_t day = t >= 0 ? t / SECS_PER_DAY : -((-t + SECS_PER_DAY - 1) / SECS_PER_DAY);
+	struct date_memo *m = &memo[(uint32_t)(int32_t)day & (n - 1)];
+	bool had = m->text[0] != '\0' && m->day == (int32_t)day;
+
+	time_format(t, want);
+	memset(mine, '#', sizeof mine);
+	time_format_memo(t, mine, memo, n);
+	ck_assert_msg(memcmp(mine, want, 20) == 0, "%lld: %.20s, want %s", (long long)t, mine,
+	              want);
+	ck_assert_int_eq(mine[20], '#'); /* 20 characters, no NUL */
+	ck_assert_msg(had == hit, "%lld: %s", (long long)t, hit ? "a miss" : "a hit");
+	ck_assert_int_eq(m->day, (int32_t)day);
+	ck_assert_int_eq(memcmp(m->text, want, 10), 0);
+}
+
+START_TEST(test_time_format_memo_one)
+{
+	struct date_memo m = {0};
+	int64_t leap = utc(2028, 2, 29, 0, 0);
+	uint64_t x = 2463534242u;
+
+	/* A zeroed memo is empty, though its day (0) is 1970-01-01's. */
+	check_memo(utc(1970, 1, 1, 12, 0), &m, 1, false);
+	check_memo(utc(1970, 1, 1, 23, 59) + 59, &m, 1, true);
+	/* The day boundary: the last second of a day, then the first of the next. */
+	check_memo(utc(2026, 12, 31, 23, 59) + 59, &m, 1, false);
+	check_memo(utc(2026, 12, 31, 0, 0), &m, 1, true);
+	check_memo(utc(2027, 1, 1, 0, 0), &m, 1, false);
+	check_memo(utc(2027, 1, 1, 0, 0) - 1, &m, 1, false);
+	/* Leap days, a century that is not a leap year, before the epoch. */
+	check_memo(leap - 1, &m, 1, false);
+	check_memo(leap, &m, 1, false);
+	check_memo(leap + SECS_PER_DAY - 1, &m, 1, true);
+	check_memo(leap + SECS_PER_DAY, &m, 1, false);
+	check_memo(utc(2100, 2, 28, 23, 59) + 60, &m, 1, false);
+	check_memo(-1, &m, 1, false);
+	check_memo(-SECS_PER_DAY, &m, 1, true);
+	check_memo(-SECS_PER_DAY - 1, &m, 1, false);
+	/* Instants a few hours apart over years: hits and misses mixed. */
+	check_memo(utc(2026, 1, 1, 0, 0), &m, 1, false);
+	for (int64_t t = utc(2026, 1, 1, 0, 0); t < utc(2030, 1, 1, 0, 0);) {
+		int64_t day = t / SECS_PER_DAY;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		t += (int64_t)(x % 30000);
+		check_memo(t, &m, 1, t / SECS_PER_DAY == day);
+	}
+}
+END_TEST
+
+START_TEST(test_time_format_memo_slots)
+{
+	struct date_memo memo[16];
+	int64_t d0 = utc(2028, 2, 20, 0, 0); /* the 16 days from here hold a leap day */
+
+	memset(memo, 0, sizeof memo);
+	/* 16 consecutive days take the 16 slots; then each is a hit, at any time of its day. */
+	for (int k = 0; k < 16; k++)
+		check_memo(d0 + k * SECS_PER_DAY + 3600, memo, 16, false);
+	for (int k = 15; k >= 0; k--) {
+		check_memo(d0 + k * SECS_PER_DAY, memo, 16, true);
+		check_memo(d0 + k * SECS_PER_DAY + SECS_PER_DAY - 1, memo, 16, true);
+	}
+	/* A day 16 days on takes its slot from the day before; that one misses next. */
+	check_memo(d0 + 16 * SECS_PER_DAY, memo, 16, false);
+	check_memo(d0 + 17 * SECS_PER_DAY - 1, memo, 16, true);
+	check_memo(d0 + 12 * 3600, memo, 16, false);
+	check_memo(d0 + SECS_PER_DAY, memo, 16, true);
+	/* Days before the epoch have slots too (negative days, modulo 16). */
+	for (int k = 1; k <= 16; k++)
+		check_memo(-k * SECS_PER_DAY, memo, 16, false);
+	for (int k = 1; k <= 16; k++)
+		check_memo(-k * SECS_PER_DAY + 1, memo, 16, true);
+	/* The year's and the century's edges of the calendar, as from an empty memo. */
+	check_memo(utc(9999, 12, 31, 23, 59) + 59, memo, 16, false);
+	check_memo(utc(2100, 3, 1, 0, 0), memo, 16, false);
+	check_memo(utc(2100, 3, 1, 0, 0) - 1, memo, 16, false);
+}
+END_TEST
+
 /* ---- durations and clock times ----------------------------------------- */
 
 START_TEST(test_duration_parse_ok)
@@ -495,6 +584,8 @@ static Suite *timeutil_suite(void)
 	tcase_add_test(tc, test_time_parse_errors);
 	tcase_add_test(tc, test_time_format);
 	tcase_add_test(tc, test_time_format_matches_libc);
+	tcase_add_test(tc, test_time_format_memo_one);
+	tcase_add_test(tc, test_time_format_memo_slots);
 	tcase_add_test(tc, test_duration_parse_ok);
 	tcase_add_test(tc, test_duration_parse_errors);
 	tcase_add_test(tc, test_clock_parse);
