@@ -78,16 +78,25 @@ static void *xrealloc(void *p, size_t n)
 	return p;
 }
 
-/* Append the k-th request, RESP multibulk, __id__ replaced. */
+/*
+ * Append the k-th request, RESP multibulk, __id__ replaced wherever it stands
+ * in an argument ("ticket:__id__" too: the Redis side's key).
+ */
 static void put_request(struct client *c, const struct load *l, size_t *cap)
 {
-	char id[24];
+	char id[24], sub[512];
 
 	snprintf(id, sizeof id, "%ld", 1 + l->sent % l->range);
 	for (int i = -1; i < l->argc; i++) {
 		char head[32];
-		const char *a = i < 0 ? NULL : strcmp(l->argv[i], "__id__") == 0 ? id : l->argv[i];
-		size_t alen = a ? strlen(a) : 0;
+		const char *a = i < 0 ? NULL : l->argv[i], *at = a ? strstr(a, "__id__") : NULL;
+		size_t alen;
+
+		if (at != NULL) {
+			snprintf(sub, sizeof sub, "%.*s%s%s", (int)(at - a), a, id, at + 6);
+			a = sub;
+		}
+		alen = a ? strlen(a) : 0;
 		int hn = a ? snprintf(head, sizeof head, "$%zu\r\n", alen)
 		           : snprintf(head, sizeof head, "*%d\r\n", l->argc);
 
