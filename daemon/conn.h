@@ -119,6 +119,8 @@ void client_stop_reading(struct client *c);
 void client_delay(struct client *c, int64_t ms);
 /* Milliseconds of CLOCK_MONOTONIC: for delays and deadlines, never for dates. */
 int64_t monotonic_ms(void);
+/* Microseconds of CLOCK_MONOTONIC: for durations (INFO commandstats, metrics). */
+int64_t monotonic_usec(void);
 /* Hold them until client_due_done(): DEBUG.CLOCK answers once what fell due has run. */
 void client_await_due(struct client *c);
 void client_due_done(struct server *srv);

@@ -37,7 +37,24 @@ int64_t server_realtime(void)
 
 int64_t server_now(const struct server *srv)
 {
-	return srv->debug_clock ? srv->debug_now : server_realtime();
+	if (srv->debug_clock)
+		return srv->debug_now;
+	return srv->batch.on ? srv->batch.now : server_realtime();
+}
+
+bool server_batch_begin(struct server *srv)
+{
+	if (srv->batch.on)
+		return false;
+	srv->batch.on = true;
+	srv->batch.now = server_realtime();
+	srv->batch.cmd_clock = monotonic_usec();
+	return true;
+}
+
+void server_batch_end(struct server *srv)
+{
+	srv->batch.on = false;
 }
 
 /* ---- events and the deadline timer ---------------------------------------------- */
@@ -82,6 +99,15 @@ static void arm_deadline(struct server *srv)
 		evtimer_del(srv->deadline_ev);
 		return;
 	}
+	/*
+	 * Armed for that time already: most changes leave the first due time
+	 * as it was, and re-adding the timer costs a heap update each time.
+	 * (A timer armed for a far time, cut to a day, is re-armed when it
+	 * fires; what falls due meanwhile the cron processes too.)
+	 */
+	if (at == srv->deadline_at && evtimer_pending(srv->deadline_ev, NULL))
+		return;
+	srv->deadline_at = at;
 	/* Due already (work left from a slice): at once, after the loop polled the sockets. */
 	if (at > now)
 		tv.tv_sec = (time_t)(at - now > 86400 ? 86400 : at - now);

@@ -5,6 +5,7 @@
 #ifndef REPAIRD_TEXT_H
 #define REPAIRD_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* printf into err (errlen bytes, truncated); nothing when err is NULL or errlen 0. */
@@ -13,5 +14,27 @@ void errbuf_set(char *err, size_t errlen, const char *fmt, ...)
 
 /* The value of hex digit c (either case), or -1. */
 int hex_digit(char c);
+
+/* c with A-Z made a-z, every other byte as it is: the C locale's tolower(). */
+static inline unsigned char text_fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/*
+ * a and b equal but for the case of ASCII letters: strcasecmp() == 0 in the
+ * C locale the daemon runs in, without its per-call locale lookup. For the
+ * words of requests (command, option and enumeration names) on every request.
+ */
+static inline bool text_caseeq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		unsigned char x = text_fold((unsigned char)*a);
+		if (x != text_fold((unsigned char)*b))
+			return false;
+		if (x == '\0')
+			return true;
+	}
+}
 
 #endif
