@@ -50,6 +50,7 @@ const struct cmd_entry *cmd_at(size_t i)
 #define CMD_NAME_MAX 48 /* longer than every command's name */
 
 struct cmd_index {
+	size_t n;                         /* commands in the table */
 	size_t mask;                      /* slots - 1 */
 	size_t *slot;                     /* table index + 1; 0: empty */
 	const struct cmd_entry **entries; /* by table index */
@@ -94,6 +95,7 @@ static struct cmd_index *index_build(void)
 
 	while (slots < 2 * n)
 		slots *= 2;
+	ix->n = n;
 	ix->mask = slots - 1;
 	ix->slot = xcalloc(slots, sizeof *ix->slot);
 	ix->entries = xcalloc(n, sizeof *ix->entries);
@@ -146,6 +148,25 @@ const struct cmd_entry *cmd_lookup(struct server *srv, const char *name, size_t 
 		return e;
 	}
 	return NULL;
+}
+
+/*
+ * cmd_lookup() for a request of a client. A pipeline mostly repeats one
+ * command, written as the table writes it: the client's last command is
+ * tried first, bytes against bytes, before hashing. The same entry as the
+ * lookup's: its name without a NUL, so the same length by strlen.
+ */
+static const struct cmd_entry *lookup_request(const struct cmd_req *r, size_t *index)
+{
+	const struct cmd_index *ix = r->srv->cmd_index;
+	size_t i = r->c->last_cmd_index;
+
+	if (ix != NULL && r->c->last_cmd != NULL && i < ix->n && ix->lens[i] == r->argvlen[0] &&
+	    same_bytes(ix->entries[i]->name, r->argv[0], r->argvlen[0])) {
+		*index = i;
+		return ix->entries[i];
+	}
+	return cmd_lookup(r->srv, r->argv[0], index);
 }
 
 /* Redis: ERR unknown command 'foo', with args beginning with: 'a' 'b' */
@@ -323,7 +344,7 @@ static bool arity_ok(const struct cmd_entry *e, int argc)
  */
 static const struct cmd_entry *resolve(struct cmd_req *r, size_t *index)
 {
-	const struct cmd_entry *e = cmd_lookup(r->srv, r->argv[0], index), *sub;
+	const struct cmd_entry *e = lookup_request(r, index), *sub;
 	char esc[80];
 
 	if (e == NULL) {
@@ -337,6 +358,7 @@ static const struct cmd_entry *resolve(struct cmd_req *r, size_t *index)
 		return NULL;
 	}
 	r->c->last_cmd = e->name;
+	r->c->last_cmd_index = *index;
 	if (e->subcommands == NULL || r->argc < 2)
 		return e;
 	if ((sub = cmd_subcommand(e, r->argv[1])) == NULL) {

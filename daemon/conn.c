@@ -86,7 +86,7 @@ struct rbuf *client_reply_buf(struct client *c)
 		c->next_pending = srv->pending;
 		srv->pending = c;
 		/* Runs after the callbacks of this loop iteration. */
-		event_active(srv->commit_ev, EV_TIMEOUT, 0);
+		server_commit_soon(srv);
 	}
 	return &c->pending;
 }
@@ -254,7 +254,7 @@ void client_release_confirmed(struct server *srv)
 			c->pending.len -= c->ha_mark;
 			c->ha_mark = 0;
 			/* The rest goes with the next commit: make sure there is one. */
-			event_active(srv->commit_ev, EV_TIMEOUT, 0);
+			server_commit_soon(srv);
 			pp = &c->next_pending;
 			continue;
 		}
@@ -391,7 +391,7 @@ static void on_delay_over(evutil_socket_t fd, short what, void *arg)
 	c->delayed = false;
 	read_enable(c, true);
 	client_reply_buf(c); /* make sure it is on the pending list */
-	event_active(c->srv->commit_ev, EV_TIMEOUT, 0);
+	server_commit_soon(c->srv);
 	/* Requests pipelined behind the failed AUTH ran not yet: they do now. */
 	event_active(c->resume, EV_TIMEOUT, 0);
 }

@@ -133,7 +133,7 @@ void server_after_change(struct server *srv)
 	/* HA: a standby's (or a lapsed leader's) state changes only by the leader's journal. */
 	if (!ha_writable(srv->ha)) {
 		evtimer_del(srv->deadline_ev);
-		event_active(srv->commit_ev, EV_TIMEOUT, 0);
+		server_commit_soon(srv);
 		return;
 	}
 	more = engine_advance_max(srv->eng, server_now(srv), SERVER_DUE_SLICE, &done);
@@ -147,6 +147,14 @@ void server_after_change(struct server *srv)
 	if (!more)
 		client_due_done(srv);
 	/* Clock-driven changes are journaled like requested ones. */
+	server_commit_soon(srv);
+}
+
+void server_commit_soon(struct server *srv)
+{
+	if (srv->commit_soon)
+		return;
+	srv->commit_soon = true;
 	event_active(srv->commit_ev, EV_TIMEOUT, 0);
 }
 
@@ -173,6 +181,7 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	srv->commit_soon = false; /* what asks for a commit from here on gets the next one */
 	fsyncs = srv->journal.fsyncs;
 	durable = jfile_commit(&srv->journal, srv->eng, &records) == 0;
 	if (srv->journal.fsyncs != fsyncs)
@@ -429,7 +438,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 		metrics_observe_fsync(srv->metrics, srv->journal.last_fsync_usec);
 	/* After a failed write: try again; held replies go out once it succeeds. */
 	if (srv->journal.failed)
-		event_active(srv->commit_ev, EV_TIMEOUT, 0);
+		server_commit_soon(srv);
 	compact_poll(srv);
 	if (srv->journal.compact_pid == 0 &&
 	    jfile_should_compact(&srv->journal, srv->cfg->journal_compact_min,

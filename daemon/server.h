@@ -89,6 +89,7 @@ struct server {
 	size_t nclients_unix;    /* on the unix socket: slots apart from max_clients */
 	struct client *pending;  /* clients with replies to release after the commit */
 	struct event *commit_ev; /* runs once per loop iteration when there is work */
+	bool commit_soon;        /* commit_ev made active by server_commit_soon(), not run yet */
 	struct event *deadline_ev;
 	int64_t deadline_at;   /* the due time deadline_ev was last armed for */
 	struct event *cron_ev; /* once a second: idle clients, watchdog */
@@ -155,5 +156,10 @@ int server_reload(struct server *srv, char *err, size_t errlen);
  * re-arm the deadline timer and schedule the commit.
  */
 void server_after_change(struct server *srv);
+/*
+ * Have the commit run after this loop iteration's callbacks: commit_ev made
+ * active once, not once per request and change of the iteration.
+ */
+void server_commit_soon(struct server *srv);
 
 #endif

@@ -286,6 +286,10 @@ START_TEST(test_words_in_any_case_and_ids)
 	r = cmd(rc, "TiCkEt.GeT", "1", NULL);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 	freeReplyObject(r);
+	/* After a command, one of its length and another byte, or one byte short or long. */
+	freeReplyObject(cmd(rc, "TICKET.GET", "1", NULL));
+	harness_expect_error(cmd(rc, "TICKET.GEX", "1", NULL), "ERR unknown command 'TICKET.GEX'");
+	freeReplyObject(cmd(rc, "TICKET.GET", "1", NULL));
 	harness_expect_status(cmd(rc, "ping", NULL), "PONG");
 	harness_expect_error(cmd(rc, "TICKET.GE", "1", NULL), "ERR unknown command 'TICKET.GE'");
 	harness_expect_error(cmd(rc, "TICKET.GETT", "1", NULL), "ERR unknown command");
