@@ -18,7 +18,7 @@ int hex_digit(char c);
 /* c with A-Z made a-z, every other byte as it is: the C locale's tolower(). */
 static inline unsigned char text_fold(unsigned char c)
 {
-	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+	return (unsigned char)(c | ((unsigned)(c - 'A') < 26u) << 5);
 }
 
 /*
@@ -29,11 +29,14 @@ static inline unsigned char text_fold(unsigned char c)
 static inline bool text_caseeq(const char *a, const char *b)
 {
 	for (;; a++, b++) {
-		unsigned char x = text_fold((unsigned char)*a);
-		if (x != text_fold((unsigned char)*b))
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+		/* The same byte (the usual case): no folding. A NUL folds to no other byte. */
+		if (x == y) {
+			if (x == '\0')
+				return true;
+		} else if (text_fold(x) != text_fold(y)) {
 			return false;
-		if (x == '\0')
-			return true;
+		}
 	}
 }
 

@@ -577,9 +577,11 @@ void proto_reset_request(struct proto_parser *p)
 		p->inl = NULL;
 		p->inl_cap = 0;
 	}
-	free(p->bulk);
-	p->bulk = NULL;
-	p->bulk_cap = 0;
+	if (p->bulk != NULL) { /* a big bulk cut short; the usual request has none */
+		free(p->bulk);
+		p->bulk = NULL;
+		p->bulk_cap = 0;
+	}
 	p->bulk_have = 0;
 	p->bulk_len = -1;
 	p->multibulk_left = 0;
