@@ -86,17 +86,19 @@ struct client {
 	struct event *delay_ev;  /* ends the AUTH delay */
 	int64_t last_active; /* the last complete request or the connect (real time): idle timeout
 	                      */
-	int64_t request_started;    /* monotonic ms of a partial request's first byte; 0: none */
-	int resp;                   /* 2, or 3 after HELLO 3: records become maps */
-	int64_t connected_at;       /* real time of the accept (CLIENT LIST age) */
-	char *name;                 /* CLIENT SETNAME / HELLO SETNAME; NULL: none */
-	char *lib_name, *lib_ver;   /* CLIENT SETINFO */
-	const char *last_cmd;       /* the table's name of its last command (CLIENT LIST) */
-	size_t last_cmd_index;      /* its index in the table (cmd.c: tried first), with last_cmd */
-	struct cmd_multi *multi;    /* between MULTI and EXEC/DISCARD (cmd-multi.c); else NULL */
-	struct client_more more;    /* the rest of a reply produced in pieces */
-	struct client *next, *prev; /* all clients */
+	int64_t request_started;     /* monotonic ms of a partial request's first byte; 0: none */
+	int resp;                    /* 2, or 3 after HELLO 3: records become maps */
+	int64_t connected_at;        /* real time of the accept (CLIENT LIST age) */
+	char *name;                  /* CLIENT SETNAME / HELLO SETNAME; NULL: none */
+	char *lib_name, *lib_ver;    /* CLIENT SETINFO */
+	const char *last_cmd;        /* the table's name of its last command (CLIENT LIST) */
+	struct cmd_multi *multi;     /* between MULTI and EXEC/DISCARD (cmd-multi.c); else NULL */
+	struct client_more more;     /* the rest of a reply produced in pieces */
+	struct client *next, *prev;  /* all clients */
 	struct client *next_pending; /* clients with replies to release */
+
+	/* last_cmd's index in the table: cmd.c tries it first for the next request. */
+	size_t last_cmd_index;
 };
 
 /* A listener accepted fd: set it up as a client, or turn it away (max_clients). */

@@ -78,8 +78,7 @@ struct server {
 	struct {
 		bool on;
 		int64_t now;       /* server_realtime() when the batch began */
-		int64_t cmd_clock; /* monotonic us: the batch's start, then the last command's end
-		                    */
+		int64_t cmd_clock; /* monotonic us: the start, then the last command's end */
 	} batch;
 
 	struct listener *listeners;

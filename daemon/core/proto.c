@@ -462,17 +462,14 @@ static void feed_bulk_crlf(struct proto_parser *p, char c)
 }
 
 /*
- * The fast path: what the usual request is, whole in the input, taken a
- * header or a bulk at a time instead of a byte at a time. The number is
- * read as its digits are found (no second pass, no parse_ll), and only in
- * the forms the general path accepts: first digit not 0 (or a lone 0 for a
- * bulk), few enough digits that no bound check can overflow. Anything else
- * (split input, bad bytes, a big bulk, a count over the limit) returns 0
- * and goes byte by byte, so errors and their words stay those of the
- * general path, whatever the split.
+ * The fast path: the usual request, whole in the input, a header or a bulk
+ * at a time, its number read as the digits are found, only in forms the
+ * general path accepts. Anything else (split input, bad bytes, a big bulk,
+ * a count over the limit) returns 0 and goes byte by byte, so errors and
+ * their words are the general path's, whatever the split.
+ *
+ * "*N\r\n" at s (s[0] is '*'), N from 1 to the limit: its length, or 0.
  */
-
-/* "*N\r\n" at s (s[0] is '*'), N from 1 to the limit: its length, or 0. */
 static size_t fast_count(struct proto_parser *p, const struct proto_limits *lim, const char *s,
                          size_t n)
 {
