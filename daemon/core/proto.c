@@ -102,7 +102,7 @@ static void arena_reserve(struct proto_parser *p, size_t need)
 			p->argv[i] = p->arena + p->argoff[i];
 }
 
-static void push_slot(struct proto_parser *p, char *s, size_t off, size_t len)
+static inline void push_slot(struct proto_parser *p, char *s, size_t off, size_t len)
 {
 	if (p->argc == p->argv_cap) {
 		if (p->argv_cap > INT_MAX / 2)
@@ -123,7 +123,7 @@ static void push_arg(struct proto_parser *p, char *s, size_t len)
 }
 
 /* Append the argument of len bytes (and its NUL) already at the arena's end. */
-static void push_arena_arg(struct proto_parser *p, size_t len)
+static inline void push_arena_arg(struct proto_parser *p, size_t len)
 {
 	size_t off = p->arena_len;
 
