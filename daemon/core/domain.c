@@ -28,8 +28,10 @@ const char *const log_level_names[LOG_LEVEL_COUNT] = {"debug", "info", "notice",
 int domain_lookup(const char *const *table, int count, const char *name)
 {
 	/* A hot path (TICKET.MOVE's state): no locale, and the first byte rules out most. */
+	unsigned char first = text_fold((unsigned char)name[0]);
+
 	for (int i = 0; i < count; i++)
-		if (text_caseeq(table[i], name))
+		if (text_fold((unsigned char)table[i][0]) == first && text_caseeq(table[i], name))
 			return i;
 	return -1;
 }
