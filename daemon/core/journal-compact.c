@@ -72,13 +72,7 @@ enum { DV_RECEIVED, DV_READY, DV_CLOSED, DV_SINCE, DV_DEADLINE, DV_ETA, DV_TIMES
 #define DV_TARGET     (1u << (DV_TIMES + 2))
 #define DV_PLAIN_MOVE 0x80 /* with a history entry's kind: its detail is the plain move text */
 
-/*
- * What a change can alter; the id, member, opening time, tier, programme,
- * product class, service and strings are fixed at opening. Times are
- * differences from last_change (a move's own time: 0, one byte); a bit per
- * field says which are not 0, and those of 0 are left out.
- */
-/* Most bytes of a delta's fixed part: 15 varints (4, 6 times, 3 numbers, flags, count), 5 bytes. */
+/* Most bytes of a delta's fixed part: 15 varints, 5 single bytes (journal_put_delta). */
 #define DELTA_FIXED_MAX (15 * UVAR_MAX + 5)
 
 /* One history entry after the fixed part; its room is reserved for its strings' lengths. */
