@@ -5,17 +5,15 @@
  */
 #include "cmd.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "ha.h"
 #include "log.h"
 #include "metrics.h"
+#include "text.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -46,30 +44,48 @@ const struct cmd_entry *cmd_at(size_t i)
  * The lookup table: open addressing over the names folded to lower case,
  * built once from the families on the first lookup and kept in struct
  * server (no global state). Twice as many slots as commands keeps the
- * probes short.
+ * probes short. Each name is kept folded too: a probe compares the length,
+ * then the bytes the hash folded on its way, no strcasecmp.
  */
+#define CMD_NAME_MAX 48 /* longer than every command's name */
+
 struct cmd_index {
+	size_t n;                         /* commands in the table */
 	size_t mask;                      /* slots - 1 */
 	size_t *slot;                     /* table index + 1; 0: empty */
 	const struct cmd_entry **entries; /* by table index */
 	size_t *lens;                     /* strlen of each entry's name, by table index */
+	char (*folded)[CMD_NAME_MAX];     /* each entry's name in lower case, by table index */
 };
 
 /*
  * FNV-1a over the name folded to lower case (ASCII: command names are); the
- * name's length comes with it, so a probe compares lengths before bytes.
+ * name's length comes with it, so a probe compares lengths before bytes,
+ * and its first CMD_NAME_MAX bytes folded into fold.
  */
-static size_t name_hash(const char *name, size_t *len)
+static size_t name_hash(const char *name, size_t *len, char fold[CMD_NAME_MAX])
 {
 	uint32_t h = 2166136261u;
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)name; *p; p++) {
-		unsigned char ch = *p >= 'A' && *p <= 'Z' ? (unsigned char)(*p + 32) : *p;
+		unsigned char ch = text_fold(*p);
+		size_t at = (size_t)(p - (const unsigned char *)name);
+		if (at < CMD_NAME_MAX)
+			fold[at] = (char)ch;
 		h = (h ^ ch) * 16777619u;
 	}
 	*len = (size_t)(p - (const unsigned char *)name);
 	return h;
+}
+
+/* n bytes equal: names are short, a loop beats a call to memcmp. */
+static bool same_bytes(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
 }
 
 static struct cmd_index *index_build(void)
@@ -79,12 +95,16 @@ static struct cmd_index *index_build(void)
 
 	while (slots < 2 * n)
 		slots *= 2;
+	ix->n = n;
 	ix->mask = slots - 1;
 	ix->slot = xcalloc(slots, sizeof *ix->slot);
 	ix->entries = xcalloc(n, sizeof *ix->entries);
 	ix->lens = xcalloc(n, sizeof *ix->lens);
+	ix->folded = xcalloc(n, sizeof *ix->folded);
 	for (size_t i = 0; i < n; i++) {
-		size_t at = name_hash(cmd_at(i)->name, &ix->lens[i]) & ix->mask;
+		size_t at = name_hash(cmd_at(i)->name, &ix->lens[i], ix->folded[i]) & ix->mask;
+		if (ix->lens[i] >= CMD_NAME_MAX)
+			fatalx("command name %s: longer than CMD_NAME_MAX", cmd_at(i)->name);
 		ix->entries[i] = cmd_at(i);
 		while (ix->slot[at] != 0)
 			at = (at + 1) & ix->mask;
@@ -100,22 +120,25 @@ void cmd_index_free(struct cmd_index *ix)
 	free(ix->slot);
 	free(ix->entries);
 	free(ix->lens);
+	free(ix->folded);
 	free(ix);
 }
 
 const struct cmd_entry *cmd_lookup(struct server *srv, const char *name, size_t *index)
 {
 	struct cmd_index *ix;
+	char fold[CMD_NAME_MAX];
 	size_t len;
 
 	if (srv->cmd_index == NULL)
 		srv->cmd_index = index_build();
 	ix = srv->cmd_index;
-	for (size_t at = name_hash(name, &len) & ix->mask; ix->slot[at] != 0;
+	for (size_t at = name_hash(name, &len, fold) & ix->mask; ix->slot[at] != 0;
 	     at = (at + 1) & ix->mask) {
 		size_t i = ix->slot[at] - 1;
 		const struct cmd_entry *e = ix->entries[i];
-		if (ix->lens[i] != len || strcasecmp(e->name, name) != 0)
+		/* Equal lengths: under CMD_NAME_MAX, all of it is in fold. */
+		if (ix->lens[i] != len || !same_bytes(ix->folded[i], fold, len))
 			continue;
 		/* DEBUG.CLOCK does not exist without --debug-clock. */
 		if ((e->flags & CMD_DEBUG) && !srv->debug_clock)
@@ -127,12 +150,23 @@ const struct cmd_entry *cmd_lookup(struct server *srv, const char *name, size_t 
 	return NULL;
 }
 
-static int64_t monotonic_usec(void)
+/*
+ * cmd_lookup() for a request of a client. A pipeline mostly repeats one
+ * command, written as the table writes it: the client's last command is
+ * tried first, bytes against bytes, before hashing. The same entry as the
+ * lookup's: its name without a NUL, so the same length by strlen.
+ */
+static const struct cmd_entry *lookup_request(const struct cmd_req *r, size_t *index)
 {
-	struct timespec ts;
+	const struct cmd_index *ix = r->srv->cmd_index;
+	size_t i = r->c->last_cmd_index;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (ix != NULL && r->c->last_cmd != NULL && i < ix->n && ix->lens[i] == r->argvlen[0] &&
+	    same_bytes(ix->entries[i]->name, r->argv[0], r->argvlen[0])) {
+		*index = i;
+		return ix->entries[i];
+	}
+	return cmd_lookup(r->srv, r->argv[0], index);
 }
 
 /* Redis: ERR unknown command 'foo', with args beginning with: 'a' 'b' */
@@ -160,9 +194,9 @@ static bool cross_protocol(struct client *c, int argc, char **argv, size_t *argv
 	char esc[80];
 
 	/* Every request passes here: the length decides before any comparison. */
-	if (!(argvlen[0] == 4 && strcasecmp(argv[0], "POST") == 0) &&
-	    !(argvlen[0] == 5 && strcasecmp(argv[0], "Host:") == 0) &&
-	    !(argvlen[0] == 3 && strcasecmp(argv[0], "GET") == 0 && argc > 1 && argv[1][0] == '/'))
+	if (!(argvlen[0] == 4 && text_caseeq(argv[0], "POST")) &&
+	    !(argvlen[0] == 5 && text_caseeq(argv[0], "Host:")) &&
+	    !(argvlen[0] == 3 && text_caseeq(argv[0], "GET") && argc > 1 && argv[1][0] == '/'))
 		return false;
 	log_msg(LOG_WARNING,
 	        "possible cross-protocol attack: client %llu (%s) sent \"%s\" (HTTP?); closing",
@@ -280,7 +314,7 @@ static int access_check(struct cmd_req *r, const struct cmd_entry *e)
 	}
 	/* A CENTRE option names a centre the user must have (TICKET.OPEN, LIST, STATS). */
 	for (int i = 1; i + 1 < r->argc; i++) {
-		if (strcasecmp(r->argv[i], "CENTRE") == 0 &&
+		if (text_caseeq(r->argv[i], "CENTRE") &&
 		    config_centre(r->srv->cfg, r->argv[i + 1]) != NULL &&
 		    !cmd_centre_allowed(r, r->argv[i + 1])) {
 			cmd_noperm_centre(r, r->argv[i + 1]);
@@ -293,7 +327,7 @@ static int access_check(struct cmd_req *r, const struct cmd_entry *e)
 const struct cmd_entry *cmd_subcommand(const struct cmd_entry *e, const char *name)
 {
 	for (const struct cmd_entry *sub = e->subcommands; sub && sub->name; sub++)
-		if (strcasecmp(sub->name, name) == 0)
+		if (text_caseeq(sub->name, name))
 			return sub;
 	return NULL;
 }
@@ -310,7 +344,7 @@ static bool arity_ok(const struct cmd_entry *e, int argc)
  */
 static const struct cmd_entry *resolve(struct cmd_req *r, size_t *index)
 {
-	const struct cmd_entry *e = cmd_lookup(r->srv, r->argv[0], index), *sub;
+	const struct cmd_entry *e = lookup_request(r, index), *sub;
 	char esc[80];
 
 	if (e == NULL) {
@@ -324,6 +358,7 @@ static const struct cmd_entry *resolve(struct cmd_req *r, size_t *index)
 		return NULL;
 	}
 	r->c->last_cmd = e->name;
+	r->c->last_cmd_index = *index;
 	if (e->subcommands == NULL || r->argc < 2)
 		return e;
 	if ((sub = cmd_subcommand(e, r->argv[1])) == NULL) {
@@ -342,11 +377,21 @@ static const struct cmd_entry *resolve(struct cmd_req *r, size_t *index)
 	return sub;
 }
 
-/* The handler, its statistics, and for a change the commit it waits for. */
+/*
+ * The handler, its statistics, and for a change the commit it waits for.
+ *
+ * A command's duration (INFO commandstats, the metrics' histogram) ends
+ * when its handler returns, and begins where the one before it in the
+ * batch ended, or where the batch began (server_batch_begin): its request's
+ * parsing, lookup and checks are in it, the wait for the commit is not. So
+ * one clock read a command, not two, and the durations of a batch add up
+ * to its time. A command run by EXEC counts from where EXEC began (the one
+ * before it), and EXEC's own duration holds those of its commands.
+ */
 static void execute(struct cmd_req *r, const struct cmd_entry *e, size_t index)
 {
 	struct server *srv = r->srv;
-	int64_t start;
+	int64_t start, end;
 	int rc;
 
 	if ((e->flags & CMD_WRITE) && !ha_writable(srv->ha)) {
@@ -359,12 +404,14 @@ static void execute(struct cmd_req *r, const struct cmd_entry *e, size_t index)
 		             srv->journal.last_error);
 		return;
 	}
-	start = monotonic_usec();
+	start = srv->batch.on ? srv->batch.cmd_clock : monotonic_usec();
 	rc = e->exec(r);
-	start = monotonic_usec() - start;
+	end = monotonic_usec();
+	if (srv->batch.on)
+		srv->batch.cmd_clock = end;
 	srv->cmd_stats[index].calls++;
-	srv->cmd_stats[index].usec += (uint64_t)start;
-	metrics_observe_command(srv->metrics, index, start);
+	srv->cmd_stats[index].usec += (uint64_t)(end - start);
+	metrics_observe_command(srv->metrics, index, end - start);
 	if (rc < 0) {
 		srv->cmd_stats[index].errors++;
 		return;
@@ -459,7 +506,7 @@ int cmd_parse_time(struct cmd_req *r, const char *what, const char *s, int64_t *
 {
 	char esc[80];
 
-	if (strcasecmp(s, "NOW") == 0) {
+	if (text_caseeq(s, "NOW")) {
 		*out = r->now;
 		return 0;
 	}
@@ -485,12 +532,20 @@ int cmd_parse_date(struct cmd_req *r, const char *what, const char *s, int32_t *
 
 int cmd_parse_id(struct cmd_req *r, const char *what, const char *s, uint64_t *out)
 {
-	char esc[80], *end;
-	unsigned long long v;
+	char esc[80];
+	uint64_t v = 0;
+	size_t i = 0;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (s[0] >= '1' && s[0] <= '9' && *end == '\0' && errno == 0 && v <= UINT32_MAX) {
+	/*
+	 * Digits only, the first not 0, at most UINT32_MAX (what strtoull with
+	 * those checks accepted), without its locale and sign handling: every
+	 * ticket command passes here. Ten digits at most cannot overflow.
+	 */
+	if (s[0] >= '1' && s[0] <= '9') {
+		for (; i < 11 && s[i] >= '0' && s[i] <= '9'; i++)
+			v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i > 0 && i <= 10 && s[i] == '\0' && v <= UINT32_MAX) {
 		*out = v;
 		return 0;
 	}
@@ -530,11 +585,8 @@ int cmd_parse_options(struct cmd_req *r, int first, struct cmd_opt *opts, size_t
 
 	for (int i = first; i < r->argc; i++) {
 		struct cmd_opt *o = NULL;
-		/* The first letter (either case) rules out most names before strcasecmp. */
-		unsigned char c0 = (unsigned char)(r->argv[i][0] | 0x20);
 		for (size_t k = 0; k < nopts; k++)
-			if ((unsigned char)(opts[k].name[0] | 0x20) == c0 &&
-			    strcasecmp(opts[k].name, r->argv[i]) == 0) {
+			if (text_caseeq(opts[k].name, r->argv[i])) {
 				o = &opts[k];
 				break;
 			}

@@ -38,6 +38,14 @@ int64_t monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Replies not yet sent: held for the commit, and queued on the socket. */
 static size_t output_len(const struct client *c)
 {
@@ -78,7 +86,7 @@ struct rbuf *client_reply_buf(struct client *c)
 		c->next_pending = srv->pending;
 		srv->pending = c;
 		/* Runs after the callbacks of this loop iteration. */
-		event_active(srv->commit_ev, EV_TIMEOUT, 0);
+		server_commit_soon(srv);
 	}
 	return &c->pending;
 }
@@ -246,7 +254,7 @@ void client_release_confirmed(struct server *srv)
 			c->pending.len -= c->ha_mark;
 			c->ha_mark = 0;
 			/* The rest goes with the next commit: make sure there is one. */
-			event_active(srv->commit_ev, EV_TIMEOUT, 0);
+			server_commit_soon(srv);
 			pp = &c->next_pending;
 			continue;
 		}
@@ -383,7 +391,7 @@ static void on_delay_over(evutil_socket_t fd, short what, void *arg)
 	c->delayed = false;
 	read_enable(c, true);
 	client_reply_buf(c); /* make sure it is on the pending list */
-	event_active(c->srv->commit_ev, EV_TIMEOUT, 0);
+	server_commit_soon(c->srv);
 	/* Requests pipelined behind the failed AUTH ran not yet: they do now. */
 	event_active(c->resume, EV_TIMEOUT, 0);
 }
@@ -464,10 +472,27 @@ static bool may_run(struct client *c)
 	return true;
 }
 
-/* Parse and run up to a fair share of requests from the input buffer. */
+/* Done with the first used bytes of the input. */
+static void input_drain(struct client *c, struct evbuffer *in, size_t used)
+{
+	if (used > 0 && evbuffer_drain(in, used) < 0)
+		fatalx("libevent: cannot drain the input of client %llu",
+		       (unsigned long long)c->id);
+}
+
+/*
+ * Parse and run up to a fair share of requests from the input buffer, as
+ * one batch (server_batch_begin: the clocks read once for all of them). The
+ * input is peeked once per stretch of contiguous bytes and drained once at
+ * the end, not per request: no handler reads a client's input.
+ */
 static void client_process(struct client *c)
 {
+	struct server *srv = c->srv;
 	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec vec = {NULL, 0};
+	size_t off = 0; /* bytes of vec parsed, not drained yet */
+	bool began = false, tried = false;
 	int done = 0;
 	char err[128];
 
@@ -480,35 +505,44 @@ static void client_process(struct client *c)
 		return;
 	}
 	while (done < CLIENT_MAX_REQUESTS_PER_EVENT && may_run(c)) {
-		struct evbuffer_iovec vec;
 		size_t used = 0;
 		enum proto_status st;
 
-		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1 || vec.iov_len == 0)
-			break;
-		st = proto_feed(&c->parser, client_limits(c), vec.iov_base, vec.iov_len, &used, err,
-		                sizeof err);
-		if (evbuffer_drain(in, used) < 0)
-			fatalx("libevent: cannot drain the input of client %llu",
-			       (unsigned long long)c->id);
-		if (st == PROTO_ERROR) {
-			protocol_error(c, err);
-			return;
+		if (off == vec.iov_len) {
+			input_drain(c, in, off);
+			off = 0;
+			if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1 || vec.iov_len == 0)
+				break;
 		}
-		if (proto_pending_bytes(&c->parser) > CLIENT_QUERY_LIMIT) {
-			protocol_error(c, "Protocol error: query buffer limit exceeded");
+		if (!tried) {
+			began = server_batch_begin(srv);
+			tried = true;
+		}
+		st = proto_feed(&c->parser, client_limits(c), (const char *)vec.iov_base + off,
+		                vec.iov_len - off, &used, err, sizeof err);
+		off += used;
+		if (st == PROTO_ERROR || proto_pending_bytes(&c->parser) > CLIENT_QUERY_LIMIT) {
+			input_drain(c, in, off);
+			protocol_error(c, st == PROTO_ERROR
+			                          ? err
+			                          : "Protocol error: query buffer limit exceeded");
+			if (began)
+				server_batch_end(srv);
 			return;
 		}
 		if (st == PROTO_REQUEST) {
 			/* Idle time counts from here, the request deadline no longer. */
 			c->request_started = 0;
-			c->last_active = server_realtime();
+			c->last_active = srv->batch.now;
 			/* The next room: cmd.c. */
 			cmd_dispatch(c, c->parser.argc, c->parser.argv, c->parser.argvlen);
 			proto_reset_request(&c->parser);
 			done++;
 		}
 	}
+	input_drain(c, in, off);
+	if (began)
+		server_batch_end(srv);
 	if (c->request_started == 0 && mid_request(&c->parser))
 		c->request_started = monotonic_ms();
 	/* A fair share is done: let others run, then come back for the rest. */

@@ -96,6 +96,9 @@ struct client {
 	struct client_more more;     /* the rest of a reply produced in pieces */
 	struct client *next, *prev;  /* all clients */
 	struct client *next_pending; /* clients with replies to release */
+
+	/* last_cmd's index in the table: cmd.c tries it first for the next request. */
+	size_t last_cmd_index;
 };
 
 /* A listener accepted fd: set it up as a client, or turn it away (max_clients). */
@@ -119,6 +122,8 @@ void client_stop_reading(struct client *c);
 void client_delay(struct client *c, int64_t ms);
 /* Milliseconds of CLOCK_MONOTONIC: for delays and deadlines, never for dates. */
 int64_t monotonic_ms(void);
+/* Microseconds of CLOCK_MONOTONIC: for durations (INFO commandstats, metrics). */
+int64_t monotonic_usec(void);
 /* Hold them until client_due_done(): DEBUG.CLOCK answers once what fell due has run. */
 void client_await_due(struct client *c);
 void client_due_done(struct server *srv);

@@ -31,6 +31,12 @@
 static const double bucket_le[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                    0.025,   0.05,   0.1,     0.25,   0.5,   1,      2.5};
 #define NBUCKETS (sizeof bucket_le / sizeof bucket_le[0])
+/* The same bounds in whole microseconds, what observe() compares: no float per command. */
+static const int64_t bucket_le_usec[] = {50,     100,    250,    500,     1000,
+                                         2500,   5000,   10000,  25000,   50000,
+                                         100000, 250000, 500000, 1000000, 2500000};
+_Static_assert(sizeof bucket_le_usec / sizeof bucket_le_usec[0] == NBUCKETS,
+               "a bound in microseconds for each bucket");
 
 struct histogram {
 	uint64_t bucket[NBUCKETS]; /* not cumulative: the count of observations in each */
@@ -54,14 +60,12 @@ struct metrics {
 
 static void observe(struct histogram *h, int64_t usec)
 {
-	double secs = (double)usec / 1e6;
-
 	if (usec < 0)
 		usec = 0;
 	h->count++;
 	h->sum_usec += (uint64_t)usec;
 	for (size_t i = 0; i < NBUCKETS; i++)
-		if (secs <= bucket_le[i]) {
+		if (usec <= bucket_le_usec[i]) {
 			h->bucket[i]++;
 			return;
 		}

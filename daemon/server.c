@@ -37,7 +37,24 @@ int64_t server_realtime(void)
 
 int64_t server_now(const struct server *srv)
 {
-	return srv->debug_clock ? srv->debug_now : server_realtime();
+	if (srv->debug_clock)
+		return srv->debug_now;
+	return srv->batch.on ? srv->batch.now : server_realtime();
+}
+
+bool server_batch_begin(struct server *srv)
+{
+	if (srv->batch.on)
+		return false;
+	srv->batch.on = true;
+	srv->batch.now = server_realtime();
+	srv->batch.cmd_clock = monotonic_usec();
+	return true;
+}
+
+void server_batch_end(struct server *srv)
+{
+	srv->batch.on = false;
 }
 
 /* ---- events and the deadline timer ---------------------------------------------- */
@@ -82,6 +99,15 @@ static void arm_deadline(struct server *srv)
 		evtimer_del(srv->deadline_ev);
 		return;
 	}
+	/*
+	 * Armed for that time already: most changes leave the first due time
+	 * as it was, and re-adding the timer costs a heap update each time.
+	 * (A timer armed for a far time, cut to a day, is re-armed when it
+	 * fires; what falls due meanwhile the cron processes too.)
+	 */
+	if (at == srv->deadline_at && evtimer_pending(srv->deadline_ev, NULL))
+		return;
+	srv->deadline_at = at;
 	/* Due already (work left from a slice): at once, after the loop polled the sockets. */
 	if (at > now)
 		tv.tv_sec = (time_t)(at - now > 86400 ? 86400 : at - now);
@@ -107,7 +133,7 @@ void server_after_change(struct server *srv)
 	/* HA: a standby's (or a lapsed leader's) state changes only by the leader's journal. */
 	if (!ha_writable(srv->ha)) {
 		evtimer_del(srv->deadline_ev);
-		event_active(srv->commit_ev, EV_TIMEOUT, 0);
+		server_commit_soon(srv);
 		return;
 	}
 	more = engine_advance_max(srv->eng, server_now(srv), SERVER_DUE_SLICE, &done);
@@ -121,6 +147,14 @@ void server_after_change(struct server *srv)
 	if (!more)
 		client_due_done(srv);
 	/* Clock-driven changes are journaled like requested ones. */
+	server_commit_soon(srv);
+}
+
+void server_commit_soon(struct server *srv)
+{
+	if (srv->commit_soon)
+		return;
+	srv->commit_soon = true;
 	event_active(srv->commit_ev, EV_TIMEOUT, 0);
 }
 
@@ -147,6 +181,7 @@ static void on_commit(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	srv->commit_soon = false; /* what asks for a commit from here on gets the next one */
 	fsyncs = srv->journal.fsyncs;
 	durable = jfile_commit(&srv->journal, srv->eng, &records) == 0;
 	if (srv->journal.fsyncs != fsyncs)
@@ -403,7 +438,7 @@ static void on_cron(evutil_socket_t fd, short what, void *arg)
 		metrics_observe_fsync(srv->metrics, srv->journal.last_fsync_usec);
 	/* After a failed write: try again; held replies go out once it succeeds. */
 	if (srv->journal.failed)
-		event_active(srv->commit_ev, EV_TIMEOUT, 0);
+		server_commit_soon(srv);
 	compact_poll(srv);
 	if (srv->journal.compact_pid == 0 &&
 	    jfile_should_compact(&srv->journal, srv->cfg->journal_compact_min,

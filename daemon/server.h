@@ -68,6 +68,18 @@ struct server {
 
 	bool debug_clock;
 	int64_t debug_now;
+	/*
+	 * The clocks of the batch of requests conn.c is running (one client's
+	 * pipelined requests, at most CLIENT_MAX_REQUESTS_PER_EVENT, a few ms):
+	 * read once when it begins, not once or twice per request, as Redis
+	 * keeps its cached unixtime. server_now() gives the batch's second;
+	 * cmd.c times each command from the end of the one before it.
+	 */
+	struct {
+		bool on;
+		int64_t now;       /* server_realtime() when the batch began */
+		int64_t cmd_clock; /* monotonic us: the start, then the last command's end */
+	} batch;
 
 	struct listener *listeners;
 	struct client *clients;
@@ -76,7 +88,9 @@ struct server {
 	size_t nclients_unix;    /* on the unix socket: slots apart from max_clients */
 	struct client *pending;  /* clients with replies to release after the commit */
 	struct event *commit_ev; /* runs once per loop iteration when there is work */
+	bool commit_soon;        /* commit_ev made active by server_commit_soon(), not run yet */
 	struct event *deadline_ev;
+	int64_t deadline_at;   /* the due time deadline_ev was last armed for */
 	struct event *cron_ev; /* once a second: idle clients, watchdog */
 	struct event *sig_term, *sig_int, *sig_hup;
 	bool stopping;
@@ -106,10 +120,20 @@ struct server {
 /* JOURNAL.COMPACT and the automatic trigger. 0, or -1 with the reason in err. */
 int server_compact(struct server *srv, char *err, size_t errlen);
 
-/* The daemon's "now": real UTC seconds, or the debug clock. */
+/*
+ * The daemon's "now": real UTC seconds, or the debug clock. Within a batch
+ * of requests, the second read when the batch began.
+ */
 int64_t server_now(const struct server *srv);
 /* Real time (for idle timeouts and uptime even under the debug clock). */
 int64_t server_realtime(void);
+/*
+ * conn.c runs a batch of one client's requests between these: the clocks
+ * are read once, at the begin. Returns false (and changes nothing) when a
+ * batch is running already; end only the batch whose begin returned true.
+ */
+bool server_batch_begin(struct server *srv);
+void server_batch_end(struct server *srv);
 
 int server_start(struct server *srv, char *err, size_t errlen);
 /*
@@ -131,5 +155,10 @@ int server_reload(struct server *srv, char *err, size_t errlen);
  * re-arm the deadline timer and schedule the commit.
  */
 void server_after_change(struct server *srv);
+/*
+ * Have the commit run after this loop iteration's callbacks: commit_ev made
+ * active once, not once per request and change of the iteration.
+ */
+void server_commit_soon(struct server *srv);
 
 #endif

@@ -114,6 +114,17 @@ static inline void rbuf_append(struct rbuf *b, const void *data, size_t len)
  * in one go from a known upper bound, instead of growing by small steps.
  */
 char *rbuf_reserve(struct rbuf *b, size_t len);
+/*
+ * rbuf_reserve() with the common case, room left, inline: for an encoder
+ * that writes straight into the buffer (the journal's varints) rather than
+ * through a local copy and a memcpy call a field. len must not be 0.
+ */
+static inline char *rbuf_room(struct rbuf *b, size_t len)
+{
+	if (b->cap - b->len >= len)
+		return b->data + b->len;
+	return rbuf_reserve(b, len);
+}
 /* Most bytes a bulk string adds to its data: "$", 20 digits, CRLF, CRLF. */
 #define RESP_BULK_OVERHEAD 25
 /* Writes the bulk string "$len\r\n" s "\r\n" at d (room: len + RESP_BULK_OVERHEAD). */

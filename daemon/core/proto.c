@@ -102,7 +102,7 @@ static void arena_reserve(struct proto_parser *p, size_t need)
 			p->argv[i] = p->arena + p->argoff[i];
 }
 
-static void push_slot(struct proto_parser *p, char *s, size_t off, size_t len)
+static inline void push_slot(struct proto_parser *p, char *s, size_t off, size_t len)
 {
 	if (p->argc == p->argv_cap) {
 		if (p->argv_cap > INT_MAX / 2)
@@ -123,7 +123,7 @@ static void push_arg(struct proto_parser *p, char *s, size_t len)
 }
 
 /* Append the argument of len bytes (and its NUL) already at the arena's end. */
-static void push_arena_arg(struct proto_parser *p, size_t len)
+static inline void push_arena_arg(struct proto_parser *p, size_t len)
 {
 	size_t off = p->arena_len;
 
@@ -462,30 +462,64 @@ static void feed_bulk_crlf(struct proto_parser *p, char c)
 }
 
 /*
+ * The fast path: the usual request, whole in the input, a header or a bulk
+ * at a time, its number read as the digits are found, only in forms the
+ * general path accepts. Anything else (split input, bad bytes, a big bulk,
+ * a count over the limit) returns 0 and goes byte by byte, so errors and
+ * their words are the general path's, whatever the split.
+ *
+ * "*N\r\n" at s (s[0] is '*'), N from 1 to the limit: its length, or 0.
+ */
+static size_t fast_count(struct proto_parser *p, const struct proto_limits *lim, const char *s,
+                         size_t n)
+{
+	size_t i = 1;
+	long long v = 0;
+
+	if (n < 4 || s[1] < '1' || s[1] > '9')
+		return 0;
+	/* At most 8 digits: under INT_MAX, no overflow. */
+	for (; i < n && i < 9 && s[i] >= '0' && s[i] <= '9'; i++)
+		v = v * 10 + (s[i] - '0');
+	if (i + 1 >= n || s[i] != '\r' || s[i + 1] != '\n' || v > lim->max_multibulk)
+		return 0;
+	p->line_len = 0;
+	p->multibulk_left = v;
+	argv_reserve(p, v < PROTO_ARGV_FIRST ? (int)v : PROTO_ARGV_FIRST);
+	p->state = ST_BULK_DOLLAR;
+	return i + 2;
+}
+
+/*
  * A whole small bulk ("$N\r\n", N bytes, "\r\n") already in the input, at the
- * start of its header: taken in one step. Anything else (split input, bad
- * bytes, a big bulk) returns 0 and goes byte by byte, so errors and their
- * words stay those of the general path.
+ * start of its header: taken in one step; its length, or 0.
  */
 static size_t fast_bulk(struct proto_parser *p, const struct proto_limits *lim, const char *s,
                         size_t n)
 {
-	size_t i = 1, end;
-	long long v;
+	size_t i = 1, end, v = 0;
 
 	if (n < 4 || s[0] != '$' || p->line_len != 0 || p->saw_cr)
 		return 0;
-	while (i < n && i < 21 && s[i] >= '0' && s[i] <= '9')
-		i++;
-	if (i + 1 >= n || s[i] != '\r' || s[i + 1] != '\n' || !parse_ll(s + 1, i - 1, &v) ||
-	    v > lim->max_bulk || (size_t)v > PROTO_ARENA_ARG)
+	if (s[1] == '0') {
+		i = 2; /* "$0": the one number that may start with 0 */
+	} else {
+		/* At most 5 digits: enough to pass PROTO_ARENA_ARG, no overflow. */
+		for (; i < n && i < 6 && s[i] >= '0' && s[i] <= '9'; i++)
+			v = v * 10 + (size_t)(s[i] - '0');
+		if (i == 1)
+			return 0;
+	}
+	if (i + 1 >= n || s[i] != '\r' || s[i + 1] != '\n' || v > PROTO_ARENA_ARG ||
+	    (long long)v > lim->max_bulk)
 		return 0;
-	end = i + 2 + (size_t)v;
+	end = i + 2 + v;
 	if (end + 2 > n || s[end] != '\r' || s[end + 1] != '\n')
 		return 0;
-	arena_reserve(p, (size_t)v + 1);
-	memcpy(p->arena + p->arena_len, s + i + 2, (size_t)v);
-	push_arena_arg(p, (size_t)v);
+	if (p->arena_cap - p->arena_len < v + 1)
+		arena_reserve(p, v + 1);
+	memcpy(p->arena + p->arena_len, s + i + 2, v);
+	push_arena_arg(p, v);
 	p->multibulk_left--;
 	p->state = p->multibulk_left > 0 ? ST_BULK_DOLLAR : ST_DONE;
 	return end + 2;
@@ -540,9 +574,11 @@ void proto_reset_request(struct proto_parser *p)
 		p->inl = NULL;
 		p->inl_cap = 0;
 	}
-	free(p->bulk);
-	p->bulk = NULL;
-	p->bulk_cap = 0;
+	if (p->bulk != NULL) { /* a big bulk cut short; the usual request has none */
+		free(p->bulk);
+		p->bulk = NULL;
+		p->bulk_cap = 0;
+	}
 	p->bulk_have = 0;
 	p->bulk_len = -1;
 	p->multibulk_left = 0;
@@ -572,15 +608,19 @@ enum proto_status proto_feed(struct proto_parser *p, const struct proto_limits *
 		fatalx("proto_feed: the previous request was not reset");
 	while (pos < len && p->state != ST_ERROR) {
 		switch ((enum proto_state)p->state) {
-		case ST_START:
-			if (buf[pos] == '*') {
+		case ST_START: {
+			size_t k;
+			if (buf[pos] != '*') {
+				p->state = ST_INLINE;
+			} else if ((k = fast_count(p, lim, buf + pos, len - pos)) > 0) {
+				pos += k;
+			} else {
 				p->line_len = 0;
 				p->state = ST_MB_COUNT;
 				pos++;
-			} else {
-				p->state = ST_INLINE;
 			}
 			break;
+		}
 		case ST_INLINE:
 			pos += feed_inline(p, lim, buf + pos, len - pos);
 			break;
@@ -589,10 +629,15 @@ enum proto_status proto_feed(struct proto_parser *p, const struct proto_limits *
 			break;
 		case ST_BULK_DOLLAR: {
 			size_t k = fast_bulk(p, lim, buf + pos, len - pos);
-			if (k > 0)
-				pos += k;
-			else
+			if (k == 0) {
 				feed_bulk_dollar(p, buf[pos++]);
+				break;
+			}
+			/* The request's other bulks, as long as they are whole. */
+			do
+				pos += k;
+			while (p->state == ST_BULK_DOLLAR &&
+			       (k = fast_bulk(p, lim, buf + pos, len - pos)) > 0);
 			break;
 		}
 		case ST_BULK_LEN:

@@ -255,6 +255,65 @@ START_TEST(test_every_error_word)
 }
 END_TEST
 
+/*
+ * The words of a request in any case (command, option, state, NOW), and a
+ * ticket id as digits only, the first not 0, up to 4294967295: what the
+ * command path's own compares and number parsing must keep accepting and
+ * refusing.
+ */
+START_TEST(test_words_in_any_case_and_ids)
+{
+	static const char *const bad_ids[] = {"0",
+	                                      "01",
+	                                      "+1",
+	                                      " 1",
+	                                      "1 ",
+	                                      "1a",
+	                                      "",
+	                                      "-1",
+	                                      "4294967296",
+	                                      "12345678901",
+	                                      "1.",
+	                                      "0x1",
+	                                      "99999999999999999999999"};
+	redisReply *r = open_received("3003", "EOS R5");
+
+	freeReplyObject(r);
+	r = cmd(rc, "ticket.move", "1", "In_Repair", "note", "any case", "At", "now", NULL);
+	ck_assert_msg(r->type == REDIS_REPLY_ARRAY, "%s", r->str ? r->str : "?");
+	harness_expect_field(r, "state", "in_repair");
+	freeReplyObject(r);
+	r = cmd(rc, "TiCkEt.GeT", "1", NULL);
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	freeReplyObject(r);
+	/* After a command, one of its length and another byte, or one byte short or long. */
+	freeReplyObject(cmd(rc, "TICKET.GET", "1", NULL));
+	harness_expect_error(cmd(rc, "TICKET.GEX", "1", NULL), "ERR unknown command 'TICKET.GEX'");
+	freeReplyObject(cmd(rc, "TICKET.GET", "1", NULL));
+	harness_expect_status(cmd(rc, "ping", NULL), "PONG");
+	harness_expect_error(cmd(rc, "TICKET.GE", "1", NULL), "ERR unknown command 'TICKET.GE'");
+	harness_expect_error(cmd(rc, "TICKET.GETT", "1", NULL), "ERR unknown command");
+	harness_expect_error(cmd(rc, "TICKET.MOVE", "1", "in-repair", NULL),
+	                     "INVALID state \"in-repair\"");
+	harness_expect_error(cmd(rc, "TICKET.MOVE", "1", "in_repairs", NULL),
+	                     "INVALID state \"in_repairs\"");
+	harness_expect_error(cmd(rc, "TICKET.MOVE", "1", "ready", "NOTES", "x", NULL),
+	                     "ERR syntax error: unknown option \"NOTES\"");
+	harness_expect_error(cmd(rc, "TICKET.MOVE", "1", "ready", "AT", "nowx", NULL),
+	                     "INVALID AT \"nowx\"");
+	for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+		char want[128];
+		snprintf(want, sizeof want, "INVALID ticket \"%s\": a positive integer",
+		         bad_ids[i]);
+		harness_expect_error(cmd(rc, "TICKET.GET", bad_ids[i], NULL), want);
+	}
+	harness_expect_error(cmd(rc, "TICKET.GET", "4294967295", NULL),
+	                     "NOTFOUND ticket 4294967295");
+	harness_expect_error(cmd(rc, "TICKET.GET", "1000000000", NULL),
+	                     "NOTFOUND ticket 1000000000");
+}
+END_TEST
+
 START_TEST(test_pipelining_1000)
 {
 	char msg[32];
@@ -626,6 +685,7 @@ static Suite *daemon_suite(void)
 	tcase_add_test(tc, test_breach_and_loan_when_the_clock_passes);
 	tcase_add_test(tc, test_fourth_item_is_refused);
 	tcase_add_test(tc, test_every_error_word);
+	tcase_add_test(tc, test_words_in_any_case_and_ids);
 	tcase_add_test(tc, test_pipelining_1000);
 	tcase_add_test(tc, test_200_concurrent_clients);
 	tcase_add_test(tc, test_half_request_then_vanish);

@@ -34,13 +34,15 @@ static void teardown(void)
 	daemon_cleanup(&d);
 }
 
-static void start(void)
+/* Started with metrics on a free port, and extra YAML (may be ""). */
+static void start_with(const char *extra)
 {
-	char yaml[256], taken[96];
+	char yaml[1024], taken[96];
 
 	for (int attempt = 0; attempt < 5; attempt++) {
 		mport = harness_free_port();
-		snprintf(yaml, sizeof yaml, "metrics: {listen: \"127.0.0.1:%d\"}\n", mport);
+		snprintf(yaml, sizeof yaml, "metrics: {listen: \"127.0.0.1:%d\"}\n%s", mport,
+		         extra);
 		if (daemon_start(&d, yaml, NULL) == 0)
 			return;
 		snprintf(taken, sizeof taken, "metrics.listen 127.0.0.1:%d: cannot listen", mport);
@@ -49,6 +51,11 @@ static void start(void)
 		daemon_cleanup(&d);
 	}
 	ck_abort_msg("repaird did not start:\n%s", daemon_log(&d));
+}
+
+static void start(void)
+{
+	start_with("");
 }
 
 /* One HTTP/1.0 request; the status code, and the body in *body (malloc'd). */
@@ -205,6 +212,78 @@ START_TEST(test_metrics_match_the_commands)
 }
 END_TEST
 
+/* calls= and usec= of a command's line in INFO commandstats over c. */
+static void cmdstat(redisContext *c, const char *name, long long *calls, long long *usec)
+{
+	redisReply *r = cmd(c, "INFO", "commandstats", NULL);
+	char key[64];
+	const char *p;
+
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	snprintf(key, sizeof key, "cmdstat_%s:", name);
+	p = strstr(r->str, key);
+	ck_assert_msg(p != NULL, "no %s in:\n%s", key, r->str);
+	ck_assert_int_eq(sscanf(p + strlen(key), "calls=%lld,usec=%lld", calls, usec), 2);
+	freeReplyObject(r);
+}
+
+/*
+ * A command's duration is its own: measured from the end of the command
+ * before it in a pipeline (one clock read a command), so a slow AUTH (an
+ * scrypt hash, tens of ms) pipelined before ten PINGs stays AUTH's, and a
+ * second of idling between two requests is nobody's.
+ */
+START_TEST(test_command_durations_are_each_commands_own)
+{
+	/* `repairctl passwd` of "slow-pw": scrypt, as an operator's would be. */
+	start_with("access:\n  tcp_auth: on\n  unix_user: boss\n  users:\n"
+	           "    - {name: boss, password: \"$scrypt$ln=14,r=8,p=1$zGF3wpN9QV6nndkSY8KB8A$"
+	           "NE8/wdF2A2BUGvMIwgNfXlq9t9YGkwX1P7Rg+J73oBA\", role: admin, centres: \"*\"}\n");
+	redisContext *c = redisConnect("127.0.0.1", d.port), *u = redisConnectUnix(d.sock);
+	long long auth_calls, auth_usec, ping_calls, ping_usec, calls0, usec0;
+	double sum0;
+	redisReply *r;
+	char *parsed;
+
+	ck_assert(c && !c->err && u && !u->err);
+	/* The harness's own PINGs (is it up?) before. */
+	cmdstat(u, "PING", &calls0, &usec0);
+	parsed = scrape_parsed();
+	sum0 = sample(parsed, "repaird_command_duration_seconds_sum{command=PING}");
+	free(parsed);
+	redisAppendCommand(c, "AUTH boss slow-pw");
+	for (int i = 0; i < 10; i++)
+		redisAppendCommand(c, "PING");
+	for (int i = 0; i < 11; i++) {
+		ck_assert_int_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+		ck_assert_str_eq(r->str, i == 0 ? "OK" : "PONG");
+		freeReplyObject(r);
+	}
+	usleep(1200 * 1000);
+	harness_expect_status(cmd(c, "PING", NULL), "PONG");
+	cmdstat(u, "AUTH", &auth_calls, &auth_usec);
+	cmdstat(u, "PING", &ping_calls, &ping_usec);
+	ping_calls -= calls0;
+	ping_usec -= usec0;
+	ck_assert_int_eq(auth_calls, 1);
+	ck_assert_int_eq(ping_calls, 11);
+	ck_assert_msg(auth_usec >= 2000, "AUTH with scrypt took %lld us", auth_usec);
+	ck_assert_msg(ping_usec < auth_usec && ping_usec < 200000,
+	              "11 PINGs took %lld us, the AUTH before them %lld us", ping_usec, auth_usec);
+	/* The histogram sees the same durations. */
+	parsed = scrape_parsed();
+	ck_assert(sample(parsed, "repaird_command_duration_seconds_sum{command=PING}") - sum0 <
+	          0.2);
+	ck_assert(sample(parsed, "repaird_command_duration_seconds_sum{command=AUTH}") >= 0.002);
+	ck_assert_int_eq(
+	        (int)sample(parsed, "repaird_command_duration_seconds_count{command=PING}"),
+	        (int)(calls0 + 11));
+	free(parsed);
+	redisFree(c);
+	redisFree(u);
+}
+END_TEST
+
 START_TEST(test_health_and_errors)
 {
 	char *body;
@@ -263,6 +342,7 @@ static Suite *metrics_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_metrics_match_the_commands);
 	tcase_add_test(tc, test_health_and_errors);
+	tcase_add_test(tc, test_command_durations_are_each_commands_own);
 	tcase_add_test(tc, test_bounded_request);
 	suite_add_tcase(s, tc);
 	return s;

@@ -255,6 +255,117 @@ START_TEST(test_extreme_values_round_trip)
 }
 END_TEST
 
+/*
+ * The values at the edges of every varint length, signed (zigzag: -2^(7k-1)
+ * and 2^(7k-1) are where k bytes stop being enough) and unsigned, each
+ * encoded at every offset of a fresh buffer's first allocations: the
+ * encoder writes into room it reserved, and a wrong bound or length shows.
+ */
+START_TEST(test_varint_length_edges_round_trip)
+{
+	static const uint16_t targets[] = {1, 127, 128, 16383, 16384, 65535};
+	struct journaling j;
+	struct engine *live = journaled_day(&j), *copy = replay(&j.b), *clocked;
+	int64_t v[9 * 6 + 2];
+	size_t n = 0;
+
+	for (int k = 1; k <= 9; k++) {
+		int64_t edge = (int64_t)1 << (7 * k - 1);
+		for (int d = -1; d <= 1; d++) {
+			v[n++] = edge + d;
+			v[n++] = -edge + d;
+		}
+	}
+	v[n++] = INT64_MAX;
+	v[n++] = INT64_MIN;
+	for (size_t i = 0; i < n * 6; i++) {
+		const struct ticket *t = engine_ticket_get(live, 2), *r;
+		struct ticket img = *t;
+		int64_t x = v[i % n];
+		size_t pad = i % 300, off = pad;
+		struct jrec rec;
+		struct rbuf b;
+		char msg[256];
+
+		rbuf_init(&b);
+		for (size_t k = 0; k < pad; k++)
+			rbuf_append(&b, "x", 1);
+		img.last_change = 0; /* the times' differences are the values themselves */
+		img.received_at = img.ready_at = img.closed_at = x;
+		img.clock_since = img.deadline = img.eta = img.used = img.budget = x;
+		img.target_days = targets[i % 6];
+		journal_put_delta(&b, live, &img, img.nhist);
+		ck_assert_int_eq(journal_next((const unsigned char *)b.data, b.len, &off, &rec),
+		                 JNEXT_OK);
+		ck_assert_uint_eq(off, b.len);
+		ck_assert_msg(journal_apply(copy, &rec, msg, sizeof msg) == 0, "%s", msg);
+		r = engine_ticket_get(copy, 2);
+		ck_assert_int_eq(r->received_at, x);
+		ck_assert_int_eq(r->ready_at, x);
+		ck_assert_int_eq(r->closed_at, x);
+		ck_assert_int_eq(r->clock_since, x);
+		ck_assert_int_eq(r->deadline, x);
+		ck_assert_int_eq(r->eta, x);
+		ck_assert_int_eq(r->used, x);
+		ck_assert_int_eq(r->budget, x);
+		ck_assert_uint_eq(r->target_days, targets[i % 6]);
+		rbuf_free(&b);
+	}
+	/* A commit's clock (signed) and sequence (unsigned), growing as replay wants them. */
+	clocked = engine_new(cfg);
+	for (int k = 1; k <= 9; k++) {
+		for (int d = -1; d <= 1; d++) {
+			int64_t clock = ((int64_t)1 << (7 * k - 1)) + d;
+			uint64_t seq = ((uint64_t)1 << (7 * k)) + (uint64_t)d;
+			size_t off = 0;
+			struct jrec rec;
+			struct rbuf b;
+			char msg[256];
+
+			rbuf_init(&b);
+			journal_put_commit(&b, clock, seq);
+			ck_assert_int_eq(
+			        journal_next((const unsigned char *)b.data, b.len, &off, &rec),
+			        JNEXT_OK);
+			ck_assert_msg(journal_apply(clocked, &rec, msg, sizeof msg) == 0, "%s",
+			              msg);
+			ck_assert_int_eq(engine_clock(clocked), clock);
+			ck_assert_uint_eq(engine_last_seq(clocked), seq);
+			rbuf_free(&b);
+		}
+	}
+	engine_free(clocked);
+	engine_free(copy);
+	engine_free(live);
+	rbuf_free(&j.b);
+}
+END_TEST
+
+/* Notes of 127 and 128 bytes, and 16383 and 16384: a string's length crossing a byte. */
+START_TEST(test_string_length_edges_round_trip)
+{
+	static const size_t lens[] = {127, 128, 16383, 16384};
+	struct journaling j;
+	struct engine *live = journaled_day(&j), *copy;
+	int64_t at = cet(12, 1, 10, 0);
+	char *note = malloc(16385);
+
+	for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+		memset(note, 'a' + (int)i, lens[i]);
+		note[lens[i]] = '\0';
+		at += 60;
+		scenario_move(live, 3, i % 2 ? TSTATE_DIAGNOSING : TSTATE_IN_REPAIR, at, note);
+		journal_put_changes(&j.b, live, &j.seq);
+	}
+	copy = replay(&j.b);
+	assert_same(live, copy, at + 3600);
+	free(note);
+	engine_free(copy);
+	engine_free(live);
+	rbuf_free(&j.b);
+}
+END_TEST
+
 /* Apply a delta payload to a copy of the day: 0, or -1 with "malformed" or "ticket" said. */
 static int apply_payload(const struct rbuf *day, uint8_t type, const unsigned char *p, size_t len)
 {
@@ -394,6 +505,8 @@ static Suite *journal_delta_suite(void)
 	tcase_add_test(tc, test_replayed_plain_moves_share_their_text);
 	tcase_add_test(tc, test_history_details_round_trip);
 	tcase_add_test(tc, test_extreme_values_round_trip);
+	tcase_add_test(tc, test_varint_length_edges_round_trip);
+	tcase_add_test(tc, test_string_length_edges_round_trip);
 	tcase_add_test(tc, test_malformed_delta_is_refused);
 	tcase_add_test(tc, test_plain_move_states_out_of_range_are_refused);
 	tcase_add_test(tc, test_header_says_format_3);

@@ -243,6 +243,47 @@ START_TEST(test_arena_args_survive_growth)
 }
 END_TEST
 
+/*
+ * Where the fast path (a header or a whole bulk at a time) hands over to the
+ * byte-by-byte one: lengths with 1 to 4 digits, at and past the arena's
+ * argument size (1024), counts of one and two digits. Split anywhere, the
+ * same requests come out.
+ */
+START_TEST(test_fast_path_edges)
+{
+	static const size_t lens[] = {0, 1, 9, 10, 99, 100, 999, 1000, 1023, 1024, 1025};
+	struct text in = {NULL, 0, 0}, want = {NULL, 0, 0};
+	char arg[1100];
+	size_t n = sizeof lens / sizeof lens[0];
+
+	text_add(&in, "", 0);
+	text_add(&want, "", 0);
+	text_fmt(&in, "*%zu\r\n", n);
+	text_fmt(&want, "R%zu", n);
+	for (size_t i = 0; i < n; i++) {
+		memset(arg, 'a' + (int)i, lens[i]);
+		text_fmt(&in, "$%zu\r\n", lens[i]);
+		text_add(&in, arg, lens[i]);
+		text_add(&in, "\r\n", 2);
+		text_fmt(&want, " %zu:", lens[i]);
+		text_add(&want, arg, lens[i]);
+	}
+	text_add(&want, "\n", 1);
+	/* Then a one-digit count, and a bulk of 0 in the middle. */
+	text_fmt(&in, "*3\r\n$1\r\nx\r\n$0\r\n\r\n$2\r\nyz\r\n");
+	text_fmt(&want, "R3 1:x 0: 2:yz\nend 0\n");
+	expect_lim(NULL, in.s, in.len, want.s);
+	free(in.s);
+	free(want.s);
+	/* The most digits a count may have, then one too many ("*" and 9 digits). */
+	expect(S("*10000000\r\n"), "E Protocol error: invalid multibulk length\n");
+	expect(S("*100000000\r\n"), "E Protocol error: invalid multibulk length\n");
+	expect(S("*1\r\n$00\r\n\r\n"), "E Protocol error: invalid bulk length\n");
+	expect(S("*1\r\n$0\r\nx\r\n"), "E Protocol error: expected CRLF after bulk\n");
+	expect(S("*1\r\n$100000\r\n"), "end 0\n");
+}
+END_TEST
+
 START_TEST(test_binary_bulk)
 {
 	expect(S("*2\r\n$3\r\nGET\r\n$8\r\na\0\r\nb\r\n\n\r\n"),
@@ -748,6 +789,7 @@ static Suite *proto_suite(void)
 	tcase_add_test(tc, test_multibulk);
 	tcase_add_test(tc, test_binary_bulk);
 	tcase_add_test(tc, test_arena_args_survive_growth);
+	tcase_add_test(tc, test_fast_path_edges);
 	tcase_add_test(tc, test_inline);
 	tcase_add_test(tc, test_inline_quotes);
 	tcase_add_test(tc, test_skipped);
