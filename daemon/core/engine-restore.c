@@ -271,7 +271,7 @@ int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 	}
 	t->dirty = 0;
 	t->whole = 0;
-	free(old);
+	eng_hist_release(e, old, old_n);
 	return 0;
 }
 

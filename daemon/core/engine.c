@@ -322,6 +322,41 @@ bool engine_plain_move(const struct engine *e, const char *detail, unsigned *fro
 	return true;
 }
 
+/* 2048 arrays of two entries a slab: 64 KiB, below malloc's mmap threshold. */
+#define HIST2_SLAB 2048
+
+static struct hist *hist2_get(struct engine *e)
+{
+	union hist2 *a;
+
+	if (e->hist2_free == NULL) {
+		union hist2 *slab = xreallocarray(NULL, HIST2_SLAB, sizeof *slab);
+		e->hist2_slabs =
+		        xreallocarray(e->hist2_slabs, e->nhist2_slabs + 1, sizeof *e->hist2_slabs);
+		e->hist2_slabs[e->nhist2_slabs++] = slab;
+		for (size_t i = HIST2_SLAB; i-- > 0;) {
+			slab[i].next = e->hist2_free;
+			e->hist2_free = &slab[i];
+		}
+	}
+	a = e->hist2_free;
+	e->hist2_free = a->next;
+	return a->h;
+}
+
+void eng_hist_release(struct engine *e, struct hist *h, uint32_t n)
+{
+	if (h == NULL)
+		return;
+	if (eng_hist_cap(n) == 2) {
+		union hist2 *a = (union hist2 *)(void *)h;
+		a->next = e->hist2_free;
+		e->hist2_free = a;
+	} else {
+		free(h);
+	}
+}
+
 void eng_hist_add(struct engine *e, struct ticket *t, int64_t at, const char *who,
                   enum hist_what what, const char *detail)
 {
@@ -330,14 +365,20 @@ void eng_hist_add(struct engine *e, struct ticket *t, int64_t at, const char *wh
 
 	eng_touch(e, t);
 	/* Capacity is the next power of two at or above nhist (at least 2). */
-	if (t->nhist >= 2 && (t->nhist & (t->nhist - 1)) == 0) {
+	if (t->nhist == 2) {
+		h = xreallocarray(NULL, 4, sizeof *t->hist);
+		memcpy(h, t->hist, 2 * sizeof *t->hist);
+		eng_hist_release(e, t->hist, 2);
+		t->hist = h;
+		e->history_bytes += 2 * sizeof *t->hist;
+	} else if (t->nhist > 2 && (t->nhist & (t->nhist - 1)) == 0) {
 		t->hist = xreallocarray(t->hist, (size_t)t->nhist * 2, sizeof *t->hist);
 		e->history_bytes += t->nhist * sizeof *t->hist;
 	} else if (t->hist == NULL) {
-		t->hist = xreallocarray(NULL, 2, sizeof *t->hist);
+		t->hist = hist2_get(e);
 		e->history_bytes += 2 * sizeof *t->hist;
 	}
-	uid = strpool_intern(&e->strings, who ? who : "repaird");
+	uid = who ? strpool_intern(&e->strings, who) : e->uid_repaird;
 	if (uid >= (1u << 24))
 		fatalx("more than 16M distinct names in the string pool");
 	at -= HIST_EPOCH;
@@ -574,6 +615,7 @@ struct engine *engine_new(const struct config *cfg)
 	strarena_init(&e->arena);
 	dheap_init(&e->heap);
 	eng_rebuild_centre_map(e);
+	e->uid_repaird = strpool_intern(&e->strings, "repaird");
 	e->ret_max = ENGINE_RETAIN_EVENTS;
 	return e;
 }
@@ -585,8 +627,11 @@ void engine_free(struct engine *e)
 	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
 		struct ticket *t = tix(e, id);
 		if (t)
-			free(t->hist);
+			eng_hist_release(e, t->hist, t->nhist);
 	}
+	for (size_t i = 0; i < e->nhist2_slabs; i++)
+		free(e->hist2_slabs[i]);
+	free(e->hist2_slabs);
 	for (size_t i = 0; i < e->npages; i++)
 		free(e->pages[i]);
 	free(e->pages);

@@ -91,6 +91,21 @@ struct engine {
 	 * by its address (engine_plain_move()).
 	 */
 	char *move_texts;
+
+	/*
+	 * History arrays of capacity 2 (every ticket's first two entries) come
+	 * from slabs, not malloc, whose 16-byte chunk header would make each
+	 * 32-byte array cost 48: free ones are chained through their first bytes.
+	 */
+	union hist2 *hist2_free;
+	union hist2 **hist2_slabs;
+	size_t nhist2_slabs;
+	uint32_t uid_repaird; /* "repaird" interned once: the author of the engine's own entries */
+};
+
+union hist2 {
+	struct hist h[2];
+	union hist2 *next;
 };
 
 struct eng_stream {
@@ -232,6 +247,8 @@ struct ticket *eng_slot(struct engine *e, uint64_t id);
 void eng_archive_release_restored(struct engine *e);
 /* Capacity of a history array holding n entries (see eng_hist_add). */
 uint32_t eng_hist_cap(uint32_t n);
+/* engine.c: give back a ticket's history array of n entries (slab or malloc). */
+void eng_hist_release(struct engine *e, struct hist *h, uint32_t n);
 void eng_rebalance_slots(struct engine *e, int64_t now);
 
 #endif
