@@ -426,17 +426,17 @@ void engine_ticket_clock(const struct engine *e, const struct ticket *t, int64_t
 	c->paused = in_service(t->state) && !c->running;
 }
 
-int64_t eng_budget_for(const struct engine *e, const struct ticket *t, int days)
+int32_t eng_budget_for(const struct engine *e, const struct ticket *t, int days)
 {
 	const struct centre *c = centre_of(e, t);
 
-	return (int64_t)days * (c ? c->cal.day_seconds : 8 * 3600);
+	return ticket_secs((int64_t)days * (c ? c->cal.day_seconds : 8 * 3600));
 }
 
 static int64_t at_risk_threshold(const struct engine *e, const struct ticket *t)
 {
 	/* Rounded up: at risk once at least this share of the budget is used. */
-	return (t->budget * e->cfg->at_risk_permille + 999) / 1000;
+	return ((int64_t)t->budget * e->cfg->at_risk_permille + 999) / 1000;
 }
 
 /* Put the ticket in the heap at its next instant of attention, or take it out. */
@@ -466,7 +466,7 @@ void eng_clock_stop(struct engine *e, struct ticket *t, int64_t at)
 {
 	eng_touch(e, t);
 	if (clock_runs(e, t) && at > t->clock_since)
-		t->used += between(e, t, t->clock_since, at);
+		t->used = ticket_secs(t->used + between(e, t, t->clock_since, at));
 	t->clock_since = at;
 }
 
@@ -476,7 +476,7 @@ void eng_clock_start(struct engine *e, struct ticket *t, int64_t at)
 	eng_touch(e, t);
 	t->clock_since = at;
 	if (clock_runs(e, t)) {
-		int64_t left = t->budget - t->used;
+		int64_t left = (int64_t)t->budget - t->used;
 		if (left > 0)
 			t->deadline = eng_add_business(e, t, at, left);
 		else if (!t->breached)
@@ -535,7 +535,7 @@ void eng_check_forecast(struct engine *e, struct ticket *t, int64_t at)
 		return;
 	due = t->deadline;
 	if (due == 0)
-		due = eng_add_business(e, t, at, t->budget - t->used);
+		due = eng_add_business(e, t, at, (int64_t)t->budget - t->used);
 	if (t->eta > due) {
 		mark_at_risk(e, t, at, loan_reason_names[LOAN_REASON_FORECAST]);
 		eng_make_loan_eligible(e, t, LOAN_REASON_FORECAST, at);

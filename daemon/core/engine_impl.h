@@ -226,7 +226,7 @@ void eng_hist_add(struct engine *e, struct ticket *t, int64_t at, const char *wh
                   enum hist_what what, const char *detail);
 int64_t eng_add_business(const struct engine *e, const struct ticket *t, int64_t from,
                          int64_t secs);
-int64_t eng_budget_for(const struct engine *e, const struct ticket *t, int days);
+int32_t eng_budget_for(const struct engine *e, const struct ticket *t, int days);
 void eng_schedule(struct engine *e, struct ticket *t);
 void eng_clock_stop(struct engine *e, struct ticket *t, int64_t at);
 void eng_clock_start(struct engine *e, struct ticket *t, int64_t at);

@@ -133,6 +133,88 @@ START_TEST(test_random_operations_keep_invariants)
 }
 END_TEST
 
+/* ---- memory per ticket ------------------------------------------------------------ */
+
+START_TEST(test_ticket_is_128_bytes)
+{
+	/* Two cache lines, no padding: a million tickets, 128 MB. */
+	ck_assert_uint_eq(sizeof(struct ticket), 128);
+}
+END_TEST
+
+START_TEST(test_packed_fields_take_what_fits)
+{
+	struct ticket t;
+
+	memset(&t, 0, sizeof t);
+	ck_assert_int_eq(ticket_secs(INT64_MAX), INT32_MAX);
+	ck_assert_int_eq(ticket_secs(INT64_MIN), INT32_MIN);
+	ck_assert_int_eq(ticket_secs(-7), -7);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, INT32_MAX, INT32_MIN, LOAN_RETURNED, -1), 0);
+	ck_assert_int_eq(t.used, INT32_MAX);
+	ck_assert_int_eq(t.budget, INT32_MIN);
+	ck_assert_int_eq(t.loan_state, LOAN_RETURNED);
+	ck_assert_int_eq(t.met, -1);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, 5, 16 * H, LOAN_ISSUED, 1), 0);
+	ck_assert_int_eq(t.used, 5);
+	ck_assert_int_eq(t.budget, 16 * H);
+	ck_assert_int_eq(t.loan_state, LOAN_ISSUED);
+	ck_assert_int_eq(t.met, 1);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, 0, 0, LOAN_NONE, 0), 0);
+	ck_assert_int_eq(t.met, 0);
+	ck_assert_int_eq(t.loan_state, LOAN_NONE);
+	/* What the fields cannot hold is refused, and nothing is changed. */
+	t.used = 9;
+	ck_assert_int_eq(engine_ticket_set_packed(&t, (int64_t)INT32_MAX + 1, 0, 0, 0), -1);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, 0, (int64_t)INT32_MIN - 1, 0, 0), -1);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, 0, 0, 3, 0), -1);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, 0, 0, 0, 2), -1);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, 0, 0, 0, -2), -1);
+	ck_assert_int_eq(t.used, 9);
+}
+END_TEST
+
+/*
+ * History arrays of two entries come from slabs of 2048 and go back to a free
+ * list when a history grows: more tickets than a slab holds, half of them
+ * grown (their small arrays freed), then as many again opened (reusing
+ * those): every history still says what its ticket did, at its own times.
+ */
+START_TEST(test_history_arrays_reused)
+{
+	enum { N = 3000 };
+	int64_t t0 = cet(11, 23, 9, 0);
+	struct engine_error err;
+
+	for (int i = 0; i < N; i++)
+		receive("EOS R5", 0, t0 + i);
+	for (uint64_t id = 1; id <= N; id += 2) {
+		ck_assert_int_eq(move(id, TSTATE_DIAGNOSING, t0 + N + (int64_t)id, 0, &err), 0);
+		ck_assert_int_eq(move(id, TSTATE_IN_REPAIR, t0 + 2 * N + (int64_t)id, 0, &err), 0);
+	}
+	for (int i = 0; i < N / 2; i++)
+		receive("EOS R5", 0, t0 + 3 * N + i);
+	for (uint64_t id = 1; id <= N + N / 2; id++) {
+		const struct ticket *t = engine_ticket_get(eng, id);
+		int64_t opened = id <= N ? t0 + (int64_t)id - 1 : t0 + 3 * N + (int64_t)(id - N - 1);
+		bool grown = id <= N && id % 2 == 1;
+		ck_assert_uint_eq(t->nhist, grown ? 4 : 2);
+		ck_assert_int_eq(hist_kind(&t->hist[0]), HIST_OPENED);
+		ck_assert_int_eq(hist_at(&t->hist[0]), opened);
+		ck_assert_int_eq(hist_kind(&t->hist[1]), HIST_MOVED);
+		ck_assert_int_eq(hist_at(&t->hist[1]), opened);
+		ck_assert_str_eq(engine_str(eng, hist_who(&t->hist[1])), "test");
+		if (grown) {
+			ck_assert_str_eq(t->hist[2].detail, "received -> diagnosing");
+			ck_assert_int_eq(hist_at(&t->hist[2]), t0 + N + (int64_t)id);
+			ck_assert_str_eq(t->hist[3].detail, "diagnosing -> in_repair");
+			ck_assert_int_eq(hist_at(&t->hist[3]), t0 + 2 * N + (int64_t)id);
+		}
+	}
+	assert_invariants(t0 + 4 * N);
+}
+END_TEST
+
 static Suite *engine_props_suite(void)
 {
 	Suite *s = suite_create("engine props");
@@ -140,6 +222,12 @@ static Suite *engine_props_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_random_operations_keep_invariants, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("memory");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_ticket_is_128_bytes);
+	tcase_add_test(tc, test_packed_fields_take_what_fits);
+	tcase_add_test(tc, test_history_arrays_reused);
 	suite_add_tcase(s, tc);
 	return s;
 }
