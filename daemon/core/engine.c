@@ -439,15 +439,32 @@ static int64_t at_risk_threshold(const struct engine *e, const struct ticket *t)
 	return ((int64_t)t->budget * e->cfg->at_risk_permille + 999) / 1000;
 }
 
-/* Put the ticket in the heap at its next instant of attention, or take it out. */
-void eng_schedule(struct engine *e, struct ticket *t)
+/* eng_add_business() from a position found already (NULL: no centre). */
+static int64_t add_business_from(const struct centre *c, const struct cal_pos *p, int64_t secs)
+{
+	int64_t out;
+
+	if (c == NULL || secs <= 0)
+		return p->t;
+	if (calendar_add_from(&c->cal, p, secs, &out) != CAL_OK)
+		return c->cal.until;
+	return out;
+}
+
+/*
+ * The heap entry for the ticket's next instant of attention; since is
+ * clock_since's place in its centre's calendar (from eng_clock_start(), which
+ * has just found it for the deadline), or NULL to find it here.
+ */
+static void schedule(struct engine *e, struct ticket *t, const struct cal_pos *since)
 {
 	int64_t next = INT64_MAX;
 
 	if (clock_runs(e, t)) {
 		if (!t->at_risk) {
 			int64_t left = at_risk_threshold(e, t) - t->used;
-			int64_t at = eng_add_business(e, t, t->clock_since, left);
+			int64_t at = since ? add_business_from(centre_of(e, t), since, left)
+			                   : eng_add_business(e, t, t->clock_since, left);
 			if (at < next)
 				next = at;
 		}
@@ -459,6 +476,12 @@ void eng_schedule(struct engine *e, struct ticket *t)
 		dheap_remove(&e->heap, idx_of(e, t));
 	else
 		dheap_set(&e->heap, idx_of(e, t), next);
+}
+
+/* Put the ticket in the heap at its next instant of attention, or take it out. */
+void eng_schedule(struct engine *e, struct ticket *t)
+{
+	schedule(e, t, NULL);
 }
 
 /* Stop the clock at `at` (if it runs), folding the time since clock_since into used. */
@@ -473,18 +496,26 @@ void eng_clock_stop(struct engine *e, struct ticket *t, int64_t at)
 /* After a state change at `at`: start the clock if the new state runs it. */
 void eng_clock_start(struct engine *e, struct ticket *t, int64_t at)
 {
+	const struct centre *c = centre_of(e, t);
+	struct cal_pos pos = {.t = at};
+
 	eng_touch(e, t);
 	t->clock_since = at;
 	if (clock_runs(e, t)) {
 		int64_t left = (int64_t)t->budget - t->used;
+		/* Where `at` lies in the calendar: for the deadline and the at-risk instant. */
+		if (c != NULL)
+			calendar_pos(&c->cal, at, &pos);
 		if (left > 0)
-			t->deadline = eng_add_business(e, t, at, left);
+			t->deadline = add_business_from(c, &pos, left);
 		else if (!t->breached)
 			t->deadline = at; /* over budget already (a shorter target): due now */
-	} else if (!t->breached && in_service(t->state)) {
-		t->deadline = 0; /* paused: the deadline moves with the pause */
+		schedule(e, t, &pos);
+		return;
 	}
-	eng_schedule(e, t);
+	if (!t->breached && in_service(t->state))
+		t->deadline = 0; /* paused: the deadline moves with the pause */
+	schedule(e, t, NULL);
 }
 
 /* ---- decisions ------------------------------------------------------------------ */
