@@ -192,8 +192,8 @@ int64_t engine_clock(const struct engine *e)
 int engine_ticket_set_packed(struct ticket *t, int64_t used, int64_t budget, unsigned loan_state,
                              int met)
 {
-	if (used != ticket_secs(used) || budget != ticket_secs(budget) || loan_state > LOAN_RETURNED ||
-	    met < -1 || met > 1)
+	if (used != ticket_secs(used) || budget != ticket_secs(budget) ||
+	    loan_state > LOAN_RETURNED || met < -1 || met > 1)
 		return -1;
 	t->used = (int32_t)used;
 	t->budget = (int32_t)budget;

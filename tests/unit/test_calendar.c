@@ -168,7 +168,8 @@ START_TEST(test_two_sums_from_one_position)
 	calendar_pos(&cal, received, &pos);
 	ck_assert_int_eq(calendar_add_from(&cal, &pos, H(80), &deadline), CAL_OK);
 	ck_assert_int_eq(calendar_add_from(&cal, &pos, H(60), &risk), CAL_OK);
-	/* Thu 7 h, Fri 8 (15), Mon 30 .. Fri 3 April (55), Tue 7 .. Thu 9 (79), Fri 10 10:00 CEST. */
+	/* Thu 7 h, Fri 8 (15), Mon 30 .. Fri 3 April (55), Tue 7 .. Thu 9 (79), Fri 10 10:00 CEST.
+	 */
 	ck_assert_int_eq(deadline, utc(2026, 4, 10, 8, 0));
 	/* 60 h: 55 by Friday 3 April, 5 more on Tuesday 7: 14:00 CEST. */
 	ck_assert_int_eq(risk, utc(2026, 4, 7, 12, 0));

@@ -196,7 +196,8 @@ START_TEST(test_history_arrays_reused)
 		receive("EOS R5", 0, t0 + 3 * N + i);
 	for (uint64_t id = 1; id <= N + N / 2; id++) {
 		const struct ticket *t = engine_ticket_get(eng, id);
-		int64_t opened = id <= N ? t0 + (int64_t)id - 1 : t0 + 3 * N + (int64_t)(id - N - 1);
+		int64_t opened =
+		        id <= N ? t0 + (int64_t)id - 1 : t0 + 3 * N + (int64_t)(id - N - 1);
 		bool grown = id <= N && id % 2 == 1;
 		ck_assert_uint_eq(t->nhist, grown ? 4 : 2);
 		ck_assert_int_eq(hist_kind(&t->hist[0]), HIST_OPENED);
