@@ -577,17 +577,24 @@ void eng_check_forecast(struct engine *e, struct ticket *t, int64_t at)
 /* Handle whatever this ticket has due at or before now. */
 static void process_due(struct engine *e, struct ticket *t, int64_t now)
 {
+	const struct centre *c = centre_of(e, t);
+	struct cal_pos since = {.t = t->clock_since};
+
 	if (!clock_runs(e, t))
 		return;
 	if (!t->at_risk) {
-		int64_t left = at_risk_threshold(e, t) - t->used;
-		int64_t at = eng_add_business(e, t, t->clock_since, left);
+		/* clock_since's place, found once: the rescheduling below starts there too. */
+		int64_t left = at_risk_threshold(e, t) - t->used, at;
+		if (c != NULL)
+			calendar_pos(&c->cal, t->clock_since, &since);
+		at = add_business_from(c, &since, left);
 		if (at <= now)
 			mark_at_risk(e, t, at, eng_restore_reasons[0]);
 	}
 	if (!t->breached && t->deadline != 0 && t->deadline < now)
 		mark_breached(e, t, t->deadline);
-	eng_schedule(e, t);
+	/* Nothing above moves clock_since; once at risk, schedule() has no use for it. */
+	schedule(e, t, t->at_risk ? NULL : &since);
 }
 
 bool engine_advance_max(struct engine *e, int64_t now, size_t max, size_t *done)

@@ -216,6 +216,56 @@ START_TEST(test_history_arrays_reused)
 }
 END_TEST
 
+/* ---- the clock across moves ---------------------------------------------------------- */
+
+/*
+ * Moves between states that all run the clock leave the deadline and the
+ * at-risk instant where they were (each move finds its instant in the
+ * calendar once, for both): Silver, 40 business hours from Wednesday 25
+ * November 09:00 CET, Monday 30 a holiday, at risk at 75% (30 h).
+ */
+START_TEST(test_moves_keep_deadline_and_at_risk)
+{
+	const struct ticket *t;
+	const struct event *ev;
+	struct engine_error err;
+	int64_t deadline = cet(12, 2, 17, 0), risk = cet(12, 1, 15, 0);
+
+	teardown();
+	setup_with(NULL, "2026-11-30");
+	member(3101, TIER_SILVER, "DE", -1);
+	t = receive("EOS R5", 3101, cet(11, 25, 9, 0));
+	ck_assert_int_eq(t->budget, 40 * H);
+	/* Wed 8 h, Thu 8, Fri 8, (Mon off), Tue 8, Wed 8: Wednesday 2 December 17:00. */
+	ck_assert_int_eq(t->deadline, deadline);
+	ck_assert_int_eq(move(t->id, TSTATE_DIAGNOSING, cet(11, 25, 13, 0), 0, &err), 0);
+	ck_assert_int_eq(t->used, 4 * H);
+	ck_assert_int_eq(t->deadline, deadline);
+	ck_assert_int_eq(move(t->id, TSTATE_IN_REPAIR, cet(11, 27, 16, 0), 0, &err), 0);
+	ck_assert_int_eq(t->used, 23 * H);
+	ck_assert_int_eq(t->deadline, deadline);
+	ck_assert_int_eq(move(t->id, TSTATE_AWAITING_PARTS, cet(11, 30, 12, 0), 0, &err), 0);
+	ck_assert_int_eq(t->used, 24 * H); /* the holiday counts nothing */
+	ck_assert_int_eq(t->deadline, deadline);
+	/* 30 h: 24 by Friday, 6 more on Tuesday 1 December: 15:00. */
+	engine_advance(eng, risk - 1);
+	ck_assert(!t->at_risk);
+	engine_advance(eng, risk);
+	ck_assert(t->at_risk);
+	ev = find_event(EVENT_TICKET_AT_RISK, t->id);
+	ck_assert_int_eq(ev->at, risk);
+	ck_assert_int_eq(move(t->id, TSTATE_IN_REPAIR, cet(12, 2, 9, 30), 0, &err), 0);
+	ck_assert_int_eq(t->deadline, deadline);
+	engine_advance(eng, deadline);
+	ck_assert(!t->breached); /* breached the first second after the deadline */
+	engine_advance(eng, deadline + 1);
+	ck_assert(t->breached);
+	ck_assert_int_eq(find_event(EVENT_TICKET_BREACHED, t->id)->at, deadline);
+	ck_assert_int_eq(count_events(EVENT_TICKET_AT_RISK, t->id), 1);
+	assert_invariants(deadline + 1);
+}
+END_TEST
+
 static Suite *engine_props_suite(void)
 {
 	Suite *s = suite_create("engine props");
@@ -229,6 +279,10 @@ static Suite *engine_props_suite(void)
 	tcase_add_test(tc, test_ticket_is_128_bytes);
 	tcase_add_test(tc, test_packed_fields_take_what_fits);
 	tcase_add_test(tc, test_history_arrays_reused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("clock");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_moves_keep_deadline_and_at_risk);
 	suite_add_tcase(s, tc);
 	return s;
 }
