@@ -322,38 +322,64 @@ bool engine_plain_move(const struct engine *e, const char *detail, unsigned *fro
 	return true;
 }
 
-/* 2048 arrays of two entries a slab: 64 KiB, below malloc's mmap threshold. */
-#define HIST2_SLAB 2048
+/* 64 KiB a slab (below malloc's mmap threshold): 2048 arrays of two entries, 1024 of four. */
+#define HIST_SLAB_BYTES ((size_t)64 * 1024)
 
-static struct hist *hist2_get(struct engine *e)
+/* An array of 2 << k entries from pool k. */
+static struct hist *hist_get(struct engine *e, unsigned k)
 {
-	union hist2 *a;
+	struct hist_pool *p = &e->hpool[k];
+	size_t size = ((size_t)2 << k) * sizeof(struct hist);
+	struct hist_free *a;
 
-	if (e->hist2_free == NULL) {
-		union hist2 *slab = xreallocarray(NULL, HIST2_SLAB, sizeof *slab);
-		e->hist2_slabs =
-		        xreallocarray(e->hist2_slabs, e->nhist2_slabs + 1, sizeof *e->hist2_slabs);
-		e->hist2_slabs[e->nhist2_slabs++] = slab;
-		for (size_t i = HIST2_SLAB; i-- > 0;) {
-			slab[i].next = e->hist2_free;
-			e->hist2_free = &slab[i];
+	if (p->free == NULL) {
+		char *slab = xmalloc(HIST_SLAB_BYTES);
+		p->slabs = xreallocarray(p->slabs, p->nslabs + 1, sizeof *p->slabs);
+		p->slabs[p->nslabs++] = slab;
+		for (size_t off = HIST_SLAB_BYTES; off >= size; off -= size) {
+			a = (struct hist_free *)(void *)(slab + off - size);
+			a->next = p->free;
+			p->free = a;
 		}
 	}
-	a = e->hist2_free;
-	e->hist2_free = a->next;
-	return a->h;
+	a = p->free;
+	p->free = a->next;
+	return (struct hist *)(void *)a;
 }
 
 void eng_hist_release(struct engine *e, struct hist *h, uint32_t n)
 {
+	uint32_t cap = eng_hist_cap(n);
+
 	if (h == NULL)
 		return;
-	if (eng_hist_cap(n) == 2) {
-		union hist2 *a = (union hist2 *)(void *)h;
-		a->next = e->hist2_free;
-		e->hist2_free = a;
+	if (cap <= 4) {
+		struct hist_pool *p = &e->hpool[cap == 4];
+		struct hist_free *a = (struct hist_free *)(void *)h;
+		a->next = p->free;
+		p->free = a;
 	} else {
 		free(h);
+	}
+}
+
+/* Room for one more entry: capacity is the next power of two at or above nhist (at least 2). */
+static void hist_grow(struct engine *e, struct ticket *t)
+{
+	struct hist *h;
+
+	if (t->hist == NULL) {
+		t->hist = hist_get(e, 0);
+		e->history_bytes += 2 * sizeof *t->hist;
+	} else if (t->nhist == 2 || t->nhist == 4) {
+		h = t->nhist == 2 ? hist_get(e, 1) : xreallocarray(NULL, 8, sizeof *h);
+		memcpy(h, t->hist, t->nhist * sizeof *h);
+		eng_hist_release(e, t->hist, t->nhist);
+		t->hist = h;
+		e->history_bytes += t->nhist * sizeof *t->hist;
+	} else if (t->nhist > 4 && (t->nhist & (t->nhist - 1)) == 0) {
+		t->hist = xreallocarray(t->hist, (size_t)t->nhist * 2, sizeof *t->hist);
+		e->history_bytes += t->nhist * sizeof *t->hist;
 	}
 }
 
@@ -364,20 +390,7 @@ void eng_hist_add(struct engine *e, struct ticket *t, int64_t at, const char *wh
 	uint32_t uid, at2000, pos;
 
 	eng_touch(e, t);
-	/* Capacity is the next power of two at or above nhist (at least 2). */
-	if (t->nhist == 2) {
-		h = xreallocarray(NULL, 4, sizeof *t->hist);
-		memcpy(h, t->hist, 2 * sizeof *t->hist);
-		eng_hist_release(e, t->hist, 2);
-		t->hist = h;
-		e->history_bytes += 2 * sizeof *t->hist;
-	} else if (t->nhist > 2 && (t->nhist & (t->nhist - 1)) == 0) {
-		t->hist = xreallocarray(t->hist, (size_t)t->nhist * 2, sizeof *t->hist);
-		e->history_bytes += t->nhist * sizeof *t->hist;
-	} else if (t->hist == NULL) {
-		t->hist = hist2_get(e);
-		e->history_bytes += 2 * sizeof *t->hist;
-	}
+	hist_grow(e, t);
 	uid = who ? strpool_intern(&e->strings, who) : e->uid_repaird;
 	if (uid >= (1u << 24))
 		fatalx("more than 16M distinct names in the string pool");
@@ -667,9 +680,11 @@ void engine_free(struct engine *e)
 		if (t)
 			eng_hist_release(e, t->hist, t->nhist);
 	}
-	for (size_t i = 0; i < e->nhist2_slabs; i++)
-		free(e->hist2_slabs[i]);
-	free(e->hist2_slabs);
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < e->hpool[k].nslabs; i++)
+			free(e->hpool[k].slabs[i]);
+		free(e->hpool[k].slabs);
+	}
 	for (size_t i = 0; i < e->npages; i++)
 		free(e->pages[i]);
 	free(e->pages);

@@ -19,6 +19,16 @@
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  (1u << PAGE_SHIFT)
 
+struct hist_free {
+	struct hist_free *next;
+};
+
+struct hist_pool {
+	struct hist_free *free;
+	void **slabs;
+	size_t nslabs;
+};
+
 struct engine {
 	const struct config *cfg;
 	struct strpool strings; /* products, centre ids, user names */
@@ -93,19 +103,13 @@ struct engine {
 	char *move_texts;
 
 	/*
-	 * History arrays of capacity 2 (every ticket's first two entries) come
-	 * from slabs, not malloc, whose 16-byte chunk header would make each
-	 * 32-byte array cost 48: free ones are chained through their first bytes.
+	 * History arrays of capacity 2 (every ticket's first two entries) and 4
+	 * come from slabs, not malloc, whose 16-byte chunk header would make a
+	 * 32-byte array cost 48 and a 64-byte one 80: free ones are chained
+	 * through their first bytes. hpool[0] holds arrays of 2, hpool[1] of 4.
 	 */
-	union hist2 *hist2_free;
-	union hist2 **hist2_slabs;
-	size_t nhist2_slabs;
+	struct hist_pool hpool[2];
 	uint32_t uid_repaird; /* "repaird" interned once: the author of the engine's own entries */
-};
-
-union hist2 {
-	struct hist h[2];
-	union hist2 *next;
 };
 
 struct eng_stream {

@@ -175,44 +175,62 @@ START_TEST(test_packed_fields_take_what_fits)
 END_TEST
 
 /*
- * History arrays of two entries come from slabs of 2048 and go back to a free
- * list when a history grows: more tickets than a slab holds, half of them
- * grown (their small arrays freed), then as many again opened (reusing
+ * History arrays of two and four entries come from slabs (2048 and 1024 a
+ * slab) and go back to a free list when a history grows: more tickets than a
+ * slab holds, half of them grown to four entries and a quarter to five
+ * (their smaller arrays freed), then as many again opened and grown (reusing
  * those): every history still says what its ticket did, at its own times.
  */
+static void grow(uint64_t id, int64_t at, int moves)
+{
+	static const enum ticket_state to[] = {TSTATE_DIAGNOSING, TSTATE_IN_REPAIR,
+	                                       TSTATE_AWAITING_PARTS};
+	struct engine_error err;
+
+	for (int i = 0; i < moves; i++)
+		ck_assert_int_eq(move(id, to[i], at + i, 0, &err), 0);
+}
+
+static void check_history(uint64_t id, int64_t opened, int64_t moved, int moves)
+{
+	static const char *const texts[] = {"received -> diagnosing", "diagnosing -> in_repair",
+	                                    "in_repair -> awaiting_parts"};
+	const struct ticket *t = engine_ticket_get(eng, id);
+
+	ck_assert_uint_eq(t->nhist, 2 + (uint32_t)moves);
+	ck_assert_int_eq(hist_kind(&t->hist[0]), HIST_OPENED);
+	ck_assert_int_eq(hist_at(&t->hist[0]), opened);
+	ck_assert_int_eq(hist_kind(&t->hist[1]), HIST_MOVED);
+	ck_assert_int_eq(hist_at(&t->hist[1]), opened);
+	ck_assert_str_eq(engine_str(eng, hist_who(&t->hist[1])), "test");
+	for (int i = 0; i < moves; i++) {
+		ck_assert_str_eq(t->hist[2 + i].detail, texts[i]);
+		ck_assert_int_eq(hist_at(&t->hist[2 + i]), moved + i);
+	}
+}
+
 START_TEST(test_history_arrays_reused)
 {
 	enum { N = 3000 };
-	int64_t t0 = cet(11, 23, 9, 0);
-	struct engine_error err;
+	int64_t t0 = cet(11, 23, 9, 0), t1 = t0 + 10 * N, t2 = t0 + 20 * N;
 
 	for (int i = 0; i < N; i++)
 		receive("EOS R5", 0, t0 + i);
-	for (uint64_t id = 1; id <= N; id += 2) {
-		ck_assert_int_eq(move(id, TSTATE_DIAGNOSING, t0 + N + (int64_t)id, 0, &err), 0);
-		ck_assert_int_eq(move(id, TSTATE_IN_REPAIR, t0 + 2 * N + (int64_t)id, 0, &err), 0);
-	}
-	for (int i = 0; i < N / 2; i++)
-		receive("EOS R5", 0, t0 + 3 * N + i);
-	for (uint64_t id = 1; id <= N + N / 2; id++) {
-		const struct ticket *t = engine_ticket_get(eng, id);
-		int64_t opened =
-		        id <= N ? t0 + (int64_t)id - 1 : t0 + 3 * N + (int64_t)(id - N - 1);
-		bool grown = id <= N && id % 2 == 1;
-		ck_assert_uint_eq(t->nhist, grown ? 4 : 2);
-		ck_assert_int_eq(hist_kind(&t->hist[0]), HIST_OPENED);
-		ck_assert_int_eq(hist_at(&t->hist[0]), opened);
-		ck_assert_int_eq(hist_kind(&t->hist[1]), HIST_MOVED);
-		ck_assert_int_eq(hist_at(&t->hist[1]), opened);
-		ck_assert_str_eq(engine_str(eng, hist_who(&t->hist[1])), "test");
-		if (grown) {
-			ck_assert_str_eq(t->hist[2].detail, "received -> diagnosing");
-			ck_assert_int_eq(hist_at(&t->hist[2]), t0 + N + (int64_t)id);
-			ck_assert_str_eq(t->hist[3].detail, "diagnosing -> in_repair");
-			ck_assert_int_eq(hist_at(&t->hist[3]), t0 + 2 * N + (int64_t)id);
-		}
-	}
-	assert_invariants(t0 + 4 * N);
+	for (uint64_t id = 1; id <= N; id += 2)
+		grow(id, t0 + N + 3 * (int64_t)id, id % 4 == 1 ? 3 : 2);
+	for (int i = 0; i < N; i++)
+		receive("EOS R5", 0, t1 + i);
+	for (uint64_t id = N + 1; id <= 2 * N; id += 3)
+		grow(id, t2 + 3 * (int64_t)id, 2);
+	for (uint64_t id = 1; id <= N; id++)
+		check_history(id, t0 + (int64_t)id - 1, t0 + N + 3 * (int64_t)id,
+		              id % 2 == 0   ? 0
+		              : id % 4 == 1 ? 3
+		                            : 2);
+	for (uint64_t id = N + 1; id <= 2 * N; id++)
+		check_history(id, t1 + (int64_t)(id - N - 1), t2 + 3 * (int64_t)id,
+		              (id - N - 1) % 3 == 0 ? 2 : 0);
+	assert_invariants(t2 + 10 * N);
 }
 END_TEST
 
