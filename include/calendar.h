@@ -76,6 +76,21 @@ int calendar_next_open(const struct calendar *cal, int64_t t, int64_t *out);
  */
 int calendar_add_business(const struct calendar *cal, int64_t t, int64_t seconds, int64_t *out);
 
+/*
+ * An instant and where it lies in the calendar, found once for several sums
+ * from it (a ticket's deadline and its at-risk instant start at the same
+ * moment): calendar_add_from(cal, &p, s, out) is calendar_add_business(cal,
+ * p.t, s, out) without searching for p.t again.
+ */
+struct cal_pos {
+	int64_t t;
+	size_t i;     /* the first interval ending after t */
+	int64_t have; /* business seconds in the window before t */
+};
+void calendar_pos(const struct calendar *cal, int64_t t, struct cal_pos *p);
+int calendar_add_from(const struct calendar *cal, const struct cal_pos *p, int64_t seconds,
+                      int64_t *out);
+
 /* Business seconds in [a, b); 0 when b <= a. Clamped to the window. */
 int64_t calendar_between(const struct calendar *cal, int64_t a, int64_t b);
 

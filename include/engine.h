@@ -80,7 +80,11 @@ static inline enum hist_what hist_kind(const struct hist *h)
 
 enum loan_state { LOAN_NONE, LOAN_ISSUED, LOAN_RETURNED };
 
-/* One ticket. Kept small: a million of them must fit in well under 300 MB. */
+/*
+ * One ticket. Kept small: a million of them must fit in well under 300 MB.
+ * 128 bytes: 64-bit values first, then 32, 16 and 8, the flags last, so
+ * that nothing is padding (tests/unit/test_engine.c checks the size).
+ */
 struct ticket {
 	uint64_t id;
 	uint64_t member; /* 0: none */
@@ -90,8 +94,6 @@ struct ticket {
 	int64_t closed_at;   /* 0: open */
 	int64_t last_change; /* time of the latest move; a move may not be dated before it */
 	int64_t clock_since; /* while the clock runs: when it last started */
-	int64_t used;        /* business seconds used before clock_since */
-	int64_t budget;      /* business seconds of the target */
 	int64_t deadline;    /* 0: not set (not started, or paused before any deadline) */
 	int64_t eta;         /* awaiting-parts ETA, 0: none */
 	const char *serial;
@@ -99,16 +101,22 @@ struct ticket {
 	uint32_t nhist;
 	uint32_t product; /* interned model name */
 	uint32_t centre;  /* interned centre id */
+	/*
+	 * Business seconds: a target of at most 365 days is under 32M; the
+	 * clock saturates at INT32_MAX (68 years of it running around the clock).
+	 */
+	int32_t used;   /* business seconds used before clock_since */
+	int32_t budget; /* business seconds of the target */
 	uint16_t target_days;
 	int8_t tier;      /* snapshot at opening; TIER_NONE for a non-member */
 	int8_t programme; /* snapshot at opening; -1 for a non-member */
 	uint8_t pclass;   /* enum product_class (other when unlisted) */
 	uint8_t service;
 	uint8_t state;
-	uint8_t reason;      /* enum ft_reason */
-	uint8_t loan_reason; /* enum loan_reason, valid when loan_eligible */
-	uint8_t loan_state;  /* enum loan_state */
-	int8_t met;          /* -1 unset, 0 missed, 1 met */
+	uint8_t reason;          /* enum ft_reason */
+	uint8_t loan_reason;     /* enum loan_reason, valid when loan_eligible */
+	unsigned loan_state : 2; /* enum loan_state */
+	signed met : 2;          /* -1 unset, 0 missed, 1 met */
 	unsigned fast_track : 1;
 	unsigned at_risk : 1;
 	unsigned breached : 1;
@@ -124,6 +132,18 @@ struct ticket {
 	unsigned archiving : 1; /* marked for the archive by the running compaction */
 	unsigned rearchive : 1; /* changed after it was marked: its archive line is stale */
 };
+
+/*
+ * Business seconds as the ticket keeps them: saturated to int32. A journal
+ * record's values outside that range (or a loan state or met value the
+ * fields cannot hold) make engine_ticket_set_packed() return -1.
+ */
+static inline int32_t ticket_secs(int64_t v)
+{
+	return v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : (int32_t)v;
+}
+int engine_ticket_set_packed(struct ticket *t, int64_t used, int64_t budget, unsigned loan_state,
+                             int met);
 
 struct member {
 	uint64_t number;

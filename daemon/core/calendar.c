@@ -409,16 +409,25 @@ static int64_t total_seconds(const struct calendar *cal)
 	return n == 0 ? 0 : cal->cum[n - 1] + (cal->end[n - 1] - cal->start[n - 1]);
 }
 
+void calendar_pos(const struct calendar *cal, int64_t t, struct cal_pos *p)
+{
+	p->t = t;
+	p->i = first_ending_after(cal, t);
+	if (p->i == cal->n)
+		p->have = total_seconds(cal);
+	else if (t <= cal->start[p->i])
+		p->have = cal->cum[p->i];
+	else
+		p->have = cal->cum[p->i] + (t - cal->start[p->i]);
+}
+
 /* Business seconds in [from, t). */
 static int64_t business_before(const struct calendar *cal, int64_t t)
 {
-	size_t i = first_ending_after(cal, t);
+	struct cal_pos p;
 
-	if (i == cal->n)
-		return total_seconds(cal);
-	if (t <= cal->start[i])
-		return cal->cum[i];
-	return cal->cum[i] + (t - cal->start[i]);
+	calendar_pos(cal, t, &p);
+	return p.have;
 }
 
 int calendar_is_open(const struct calendar *cal, int64_t t)
@@ -442,29 +451,27 @@ int calendar_next_open(const struct calendar *cal, int64_t t, int64_t *out)
 	return CAL_OK;
 }
 
-int calendar_add_business(const struct calendar *cal, int64_t t, int64_t seconds, int64_t *out)
+int calendar_add_from(const struct calendar *cal, const struct cal_pos *p, int64_t seconds,
+                      int64_t *out)
 {
-	int64_t have, target;
+	int64_t target;
 	size_t lo, hi;
 
 	if (seconds < 0)
 		return CAL_ERANGE;
 	if (seconds == 0) {
-		*out = t;
+		*out = p->t;
 		return CAL_OK;
 	}
-	if (t < cal->from)
+	if (p->t < cal->from || seconds > total_seconds(cal) - p->have)
 		return CAL_ERANGE;
-	have = business_before(cal, t);
-	if (seconds > total_seconds(cal) - have)
-		return CAL_ERANGE;
-	target = have + seconds;
+	target = p->have + seconds;
 	/*
 	 * The first interval whose end brings the total to the target: at or after
 	 * t's, and usually a few intervals on (a budget of days), so gallop from
 	 * there before the binary search.
 	 */
-	lo = first_ending_after(cal, t);
+	lo = p->i;
 	for (size_t step = 1;; step *= 2) {
 		hi = lo + step - 1;
 		if (hi >= cal->n) {
@@ -487,6 +494,20 @@ int calendar_add_business(const struct calendar *cal, int64_t t, int64_t seconds
 	}
 	*out = cal->start[lo] + (target - cal->cum[lo]);
 	return CAL_OK;
+}
+
+int calendar_add_business(const struct calendar *cal, int64_t t, int64_t seconds, int64_t *out)
+{
+	struct cal_pos p;
+
+	if (seconds <= 0 || t < cal->from) {
+		p.t = t;
+		p.i = 0;
+		p.have = 0;
+		return calendar_add_from(cal, &p, seconds, out);
+	}
+	calendar_pos(cal, t, &p);
+	return calendar_add_from(cal, &p, seconds, out);
 }
 
 int64_t calendar_between(const struct calendar *cal, int64_t a, int64_t b)

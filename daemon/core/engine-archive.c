@@ -182,7 +182,7 @@ static void ticket_free(struct engine *e, struct ticket *t)
 	size_t i = (size_t)(t->id - 1 - e->id_base);
 
 	dheap_remove(&e->heap, idx_of(e, t)); /* closed: not there; for safety */
-	free(t->hist);
+	eng_hist_release(e, t->hist, t->nhist);
 	e->history_bytes -= (uint64_t)eng_hist_cap(t->nhist) * sizeof *t->hist;
 	memset(t, 0, sizeof *t); /* id 0: archived */
 	e->page_live[i >> PAGE_SHIFT]--;

@@ -189,6 +189,19 @@ int64_t engine_clock(const struct engine *e)
 	return e->clock;
 }
 
+int engine_ticket_set_packed(struct ticket *t, int64_t used, int64_t budget, unsigned loan_state,
+                             int met)
+{
+	if (used != ticket_secs(used) || budget != ticket_secs(budget) ||
+	    loan_state > LOAN_RETURNED || met < -1 || met > 1)
+		return -1;
+	t->used = (int32_t)used;
+	t->budget = (int32_t)budget;
+	t->loan_state = loan_state & 3u;
+	t->met = met < 0 ? -1 : met > 0 ? 1 : 0;
+	return 0;
+}
+
 uint32_t eng_hist_cap(uint32_t n)
 {
 	uint32_t cap = 2;
@@ -271,7 +284,7 @@ int engine_restore_ticket(struct engine *e, const struct ticket_image *img)
 	}
 	t->dirty = 0;
 	t->whole = 0;
-	free(old);
+	eng_hist_release(e, old, old_n);
 	return 0;
 }
 

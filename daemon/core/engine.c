@@ -322,6 +322,67 @@ bool engine_plain_move(const struct engine *e, const char *detail, unsigned *fro
 	return true;
 }
 
+/* 64 KiB a slab (below malloc's mmap threshold): 2048 arrays of two entries, 1024 of four. */
+#define HIST_SLAB_BYTES ((size_t)64 * 1024)
+
+/* An array of 2 << k entries from pool k. */
+static struct hist *hist_get(struct engine *e, unsigned k)
+{
+	struct hist_pool *p = &e->hpool[k];
+	size_t size = ((size_t)2 << k) * sizeof(struct hist);
+	struct hist_free *a;
+
+	if (p->free == NULL) {
+		char *slab = xmalloc(HIST_SLAB_BYTES);
+		p->slabs = xreallocarray(p->slabs, p->nslabs + 1, sizeof *p->slabs);
+		p->slabs[p->nslabs++] = slab;
+		for (size_t off = HIST_SLAB_BYTES; off >= size; off -= size) {
+			a = (struct hist_free *)(void *)(slab + off - size);
+			a->next = p->free;
+			p->free = a;
+		}
+	}
+	a = p->free;
+	p->free = a->next;
+	return (struct hist *)(void *)a;
+}
+
+void eng_hist_release(struct engine *e, struct hist *h, uint32_t n)
+{
+	uint32_t cap = eng_hist_cap(n);
+
+	if (h == NULL)
+		return;
+	if (cap <= 4) {
+		struct hist_pool *p = &e->hpool[cap == 4];
+		struct hist_free *a = (struct hist_free *)(void *)h;
+		a->next = p->free;
+		p->free = a;
+	} else {
+		free(h);
+	}
+}
+
+/* Room for one more entry: capacity is the next power of two at or above nhist (at least 2). */
+static void hist_grow(struct engine *e, struct ticket *t)
+{
+	struct hist *h;
+
+	if (t->hist == NULL) {
+		t->hist = hist_get(e, 0);
+		e->history_bytes += 2 * sizeof *t->hist;
+	} else if (t->nhist == 2 || t->nhist == 4) {
+		h = t->nhist == 2 ? hist_get(e, 1) : xreallocarray(NULL, 8, sizeof *h);
+		memcpy(h, t->hist, t->nhist * sizeof *h);
+		eng_hist_release(e, t->hist, t->nhist);
+		t->hist = h;
+		e->history_bytes += t->nhist * sizeof *t->hist;
+	} else if (t->nhist > 4 && (t->nhist & (t->nhist - 1)) == 0) {
+		t->hist = xreallocarray(t->hist, (size_t)t->nhist * 2, sizeof *t->hist);
+		e->history_bytes += t->nhist * sizeof *t->hist;
+	}
+}
+
 void eng_hist_add(struct engine *e, struct ticket *t, int64_t at, const char *who,
                   enum hist_what what, const char *detail)
 {
@@ -329,15 +390,8 @@ void eng_hist_add(struct engine *e, struct ticket *t, int64_t at, const char *wh
 	uint32_t uid, at2000, pos;
 
 	eng_touch(e, t);
-	/* Capacity is the next power of two at or above nhist (at least 2). */
-	if (t->nhist >= 2 && (t->nhist & (t->nhist - 1)) == 0) {
-		t->hist = xreallocarray(t->hist, (size_t)t->nhist * 2, sizeof *t->hist);
-		e->history_bytes += t->nhist * sizeof *t->hist;
-	} else if (t->hist == NULL) {
-		t->hist = xreallocarray(NULL, 2, sizeof *t->hist);
-		e->history_bytes += 2 * sizeof *t->hist;
-	}
-	uid = strpool_intern(&e->strings, who ? who : "repaird");
+	hist_grow(e, t);
+	uid = who ? strpool_intern(&e->strings, who) : e->uid_repaird;
 	if (uid >= (1u << 24))
 		fatalx("more than 16M distinct names in the string pool");
 	at -= HIST_EPOCH;
@@ -385,28 +439,45 @@ void engine_ticket_clock(const struct engine *e, const struct ticket *t, int64_t
 	c->paused = in_service(t->state) && !c->running;
 }
 
-int64_t eng_budget_for(const struct engine *e, const struct ticket *t, int days)
+int32_t eng_budget_for(const struct engine *e, const struct ticket *t, int days)
 {
 	const struct centre *c = centre_of(e, t);
 
-	return (int64_t)days * (c ? c->cal.day_seconds : 8 * 3600);
+	return ticket_secs((int64_t)days * (c ? c->cal.day_seconds : 8 * 3600));
 }
 
 static int64_t at_risk_threshold(const struct engine *e, const struct ticket *t)
 {
 	/* Rounded up: at risk once at least this share of the budget is used. */
-	return (t->budget * e->cfg->at_risk_permille + 999) / 1000;
+	return ((int64_t)t->budget * e->cfg->at_risk_permille + 999) / 1000;
 }
 
-/* Put the ticket in the heap at its next instant of attention, or take it out. */
-void eng_schedule(struct engine *e, struct ticket *t)
+/* eng_add_business() from a position found already (NULL: no centre). */
+static int64_t add_business_from(const struct centre *c, const struct cal_pos *p, int64_t secs)
+{
+	int64_t out;
+
+	if (c == NULL || secs <= 0)
+		return p->t;
+	if (calendar_add_from(&c->cal, p, secs, &out) != CAL_OK)
+		return c->cal.until;
+	return out;
+}
+
+/*
+ * The heap entry for the ticket's next instant of attention; since is
+ * clock_since's place in its centre's calendar (from eng_clock_start(), which
+ * has just found it for the deadline), or NULL to find it here.
+ */
+static void schedule(struct engine *e, struct ticket *t, const struct cal_pos *since)
 {
 	int64_t next = INT64_MAX;
 
 	if (clock_runs(e, t)) {
 		if (!t->at_risk) {
 			int64_t left = at_risk_threshold(e, t) - t->used;
-			int64_t at = eng_add_business(e, t, t->clock_since, left);
+			int64_t at = since ? add_business_from(centre_of(e, t), since, left)
+			                   : eng_add_business(e, t, t->clock_since, left);
 			if (at < next)
 				next = at;
 		}
@@ -420,30 +491,44 @@ void eng_schedule(struct engine *e, struct ticket *t)
 		dheap_set(&e->heap, idx_of(e, t), next);
 }
 
+/* Put the ticket in the heap at its next instant of attention, or take it out. */
+void eng_schedule(struct engine *e, struct ticket *t)
+{
+	schedule(e, t, NULL);
+}
+
 /* Stop the clock at `at` (if it runs), folding the time since clock_since into used. */
 void eng_clock_stop(struct engine *e, struct ticket *t, int64_t at)
 {
 	eng_touch(e, t);
 	if (clock_runs(e, t) && at > t->clock_since)
-		t->used += between(e, t, t->clock_since, at);
+		t->used = ticket_secs(t->used + between(e, t, t->clock_since, at));
 	t->clock_since = at;
 }
 
 /* After a state change at `at`: start the clock if the new state runs it. */
 void eng_clock_start(struct engine *e, struct ticket *t, int64_t at)
 {
+	const struct centre *c = centre_of(e, t);
+	struct cal_pos pos = {.t = at};
+
 	eng_touch(e, t);
 	t->clock_since = at;
 	if (clock_runs(e, t)) {
-		int64_t left = t->budget - t->used;
+		int64_t left = (int64_t)t->budget - t->used;
+		/* Where `at` lies in the calendar: for the deadline and the at-risk instant. */
+		if (c != NULL)
+			calendar_pos(&c->cal, at, &pos);
 		if (left > 0)
-			t->deadline = eng_add_business(e, t, at, left);
+			t->deadline = add_business_from(c, &pos, left);
 		else if (!t->breached)
 			t->deadline = at; /* over budget already (a shorter target): due now */
-	} else if (!t->breached && in_service(t->state)) {
-		t->deadline = 0; /* paused: the deadline moves with the pause */
+		schedule(e, t, &pos);
+		return;
 	}
-	eng_schedule(e, t);
+	if (!t->breached && in_service(t->state))
+		t->deadline = 0; /* paused: the deadline moves with the pause */
+	schedule(e, t, NULL);
 }
 
 /* ---- decisions ------------------------------------------------------------------ */
@@ -494,7 +579,7 @@ void eng_check_forecast(struct engine *e, struct ticket *t, int64_t at)
 		return;
 	due = t->deadline;
 	if (due == 0)
-		due = eng_add_business(e, t, at, t->budget - t->used);
+		due = eng_add_business(e, t, at, (int64_t)t->budget - t->used);
 	if (t->eta > due) {
 		mark_at_risk(e, t, at, loan_reason_names[LOAN_REASON_FORECAST]);
 		eng_make_loan_eligible(e, t, LOAN_REASON_FORECAST, at);
@@ -505,17 +590,24 @@ void eng_check_forecast(struct engine *e, struct ticket *t, int64_t at)
 /* Handle whatever this ticket has due at or before now. */
 static void process_due(struct engine *e, struct ticket *t, int64_t now)
 {
+	const struct centre *c = centre_of(e, t);
+	struct cal_pos since = {.t = t->clock_since};
+
 	if (!clock_runs(e, t))
 		return;
 	if (!t->at_risk) {
-		int64_t left = at_risk_threshold(e, t) - t->used;
-		int64_t at = eng_add_business(e, t, t->clock_since, left);
+		/* clock_since's place, found once: the rescheduling below starts there too. */
+		int64_t left = at_risk_threshold(e, t) - t->used, at;
+		if (c != NULL)
+			calendar_pos(&c->cal, t->clock_since, &since);
+		at = add_business_from(c, &since, left);
 		if (at <= now)
 			mark_at_risk(e, t, at, eng_restore_reasons[0]);
 	}
 	if (!t->breached && t->deadline != 0 && t->deadline < now)
 		mark_breached(e, t, t->deadline);
-	eng_schedule(e, t);
+	/* Nothing above moves clock_since; once at risk, schedule() has no use for it. */
+	schedule(e, t, t->at_risk ? NULL : &since);
 }
 
 bool engine_advance_max(struct engine *e, int64_t now, size_t max, size_t *done)
@@ -574,6 +666,7 @@ struct engine *engine_new(const struct config *cfg)
 	strarena_init(&e->arena);
 	dheap_init(&e->heap);
 	eng_rebuild_centre_map(e);
+	e->uid_repaird = strpool_intern(&e->strings, "repaird");
 	e->ret_max = ENGINE_RETAIN_EVENTS;
 	e->dates = xcalloc(ENGINE_DATES, sizeof *e->dates);
 	return e;
@@ -586,7 +679,12 @@ void engine_free(struct engine *e)
 	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
 		struct ticket *t = tix(e, id);
 		if (t)
-			free(t->hist);
+			eng_hist_release(e, t->hist, t->nhist);
+	}
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < e->hpool[k].nslabs; i++)
+			free(e->hpool[k].slabs[i]);
+		free(e->hpool[k].slabs);
 	}
 	for (size_t i = 0; i < e->npages; i++)
 		free(e->pages[i]);

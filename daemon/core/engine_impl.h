@@ -19,6 +19,16 @@
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  (1u << PAGE_SHIFT)
 
+struct hist_free {
+	struct hist_free *next;
+};
+
+struct hist_pool {
+	struct hist_free *free;
+	void **slabs;
+	size_t nslabs;
+};
+
 struct engine {
 	const struct config *cfg;
 	struct strpool strings; /* products, centre ids, user names */
@@ -94,6 +104,14 @@ struct engine {
 
 	/* ENGINE_DATES dates replies wrote: a cache, written through a const engine. */
 	struct date_memo *dates;
+	/*
+	 * History arrays of capacity 2 (every ticket's first two entries) and 4
+	 * come from slabs, not malloc, whose 16-byte chunk header would make a
+	 * 32-byte array cost 48 and a 64-byte one 80: free ones are chained
+	 * through their first bytes. hpool[0] holds arrays of 2, hpool[1] of 4.
+	 */
+	struct hist_pool hpool[2];
+	uint32_t uid_repaird; /* "repaird" interned once: the author of the engine's own entries */
 };
 #define ENGINE_DATES 16 /* a power of two: 16 consecutive days */
 
@@ -215,7 +233,7 @@ void eng_hist_add(struct engine *e, struct ticket *t, int64_t at, const char *wh
                   enum hist_what what, const char *detail);
 int64_t eng_add_business(const struct engine *e, const struct ticket *t, int64_t from,
                          int64_t secs);
-int64_t eng_budget_for(const struct engine *e, const struct ticket *t, int days);
+int32_t eng_budget_for(const struct engine *e, const struct ticket *t, int days);
 void eng_schedule(struct engine *e, struct ticket *t);
 void eng_clock_stop(struct engine *e, struct ticket *t, int64_t at);
 void eng_clock_start(struct engine *e, struct ticket *t, int64_t at);
@@ -236,6 +254,8 @@ struct ticket *eng_slot(struct engine *e, uint64_t id);
 void eng_archive_release_restored(struct engine *e);
 /* Capacity of a history array holding n entries (see eng_hist_add). */
 uint32_t eng_hist_cap(uint32_t n);
+/* engine.c: give back a ticket's history array of n entries (slab or malloc). */
+void eng_hist_release(struct engine *e, struct hist *h, uint32_t n);
 void eng_rebalance_slots(struct engine *e, int64_t now);
 
 #endif

@@ -215,8 +215,9 @@ int jr_apply_delta_v(struct engine *e, struct cursor *c, char *err, size_t errle
 	struct hist_image *hist = NULL;
 	char *text = NULL, *out;
 	uint64_t present, nhist, nnew, target = 0, flags;
-	int64_t times[DV_TIMES] = {0};
-	int rc;
+	int64_t times[DV_TIMES] = {0}, used, budget;
+	uint8_t loan_state;
+	int rc, packed;
 
 	memset(&t, 0, sizeof t);
 	t.id = jr_get_uvar(c);
@@ -226,8 +227,8 @@ int jr_apply_delta_v(struct engine *e, struct cursor *c, char *err, size_t errle
 	for (int i = 0; i < DV_TIMES; i++)
 		if (present & 1u << i)
 			times[i] = time_add(t.last_change, jr_get_svar(c));
-	t.used = present & DV_USED ? jr_get_svar(c) : 0;
-	t.budget = present & DV_BUDGET ? jr_get_svar(c) : 0;
+	used = present & DV_USED ? jr_get_svar(c) : 0;
+	budget = present & DV_BUDGET ? jr_get_svar(c) : 0;
 	if (present & DV_TARGET)
 		target = jr_get_uvar(c);
 	t.received_at = times[DV_RECEIVED];
@@ -240,15 +241,15 @@ int jr_apply_delta_v(struct engine *e, struct cursor *c, char *err, size_t errle
 	t.state = get_u8(c);
 	t.reason = get_u8(c);
 	t.loan_reason = get_u8(c);
-	t.loan_state = get_u8(c);
-	t.met = (int8_t)get_u8(c);
+	loan_state = get_u8(c);
+	packed = engine_ticket_set_packed(&t, used, budget, loan_state, (int8_t)get_u8(c));
 	flags = jr_get_uvar(c);
 	jr_set_flags(&t, flags);
 	nnew = jr_get_uvar(c);
 	/* An entry takes at least 4 bytes: time, kind, who's length, detail. */
-	if (c->bad || nhist > UINT32_MAX || nnew > c->left / 4 || target > UINT16_MAX ||
-	    present >= DV_TARGET << 1 || flags >= 1u << 10 || t.state >= TSTATE_COUNT ||
-	    t.reason >= FT_REASON_COUNT) {
+	if (c->bad || packed < 0 || nhist > UINT32_MAX || nnew > c->left / 4 ||
+	    target > UINT16_MAX || present >= DV_TARGET << 1 || flags >= 1u << 10 ||
+	    t.state >= TSTATE_COUNT || t.reason >= FT_REASON_COUNT) {
 		snprintf(err, errlen, "malformed delta record");
 		return -1;
 	}

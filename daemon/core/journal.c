@@ -362,7 +362,9 @@ static int apply_ticket(struct engine *e, struct cursor *c, char *err, size_t er
 	struct ticket_image img;
 	struct hist_image *hist = NULL;
 	uint32_t flags;
-	int rc;
+	int64_t used, budget;
+	uint8_t loan_state;
+	int rc, packed;
 
 	memset(&img, 0, sizeof img);
 	img.t.id = get_u64(c);
@@ -373,8 +375,8 @@ static int apply_ticket(struct engine *e, struct cursor *c, char *err, size_t er
 	img.t.closed_at = get_i64(c);
 	img.t.last_change = get_i64(c);
 	img.t.clock_since = get_i64(c);
-	img.t.used = get_i64(c);
-	img.t.budget = get_i64(c);
+	used = get_i64(c);
+	budget = get_i64(c);
 	img.t.deadline = get_i64(c);
 	img.t.eta = get_i64(c);
 	img.t.target_days = (uint16_t)get_u32(c);
@@ -385,8 +387,8 @@ static int apply_ticket(struct engine *e, struct cursor *c, char *err, size_t er
 	img.t.state = get_u8(c);
 	img.t.reason = get_u8(c);
 	img.t.loan_reason = get_u8(c);
-	img.t.loan_state = get_u8(c);
-	img.t.met = (int8_t)get_u8(c);
+	loan_state = get_u8(c);
+	packed = engine_ticket_set_packed(&img.t, used, budget, loan_state, (int8_t)get_u8(c));
 	flags = get_u32(c);
 	img.t.fast_track = flags & 1;
 	img.t.at_risk = (flags >> 1) & 1;
@@ -402,7 +404,7 @@ static int apply_ticket(struct engine *e, struct cursor *c, char *err, size_t er
 	img.product = get_str(c);
 	img.centre = get_str(c);
 	img.nhist = get_u32(c);
-	if (c->bad || img.nhist > c->left / 13 || img.t.state >= TSTATE_COUNT ||
+	if (c->bad || packed < 0 || img.nhist > c->left / 13 || img.t.state >= TSTATE_COUNT ||
 	    img.t.service >= SERVICE_COUNT || img.t.pclass >= PCLASS_COUNT ||
 	    img.t.reason >= FT_REASON_COUNT || img.t.tier >= TIER_COUNT) {
 		snprintf(err, errlen, "malformed ticket record");
@@ -475,7 +477,9 @@ static int apply_delta(struct engine *e, struct cursor *c, char *err, size_t err
 	struct ticket t;
 	struct hist_image *hist = NULL;
 	uint32_t flags, nhist, nnew;
-	int rc;
+	int64_t used, budget;
+	uint8_t loan_state;
+	int rc, packed;
 
 	memset(&t, 0, sizeof t);
 	t.id = get_u64(c);
@@ -485,8 +489,8 @@ static int apply_delta(struct engine *e, struct cursor *c, char *err, size_t err
 	t.closed_at = get_i64(c);
 	t.last_change = get_i64(c);
 	t.clock_since = get_i64(c);
-	t.used = get_i64(c);
-	t.budget = get_i64(c);
+	used = get_i64(c);
+	budget = get_i64(c);
 	t.deadline = get_i64(c);
 	t.eta = get_i64(c);
 	t.target_days = get_u8(c);
@@ -494,12 +498,12 @@ static int apply_delta(struct engine *e, struct cursor *c, char *err, size_t err
 	t.state = get_u8(c);
 	t.reason = get_u8(c);
 	t.loan_reason = get_u8(c);
-	t.loan_state = get_u8(c);
-	t.met = (int8_t)get_u8(c);
+	loan_state = get_u8(c);
+	packed = engine_ticket_set_packed(&t, used, budget, loan_state, (int8_t)get_u8(c));
 	flags = get_u32(c);
 	jr_set_flags(&t, flags);
 	nnew = get_u32(c);
-	if (c->bad || nnew > c->left / 13 || t.state >= TSTATE_COUNT ||
+	if (c->bad || packed < 0 || nnew > c->left / 13 || t.state >= TSTATE_COUNT ||
 	    t.reason >= FT_REASON_COUNT) {
 		snprintf(err, errlen, "malformed delta record");
 		return -1;

@@ -150,6 +150,41 @@ START_TEST(test_domain_example_across_spring_forward)
 }
 END_TEST
 
+/*
+ * A deadline and its at-risk instant from one position (as a ticket's clock
+ * starts): ten days of 8 hours from Thursday 26 March 2026 10:00 CET, across
+ * the weekend of the switch to CEST (Sunday 29), Easter Monday off (6 April),
+ * over two weeks; 75% of it at risk.
+ */
+START_TEST(test_two_sums_from_one_position)
+{
+	struct cal_week w = weekdays(HM(9, 0), HM(17, 0));
+	int32_t hol[] = {days_from_civil(2026, 4, 6)};
+	struct calendar cal;
+	struct cal_pos pos;
+	int64_t received = utc(2026, 3, 26, 9, 0), deadline = 0, risk = 0;
+
+	build(&cal, "Europe/Berlin", &w, hol, 1, 2026, 2026);
+	calendar_pos(&cal, received, &pos);
+	ck_assert_int_eq(calendar_add_from(&cal, &pos, H(80), &deadline), CAL_OK);
+	ck_assert_int_eq(calendar_add_from(&cal, &pos, H(60), &risk), CAL_OK);
+	/* Thu 7 h, Fri 8 (15), Mon 30 .. Fri 3 April (55), Tue 7 .. Thu 9 (79), Fri 10 10:00 CEST.
+	 */
+	ck_assert_int_eq(deadline, utc(2026, 4, 10, 8, 0));
+	/* 60 h: 55 by Friday 3 April, 5 more on Tuesday 7: 14:00 CEST. */
+	ck_assert_int_eq(risk, utc(2026, 4, 7, 12, 0));
+	ck_assert_int_eq(add(&cal, received, H(80)), deadline);
+	ck_assert_int_eq(add(&cal, received, H(60)), risk);
+	/* Adding 0 gives the instant itself, also before the window; a negative sum is refused. */
+	ck_assert_int_eq(calendar_add_from(&cal, &pos, 0, &risk), CAL_OK);
+	ck_assert_int_eq(risk, received);
+	ck_assert_int_eq(calendar_add_from(&cal, &pos, -1, &risk), CAL_ERANGE);
+	/* Past the window's end: out of range, as calendar_add_business says. */
+	ck_assert_int_eq(calendar_add_from(&cal, &pos, H(8000), &risk), CAL_ERANGE);
+	calendar_free(&cal);
+}
+END_TEST
+
 /* ---- arrivals outside working hours ------------------------------------ */
 
 START_TEST(test_arrival_on_weekend)
@@ -839,6 +874,7 @@ static int64_t prop_span(uint64_t *rs)
 static void check_against_reference(const struct calendar *cal, uint64_t seed, int rounds)
 {
 	uint64_t rs = seed;
+	struct cal_pos pos;
 
 	for (int k = 0; k < rounds; k++) {
 		int64_t t = prop_instant(cal, &rs), u = prop_instant(cal, &rs);
@@ -861,6 +897,17 @@ static void check_against_reference(const struct calendar *cal, uint64_t seed, i
 		ck_assert_msg(rc == ref && (rc != CAL_OK || got == want),
 		              "add %lld + %lld: %d %lld, want %d %lld", (long long)t,
 		              (long long)secs, rc, (long long)got, ref, (long long)want);
+		/* Two sums from one position found once: a deadline and its at-risk instant. */
+		calendar_pos(cal, t, &pos);
+		for (int j = 0; j < 2; j++) {
+			int64_t s = j == 0 ? secs : (secs * 750 + 999) / 1000;
+			got = want = INT64_MIN;
+			rc = calendar_add_from(cal, &pos, s, &got);
+			ref = ref_add(cal, t, s, &want);
+			ck_assert_msg(rc == ref && (rc != CAL_OK || got == want),
+			              "add_from %lld + %lld: %d %lld, want %d %lld", (long long)t,
+			              (long long)s, rc, (long long)got, ref, (long long)want);
+		}
 	}
 }
 
@@ -900,6 +947,7 @@ static Suite *calendar_suite(void)
 	tcase_add_test(tc, test_domain_example);
 	tcase_add_test(tc, test_domain_example_monday_holiday);
 	tcase_add_test(tc, test_domain_example_across_spring_forward);
+	tcase_add_test(tc, test_two_sums_from_one_position);
 	tcase_add_test(tc, test_arrival_on_weekend);
 	tcase_add_test(tc, test_arrival_after_and_before_hours);
 	tcase_add_test(tc, test_lunch_break);

@@ -133,6 +133,157 @@ START_TEST(test_random_operations_keep_invariants)
 }
 END_TEST
 
+/* ---- memory per ticket ------------------------------------------------------------ */
+
+START_TEST(test_ticket_is_128_bytes)
+{
+	/* Two cache lines, no padding: a million tickets, 128 MB. */
+	ck_assert_uint_eq(sizeof(struct ticket), 128);
+}
+END_TEST
+
+START_TEST(test_packed_fields_take_what_fits)
+{
+	struct ticket t;
+
+	memset(&t, 0, sizeof t);
+	ck_assert_int_eq(ticket_secs(INT64_MAX), INT32_MAX);
+	ck_assert_int_eq(ticket_secs(INT64_MIN), INT32_MIN);
+	ck_assert_int_eq(ticket_secs(-7), -7);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, INT32_MAX, INT32_MIN, LOAN_RETURNED, -1), 0);
+	ck_assert_int_eq(t.used, INT32_MAX);
+	ck_assert_int_eq(t.budget, INT32_MIN);
+	ck_assert_int_eq(t.loan_state, LOAN_RETURNED);
+	ck_assert_int_eq(t.met, -1);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, 5, 16 * H, LOAN_ISSUED, 1), 0);
+	ck_assert_int_eq(t.used, 5);
+	ck_assert_int_eq(t.budget, 16 * H);
+	ck_assert_int_eq(t.loan_state, LOAN_ISSUED);
+	ck_assert_int_eq(t.met, 1);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, 0, 0, LOAN_NONE, 0), 0);
+	ck_assert_int_eq(t.met, 0);
+	ck_assert_int_eq(t.loan_state, LOAN_NONE);
+	/* What the fields cannot hold is refused, and nothing is changed. */
+	t.used = 9;
+	ck_assert_int_eq(engine_ticket_set_packed(&t, (int64_t)INT32_MAX + 1, 0, 0, 0), -1);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, 0, (int64_t)INT32_MIN - 1, 0, 0), -1);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, 0, 0, 3, 0), -1);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, 0, 0, 0, 2), -1);
+	ck_assert_int_eq(engine_ticket_set_packed(&t, 0, 0, 0, -2), -1);
+	ck_assert_int_eq(t.used, 9);
+}
+END_TEST
+
+/*
+ * History arrays of two and four entries come from slabs (2048 and 1024 a
+ * slab) and go back to a free list when a history grows: more tickets than a
+ * slab holds, half of them grown to four entries and a quarter to five
+ * (their smaller arrays freed), then as many again opened and grown (reusing
+ * those): every history still says what its ticket did, at its own times.
+ */
+static void grow(uint64_t id, int64_t at, int moves)
+{
+	static const enum ticket_state to[] = {TSTATE_DIAGNOSING, TSTATE_IN_REPAIR,
+	                                       TSTATE_AWAITING_PARTS};
+	struct engine_error err;
+
+	for (int i = 0; i < moves; i++)
+		ck_assert_int_eq(move(id, to[i], at + i, 0, &err), 0);
+}
+
+static void check_history(uint64_t id, int64_t opened, int64_t moved, int moves)
+{
+	static const char *const texts[] = {"received -> diagnosing", "diagnosing -> in_repair",
+	                                    "in_repair -> awaiting_parts"};
+	const struct ticket *t = engine_ticket_get(eng, id);
+
+	ck_assert_uint_eq(t->nhist, 2 + (uint32_t)moves);
+	ck_assert_int_eq(hist_kind(&t->hist[0]), HIST_OPENED);
+	ck_assert_int_eq(hist_at(&t->hist[0]), opened);
+	ck_assert_int_eq(hist_kind(&t->hist[1]), HIST_MOVED);
+	ck_assert_int_eq(hist_at(&t->hist[1]), opened);
+	ck_assert_str_eq(engine_str(eng, hist_who(&t->hist[1])), "test");
+	for (int i = 0; i < moves; i++) {
+		ck_assert_str_eq(t->hist[2 + i].detail, texts[i]);
+		ck_assert_int_eq(hist_at(&t->hist[2 + i]), moved + i);
+	}
+}
+
+START_TEST(test_history_arrays_reused)
+{
+	enum { N = 3000 };
+	int64_t t0 = cet(11, 23, 9, 0), t1 = t0 + 10 * N, t2 = t0 + 20 * N;
+
+	for (int i = 0; i < N; i++)
+		receive("EOS R5", 0, t0 + i);
+	for (uint64_t id = 1; id <= N; id += 2)
+		grow(id, t0 + N + 3 * (int64_t)id, id % 4 == 1 ? 3 : 2);
+	for (int i = 0; i < N; i++)
+		receive("EOS R5", 0, t1 + i);
+	for (uint64_t id = N + 1; id <= 2 * N; id += 3)
+		grow(id, t2 + 3 * (int64_t)id, 2);
+	for (uint64_t id = 1; id <= N; id++)
+		check_history(id, t0 + (int64_t)id - 1, t0 + N + 3 * (int64_t)id,
+		              id % 2 == 0   ? 0
+		              : id % 4 == 1 ? 3
+		                            : 2);
+	for (uint64_t id = N + 1; id <= 2 * N; id++)
+		check_history(id, t1 + (int64_t)(id - N - 1), t2 + 3 * (int64_t)id,
+		              (id - N - 1) % 3 == 0 ? 2 : 0);
+	assert_invariants(t2 + 10 * N);
+}
+END_TEST
+
+/* ---- the clock across moves ---------------------------------------------------------- */
+
+/*
+ * Moves between states that all run the clock leave the deadline and the
+ * at-risk instant where they were (each move finds its instant in the
+ * calendar once, for both): Silver, 40 business hours from Wednesday 25
+ * November 09:00 CET, Monday 30 a holiday, at risk at 75% (30 h).
+ */
+START_TEST(test_moves_keep_deadline_and_at_risk)
+{
+	const struct ticket *t;
+	const struct event *ev;
+	struct engine_error err;
+	int64_t deadline = cet(12, 2, 17, 0), risk = cet(12, 1, 15, 0);
+
+	teardown();
+	setup_with(NULL, "2026-11-30");
+	member(3101, TIER_SILVER, "DE", -1);
+	t = receive("EOS R5", 3101, cet(11, 25, 9, 0));
+	ck_assert_int_eq(t->budget, 40 * H);
+	/* Wed 8 h, Thu 8, Fri 8, (Mon off), Tue 8, Wed 8: Wednesday 2 December 17:00. */
+	ck_assert_int_eq(t->deadline, deadline);
+	ck_assert_int_eq(move(t->id, TSTATE_DIAGNOSING, cet(11, 25, 13, 0), 0, &err), 0);
+	ck_assert_int_eq(t->used, 4 * H);
+	ck_assert_int_eq(t->deadline, deadline);
+	ck_assert_int_eq(move(t->id, TSTATE_IN_REPAIR, cet(11, 27, 16, 0), 0, &err), 0);
+	ck_assert_int_eq(t->used, 23 * H);
+	ck_assert_int_eq(t->deadline, deadline);
+	ck_assert_int_eq(move(t->id, TSTATE_AWAITING_PARTS, cet(11, 30, 12, 0), 0, &err), 0);
+	ck_assert_int_eq(t->used, 24 * H); /* the holiday counts nothing */
+	ck_assert_int_eq(t->deadline, deadline);
+	/* 30 h: 24 by Friday, 6 more on Tuesday 1 December: 15:00. */
+	engine_advance(eng, risk - 1);
+	ck_assert(!t->at_risk);
+	engine_advance(eng, risk);
+	ck_assert(t->at_risk);
+	ev = find_event(EVENT_TICKET_AT_RISK, t->id);
+	ck_assert_int_eq(ev->at, risk);
+	ck_assert_int_eq(move(t->id, TSTATE_IN_REPAIR, cet(12, 2, 9, 30), 0, &err), 0);
+	ck_assert_int_eq(t->deadline, deadline);
+	engine_advance(eng, deadline);
+	ck_assert(!t->breached); /* breached the first second after the deadline */
+	engine_advance(eng, deadline + 1);
+	ck_assert(t->breached);
+	ck_assert_int_eq(find_event(EVENT_TICKET_BREACHED, t->id)->at, deadline);
+	ck_assert_int_eq(count_events(EVENT_TICKET_AT_RISK, t->id), 1);
+	assert_invariants(deadline + 1);
+}
+END_TEST
+
 static Suite *engine_props_suite(void)
 {
 	Suite *s = suite_create("engine props");
@@ -140,6 +291,16 @@ static Suite *engine_props_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_random_operations_keep_invariants, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("memory");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_ticket_is_128_bytes);
+	tcase_add_test(tc, test_packed_fields_take_what_fits);
+	tcase_add_test(tc, test_history_arrays_reused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("clock");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_moves_keep_deadline_and_at_risk);
 	suite_add_tcase(s, tc);
 	return s;
 }
