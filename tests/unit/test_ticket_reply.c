@@ -309,12 +309,14 @@ START_TEST(test_reply_every_value)
 	}
 	for (int v = -1; v <= 1; v++) {
 		x = *t;
-		x.met = (int8_t)v;
+		ck_assert_int_eq(engine_ticket_set_packed(&x, x.used, x.budget, x.loan_state, v),
+		                 0);
 		check_same(&x, now);
 	}
 	for (int v = 0; v <= LOAN_RETURNED; v++) {
 		x = *t;
-		x.loan_state = (uint8_t)v;
+		ck_assert_int_eq(engine_ticket_set_packed(&x, x.used, x.budget, (unsigned)v, x.met),
+		                 0);
 		check_same(&x, now);
 	}
 	for (int v = 0; v < 2 * LOAN_REASON_COUNT; v++) {
@@ -349,14 +351,14 @@ START_TEST(test_reply_every_value)
 		x = *t;
 		x.id = p10 - 1 - (k == 19 ? p10 / 2 : 0); /* ids stay under 2^63 */
 		x.member = p10;
-		x.used = -(int64_t)(p10 - 1);
-		x.budget = (int64_t)(p10 / 2);
+		x.used = ticket_secs(-(int64_t)(p10 - 1));
+		x.budget = ticket_secs((int64_t)(p10 / 2));
 		check_same(&x, now);
 	}
 	x = *t;
 	x.id = INT64_MAX;
 	x.member = (uint64_t)INT64_MIN;
-	x.used = INT64_MAX / 2; /* the clock adds to it: room for that */
+	x.used = INT32_MAX; /* business seconds saturate there */
 	x.budget = 0;
 	check_same(&x, now);
 	/* Names: an unknown centre (no type), the long model name, serials around 100 bytes. */
@@ -390,8 +392,10 @@ START_TEST(test_reply_every_value)
 		x.service = (uint8_t)((a >> 13) % SERVICE_COUNT);
 		x.state = (uint8_t)((a >> 15) % TSTATE_COUNT);
 		x.reason = (uint8_t)((a >> 19) % FT_REASON_COUNT);
-		x.met = (int8_t)((int)((a >> 23) % 3) - 1);
-		x.loan_state = (uint8_t)((a >> 25) % 3);
+		ck_assert_int_eq(engine_ticket_set_packed(&x, x.used, x.budget,
+		                                          (unsigned)((a >> 25) % 3),
+		                                          (int)((a >> 23) % 3) - 1),
+		                 0);
 		x.loan_reason = (uint8_t)((a >> 27) % LOAN_REASON_COUNT);
 		x.loan_eligible = (unsigned)(a >> 29 & 1);
 		x.fast_track = (unsigned)(a >> 30 & 1);
@@ -407,8 +411,8 @@ START_TEST(test_reply_every_value)
 		x.ready_at = some_instant(&r);
 		x.closed_at = some_instant(&r);
 		/* used and remaining: either side of the budget, small and large */
-		x.used = (int64_t)(b % 5000000);
-		x.budget = (a >> 52 & 1) ? (int64_t)(b >> 30) : (int64_t)(b % 7000);
+		x.used = (int32_t)(b % 5000000);
+		x.budget = (a >> 52 & 1) ? ticket_secs((int64_t)(b >> 30)) : (int32_t)(b % 7000);
 		x.clock_since = x.created_at;
 		check_same(&x, x.created_at + (int64_t)(b % 100000));
 	}
