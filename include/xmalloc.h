@@ -9,6 +9,8 @@
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t nmemb, size_t size);
+/* Grow *buf to at least need bytes, doubling from first, never past limit. */
+void xgrow(char **buf, size_t *cap, size_t need, size_t first, size_t limit);
 void *xreallocarray(void *ptr, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);

@@ -309,8 +309,8 @@ void engine_ticket_reply(const struct engine *e, const struct ticket *t, int64_t
 	d = put_pair(d, &tier_pairs[or_none(t->tier, TIER_COUNT)]);
 	d = put_pair(d, &programme_pairs[or_none(t->programme, PROGRAMME_COUNT)]);
 	d = put_str(put_name(d, &name_centre), interned(e, t->centre), centre_len);
-	d = put_pair(
-	        d, &centre_type_pairs[c ? or_none(c->type, CENTRE_TYPE_COUNT) : CENTRE_TYPE_COUNT]);
+	d = put_pair(d, &centre_type_pairs[c ? or_none((int)c->type, CENTRE_TYPE_COUNT)
+	                                     : CENTRE_TYPE_COUNT]);
 	d = put_str(put_name(d, &name_product), interned(e, t->product), product_len);
 	d = put_pair(d, &pclass_pairs[t->pclass]);
 	d = put_str(put_name(d, &name_serial), t->serial, serial_len);

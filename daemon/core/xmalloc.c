@@ -62,3 +62,21 @@ char *xstrndup(const char *s, size_t n)
 	p[n] = '\0';
 	return p;
 }
+
+/* Grow *buf to at least need bytes, doubling from first, never past limit. */
+void xgrow(char **buf, size_t *cap, size_t need, size_t first, size_t limit)
+{
+	size_t ncap;
+
+	if (need <= *cap)
+		return;
+	ncap = *cap != 0 ? *cap : first;
+	while (ncap < need && ncap <= SIZE_MAX / 2)
+		ncap *= 2;
+	if (ncap > limit)
+		ncap = limit;
+	if (ncap < need)
+		ncap = need;
+	*buf = xreallocarray(*buf, ncap, 1);
+	*cap = ncap;
+}
