@@ -109,6 +109,7 @@ struct engine {
 	 * come from slabs, not malloc, whose 16-byte chunk header would make a
 	 * 32-byte array cost 48 and a 64-byte one 80: free ones are chained
 	 * through their first bytes. hpool[0] holds arrays of 2, hpool[1] of 4.
+	 * Slabs left wholly free go back when tickets leave memory (eng_hist_shrink).
 	 */
 	struct hist_pool hpool[2];
 	uint32_t uid_repaird; /* "repaird" interned once: the author of the engine's own entries */
@@ -256,6 +257,13 @@ void eng_archive_release_restored(struct engine *e);
 uint32_t eng_hist_cap(uint32_t n);
 /* engine.c: give back a ticket's history array of n entries (slab or malloc). */
 void eng_hist_release(struct engine *e, struct hist *h, uint32_t n);
+/*
+ * engine.c: slabs of history arrays none of which is in use go back to malloc;
+ * run after tickets left memory in bulk (archiving, replay).
+ */
+void eng_hist_shrink(struct engine *e);
+/* Bytes of the slabs history arrays of 2 and 4 entries come from, in use or free. */
+uint64_t eng_hist_slab_bytes(const struct engine *e);
 void eng_rebalance_slots(struct engine *e, int64_t now);
 
 #endif
