@@ -326,6 +326,7 @@ void engine_stats_in(const struct engine *e, const char *const *centres, size_t 
 struct engine_counts {
 	uint64_t tickets, open, at_risk, breached, fast_track, queued, loans_eligible, loans_issued,
 	        members, heap, events, history_bytes;
+	uint64_t history_slab_bytes; /* slabs of small history arrays, in use or free */
 	uint64_t in_memory; /* tickets is every id issued; archived ones are not in memory */
 };
 void engine_counts(const struct engine *e, struct engine_counts *c);

@@ -233,6 +233,7 @@ size_t engine_archive_remove(struct engine *e)
 		return 0;
 	pages_release(e);
 	arena_compact(e);
+	eng_hist_shrink(e);
 	/*
 	 * Arrays sized by the busiest moment since the last archiving (the
 	 * heap, the change lists) go back to what is in use now.

@@ -254,6 +254,7 @@ void engine_counts(const struct engine *e, struct engine_counts *c)
 	c->heap = e->heap.n;
 	c->events = e->out_n;
 	c->history_bytes = e->history_bytes;
+	c->history_slab_bytes = eng_hist_slab_bytes(e);
 }
 
 void engine_centre_counts(const struct engine *e, struct engine_centre_count *out, size_t n)

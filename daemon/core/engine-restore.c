@@ -388,6 +388,7 @@ void engine_restore_clock(struct engine *e, int64_t clock)
 void engine_restore_finish(struct engine *e)
 {
 	eng_archive_release_restored(e);
+	eng_hist_shrink(e); /* arrays replay outgrew or replaced */
 	for (uint64_t id = first_id(e); id <= e->ntickets; id++) {
 		struct ticket *t = tix(e, id);
 		if (t)

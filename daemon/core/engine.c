@@ -1,7 +1,8 @@
 /*
  * engine: tickets, members, slots, the turnaround clock and the outbox.
  * This file: members, the outbox and history, the clock, at risk, breach and
- * loans, and the life cycle; engine-ticket.c opens and moves tickets (slots,
+ * loans, and the life cycle; engine-hist.c keeps the slabs of small history
+ * arrays, engine-ticket.c opens and moves tickets (slots,
  * state machine, loans), engine-query.c reads, engine-restore.c checks
  * invariants and puts journal records back.
  *
@@ -322,57 +323,16 @@ bool engine_plain_move(const struct engine *e, const char *detail, unsigned *fro
 	return true;
 }
 
-/* 64 KiB a slab (below malloc's mmap threshold): 2048 arrays of two entries, 1024 of four. */
-#define HIST_SLAB_BYTES ((size_t)64 * 1024)
-
-/* An array of 2 << k entries from pool k. */
-static struct hist *hist_get(struct engine *e, unsigned k)
-{
-	struct hist_pool *p = &e->hpool[k];
-	size_t size = ((size_t)2 << k) * sizeof(struct hist);
-	struct hist_free *a;
-
-	if (p->free == NULL) {
-		char *slab = xmalloc(HIST_SLAB_BYTES);
-		p->slabs = xreallocarray(p->slabs, p->nslabs + 1, sizeof *p->slabs);
-		p->slabs[p->nslabs++] = slab;
-		for (size_t off = HIST_SLAB_BYTES; off >= size; off -= size) {
-			a = (struct hist_free *)(void *)(slab + off - size);
-			a->next = p->free;
-			p->free = a;
-		}
-	}
-	a = p->free;
-	p->free = a->next;
-	return (struct hist *)(void *)a;
-}
-
-void eng_hist_release(struct engine *e, struct hist *h, uint32_t n)
-{
-	uint32_t cap = eng_hist_cap(n);
-
-	if (h == NULL)
-		return;
-	if (cap <= 4) {
-		struct hist_pool *p = &e->hpool[cap == 4];
-		struct hist_free *a = (struct hist_free *)(void *)h;
-		a->next = p->free;
-		p->free = a;
-	} else {
-		free(h);
-	}
-}
-
 /* Room for one more entry: capacity is the next power of two at or above nhist (at least 2). */
 static void hist_grow(struct engine *e, struct ticket *t)
 {
 	struct hist *h;
 
 	if (t->hist == NULL) {
-		t->hist = hist_get(e, 0);
+		t->hist = eng_hist_get(e, 0);
 		e->history_bytes += 2 * sizeof *t->hist;
 	} else if (t->nhist == 2 || t->nhist == 4) {
-		h = t->nhist == 2 ? hist_get(e, 1) : xreallocarray(NULL, 8, sizeof *h);
+		h = t->nhist == 2 ? eng_hist_get(e, 1) : xreallocarray(NULL, 8, sizeof *h);
 		memcpy(h, t->hist, t->nhist * sizeof *h);
 		eng_hist_release(e, t->hist, t->nhist);
 		t->hist = h;
@@ -681,11 +641,7 @@ void engine_free(struct engine *e)
 		if (t)
 			eng_hist_release(e, t->hist, t->nhist);
 	}
-	for (size_t k = 0; k < 2; k++) {
-		for (size_t i = 0; i < e->hpool[k].nslabs; i++)
-			free(e->hpool[k].slabs[i]);
-		free(e->hpool[k].slabs);
-	}
+	eng_hist_pools_free(e);
 	for (size_t i = 0; i < e->npages; i++)
 		free(e->pages[i]);
 	free(e->pages);

@@ -21,6 +21,7 @@
 
 struct hist_free {
 	struct hist_free *next;
+	size_t slab; /* eng_hist_shrink's note of the slab it is in */
 };
 
 struct hist_pool {
@@ -109,6 +110,7 @@ struct engine {
 	 * come from slabs, not malloc, whose 16-byte chunk header would make a
 	 * 32-byte array cost 48 and a 64-byte one 80: free ones are chained
 	 * through their first bytes. hpool[0] holds arrays of 2, hpool[1] of 4.
+	 * Slabs left wholly free go back when tickets leave memory (eng_hist_shrink).
 	 */
 	struct hist_pool hpool[2];
 	uint32_t uid_repaird; /* "repaird" interned once: the author of the engine's own entries */
@@ -254,8 +256,19 @@ struct ticket *eng_slot(struct engine *e, uint64_t id);
 void eng_archive_release_restored(struct engine *e);
 /* Capacity of a history array holding n entries (see eng_hist_add). */
 uint32_t eng_hist_cap(uint32_t n);
-/* engine.c: give back a ticket's history array of n entries (slab or malloc). */
+/* engine-hist.c: an array of 2 << k entries (k 0 or 1) from the slabs. */
+struct hist *eng_hist_get(struct engine *e, unsigned k);
+/* engine-hist.c: give back a ticket's history array of n entries (slab or malloc). */
 void eng_hist_release(struct engine *e, struct hist *h, uint32_t n);
+/* engine-hist.c: every slab back to malloc (engine_free: the arrays are all given back). */
+void eng_hist_pools_free(struct engine *e);
+/*
+ * engine-hist.c: slabs of history arrays none of which is in use go back to malloc;
+ * run after tickets left memory in bulk (archiving, replay).
+ */
+void eng_hist_shrink(struct engine *e);
+/* engine-hist.c: bytes of the slabs history arrays of 2 and 4 entries come from, in use or free. */
+uint64_t eng_hist_slab_bytes(const struct engine *e);
 void eng_rebalance_slots(struct engine *e, int64_t now);
 
 #endif

@@ -175,6 +175,139 @@ START_TEST(test_remove_keeps_invariants)
 }
 END_TEST
 
+/* Bytes of the slabs small history arrays come from. */
+static uint64_t slab_bytes(const struct engine *e)
+{
+	struct engine_counts c;
+
+	engine_counts(e, &c);
+	return c.history_slab_bytes;
+}
+
+/*
+ * Archived tickets give back the slabs their history arrays came from: after
+ * rounds of tickets opened, closed and archived, none is left (before, every
+ * slab stayed, the free arrays of the last busiest round).
+ */
+START_TEST(test_archive_frees_history_slabs)
+{
+	enum { N = 5000 };
+	int64_t t0 = cet(11, 2, 10);
+
+	for (int round = 0; round < 3; round++) {
+		int64_t at = t0 + round * 24 * H;
+		uint64_t first = engine_ticket_count(eng) + 1;
+		for (int i = 0; i < N; i++)
+			open_one(0, true, at);
+		for (uint64_t id = first; id < first + N; id++)
+			close_returned(id, at + H, at + 2 * H);
+		/* Four entries each: N arrays of four in use, N of two free. */
+		ck_assert_uint_ge(slab_bytes(eng), (uint64_t)N * 6 * 16);
+		ck_assert_uint_eq(engine_archive_select(eng, at + 3 * H), N);
+		ck_assert_uint_eq(engine_archive_remove(eng), N);
+		ck_assert_uint_eq(slab_bytes(eng), 0);
+		assert_invariants(at + 3 * H);
+	}
+}
+END_TEST
+
+/*
+ * The arrays still in use keep their slabs and their contents when their
+ * neighbours in a slab are archived, and the free room among them is used
+ * again before a new slab: of the first 2,048 tickets (a slab of arrays of
+ * two, two of four) every seventh stays open (two entries, or three when it
+ * is ready), all the others are archived around them.
+ */
+static bool kept_id(uint64_t id)
+{
+	return id <= 2048 && id % 7 == 0;
+}
+
+static void check_kept(uint64_t id, int64_t opened)
+{
+	const struct ticket *t = engine_ticket_get(eng, id);
+	bool ready = id % 2 == 0;
+
+	ck_assert_ptr_nonnull(t);
+	ck_assert_uint_eq(t->nhist, ready ? 3 : 2);
+	ck_assert_int_eq(hist_kind(&t->hist[0]), HIST_OPENED);
+	ck_assert_int_eq(hist_at(&t->hist[0]), opened);
+	ck_assert_str_eq(t->hist[0].detail, "booked: a note for the arena");
+	ck_assert_int_eq(hist_kind(&t->hist[1]), HIST_MOVED);
+	ck_assert_int_eq(hist_at(&t->hist[1]), opened);
+	ck_assert_str_eq(engine_str(eng, hist_who(&t->hist[1])), "test");
+	if (ready) {
+		ck_assert_str_eq(t->hist[2].detail, "received -> ready");
+		ck_assert_int_eq(hist_at(&t->hist[2]), opened + H);
+	}
+}
+
+START_TEST(test_archive_keeps_arrays_in_use)
+{
+	enum { N = 7000 };
+	int64_t t0 = cet(11, 2, 10), now = t0 + 5 * H; /* before any deadline */
+	uint64_t before, after, kept = 0;
+
+	for (int i = 0; i < N; i++)
+		open_one(0, true, t0 + i);
+	for (uint64_t id = 1; id <= N; id++) {
+		int64_t at = t0 + (int64_t)(id - 1);
+		if (!kept_id(id))
+			close_returned(id, at + H, at + 2 * H);
+		else if (id % 2 == 0)
+			move_ok(id, TSTATE_READY, at + H);
+		kept += kept_id(id);
+	}
+	before = slab_bytes(eng);
+	ck_assert_uint_eq(engine_archive_select(eng, now), N - kept);
+	ck_assert_uint_eq(engine_archive_remove(eng), N - kept);
+	after = slab_bytes(eng);
+	/* Of four slabs of arrays of two and seven of four, one and two stay. */
+	ck_assert_uint_eq(before, 11 * 64 * 1024);
+	ck_assert_uint_eq(after, 3 * 64 * 1024);
+	for (uint64_t id = 7; kept_id(id); id += 7)
+		check_kept(id, t0 + (int64_t)(id - 1));
+	assert_invariants(now);
+	/* As many again fit in the free room of the slabs that stayed. */
+	for (uint64_t i = 0; i < kept; i++)
+		open_one(0, true, now);
+	ck_assert_uint_eq(slab_bytes(eng), after);
+	for (uint64_t id = 7; kept_id(id); id += 7)
+		check_kept(id, t0 + (int64_t)(id - 1));
+	for (uint64_t id = N + 1; id <= N + kept; id++) {
+		const struct ticket *t = engine_ticket_get(eng, id);
+		ck_assert_uint_eq(t->nhist, 2);
+		ck_assert_int_eq(hist_at(&t->hist[0]), now);
+	}
+	assert_invariants(now);
+}
+END_TEST
+
+/*
+ * Replay grows each ticket's history from two entries to three: the arrays of
+ * two it freed on the way go back with their slabs when it finishes.
+ */
+START_TEST(test_replay_frees_outgrown_slabs)
+{
+	enum { N = 5000 };
+	int64_t t0 = cet(11, 2, 10);
+	struct rbuf b;
+	struct engine *e2;
+	uint64_t seq = 0;
+
+	for (int i = 0; i < N; i++)
+		move_ok(open_one(0, true, t0), TSTATE_READY, t0 + H);
+	rbuf_init(&b);
+	journal_put_changes(&b, eng, &seq);
+	e2 = replay(&b);
+	/* Arrays of four for N tickets, 1024 a slab; none of two. */
+	ck_assert_uint_eq(slab_bytes(e2), (uint64_t)(N + 1023) / 1024 * 64 * 1024);
+	ck_assert_str_eq(engine_ticket_get(e2, N)->hist[2].detail, "received -> ready");
+	engine_free(e2);
+	rbuf_free(&b);
+}
+END_TEST
+
 START_TEST(test_archived_ticket_refuses_moves)
 {
 	int64_t t0 = cet(11, 2, 10);
@@ -349,6 +482,9 @@ static Suite *retention_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_remove_keeps_invariants);
 	tcase_add_test(tc, test_archived_ticket_refuses_moves);
+	tcase_add_test(tc, test_archive_frees_history_slabs);
+	tcase_add_test(tc, test_archive_keeps_arrays_in_use);
+	tcase_add_test(tc, test_replay_frees_outgrown_slabs);
 	tcase_add_test(tc, test_cancel_keeps_everything);
 	tcase_add_test(tc, test_snapshot_without_archived_replays);
 	tcase_add_test(tc, test_stats_within_retention_unchanged);
