@@ -9,15 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "xmalloc.h"
 
-#define PREALLOC_PIECE    (256u << 10) /* written and flushed at a time */
-#define PREALLOC_MIN      (64u << 10)
-#define PREALLOC_MAX      (16u << 20)
-#define PREALLOC_PAUSE_MS 10000 /* after a failed job (a full disk): no new job for this long */
+#define PREALLOC_PIECE        (128u << 10) /* written and flushed at a time */
+#define PREALLOC_PAUSE_MAX_NS 5000000      /* the longest rest after a piece */
+#define PREALLOC_MIN          (64u << 10)
+#define PREALLOC_MAX          (16u << 20)
+#define PREALLOC_PAUSE_MS     10000 /* after a failed job (a full disk): no new job for this long */
 
 struct prealloc_job {
 	pthread_t thread;
@@ -30,14 +32,35 @@ struct prealloc_job {
 	int err;               /* errno of a failed write, read after the join */
 };
 
+/* Sleep as long as has passed since t (at most PREALLOC_PAUSE_MAX_NS). */
+static void pause_like(struct timespec t)
+{
+	struct timespec now, d;
+	int64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (int64_t)(now.tv_sec - t.tv_sec) * 1000000000 + (now.tv_nsec - t.tv_nsec);
+	if (ns > PREALLOC_PAUSE_MAX_NS)
+		ns = PREALLOC_PAUSE_MAX_NS;
+	if (ns <= 0)
+		return;
+	d.tv_sec = 0;
+	d.tv_nsec = (long)ns;
+	nanosleep(&d, NULL);
+}
+
 static void *job_run(void *arg)
 {
 	struct prealloc_job *z = arg;
 	uint64_t at = z->from;
 
 	while (at < z->to && !atomic_load(&z->stop)) {
+		struct timespec started;
 		size_t n = z->to - at < PREALLOC_PIECE ? (size_t)(z->to - at) : PREALLOC_PIECE;
-		ssize_t w = pwrite(z->fd, z->zeros, n, (off_t)at);
+		ssize_t w;
+
+		clock_gettime(CLOCK_MONOTONIC, &started);
+		w = pwrite(z->fd, z->zeros, n, (off_t)at);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -53,6 +76,12 @@ static void *job_run(void *arg)
 		}
 		at += (uint64_t)w;
 		atomic_store(&z->upto, at);
+		/*
+		 * As long again idle: the commits' own writes and fdatasyncs share the
+		 * disk with these, and would wait behind a burst of them (MOVE -P 1's
+		 * p99 latency after a large load: up to 2-2.8 ms, from 0.9).
+		 */
+		pause_like(started);
 	}
 	atomic_store(&z->finished, true);
 	return NULL;
