@@ -48,6 +48,8 @@ static int write_all(struct jfile *j, const char *data, size_t len)
 			if (ftruncate(j->fd, (off_t)j->size) < 0)
 				log_msg(LOG_ERR, "cannot truncate %s back to %llu: %s", j->path,
 				        (unsigned long long)j->size, strerror(errno));
+			else
+				j->pre.zeroed_end = j->size; /* the zeros went with the cut */
 			return -1;
 		}
 		done += (size_t)n;
@@ -529,7 +531,9 @@ int jfile_compact_poll(struct jfile *j, struct engine *e, char *err, size_t errl
 		compact_abandon(j);
 		return -1;
 	}
-	prealloc_stop(&j->pre, (uint64_t)st.st_size + j->rewrite.len); /* it wrote the old file */
+	prealloc_stop(&j->pre, 0); /* it wrote the old file */
+	/* The new file has no zeros ahead yet: the old file's must not stand for them. */
+	j->pre.zeroed_end = (uint64_t)st.st_size + j->rewrite.len;
 	close(j->fd);
 	j->fd = fd;
 	j->live_size = (uint64_t)st.st_size;
@@ -607,7 +611,8 @@ int jfile_rewrite(struct jfile *j, struct engine *e, char *err, size_t errlen)
 		rbuf_free(&snap);
 		return -1;
 	}
-	prealloc_stop(&j->pre, snap.len); /* it wrote the old file */
+	prealloc_stop(&j->pre, 0);    /* it wrote the old file */
+	j->pre.zeroed_end = snap.len; /* the new file has no zeros ahead yet */
 	close(j->fd);
 	j->fd = fd;
 	j->size = j->live_size = snap.len;

@@ -463,6 +463,36 @@ START_TEST(test_zeros_written_ahead_of_the_journal)
 }
 END_TEST
 
+/*
+ * A compaction replaces the file: the zeros counted ahead were the old
+ * file's. The new one gets its own (INFO tells what is on disk), not none
+ * until it has grown to the old file's size.
+ */
+START_TEST(test_zeros_ahead_after_a_compaction_are_the_new_files)
+{
+	char path[256], serial[16];
+	long long zeros = -1, disk = -2;
+
+	start(NULL, NULL);
+	snprintf(path, sizeof path, "%s/state/journal", d.dir);
+	for (int i = 0; i < 20; i++) {
+		snprintf(serial, sizeof serial, "ZC%04d", i);
+		ok(open_ticket(rc, serial, i % 2));
+	}
+	WAIT_UNTIL(harness_info_num(&d, "persistence", "journal_zeros_ahead") > 0, 5000);
+	ok(cmd(rc, "JOURNAL.COMPACT", NULL));
+	WAIT_UNTIL(compacted_once(), 10000);
+	ck_assert(compacted_once());
+	ok(open_ticket(rc, "ZC0020", 1));
+	WAIT_UNTIL((zeros = harness_info_num(&d, "persistence", "journal_zeros_ahead"),
+	            disk = file_bytes(path) - harness_info_num(&d, "persistence", "journal_size"),
+	            zeros > 0 && zeros == disk),
+	           5000);
+	ck_assert_int_gt(disk, 0);
+	ck_assert_int_eq(zeros, disk);
+}
+END_TEST
+
 START_TEST(test_torn_tail_is_cut_and_damage_refused)
 {
 	char path[256], command[512];
@@ -572,6 +602,7 @@ static Suite *journal_suite(void)
 	tcase_add_test(tc, test_disk_full_under_everysec_answers_ioerr_and_resumes);
 	tcase_add_test(tc, test_torn_tail_is_cut_and_damage_refused);
 	tcase_add_test(tc, test_zeros_written_ahead_of_the_journal);
+	tcase_add_test(tc, test_zeros_ahead_after_a_compaction_are_the_new_files);
 	tcase_add_test(tc, test_fdatasync_before_the_reply);
 	suite_add_tcase(s, tc);
 	return s;
