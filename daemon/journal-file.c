@@ -102,6 +102,8 @@ static void scan_records(const unsigned char *buf, size_t len, struct engine *e,
 	for (;;) {
 		size_t at = off;
 		enum jnext st = journal_next(buf, len, &off, &rec);
+		if (st == JNEXT_CORRUPT && s->records > 0 && journal_torn_commit(buf, len, at))
+			st = JNEXT_TORN; /* a commit a power failure tore over the zeros */
 		if (st != JNEXT_OK) {
 			s->stop = st;
 			return;

@@ -58,6 +58,7 @@ static void *job_run(void *arg)
 		struct timespec started;
 		size_t n = z->to - at < PREALLOC_PIECE ? (size_t)(z->to - at) : PREALLOC_PIECE;
 		ssize_t w;
+		int rc;
 
 		clock_gettime(CLOCK_MONOTONIC, &started);
 		w = pwrite(z->fd, z->zeros, n, (off_t)at);
@@ -68,14 +69,16 @@ static void *job_run(void *arg)
 			break;
 		}
 		/* Flushed now, so that the loop's next fdatasync does not write them. */
-		if (sync_file_range(z->fd, (off_t)at, w,
-		                    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-		                            SYNC_FILE_RANGE_WAIT_AFTER) < 0) {
+		rc = sync_file_range(z->fd, (off_t)at, w,
+		                     SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+		                             SYNC_FILE_RANGE_WAIT_AFTER);
+		/* Written either way: a clean stop must know to cut them off. */
+		at += (uint64_t)w;
+		atomic_store(&z->upto, at);
+		if (rc < 0) {
 			z->err = errno;
 			break;
 		}
-		at += (uint64_t)w;
-		atomic_store(&z->upto, at);
 		/*
 		 * As long again idle: the commits' own writes and fdatasyncs share the
 		 * disk with these, and would wait behind a burst of them (MOVE -P 1's

@@ -26,6 +26,7 @@
 #ifndef REPAIRD_JOURNAL_H
 #define REPAIRD_JOURNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -102,6 +103,20 @@ struct jrec {
 
 /* Read the record at buf[*off]; on JNEXT_OK *off moves past it. */
 enum jnext journal_next(const unsigned char *buf, size_t len, size_t *off, struct jrec *rec);
+
+/*
+ * A journal file whose bad record at off (JNEXT_CORRUPT) is a commit torn by
+ * a power failure rather than damage. The commit overwrote zeros written
+ * ahead of the end, and its pages may reach the disk in any order: a lost
+ * one leaves zeros, then pieces of the same commit, then zeros to the end.
+ * True when the bytes after off end in zeros and hold no whole commit
+ * record (the end of a batch) with other bytes after it: a second batch
+ * after the bad record is damage. The same judgement as for a bad last
+ * record, widened to the last commit; a span over JOURNAL_TORN_SPAN is
+ * always damage.
+ */
+#define JOURNAL_TORN_SPAN (64u << 20)
+bool journal_torn_commit(const unsigned char *buf, size_t len, size_t off);
 
 /* Apply one record to the engine. 0, or -1 with a reason in err (malformed payload). */
 int journal_apply(struct engine *e, const struct jrec *rec, char *err, size_t errlen);

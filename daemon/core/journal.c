@@ -314,6 +314,31 @@ enum jnext journal_next(const unsigned char *buf, size_t len, size_t *off, struc
 	return JNEXT_OK;
 }
 
+bool journal_torn_commit(const unsigned char *buf, size_t len, size_t off)
+{
+	size_t end = len;
+
+	while (end > off && buf[end - 1] == 0)
+		end--;
+	/* No zeros after it, or more than a commit could span: damage, as before. */
+	if (end == len || end - off > JOURNAL_TORN_SPAN)
+		return false;
+	for (size_t x = off + 1; x + JOURNAL_HEADER_SIZE + 1 + 4 <= end; x++) {
+		const unsigned char *p = buf + x;
+		uint32_t plen = get_u32_at(p), total;
+
+		if ((p[4] != JREC_COMMIT_V && p[4] != JREC_COMMIT) || plen > 64)
+			continue;
+		total = JOURNAL_HEADER_SIZE + 1 + plen + 4;
+		if (x + total >= end) /* the last record there: the torn commit's own end */
+			continue;
+		if (get_u32_at(p + JOURNAL_HEADER_SIZE + 1 + plen) ==
+		    crc32c(0, p + JOURNAL_HEADER_SIZE, (size_t)plen + 1))
+			return false; /* a whole batch ends here and bytes follow: damage */
+	}
+	return true;
+}
+
 static uint32_t get_u32(struct cursor *c)
 {
 	uint32_t v;

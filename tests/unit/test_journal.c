@@ -232,6 +232,93 @@ START_TEST(test_zeros_after_the_last_record_are_the_end)
 }
 END_TEST
 
+/* Three batches (each ends in a commit record), then 64 KB of zeros written ahead. */
+static void three_batches(struct rbuf *b, size_t ends[3])
+{
+	struct engine *e = engine_new(cfg);
+	uint64_t seq = 0;
+
+	rbuf_init(b);
+	journal_put_header(b);
+	populate(e);
+	journal_put_changes(b, e, &seq);
+	ends[0] = b->len;
+	scenario_move(e, 3, TSTATE_DIAGNOSING, cet(12, 1, 10, 0), NULL);
+	scenario_move(e, 4, TSTATE_IN_REPAIR, cet(12, 1, 10, 5), "a note, for some bytes more");
+	journal_put_changes(b, e, &seq);
+	ends[1] = b->len;
+	scenario_move(e, 3, TSTATE_IN_REPAIR, cet(12, 1, 11, 0), NULL);
+	journal_put_changes(b, e, &seq);
+	ends[2] = b->len;
+	memset(rbuf_reserve(b, 65536), 0, 65536);
+	b->len += 65536;
+	engine_free(e);
+}
+
+/* Where replay stops, and that it stops on a bad record. */
+static size_t first_bad(const struct rbuf *b)
+{
+	size_t pos = 0;
+	struct jrec rec;
+	enum jnext st;
+
+	while ((st = journal_next((const unsigned char *)b->data, b->len, &pos, &rec)) == JNEXT_OK)
+		;
+	ck_assert_int_eq(st, JNEXT_CORRUPT);
+	return pos;
+}
+
+/*
+ * A power failure during a commit over the zeros: its pages may reach the disk
+ * in any order. Pieces of the last batch after a lost page are a torn commit;
+ * a bad record with a whole batch after it is damage, as before.
+ */
+START_TEST(test_commit_torn_over_the_zeros)
+{
+	struct rbuf b;
+	size_t ends[3], at;
+	const unsigned char *u;
+
+	three_batches(&b, ends);
+	u = (const unsigned char *)b.data;
+	/* The last batch's first bytes lost (still zeros), the rest of it on disk. */
+	memset(b.data + ends[1], 0, 6);
+	at = first_bad(&b);
+	ck_assert_uint_eq(at, ends[1]);
+	ck_assert(journal_torn_commit(u, b.len, at));
+	/* Without zeros after it (a file that was appended to): damage, as before. */
+	ck_assert(!journal_torn_commit(u, ends[2], at));
+	rbuf_free(&b);
+
+	/* Damage in the second batch, the third whole after it: damage. */
+	three_batches(&b, ends);
+	u = (const unsigned char *)b.data;
+	b.data[ends[0] + 6] ^= 0x40; /* a payload byte of its first record */
+	at = first_bad(&b);
+	ck_assert_uint_eq(at, ends[0]);
+	ck_assert(!journal_torn_commit(u, b.len, at));
+	rbuf_free(&b);
+
+	/* Damage in the first batch: damage. */
+	three_batches(&b, ends);
+	u = (const unsigned char *)b.data;
+	b.data[ends[0] - 5] ^= 0x40; /* the last payload byte of its commit */
+	at = first_bad(&b);
+	ck_assert_uint_lt(at, ends[0]);
+	ck_assert(!journal_torn_commit(u, b.len, at));
+	rbuf_free(&b);
+
+	/* A lost page in the middle of the last batch, its commit on disk: torn. */
+	three_batches(&b, ends);
+	u = (const unsigned char *)b.data;
+	memset(b.data + ends[1] + 2, 0, (ends[2] - ends[1]) / 2);
+	at = first_bad(&b);
+	ck_assert_uint_eq(at, ends[1]);
+	ck_assert(journal_torn_commit(u, b.len, at));
+	rbuf_free(&b);
+}
+END_TEST
+
 START_TEST(test_malformed_payload_is_refused)
 {
 	struct engine *e = engine_new(cfg);
@@ -811,6 +898,7 @@ static Suite *journal_suite(void)
 	tcase_add_test(tc, test_cut_at_every_byte_of_the_last_record);
 	tcase_add_test(tc, test_flipped_byte_in_the_middle);
 	tcase_add_test(tc, test_zeros_after_the_last_record_are_the_end);
+	tcase_add_test(tc, test_commit_torn_over_the_zeros);
 	tcase_add_test(tc, test_malformed_payload_is_refused);
 	tcase_add_test(tc, test_format_1_journal_replays);
 	tcase_add_test(tc, test_format_2_uses_deltas);
