@@ -249,7 +249,8 @@ int jr_apply_delta_v(struct engine *e, struct cursor *c, char *err, size_t errle
 	/* An entry takes at least 4 bytes: time, kind, who's length, detail. */
 	if (c->bad || packed < 0 || nhist > UINT32_MAX || nnew > c->left / 4 ||
 	    target > UINT16_MAX || present >= DV_TARGET << 1 || flags >= 1u << 10 ||
-	    t.state >= TSTATE_COUNT || t.reason >= FT_REASON_COUNT) {
+	    t.state >= TSTATE_COUNT || t.reason >= FT_REASON_COUNT ||
+	    t.loan_reason >= LOAN_REASON_COUNT) {
 		snprintf(err, errlen, "malformed delta record");
 		return -1;
 	}

@@ -431,7 +431,9 @@ static int apply_ticket(struct engine *e, struct cursor *c, char *err, size_t er
 	img.nhist = get_u32(c);
 	if (c->bad || packed < 0 || img.nhist > c->left / 13 || img.t.state >= TSTATE_COUNT ||
 	    img.t.service >= SERVICE_COUNT || img.t.pclass >= PCLASS_COUNT ||
-	    img.t.reason >= FT_REASON_COUNT || img.t.tier >= TIER_COUNT) {
+	    img.t.reason >= FT_REASON_COUNT || img.t.tier >= TIER_COUNT || img.t.tier < -1 ||
+	    img.t.programme >= PROGRAMME_COUNT || img.t.programme < -1 ||
+	    img.t.loan_reason >= LOAN_REASON_COUNT) {
 		snprintf(err, errlen, "malformed ticket record");
 		return -1;
 	}
@@ -529,7 +531,7 @@ static int apply_delta(struct engine *e, struct cursor *c, char *err, size_t err
 	jr_set_flags(&t, flags);
 	nnew = get_u32(c);
 	if (c->bad || packed < 0 || nnew > c->left / 13 || t.state >= TSTATE_COUNT ||
-	    t.reason >= FT_REASON_COUNT) {
+	    t.reason >= FT_REASON_COUNT || t.loan_reason >= LOAN_REASON_COUNT) {
 		snprintf(err, errlen, "malformed delta record");
 		return -1;
 	}

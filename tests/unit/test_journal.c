@@ -521,6 +521,51 @@ START_TEST(test_delta_out_of_step_is_refused)
 }
 END_TEST
 
+/*
+ * A record with a valid CRC but a loan reason or programme no name exists for
+ * (a bug, or a journal from elsewhere) is refused as malformed: the reply and
+ * the archive index their name tables with these.
+ */
+START_TEST(test_out_of_range_names_are_refused)
+{
+	struct engine *live = engine_new(cfg), *copy;
+	struct rbuf base, b;
+	uint64_t seq = 0;
+	char err[256];
+
+	populate(live);
+	rbuf_init(&base);
+	journal_put_header(&base);
+	journal_put_changes(&base, live, &seq);
+	/* A whole ticket with either, and a delta (which carries no programme) with the first. */
+	for (int k = 0; k < 3; k++) {
+		struct ticket img = *engine_ticket_get(live, 1);
+		size_t off = 0;
+		struct jrec rec;
+
+		if (k != 1)
+			img.loan_reason = 200;
+		else
+			img.programme = 100;
+		copy = replay(&base);
+		rbuf_init(&b);
+		if (k < 2)
+			journal_put_ticket(&b, live, &img);
+		else
+			journal_put_delta(&b, live, &img, img.nhist);
+		ck_assert_int_eq(journal_next((const unsigned char *)b.data, b.len, &off, &rec),
+		                 JNEXT_OK);
+		ck_assert_msg(journal_apply(copy, &rec, err, sizeof err) == -1, "case %d applied",
+		              k);
+		ck_assert_ptr_nonnull(strstr(err, "malformed"));
+		rbuf_free(&b);
+		engine_free(copy);
+	}
+	rbuf_free(&base);
+	engine_free(live);
+}
+END_TEST
+
 /* Redis disabled: no event waits, yet the sequence survives a restart. */
 START_TEST(test_redis_disabled_keeps_no_events)
 {
@@ -905,6 +950,7 @@ static Suite *journal_suite(void)
 	tcase_add_test(tc, test_move_record_independent_of_history);
 	tcase_add_test(tc, test_member_journaled_only_when_its_slots_change);
 	tcase_add_test(tc, test_delta_out_of_step_is_refused);
+	tcase_add_test(tc, test_out_of_range_names_are_refused);
 	tcase_add_test(tc, test_redis_disabled_keeps_no_events);
 	tcase_add_test(tc, test_only_configured_types_wait);
 	tcase_add_test(tc, test_commit_does_not_walk_the_outbox);
